@@ -51,7 +51,7 @@ def namespace(*arrays: Any) -> Any:
         a
         for a in arrays
         if a is not None
-        and not isinstance(a, (np.ndarray, np.generic, int, float, bool, list, tuple))
+        and not isinstance(a, (np.ndarray, np.generic, int, float, bool, list, tuple, str, bytes))
     ]
     if not foreign:
         return np

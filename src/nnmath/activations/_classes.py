@@ -345,9 +345,9 @@ class CELU(ElementwiseActivation):
 
 #: minima of the non-monotonic smooth activations (checked numerically by the tests)
 GELU_MIN = -0.16997120747990983
-GELU_TANH_MIN = -0.17004185231245803
+GELU_TANH_MIN = -0.17004075057125406
 SILU_MIN = -0.27846454276107380
-MISH_MIN = -0.30883876494484513
+MISH_MIN = -0.3088434130172504
 
 
 class GELU(ElementwiseActivation):
