@@ -93,7 +93,7 @@ def test_get_accepts_class_and_pytorch_spellings(spelling, cls):
 
 
 def test_get_errors_name_the_problem():
-    with pytest.raises(ValueError, match="unknown activation 'sigmoyd'.*'sigmoid'"):
+    with pytest.raises(ValueError, match=r"unknown activation 'sigmoyd'.*'sigmoid'"):
         A.get("sigmoyd")
     with pytest.raises(TypeError, match="cannot be applied to the instance"):
         A.get(A.ReLU(), negative_slope=0.1)

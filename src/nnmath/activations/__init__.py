@@ -59,9 +59,9 @@ from ._classes import (
     Softplus,
     SoftShrink,
     Softsign,
+    Sparsemax,
     SparsePlus,
     SparseSigmoid,
-    Sparsemax,
     Squareplus,
     Swish,
     Tanh,
@@ -162,7 +162,7 @@ class Lambda(ElementwiseActivation):
             raise TypeError(f"derivative must be callable or None, got {derivative!r}")
         self.fn = fn
         self.derivative = derivative
-        self.name = name or getattr(fn, "__name__", "lambda")  # type: ignore[misc]
+        self.name = str(name or getattr(fn, "__name__", "lambda"))  # type: ignore[misc]
 
     def get_config(self) -> dict[str, Any]:
         return {"fn": self.fn, "derivative": self.derivative, "name": self.name}

@@ -118,7 +118,7 @@ class Activation:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self.get_config() == other.get_config()  # type: ignore[attr-defined]
+        return self.get_config() == other.get_config()
 
     def __hash__(self) -> int:
         return hash((type(self), tuple(map(repr, self.get_config().values()))))

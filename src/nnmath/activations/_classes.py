@@ -152,7 +152,7 @@ class LeakyReLU(ElementwiseActivation):
 
     name = "leaky_relu"
     formula = r"\begin{cases} x & x > 0 \\ \alpha x & x \le 0 \end{cases}"
-    _params = ("negative_slope",)
+    _params: ClassVar[tuple[str, ...]] = ("negative_slope",)
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         self.negative_slope = check_finite_scalar(negative_slope, "negative_slope")

@@ -30,7 +30,7 @@ class ReLu(ReLU):
     """The notebook's ``ReLu``: :class:`ReLU` with its defaults."""
 
 
-class Leaky_ReLu(LeakyReLU):  # noqa: N801 - the notebook's name
+class Leaky_ReLu(LeakyReLU):
     """The notebook's ``Leaky_ReLu(alpha=0.01)``: :class:`LeakyReLU` with slope ``alpha``."""
 
     _params: ClassVar[tuple[str, ...]] = ("alpha",)
