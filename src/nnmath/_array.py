@@ -51,7 +51,8 @@ def namespace(*arrays: Any) -> Any:
         a
         for a in arrays
         if a is not None
-        and not isinstance(a, (np.ndarray, np.generic, int, float, bool, list, tuple, str, bytes))
+        and not isinstance(a, (np.ndarray, np.generic, int, float, bool, list, tuple, str,
+                               bytes))
     ]
     if not foreign:
         return np
@@ -114,7 +115,7 @@ def float_input(x: Any, name: str = "x", xp: Any = None) -> tuple[Any, Any, Any]
         x = xp.asarray(x)
     kind = _dtype_kind(xp, x.dtype)
     if kind == "f":
-        if x.dtype == xp.float16:
+        if x.dtype == getattr(xp, "float16", None):
             return xp, xp.astype(x, xp.float32), x.dtype
         return xp, x, x.dtype
     if kind in "bi":

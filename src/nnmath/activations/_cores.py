@@ -121,12 +121,16 @@ def leaky_relu_grad(xp: Any, x: Any, negative_slope: float) -> Any:
 
 
 def prelu(xp: Any, x: Any, weight: Any) -> Any:
+    if isinstance(weight, float):
+        return leaky_relu(xp, x, weight)
     m = _fmax(xp, x)
     # the clip keeps weight 0 times -inf at its limit 0
     return xp.where(x > 0, x, weight * xp.where(weight == 0, xp.clip(x, -m, m), x))
 
 
 def prelu_grad(xp: Any, x: Any, weight: Any) -> Any:
+    if isinstance(weight, float):
+        return leaky_relu_grad(xp, x, weight)
     return keep_nan(xp, x, xp.where(x > 0, 1.0, weight + full(xp, x, 0.0)))
 
 
