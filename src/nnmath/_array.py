@@ -32,6 +32,7 @@ __all__ = [
     "fp_guard",
     "is_numpy",
     "namespace",
+    "out_of_range",
 ]
 
 
@@ -129,7 +130,8 @@ def float_input(x: Any, name: str = "x", xp: Any = None) -> tuple[Any, Any, Any]
 def finish(xp: Any, y: Any, dtype: Any) -> Any:
     """Round ``y`` back to ``dtype`` once; a 0-d NumPy result becomes a NumPy scalar."""
     if y.dtype != dtype:
-        y = xp.astype(y, dtype)
+        with out_of_range(xp):  # e.g. float32 results beyond float16's 65504 round to inf
+            y = xp.astype(y, dtype)
     if is_numpy(xp) and y.ndim == 0:
         return y[()]
     return y
@@ -146,6 +148,19 @@ def fp_guard(xp: Any) -> contextlib.AbstractContextManager[Any]:
     """
     if is_numpy(xp):
         return np.errstate(under="ignore")
+    return contextlib.nullcontext()
+
+
+def out_of_range(xp: Any) -> contextlib.AbstractContextManager[Any]:
+    """Scope for an operation whose true result may lie beyond the largest float.
+
+    ``exp(1000)``, ``1.5 * 1e308`` or a float32 result rounded to float16: when the
+    exact value is beyond the range, ``±inf`` is the correctly rounded result, so the
+    overflow flag is not an error there. Use it around such final operations only,
+    never around intermediates whose overflow would make a finite result wrong.
+    """
+    if is_numpy(xp):
+        return np.errstate(over="ignore", under="ignore")
     return contextlib.nullcontext()
 
 

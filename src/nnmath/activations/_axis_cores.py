@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._array import out_of_range
 from . import _cores
 
 
@@ -24,7 +25,8 @@ def shift_by_max(xp: Any, x: Any) -> Any:
     """
     m = xp.max(x, axis=-1, keepdims=True)
     inf_m = xp.isinf(m)
-    d = x - xp.where(inf_m, 0.0, m)  # NaN max -> NaN row
+    with out_of_range(xp):  # x - m < -max float only where e^{x-m} is 0 anyway
+        d = x - xp.where(inf_m, 0.0, m)  # NaN max -> NaN row
     return xp.where(x == m, 0.0, xp.where(inf_m, -xp.inf, d))
 
 
@@ -94,9 +96,10 @@ def sparsemax(xp: Any, x: Any) -> Any:
         return x * 1.0
     d = shift_by_max(xp, x)  # sparsemax is shift invariant; the shift handles +inf
     z = xp.flip(xp.sort(d, axis=-1), axis=-1)
-    cs = xp.cumulative_sum(z, axis=-1)
     k = xp.arange(1, n + 1, dtype=x.dtype)
-    support = (1.0 + k * z) > cs  # true on a prefix of the sorted row
+    with out_of_range(xp):  # sums below -max float are -inf only where k is past the support
+        cs = xp.cumulative_sum(z, axis=-1)
+        support = (1.0 + k * z) > cs  # true on a prefix of the sorted row
     k_z = xp.maximum(xp.sum(xp.astype(support, xp.int64), axis=-1, keepdims=True), 1)
     cs_k = xp.take_along_axis(cs, k_z - 1, axis=-1)
     tau = (cs_k - 1.0) / xp.astype(k_z, x.dtype)

@@ -155,6 +155,9 @@ class ElementwiseActivation(Activation):
     def _derivative(self, xp: Any, x: Any) -> Any:  # pragma: no cover
         raise NotImplementedError
 
+    def _vjp(self, xp: Any, x: Any, g: Any) -> Any:
+        return g * self._derivative(xp, x)
+
     def gradient(self, x: Any) -> Any:
         """The derivative ``f'(x)``, elementwise, with the shape and dtype of ``x``."""
         xp, xc, dtype = float_input(x, "x")
@@ -166,7 +169,7 @@ class ElementwiseActivation(Activation):
         xp, xc, dtype = float_input(x, "x")
         g = self._grad_output(xp, xc, grad_output)
         with fp_guard(xp):
-            return finish(xp, g * self._derivative(xp, xc), dtype)
+            return finish(xp, self._vjp(xp, xc, g), dtype)
 
 
 class AxisActivation(Activation):

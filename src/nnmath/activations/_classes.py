@@ -596,6 +596,9 @@ class Exponential(_Simple):
     _grad = staticmethod(_cores.exponential)
     _props = Properties(range=(0.0, INF))
 
+    def _vjp(self, xp: Any, x: Any, g: Any) -> Any:
+        return _cores.exponential_vjp(xp, x, g)
+
 
 class Linear(_Simple):
     """The identity; derivative 1."""

@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._array import out_of_range
+
 #: beyond this magnitude every saturating factor (σ(x) for x < -SAT, e^{-x²}, ...) is 0
 SAT = 1.0e4
 
@@ -97,7 +99,9 @@ def sparse_sigmoid_grad(xp: Any, x: Any) -> Any:
 def relu(xp: Any, x: Any, negative_slope: float = 0.0, max_value: float | None = None,
          threshold: float = 0.0) -> Any:
     # x <= threshold: negative_slope * (x - threshold); NaN falls through to x
-    below = _lower_branch(negative_slope, x - threshold if threshold else x)
+    below = _lower_branch(negative_slope, x)
+    if threshold and negative_slope:
+        below = below - negative_slope * threshold  # s (x - t) = s x - s t: no overflow
     y = xp.where(x <= threshold, below, x)
     if max_value is not None:
         y = xp.where(x >= max_value, max_value, y)
@@ -113,7 +117,8 @@ def relu_grad(xp: Any, x: Any, negative_slope: float = 0.0, max_value: float | N
 
 
 def leaky_relu(xp: Any, x: Any, negative_slope: float) -> Any:
-    return xp.where(x <= 0, _lower_branch(negative_slope, x), x)
+    with out_of_range(xp):  # |slope x| > max float needs |slope| > 1: inf is correct
+        return xp.where(x <= 0, _lower_branch(negative_slope, x), x)
 
 
 def leaky_relu_grad(xp: Any, x: Any, negative_slope: float) -> Any:
@@ -125,7 +130,8 @@ def prelu(xp: Any, x: Any, weight: Any) -> Any:
         return leaky_relu(xp, x, weight)
     m = _fmax(xp, x)
     # the clip keeps weight 0 times -inf at its limit 0
-    return xp.where(x > 0, x, weight * xp.where(weight == 0, xp.clip(x, -m, m), x))
+    with out_of_range(xp):
+        return xp.where(x > 0, x, weight * xp.where(weight == 0, xp.clip(x, -m, m), x))
 
 
 def prelu_grad(xp: Any, x: Any, weight: Any) -> Any:
@@ -162,19 +168,26 @@ def elu_grad(xp: Any, x: Any, alpha: float) -> Any:
 
 
 def selu(xp: Any, x: Any) -> Any:
-    return SELU_SCALE * elu(xp, x, SELU_ALPHA)
+    with out_of_range(xp):  # scale * x > max float for x > 1.71e308: inf is correct
+        return SELU_SCALE * elu(xp, x, SELU_ALPHA)
 
 
 def selu_grad(xp: Any, x: Any) -> Any:
     return SELU_SCALE * elu_grad(xp, x, SELU_ALPHA)
 
 
+def _celu_arg(xp: Any, x: Any, alpha: float) -> Any:
+    # min(x, 0)/alpha, clipped at -SAT first: e^{t} - 1 is -1 below t = -40 anyway, and
+    # -1e308/alpha would overflow for alpha < 1
+    return xp.clip(x, -SAT * alpha, 0.0) / alpha
+
+
 def celu(xp: Any, x: Any, alpha: float) -> Any:
-    return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0.0) / alpha))
+    return xp.where(x > 0, x, alpha * xp.expm1(_celu_arg(xp, x, alpha)))
 
 
 def celu_grad(xp: Any, x: Any, alpha: float) -> Any:
-    return xp.where(x > 0, 1.0, xp.exp(xp.minimum(x, 0.0) / alpha))
+    return xp.where(x > 0, 1.0, xp.exp(_celu_arg(xp, x, alpha)))
 
 
 # -- smooth rectifiers -----------------------------------------------------------------
@@ -212,10 +225,12 @@ def gelu(xp: Any, x: Any, approximate: bool) -> Any:
     if approximate:
         xc = xp.clip(x, -SAT, SAT)
         u = _SQRT_2_OVER_PI * (xc + _GELU_TANH_C * xc * xc * xc)
-        return x * sigmoid(xp, 2.0 * u)  # (1 + tanh u)/2 = σ(2u)
+        # (1 + tanh u)/2 = σ(2u); σ(2u) is 0 below -SAT, so x is clipped there (-inf * 0)
+        return xp.maximum(x, -SAT) * sigmoid(xp, 2.0 * u)
     xf = x if x.dtype == xp.float64 else xp.astype(x, xp.float64)
-    q = _phi_tail(xp, xp.abs(xf))  # q = Φ(-|x|)
-    y = xp.where(xf < 0, xf * q, xf - xf * q)  # x Φ(x) = x - x Φ(-x) for x >= 0
+    q = _phi_tail(xp, xp.abs(xf))  # q = Φ(-|x|), exactly 0 beyond |x| = 40
+    xq = xp.clip(xf, -SAT, SAT) * q  # so that ±inf * 0 is the limit 0
+    y = xp.where(xf < 0, xq, xf - xq)  # x Φ(x) = x - x Φ(-x) for x >= 0
     return y if y.dtype == x.dtype else xp.astype(y, x.dtype)
 
 
@@ -315,7 +330,7 @@ def squareplus(xp: Any, x: Any, b: float) -> Any:
     a = xp.abs(x)
     # x < 0: (x + h)/2 = b / (2 (h - x)) avoids the cancellation of x + h
     neg = (0.25 * b) / (0.5 * h + 0.5 * a)
-    return xp.where(x < 0, neg, 0.5 * x + 0.5 * h)
+    return xp.where(x < 0, neg, 0.5 * xp.maximum(x, 0.0) + 0.5 * h)
 
 
 def squareplus_grad(xp: Any, x: Any, b: float) -> Any:
@@ -414,13 +429,16 @@ def threshold_grad(xp: Any, x: Any, threshold: float, default_value: float) -> A
 
 
 def exponential(xp: Any, x: Any) -> Any:
-    if xp.__name__ == "numpy":
-        import numpy as np
+    with out_of_range(xp):  # e^x > max float for x > 709.78 (float64): inf is correct
+        return xp.exp(x)
 
-        # e^x > max float for x > 709.78 (float64): inf is the correctly rounded result
-        with np.errstate(over="ignore"):
-            return xp.exp(x)
-    return xp.exp(x)  # pragma: no cover
+
+def exponential_vjp(xp: Any, x: Any, g: Any) -> Any:
+    # g e^x = (g e^{x/2}) e^{x/2}: finite whenever the product is, though e^x alone
+    # overflows past x = 709.78
+    h = exponential(xp, 0.5 * x)
+    with out_of_range(xp):
+        return (g * h) * h
 
 
 def linear(xp: Any, x: Any) -> Any:

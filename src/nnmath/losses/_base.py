@@ -1,0 +1,454 @@
+"""The machinery shared by every loss: input alignment, clipping, reductions, ``Loss``.
+
+Each loss is a *core*: a function ``core(xp, y_true, y_pred, opts, need_grad)`` that works
+along the **last** axis of arrays already in the compute dtype and returns
+``(losses, grad, mask)``:
+
+* ``losses`` — one value per sample (the last axis reduced);
+* ``grad`` — ``∂losses[i] / ∂y_pred`` for the elements of sample ``i`` (every element of
+  ``y_pred`` belongs to exactly one sample, so this array has the shape of ``y_pred``),
+  or ``None`` when ``need_grad`` is false;
+* ``mask`` — ``None``, or a boolean array of the shape of ``losses`` marking the samples
+  that count (``ignore_class``).
+
+``_run`` below validates and aligns the inputs, moves ``axis`` last, calls the core and
+then either returns the per-sample losses (the public functions), reduces them (the
+``Loss`` classes) or scales the per-sample gradient by the derivative of the reduction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._array import check_axis, check_finite_scalar, finish, float_input, fp_guard, namespace
+
+__all__ = ["EPSILON", "REDUCTIONS", "Loss"]
+
+#: Keras's fuzz factor ``backend.epsilon()``: probabilities are clipped to [eps, 1 - eps].
+EPSILON = 1e-7
+
+#: The accepted values of ``reduction`` (``None`` is accepted as ``"none"``).
+REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "none", "mean_with_sample_weight")
+
+Core = Callable[[Any, Any, Any, Mapping[str, Any], bool], tuple[Any, Any, Any]]
+
+
+# -- small numerical helpers ----------------------------------------------------------------
+
+def clip_probabilities(xp: Any, p: Any, upper: float = 1.0 - EPSILON) -> tuple[Any, Any]:
+    """Clip ``p`` to ``[eps, upper]`` in p's dtype; return it and the pass-through mask.
+
+    The bounds are rounded to the dtype once, as Keras does (float32: eps = 1e-7 and
+    1 - eps = 0.99999988). The derivative of the clip is 1 on the closed interval and 0
+    outside it.
+    """
+    lo = xp.asarray(EPSILON, dtype=p.dtype)
+    hi = xp.asarray(upper, dtype=p.dtype)
+    inside = (p >= lo) & (p <= hi)
+    return xp.clip(p, lo, hi), inside
+
+
+def xmul(xp: Any, a: Any, b: Any) -> Any:
+    """``a * b`` with ``0 * b = 0`` even where ``b`` is infinite (as in ``xlogy``)."""
+    return a * xp.where(a == 0, xp.zeros_like(b), b)
+
+
+def check_probabilities(xp: Any, p: Any, loss: str, name: str = "y_pred") -> None:
+    """Refuse probabilities outside [0, 1] (NaN passes and propagates)."""
+    if bool(xp.any((p < 0) | (p > 1))):
+        raise ValueError(
+            f"{name} must hold probabilities in [0, 1] for {loss} with from_logits=False, "
+            f"got values in [{float(xp.min(p))!r}, {float(xp.max(p))!r}]; if {name} holds "
+            "logits (unnormalised scores), pass from_logits=True"
+        )
+
+
+def check_unit_interval(xp: Any, y: Any, loss: str, name: str = "y_true") -> None:
+    if bool(xp.any((y < 0) | (y > 1))):
+        raise ValueError(f"{name} must lie in [0, 1] for {loss}")
+
+
+def safe_power(xp: Any, base: Any, exponent: float, at_zero: float) -> Any:
+    """``base ** exponent`` for ``base >= 0``, with the value ``at_zero`` where base is 0.
+
+    Used for ``γ q^(γ-1)``, whose value at ``q = 0`` is a limit that NumPy would compute
+    with a divide-by-zero warning when ``γ < 1``.
+    """
+    positive = base > 0
+    safe = xp.where(positive, base, xp.ones_like(base))
+    return xp.where(positive, safe**exponent, xp.full_like(base, at_zero))
+
+
+def per_class(xp: Any, value: Any, n: int, dtype: Any, name: str, *,
+              nonnegative: bool = True) -> Any:
+    """A scalar or a per-class vector (length ``n``, the class axis), in ``dtype``.
+
+    ``value`` may be a number, a sequence of length ``n`` or a mapping
+    ``{class index: weight}`` (missing classes weigh 1).
+    """
+    if isinstance(value, Mapping):
+        vec = [1.0] * n
+        for k, v in value.items():
+            if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < n:
+                raise ValueError(f"{name} has key {k!r}, expected class indices in [0, {n})")
+            vec[int(k)] = v
+        value = vec
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != n):
+        raise ValueError(
+            f"{name} must be a scalar or have one entry per class ({n}), got shape {arr.shape}"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite")
+    if nonnegative and np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0")
+    return xp.asarray(arr, dtype=dtype)
+
+
+def check_per_class(value: Any, name: str) -> Any:
+    """Validate what can be validated of a per-class parameter before the class count is known."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return dict(value)
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim > 1:
+        raise ValueError(f"{name} must be a scalar or a 1-D sequence, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"{name} must be finite and >= 0")
+    return float(arr) if arr.ndim == 0 else tuple(arr.tolist())
+
+
+def check_label_smoothing(value: Any) -> float:
+    ls = check_finite_scalar(value, "label_smoothing", nonnegative=True)
+    if ls > 1:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {value!r}")
+    return ls
+
+
+def check_axis_type(axis: Any) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be an integer, got {axis!r}")
+    return int(axis)
+
+
+# -- input alignment ------------------------------------------------------------------------
+
+def rank_rule(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    """Keras's ``squeeze_or_expand_to_same_rank``: reconcile a trailing dimension of 1.
+
+    When the ranks differ by one and the longer array ends in 1, that dimension is
+    squeezed, except that a rank-1 partner is expanded instead.
+    """
+    if a.ndim == b.ndim + 1 and a.shape[-1] == 1:
+        if b.ndim == 1:
+            b = xp.expand_dims(b, axis=-1)
+        else:
+            a = xp.squeeze(a, axis=-1)
+    elif b.ndim == a.ndim + 1 and b.shape[-1] == 1:
+        if a.ndim == 1:
+            a = xp.expand_dims(a, axis=-1)
+        else:
+            b = xp.squeeze(b, axis=-1)
+    return a, b
+
+
+def sparse_labels(xp: Any, y_true: Any, n_classes: int, shape: tuple[int, ...],
+                  axis: int, ignore_class: int | None) -> tuple[Any, Any]:
+    """Integer labels of the shape of the per-sample losses; and the valid-sample mask."""
+    labels = xp.asarray(y_true)
+    if labels.ndim == len(shape) and labels.shape[axis] == 1:
+        labels = xp.squeeze(labels, axis=axis)
+    expected = shape[:axis] + shape[axis + 1:]
+    if tuple(labels.shape) != expected:
+        raise ValueError(
+            f"y_true must hold one integer label per sample, shape {expected} (or with a "
+            f"dimension of 1 at axis {axis}) for y_pred of shape {shape}, "
+            f"got {tuple(labels.shape)}"
+        )
+    kind = np.dtype(labels.dtype).kind if xp is np else None
+    if kind == "b":
+        labels = xp.astype(labels, xp.int64)
+    elif kind is None or kind == "f":
+        with fp_guard(xp):
+            if not bool(xp.all(xp.floor(labels) == labels)):
+                raise ValueError("y_true must hold integer class labels (sparse labels)")
+    elif kind not in "iu":
+        raise TypeError(f"y_true must hold integer class labels, got dtype {labels.dtype}")
+    valid = None if ignore_class is None else labels != ignore_class
+    bad = (labels < 0) | (labels >= n_classes)
+    if valid is not None:
+        bad = bad & valid
+    if bool(xp.any(bad)):
+        extra = "" if ignore_class is None else f" other than ignore_class={ignore_class}"
+        raise ValueError(
+            f"y_true holds labels outside [0, {n_classes}){extra}: "
+            f"{xp.unique_values(labels[bad])[:5].tolist()}"
+        )
+    return labels, valid
+
+
+def one_hot(xp: Any, labels: Any, n_classes: int, dtype: Any) -> Any:
+    """One-hot rows along a new last axis (labels outside [0, n) give all-zero rows)."""
+    classes = xp.arange(n_classes, dtype=labels.dtype)
+    return xp.astype(xp.expand_dims(labels, axis=-1) == classes, dtype)
+
+
+def unbroadcast(xp: Any, g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``g`` over the dimensions that broadcasting added to an array of ``shape``."""
+    while g.ndim > len(shape):
+        g = xp.sum(g, axis=0)
+    for i, n in enumerate(shape):
+        if n == 1 and g.shape[i] != 1:
+            g = xp.sum(g, axis=i, keepdims=True)
+    return g
+
+
+# -- reductions -----------------------------------------------------------------------------
+
+def check_reduction(reduction: Any) -> str:
+    if reduction is None:
+        return "none"
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS} (or None), got {reduction!r}")
+    return reduction
+
+
+def sample_weights(xp: Any, sample_weight: Any, dtype: Any) -> Any:
+    if sample_weight is None:
+        return None
+    _, sw, _ = float_input(sample_weight, "sample_weight", xp=xp)
+    if not bool(xp.all(xp.isfinite(sw))):
+        raise ValueError("sample_weight must be finite (no NaN or inf)")
+    if bool(xp.any(sw < 0)):
+        raise ValueError("sample_weight must be >= 0")
+    return xp.astype(sw, dtype) if sw.dtype != dtype else sw
+
+
+def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
+           cotangent: Any = None, want_coef: bool = False) -> tuple[Any, Any]:
+    """Reduce per-sample ``losses`` as Keras's ``reduce_weighted_values`` does.
+
+    Returns ``(value, coef)``: the reduced loss, and (when ``want_coef``) its derivative
+    with respect to each per-sample loss — the shape of ``losses`` — multiplied by the
+    ``cotangent`` (for ``"none"``, an array of the shape of ``value``; else a scalar).
+    """
+    dtype = losses.dtype
+    if mask is not None:
+        fmask = xp.astype(mask, dtype)
+        if reduction in ("sum_over_batch_size", "mean"):
+            # Keras: valid samples weigh total/valid, so the mean runs over valid samples only
+            n_values = float(fmask.size)
+            valid = xp.sum(fmask)
+            scale = xp.where(valid > 0, n_values / xp.where(valid > 0, valid, 1.0), 0.0)
+            fmask = fmask * xp.astype(scale, dtype)
+        if sw is None:
+            sw = fmask
+        else:
+            fmask, sw = rank_rule(xp, fmask, sw)
+            sw = _broadcast_product(xp, sw, fmask)
+    values, weights = losses, None
+    if sw is not None:
+        values, weights = rank_rule(xp, losses, sw)
+        values = _broadcast_product(xp, values, weights)
+        weights = xp.broadcast_to(weights, values.shape)
+    aligned = values.shape if weights is None else rank_rule(xp, losses, sw)[0].shape
+
+    if reduction == "none":
+        value = values
+        if not want_coef:
+            return value, None
+        g = xp.ones_like(values) if cotangent is None else cotangent
+        if tuple(g.shape) != tuple(values.shape):
+            raise ValueError(
+                f"grad_output must have the shape of the per-sample losses "
+                f"{tuple(values.shape)}, got {tuple(g.shape)}"
+            )
+        coef = g if weights is None else g * weights
+    else:
+        total = xp.sum(values)
+        if reduction == "sum":
+            divisor = None
+        elif reduction == "mean_with_sample_weight" and weights is not None:
+            divisor = xp.sum(weights)
+        else:
+            divisor = xp.asarray(float(values.size), dtype=dtype)
+        if divisor is None:
+            value = total
+            factor = xp.asarray(1.0, dtype=dtype)
+        else:
+            nonzero = divisor != 0
+            safe = xp.where(nonzero, divisor, xp.ones_like(divisor))
+            # divide_no_nan: an empty batch or all-zero weights give 0, not 0/0
+            value = xp.where(nonzero, total / safe, xp.zeros_like(total))
+            factor = xp.where(nonzero, 1.0 / safe, xp.zeros_like(total))
+        if not want_coef:
+            return value, None
+        if cotangent is not None:
+            factor = factor * cotangent
+        coef = (xp.ones_like(values) if weights is None else weights) * factor
+    coef = unbroadcast(xp, coef, tuple(aligned))
+    return value, xp.reshape(coef, losses.shape)
+
+
+def _broadcast_product(xp: Any, a: Any, w: Any) -> Any:
+    try:
+        shape = np.broadcast_shapes(tuple(a.shape), tuple(w.shape))
+    except ValueError:
+        raise ValueError(
+            f"sample_weight of shape {tuple(w.shape)} does not broadcast against the "
+            f"per-sample losses of shape {tuple(a.shape)}"
+        ) from None
+    return xp.broadcast_to(a, shape) * w
+
+
+# -- the engine -----------------------------------------------------------------------------
+
+def run(core: Core, y_true: Any, y_pred: Any, opts: Mapping[str, Any], *, sparse: bool = False,
+        axis: int = -1, reduction: str | None = None, sample_weight: Any = None,
+        gradient: bool = False, grad_output: Any = None) -> Any:
+    """Validate, align, evaluate ``core`` along ``axis`` and reduce (see the module doc).
+
+    ``reduction=None`` returns the per-sample losses (the public functions); otherwise
+    the reduced loss, or with ``gradient=True`` its derivative with respect to y_pred.
+    """
+    xp = namespace(y_true, y_pred, sample_weight)
+    xp, yp, dtype = float_input(y_pred, "y_pred", xp=xp)
+    shape = tuple(yp.shape)
+    opts = dict(opts)
+    if sparse:
+        ax = check_axis(axis, yp.ndim, "axis")
+        labels, valid = sparse_labels(xp, y_true, shape[ax], shape, ax,
+                                      opts.get("ignore_class"))
+        yt = labels
+        opts["valid"] = valid
+    else:
+        _, yt, _ = float_input(y_true, "y_true", xp=xp)
+        if yt.dtype != yp.dtype:
+            yt = xp.astype(yt, yp.dtype)
+        yt, yp = rank_rule(xp, yt, yp)
+        if tuple(yt.shape) != tuple(yp.shape):
+            raise ValueError(
+                f"y_true and y_pred must have the same shape, got y_true {tuple(yt.shape)} "
+                f"and y_pred {shape}"
+            )
+        if yp.ndim == 0:
+            raise ValueError("y_pred must have at least one dimension (the axis reduced)")
+        ax = check_axis(axis, yp.ndim, "axis")
+        yt = xp.moveaxis(yt, ax, -1)
+    if yp.shape[ax] == 0:
+        raise ValueError(f"y_pred has no elements along axis {axis}")
+    yp_last = xp.moveaxis(yp, ax, -1)
+    with fp_guard(xp):
+        sw = sample_weights(xp, sample_weight, yp.dtype)
+        losses, grad, mask = core(xp, yt, yp_last, opts, gradient)
+        if reduction is None:
+            return finish(xp, losses, dtype)
+        cot = None
+        if grad_output is not None:
+            _, cot, _ = float_input(grad_output, "grad_output", xp=xp)
+            cot = xp.astype(cot, yp.dtype) if cot.dtype != yp.dtype else cot
+            if reduction != "none" and cot.ndim != 0:
+                raise ValueError(
+                    f"grad_output must be a scalar for reduction={reduction!r}, "
+                    f"got shape {tuple(cot.shape)}"
+                )
+        value, coef = reduce(xp, losses, sw, mask, reduction, cot, want_coef=gradient)
+        if not gradient:
+            return finish(xp, value, dtype)
+        grad = grad * xp.expand_dims(coef, axis=-1)
+        grad = xp.reshape(xp.moveaxis(grad, -1, ax), shape)
+        return finish(xp, grad, dtype)
+
+
+# -- the base class -------------------------------------------------------------------------
+
+class Loss:
+    """Base class of the losses: a per-sample loss function, a reduction, a gradient.
+
+    Subclasses set ``name`` (the registry name), ``formula`` (LaTeX), ``_params`` (the
+    constructor parameters besides ``reduction`` and ``name``) and ``_core``.
+
+    Parameters
+    ----------
+    reduction
+        How the per-sample losses become the returned value: ``"sum_over_batch_size"``
+        (default; ``"mean"`` is its alias) divides the weighted sum by the number of
+        per-sample values, zero-weight samples included; ``"sum"``; ``"none"`` (or
+        ``None``) returns the weighted per-sample losses; ``"mean_with_sample_weight"``
+        divides the weighted sum by the sum of the weights.
+    name
+        A name for the instance (Keras compatibility); defaults to the registry name.
+
+    Examples
+    --------
+    >>> from nnmath.losses import BinaryCrossentropy
+    >>> y, p = [[1.0], [0.0], [1.0]], [[0.8], [0.4], [0.5]]
+    >>> BinaryCrossentropy(reduction="none")(y, p)
+    array([0.22314355, 0.51082562, 0.69314718])
+    >>> print(f"{BinaryCrossentropy(reduction='sum')(y, p, sample_weight=[1, 0, 2]):.6f}")
+    1.609438
+    """
+
+    name: str = ""
+    formula: ClassVar[str] = ""
+    _params: ClassVar[tuple[str, ...]] = ()
+    _sparse: ClassVar[bool] = False
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size",
+                 name: str | None = None) -> None:
+        self.reduction = check_reduction(reduction)
+        self.name = type(self).name if name is None else str(name)
+
+    #: the per-sample loss and its gradient along the last axis (see the module doc);
+    #: a plain function, always looked up on the class
+    _core: ClassVar[Core]
+
+    def _opts(self) -> dict[str, Any]:
+        return {p: getattr(self, p) for p in self._params if p != "axis"}
+
+    def _run(self, y_true: Any, y_pred: Any, **kw: Any) -> Any:
+        return run(type(self)._core, y_true, y_pred, self._opts(), sparse=self._sparse,
+                   axis=getattr(self, "axis", -1), **kw)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        """The per-sample losses, unweighted and unreduced (as Keras's ``Loss.call``)."""
+        return self._run(y_true, y_pred)
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        """The reduced loss (a NumPy scalar) or, with ``reduction="none"``, the array of
+        weighted per-sample losses."""
+        return self._run(y_true, y_pred, reduction=self.reduction, sample_weight=sample_weight)
+
+    def gradient(self, y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                 grad_output: Any = None) -> Any:
+        """``∂(reduced loss)/∂y_pred``, the shape and dtype of ``y_pred``.
+
+        With ``from_logits=True`` this is the gradient with respect to the logits. For
+        ``reduction="none"`` it is the gradient of ``sum(grad_output * losses)`` (the
+        vector-Jacobian product; ``grad_output`` defaults to ones); for the other
+        reductions ``grad_output`` is an optional scalar upstream gradient.
+        """
+        return self._run(y_true, y_pred, reduction=self.reduction, sample_weight=sample_weight,
+                         gradient=True, grad_output=grad_output)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, so that ``type(l)(**l.get_config())`` equals ``l``."""
+        config = {p: getattr(self, p) for p in self._params}
+        config.update(reduction=self.reduction, name=self.name)
+        return config
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.get_config() == other.get_config()
+
+    def __hash__(self) -> int:
+        return hash((type(self), repr(self)))

@@ -1,0 +1,432 @@
+"""Cross-entropy: binary (sigmoid), categorical (softmax) and sparse (integer labels)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from .._array import check_finite_scalar
+from ..activations import log_sigmoid, log_softmax, sigmoid, softmax
+from ._base import (
+    Loss,
+    check_axis_type,
+    check_label_smoothing,
+    check_per_class,
+    check_probabilities,
+    clip_probabilities,
+    one_hot,
+    per_class,
+    run,
+    xmul,
+)
+
+__all__ = [
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+]
+
+
+# -- binary ---------------------------------------------------------------------------------
+
+def smooth_binary(y: Any, ls: float) -> Any:
+    return y * (1.0 - ls) + 0.5 * ls if ls else y
+
+
+def binary_terms(xp: Any, y: Any, p: Any, from_logits: bool, w: Any, need_grad: bool,
+                 loss: str) -> tuple[Any, Any]:
+    """Elementwise ``-(w y log p + (1 - y) log(1 - p))`` and its derivative in ``p`` (or z).
+
+    ``w`` is the positive-class weight (``None`` for 1). With logits the terms come from
+    ``log σ`` and the derivative is the fused ``(1 + (w-1) y) σ(z) - w y`` (``σ(z) - y``
+    for ``w = 1``); with probabilities, ``p`` is clipped to ``[eps, 1 - eps]`` first.
+    """
+    wy = y if w is None else w * y
+    if from_logits:
+        # log p = log σ(z) and log(1 - p) = log σ(-z), both exact for any finite z
+        e = -xmul(xp, wy, log_sigmoid(p)) - xmul(xp, 1.0 - y, log_sigmoid(-p))
+        if not need_grad:
+            return e, None
+        s = sigmoid(p)
+        # d/dz = (1 - y) σ(z) - w y σ(-z) = (1 + (w - 1) y) σ(z) - w y
+        de = s - y if w is None else (1.0 + (w - 1.0) * y) * s - wy
+        return e, de
+    check_probabilities(xp, p, loss)
+    pc, inside = clip_probabilities(xp, p)
+    # log(1 - p) = log1p(-p): exact for small p, where 1 - p would round
+    e = -(wy * xp.log(pc) + (1.0 - y) * xp.log1p(-pc))
+    if not need_grad:
+        return e, None
+    de = xp.where(inside, (1.0 - y) / (1.0 - pc) - wy / pc, xp.zeros_like(pc))
+    return e, de
+
+
+def _binary_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
+                 need_grad: bool) -> tuple[Any, Any, Any]:
+    y = smooth_binary(y, opts["label_smoothing"])
+    n = p.shape[-1]
+    w = None if opts["pos_weight"] is None else per_class(
+        xp, opts["pos_weight"], n, p.dtype, "pos_weight")
+    e, de = binary_terms(xp, y, p, opts["from_logits"], w, need_grad, "binary_crossentropy")
+    return xp.sum(e, axis=-1) / n, None if de is None else de / n, None
+
+
+def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                        label_smoothing: float = 0.0, axis: int = -1, *,
+                        pos_weight: Any = None) -> Any:
+    r"""Binary (sigmoid) cross-entropy, averaged over ``axis``.
+
+    For independent yes/no outputs: binary classification and *multi-label*
+    classification (each class its own sigmoid). With ``y' = y (1 - s) + s/2`` the
+    smoothed label and ``p`` the clipped probability,
+
+    .. math::
+        \ell = -\frac{1}{n} \sum_{j} \big( w\, y'_j \log p_j + (1 - y'_j) \log(1 - p_j)
+        \big), \qquad p_j = \operatorname{clip}(\hat y_j, \epsilon, 1 - \epsilon)
+
+    With ``from_logits=True``, ``log p = log σ(z)`` and ``log(1 - p) = log σ(-z)`` are
+    computed exactly — ``max(z, 0) - z y + log(1 + e^{-|z|})`` for ``w = 1`` — and no
+    clipping happens. ``eps = 1e-7`` in the dtype of ``y_pred`` (Keras).
+
+    Parameters
+    ----------
+    y_true
+        Targets in [0, 1] (hard or soft labels), the shape of ``y_pred`` (Keras's rank
+        rule reconciles a trailing dimension of 1).
+    y_pred
+        Probabilities in [0, 1], or logits with ``from_logits=True``.
+    from_logits
+        Whether ``y_pred`` holds logits.
+    label_smoothing
+        ``s`` in [0, 1]: the labels are squeezed towards 0.5.
+    axis
+        The axis averaged over.
+    pos_weight
+        ``w``: weight of the positive term, a scalar or one value per entry of ``axis``
+        (as PyTorch's ``BCEWithLogitsLoss``; not in Keras). ``None`` means 1.
+
+    Returns
+    -------
+    array
+        One loss per sample: ``y_pred``'s shape without ``axis``, in its dtype.
+
+    References
+    ----------
+    Keras 3 ``keras.losses.binary_crossentropy``; PyTorch ``BCEWithLogitsLoss``.
+
+    Examples
+    --------
+    >>> binary_crossentropy([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]])
+    array([0.91629073, 0.71355818])
+    >>> binary_crossentropy([[1.0]], [[-1000.0]], from_logits=True)  # exact, not 16.118
+    array([1000.])
+    """
+    opts = _binary_opts(from_logits, label_smoothing, pos_weight)
+    return run(_binary_core, y_true, y_pred, opts, axis=check_axis_type(axis))
+
+
+def _binary_opts(from_logits: bool, label_smoothing: float, pos_weight: Any) -> dict[str, Any]:
+    return {"from_logits": bool(from_logits),
+            "label_smoothing": check_label_smoothing(label_smoothing),
+            "pos_weight": check_per_class(pos_weight, "pos_weight")}
+
+
+class BinaryCrossentropy(Loss):
+    r"""Binary cross-entropy as a ``Loss`` (see :func:`binary_crossentropy`).
+
+    .. math:: \ell = -\operatorname{mean}_j \big(w\, y_j \log p_j + (1 - y_j)\log(1 - p_j)\big)
+
+    The gradient with ``from_logits=True`` is the fused ``(σ(z) - y)/n`` (times the
+    reduction's weights); with probabilities it is
+    ``((1 - y)/(1 - p) - y/p)/n`` inside the clip range and 0 outside it.
+
+    Examples
+    --------
+    >>> bce = BinaryCrossentropy(from_logits=True)
+    >>> y, z = [[0.0, 1.0], [1.0, 1.0]], [[-1.0, 2.0], [0.5, -0.5]]
+    >>> print(f"{bce(y, z):.6f}")
+    0.472086
+    >>> bce.gradient(y, z)
+    array([[ 0.06723536, -0.02980073],
+           [-0.09438517, -0.15561483]])
+    """
+
+    name = "binary_crossentropy"
+    formula = r"-\frac{1}{n}\sum_j \big(w\,y_j \log p_j + (1-y_j)\log(1-p_j)\big)"
+    _params: ClassVar[tuple[str, ...]] = ("from_logits", "label_smoothing", "axis",
+                                          "pos_weight")
+    _core = _binary_core
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
+                 axis: int = -1, reduction: str | None = "sum_over_batch_size",
+                 name: str | None = None, *, pos_weight: Any = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        opts = _binary_opts(from_logits, label_smoothing, pos_weight)
+        self.from_logits = opts["from_logits"]
+        self.label_smoothing = opts["label_smoothing"]
+        self.pos_weight = opts["pos_weight"]
+        self.axis = check_axis_type(axis)
+
+
+# -- categorical ----------------------------------------------------------------------------
+
+def renormalise(xp: Any, p: Any) -> tuple[Any, Any]:
+    """``p / sum(p)`` along the last axis (Keras); an all-zero row stays zero."""
+    s = xp.sum(p, axis=-1, keepdims=True)
+    s = xp.where(s > 0, s, xp.ones_like(s))
+    return p / s, s
+
+
+def renormalise_vjp(xp: Any, g: Any, r: Any, s: Any) -> Any:
+    """Back through ``r = p / s``: ``∂/∂p_k = (g_k - Σ_j g_j r_j) / s``."""
+    return (g - xp.sum(g * r, axis=-1, keepdims=True)) / s
+
+
+def categorical_terms(xp: Any, y: Any, p: Any, from_logits: bool, need_grad: bool,
+                      loss: str) -> tuple[Any, Any]:
+    """``-Σ_j y_j log p_j`` along the last axis and its gradient in ``p`` (or the logits).
+
+    ``y`` may already carry class weights (any non-negative weights).
+    """
+    if from_logits:
+        # log softmax(z) computed directly: exact for any finite logits
+        value = -xp.sum(xmul(xp, y, log_softmax(p, axis=-1)), axis=-1)
+        if not need_grad:
+            return value, None
+        # fused softmax + cross-entropy: ∂/∂z = softmax(z) Σ_j y_j - y (= p - y for Σ y = 1)
+        return value, softmax(p, axis=-1) * xp.sum(y, axis=-1, keepdims=True) - y
+    check_probabilities(xp, p, loss)
+    r, s = renormalise(xp, p)
+    rc, inside = clip_probabilities(xp, r)
+    value = -xp.sum(y * xp.log(rc), axis=-1)
+    if not need_grad:
+        return value, None
+    g = xp.where(inside, -y / rc, xp.zeros_like(rc))
+    return value, renormalise_vjp(xp, g, r, s)
+
+
+def smooth_categorical(y: Any, ls: float) -> Any:
+    return y * (1.0 - ls) + ls / y.shape[-1] if ls else y
+
+
+def _categorical_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
+                      need_grad: bool) -> tuple[Any, Any, Any]:
+    y = smooth_categorical(y, opts["label_smoothing"])
+    if opts["class_weight"] is not None:
+        y = y * per_class(xp, opts["class_weight"], p.shape[-1], p.dtype, "class_weight")
+    value, grad = categorical_terms(xp, y, p, opts["from_logits"], need_grad,
+                                    "categorical_crossentropy")
+    return value, grad, None
+
+
+def _categorical_opts(from_logits: bool, label_smoothing: float,
+                      class_weight: Any) -> dict[str, Any]:
+    return {"from_logits": bool(from_logits),
+            "label_smoothing": check_label_smoothing(label_smoothing),
+            "class_weight": check_per_class(class_weight, "class_weight")}
+
+
+def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                             label_smoothing: float = 0.0, axis: int = -1, *,
+                             class_weight: Any = None) -> Any:
+    r"""Categorical (softmax) cross-entropy along ``axis``.
+
+    For *multi-class* problems: exactly one class is right, the predictions along
+    ``axis`` form one distribution. With ``y' = y (1 - s) + s/C`` and ``c_j`` the class
+    weights,
+
+    .. math::
+        \ell = -\sum_j c_j\, y'_j \log p_j, \qquad
+        p = \operatorname{clip}\Big(\frac{\hat y}{\sum_k \hat y_k}, \epsilon, 1 - \epsilon\Big)
+
+    The probabilities are renormalised along the axis before the clip (Keras). With
+    ``from_logits=True``, ``log p = log_softmax(z)`` exactly, with no clipping.
+
+    Parameters
+    ----------
+    y_true
+        One-hot (or soft) targets, the shape of ``y_pred``.
+    y_pred
+        Probabilities in [0, 1], or logits with ``from_logits=True``.
+    from_logits
+        Whether ``y_pred`` holds logits.
+    label_smoothing
+        ``s`` in [0, 1]; ``C`` is the size of ``axis``.
+    axis
+        The class axis.
+    class_weight
+        ``c``: a scalar, one weight per class or a ``{class: weight}`` mapping (not in
+        Keras). ``None`` means 1.
+
+    Returns
+    -------
+    array
+        One loss per sample: ``y_pred``'s shape without ``axis``, in its dtype.
+
+    References
+    ----------
+    Keras 3 ``keras.losses.categorical_crossentropy``.
+
+    Examples
+    --------
+    >>> categorical_crossentropy([[0, 1, 0], [0, 0, 1]], [[0.05, 0.95, 0], [0.1, 0.8, 0.1]])
+    array([0.05129329, 2.30258509])
+    >>> categorical_crossentropy([[0, 1, 0]], [[1000.0, 0.0, -1000.0]], from_logits=True)
+    array([1000.])
+    """
+    opts = _categorical_opts(from_logits, label_smoothing, class_weight)
+    return run(_categorical_core, y_true, y_pred, opts, axis=check_axis_type(axis))
+
+
+class CategoricalCrossentropy(Loss):
+    r"""Categorical cross-entropy as a ``Loss`` (see :func:`categorical_crossentropy`).
+
+    .. math:: \ell = -\sum_j c_j\, y_j \log p_j
+
+    With ``from_logits=True`` the gradient is the fused ``softmax(z) Σ_j c_j y_j - c y``,
+    which is ``softmax(z) - y`` for one-hot ``y`` (times the reduction's weights).
+
+    Examples
+    --------
+    >>> cce = CategoricalCrossentropy(from_logits=True, reduction="sum")
+    >>> y, z = [[0.0, 1.0, 0.0]], [[1.0, 2.0, 0.5]]
+    >>> print(f"{cce(y, z):.6f}")
+    0.464369
+    >>> cce.gradient(y, z)
+    array([[ 0.2312239 , -0.37146828,  0.14024438]])
+    """
+
+    name = "categorical_crossentropy"
+    formula = r"-\sum_j c_j\,y_j \log p_j"
+    _params: ClassVar[tuple[str, ...]] = ("from_logits", "label_smoothing", "axis",
+                                          "class_weight")
+    _core = _categorical_core
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
+                 axis: int = -1, reduction: str | None = "sum_over_batch_size",
+                 name: str | None = None, *, class_weight: Any = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        opts = _categorical_opts(from_logits, label_smoothing, class_weight)
+        self.from_logits = opts["from_logits"]
+        self.label_smoothing = opts["label_smoothing"]
+        self.class_weight = opts["class_weight"]
+        self.axis = check_axis_type(axis)
+
+
+# -- sparse ---------------------------------------------------------------------------------
+
+def _sparse_core(xp: Any, labels: Any, p: Any, opts: Mapping[str, Any],
+                 need_grad: bool) -> tuple[Any, Any, Any]:
+    valid = opts["valid"]
+    if valid is not None:
+        labels = xp.where(valid, labels, xp.zeros_like(labels))
+    y = one_hot(xp, labels, p.shape[-1], p.dtype)
+    value, grad, _ = _categorical_core(xp, y, p, opts, need_grad)
+    if valid is not None:
+        value = xp.where(valid, value, xp.zeros_like(value))
+        if grad is not None:
+            grad = xp.where(xp.expand_dims(valid, axis=-1), grad, xp.zeros_like(grad))
+    return value, grad, valid
+
+
+def _sparse_opts(from_logits: bool, ignore_class: int | None, label_smoothing: float,
+                 class_weight: Any) -> dict[str, Any]:
+    if ignore_class is not None:
+        ignore_class = int(check_finite_scalar(ignore_class, "ignore_class"))
+    opts = _categorical_opts(from_logits, label_smoothing, class_weight)
+    opts["ignore_class"] = ignore_class
+    return opts
+
+
+def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                                    ignore_class: int | None = None, axis: int = -1, *,
+                                    label_smoothing: float = 0.0,
+                                    class_weight: Any = None) -> Any:
+    r"""Categorical cross-entropy with integer class labels.
+
+    The same loss as :func:`categorical_crossentropy` on ``one_hot(y_true)``, without
+    building the one-hot targets by hand. From logits (no smoothing, no weights):
+
+    .. math:: \ell = \log \sum_j e^{z_j} - z_{y} = -\operatorname{log\_softmax}(z)_{y}
+
+    Parameters
+    ----------
+    y_true
+        Integer labels in ``[0, C)``: ``y_pred``'s shape without ``axis``, or with a
+        dimension of 1 there (``(N,)`` or ``(N, 1)`` for ``(N, C)`` predictions).
+    y_pred
+        Probabilities (renormalised and clipped as in the categorical loss), or logits.
+    from_logits
+        Whether ``y_pred`` holds logits.
+    ignore_class
+        A label (e.g. -1 or 255) whose samples get loss 0, gradient 0, and are left out of
+        the mean of the ``Loss`` class.
+    axis
+        The class axis.
+    label_smoothing
+        As in :func:`categorical_crossentropy` (not in Keras).
+    class_weight
+        As in :func:`categorical_crossentropy` (not in Keras).
+
+    Returns
+    -------
+    array
+        One loss per sample: ``y_pred``'s shape without ``axis``, in its dtype.
+
+    References
+    ----------
+    Keras 3 ``keras.losses.sparse_categorical_crossentropy``; optax
+    ``softmax_cross_entropy_with_integer_labels``.
+
+    Examples
+    --------
+    >>> sparse_categorical_crossentropy([1, 2], [[0.05, 0.95, 0], [0.1, 0.8, 0.1]])
+    array([0.05129329, 2.30258509])
+    >>> sparse_categorical_crossentropy([1, -1], [[1.0, 2.0], [3.0, 4.0]],
+    ...                                 from_logits=True, ignore_class=-1)
+    array([0.31326169, 0.        ])
+    """
+    opts = _sparse_opts(from_logits, ignore_class, label_smoothing, class_weight)
+    return run(_sparse_core, y_true, y_pred, opts, sparse=True, axis=check_axis_type(axis))
+
+
+class SparseCategoricalCrossentropy(Loss):
+    r"""Sparse categorical cross-entropy as a ``Loss``.
+
+    .. math:: \ell = -c_{y}\log p_{y}
+
+    With ``ignore_class``, ``"sum_over_batch_size"`` divides by the number of samples
+    that are not ignored (Keras's mask semantics).
+
+    Examples
+    --------
+    >>> scce = SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)
+    >>> print(f"{scce([1, 0, -1], [[1.0, 2.0], [3.0, 4.0], [0.0, 9.0]]):.6f}")
+    0.813262
+    >>> scce.gradient([1, 0, -1], [[1.0, 2.0], [3.0, 4.0], [0.0, 9.0]])
+    array([[ 0.13447, -0.13447],
+           [-0.36553,  0.36553],
+           [ 0.     ,  0.     ]])
+    """
+
+    name = "sparse_categorical_crossentropy"
+    formula = r"-c_{y}\log p_{y}"
+    _params: ClassVar[tuple[str, ...]] = ("from_logits", "ignore_class", "axis",
+                                          "label_smoothing", "class_weight")
+    _core = _sparse_core
+    _sparse = True
+
+    def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
+                 reduction: str | None = "sum_over_batch_size", axis: int = -1,
+                 name: str | None = None, *, label_smoothing: float = 0.0,
+                 class_weight: Any = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        opts = _sparse_opts(from_logits, ignore_class, label_smoothing, class_weight)
+        self.from_logits = opts["from_logits"]
+        self.ignore_class = opts["ignore_class"]
+        self.label_smoothing = opts["label_smoothing"]
+        self.class_weight = opts["class_weight"]
+        self.axis = check_axis_type(axis)
