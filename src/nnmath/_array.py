@@ -60,8 +60,8 @@ def namespace(*arrays: Any) -> Any:
     try:
         import array_api_compat
     except ImportError:  # pragma: no cover - depends on the optional extra
-        array_api_compat = None
-    if array_api_compat is not None:
+        pass
+    else:
         return array_api_compat.array_namespace(*foreign)
     spaces = {id(ns): ns for ns in (_own_namespace(a) for a in foreign)}
     if len(spaces) != 1:
