@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._array import out_of_range
+from .._array import is_numpy, out_of_range
 
 #: beyond this magnitude every saturating factor (σ(x) for x < -SAT, e^{-x²}, ...) is 0
 SAT = 1.0e4
@@ -211,9 +211,9 @@ def _phi_tail(xp: Any, a: Any) -> Any:
     from .._special import erfcx
 
     ac = xp.minimum(a, 40.0)  # Φ(-40) < 2^-1074: the tail is 0 beyond
-    if xp.__name__ == "numpy":
+    if is_numpy(xp):
         r = erfcx(ac * _INV_SQRT_2)
-    else:  # pragma: no cover - other namespaces go through NumPy for erfcx
+    else:  # other namespaces: erfcx is a NumPy kernel, evaluated on a host copy
         import numpy as np
 
         r = xp.asarray(erfcx(np.asarray(ac, dtype=np.float64) * _INV_SQRT_2), dtype=a.dtype)
