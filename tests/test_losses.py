@@ -121,8 +121,8 @@ def test_get_resolves_names_aliases_classes_instances_functions_and_configs():
     cfg = L.get({"class_name": "SparseCategoricalCrossentropy",
                  "config": {"from_logits": True, "ignore_class": -1}})
     assert cfg.from_logits and cfg.ignore_class == -1
-    with pytest.raises(ValueError, match="unknown loss 'crossentropy'"):
-        L.get("crossentropy")
+    with pytest.raises(ValueError, match="unknown loss 'crosentropy'"):
+        L.get("crosentropy")
     with pytest.raises(TypeError):
         L.get(lambda y, p: 0.0)
     with pytest.raises(TypeError):
@@ -523,3 +523,31 @@ def test_docs_examples():
                                   optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 20
     assert result.failed == 0
+
+
+def test_poisson_rate_of_infinity_gives_infinity_without_warning():
+    with np.errstate(all="raise"):
+        value = L.poisson([[2.0, 0.0]], [[np.inf, 1.0]])
+        assert value[0] == np.inf
+        grad = L.Poisson(reduction="sum").gradient([[2.0, 0.0]], [[np.inf, 1.0]])
+    np.testing.assert_allclose(grad, [[0.5, 0.5]])  # (1 - y/(p+eps))/n, 1 - 0 at p = inf
+
+
+@pytest.mark.parametrize("y_true_shape,y_pred_shape,expected", [
+    ((8, 1), (8, 1), L.BinaryCrossentropy),
+    ((8,), (8, 5), L.SparseCategoricalCrossentropy),
+    ((8, 1), (8, 5), L.SparseCategoricalCrossentropy),
+    ((8, 5), (8, 5), L.CategoricalCrossentropy),
+    ((8,), (8,), L.CategoricalCrossentropy),  # Keras's 1-D/1-D case
+])
+def test_get_crossentropy_resolves_from_shapes_like_keras_compile(y_true_shape, y_pred_shape,
+                                                                 expected):
+    loss = L.get("crossentropy", y_true=np.zeros(y_true_shape), y_pred=np.zeros(y_pred_shape))
+    assert type(loss) is expected
+    assert L.get("ce", y_true=np.zeros(y_true_shape), y_pred=np.zeros(y_pred_shape),
+                 from_logits=True).from_logits
+
+
+def test_get_crossentropy_needs_the_data():
+    with pytest.raises(ValueError, match="pass y_true= and y_pred="):
+        L.get("crossentropy")

@@ -33,6 +33,7 @@ __all__ = [
     "is_numpy",
     "namespace",
     "out_of_range",
+    "target_kind",
 ]
 
 
@@ -149,6 +150,35 @@ def fp_guard(xp: Any) -> contextlib.AbstractContextManager[Any]:
     if is_numpy(xp):
         return np.errstate(under="ignore")
     return contextlib.nullcontext()
+
+
+def _shape(x: Any, name: str) -> tuple[int, ...]:
+    shape = getattr(x, "shape", None)
+    shape = np.shape(x) if shape is None else shape
+    shape = tuple(int(n) for n in shape)
+    if not shape:
+        raise ValueError(f"{name} must have at least one dimension to pick a metric or "
+                         "loss, got a scalar")
+    return shape
+
+
+def target_kind(y_true: Any, y_pred: Any) -> str:
+    """How Keras's ``compile`` reads labels against predictions, from the shapes alone.
+
+    ``"binary"`` when ``y_pred`` ends in a dimension of 1 (one sigmoid output);
+    ``"sparse"`` when ``y_true`` has a lower rank, or ends in 1 against several classes
+    (integer labels); ``"categorical"`` otherwise (one-hot labels, and also the 1-D/1-D
+    case). Used by ``metrics.get("accuracy", ...)`` and ``losses.get("crossentropy", ...)``.
+
+    >>> target_kind(np.zeros((4, 1)), np.zeros((4, 1))), target_kind(np.zeros(4), np.zeros((4, 3)))
+    ('binary', 'sparse')
+    """
+    t, p = _shape(y_true, "y_true"), _shape(y_pred, "y_pred")
+    if p[-1] == 1:
+        return "binary"
+    if len(t) < len(p) or (t[-1] == 1 and p[-1] > 1):
+        return "sparse"
+    return "categorical"
 
 
 def out_of_range(xp: Any) -> contextlib.AbstractContextManager[Any]:

@@ -26,6 +26,9 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np  # noqa: F401 - the doctests use it
+
+from .._array import target_kind
 from ._base import EPSILON, REDUCTIONS, Loss
 from ._crossentropy import (
     BinaryCrossentropy,
@@ -124,13 +127,22 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
-def get(identifier: Any, **params: Any) -> Loss:
+def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: Any) -> Loss:
     """Return a ``Loss`` instance from a name, a class, an instance or a loss function.
 
     Names are the registry names (``names()``), the class names and Keras's aliases
     (``"bce"``, ``"kld"``, ...); Keras's ``{"class_name": ..., "config": {...}}`` dicts
     work too. ``params`` go to the constructor; an instance is returned as it is (with no
-    ``params``).
+    ``params``). ``"crossentropy"`` (or ``"ce"``) with ``y_true`` and ``y_pred`` resolves
+    from their shapes as Keras's ``compile`` does: binary when ``y_pred`` ends in 1,
+    sparse when ``y_true`` has a lower rank or ends in 1 against several classes,
+    categorical otherwise.
+
+    >>> get("crossentropy", y_true=np.zeros(4), y_pred=np.zeros((4, 3)), from_logits=True)
+    SparseCategoricalCrossentropy(from_logits=True, ignore_class=None, axis=-1,
+                                  label_smoothing=0.0, class_weight=None,
+                                  reduction='sum_over_batch_size',
+                                  name='sparse_categorical_crossentropy')
 
     >>> get("binary_crossentropy", from_logits=True)
     BinaryCrossentropy(from_logits=True, label_smoothing=0.0, axis=-1, pos_weight=None,
@@ -149,6 +161,13 @@ def get(identifier: Any, **params: Any) -> Loss:
         config.update(params)
         return get(identifier["class_name"], **config)
     cls: type[Loss] | None = None
+    if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
+        if y_true is None or y_pred is None:
+            raise ValueError(f"{identifier!r} resolves from the data: pass y_true= and "
+                             "y_pred= (or name the loss, e.g. 'binary_crossentropy')")
+        kind = target_kind(y_true, y_pred)
+        identifier = ("sparse_categorical_crossentropy" if kind == "sparse"
+                      else f"{kind}_crossentropy")
     if isinstance(identifier, str):
         cls = _REGISTRY.get(identifier) or _ALIASES.get(identifier)
         if cls is None:

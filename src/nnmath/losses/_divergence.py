@@ -91,8 +91,10 @@ def _poisson_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
     if bool(xp.any(p < 0)):
         raise ValueError("y_pred must be >= 0 for poisson: it is a predicted rate (mean count)")
     n = p.shape[-1]
-    shifted = p + xp.asarray(EPSILON, dtype=p.dtype)
-    value = xp.sum(p - y * xp.log(shifted), axis=-1) / n
+    # a rate of +inf gives the limit +inf; clipped first, since inf - y log(inf) is NaN
+    pc = xp.minimum(p, xp.asarray(xp.finfo(p.dtype).max, dtype=p.dtype))
+    shifted = pc + xp.asarray(EPSILON, dtype=p.dtype)
+    value = xp.sum(xp.where(xp.isinf(p), p, pc - y * xp.log(shifted)), axis=-1) / n
     if not need_grad:
         return value, None, None
     return value, (1.0 - y / shifted) / n, None
