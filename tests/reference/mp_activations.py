@@ -249,9 +249,9 @@ def hard_silu(x):
 
 
 def d_hard_silu(x):
-    if x < -3:
+    if x <= -3:
         return mpf(0)
-    if x <= 3:
+    if x < 3:
         return (2 * x + 3) / 6
     return mpf(1)
 

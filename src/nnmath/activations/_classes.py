@@ -385,7 +385,7 @@ class SiLU(_Simple):
 
 
 class HardSiLU(_Simple):
-    """``x relu6(x + 3)/6``; derivative ``(2x + 3)/6`` on [-3, 3] (PyTorch's convention)."""
+    """``x relu6(x + 3)/6``; derivative ``(2x + 3)/6`` on (-3, 3), 0 at -3 and 1 at 3."""
 
     name = "hard_silu"
     formula = r"x \min(\max(x + 3, 0), 6) / 6"
@@ -394,7 +394,7 @@ class HardSiLU(_Simple):
     _props = Properties(range=(-0.375, INF), range_closed=(True, False), monotonic=False,
                         differentiable=False, smooth=False, zero_centred=True,
                         kinks=(-3.0, 3.0),
-                        kink_convention="(2x + 3)/6 at x = ±3: -1/2 and 3/2")
+                        kink_convention="the outer branch at x = ±3: 0 at -3, 1 at 3")
 
 
 class Mish(_Simple):

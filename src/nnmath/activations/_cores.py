@@ -268,7 +268,8 @@ def hard_silu(xp: Any, x: Any) -> Any:
 
 def hard_silu_grad(xp: Any, x: Any) -> Any:
     xc = xp.clip(x, -3.0, 3.0)
-    return xp.where(x < -3.0, 0.0, xp.where(x > 3.0, 1.0, (2.0 * xc + 3.0) / 6.0))
+    # at the kinks x = ±3 the outer branch applies (0 and 1), as in PyTorch
+    return xp.where(x <= -3.0, 0.0, xp.where(x >= 3.0, 1.0, (2.0 * xc + 3.0) / 6.0))
 
 
 def _mish_parts(xp: Any, x: Any) -> tuple[Any, Any]:

@@ -280,8 +280,8 @@ swish = silu
 def hard_silu(x: Any) -> Any:
     r"""Hard SiLU, also called hard swish: ``x relu6(x + 3) / 6`` (Howard et al., 2019).
 
-    Derivative ``(2x + 3)/6`` on the closed interval ``[-3, 3]`` (so ``-0.5`` at ``-3`` and
-    ``1.5`` at ``3``, PyTorch's convention), 0 below and 1 above.
+    Derivative 0 for ``x <= -3``, ``(2x + 3)/6`` on ``(-3, 3)`` and 1 for ``x >= 3``: at
+    the kinks the outer branch applies (0 at ``-3``, 1 at ``3``), as in PyTorch.
 
     >>> hard_silu([-4.0, -1.5, 0.0, 4.0])
     array([ 0.   , -0.375,  0.   ,  4.   ])
