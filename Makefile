@@ -6,18 +6,18 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint clean
+.PHONY: demo test test-slow lint docs-images clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,plot,io,cli]'
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m nnmath
+	$(BIN)/nnmath tour
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -27,8 +27,11 @@ test-slow: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
-	$(BIN)/python -m ruff check src tests tools
+	$(BIN)/python -m ruff check src tests tools examples benchmarks
 	$(BIN)/python -m mypy
 
+docs-images: $(STAMP)
+	$(BIN)/python tools/make_docs_images.py
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache nnmath-tour

@@ -557,3 +557,9 @@ def test_nan_propagates_to_its_position(case):
     else:
         assert np.isnan(y[0, 1]) and not np.isnan(y[0, [0, 2, 3]]).any()
         assert np.isnan(act.gradient(x)[0, 1])
+
+
+@pytest.mark.parametrize("name", DESIGN_NAMES)
+def test_every_class_describes_its_derivative(name):
+    cls = getattr(A, CLASS_NAMES[name])
+    assert isinstance(cls.derivative_text, str) and len(cls.derivative_text) > 0

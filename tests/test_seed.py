@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from nnmath.__main__ import main
 from nnmath.activations import Leaky_ReLu, ReLu, Sigmoid, Softmax, TanH
+from nnmath.cli import main
 
 # In [8] of the notebook: y = Sigmoid(); y(x) for x = np.arange(-10, 10, 0.2), first values
 SEED_SIGMOID_PRINTED = [2.20274658e04, 1.80347449e04, 1.47657816e04, 1.20893807e04,
@@ -102,17 +102,19 @@ def test_seed_tanh_cell_and_its_gradient():
 
 
 def test_demo_prints_the_corrected_examples(capsys):
-    assert main([]) == 0
+    # make demo runs the tour: the seed's activation cells, its wrong outputs shown as such
+    assert main(["tour", "--no-figures"]) == 0
     out = capsys.readouterr().out
-    assert "2.20274658e+04" in out  # the notebook's wrong output, shown as such
+    assert "2.20274658e+04" in out  # the notebook's printed sigmoid(-10): 1 + e^10
     assert "4.53978687e-05" in out  # sigmoid(-10), correct
     assert "0.93037047" in out
-    assert "diag(p) - p p^T" in out
+    assert "diag(p) - p pᵀ" in out
 
 
 def test_demo_runs_as_a_module():
-    res = subprocess.run([sys.executable, "-W", "error", "-m", "nnmath"], capture_output=True,
-                         text=True, check=False, timeout=120)
+    res = subprocess.run([sys.executable, "-W", "error", "-m", "nnmath", "tour",
+                          "--no-figures"], capture_output=True, text=True, check=False,
+                         timeout=120)
     assert res.returncode == 0, res.stderr
     assert "Sigmoid" in res.stdout and res.stderr == ""
 

@@ -100,6 +100,8 @@ class Activation:
 
     name: ClassVar[str] = ""
     formula: ClassVar[str] = ""
+    #: the derivative in words and symbols (``gradient`` computes it)
+    derivative_text: ClassVar[str] = ""
     #: names of the constructor parameters, in order (for ``repr`` and ``get_config``)
     _params: ClassVar[tuple[str, ...]] = ()
 

@@ -58,6 +58,7 @@ class Sigmoid(_Simple):
     r"""Logistic sigmoid ``σ(x) = 1/(1 + e^{-x})``; ``σ' = σ(1 - σ)`` in ``(0, 1/4]``."""
 
     name = "sigmoid"
+    derivative_text = 'σ(x)(1 − σ(x)), in (0, 1/4]'
     formula = r"\sigma(x) = \frac{1}{1 + e^{-x}}"
     _core = staticmethod(_cores.sigmoid)
     _grad = staticmethod(_cores.sigmoid_grad)
@@ -68,6 +69,7 @@ class HardSigmoid(_Simple):
     """``relu6(x + 3)/6``; derivative 1/6 on (-3, 3), 0 at the kinks."""
 
     name = "hard_sigmoid"
+    derivative_text = '1/6 on (−3, 3), 0 elsewhere'
     formula = r"\min(\max(x + 3, 0), 6) / 6"
     _core = staticmethod(_cores.hard_sigmoid)
     _grad = staticmethod(_cores.hard_sigmoid_grad)
@@ -79,6 +81,7 @@ class SparseSigmoid(_Simple):
     """``(x + 1)/2`` clipped to [0, 1]; derivative 1/2 on (-1, 1), 0 at the kinks."""
 
     name = "sparse_sigmoid"
+    derivative_text = '1/2 on (−1, 1), 0 elsewhere'
     formula = r"\min(\max((x + 1)/2, 0), 1)"
     _core = staticmethod(_cores.sparse_sigmoid)
     _grad = staticmethod(_cores.sparse_sigmoid_grad)
@@ -90,6 +93,7 @@ class LogSigmoid(_Simple):
     """``log σ(x) = -softplus(-x)``; derivative ``σ(-x)``."""
 
     name = "log_sigmoid"
+    derivative_text = 'σ(−x) = 1 − σ(x), in (0, 1)'
     formula = r"\log\sigma(x) = -\log(1 + e^{-x})"
     _core = staticmethod(_cores.log_sigmoid)
     _grad = staticmethod(_cores.log_sigmoid_grad)
@@ -104,6 +108,8 @@ class ReLU(ElementwiseActivation):
     """
 
     name = "relu"
+    derivative_text = ("1 above threshold (up to max_value), negative_slope below, "
+                       "0 above max_value")
     formula = r"\max(x, 0)"
     _params = ("negative_slope", "max_value", "threshold")
 
@@ -132,7 +138,8 @@ class ReLU(ElementwiseActivation):
             monotonic=s >= 0 and t >= 0, continuous=t == 0, differentiable=False,
             smooth=False, zero_centred=s > 0 and t == 0,
             kinks=(t,) if m is None else (t, m),
-            kink_convention="negative_slope at x = threshold, 0 at x = max_value",
+            kink_convention="negative_slope at x = threshold"
+            + ("" if m is None else ", 0 at x = max_value"),
         )
 
 
@@ -140,6 +147,7 @@ class ReLU6(_Simple):
     """``min(max(x, 0), 6)``; derivative 1 on (0, 6), 0 at the kinks."""
 
     name = "relu6"
+    derivative_text = '1 on (0, 6), 0 elsewhere'
     formula = r"\min(\max(x, 0), 6)"
     _core = staticmethod(_cores.relu6)
     _grad = staticmethod(_cores.relu6_grad)
@@ -151,6 +159,7 @@ class LeakyReLU(ElementwiseActivation):
     """``x`` for ``x > 0``, ``negative_slope * x`` otherwise; ``gradient(0) = negative_slope``."""
 
     name = "leaky_relu"
+    derivative_text = '1 for x > 0, negative_slope for x < 0'
     formula = r"\begin{cases} x & x > 0 \\ \alpha x & x \le 0 \end{cases}"
     _params: ClassVar[tuple[str, ...]] = ("negative_slope",)
 
@@ -187,6 +196,7 @@ class RReLU(ElementwiseActivation):
     """
 
     name = "rrelu"
+    derivative_text = '1 for x > 0, the slope a for x < 0 (a = (lower + upper)/2 at inference)'
     formula = r"\begin{cases} x & x \ge 0 \\ a x & x < 0 \end{cases},\ a \sim U[l, u]"
     _params = ("lower", "upper", "training", "seed")
 
@@ -232,6 +242,7 @@ class PReLU(ElementwiseActivation):
     """
 
     name = "prelu"
+    derivative_text = '1 for x > 0, weight for x < 0'
     formula = r"\begin{cases} x & x > 0 \\ w x & x \le 0 \end{cases}"
     _params = ("weight",)
 
@@ -285,6 +296,7 @@ class ELU(ElementwiseActivation):
     """Exponential linear unit; ``gradient(0) = alpha`` (the lower branch)."""
 
     name = "elu"
+    derivative_text = '1 for x > 0, α eˣ for x < 0'
     formula = r"\begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0 \end{cases}"
     _params = ("alpha",)
 
@@ -311,6 +323,7 @@ class SELU(_Simple):
     """Scaled ELU with the self-normalising constants; ``gradient(0) = scale * alpha``."""
 
     name = "selu"
+    derivative_text = 'λ for x > 0, λ α eˣ for x < 0'
     formula = (r"\lambda \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0 \end{cases},"
                r"\ \alpha \approx 1.6733,\ \lambda \approx 1.0507")
     alpha = _cores.SELU_ALPHA
@@ -326,6 +339,7 @@ class CELU(ElementwiseActivation):
     """Continuously differentiable ELU, ``alpha > 0``; ``gradient(0) = 1``."""
 
     name = "celu"
+    derivative_text = '1 for x > 0, e^(x/α) for x < 0'
     formula = r"\max(0, x) + \min(0, \alpha (e^{x/\alpha} - 1))"
     _params = ("alpha",)
 
@@ -354,6 +368,7 @@ class GELU(ElementwiseActivation):
     """Gaussian error linear unit, exact (``x Φ(x)``) or with the tanh approximation."""
 
     name = "gelu"
+    derivative_text = 'Φ(x) + x φ(x) (exact); the derivative of the tanh form when approximate'
     formula = r"x\,\Phi(x) = \frac{x}{2}\left(1 + \operatorname{erf}(x/\sqrt{2})\right)"
     _params = ("approximate",)
 
@@ -377,6 +392,7 @@ class SiLU(_Simple):
     """Sigmoid linear unit (swish) ``x σ(x)``; derivative ``σ(x)(1 + x(1 - σ(x)))``."""
 
     name = "silu"
+    derivative_text = 'σ(x)(1 + x(1 − σ(x)))'
     formula = r"x\,\sigma(x)"
     _core = staticmethod(_cores.silu)
     _grad = staticmethod(_cores.silu_grad)
@@ -388,6 +404,7 @@ class HardSiLU(_Simple):
     """``x relu6(x + 3)/6``; derivative ``(2x + 3)/6`` on (-3, 3), 0 at -3 and 1 at 3."""
 
     name = "hard_silu"
+    derivative_text = '(2x + 3)/6 on (−3, 3), 0 below, 1 above'
     formula = r"x \min(\max(x + 3, 0), 6) / 6"
     _core = staticmethod(_cores.hard_silu)
     _grad = staticmethod(_cores.hard_silu_grad)
@@ -401,6 +418,7 @@ class Mish(_Simple):
     """``x tanh(softplus(x))``."""
 
     name = "mish"
+    derivative_text = 'tanh(sp(x)) + x σ(x) sech²(sp(x)), sp = softplus'
     formula = r"x \tanh(\log(1 + e^x))"
     _core = staticmethod(_cores.mish)
     _grad = staticmethod(_cores.mish_grad)
@@ -412,6 +430,7 @@ class Softplus(ElementwiseActivation):
     """``log(1 + e^{βx})/β``; derivative ``σ(βx)``."""
 
     name = "softplus"
+    derivative_text = 'σ(βx)'
     formula = r"\frac{1}{\beta}\log(1 + e^{\beta x})"
     _params = ("beta",)
 
@@ -433,6 +452,7 @@ class SparsePlus(_Simple):
     """0, ``(x + 1)²/4``, ``x`` on the three pieces; C¹ (no kinks), not C²."""
 
     name = "sparse_plus"
+    derivative_text = '0 for x ≤ −1, (x + 1)/2 on (−1, 1), 1 for x ≥ 1'
     formula = r"\begin{cases} 0 & x \le -1 \\ (x+1)^2/4 & |x| < 1 \\ x & x \ge 1\end{cases}"
     _core = staticmethod(_cores.sparse_plus)
     _grad = staticmethod(_cores.sparse_plus_grad)
@@ -443,6 +463,7 @@ class Squareplus(ElementwiseActivation):
     """``(x + sqrt(x² + b))/2`` with ``b >= 0``; derivative ``(1 + x/sqrt(x² + b))/2``."""
 
     name = "squareplus"
+    derivative_text = '(1 + x/√(x² + b))/2'
     formula = r"\frac{x + \sqrt{x^2 + b}}{2}"
     _params = ("b",)
 
@@ -466,6 +487,7 @@ class Softsign(_Simple):
     """``x/(1 + |x|)``; derivative ``1/(1 + |x|)²``, continuous (C¹, not C²)."""
 
     name = "softsign"
+    derivative_text = '1/(1 + |x|)²'
     formula = r"\frac{x}{1 + |x|}"
     _core = staticmethod(_cores.softsign)
     _grad = staticmethod(_cores.softsign_grad)
@@ -477,6 +499,7 @@ class Tanh(_Simple):
     cancellation for large ``|x|``."""
 
     name = "tanh"
+    derivative_text = 'sech²(x) = 1 − tanh²(x), in (0, 1]'
     formula = r"\tanh(x) = \frac{e^x - e^{-x}}{e^x + e^{-x}}"
     _core = staticmethod(_cores.tanh)
     _grad = staticmethod(_cores.tanh_grad)
@@ -487,6 +510,7 @@ class HardTanh(ElementwiseActivation):
     """``x`` clipped to ``[min_val, max_val]``; derivative 0 at the kinks."""
 
     name = "hard_tanh"
+    derivative_text = '1 on (min_val, max_val), 0 elsewhere'
     formula = r"\min(\max(x, a), b)"
     _params = ("min_val", "max_val")
 
@@ -511,6 +535,7 @@ class TanhShrink(_Simple):
     """``x - tanh(x)``; derivative ``tanh²(x)``."""
 
     name = "tanh_shrink"
+    derivative_text = 'tanh²(x)'
     formula = r"x - \tanh(x)"
     _core = staticmethod(_cores.tanh_shrink)
     _grad = staticmethod(_cores.tanh_shrink_grad)
@@ -535,6 +560,7 @@ class HardShrink(_Shrink):
     """``x`` where ``|x| > threshold``, else 0; derivative 0 at ``±threshold``."""
 
     name = "hard_shrink"
+    derivative_text = '1 for |x| > threshold, 0 for |x| < threshold'
     formula = r"\begin{cases} x & |x| > \lambda \\ 0 & |x| \le \lambda \end{cases}"
     _core = staticmethod(_cores.hard_shrink)
 
@@ -550,6 +576,7 @@ class SoftShrink(_Shrink):
     """``x ∓ threshold`` outside ``[-threshold, threshold]``, 0 inside."""
 
     name = "soft_shrink"
+    derivative_text = '1 for |x| > threshold, 0 for |x| < threshold'
     formula = r"\operatorname{sign}(x) \max(|x| - \lambda, 0)"
     _core = staticmethod(_cores.soft_shrink)
 
@@ -565,6 +592,7 @@ class Threshold(ElementwiseActivation):
     """``x`` where ``x > threshold``, else ``default_value``; derivative 0 at the threshold."""
 
     name = "threshold"
+    derivative_text = '1 for x > threshold, 0 for x < threshold'
     formula = r"\begin{cases} x & x > \theta \\ v & x \le \theta \end{cases}"
     _params = ("threshold", "default_value")
 
@@ -591,6 +619,7 @@ class Exponential(_Simple):
     """``e^x``; its own derivative."""
 
     name = "exponential"
+    derivative_text = 'eˣ'
     formula = r"e^x"
     _core = staticmethod(_cores.exponential)
     _grad = staticmethod(_cores.exponential)
@@ -604,6 +633,7 @@ class Linear(_Simple):
     """The identity; derivative 1."""
 
     name = "linear"
+    derivative_text = '1'
     formula = r"x"
     _core = staticmethod(_cores.linear)
     _grad = staticmethod(_cores.linear_grad)
@@ -620,6 +650,7 @@ class Softmax(AxisActivation):
     ``backward(x, g) = p * (g - sum(g * p))``."""
 
     name = "softmax"
+    derivative_text = 'Jacobian diag(p) − p pᵀ; vector-Jacobian product p ⊙ (g − ⟨g, p⟩)'
     formula = r"\operatorname{softmax}(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}}"
 
     def _value_last(self, xp: Any, x: Any) -> Any:
@@ -640,6 +671,7 @@ class LogSoftmax(AxisActivation):
     """log softmax along ``axis``. Jacobian ``δ_ij - p_j``; ``backward = g - p sum(g)``."""
 
     name = "log_softmax"
+    derivative_text = 'Jacobian δᵢⱼ − pⱼ; vector-Jacobian product g − p Σⱼ gⱼ'
     formula = r"x_i - \log\sum_j e^{x_j}"
 
     def _value_last(self, xp: Any, x: Any) -> Any:
@@ -660,6 +692,7 @@ class Softmin(AxisActivation):
     """``softmax(-x)`` along ``axis``; its Jacobian is ``-(diag(p) - p pᵀ)``."""
 
     name = "softmin"
+    derivative_text = 'Jacobian −(diag(p) − p pᵀ), p = softmin(x)'
     formula = r"\operatorname{softmin}(x)_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}}"
 
     def _value_last(self, xp: Any, x: Any) -> Any:
@@ -681,6 +714,7 @@ class Sparsemax(AxisActivation):
     boundary ``x_i = τ`` count as outside), Jacobian ``diag(s) - s sᵀ/|S|``."""
 
     name = "sparsemax"
+    derivative_text = 'Jacobian diag(s) − s sᵀ/|S|, s the indicator of the support S'
     formula = r"\arg\min_{p \in \Delta} \lVert p - x \rVert^2"
 
     def _value_last(self, xp: Any, x: Any) -> Any:
@@ -704,6 +738,7 @@ class GLU(AxisActivation):
     ``grad_output`` of ``backward`` has the output's shape (half the size along ``axis``)."""
 
     name = "glu"
+    derivative_text = '∂/∂a = σ(b), ∂/∂b = a σ(b)(1 − σ(b)), for [a; b] = x'
     formula = r"a \otimes \sigma(b),\ [a; b] = x"
 
     def _value_last(self, xp: Any, x: Any) -> Any:
