@@ -25,7 +25,7 @@ import numpy as np
 
 from .._array import check_axis, check_finite_scalar, finish, float_input, fp_guard, namespace
 
-__all__ = ["EPSILON", "REDUCTIONS", "Loss"]
+__all__ = ["EPSILON", "REDUCTIONS", "AxisLoss", "Loss"]
 
 #: Keras's fuzz factor ``backend.epsilon()``: probabilities are clipped to [eps, 1 - eps].
 EPSILON = 1e-7
@@ -452,3 +452,14 @@ class Loss:
 
     def __hash__(self) -> int:
         return hash((type(self), repr(self)))
+
+
+class AxisLoss(Loss):
+    """A loss whose one parameter besides ``reduction`` and ``name`` is ``axis``."""
+
+    _params: ClassVar[tuple[str, ...]] = ("axis",)
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str | None = None,
+                 *, axis: int = -1) -> None:
+        super().__init__(reduction=reduction, name=name)
+        self.axis = check_axis_type(axis)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
-from ._base import EPSILON, Loss, check_axis_type, clip_probabilities, run
+from ._base import EPSILON, AxisLoss, check_axis_type, clip_probabilities, run
 
 __all__ = ["KLDivergence", "Poisson", "kl_divergence", "poisson"]
 
@@ -62,7 +62,7 @@ def kl_divergence(y_true: Any, y_pred: Any, axis: int = -1) -> Any:
     return run(_kl_core, y_true, y_pred, {}, axis=check_axis_type(axis))
 
 
-class KLDivergence(Loss):
+class KLDivergence(AxisLoss):
     r"""Kullback-Leibler divergence as a ``Loss`` (see :func:`kl_divergence`).
 
     .. math:: \ell = \sum_j t_j \log (t_j / p_j)
@@ -77,13 +77,7 @@ class KLDivergence(Loss):
 
     name = "kl_divergence"
     formula = r"\sum_j t_j \log\frac{t_j}{p_j}"
-    _params: ClassVar[tuple[str, ...]] = ("axis",)
     _core = _kl_core
-
-    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str | None = None,
-                 *, axis: int = -1) -> None:
-        super().__init__(reduction=reduction, name=name)
-        self.axis = check_axis_type(axis)
 
 
 def _poisson_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
@@ -135,7 +129,7 @@ def poisson(y_true: Any, y_pred: Any, axis: int = -1) -> Any:
     return run(_poisson_core, y_true, y_pred, {}, axis=check_axis_type(axis))
 
 
-class Poisson(Loss):
+class Poisson(AxisLoss):
     r"""Poisson loss as a ``Loss`` (see :func:`poisson`).
 
     .. math:: \ell = \operatorname{mean}_j \big(\hat y_j - y_j \log(\hat y_j + \epsilon)\big)
@@ -150,10 +144,4 @@ class Poisson(Loss):
 
     name = "poisson"
     formula = r"\frac{1}{n}\sum_j \big(\hat y_j - y_j\log(\hat y_j + \epsilon)\big)"
-    _params: ClassVar[tuple[str, ...]] = ("axis",)
     _core = _poisson_core
-
-    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str | None = None,
-                 *, axis: int = -1) -> None:
-        super().__init__(reduction=reduction, name=name)
-        self.axis = check_axis_type(axis)

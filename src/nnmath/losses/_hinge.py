@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
-from ._base import Loss, check_axis_type, one_hot, run
+from ._base import AxisLoss, check_axis_type, one_hot, run
 
 __all__ = [
     "CategoricalHinge",
@@ -170,7 +170,7 @@ def categorical_hinge(y_true: Any, y_pred: Any, axis: int = -1) -> Any:
     return run(_categorical_hinge_core, y_true, y_pred, {}, axis=check_axis_type(axis))
 
 
-class Hinge(Loss):
+class Hinge(AxisLoss):
     r"""Hinge loss as a ``Loss`` (see :func:`hinge`).
 
     .. math:: \ell = \operatorname{mean}_j \max(1 - y_j \hat y_j, 0)
@@ -185,16 +185,10 @@ class Hinge(Loss):
 
     name = "hinge"
     formula = r"\frac{1}{n}\sum_j \max(1 - y_j \hat y_j, 0)"
-    _params: ClassVar[tuple[str, ...]] = ("axis",)
     _core = _plain_hinge_core
 
-    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str | None = None,
-                 *, axis: int = -1) -> None:
-        super().__init__(reduction=reduction, name=name)
-        self.axis = check_axis_type(axis)
 
-
-class SquaredHinge(Loss):
+class SquaredHinge(AxisLoss):
     r"""Squared hinge loss as a ``Loss`` (see :func:`squared_hinge`).
 
     .. math:: \ell = \operatorname{mean}_j \max(1 - y_j \hat y_j, 0)^2
@@ -207,16 +201,10 @@ class SquaredHinge(Loss):
 
     name = "squared_hinge"
     formula = r"\frac{1}{n}\sum_j \max(1 - y_j \hat y_j, 0)^2"
-    _params: ClassVar[tuple[str, ...]] = ("axis",)
     _core = _squared_hinge_core
 
-    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str | None = None,
-                 *, axis: int = -1) -> None:
-        super().__init__(reduction=reduction, name=name)
-        self.axis = check_axis_type(axis)
 
-
-class CategoricalHinge(Loss):
+class CategoricalHinge(AxisLoss):
     r"""Categorical hinge loss as a ``Loss`` (see :func:`categorical_hinge`).
 
     .. math:: \ell = \max\big(\max_j (1 - y_j)\hat y_j - \sum_j y_j \hat y_j + 1, 0\big)
@@ -229,10 +217,4 @@ class CategoricalHinge(Loss):
 
     name = "categorical_hinge"
     formula = r"\max\big(\max_j (1-y_j)\hat y_j - \sum_j y_j \hat y_j + 1, 0\big)"
-    _params: ClassVar[tuple[str, ...]] = ("axis",)
     _core = _categorical_hinge_core
-
-    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str | None = None,
-                 *, axis: int = -1) -> None:
-        super().__init__(reduction=reduction, name=name)
-        self.axis = check_axis_type(axis)
