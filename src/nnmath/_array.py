@@ -33,6 +33,7 @@ __all__ = [
     "is_numpy",
     "namespace",
     "out_of_range",
+    "same_rank",
     "target_kind",
 ]
 
@@ -150,6 +151,25 @@ def fp_guard(xp: Any) -> contextlib.AbstractContextManager[Any]:
     if is_numpy(xp):
         return np.errstate(under="ignore")
     return contextlib.nullcontext()
+
+
+def same_rank(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    """Keras's ``squeeze_or_expand_to_same_rank``: reconcile a trailing dimension of 1.
+
+    When the ranks differ by one and the longer array ends in 1, that dimension is
+    squeezed, except that a rank-1 partner is expanded instead.
+    """
+    if a.ndim == b.ndim + 1 and a.shape[-1] == 1:
+        if b.ndim == 1:
+            b = xp.expand_dims(b, axis=-1)
+        else:
+            a = xp.squeeze(a, axis=-1)
+    elif b.ndim == a.ndim + 1 and b.shape[-1] == 1:
+        if a.ndim == 1:
+            a = xp.expand_dims(a, axis=-1)
+        else:
+            b = xp.squeeze(b, axis=-1)
+    return a, b
 
 
 def _shape(x: Any, name: str) -> tuple[int, ...]:

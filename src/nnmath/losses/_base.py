@@ -23,7 +23,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._array import check_axis, check_finite_scalar, finish, float_input, fp_guard, namespace
+from .._array import (
+    check_axis,
+    check_finite_scalar,
+    finish,
+    float_input,
+    fp_guard,
+    namespace,
+    same_rank,
+)
 
 __all__ = ["EPSILON", "REDUCTIONS", "AxisLoss", "Loss"]
 
@@ -137,25 +145,6 @@ def check_axis_type(axis: Any) -> int:
 
 # -- input alignment ------------------------------------------------------------------------
 
-def rank_rule(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
-    """Keras's ``squeeze_or_expand_to_same_rank``: reconcile a trailing dimension of 1.
-
-    When the ranks differ by one and the longer array ends in 1, that dimension is
-    squeezed, except that a rank-1 partner is expanded instead.
-    """
-    if a.ndim == b.ndim + 1 and a.shape[-1] == 1:
-        if b.ndim == 1:
-            b = xp.expand_dims(b, axis=-1)
-        else:
-            a = xp.squeeze(a, axis=-1)
-    elif b.ndim == a.ndim + 1 and b.shape[-1] == 1:
-        if a.ndim == 1:
-            a = xp.expand_dims(a, axis=-1)
-        else:
-            b = xp.squeeze(b, axis=-1)
-    return a, b
-
-
 def sparse_labels(xp: Any, y_true: Any, n_classes: int, shape: tuple[int, ...],
                   axis: int, ignore_class: int | None) -> tuple[Any, Any]:
     """Integer labels of the shape of the per-sample losses; and the valid-sample mask."""
@@ -248,14 +237,14 @@ def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
         if sw is None:
             sw = fmask
         else:
-            fmask, sw = rank_rule(xp, fmask, sw)
+            fmask, sw = same_rank(xp, fmask, sw)
             sw = _broadcast_product(xp, sw, fmask)
     values, weights = losses, None
     if sw is not None:
-        values, weights = rank_rule(xp, losses, sw)
+        values, weights = same_rank(xp, losses, sw)
         values = _broadcast_product(xp, values, weights)
         weights = xp.broadcast_to(weights, values.shape)
-    aligned = values.shape if weights is None else rank_rule(xp, losses, sw)[0].shape
+    aligned = values.shape if weights is None else same_rank(xp, losses, sw)[0].shape
 
     if reduction == "none":
         value = values
@@ -329,7 +318,7 @@ def run(core: Core, y_true: Any, y_pred: Any, opts: Mapping[str, Any], *, sparse
         _, yt, _ = float_input(y_true, "y_true", xp=xp)
         if yt.dtype != yp.dtype:
             yt = xp.astype(yt, yp.dtype)
-        yt, yp = rank_rule(xp, yt, yp)
+        yt, yp = same_rank(xp, yt, yp)
         if tuple(yt.shape) != tuple(yp.shape):
             raise ValueError(
                 f"y_true and y_pred must have the same shape, got y_true {tuple(yt.shape)} "

@@ -21,9 +21,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._array import float_input
+from .._array import float_input, same_rank
 from ._exact import decode, encode, exact_sum, to_float
-from ._functions import same_rank
 
 __all__ = ["MeanMetric", "Metric", "to_numpy", "weights"]
 

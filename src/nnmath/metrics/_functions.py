@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .._array import check_finite_scalar, finish, float_input, namespace
+from .._array import check_finite_scalar, finish, float_input, namespace, same_rank
 
 __all__ = [
     "accuracy",
@@ -58,25 +58,6 @@ def refuse_nan(xp: Any, x: Any, name: str) -> None:
             f"{name} contains NaN; a NaN prediction cannot be classified (a comparison "
             "with NaN is always false), so accuracy is undefined for it"
         )
-
-
-def same_rank(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
-    """Keras's ``squeeze_or_expand_to_same_rank``: reconcile a trailing dimension of 1.
-
-    When the ranks differ by one and the longer array ends in 1, that dimension is
-    squeezed, except that a rank-1 partner is expanded instead.
-    """
-    if a.ndim == b.ndim + 1 and a.shape[-1] == 1:
-        if b.ndim == 1:
-            b = xp.expand_dims(b, axis=-1)
-        else:
-            a = xp.squeeze(a, axis=-1)
-    elif b.ndim == a.ndim + 1 and b.shape[-1] == 1:
-        if a.ndim == 1:
-            a = xp.expand_dims(a, axis=-1)
-        else:
-            b = xp.squeeze(b, axis=-1)
-    return a, b
 
 
 def check_same_shape(a: Any, b: Any, what: str = "") -> None:
