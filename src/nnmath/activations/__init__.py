@@ -28,38 +28,25 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from . import _classes as _c
 from ._axis import glu, log_softmax, softmax, softmin, sparsemax
+from ._axis_classes import GLU, LogSoftmax, Softmax, Softmin, Sparsemax
 from ._base import Activation, AxisActivation, ElementwiseActivation, Properties
 from ._classes import (
-    CELU,
-    ELU,
     GELU,
-    GLU,
-    SELU,
     Exponential,
     HardShrink,
     HardSigmoid,
     HardSiLU,
     HardSwish,
     HardTanh,
-    LeakyReLU,
     Linear,
     LogSigmoid,
-    LogSoftmax,
     Mish,
-    PReLU,
-    ReLU,
-    ReLU6,
-    RReLU,
     Sigmoid,
     SiLU,
-    Softmax,
-    Softmin,
     Softplus,
     SoftShrink,
     Softsign,
-    Sparsemax,
     SparsePlus,
     SparseSigmoid,
     Squareplus,
@@ -100,6 +87,7 @@ from ._functions import (
     tanh_shrink,
     threshold,
 )
+from ._rectifiers import CELU, ELU, SELU, LeakyReLU, PReLU, ReLU, ReLU6, RReLU
 from ._seed import Leaky_ReLu, ReLu, TanH
 
 _CLASSES: tuple[type[Activation], ...] = (
@@ -238,4 +226,3 @@ __all__ = [
     "tanh_shrink", "threshold",
 ]
 
-del _c

@@ -8,7 +8,14 @@ from typing import Any, ClassVar
 
 from .._array import check_axis, finish, float_input, fp_guard
 
-__all__ = ["Activation", "AxisActivation", "ElementwiseActivation", "Properties"]
+__all__ = [
+    "CLIP_CONVENTION",
+    "Activation",
+    "AxisActivation",
+    "ElementwiseActivation",
+    "Properties",
+    "SimpleActivation",
+]
 
 
 @dataclass(frozen=True)
@@ -222,3 +229,25 @@ class AxisActivation(Activation):
 
     def _grad_output_for(self, xp: Any, x: Any, grad_output: Any) -> Any:
         return self._grad_output(xp, x, grad_output)
+
+
+#: the kink convention of the clipping functions
+CLIP_CONVENTION = "0 at the kinks (PyTorch's convention for clipping functions)"
+
+
+class SimpleActivation(ElementwiseActivation):
+    """An elementwise activation without parameters, defined by two cores."""
+
+    _core: ClassVar[Any]
+    _grad: ClassVar[Any]
+    _props: ClassVar[Properties]
+
+    def _value(self, xp: Any, x: Any) -> Any:
+        return type(self)._core(xp, x)
+
+    def _derivative(self, xp: Any, x: Any) -> Any:
+        return type(self)._grad(xp, x)
+
+    @property
+    def properties(self) -> Properties:
+        return self._props

@@ -1,10 +1,9 @@
-"""Activation classes: one per function, with ``gradient``, ``backward`` and metadata.
+"""The elementwise activation classes other than the rectifiers, with ``gradient``,
+``backward`` and metadata.
 
 >>> act = GELU()
 >>> act([1.0]), act.gradient([1.0])
 (array([0.84134475]), array([1.08331547]))
->>> Softmax().backward([1.0, 2.0, 3.0], [1.0, 1.0, 1.0])  # softmax rows sum to 1
-array([0., 0., 0.])
 """
 
 from __future__ import annotations
@@ -12,49 +11,22 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from .._array import check_axis, check_finite_scalar, finish, float_input, fp_guard
-from . import _axis_cores, _cores
-from ._base import AxisActivation, ElementwiseActivation, Properties
-from ._functions import (
-    _hard_tanh_bounds,
-    _relu_params,
-    _rrelu_bounds,
-    prelu_weight,
-    rrelu_slopes,
-)
+from .._array import check_finite_scalar
+from . import _cores
+from ._base import CLIP_CONVENTION, ElementwiseActivation, Properties, SimpleActivation
+from ._functions import _hard_tanh_bounds
+from ._rectifiers import _leaky_properties
 
 INF = math.inf
 
 __all__ = [
-    "CELU", "ELU", "GELU", "GLU", "SELU", "Exponential", "HardShrink", "HardSiLU",
-    "HardSigmoid", "HardSwish", "HardTanh", "LeakyReLU", "Linear", "LogSigmoid",
-    "LogSoftmax", "Mish", "PReLU", "RReLU", "ReLU", "ReLU6", "SiLU", "Sigmoid", "SoftShrink",
-    "Softmax", "Softmin", "Softplus", "Softsign", "SparsePlus", "SparseSigmoid", "Sparsemax",
-    "Squareplus", "Swish", "Tanh", "TanhShrink", "Threshold",
+    "GELU", "Exponential", "HardShrink", "HardSiLU", "HardSigmoid", "HardSwish", "HardTanh",
+    "Linear", "LogSigmoid", "Mish", "SiLU", "Sigmoid", "SoftShrink", "Softplus", "Softsign",
+    "SparsePlus", "SparseSigmoid", "Squareplus", "Swish", "Tanh", "TanhShrink", "Threshold",
 ]
 
-_CLIP = "0 at the kinks (PyTorch's convention for clipping functions)"
 
-
-class _Simple(ElementwiseActivation):
-    """An elementwise activation without parameters, defined by two cores."""
-
-    _core: ClassVar[Any]
-    _grad: ClassVar[Any]
-    _props: ClassVar[Properties]
-
-    def _value(self, xp: Any, x: Any) -> Any:
-        return type(self)._core(xp, x)
-
-    def _derivative(self, xp: Any, x: Any) -> Any:
-        return type(self)._grad(xp, x)
-
-    @property
-    def properties(self) -> Properties:
-        return self._props
-
-
-class Sigmoid(_Simple):
+class Sigmoid(SimpleActivation):
     r"""Logistic sigmoid ``σ(x) = 1/(1 + e^{-x})``; ``σ' = σ(1 - σ)`` in ``(0, 1/4]``."""
 
     name = "sigmoid"
@@ -65,7 +37,7 @@ class Sigmoid(_Simple):
     _props = Properties(range=(0.0, 1.0))
 
 
-class HardSigmoid(_Simple):
+class HardSigmoid(SimpleActivation):
     """``relu6(x + 3)/6``; derivative 1/6 on (-3, 3), 0 at the kinks."""
 
     name = "hard_sigmoid"
@@ -74,10 +46,10 @@ class HardSigmoid(_Simple):
     _core = staticmethod(_cores.hard_sigmoid)
     _grad = staticmethod(_cores.hard_sigmoid_grad)
     _props = Properties(range=(0.0, 1.0), range_closed=(True, True), differentiable=False,
-                        smooth=False, kinks=(-3.0, 3.0), kink_convention=_CLIP)
+                        smooth=False, kinks=(-3.0, 3.0), kink_convention=CLIP_CONVENTION)
 
 
-class SparseSigmoid(_Simple):
+class SparseSigmoid(SimpleActivation):
     """``(x + 1)/2`` clipped to [0, 1]; derivative 1/2 on (-1, 1), 0 at the kinks."""
 
     name = "sparse_sigmoid"
@@ -86,10 +58,10 @@ class SparseSigmoid(_Simple):
     _core = staticmethod(_cores.sparse_sigmoid)
     _grad = staticmethod(_cores.sparse_sigmoid_grad)
     _props = Properties(range=(0.0, 1.0), range_closed=(True, True), differentiable=False,
-                        smooth=False, kinks=(-1.0, 1.0), kink_convention=_CLIP)
+                        smooth=False, kinks=(-1.0, 1.0), kink_convention=CLIP_CONVENTION)
 
 
-class LogSigmoid(_Simple):
+class LogSigmoid(SimpleActivation):
     """``log σ(x) = -softplus(-x)``; derivative ``σ(-x)``."""
 
     name = "log_sigmoid"
@@ -100,264 +72,6 @@ class LogSigmoid(_Simple):
     _props = Properties(range=(-INF, 0.0))
 
 
-class ReLU(ElementwiseActivation):
-    """Rectified linear unit with Keras 3's ``negative_slope``, ``max_value``, ``threshold``.
-
-    ``gradient`` at ``x = threshold`` is ``negative_slope`` (``relu'(0) = 0``), at
-    ``x = max_value`` it is 0.
-    """
-
-    name = "relu"
-    derivative_text = ("1 above threshold (up to max_value), negative_slope below, "
-                       "0 above max_value")
-    formula = r"\max(x, 0)"
-    _params = ("negative_slope", "max_value", "threshold")
-
-    def __init__(self, negative_slope: float = 0.0, max_value: float | None = None,
-                 threshold: float = 0.0) -> None:
-        self.negative_slope, self.max_value, self.threshold = _relu_params(
-            negative_slope, max_value, threshold)
-
-    def _args(self) -> tuple[Any, ...]:
-        return (self.negative_slope, self.max_value, self.threshold)
-
-    def _value(self, xp: Any, x: Any) -> Any:
-        return _cores.relu(xp, x, *self._args())
-
-    def _derivative(self, xp: Any, x: Any) -> Any:
-        return _cores.relu_grad(xp, x, *self._args())
-
-    @property
-    def properties(self) -> Properties:
-        s, m, t = self._args()
-        # pieces: s (x - t) for x <= t, x on (t, m), m for x >= m
-        lo = -INF if s > 0 else min(0.0, t)
-        hi = m if m is not None and s >= 0 else INF
-        return Properties(
-            range=(lo, hi), range_closed=(s <= 0 and t >= 0, m is not None and s >= 0),
-            monotonic=s >= 0 and t >= 0, continuous=t == 0, differentiable=False,
-            smooth=False, zero_centred=s > 0 and t == 0,
-            kinks=(t,) if m is None else (t, m),
-            kink_convention="negative_slope at x = threshold"
-            + ("" if m is None else ", 0 at x = max_value"),
-        )
-
-
-class ReLU6(_Simple):
-    """``min(max(x, 0), 6)``; derivative 1 on (0, 6), 0 at the kinks."""
-
-    name = "relu6"
-    derivative_text = '1 on (0, 6), 0 elsewhere'
-    formula = r"\min(\max(x, 0), 6)"
-    _core = staticmethod(_cores.relu6)
-    _grad = staticmethod(_cores.relu6_grad)
-    _props = Properties(range=(0.0, 6.0), range_closed=(True, True), differentiable=False,
-                        smooth=False, kinks=(0.0, 6.0), kink_convention=_CLIP)
-
-
-class LeakyReLU(ElementwiseActivation):
-    """``x`` for ``x > 0``, ``negative_slope * x`` otherwise; ``gradient(0) = negative_slope``."""
-
-    name = "leaky_relu"
-    derivative_text = '1 for x > 0, negative_slope for x < 0'
-    formula = r"\begin{cases} x & x > 0 \\ \alpha x & x \le 0 \end{cases}"
-    _params: ClassVar[tuple[str, ...]] = ("negative_slope",)
-
-    def __init__(self, negative_slope: float = 0.01) -> None:
-        self.negative_slope = check_finite_scalar(negative_slope, "negative_slope")
-
-    def _value(self, xp: Any, x: Any) -> Any:
-        return _cores.leaky_relu(xp, x, self.negative_slope)
-
-    def _derivative(self, xp: Any, x: Any) -> Any:
-        return _cores.leaky_relu_grad(xp, x, self.negative_slope)
-
-    @property
-    def properties(self) -> Properties:
-        return _leaky_properties(self.negative_slope >= 0, self.negative_slope == 0,
-                                 self.negative_slope == 1, "negative_slope at x = 0")
-
-
-def _leaky_properties(nonneg: bool, zero: bool, one: bool, convention: str) -> Properties:
-    return Properties(
-        range=(0.0 if zero else -INF, INF), range_closed=(zero, False), monotonic=nonneg,
-        differentiable=one, smooth=one, zero_centred=nonneg and not zero,
-        kinks=() if one else (0.0,), kink_convention="" if one else convention,
-    )
-
-
-class RReLU(ElementwiseActivation):
-    """Randomized leaky ReLU (Xu et al., 2015).
-
-    In training mode each call draws a slope in ``[lower, upper]`` for every element and
-    keeps it, so that ``gradient`` and ``backward`` of the same ``x`` use the slopes of the
-    last forward pass (as PyTorch saves its noise). In evaluation mode the slope is
-    ``(lower + upper)/2``. ``gradient(0)`` is the slope (the lower branch).
-    """
-
-    name = "rrelu"
-    derivative_text = '1 for x > 0, the slope a for x < 0 (a = (lower + upper)/2 at inference)'
-    formula = r"\begin{cases} x & x \ge 0 \\ a x & x < 0 \end{cases},\ a \sim U[l, u]"
-    _params = ("lower", "upper", "training", "seed")
-
-    def __init__(self, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0,
-                 training: bool = False, seed: Any = None) -> None:
-        self.lower, self.upper = _rrelu_bounds(lower, upper)
-        self.training = bool(training)
-        self.seed = seed
-        import numpy as np
-
-        self._rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        self.slopes: Any = None
-
-    def _slopes(self, xp: Any, x: Any, fresh: bool) -> Any:
-        if not self.training:
-            return 0.5 * (self.lower + self.upper)
-        if fresh:
-            self.slopes = rrelu_slopes(tuple(x.shape), self.lower, self.upper, self._rng)
-        elif self.slopes is None or tuple(self.slopes.shape) != tuple(x.shape):
-            raise ValueError(
-                "RReLU in training mode differentiates through the slopes of the last "
-                "forward call: call it on an x of this shape first"
-            )
-        return xp.asarray(self.slopes, dtype=x.dtype)
-
-    def _value(self, xp: Any, x: Any) -> Any:
-        return _cores.prelu(xp, x, self._slopes(xp, x, fresh=True))
-
-    def _derivative(self, xp: Any, x: Any) -> Any:
-        return _cores.prelu_grad(xp, x, self._slopes(xp, x, fresh=False))
-
-    @property
-    def properties(self) -> Properties:
-        one = self.lower == self.upper == 1.0
-        return _leaky_properties(True, self.upper == 0, one, "the slope at x = 0")
-
-
-class PReLU(ElementwiseActivation):
-    """Parametric ReLU with a learnable ``weight`` (broadcast against ``x``).
-
-    ``gradient(x)`` is ∂y/∂x; ``weight_gradient(x, grad_output)`` is ∂L/∂weight, summed
-    over the broadcast dimensions to ``weight``'s shape. ``gradient(0) = weight``.
-    """
-
-    name = "prelu"
-    derivative_text = '1 for x > 0, weight for x < 0'
-    formula = r"\begin{cases} x & x > 0 \\ w x & x \le 0 \end{cases}"
-    _params = ("weight",)
-
-    def __init__(self, weight: Any = 0.25) -> None:
-        import numpy as np
-
-        _, w, _ = float_input(weight, "weight")
-        self.weight = w if not isinstance(w, np.ndarray) or w.ndim else float(w)
-
-    def _w(self, xp: Any, x: Any) -> Any:
-        return prelu_weight(xp, x, self.weight)
-
-    def _value(self, xp: Any, x: Any) -> Any:
-        return _cores.prelu(xp, x, self._w(xp, x))
-
-    def _derivative(self, xp: Any, x: Any) -> Any:
-        return _cores.prelu_grad(xp, x, self._w(xp, x))
-
-    def weight_gradient(self, x: Any, grad_output: Any) -> Any:
-        """∂L/∂weight = sum of ``grad_output * min(x, 0)`` over the broadcast dimensions."""
-        xp, xc, dtype = float_input(x, "x")
-        g = self._grad_output(xp, xc, grad_output)
-        w = self._w(xp, xc)
-        with fp_guard(xp):
-            contrib = g * xp.where(xc > 0, 0.0, xc)
-            lead = xc.ndim - w.ndim
-            if lead:
-                contrib = xp.sum(contrib, axis=tuple(range(lead)))
-            axes = tuple(i for i, n in enumerate(w.shape) if n == 1 and contrib.shape[i] != 1)
-            if axes:
-                contrib = xp.sum(contrib, axis=axes, keepdims=True)
-            return finish(xp, contrib, dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        import numpy as np
-
-        w = self.weight
-        return {"weight": w.tolist() if isinstance(w, np.ndarray) else w}
-
-    @property
-    def properties(self) -> Properties:
-        import numpy as np
-
-        w = np.asarray(self.weight)
-        nonneg = bool((w >= 0).all())
-        return _leaky_properties(nonneg, bool((w == 0).all()), bool((w == 1).all()),
-                                 "weight at x = 0")
-
-
-class ELU(ElementwiseActivation):
-    """Exponential linear unit; ``gradient(0) = alpha`` (the lower branch)."""
-
-    name = "elu"
-    derivative_text = '1 for x > 0, α eˣ for x < 0'
-    formula = r"\begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0 \end{cases}"
-    _params = ("alpha",)
-
-    def __init__(self, alpha: float = 1.0) -> None:
-        self.alpha = check_finite_scalar(alpha, "alpha")
-
-    def _value(self, xp: Any, x: Any) -> Any:
-        return _cores.elu(xp, x, self.alpha)
-
-    def _derivative(self, xp: Any, x: Any) -> Any:
-        return _cores.elu_grad(xp, x, self.alpha)
-
-    @property
-    def properties(self) -> Properties:
-        a = self.alpha
-        c1 = a == 1.0
-        return Properties(range=(-a if a >= 0 else -INF, INF), monotonic=a >= 0,
-                          differentiable=c1, smooth=False, zero_centred=a > 0,
-                          kinks=() if c1 else (0.0,),
-                          kink_convention="" if c1 else "alpha at x = 0")
-
-
-class SELU(_Simple):
-    """Scaled ELU with the self-normalising constants; ``gradient(0) = scale * alpha``."""
-
-    name = "selu"
-    derivative_text = 'λ for x > 0, λ α eˣ for x < 0'
-    formula = (r"\lambda \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0 \end{cases},"
-               r"\ \alpha \approx 1.6733,\ \lambda \approx 1.0507")
-    alpha = _cores.SELU_ALPHA
-    scale = _cores.SELU_SCALE
-    _core = staticmethod(_cores.selu)
-    _grad = staticmethod(_cores.selu_grad)
-    _props = Properties(range=(-_cores.SELU_SCALE * _cores.SELU_ALPHA, INF),
-                        differentiable=False, smooth=False, zero_centred=True, kinks=(0.0,),
-                        kink_convention="scale * alpha at x = 0")
-
-
-class CELU(ElementwiseActivation):
-    """Continuously differentiable ELU, ``alpha > 0``; ``gradient(0) = 1``."""
-
-    name = "celu"
-    derivative_text = '1 for x > 0, e^(x/α) for x < 0'
-    formula = r"\max(0, x) + \min(0, \alpha (e^{x/\alpha} - 1))"
-    _params = ("alpha",)
-
-    def __init__(self, alpha: float = 1.0) -> None:
-        self.alpha = check_finite_scalar(alpha, "alpha", positive=True)
-
-    def _value(self, xp: Any, x: Any) -> Any:
-        return _cores.celu(xp, x, self.alpha)
-
-    def _derivative(self, xp: Any, x: Any) -> Any:
-        return _cores.celu_grad(xp, x, self.alpha)
-
-    @property
-    def properties(self) -> Properties:
-        return Properties(range=(-self.alpha, INF), smooth=False, zero_centred=True)
-
-
-#: minima of the non-monotonic smooth activations (checked numerically by the tests)
 GELU_MIN = -0.16997120747990983
 GELU_TANH_MIN = -0.17004075057125406
 SILU_MIN = -0.27846454276107380
@@ -388,7 +102,7 @@ class GELU(ElementwiseActivation):
                           zero_centred=True)
 
 
-class SiLU(_Simple):
+class SiLU(SimpleActivation):
     """Sigmoid linear unit (swish) ``x σ(x)``; derivative ``σ(x)(1 + x(1 - σ(x)))``."""
 
     name = "silu"
@@ -400,7 +114,7 @@ class SiLU(_Simple):
                         zero_centred=True)
 
 
-class HardSiLU(_Simple):
+class HardSiLU(SimpleActivation):
     """``x relu6(x + 3)/6``; derivative ``(2x + 3)/6`` on (-3, 3), 0 at -3 and 1 at 3."""
 
     name = "hard_silu"
@@ -414,7 +128,7 @@ class HardSiLU(_Simple):
                         kink_convention="the outer branch at x = ±3: 0 at -3, 1 at 3")
 
 
-class Mish(_Simple):
+class Mish(SimpleActivation):
     """``x tanh(softplus(x))``."""
 
     name = "mish"
@@ -448,7 +162,7 @@ class Softplus(ElementwiseActivation):
         return Properties(range=(0.0, INF))
 
 
-class SparsePlus(_Simple):
+class SparsePlus(SimpleActivation):
     """0, ``(x + 1)²/4``, ``x`` on the three pieces; C¹ (no kinks), not C²."""
 
     name = "sparse_plus"
@@ -483,7 +197,7 @@ class Squareplus(ElementwiseActivation):
         return Properties(range=(0.0, INF))
 
 
-class Softsign(_Simple):
+class Softsign(SimpleActivation):
     """``x/(1 + |x|)``; derivative ``1/(1 + |x|)²``, continuous (C¹, not C²)."""
 
     name = "softsign"
@@ -494,7 +208,7 @@ class Softsign(_Simple):
     _props = Properties(range=(-1.0, 1.0), smooth=False, zero_centred=True)
 
 
-class Tanh(_Simple):
+class Tanh(SimpleActivation):
     """Hyperbolic tangent; derivative ``sech²(x) = 1 - tanh²(x)``, computed without
     cancellation for large ``|x|``."""
 
@@ -528,10 +242,10 @@ class HardTanh(ElementwiseActivation):
         lo, hi = self.min_val, self.max_val
         return Properties(range=(lo, hi), range_closed=(True, True), differentiable=False,
                           smooth=False, zero_centred=lo < 0 < hi, kinks=(lo, hi),
-                          kink_convention=_CLIP)
+                          kink_convention=CLIP_CONVENTION)
 
 
-class TanhShrink(_Simple):
+class TanhShrink(SimpleActivation):
     """``x - tanh(x)``; derivative ``tanh²(x)``."""
 
     name = "tanh_shrink"
@@ -615,7 +329,7 @@ class Threshold(ElementwiseActivation):
                           kink_convention="0 at x = threshold")
 
 
-class Exponential(_Simple):
+class Exponential(SimpleActivation):
     """``e^x``; its own derivative."""
 
     name = "exponential"
@@ -629,7 +343,7 @@ class Exponential(_Simple):
         return _cores.exponential_vjp(xp, x, g)
 
 
-class Linear(_Simple):
+class Linear(SimpleActivation):
     """The identity; derivative 1."""
 
     name = "linear"
@@ -642,128 +356,3 @@ class Linear(_Simple):
 
 Swish = SiLU
 HardSwish = HardSiLU
-
-
-# -- activations along an axis ---------------------------------------------------------
-class Softmax(AxisActivation):
-    """Softmax along ``axis``. ``gradient`` is the Jacobian ``diag(p) - p pᵀ`` (axis last);
-    ``backward(x, g) = p * (g - sum(g * p))``."""
-
-    name = "softmax"
-    derivative_text = 'Jacobian diag(p) − p pᵀ; vector-Jacobian product p ⊙ (g − ⟨g, p⟩)'
-    formula = r"\operatorname{softmax}(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}}"
-
-    def _value_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.softmax(xp, x)
-
-    def _jacobian_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.softmax_jacobian(xp, _axis_cores.softmax(xp, x))
-
-    def _vjp_last(self, xp: Any, x: Any, g: Any) -> Any:
-        return _axis_cores.softmax_vjp(xp, _axis_cores.softmax(xp, x), g)
-
-    @property
-    def properties(self) -> Properties:
-        return Properties(range=(0.0, 1.0), range_closed=(False, True), monotonic=None)
-
-
-class LogSoftmax(AxisActivation):
-    """log softmax along ``axis``. Jacobian ``δ_ij - p_j``; ``backward = g - p sum(g)``."""
-
-    name = "log_softmax"
-    derivative_text = 'Jacobian δᵢⱼ − pⱼ; vector-Jacobian product g − p Σⱼ gⱼ'
-    formula = r"x_i - \log\sum_j e^{x_j}"
-
-    def _value_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.log_softmax(xp, x)
-
-    def _jacobian_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.log_softmax_jacobian(xp, _axis_cores.softmax(xp, x))
-
-    def _vjp_last(self, xp: Any, x: Any, g: Any) -> Any:
-        return _axis_cores.log_softmax_vjp(xp, _axis_cores.softmax(xp, x), g)
-
-    @property
-    def properties(self) -> Properties:
-        return Properties(range=(-INF, 0.0), range_closed=(False, True), monotonic=None)
-
-
-class Softmin(AxisActivation):
-    """``softmax(-x)`` along ``axis``; its Jacobian is ``-(diag(p) - p pᵀ)``."""
-
-    name = "softmin"
-    derivative_text = 'Jacobian −(diag(p) − p pᵀ), p = softmin(x)'
-    formula = r"\operatorname{softmin}(x)_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}}"
-
-    def _value_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.softmax(xp, -x)
-
-    def _jacobian_last(self, xp: Any, x: Any) -> Any:
-        return -_axis_cores.softmax_jacobian(xp, _axis_cores.softmax(xp, -x))
-
-    def _vjp_last(self, xp: Any, x: Any, g: Any) -> Any:
-        return -_axis_cores.softmax_vjp(xp, _axis_cores.softmax(xp, -x), g)
-
-    @property
-    def properties(self) -> Properties:
-        return Properties(range=(0.0, 1.0), range_closed=(False, True), monotonic=None)
-
-
-class Sparsemax(AxisActivation):
-    """Sparsemax along ``axis``. With ``s`` the support indicator ``[p > 0]`` (entries at the
-    boundary ``x_i = τ`` count as outside), Jacobian ``diag(s) - s sᵀ/|S|``."""
-
-    name = "sparsemax"
-    derivative_text = 'Jacobian diag(s) − s sᵀ/|S|, s the indicator of the support S'
-    formula = r"\arg\min_{p \in \Delta} \lVert p - x \rVert^2"
-
-    def _value_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.sparsemax(xp, x)
-
-    def _jacobian_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.sparsemax_jacobian(xp, _axis_cores.sparsemax(xp, x))
-
-    def _vjp_last(self, xp: Any, x: Any, g: Any) -> Any:
-        return _axis_cores.sparsemax_vjp(xp, _axis_cores.sparsemax(xp, x), g)
-
-    @property
-    def properties(self) -> Properties:
-        return Properties(range=(0.0, 1.0), range_closed=(True, True), monotonic=None,
-                          differentiable=False, smooth=False,
-                          kink_convention="entries with x_i = tau are outside the support")
-
-
-class GLU(AxisActivation):
-    """Gated linear unit ``a σ(b)`` along ``axis``. Jacobian shape ``(..., n/2, n)``;
-    ``grad_output`` of ``backward`` has the output's shape (half the size along ``axis``)."""
-
-    name = "glu"
-    derivative_text = '∂/∂a = σ(b), ∂/∂b = a σ(b)(1 − σ(b)), for [a; b] = x'
-    formula = r"a \otimes \sigma(b),\ [a; b] = x"
-
-    def _value_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.glu(xp, x)
-
-    def _jacobian_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.glu_jacobian(xp, x)
-
-    def _vjp_last(self, xp: Any, x: Any, g: Any) -> Any:
-        return _axis_cores.glu_vjp(xp, x, g)
-
-    def _grad_output_for(self, xp: Any, x: Any, grad_output: Any) -> Any:
-        axis = check_axis(self.axis, x.ndim)
-        expected = list(x.shape)
-        if expected[axis] % 2:
-            raise ValueError(f"glu needs an even size along axis, got {expected[axis]}")
-        expected[axis] //= 2
-        _, g, _ = float_input(grad_output, "grad_output", xp=xp)
-        if list(g.shape) != expected:
-            raise ValueError(
-                f"grad_output must have the output's shape {tuple(expected)}, "
-                f"got {tuple(g.shape)}"
-            )
-        return xp.astype(g, x.dtype) if g.dtype != x.dtype else g
-
-    @property
-    def properties(self) -> Properties:
-        return Properties(range=(-INF, INF), monotonic=None, zero_centred=True)

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ._classes import LeakyReLU, ReLU, Tanh
+from ._classes import Tanh
+from ._rectifiers import LeakyReLU, ReLU
 
 __all__ = ["Leaky_ReLu", "ReLu", "TanH"]
 
