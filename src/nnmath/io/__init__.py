@@ -1,0 +1,129 @@
+"""Reading labels, predictions and weights from files, in chunks of rows.
+
+One function, :func:`open_source`, turns a file *spec* into a :class:`Source`: an object
+that knows the array's ``shape`` and ``dtype`` before reading any data, and hands out the
+rows in chunks (:meth:`Source.chunks`), so that a file of any size is read with memory
+bounded by the chunk size.
+
+==============  ==========================  ===============================================
+spec            format                      how it is read
+==============  ==========================  ===============================================
+``a.npy``       NumPy array                 memory-mapped; each chunk is copied out and its
+                                            pages are handed back to the OS
+``a.npz:key``   NumPy archive               the member ``key`` (optional when the archive
+                                            holds one array), streamed from the zip
+``a.csv:col``   comma-separated text        ``col`` by header name or 0-based index, or
+``a.tsv:col``   tab-separated text          ``c1,c2,...``; all columns without it; the
+                                            header is optional (detected)
+``a.parquet``   Apache Parquet              ``a.parquet:col`` likewise; list columns give
+                                            2-D rows; needs the ``io`` extra (pyarrow)
+==============  ==========================  ===============================================
+
+Nothing is ever unpickled: ``.npy``/``.npz`` are read with ``allow_pickle=False`` and an
+object-dtype array is refused from its header, before any of its data is read. Every
+problem raises :class:`DataError` (a ``ValueError``) whose message names the file, says
+what is wrong and what to do.
+
+>>> import numpy as np, tempfile, pathlib
+>>> tmp = tempfile.TemporaryDirectory()
+>>> d = pathlib.Path(tmp.name)
+>>> np.save(d / "p.npy", np.arange(10.0).reshape(5, 2))
+>>> src = open_source(str(d / "p.npy"))
+>>> src.shape, src.dtype
+((5, 2), dtype('float64'))
+>>> [c.shape for c in src.chunks(2)]
+[(2, 2), (2, 2), (1, 2)]
+>>> src.close()
+>>> _ = (d / "y.csv").write_text("id,label\\n7,1\\n8,0\\n")
+>>> load(f"{d / 'y.csv'}:label")
+array([1., 0.])
+>>> tmp.cleanup()
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._base import (
+    _PICKLE_SUFFIXES,
+    FORMATS,
+    DataError,
+    MissingExtraError,
+    Source,
+    parse_spec,
+    require,
+)
+from ._numpy import ArraySource, NpySource, NpzSource
+from ._parquet import ParquetSource
+from ._text import TextSource
+
+__all__ = [
+    "FORMATS",
+    "ArraySource",
+    "DataError",
+    "MissingExtraError",
+    "Source",
+    "describe_sources",
+    "load",
+    "open_source",
+    "parse_spec",
+    "require",
+]
+
+
+# -- entry points --------------------------------------------------------------------------
+
+def open_source(spec: Any, *, name: str | None = None) -> Source:
+    """Open a file spec (or wrap an array) as a :class:`Source`.
+
+    Parameters
+    ----------
+    spec
+        ``"path.npy"``, ``"path.npz:key"``, ``"path.csv:column"``, ``"path.tsv:column"``,
+        ``"path.parquet:column"`` (see the module doc), a :class:`pathlib.Path`, or an
+        array (wrapped as it is).
+    name
+        What the input is (``"y_pred"``), prefixed to error messages.
+    """
+    if isinstance(spec, Source):
+        return spec
+    if not isinstance(spec, (str, os.PathLike)):
+        return ArraySource(spec, name or "<array>")
+    path, key = parse_spec(spec)
+    label = f"{name} {os.fspath(spec)}" if name else os.fspath(spec)
+    suffix = path.suffix.lower()
+    if suffix in _PICKLE_SUFFIXES:
+        raise DataError(f"{label}: pickle files are never loaded (unpickling can run "
+                        "arbitrary code); save the array with numpy.save(path, array)")
+    if suffix not in FORMATS:
+        raise DataError(f"{label}: unknown file type {suffix or '(no suffix)'!r}; give a "
+                        f"{', '.join(FORMATS)} file")
+    if not path.exists():
+        raise DataError(f"{label}: no such file")
+    if path.is_dir():
+        raise DataError(f"{label}: is a directory, not a file")
+    if key is not None and suffix == ".npy":
+        raise DataError(f"{label}: a .npy file holds one array; drop ':{key}'")
+    if suffix == ".npy":
+        return NpySource(path, label)
+    if suffix == ".npz":
+        return NpzSource(path, key or None, label)
+    if suffix in (".csv", ".tsv"):
+        return TextSource(path, key or None, label)
+    return ParquetSource(path, key or None, label)
+
+
+def load(spec: Any, *, name: str | None = None) -> np.ndarray:
+    """Read a whole file spec into memory (see :func:`open_source`)."""
+    with open_source(spec, name=name) as src:
+        return src.read()
+
+
+def describe_sources(sources: Sequence[Source]) -> list[dict[str, Any]]:
+    """JSON-able descriptions of sources, for reports."""
+    return [{"spec": s.spec, "shape": list(s.shape), "dtype": str(s.dtype), "read": s.kind}
+            for s in sources]
