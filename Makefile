@@ -1,12 +1,14 @@
 # Two commands on a fresh machine with Python 3.10+ and make:
 #   make demo   set up .venv and run the main job
 #   make test   set up .venv and run the test suite
+#   make bench  (optional) also install the peers (PyTorch CPU, JAX, SciPy) and time nnmath
+#               against them; writes benchmarks/RESULTS.md
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint docs-images clean
+.PHONY: demo test test-slow lint docs-images bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,12 @@ lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	$(BIN)/python -m ruff check src tests tools examples benchmarks
 	$(BIN)/python -m mypy
+
+# torch pinned to the CPU build measured in RESULTS.md
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/bench.py --write
 
 docs-images: $(STAMP)
 	$(BIN)/python tools/make_docs_images.py

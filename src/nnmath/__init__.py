@@ -11,7 +11,8 @@ array([1., 0.])
 from __future__ import annotations
 
 from . import activations
+from ._kernels import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "activations"]
+__all__ = ["__version__", "activations", "get_num_threads", "set_num_threads"]

@@ -1,24 +1,44 @@
-"""Public activations along an axis: softmax, log_softmax, softmin, sparsemax, glu."""
+"""Public activations along an axis: softmax, log_softmax, softmin, sparsemax, glu.
+
+softmax and log_softmax accept ``out=`` and, for NumPy input along the last axis, run the
+chunked, threaded path of ``nnmath._kernels``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from .. import _kernels
 from .._array import check_axis, finish, float_input, fp_guard
 from . import _axis_cores
 
 __all__ = ["glu", "log_softmax", "softmax", "softmin", "sparsemax"]
 
 
-def _apply_axis(core: Any, x: Any, axis: int) -> Any:
-    xp, xc, dtype = float_input(x, "x")
+def _apply_axis(core: Any, x: Any, axis: int, kind: str | None = None, out: Any = None) -> Any:
+    if type(x) is np.ndarray and x.dtype.char in "fd":  # float_input's answer, cheaply
+        xp, xc, dtype = np, x, x.dtype
+    else:
+        xp, xc, dtype = float_input(x, "x")
     ax = check_axis(axis, xc.ndim)
+    if xp is np:
+        with fp_guard(xp):
+            if kind is not None and ax == xc.ndim - 1:
+                y = _kernels.axis_kernel(kind, core, xc, dtype, out)
+                if y is not None:
+                    return y
+            y = finish(xp, xp.moveaxis(core(xp, xp.moveaxis(xc, ax, -1)), -1, ax), dtype)
+        return y if out is None else _kernels.give(y, out)
+    if out is not None:
+        raise TypeError("out= is supported for NumPy arrays only")
     with fp_guard(xp):
         y = core(xp, xp.moveaxis(xc, ax, -1))
         return finish(xp, xp.moveaxis(y, -1, ax), dtype)
 
 
-def softmax(x: Any, axis: int = -1) -> Any:
+def softmax(x: Any, axis: int = -1, *, out: Any = None) -> Any:
     r"""Softmax along ``axis``: the gradient of LogSumExp, a smooth arg-max.
 
     .. math:: \operatorname{softmax}(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}}
@@ -35,10 +55,10 @@ def softmax(x: Any, axis: int = -1) -> Any:
     array([[0.00626879, 0.01704033, 0.04632042, 0.93037047],
            [0.01203764, 0.08894682, 0.24178252, 0.65723302]])
     """
-    return _apply_axis(_axis_cores.softmax, x, axis)
+    return _apply_axis(_axis_cores.softmax, x, axis, "softmax", out)
 
 
-def log_softmax(x: Any, axis: int = -1) -> Any:
+def log_softmax(x: Any, axis: int = -1, *, out: Any = None) -> Any:
     r"""Logarithm of softmax along ``axis``, computed directly.
 
     .. math:: \operatorname{log\_softmax}(x)_i = (x_i - m) - \log\Big(1 + \sum_{j \ne j^*}
@@ -51,7 +71,7 @@ def log_softmax(x: Any, axis: int = -1) -> Any:
     >>> log_softmax([1000.0, 1.0, -1000.0])
     array([    0.,  -999., -2000.])
     """
-    return _apply_axis(_axis_cores.log_softmax, x, axis)
+    return _apply_axis(_axis_cores.log_softmax, x, axis, "log_softmax", out)
 
 
 def softmin(x: Any, axis: int = -1) -> Any:

@@ -3,12 +3,19 @@
 Each takes any real array-like (NumPy arrays, lists, scalars; other array libraries
 through their array namespace) and follows the dtype policy: float16/32/64 keep their
 dtype (float16 computed in float32), integers and bools become float64.
+
+The hot ones (sigmoid, log_sigmoid, tanh, relu, gelu, silu, softplus, mish) accept
+``out=``, a NumPy array of the result's shape and dtype (``out=x`` works in place), and
+for NumPy input run the chunked, threaded paths of ``nnmath._kernels``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from .. import _kernels
 from .._array import check_finite_scalar, finish, float_input, fp_guard
 from . import _cores
 
@@ -27,7 +34,35 @@ def _apply(core: Any, x: Any, *params: Any) -> Any:
         return finish(xp, core(xp, xc, *params), dtype)
 
 
-def sigmoid(x: Any) -> Any:
+_QUIET = (_kernels.tanh_chunk, _kernels.relu_chunk)
+
+
+def _apply_fast(core: Any, kernel: Any, x: Any, *params: Any, out: Any = None) -> Any:
+    """``_apply`` with ``out=``; NumPy input runs ``kernel`` (a chunk function of
+    ``_kernels``, the same math as ``core``) when it is given."""
+    if type(x) is np.ndarray and x.dtype.char in "fd":  # float_input's answer, cheaply
+        xp, xc, dtype = np, x, x.dtype
+    else:
+        xp, xc, dtype = float_input(x, "x")
+    if xp is np:
+        if kernel is not None:
+            return _kernels.elementwise(kernel, xc, dtype, out, kernel in _QUIET)
+        with fp_guard(xp):
+            y = finish(xp, core(xp, xc, *params), dtype)
+        return y if out is None else _kernels.give(y, out)
+    if out is not None:
+        raise TypeError("out= is supported for NumPy arrays only")
+    with fp_guard(xp):
+        return finish(xp, core(xp, xc, *params), dtype)
+
+
+_MISH = _kernels.mish_chunk
+_GELU_APPROX = _kernels.reference_chunk(_cores.gelu, True)
+_GELU = _kernels.reference_chunk(_cores.gelu, False)
+_FLOAT32_RESULT = (np.dtype(np.float32), np.dtype(np.float16))
+
+
+def sigmoid(x: Any, *, out: Any = None) -> Any:
     r"""Logistic sigmoid, computed without overflow.
 
     .. math:: \sigma(x) = \frac{1}{1 + e^{-x}}
@@ -39,7 +74,7 @@ def sigmoid(x: Any) -> Any:
     >>> sigmoid([-1000.0, -1.0, 0.0, 1.0, 1000.0])
     array([0.        , 0.26894142, 0.5       , 0.73105858, 1.        ])
     """
-    return _apply(_cores.sigmoid, x)
+    return _apply_fast(_cores.sigmoid, _kernels.sigmoid_chunk, x, out=out)
 
 
 def hard_sigmoid(x: Any) -> Any:
@@ -68,7 +103,7 @@ def sparse_sigmoid(x: Any) -> Any:
     return _apply(_cores.sparse_sigmoid, x)
 
 
-def log_sigmoid(x: Any) -> Any:
+def log_sigmoid(x: Any, *, out: Any = None) -> Any:
     r"""Logarithm of the sigmoid, exact for large ``|x|``.
 
     .. math:: \log\sigma(x) = -\operatorname{softplus}(-x) = \min(x, 0) - \log(1 + e^{-|x|})
@@ -79,11 +114,11 @@ def log_sigmoid(x: Any) -> Any:
     >>> log_sigmoid([-1000.0, 0.0, 1000.0])
     array([-1.00000000e+03, -6.93147181e-01,  0.00000000e+00])
     """
-    return _apply(_cores.log_sigmoid, x)
+    return _apply_fast(_cores.log_sigmoid, _kernels.log_sigmoid_chunk, x, out=out)
 
 
 def relu(x: Any, negative_slope: float = 0.0, max_value: float | None = None,
-         threshold: float = 0.0) -> Any:
+         threshold: float = 0.0, *, out: Any = None) -> Any:
     r"""Rectified linear unit with Keras 3's options.
 
     .. math::
@@ -102,7 +137,9 @@ def relu(x: Any, negative_slope: float = 0.0, max_value: float | None = None,
     array([-0.2,  0. ,  3. ,  6. ])
     """
     slope, max_value, thr = _relu_params(negative_slope, max_value, threshold)
-    return _apply(_cores.relu, x, slope, max_value, thr)
+    plain = slope == 0.0 and max_value is None and thr == 0.0
+    return _apply_fast(_cores.relu, _kernels.relu_chunk if plain else None, x, slope,
+                       max_value, thr, out=out)
 
 
 def _relu_params(negative_slope: float, max_value: float | None,
@@ -248,7 +285,7 @@ def celu(x: Any, alpha: float = 1.0) -> Any:
     return _apply(_cores.celu, x, check_finite_scalar(alpha, "alpha", positive=True))
 
 
-def gelu(x: Any, approximate: bool = False) -> Any:
+def gelu(x: Any, approximate: bool = False, *, out: Any = None) -> Any:
     r"""Gaussian error linear unit (Hendrycks & Gimpel, 2016), exact by default.
 
     .. math:: \operatorname{gelu}(x) = x\,\Phi(x) = \frac{x}{2}\operatorname{erfc}(-x/\sqrt2)
@@ -262,16 +299,20 @@ def gelu(x: Any, approximate: bool = False) -> Any:
     >>> gelu([-3.0, 0.0, 1.0], approximate=True)
     array([-0.00363739,  0.        ,  0.84119199])
     """
-    return _apply(_cores.gelu, x, bool(approximate))
+    approximate = bool(approximate)
+    kernel = _GELU_APPROX if approximate else _GELU
+    if not approximate and isinstance(x, np.ndarray) and x.dtype in _FLOAT32_RESULT:
+        kernel = _kernels.gelu32_chunk  # float32 results: 18 terms of erfcx suffice
+    return _apply_fast(_cores.gelu, kernel, x, approximate, out=out)
 
 
-def silu(x: Any) -> Any:
+def silu(x: Any, *, out: Any = None) -> Any:
     r"""Sigmoid linear unit, also called swish: ``x σ(x)``.
 
     >>> silu([-1000.0, -1.0, 0.0, 1.0])
     array([-0.        , -0.26894142,  0.        ,  0.73105858])
     """
-    return _apply(_cores.silu, x)
+    return _apply_fast(_cores.silu, _kernels.silu_chunk, x, out=out)
 
 
 swish = silu
@@ -292,16 +333,16 @@ def hard_silu(x: Any) -> Any:
 hard_swish = hard_silu
 
 
-def mish(x: Any) -> Any:
+def mish(x: Any, *, out: Any = None) -> Any:
     r"""Mish (Misra, 2019): ``x tanh(softplus(x))``, as a rational function of ``e^{-|x|}``.
 
     >>> mish([-1.0, 0.0, 1.0])
     array([-0.30340146,  0.        ,  0.86509839])
     """
-    return _apply(_cores.mish, x)
+    return _apply_fast(_cores.mish, _MISH, x, out=out)
 
 
-def softplus(x: Any, beta: float = 1.0) -> Any:
+def softplus(x: Any, beta: float = 1.0, *, out: Any = None) -> Any:
     r"""Softplus, a smooth ReLU, exact for every input (no threshold approximation).
 
     .. math:: \operatorname{softplus}(x) = \frac{1}{\beta}\log(1 + e^{\beta x})
@@ -310,7 +351,10 @@ def softplus(x: Any, beta: float = 1.0) -> Any:
     >>> softplus([-1000.0, 0.0, 1000.0])
     array([0.00000000e+00, 6.93147181e-01, 1.00000000e+03])
     """
-    return _apply(_cores.softplus, x, check_finite_scalar(beta, "beta", positive=True))
+    beta = check_finite_scalar(beta, "beta", positive=True)
+    kernel = _kernels.softplus_chunk if beta == 1.0 else _kernels.reference_chunk(
+        _cores.softplus, beta)
+    return _apply_fast(_cores.softplus, kernel, x, beta, out=out)
 
 
 def sparse_plus(x: Any) -> Any:
@@ -344,13 +388,13 @@ def softsign(x: Any) -> Any:
     return _apply(_cores.softsign, x)
 
 
-def tanh(x: Any) -> Any:
+def tanh(x: Any, *, out: Any = None) -> Any:
     r"""Hyperbolic tangent, ``2σ(2x) - 1``.
 
     >>> tanh([-1.0, 0.0, 1.0])
     array([-0.76159416,  0.        ,  0.76159416])
     """
-    return _apply(_cores.tanh, x)
+    return _apply_fast(_cores.tanh, _kernels.tanh_chunk, x, out=out)
 
 
 def _hard_tanh_bounds(min_val: float, max_val: float) -> tuple[float, float]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from .._array import check_finite_scalar
+import numpy as np
+
+from .. import _kernels
+from .._array import check_axis, check_finite_scalar, float_input, fp_guard, namespace, same_rank
 from ..activations import log_sigmoid, log_softmax, sigmoid, softmax
 from ._base import (
     Loss,
@@ -17,6 +20,7 @@ from ._base import (
     one_hot,
     per_class,
     run,
+    sparse_labels,
     xmul,
 )
 
@@ -76,7 +80,7 @@ def _binary_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
 
 def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
                         label_smoothing: float = 0.0, axis: int = -1, *,
-                        pos_weight: Any = None) -> Any:
+                        pos_weight: Any = None, out: Any = None) -> Any:
     r"""Binary (sigmoid) cross-entropy, averaged over ``axis``.
 
     For independent yes/no outputs: binary classification and *multi-label*
@@ -107,6 +111,8 @@ def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
     pos_weight
         ``w``: weight of the positive term, a scalar or one value per entry of ``axis``
         (as PyTorch's ``BCEWithLogitsLoss``; not in Keras). ``None`` means 1.
+    out
+        A NumPy array of the result's shape and dtype to write the losses into.
 
     Returns
     -------
@@ -125,7 +131,41 @@ def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
     array([1000.])
     """
     opts = _binary_opts(from_logits, label_smoothing, pos_weight)
-    return run(_binary_core, y_true, y_pred, opts, axis=check_axis_type(axis))
+    axis = check_axis_type(axis)
+    if opts["from_logits"] and not opts["label_smoothing"] and opts["pos_weight"] is None:
+        fast = _binary_logits_fast(y_true, y_pred, axis, out)
+        if fast is not None:
+            return fast
+    return _give(run(_binary_core, y_true, y_pred, opts, axis=axis), out)
+
+
+def _give(result: Any, out: Any) -> Any:
+    if out is None:
+        return result
+    if not isinstance(result, (np.ndarray, np.generic)):
+        raise TypeError("out= is supported for NumPy arrays only")
+    return _kernels.give(result, out)
+
+
+def _binary_logits_fast(y_true: Any, y_pred: Any, axis: int, out: Any) -> Any:
+    """The NumPy fast path of ``binary_crossentropy(from_logits=True)`` along the last axis;
+    ``None`` hands the call to the reference (other namespaces, other axes, bad input)."""
+    if namespace(y_true, y_pred) is not np:
+        return None
+    _, z, dtype = float_input(y_pred, "y_pred", xp=np)
+    _, y, _ = float_input(y_true, "y_true", xp=np)
+    y = y.astype(z.dtype) if y.dtype != z.dtype else y
+    y, z = same_rank(np, y, z)
+    if y.shape != z.shape or z.ndim == 0 or z.shape[-1] == 0:
+        return None
+    if check_axis(axis, z.ndim, "axis") != z.ndim - 1:
+        return None
+
+    def reference(ys: Any, zs: Any) -> Any:
+        return binary_terms(np, ys, zs, True, None, False, "binary_crossentropy")[0]
+
+    with fp_guard(np):
+        return _kernels.binary_ce_logits(reference, y, z, dtype, out)
 
 
 def _binary_opts(from_logits: bool, label_smoothing: float, pos_weight: Any) -> dict[str, Any]:
@@ -344,7 +384,7 @@ def _sparse_opts(from_logits: bool, ignore_class: int | None, label_smoothing: f
 def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
                                     ignore_class: int | None = None, axis: int = -1, *,
                                     label_smoothing: float = 0.0,
-                                    class_weight: Any = None) -> Any:
+                                    class_weight: Any = None, out: Any = None) -> Any:
     r"""Categorical cross-entropy with integer class labels.
 
     The same loss as :func:`categorical_crossentropy` on ``one_hot(y_true)``, without
@@ -370,6 +410,8 @@ def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool 
         As in :func:`categorical_crossentropy` (not in Keras).
     class_weight
         As in :func:`categorical_crossentropy` (not in Keras).
+    out
+        A NumPy array of the result's shape and dtype to write the losses into.
 
     Returns
     -------
@@ -390,7 +432,36 @@ def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool 
     array([0.31326169, 0.        ])
     """
     opts = _sparse_opts(from_logits, ignore_class, label_smoothing, class_weight)
-    return run(_sparse_core, y_true, y_pred, opts, sparse=True, axis=check_axis_type(axis))
+    axis = check_axis_type(axis)
+    if (opts["from_logits"] and opts["ignore_class"] is None and not opts["label_smoothing"]
+            and opts["class_weight"] is None):
+        fast = _sparse_logits_fast(y_true, y_pred, axis, opts, out)
+        if fast is not None:
+            return fast
+    return _give(run(_sparse_core, y_true, y_pred, opts, sparse=True, axis=axis), out)
+
+
+def _sparse_logits_fast(y_true: Any, y_pred: Any, axis: int, opts: Mapping[str, Any],
+                        out: Any) -> Any:
+    """The NumPy fast path of ``sparse_categorical_crossentropy(from_logits=True)`` along
+    the last axis; ``None`` hands the call to the reference."""
+    if namespace(y_true, y_pred) is not np:
+        return None
+    _, z, dtype = float_input(y_pred, "y_pred", xp=np)
+    if z.ndim == 0 or z.shape[-1] == 0:
+        return None
+    ax = check_axis(axis, z.ndim, "axis")
+    if ax != z.ndim - 1:
+        return None
+    labels, _ = sparse_labels(np, y_true, z.shape[ax], z.shape, ax, None)
+    labels = labels.astype(np.intp, copy=False)
+    ref_opts = dict(opts, valid=None)
+
+    def reference(lab: Any, zs: Any) -> Any:
+        return _sparse_core(np, lab, zs, ref_opts, False)[0]
+
+    with fp_guard(np):
+        return _kernels.sparse_ce_logits(reference, labels, z, dtype, out)
 
 
 class SparseCategoricalCrossentropy(Loss):

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _kernels
 from .._array import check_finite_scalar, finish, float_input, namespace, same_rank
 
 __all__ = [
@@ -278,7 +279,8 @@ def accuracy(y_true: Any, y_pred: Any) -> Any:
     return cast_hits(xp, hits, dtype)
 
 
-def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
+def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5, *,
+                    out: Any = None) -> Any:
     r"""Binary accuracy, elementwise: the prediction is ``y_pred > threshold``.
 
     .. math:: a_{ij} = \big[\, y_{ij} = [\hat y_{ij} > t] \,\big]
@@ -298,6 +300,8 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
         Probabilities (or scores, with a matching ``threshold``: 0 for logits).
     threshold
         A finite number, rounded to ``y_pred``'s dtype.
+    out
+        A NumPy array of the result's shape and dtype to write into.
 
     Returns
     -------
@@ -318,8 +322,27 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> Any:
     array([0., 1.])
     """
     t = check_threshold(threshold)
+    if namespace(y_true, y_pred) is np:
+        _, yp, dtype = float_input(y_pred, "y_pred", xp=np)
+        _, yt, _ = float_input(y_true, "y_true", xp=np)
+        yt, yp = same_rank(np, yt, yp)
+        if yt.shape == yp.shape and yp.ndim > 0:
+            # the threshold rounded to y_pred's dtype, as binary_hits does
+            tc = float(np.asarray(t, dtype=dtype).astype(yp.dtype))
+            fast = _kernels.binary_hits(yt, yp, tc, dtype, out)
+            if fast is not None:
+                return fast
     xp, hits, dtype = binary_hits(y_true, y_pred, t)
-    return cast_hits(xp, hits, dtype)
+    return give(cast_hits(xp, hits, dtype), out)
+
+
+def give(result: Any, out: Any) -> Any:
+    """``result`` written into ``out`` (NumPy arrays only), or ``result`` itself."""
+    if out is None:
+        return result
+    if not isinstance(result, (np.ndarray, np.generic)):
+        raise TypeError("out= is supported for NumPy arrays only")
+    return _kernels.give(result, out)
 
 
 def categorical_accuracy(y_true: Any, y_pred: Any) -> Any:
@@ -360,7 +383,7 @@ def categorical_accuracy(y_true: Any, y_pred: Any) -> Any:
     return cast_hits(xp, hits, dtype)
 
 
-def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> Any:
+def sparse_categorical_accuracy(y_true: Any, y_pred: Any, *, out: Any = None) -> Any:
     r"""Accuracy against integer labels: ``argmax(y_pred) == y_true``.
 
     .. math:: a_i = \big[\operatorname{argmax}_j \hat y_{ij} = y_i\big]
@@ -375,6 +398,8 @@ def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> Any:
         accepted.
     y_pred
         Scores (probabilities or logits), classes along the last axis.
+    out
+        A NumPy array of the result's shape and dtype to write into.
 
     Returns
     -------
@@ -396,8 +421,15 @@ def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> Any:
     >>> sparse_categorical_accuracy([[2], [1]], [[0.1, 0.6, 0.3], [0.05, 0.95, 0.0]])
     array([0., 1.])
     """
+    if namespace(y_true, y_pred) is np:
+        _, yp, dtype = float_input(y_pred, "y_pred", xp=np)
+        if yp.ndim > 0 and yp.shape[-1] > 0:
+            labels = sparse_labels(np, y_true, yp)
+            fast = _kernels.argmax_hits(labels, yp, dtype, out)
+            if fast is not None:
+                return fast
     xp, hits, dtype = sparse_categorical_hits(y_true, y_pred)
-    return cast_hits(xp, hits, dtype)
+    return give(cast_hits(xp, hits, dtype), out)
 
 
 def top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> Any:

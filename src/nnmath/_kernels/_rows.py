@@ -1,0 +1,248 @@
+"""Row kernels (softmax, log_softmax, sparse crossentropy, argmax) and the binary loss and
+accuracy, each falling back to the reference where its fast formula does not apply."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _engine
+from ._elementwise import _log1p_exp_neg_abs
+from ._engine import (
+    CHUNK,
+    MAX_ROW,
+    PARALLEL_MIN,
+    _deliver,
+    _per_row,
+    _rows_engine,
+    _scratch,
+    _target,
+    check_out,
+    fresh,
+)
+
+_MAX, _MIN, _SUM = np.maximum.reduce, np.minimum.reduce, np.add.reduce
+_HALF_MAX = {np.dtype(t): 0.5 * float(np.finfo(t).max) for t in (np.float32, np.float64)}
+
+
+def _row_max(xs: np.ndarray) -> np.ndarray | None:
+    """The row maxima of a chunk, or ``None`` when the chunk holds a NaN or an infinity or
+    ``x - max`` could overflow (the reference's limits and its scoped overflow apply)."""
+    m = _MAX(xs, axis=1, keepdims=True)
+    span = float(_MAX(m, axis=None)) - float(_MIN(xs, axis=None))  # NaN, inf if not finite
+    return m if span <= _HALF_MAX[xs.dtype] else None
+
+
+def _shifted_exp(xs: np.ndarray, m: np.ndarray, d: np.ndarray,
+                 e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For finite rows: ``d = x - max``, ``e = exp(d)`` with the first maximum's entry 0,
+    and the row sum of ``e`` (the reference's ``rest``); returns ``(rest, first_max)``."""
+    np.subtract(xs, m, out=d)  # 0 exactly at the maxima, as the reference's where sets it
+    first = d.argmax(axis=1)
+    np.exp(d, out=e)
+    e[np.arange(xs.shape[0]), first] = 0.0
+    return _SUM(e, axis=1, keepdims=True), first
+
+
+def axis_kernel(kind: str, reference: Callable[[Any, Any], Any], x: np.ndarray, dtype: Any,
+                out: Any) -> Any:
+    """softmax / log_softmax along the last axis of ``x`` (in the compute dtype).
+
+    Finite chunks of rows run the reference's steps in place; a chunk holding a NaN or
+    an infinity is handed to the reference core (the limits at infinities live there).
+    """
+    n = x.shape[-1]
+    if x.ndim == 0 or n == 0 or n > MAX_ROW or x.size == 0:
+        return None
+    if not x.flags.c_contiguous:
+        x = np.ascontiguousarray(x)
+    res, work, _ = _target(x, dtype, out)
+    x2, w2 = x.reshape(-1, n), work.reshape(-1, n)
+
+    def chunk(lo: int, hi: int) -> None:
+        xs, os = x2[lo:hi], w2[lo:hi]
+        m = _row_max(xs)
+        if m is None:
+            np.copyto(os, reference(np, xs))
+            return
+        (e,) = _scratch(xs.dtype, 1, xs.size)
+        e = e.reshape(xs.shape)
+        if kind == "softmax":
+            rest, first = _shifted_exp(xs, m, os, e)
+            rest += 1.0
+            np.divide(e, rest, out=os)  # e / (1 + rest)
+            os[np.arange(xs.shape[0]), first] = 1.0 / rest[:, 0]  # the max entry: e^0 = 1
+        else:
+            rest, _ = _shifted_exp(xs, m, os, e)
+            np.log1p(rest, out=rest)
+            np.subtract(os, rest, out=os)  # d - log1p(rest)
+
+    _rows_engine(x2, chunk)
+    _deliver(res, work)
+    return res
+
+
+def sparse_ce_logits(reference: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                     labels: np.ndarray, z: np.ndarray, dtype: Any, out: Any) -> Any:
+    """``log1p(rest) - (z_y - max)`` per row: the reference's ``-log_softmax(z)[y]``, the
+    same operations (bit for bit up to the sign of a zero loss).
+
+    ``labels`` are valid int64 class indices of shape ``z.shape[:-1]``; ``reference`` maps
+    a chunk of (labels, logits) to its losses (used for rows with NaN or infinities).
+    """
+    n = z.shape[-1]
+    if z.ndim == 0 or n == 0 or n > MAX_ROW or z.size == 0:
+        return None
+    z2 = np.ascontiguousarray(z).reshape(-1, n)
+    lab = np.ascontiguousarray(labels).reshape(-1)
+    vals = np.empty(z2.shape[0], z.dtype)
+
+    def chunk(lo: int, hi: int) -> None:
+        xs = z2[lo:hi]
+        m = _row_max(xs)
+        if m is None:
+            vals[lo:hi] = reference(lab[lo:hi], xs)
+            return
+        d, e = _scratch(xs.dtype, 2, xs.size)
+        d, e = d.reshape(xs.shape), e.reshape(xs.shape)
+        rest, _ = _shifted_exp(xs, m, d, e)
+        np.log1p(rest, out=rest)
+        dy = d[np.arange(xs.shape[0]), lab[lo:hi]]
+        np.subtract(rest[:, 0], dy, out=vals[lo:hi])  # -(d_y - log1p(rest))
+
+    _rows_engine(z2, chunk)
+    return _per_row(vals, z.shape[:-1], dtype, out)
+
+
+def argmax_hits(labels: np.ndarray, yp: np.ndarray, dtype: Any, out: Any) -> Any:
+    """``labels == argmax(yp, axis=-1)`` as ``dtype``; ``None`` when a row holds a NaN
+    (NumPy's argmax returns the first NaN, so a NaN is found where the argmax points)."""
+    n = yp.shape[-1]
+    if yp.ndim == 0 or n == 0 or yp.size == 0:
+        return None
+    y2 = np.ascontiguousarray(yp).reshape(-1, n)
+    lab = np.ascontiguousarray(labels).reshape(-1)
+    hits = np.empty(y2.shape[0], np.bool_)
+
+    def chunk(lo: int, hi: int) -> bool:
+        xs = y2[lo:hi]
+        idx = xs.argmax(axis=1)
+        if np.isnan(xs[np.arange(hi - lo), idx]).any():
+            return False
+        np.equal(lab[lo:hi], idx, out=hits[lo:hi])
+        return True
+
+    # one pass and no scratch: larger chunks cost less Python per row
+    if not all(_rows_engine(y2, chunk, 16 * CHUNK)):
+        return None
+    return _per_row(hits, yp.shape[:-1], dtype, out)
+
+
+def binary_hits(yt: np.ndarray, yp: np.ndarray, t: float, dtype: Any, out: Any) -> Any:
+    """``yt == (yp > t)`` elementwise as ``dtype``; ``None`` when either input holds a NaN."""
+    yt, yp = np.ascontiguousarray(yt), np.ascontiguousarray(yp)
+    if out is not None:
+        check_out(out, yp.shape, dtype)
+    res = fresh(yp.shape, dtype) if out is None else out
+    direct = res.flags.c_contiguous and not (np.may_share_memory(res, yp)
+                                             or np.may_share_memory(res, yt))
+    work = res if direct else fresh(yp.shape, dtype)
+    tf, pf, wf = yt.reshape(-1), yp.reshape(-1), work.reshape(-1)
+
+    def fn(lo: int, hi: int) -> bool:
+        ts, ps = tf[lo:hi], pf[lo:hi]
+        if np.isnan(_MAX(ps, axis=None)) or np.isnan(_MAX(ts, axis=None)):  # NaN propagates
+            return False
+        a, b = _scratch(np.bool_, 2, hi - lo)
+        np.greater(ps, t, out=a)  # the decision, compared with the label as a number
+        np.equal(ts, a, out=b)
+        np.copyto(wf[lo:hi], b)
+        return True
+
+    n = pf.size
+    if n == 0:
+        return res
+    if n < PARALLEL_MIN:
+        ok = fn(0, n)
+    else:
+        def part(lo: int, hi: int) -> bool:
+            return all([fn(s, min(s + CHUNK, hi)) for s in range(lo, hi, CHUNK)])
+
+        ok = all(_engine._parallel(n, CHUNK, part))
+    if not ok:
+        return None
+    if work is not res:
+        np.copyto(res, work)
+    return res
+
+
+def binary_ce_logits(reference: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                     y: np.ndarray, z: np.ndarray, dtype: Any, out: Any) -> Any:
+    """Mean over the last axis of ``softplus(z) - y z`` (binary crossentropy from logits).
+
+    ``-y log σ(z) - (1 - y) log σ(-z) = y softplus(-z) + (1 - y) softplus(z)
+    = y z⁻ + (1 - y) z⁺ + log1p(e^{-|z|})`` (``softplus(±z) = z^± + log1p(e^{-|z|})``):
+    one exp and one log1p instead of two of each, and three non-negative terms, so no
+    cancellation; it rounds differently from the reference, by a few ulps of each term
+    (hard labels: not at all). A chunk whose sum is not finite
+    (infinite logits, labels outside [0, 1]) is recomputed by ``reference(y, z)`` (the
+    reference's elementwise terms) under the caller's error state. A row longer than a
+    chunk is summed chunk by chunk, the partial sums added in float64.
+    """
+    n = z.shape[-1]
+    if z.ndim == 0 or n == 0 or z.size == 0:
+        return None
+    z, y = np.ascontiguousarray(z), np.ascontiguousarray(y)
+    rows = z.size // n
+
+    def terms(ys: np.ndarray, zs: np.ndarray) -> np.ndarray:
+        # y z- + (1 - y) z+ + L: three non-negative terms for y in [0, 1], no cancellation
+        a, b, c, d = _scratch(zs.dtype, 4, zs.size)
+        _log1p_exp_neg_abs(zs, a)  # L = log1p(e^{-|z|})
+        np.maximum(zs, 0.0, out=b)  # z+
+        np.subtract(b, zs, out=c)  # z- = z+ - z, exact
+        np.multiply(c, ys, out=c)
+        np.subtract(1.0, ys, out=d)
+        np.multiply(d, b, out=d)
+        np.add(c, d, out=c)
+        np.add(c, a, out=c)
+        return c
+
+    if n >= CHUNK:
+        zf, yf = z.reshape(-1), y.reshape(-1)
+        sums = np.empty(rows, np.float64)
+        for r in range(rows):
+            base = r * n
+
+            def part(lo: int, hi: int, base: int = base) -> list[tuple[int, int, float]]:
+                got = []
+                with np.errstate(over="ignore", invalid="ignore"):
+                    for s in range(lo + base, hi + base, CHUNK):
+                        e = min(s + CHUNK, hi + base)
+                        got.append((s, e, float(np.sum(terms(yf[s:e], zf[s:e])))))
+                return got
+
+            parts = _engine._parallel(n, CHUNK, part) if n >= PARALLEL_MIN else [part(0, n)]
+            total = 0.0
+            for s, e, v in (c for p in parts for c in p):
+                if not math.isfinite(v):  # the reference decides inf, NaN and warnings
+                    v = float(np.sum(reference(yf[s:e], zf[s:e])))
+                total += v
+            sums[r] = total / n
+        return _per_row(sums, z.shape[:-1], dtype, out)
+    z2, y2 = z.reshape(rows, n), y.reshape(rows, n)
+    vals = np.empty(rows, z.dtype)
+
+    def chunk(lo: int, hi: int) -> None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            t = terms(y2[lo:hi].reshape(-1), z2[lo:hi].reshape(-1)).reshape(hi - lo, n)
+            s = np.sum(t, axis=1)
+        if not np.isfinite(s).all():
+            s = np.sum(reference(y2[lo:hi], z2[lo:hi]), axis=1)
+        np.divide(s, n, out=vals[lo:hi])
+
+    _rows_engine(z2, chunk)
+    return _per_row(vals, z.shape[:-1], dtype, out)
