@@ -3,12 +3,14 @@
 #   make test   set up .venv and run the test suite
 #   make bench  (optional) also install the peers (PyTorch CPU, JAX, SciPy) and time nnmath
 #               against them; writes benchmarks/RESULTS.md
+#   make accuracy  (optional) the same peers; measure nnmath and them in ulps (sampled;
+#               EXHAUSTIVE=1 for all 2³² float32 patterns, hours); writes docs/ACCURACY.md
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint docs-images bench clean
+.PHONY: demo test test-slow lint docs-images bench accuracy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +39,12 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench.py --write
+
+accuracy: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/accuracy.py --mode $(if $(EXHAUSTIVE),exhaustive,sampled) \
+		--write docs/ACCURACY.md
 
 docs-images: $(STAMP)
 	$(BIN)/python tools/make_docs_images.py

@@ -1,0 +1,840 @@
+"""The accuracy of nnmath's elementwise activations and their derivatives, in ulps.
+
+For every elementwise activation ``f`` of :mod:`nnmath.activations`, its derivative
+(``get(name).gradient(x)``), and every float dtype, this harness measures, on the same inputs
+and in the same run, nnmath and the peers that are installed (``scipy.special``,
+``torch.nn.functional`` with its autograd for derivatives, ``jax.nn`` with ``jax.grad``):
+
+* the **maximum error in ulps** and the input where it occurs;
+* the **share of inputs above 0.5 ulp and above 1 ulp**;
+* the **count of catastrophic results**.
+
+Definitions
+-----------
+Let ``r`` be the true value of ``f(x)`` (or ``f'(x)``) for the input ``x`` of dtype ``T``,
+``r_T`` its value correctly rounded to ``T`` (overflow to ±inf included) and ``y`` the
+result under test, of dtype ``T``. Then::
+
+    ulp(r) = spacing of T at |r_T|: nextafter(|r_T|, +inf) - |r_T|, with r_T clipped to
+             ±max(T) first (so the ulp of an overflowing value is the spacing at max(T));
+             at r_T = 0 or a subnormal r_T it is the subnormal spacing 2**(emin - p + 1)
+    err    = |y - r| / ulp(r)
+
+A correctly rounded ``y`` has ``err <= 0.5``. The result is **catastrophic** when
+
+* ``y`` is NaN and ``x`` is not NaN, or ``y`` is not NaN and ``x`` is NaN;
+* ``y`` is ±inf where ``r_T`` is finite;
+* ``y`` is 0 (either sign) where ``r_T`` is finite and non-zero (a subnormal ``r_T``
+  included: flushing a subnormal result to zero is catastrophic);
+* ``y`` and ``r_T`` are both non-zero and of opposite signs;
+* the true value is ±inf (the limit at an infinite input: ``relu(inf) = inf``) and ``y``
+  is anything else.
+
+NaN inputs are not measured: they are counted apart, as the results that are not NaN
+("NaN → number"; nnmath's policy is NaN in, NaN out; autograd derivatives of piecewise
+functions often give 0 or 1 there). A catastrophic result counts as ``err = inf`` in the
+shares; the reported **maximum is
+over the non-catastrophic results** (so that one flushed subnormal does not hide the rest)
+and the catastrophic count stands next to it. ``y = ±inf = r_T`` (overflow, correctly
+rounded) and NaN for NaN are 0 ulp.
+
+References
+----------
+* float32 and float16: a float64 value from formulas whose float64 error is far below
+  a float32 ulp (relative error ~1e-14 or better, ~1e6 times below a float32 ulp):
+  ``z = exp(-|x|)`` forms for sigmoid and its derivative ``z/(1+z)²``, ``sech²(x) =
+  4e^{-2|x|}/(1+e^{-2|x|})²`` (never ``1 - tanh²``), ``log1p`` for softplus and
+  log-sigmoid, ``x - tanh x`` by its odd series below ``|x| < 0.1``, squareplus for
+  ``x < 0`` as ``b/(2(sqrt(x²+b) - x))`` and its derivative as ``b/(2h(h - x))``, exact GELU
+  as ``x ndtr(x)`` with SciPy's ``ndtr`` (accurate relatively in the tail), tanh-GELU as
+  ``x σ(2u)``. float16 and float32 inputs are exact in float64 (``x²`` too). Within
+  ``ROOT_WINDOW`` of a root of a derivative (gelu', tanh-gelu', silu', mish': a sum of
+  terms of opposite signs) the reference is mpmath's.
+* float64: mpmath at 60 significant digits (extra precision where ``x - tanh x`` cancels),
+  kept as a double-double ``(hi, lo)`` so that ``y - r`` is formed without a rounding that
+  matters.
+* At ±inf the reference is the limit; at NaN it is NaN.
+
+Inputs
+------
+* float16: always exhaustive, all 65,536 bit patterns.
+* float32: ``--mode exhaustive`` streams all 2**32 bit patterns in chunks (hours);
+  ``--mode sampled`` (default) takes every ``--stride``-th pattern (default 4093, a prime,
+  so that the low mantissa bits vary: a stride of 4096 would only test 11-bit
+  significands), about 1.05 million patterns, plus every pattern of the windows in
+  ``F32_WINDOWS`` (65,536 consecutive patterns around each centre).
+* float64: ``--f64-points`` points (default 2,000 sampled / 100,000 exhaustive), the same
+  for every function: log-uniform magnitudes 1e-300..1e3 of both signs, uniform [-40, 40],
+  uniform ±2 around the overflow/underflow boundaries (``BOUNDARIES_F64``), log-uniform
+  subnormals of both signs, and the specials ±0, ±inf, NaN, ±max, ±min normal/subnormal.
+
+The derivative is not measured at the kinks where it is discontinuous (e.g. ``relu'(0)``):
+there it is a convention, not a value. ``rrelu``, ``prelu``, ``threshold`` and ``linear``
+are skipped (``SKIPPED``). Function parameters are the defaults; a parameter such as
+``leaky_relu``'s 0.01 means the float64 value of the literal.
+
+Usage::
+
+    python benchmarks/accuracy.py                          # sampled, all dtypes, all peers
+    python benchmarks/accuracy.py --mode exhaustive --write docs/ACCURACY.md
+    python benchmarks/accuracy.py --functions sigmoid,gelu --dtypes float32 --peers torch
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import math
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import mpmath
+import numpy as np
+import scipy.special as sc
+
+mp = mpmath.mp
+MP_DPS = 60
+
+SELU_ALPHA = "1.6732632423543772848170429916717"
+SELU_SCALE = "1.0507009873554804934193349852946"
+GELU_C = 0.044715
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+LEAKY = 0.01
+
+SKIPPED = {
+    "rrelu": "random slopes in training; in evaluation it is leaky_relu with slope (l+u)/2",
+    "prelu": "needs a learned weight; for a scalar weight it is leaky_relu",
+    "threshold": "no default parameters; a comparison and a copy, exact by construction",
+    "linear": "the identity, exact by construction",
+}
+
+#: centres of the float32 windows measured in full in the sampled mode (65,536 patterns each)
+F32_WINDOWS = {
+    1.0: "1", -1.0: "-1", 0.5: "shrink kink", -0.5: "shrink kink", 3.0: "hard_* kink",
+    -3.0: "hard_* kink", 6.0: "relu6 kink", 1e-3: "x - tanh x series",
+    -0.7517915: "root of gelu'", -1.2784645: "root of silu'", 9.5: "sech², σ' tails",
+    -14.0: "gelu → subnormal", -88.7: "σ → subnormal", -103.3: "σ → 0",
+    88.7: "exp overflow", 0.0: "± subnormals",
+}
+WINDOW = 1 << 16
+
+#: float64 boundaries sampled densely (uniform ±2 around each)
+BOUNDARIES_F64 = [709.78, -708.4, -745.13, 36.7, 19.06, -38.5, -37.5, 20.0, -27.0]
+
+
+# -- ulps ----------------------------------------------------------------------------------
+def ulp(r_t: np.ndarray) -> np.ndarray:
+    """The spacing of ``r_t.dtype`` at ``|r_t|`` (clipped to the largest finite value), as
+    float64; at 0 and at subnormals it is the subnormal spacing."""
+    t = r_t.dtype
+    big = np.finfo(t).max
+    a = np.minimum(np.abs(r_t), big)
+    a = np.where(np.isnan(a), t.type(1), a).astype(t)
+    with np.errstate(over="ignore"):
+        up = np.nextafter(a, t.type(np.inf)) - a
+    down = big - np.nextafter(big, t.type(0))
+    return np.where(a == big, down, up).astype(np.float64)
+
+
+def classify(x: np.ndarray, y: np.ndarray, hi: np.ndarray,
+             lo: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(err, catastrophic)`` for results ``y`` of dtype ``x.dtype`` against the reference
+    ``hi + lo`` (float64; ``lo`` only for float64 results). ``err`` is in ulps, ``inf``
+    where catastrophic. See the module docstring for the definitions."""
+    t = x.dtype
+    y = np.asarray(y)
+    with np.errstate(all="ignore"):
+        r_t = hi.astype(t)
+        y64 = y.astype(np.float64)
+        d = y64 - hi
+        if lo is not None:
+            d = d - lo
+        err = np.abs(d) / ulp(r_t)
+        r_nan, y_nan = np.isnan(hi), np.isnan(y64)
+        true_inf = np.isinf(hi) & np.isinf(x)
+        finite_r = np.isfinite(r_t)
+        cat = (y_nan != r_nan)
+        cat |= np.isinf(y64) & finite_r
+        cat |= (y64 == 0) & (r_t != 0) & finite_r
+        cat |= (y64 != 0) & (r_t != 0) & ~y_nan & ~r_nan & (np.signbit(y64) != np.signbit(r_t))
+        cat |= true_inf & (y64 != hi)
+    err = np.where((y_nan & r_nan) | (np.isinf(y64) & (y64 == r_t)), 0.0, err)
+    err = np.where(cat, np.inf, err)
+    return err, cat
+
+
+@dataclass
+class Stats:
+    """Accumulated over chunks: mergeable, so that the exhaustive sweep can stream."""
+
+    n: int = 0
+    max_err: float = -1.0
+    at_x: float = math.nan
+    at_y: float = math.nan
+    at_r: float = math.nan
+    n_half: int = 0
+    n_one: int = 0
+    n_cat: int = 0
+    n_nan_lost: int = 0
+    cat_examples: list[tuple[float, float, float]] = field(default_factory=list)
+
+    def add(self, x: np.ndarray, y: np.ndarray, hi: np.ndarray,
+            lo: np.ndarray | None = None) -> None:
+        y = np.asarray(y)
+        nan_in = np.isnan(x)
+        if nan_in.any():  # NaN in: not a value to measure; count results that are not NaN
+            self.n_nan_lost += int(np.count_nonzero(nan_in & ~np.isnan(y)))
+            keep = ~nan_in
+            x, y, hi = x[keep], y[keep], hi[keep]
+            lo = lo[keep] if lo is not None else None
+        err, cat = classify(x, y, hi, lo)
+        self.n += x.size
+        self.n_half += int(np.count_nonzero(err > 0.5))
+        self.n_one += int(np.count_nonzero(err > 1.0))
+        self.n_cat += int(np.count_nonzero(cat))
+        ok = np.where(cat, -1.0, err)
+        if ok.size:
+            i = int(np.argmax(ok))
+            if ok[i] > self.max_err:
+                self.max_err = float(ok[i])
+                self.at_x, self.at_y = float(x[i]), float(y[i])
+                self.at_r = float(hi[i]) + (float(lo[i]) if lo is not None else 0.0)
+        for i in np.flatnonzero(cat)[: 3 - len(self.cat_examples)]:
+            self.cat_examples.append((float(x[i]), float(y[i]), float(hi[i])))
+
+
+# -- float64 references (for float32 and float16 inputs) -----------------------------------
+def _z(x):
+    return np.exp(-np.abs(x))
+
+
+def r_sig(x):
+    z = _z(x)
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def r_dsig(x):
+    z = _z(x)
+    return z / ((1.0 + z) * (1.0 + z))
+
+
+def r_sech2(x):
+    z = np.exp(-2.0 * np.abs(x))
+    return 4.0 * z / ((1.0 + z) * (1.0 + z))
+
+
+def r_softplus(x):
+    return np.maximum(x, 0.0) + np.log1p(_z(x))
+
+
+def r_phi(x):
+    return np.exp(-0.5 * (x * x)) / math.sqrt(2.0 * math.pi)
+
+
+# x - tanh x = sum c_k x^(2k+1), k >= 1
+_TS = [1 / 3, -2 / 15, 17 / 315, -62 / 2835, 1382 / 155925, -21844 / 6081075,
+       929569 / 638512875, -6404582 / 10854718875]
+
+
+def r_tanh_shrink(x):
+    x2 = x * x
+    s = np.zeros_like(x)
+    for c in reversed(_TS):
+        s = s * x2 + c
+    return np.where(np.abs(x) < 0.1, s * x2 * x, x - np.tanh(x))
+
+
+def _gelu_u(x):
+    return SQRT_2_OVER_PI * (x + GELU_C * (x * x * x))
+
+
+def r_gelu_tanh(x):
+    return x * r_sig(2.0 * _gelu_u(x))
+
+
+def r_gelu_tanh_grad(x):
+    v = 2.0 * _gelu_u(x)
+    return r_sig(v) + x * r_dsig(v) * 2.0 * SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_C * (x * x))
+
+
+def r_mish_grad(x):
+    sp = r_softplus(x)
+    return np.tanh(sp) + x * r_sech2(sp) * r_sig(x)
+
+
+def r_squareplus(x):
+    h = np.hypot(x, 2.0)
+    return np.where(x < 0, 2.0 / (h - x), 0.5 * (x + h))
+
+
+def r_squareplus_grad(x):
+    h = np.hypot(x, 2.0)
+    return np.where(x < 0, 2.0 / (h * (h - x)), 0.5 + 0.5 * (x / h))
+
+
+def _inside(x, a, b, v):
+    return np.where((x > a) & (x < b), v, 0.0)
+
+
+_SA, _SS = float(SELU_ALPHA), float(SELU_SCALE)
+
+# -- mpmath references (for float64 inputs) ------------------------------------------------
+M = mpmath
+
+
+def m_sig(x):
+    return 1 / (1 + M.exp(-x))
+
+
+def m_dsig(x):
+    z = M.exp(-abs(x))
+    return z / (1 + z) ** 2
+
+
+def m_sp(x):
+    return max(x, 0) + M.log1p(M.exp(-abs(x)))
+
+
+def m_Phi(x):
+    if abs(x) > 1e5:  # mpmath's erfc overflows; Φ(-a) = φ(a)/a (1 - 1/a² + 3/a⁴ - ...)
+        a = abs(x)
+        t = m_phi(a) / a * (1 - 1 / a ** 2 + 3 / a ** 4)
+        return t if x < 0 else 1 - t
+    return M.erfc(-x / M.sqrt(2)) / 2
+
+
+def m_phi(x):
+    return M.exp(-x * x / 2) / M.sqrt(2 * M.pi)
+
+
+def m_tanh_shrink(x):
+    a = abs(x)
+    if a < M.mpf("1e-12"):
+        return x ** 3 / 3 - 2 * x ** 5 / 15 + 17 * x ** 7 / 315
+    extra = int(-2 * M.log10(a)) + 10 if a < 1 else 0
+    with M.workdps(MP_DPS + extra):
+        return +(x - M.tanh(x))
+
+
+def _m_gelu_u(x):
+    return M.sqrt(2 / M.pi) * (x + M.mpf(GELU_C) * x ** 3)
+
+
+def m_gelu_tanh_grad(x):
+    v = 2 * _m_gelu_u(x)
+    return m_sig(v) + x * m_dsig(v) * 2 * M.sqrt(2 / M.pi) * (1 + 3 * M.mpf(GELU_C) * x * x)
+
+
+def m_mish_grad(x):
+    sp = m_sp(x)
+    return M.tanh(sp) + x * M.sech(sp) ** 2 * m_sig(x)
+
+
+def m_squareplus(x):
+    h = M.sqrt(x * x + 4)
+    return 2 / (h - x) if x < 0 else (x + h) / 2
+
+
+def m_squareplus_grad(x):
+    h = M.sqrt(x * x + 4)
+    return 2 / (h * (h - x)) if x < 0 else (1 + x / h) / 2
+
+
+def m_clip(v, a, b):
+    return min(max(v, a), b)
+
+
+def m_inside(x, a, b, v):
+    return M.mpf(v) if a < x < b else M.mpf(0)
+
+
+def m_selu(x):
+    s, a = M.mpf(SELU_SCALE), M.mpf(SELU_ALPHA)
+    return s * (x if x > 0 else a * M.expm1(x))
+
+
+def m_selu_grad(x):
+    s, a = M.mpf(SELU_SCALE), M.mpf(SELU_ALPHA)
+    return s * (1 if x > 0 else a * M.exp(x))
+
+
+# -- the functions -------------------------------------------------------------------------
+@dataclass
+class Fn:
+    label: str
+    name: str
+    params: dict[str, Any]
+    ref: Callable  # float64 formula: value
+    dref: Callable  # float64 formula: derivative
+    mref: Callable  # mpmath: value
+    mdref: Callable  # mpmath: derivative
+    kinks: tuple[float, ...] = ()  # where the derivative jumps (not measured there)
+    droots: tuple[float, ...] = ()  # roots of f' (near them the float64 formula cancels)
+
+
+FUNCTIONS = [
+    Fn("sigmoid", "sigmoid", {}, r_sig, r_dsig, m_sig, m_dsig),
+    Fn("hard_sigmoid", "hard_sigmoid", {}, lambda x: np.clip(x + 3.0, 0.0, 6.0) / 6.0,
+       lambda x: _inside(x, -3.0, 3.0, 1.0 / 6.0),
+       lambda x: m_clip((x + 3) / 6, 0, 1), lambda x: M.mpf(1) / 6 if -3 < x < 3 else M.mpf(0),
+       (-3.0, 3.0)),
+    Fn("sparse_sigmoid", "sparse_sigmoid", {}, lambda x: np.clip(0.5 * x + 0.5, 0.0, 1.0),
+       lambda x: _inside(x, -1.0, 1.0, 0.5),
+       lambda x: m_clip((x + 1) / 2, 0, 1), lambda x: m_inside(x, -1, 1, 0.5), (-1.0, 1.0)),
+    Fn("log_sigmoid", "log_sigmoid", {}, lambda x: np.minimum(x, 0.0) - np.log1p(_z(x)),
+       lambda x: r_sig(-x), lambda x: min(x, 0) - M.log1p(M.exp(-abs(x))),
+       lambda x: m_sig(-x)),
+    Fn("relu", "relu", {}, lambda x: np.maximum(x, 0.0), lambda x: np.where(x > 0, 1.0, 0.0),
+       lambda x: max(x, 0), lambda x: M.mpf(1 if x > 0 else 0), (0.0,)),
+    Fn("relu6", "relu6", {}, lambda x: np.clip(x, 0.0, 6.0), lambda x: _inside(x, 0, 6, 1.0),
+       lambda x: m_clip(x, 0, 6), lambda x: m_inside(x, 0, 6, 1), (0.0, 6.0)),
+    Fn("leaky_relu", "leaky_relu", {}, lambda x: np.where(x > 0, x, LEAKY * x),
+       lambda x: np.where(x > 0, 1.0, LEAKY),
+       lambda x: x if x > 0 else M.mpf(LEAKY) * x,
+       lambda x: M.mpf(1) if x > 0 else M.mpf(LEAKY), (0.0,)),
+    Fn("elu", "elu", {}, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))),
+       lambda x: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0.0))),
+       lambda x: x if x > 0 else M.expm1(x), lambda x: M.mpf(1) if x > 0 else M.exp(x)),
+    Fn("selu", "selu", {},
+       lambda x: _SS * np.where(x > 0, x, _SA * np.expm1(np.minimum(x, 0.0))),
+       lambda x: _SS * np.where(x > 0, 1.0, _SA * np.exp(np.minimum(x, 0.0))),
+       m_selu, m_selu_grad, (0.0,)),
+    Fn("celu", "celu", {}, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))),
+       lambda x: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0.0))),
+       lambda x: x if x > 0 else M.expm1(x), lambda x: M.mpf(1) if x > 0 else M.exp(x)),
+    Fn("gelu", "gelu", {}, lambda x: x * sc.ndtr(x), lambda x: sc.ndtr(x) + x * r_phi(x),
+       lambda x: x * m_Phi(x), lambda x: m_Phi(x) + x * m_phi(x), droots=(-0.751791,)),
+    Fn("gelu_tanh", "gelu", {"approximate": True}, r_gelu_tanh, r_gelu_tanh_grad,
+       lambda x: x * m_sig(2 * _m_gelu_u(x)), m_gelu_tanh_grad, droots=(-0.752461,)),
+    Fn("silu", "silu", {}, lambda x: x * r_sig(x), lambda x: r_sig(x) + x * r_dsig(x),
+       lambda x: x * m_sig(x), lambda x: m_sig(x) + x * m_dsig(x), droots=(-1.278465,)),
+    Fn("hard_silu", "hard_silu", {},
+       lambda x: np.where(x <= -3, 0.0, np.where(x >= 3, x, x * (x + 3.0) / 6.0)),
+       lambda x: np.where(x <= -3, 0.0, np.where(x >= 3, 1.0, (2.0 * x + 3.0) / 6.0)),
+       lambda x: M.mpf(0) if x <= -3 else (x if x >= 3 else x * (x + 3) / 6),
+       lambda x: M.mpf(0) if x <= -3 else (M.mpf(1) if x >= 3 else (2 * x + 3) / 6),
+       (-3.0, 3.0)),
+    Fn("mish", "mish", {}, lambda x: x * np.tanh(r_softplus(x)), r_mish_grad,
+       lambda x: x * M.tanh(m_sp(x)), m_mish_grad, droots=(-1.192372,)),
+    Fn("softplus", "softplus", {}, r_softplus, r_sig, m_sp, m_sig),
+    Fn("sparse_plus", "sparse_plus", {},
+       lambda x: np.where(x <= -1, 0.0, np.where(x >= 1, x, (x + 1.0) * (x + 1.0) / 4.0)),
+       lambda x: np.where(x <= -1, 0.0, np.where(x >= 1, 1.0, (x + 1.0) / 2.0)),
+       lambda x: M.mpf(0) if x <= -1 else (x if x >= 1 else (x + 1) ** 2 / 4),
+       lambda x: M.mpf(0) if x <= -1 else (M.mpf(1) if x >= 1 else (x + 1) / 2)),
+    Fn("squareplus", "squareplus", {}, r_squareplus, r_squareplus_grad,
+       m_squareplus, m_squareplus_grad),
+    Fn("softsign", "softsign", {}, lambda x: x / (1.0 + np.abs(x)),
+       lambda x: 1.0 / ((1.0 + np.abs(x)) * (1.0 + np.abs(x))),
+       lambda x: x / (1 + abs(x)), lambda x: 1 / (1 + abs(x)) ** 2),
+    Fn("tanh", "tanh", {}, np.tanh, r_sech2, M.tanh, lambda x: M.sech(x) ** 2),
+    Fn("hard_tanh", "hard_tanh", {}, lambda x: np.clip(x, -1.0, 1.0),
+       lambda x: _inside(x, -1, 1, 1.0), lambda x: m_clip(x, -1, 1),
+       lambda x: m_inside(x, -1, 1, 1), (-1.0, 1.0)),
+    Fn("tanh_shrink", "tanh_shrink", {}, r_tanh_shrink, lambda x: np.tanh(x) ** 2,
+       m_tanh_shrink, lambda x: M.tanh(x) ** 2),
+    Fn("hard_shrink", "hard_shrink", {}, lambda x: np.where(np.abs(x) > 0.5, x, 0.0),
+       lambda x: np.where(np.abs(x) > 0.5, 1.0, 0.0),
+       lambda x: x if abs(x) > 0.5 else M.mpf(0), lambda x: M.mpf(1 if abs(x) > 0.5 else 0),
+       (-0.5, 0.5)),
+    Fn("soft_shrink", "soft_shrink", {}, lambda x: x - np.clip(x, -0.5, 0.5),
+       lambda x: np.where(np.abs(x) > 0.5, 1.0, 0.0),
+       lambda x: x - m_clip(x, -0.5, 0.5), lambda x: M.mpf(1 if abs(x) > 0.5 else 0),
+       (-0.5, 0.5)),
+    Fn("exponential", "exponential", {}, np.exp, np.exp, M.exp, M.exp),
+]
+FN_BY_LABEL = {f.label: f for f in FUNCTIONS}
+
+
+def ref64(fn: Callable, x: np.ndarray) -> np.ndarray:
+    """The float64 reference of ``fn`` at ``x`` (any float dtype), NaN at NaN and the limit
+    at ±inf (where the formula gives NaN, ``inf * 0``, the value at ±1e300 or ±1e30)."""
+    with np.errstate(all="ignore"):
+        x64 = x.astype(np.float64)
+        r = np.asarray(fn(x64), dtype=np.float64) + np.zeros_like(x64)
+        for big in (1e300, 1e30):
+            bad = np.isinf(x64) & np.isnan(r)
+            if bad.any():
+                r[bad] = np.asarray(fn(np.copysign(big, x64[bad])), dtype=np.float64) * 1.0
+    r[np.isnan(x64)] = np.nan
+    return r
+
+
+ROOT_WINDOW = 2e-3
+
+
+def ref_lowp(fn: Fn, grad: bool, x: np.ndarray) -> np.ndarray:
+    """The float64 reference for float32 or float16 ``x``: :func:`ref64`, and mpmath within
+    ``ROOT_WINDOW`` of a root of ``f'``, where the float64 formula (a sum of terms of
+    opposite signs) loses up to ~1e-8 relative, a sixth of a float32 ulp."""
+    r = ref64(fn.dref if grad else fn.ref, x)
+    if grad and fn.droots:
+        near = np.zeros(x.shape, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            x64 = x.astype(np.float64)
+            for root in fn.droots:
+                near |= np.abs(x64 - root) < ROOT_WINDOW
+        if near.any():
+            r[near] = ref_mp(fn.mdref, fn.dref, x[near].astype(np.float64))[0]
+    return r
+
+
+def ref_mp(mfn: Callable, fn: Callable, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(hi, lo)``: the mpmath reference of a float64 ``x`` as a double-double; non-finite
+    inputs through :func:`ref64`."""
+    hi = ref64(fn, x)
+    lo = np.zeros_like(hi)
+    with M.workdps(MP_DPS):
+        for i in np.flatnonzero(np.isfinite(x)):
+            v = M.mpf(mfn(M.mpf(float(x[i]))))
+            h = float(v)
+            hi[i] = h
+            lo[i] = float(v - h) if math.isfinite(h) else 0.0
+    return hi, lo
+
+
+# -- inputs --------------------------------------------------------------------------------
+def f32_sampled(stride: int) -> np.ndarray:
+    pats = [np.arange(0, 1 << 32, stride, dtype=np.uint64).astype(np.uint32)]
+    for c in F32_WINDOWS:
+        p = int(np.array(c, dtype=np.float32).view(np.uint32))
+        if c == 0.0:
+            pats += [np.arange(WINDOW, dtype=np.uint32),
+                     np.arange(WINDOW, dtype=np.uint32) + np.uint32(1 << 31)]
+        else:
+            pats.append(np.arange(p - WINDOW // 2, p + WINDOW // 2, dtype=np.uint32))
+    p = np.sort(np.concatenate(pats))
+    return p[np.concatenate([[True], p[1:] != p[:-1]])].view(np.float32)  # sorted, unique
+
+
+def f32_chunks(mode: str, stride: int, chunk: int = 1 << 22):
+    if mode == "sampled":
+        yield f32_sampled(stride)
+        return
+    for start in range(0, 1 << 32, chunk):
+        yield np.arange(start, start + chunk, dtype=np.uint64).astype(np.uint32).view(
+            np.float32)
+
+
+def f16_all() -> np.ndarray:
+    return np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+
+
+def f64_sample(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    fi = np.finfo(np.float64)
+    n_log, n_dense, n_sub = int(0.4 * n), int(0.35 * n), int(0.05 * n)
+    n_bnd = max(n - n_log - n_dense - n_sub, 0)
+    sign = lambda k: rng.choice([-1.0, 1.0], k)  # noqa: E731
+    parts = [
+        sign(n_log) * 10.0 ** rng.uniform(-300, 3, n_log),
+        rng.uniform(-40, 40, n_dense),
+        sign(n_sub) * 2.0 ** rng.uniform(-1074, -1022, n_sub),
+        np.array(BOUNDARIES_F64)[rng.integers(0, len(BOUNDARIES_F64), n_bnd)]
+        + rng.uniform(-2, 2, n_bnd),
+        np.array([0.0, -0.0, np.inf, -np.inf, np.nan, fi.max, -fi.max, fi.tiny, -fi.tiny,
+                  fi.smallest_subnormal, -fi.smallest_subnormal, 1e-300, -1e-300]),
+    ]
+    return np.concatenate(parts)
+
+
+# -- the libraries -------------------------------------------------------------------------
+def nnmath_impl():
+    import nnmath.activations as A
+
+    def make(fn: Fn, grad: bool):
+        act = A.get(fn.name, **fn.params)
+        return act.gradient if grad else act
+    return make
+
+
+def torch_impl():
+    import torch
+    F = torch.nn.functional
+    table = {
+        "sigmoid": torch.sigmoid, "hard_sigmoid": F.hardsigmoid, "log_sigmoid": F.logsigmoid,
+        "relu": F.relu, "relu6": F.relu6, "leaky_relu": F.leaky_relu, "elu": F.elu,
+        "selu": F.selu, "celu": F.celu, "gelu": F.gelu,
+        "gelu_tanh": lambda t: F.gelu(t, approximate="tanh"), "silu": F.silu,
+        "hard_silu": F.hardswish, "mish": F.mish, "softplus": F.softplus,
+        "softsign": F.softsign, "tanh": torch.tanh, "hard_tanh": F.hardtanh,
+        "tanh_shrink": F.tanhshrink, "hard_shrink": F.hardshrink,
+        "soft_shrink": F.softshrink, "exponential": torch.exp,
+    }
+
+    def make(fn: Fn, grad: bool):
+        f = table.get(fn.label)
+        if f is None:
+            return None
+
+        def run(x):
+            t = torch.from_numpy(np.ascontiguousarray(x))
+            if not grad:
+                with torch.no_grad():
+                    return f(t).numpy()
+            t.requires_grad_(True)
+            y = f(t)
+            (g,) = torch.autograd.grad(y, t, torch.ones_like(y))
+            return g.numpy()
+        return run
+    return make
+
+
+def jax_impl():
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_platforms", "cpu")
+    import jax.numpy as jnp
+    nn = jax.nn
+    table = {k: getattr(nn, k) for k in [
+        "sigmoid", "hard_sigmoid", "sparse_sigmoid", "log_sigmoid", "relu", "relu6",
+        "leaky_relu", "elu", "selu", "celu", "silu", "hard_silu", "mish", "softplus",
+        "sparse_plus", "squareplus", "hard_tanh"] if hasattr(nn, k)}
+    table.update({"gelu": lambda v: nn.gelu(v, approximate=False),
+                  "gelu_tanh": lambda v: nn.gelu(v, approximate=True),
+                  "softsign": nn.soft_sign, "tanh": jnp.tanh, "exponential": jnp.exp})
+
+    def make(fn: Fn, grad: bool):
+        f = table.get(fn.label)
+        if f is None:
+            return None
+        j = jax.jit(jax.grad(lambda v: jnp.sum(f(v)))) if grad else jax.jit(f)
+        return lambda x: np.asarray(j(x))
+    return make
+
+
+def scipy_impl():
+    table = {"sigmoid": sc.expit, "log_sigmoid": sc.log_expit}
+    if hasattr(sc, "softplus"):
+        table["softplus"] = sc.softplus
+
+    def make(fn: Fn, grad: bool):
+        f = table.get(fn.label)
+        return None if grad or f is None else f
+    return make
+
+
+PEERS = {"scipy": scipy_impl, "torch": torch_impl, "jax": jax_impl}
+
+
+def versions(libs: list[str]) -> dict[str, str]:
+    import nnmath
+    v = {"python": platform.python_version(), "numpy": np.__version__,
+         "nnmath": getattr(nnmath, "__version__", "?"), "mpmath": mpmath.__version__}
+    import scipy
+    v["scipy"] = scipy.__version__
+    for name in ("torch", "jax"):
+        if name in libs:
+            v[name] = __import__(name).__version__
+    return v
+
+
+# -- the run -------------------------------------------------------------------------------
+def _call(f, x):
+    with np.errstate(all="ignore"):
+        y = np.asarray(f(x))
+    return y if y.dtype == x.dtype else None  # a library that changes the dtype: n/a
+
+
+def run(mode: str, labels: list[str], dtypes: list[str], libs: dict[str, Any],
+        stride: int, f64_points: int, log=print) -> dict:
+    """``results[dtype][(label, grad)][lib] = Stats`` (``None``: the library has no such
+    function or does not keep the dtype)."""
+    fns = [FN_BY_LABEL[k] for k in labels]
+    makers = {name: mk() for name, mk in libs.items()}
+    results: dict = {}
+    for dt in dtypes:
+        t0 = time.perf_counter()
+        res: dict = {}
+        results[dt] = res
+        if dt == "float16":
+            chunks: Any = [f16_all()]
+        elif dt == "float32":
+            chunks = f32_chunks(mode, stride)
+        else:
+            chunks = [f64_sample(f64_points)]
+        impls = {(fn.label, g, lib): mk(fn, g) for fn in fns for g in (False, True)
+                 for lib, mk in makers.items()}
+        n_in = 0
+        for x in chunks:
+            n_in += x.size
+            for fn in fns:
+                for g in (False, True):
+                    xs = x
+                    if g and fn.kinks:
+                        xs = x[~np.isin(x, np.array(fn.kinks, dtype=x.dtype))]
+                    if dt == "float64":
+                        hi, lo = ref_mp(fn.mdref if g else fn.mref, fn.dref if g else fn.ref,
+                                        xs)
+                    else:
+                        hi, lo = ref_lowp(fn, g, xs), None
+                    row = res.setdefault((fn.label, g), {})
+                    for lib in makers:
+                        f = impls[(fn.label, g, lib)]
+                        y = None
+                        if f is not None:
+                            try:
+                                y = _call(f, xs)
+                            except Exception as e:  # a peer without this dtype
+                                log(f"  {lib} {fn.label}{chr(39) * g} {dt}: {type(e).__name__}")
+                        if y is None:
+                            row.setdefault(lib, None)
+                            continue
+                        st = row.get(lib) or Stats()
+                        st.add(xs, y, hi, lo)
+                        row[lib] = st
+        log(f"{dt}: {n_in:,} inputs, {time.perf_counter() - t0:.1f} s")
+        res["_inputs"] = n_in
+    return results
+
+
+# -- output --------------------------------------------------------------------------------
+TARGET = {"float16": 1.0, "float32": 1.0, "float64": 2.0}
+_XFMT = {"float16": "{:.5g}", "float32": "{:.9g}", "float64": "{:.17g}"}
+
+
+def _fmt_err(e: float) -> str:
+    if e < 0:
+        return "—"
+    return f"{e:.3g}" if e < 1e4 else f"{e:.2e}"
+
+
+def _pct(k: int, n: int) -> str:
+    if k == 0:
+        return "0"
+    p = 100.0 * k / n
+    return f"{p:.2g}%" if p >= 0.01 else f"{k:,} of {n:,}"
+
+
+def table_rows(dt: str, res: dict, libs: list[str]) -> list[list[str]]:
+    rows = []
+    xf = _XFMT[dt]
+    for (label, g), row in ((k, v) for k, v in res.items() if k != "_inputs"):
+        for lib in libs:
+            st = row.get(lib)
+            if st is None:
+                continue
+            ok = st.max_err <= TARGET[dt] and st.n_cat == 0
+            rows.append([label + ("′" if g else ""), lib, _fmt_err(st.max_err),
+                         xf.format(st.at_x) if st.max_err > 0 else "—",
+                         _pct(st.n_half, st.n), _pct(st.n_one, st.n), f"{st.n_cat:,}",
+                         f"{st.n_nan_lost:,}",
+                         f"≤ {TARGET[dt]:g} ulp, 0 cat.", "✓" if ok else "✗"])
+    return rows
+
+
+HEADER = ["function", "library", "max ulp", "at x", "> 0.5 ulp", "> 1 ulp", "catastrophic",
+          "NaN → number", "target", ""]
+
+
+def print_tables(results: dict, libs: list[str]) -> None:
+    for dt, res in results.items():
+        print(f"\n== {dt} ({res['_inputs']:,} inputs) ==")
+        rows = [HEADER, *table_rows(dt, res, libs)]
+        w = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+        for r in rows:
+            print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)))
+
+
+def markdown(results: dict, libs: list[str], args, elapsed: float) -> str:
+    v = versions(libs)
+    sampled = args.mode == "sampled"
+    out = ["# Accuracy of nnmath's activations, in ulps", "",
+           "Written by `benchmarks/accuracy.py` (`make accuracy`); definitions of the ulp "
+           "error, of a catastrophic result and of the references are in its docstring.", ""]
+    if sampled:
+        centres = ", ".join(f"{c:g}" for c in F32_WINDOWS if c != 0)
+        out += [f"> **This is a SAMPLED run, not the exhaustive sweep.** float32: one bit "
+                f"pattern in {args.stride:,} (patterns 0, {args.stride:,}, "
+                f"{2 * args.stride:,}, ... up to 2³²; a prime stride, so that the low "
+                f"mantissa bits vary) plus every pattern of {len(F32_WINDOWS) + 1} windows "
+                f"of 65,536 consecutive patterns (centred on {centres}, and the 65,536 "
+                "smallest magnitudes of each sign: 0 and the subnormals); "
+                f"float64: {args.f64_points:,} points per function (plus 13 specials); "
+                "float16: exhaustive (all 65,536 patterns). A float32 target "
+                "\"over all inputs\" can only be refuted by this run, not confirmed: "
+                "`python benchmarks/accuracy.py --mode exhaustive` sweeps all 2³².", ""]
+    out += ["| | |", "|---|---|",
+            f"| date | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} |",
+            f"| mode | {args.mode} |",
+            f"| machine | {platform.machine()}, {os.cpu_count()} CPUs, "
+            f"{platform.system()} {platform.release()} |",
+            "| versions | " + ", ".join(f"{k} {val}" for k, val in v.items()) + " |",
+            f"| run time | {elapsed:.0f} s |", ""]
+    out += ["Targets (issue 7, unchanged): float32 and float16 max error ≤ 1 ulp over all "
+            "inputs for every activation and derivative; float64 ≤ 2 ulp on the mpmath "
+            "sample; zero catastrophic results in any dtype. ✗ marks a row that misses "
+            "them (for the peers, the same bar, for comparison). The max is over the "
+            "non-catastrophic results; ′ marks the derivative (not measured at the kinks "
+            "where it jumps). Shares are of the non-NaN inputs; \"NaN → number\" counts "
+            "NaN inputs whose result is not NaN (not part of the targets)."
+            " JAX on CPU flushes subnormals to zero, which shows as catastrophic results "
+            "wherever the true value or the input is subnormal. Peers: scipy.special "
+            "(forward only; a function that returns another dtype, as expit and log_expit "
+            "do for float16, is not listed), torch.nn.functional with autograd, jax.nn "
+            "with jax.grad (CPU, x64 enabled), each with its defaults. `gelu` is the exact GELU, "
+            "`gelu_tanh` is `gelu(approximate=True)`.", ""]
+    out += ["Skipped: " + "; ".join(f"`{k}` ({r})" for k, r in SKIPPED.items()) + ".", ""]
+    for dt, res in results.items():
+        out += [f"## {dt} ({res['_inputs']:,} inputs)", "",
+                "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+        out += ["| " + " | ".join(r) + " |" for r in table_rows(dt, res, libs)]
+        out.append("")
+        ex = []
+        for (label, g), row in ((k, v) for k, v in res.items() if k != "_inputs"):
+            for lib in libs:
+                st = row.get(lib)
+                if st and st.cat_examples:
+                    xs = "; ".join(f"f({x:.9g}) = {y:.9g}, true {r:.9g}"
+                                   for x, y, r in st.cat_examples)
+                    ex.append(f"- {label}{'′' if g else ''} {lib}: {xs}")
+        if ex:
+            out += [f"Catastrophic examples ({dt}, up to 3 each):", "", *ex, ""]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--mode", choices=["sampled", "exhaustive"], default="sampled")
+    p.add_argument("--functions", default=",".join(FN_BY_LABEL))
+    p.add_argument("--dtypes", default="float16,float32,float64")
+    p.add_argument("--peers", default="scipy,torch,jax",
+                   help="peers to measure when installed ('none' for nnmath alone)")
+    p.add_argument("--stride", type=int, default=4093)
+    p.add_argument("--f64-points", type=int, default=None)
+    p.add_argument("--write", metavar="PATH", default=None)
+    args = p.parse_args(argv)
+    if args.f64_points is None:
+        args.f64_points = 2000 if args.mode == "sampled" else 100_000
+    labels = [s for s in args.functions.split(",") if s]
+    unknown = [s for s in labels if s not in FN_BY_LABEL]
+    if unknown:
+        p.error(f"unknown functions {unknown}; known: {', '.join(FN_BY_LABEL)}")
+    libs: dict[str, Any] = {"nnmath": nnmath_impl}
+    for name in [s for s in args.peers.split(",") if s and s != "none"]:
+        try:
+            __import__(name)
+        except ImportError:
+            print(f"{name}: not installed, skipped")
+            continue
+        libs[name] = PEERS[name]
+    t0 = time.perf_counter()
+    results = run(args.mode, labels, args.dtypes.split(","), libs, args.stride,
+                  args.f64_points)
+    elapsed = time.perf_counter() - t0
+    print_tables(results, list(libs))
+    print(f"\n{args.mode} run: {elapsed:.0f} s")
+    if args.write:
+        with open(args.write, "w", encoding="utf-8") as fh:
+            fh.write(markdown(results, list(libs), args, elapsed))
+        print(f"wrote {args.write}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

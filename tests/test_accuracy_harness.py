@@ -1,0 +1,190 @@
+"""The accuracy harness (benchmarks/accuracy.py) itself: its ulp distance, its classification
+of catastrophic results, its float64 references against mpmath. It measures; nothing here
+asserts that nnmath meets the accuracy targets."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+mpmath = pytest.importorskip("mpmath")
+pytest.importorskip("scipy")
+
+_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "accuracy.py"
+_spec = importlib.util.spec_from_file_location("nnmath_accuracy_harness", _PATH)
+H = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = H  # dataclasses look the module up
+_spec.loader.exec_module(H)
+
+f32, f64 = np.float32, np.float64
+TINY32 = float(np.finfo(f32).smallest_subnormal)  # 2**-149
+
+
+def err32(y, r, x=1.0):
+    """(err, catastrophic) of float32 results y against the float64 references r."""
+    x = np.full(np.shape(np.atleast_1d(y)), x, dtype=f32)
+    e, c = H.classify(x, np.atleast_1d(np.asarray(y, dtype=f32)),
+                      np.atleast_1d(np.asarray(r, dtype=f64)))
+    return e.tolist(), c.tolist()
+
+
+def test_ulp_spacing():
+    assert H.ulp(np.array([1.0], f32))[0] == 2.0 ** -23
+    assert H.ulp(np.array([-1.0], f32))[0] == 2.0 ** -23
+    assert H.ulp(np.array([0.0], f32))[0] == TINY32
+    assert H.ulp(np.array([3 * TINY32], f32))[0] == TINY32
+    assert H.ulp(np.array([np.finfo(f32).max], f32))[0] == 2.0 ** 104
+    assert H.ulp(np.array([np.inf], f32))[0] == 2.0 ** 104  # clipped to max
+    assert H.ulp(np.array([1.0], np.float16))[0] == 2.0 ** -10
+    assert H.ulp(np.array([1.0], f64))[0] == 2.0 ** -52
+
+
+def test_one_ulp_apart_at_one():
+    assert err32(np.nextafter(f32(1), f32(2)), 1.0) == ([1.0], [False])
+    assert err32(1.0, 1.0) == ([0.0], [False])
+    assert err32(1.0, 1.0 + 2.0 ** -24) == ([0.5], [False])  # a tie: 0.5 ulp
+
+
+def test_across_a_power_of_two():
+    below = float(np.nextafter(f32(1), f32(0)))  # 1 - 2**-24
+    # ulp at r = 1 is the spacing above 1 (2**-23): one step down is half an ulp
+    assert err32(below, 1.0)[0] == [0.5]
+    assert err32(below, 1.0 + 2.0 ** -23)[0] == [1.5]
+    # r just below 1 but rounding to 1: still the ulp of 1
+    assert err32(below, 1.0 - 2.0 ** -26)[0] == [pytest.approx(0.375)]
+    # r below 1 that rounds below 1: the ulp of [0.5, 1), 2**-24
+    assert err32(1.0, 1.0 - 2.0 ** -24 - 2.0 ** -26)[0] == [pytest.approx(1.25)]
+
+
+def test_subnormals():
+    assert err32(3 * TINY32, TINY32) == ([2.0], [False])
+    assert err32(TINY32, 1.5 * TINY32) == ([0.5], [False])
+    # true value 0.4 of the smallest subnormal rounds to 0: 0 is right, not catastrophic
+    assert err32(0.0, 0.4 * TINY32) == ([pytest.approx(0.4)], [False])
+    # true value 0.6 of it rounds to the subnormal: 0 is catastrophic (flush to zero)
+    assert err32(0.0, 0.6 * TINY32)[1] == [True]
+    assert err32(-0.0, -TINY32)[1] == [True]
+
+
+def test_signed_zeros():
+    assert err32(-0.0, 0.0) == ([0.0], [False])
+    assert err32(0.0, -0.0) == ([0.0], [False])
+    assert err32(-0.0, -1e-60) == ([pytest.approx(1e-60 / TINY32)], [False])  # rounds to -0
+
+
+def test_catastrophic_classification():
+    nan, inf = math.nan, math.inf
+    assert err32(nan, 1.0) == ([inf], [True])  # NaN where the value is finite
+    assert err32(nan, 0.0)[1] == [True]
+    assert err32(nan, nan, x=nan) == ([0.0], [False])  # NaN for NaN
+    assert err32(1.0, nan, x=nan)[1] == [True]  # a number for NaN
+    assert err32(inf, 3e38)[1] == [True]  # overflow where r is finite in float32
+    assert err32(inf, 1e39) == ([0.0], [False])  # r overflows float32: inf is right
+    assert err32(-inf, 1e39)[1] == [True]  # wrong sign
+    assert err32(-1.0, 1.0)[1] == [True]  # wrong sign
+    assert err32(np.finfo(f32).max, inf, x=inf)[1] == [True]  # finite where the limit is inf
+    assert err32(inf, inf, x=inf) == ([0.0], [False])
+    assert err32(1e-30, 0.0) == ([pytest.approx(1e-30 / TINY32)], [False])  # big, not cat.
+
+
+def test_float64_double_double_reference():
+    x = np.array([1.0, 1.0, 1.0])
+    y = np.array([1.0 + 2.0 ** -52, 1.0 + 2.0 ** -52, 1.0])
+    hi = np.array([1.0, 1.0, 1.0])
+    lo = np.array([0.0, 2.0 ** -54, -2.0 ** -54])
+    e, c = H.classify(x, y, hi, lo)
+    assert e.tolist() == [1.0, 0.75, 0.25]
+    assert not c.any()
+
+
+def test_stats_merge_and_nan_inputs():
+    x = np.array([1.0, 2.0, np.nan, 4.0], f32)
+    y = np.array([1.0, np.nextafter(f32(2), f32(3)), 0.0, 0.0], f32)
+    r = np.array([1.0, 2.0, np.nan, 4.0])
+    whole = H.Stats()
+    whole.add(x, y, r)
+    parts = H.Stats()
+    parts.add(x[:2], y[:2], r[:2])
+    parts.add(x[2:], y[2:], r[2:])
+    for st in (whole, parts):
+        assert st.n == 3 and st.n_nan_lost == 1
+        assert (st.n_half, st.n_one, st.n_cat) == (2, 1, 1)
+        assert st.max_err == 1.0 and st.at_x == 2.0
+        assert st.cat_examples == [(4.0, 0.0, 4.0)]
+
+
+# the float64 references for float32/float16 inputs against the harness's mpmath ones, which
+# are checked here against mpmath written out independently on a few points
+@pytest.mark.parametrize("fn", H.FUNCTIONS, ids=lambda f: f.label)
+@pytest.mark.parametrize("grad", [False, True], ids=["f", "df"])
+def test_float64_references_against_mpmath(fn, grad):
+    xs = np.array([-103.0, -88.9, -40.0, -20.5, -9.17, -3.5, -2.0, -1.2785, -0.7518, -0.3,
+                   -1e-3, -1e-30, 1e-30, 1e-3, 0.05, 0.3, 0.9, 2.5, 5.0, 10.0, 30.0, 80.0])
+    xs = xs[~np.isin(xs, fn.kinks)]
+    r = H.ref_lowp(fn, grad, xs)
+    hi, _ = H.ref_mp(fn.mdref if grad else fn.mref, fn.dref if grad else fn.ref, xs)
+    with np.errstate(all="ignore"):
+        rel = np.abs(r - hi) / np.maximum(np.abs(hi), 1e-300)
+    ok = (rel < 2e-13) | ((r == 0) & (np.abs(hi) < 1e-300))
+    assert ok.all(), list(zip(xs[~ok], r[~ok], hi[~ok], strict=True))
+
+
+def test_references_against_independent_mpmath():
+    mp = mpmath.mp
+    with mpmath.workdps(50):
+        sech2_10 = float(mpmath.sech(10) ** 2)
+        sech2_20 = float(mpmath.sech(20) ** 2)
+        shrink = float(mpmath.mpf("0.001") - mpmath.tanh(mpmath.mpf("0.001")))
+        dsig_30 = float(mpmath.exp(-30) / (1 + mpmath.exp(-30)) ** 2)
+        sq = float((mpmath.mpf(-1e4) + mpmath.sqrt(mpmath.mpf(1e8) + 4)) / 2)
+        gelu = float(-10 * mpmath.ncdf(-10))
+        assert mp.dps == 50
+    tanh = H.FN_BY_LABEL["tanh"]
+    assert H.ref64(tanh.dref, np.array([10.0]))[0] == pytest.approx(sech2_10, rel=1e-15)
+    assert H.r_tanh_shrink(np.array([0.001]))[0] == pytest.approx(shrink, rel=1e-15)
+    assert H.r_dsig(np.array([30.0]))[0] == pytest.approx(dsig_30, rel=1e-14)
+    assert H.r_squareplus(np.array([-1e4]))[0] == pytest.approx(sq, rel=1e-15)
+    assert H.ref64(H.FN_BY_LABEL["gelu"].ref, np.array([-10.0]))[0] == pytest.approx(
+        gelu, rel=1e-14)
+    assert H.ref64(tanh.dref, np.array([20.0]))[0] == pytest.approx(sech2_20, rel=1e-15)
+    assert 1 - np.tanh(20.0) ** 2 == 0  # what the naive formula would give
+
+
+def test_limits_at_infinity_and_nan():
+    x = np.array([-np.inf, np.inf, np.nan])
+    silu = H.FN_BY_LABEL["silu"]
+    assert H.ref64(silu.ref, x)[:2].tolist() == [0.0, np.inf]
+    assert H.ref64(silu.dref, x)[:2].tolist() == [0.0, 1.0]
+    assert H.ref64(H.FN_BY_LABEL["gelu_tanh"].dref, x)[:2].tolist() == [0.0, 1.0]
+    assert np.isnan(H.ref64(silu.ref, x)[2])
+
+
+def test_sampled_inputs():
+    x = H.f32_sampled(4093)
+    assert x.dtype == f32 and 1_000_000 < x.size < 3_000_000
+    assert (np.diff(x.view(np.uint32).astype(np.int64)) > 0).all()  # sorted, no repeats
+    # the low mantissa bits vary (a stride of 4096 would leave them 0)
+    assert np.count_nonzero(np.bincount(x.view(np.uint32) & 0xFFF, minlength=4096)) > 4000
+    assert (x == f32(-88.7)).any() and (x == TINY32).any()
+    assert H.f16_all().size == 65536
+    s = H.f64_sample(500)
+    assert s.dtype == f64 and np.isnan(s).sum() == 1
+    finite = s[np.isfinite(s) & (s != 0)]
+    assert np.abs(finite).min() < 1e-308 and (finite < 0).any()
+
+
+def test_run_and_markdown_on_float16():
+    res = H.run("sampled", ["relu", "sigmoid"], ["float16"], {"nnmath": H.nnmath_impl},
+                4093, 100, log=lambda *a: None)["float16"]
+    assert res["_inputs"] == 65536
+    assert res[("sigmoid", False)]["nnmath"].n == 65536 - 2046  # the NaN patterns apart
+    assert res[("relu", True)]["nnmath"].n == 65536 - 2046 - 2  # and the kink at ±0
+    args = type("Args", (), {"mode": "sampled", "stride": 4093, "f64_points": 100})()
+    md = H.markdown({"float16": res}, ["nnmath"], args, 1.0)
+    assert "SAMPLED run" in md and "| relu′ | nnmath |" in md
+    assert md.count("| sigmoid") == 2
