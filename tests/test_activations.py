@@ -563,3 +563,15 @@ def test_nan_propagates_to_its_position(case):
 def test_every_class_describes_its_derivative(name):
     cls = getattr(A, CLASS_NAMES[name])
     assert isinstance(cls.derivative_text, str) and len(cls.derivative_text) > 0
+
+
+def test_gelu_subnormal_tail_is_not_flushed_to_zero():
+    # x Φ(x) at x = -38.5307432 is -1.659e-323 (mpmath), 3.36 subnormal steps: correctly
+    # rounded it is -3 * 2**-1074, where x times an underflowed Φ(x) gives -0
+    import mpmath
+
+    x = -38.5307432
+    exact = mpmath.mpf(x) * mpmath.ncdf(mpmath.mpf(x))
+    step = 2.0**-1074
+    assert A.gelu(x) == -round(float(-exact / mpmath.mpf(step))) * step
+    assert A.gelu(x) != 0

@@ -191,11 +191,14 @@ def celu_grad(xp: Any, x: Any, alpha: float) -> Any:
 
 
 # -- smooth rectifiers -----------------------------------------------------------------
-def _exp_neg_half_square(xp: Any, a: Any) -> Any:
-    """``exp(-a²/2)`` for ``0 <= a <= 40``, with ``a²`` split exactly as ``hi + lo``.
+def _exp_neg_half_square(xp: Any, a: Any, prefactor: Any = 1.0) -> Any:
+    """``prefactor * exp(-a²/2)`` for ``0 <= a <= 40``, with ``a²`` split exactly as
+    ``hi + lo``.
 
     Rounding ``a²`` first would cost ``|a²/2|`` ulps of relative error in the tail
-    (≈ 700 ulp at a = 37); Veltkamp's split makes ``hi`` exact and ``lo`` tiny.
+    (≈ 700 ulp at a = 37); Veltkamp's split makes ``hi`` exact and ``lo`` tiny. The
+    (subnormal-prone) factor ``exp(-hi/2)`` is multiplied last, so that a product whose
+    value is a subnormal is rounded once, not flushed to 0 through a tinier intermediate.
     """
     c = 134217729.0 if a.dtype == xp.float64 else 4097.0  # 2^27 + 1, 2^12 + 1
     t = c * a
@@ -203,11 +206,12 @@ def _exp_neg_half_square(xp: Any, a: Any) -> Any:
     a_lo = a - a_hi
     hi = a_hi * a_hi  # exact
     lo = (2.0 * a_hi + a_lo) * a_lo  # a² - hi, exact up to one rounding of a tiny term
-    return xp.exp(-0.5 * hi) * xp.exp(-0.5 * lo)
+    return (prefactor * xp.exp(-0.5 * lo)) * xp.exp(-0.5 * hi)
 
 
-def _phi_tail(xp: Any, a: Any) -> Any:
-    """``Φ(-a) = erfc(a/√2)/2`` for ``a >= 0``, with full relative accuracy in the tail."""
+def _phi_tail(xp: Any, a: Any, prefactor: Any = 1.0) -> Any:
+    """``prefactor * Φ(-a)``, ``Φ(-a) = erfc(a/√2)/2`` for ``a >= 0``, with full relative
+    accuracy in the tail."""
     from .._special import erfcx
 
     ac = xp.minimum(a, 40.0)  # Φ(-40) < 2^-1074: the tail is 0 beyond
@@ -218,7 +222,7 @@ def _phi_tail(xp: Any, a: Any) -> Any:
 
         r = xp.asarray(erfcx(np.asarray(ac, dtype=np.float64) * _INV_SQRT_2), dtype=a.dtype)
     # erfc(s) = e^{-s²} erfcx(s) with s = a/√2, so e^{-s²} = e^{-a²/2}
-    return 0.5 * r * _exp_neg_half_square(xp, ac)
+    return _exp_neg_half_square(xp, ac, prefactor * (0.5 * r))
 
 
 def gelu(xp: Any, x: Any, approximate: bool) -> Any:
@@ -228,8 +232,9 @@ def gelu(xp: Any, x: Any, approximate: bool) -> Any:
         # (1 + tanh u)/2 = σ(2u); σ(2u) is 0 below -SAT, so x is clipped there (-inf * 0)
         return xp.maximum(x, -SAT) * sigmoid(xp, 2.0 * u)
     xf = x if x.dtype == xp.float64 else xp.astype(x, xp.float64)
-    q = _phi_tail(xp, xp.abs(xf))  # q = Φ(-|x|), exactly 0 beyond |x| = 40
-    xq = xp.clip(xf, -SAT, SAT) * q  # so that ±inf * 0 is the limit 0
+    # xq = x Φ(-|x|), formed as one product (gelu(-38.53) is -1.5e-323, where x times an
+    # already underflowed Φ(-38.53) would be -0); x is clipped so that ±inf * 0 is 0
+    xq = _phi_tail(xp, xp.abs(xf), prefactor=xp.clip(xf, -SAT, SAT))
     y = xp.where(xf < 0, xq, xf - xq)  # x Φ(x) = x - x Φ(-x) for x >= 0
     return y if y.dtype == x.dtype else xp.astype(y, x.dtype)
 
