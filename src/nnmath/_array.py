@@ -35,6 +35,7 @@ __all__ = [
     "out_of_range",
     "same_rank",
     "target_kind",
+    "unbroadcast",
 ]
 
 
@@ -170,6 +171,16 @@ def same_rank(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
         else:
             b = xp.squeeze(b, axis=-1)
     return a, b
+
+
+def unbroadcast(xp: Any, g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``g`` over the dimensions that broadcasting added to an array of ``shape``."""
+    while g.ndim > len(shape):
+        g = xp.sum(g, axis=0)
+    for i, n in enumerate(shape):
+        if n == 1 and g.shape[i] != 1:
+            g = xp.sum(g, axis=i, keepdims=True)
+    return g
 
 
 def _shape(x: Any, name: str) -> tuple[int, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from .._array import check_finite_scalar, finish, float_input, fp_guard
+from .._array import check_finite_scalar, finish, float_input, fp_guard, unbroadcast
 from . import _cores
 from ._base import CLIP_CONVENTION, ElementwiseActivation, Properties, SimpleActivation
 from ._functions import _relu_params, _rrelu_bounds, prelu_weight, rrelu_slopes
@@ -183,13 +183,7 @@ class PReLU(ElementwiseActivation):
         w = self._w(xp, xc)
         with fp_guard(xp):
             contrib = g * xp.where(xc > 0, 0.0, xc)
-            lead = xc.ndim - w.ndim
-            if lead:
-                contrib = xp.sum(contrib, axis=tuple(range(lead)))
-            axes = tuple(i for i, n in enumerate(w.shape) if n == 1 and contrib.shape[i] != 1)
-            if axes:
-                contrib = xp.sum(contrib, axis=axes, keepdims=True)
-            return finish(xp, contrib, dtype)
+            return finish(xp, unbroadcast(xp, contrib, tuple(w.shape)), dtype)
 
     def get_config(self) -> dict[str, Any]:
         import numpy as np

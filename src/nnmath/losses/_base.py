@@ -31,6 +31,7 @@ from .._array import (
     fp_guard,
     namespace,
     same_rank,
+    unbroadcast,
 )
 
 __all__ = ["EPSILON", "REDUCTIONS", "AxisLoss", "Loss"]
@@ -184,16 +185,6 @@ def one_hot(xp: Any, labels: Any, n_classes: int, dtype: Any) -> Any:
     """One-hot rows along a new last axis (labels outside [0, n) give all-zero rows)."""
     classes = xp.arange(n_classes, dtype=labels.dtype)
     return xp.astype(xp.expand_dims(labels, axis=-1) == classes, dtype)
-
-
-def unbroadcast(xp: Any, g: Any, shape: tuple[int, ...]) -> Any:
-    """Sum ``g`` over the dimensions that broadcasting added to an array of ``shape``."""
-    while g.ndim > len(shape):
-        g = xp.sum(g, axis=0)
-    for i, n in enumerate(shape):
-        if n == 1 and g.shape[i] != 1:
-            g = xp.sum(g, axis=i, keepdims=True)
-    return g
 
 
 # -- reductions -----------------------------------------------------------------------------
