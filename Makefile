@@ -10,14 +10,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint docs-images bench accuracy clean
+.PHONY: demo test test-slow lint docs-images bench accuracy peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,plot,io,cli]'
+	$(BIN)/python -m pip install --quiet -e '.[test,plot,io,cli,dask,array-api]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -33,6 +33,12 @@ lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	$(BIN)/python -m ruff check src tests tools examples benchmarks
 	$(BIN)/python -m mypy
+
+# PyTorch CPU and JAX CPU beside nnmath, so that the array-library tests run against them
+# (without them those tests skip); CI runs this before `make test`
+peers: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 
 # torch pinned to the CPU build measured in RESULTS.md
 bench: $(STAMP)
