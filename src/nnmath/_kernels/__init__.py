@@ -45,6 +45,7 @@ from ._engine import (
     get_num_threads,
     give,
     set_num_threads,
+    widen,
 )
 from ._rows import argmax_hits, axis_kernel, binary_ce_logits, binary_hits, sparse_ce_logits
 

@@ -15,6 +15,7 @@ from ._engine import (
     CHUNK,
     MAX_ROW,
     PARALLEL_MIN,
+    WIDE,
     _deliver,
     _per_row,
     _rows_engine,
@@ -49,7 +50,8 @@ def _shifted_exp(xs: np.ndarray, m: np.ndarray, d: np.ndarray,
 
 def axis_kernel(kind: str, reference: Callable[[Any, Any], Any], x: np.ndarray, dtype: Any,
                 out: Any) -> Any:
-    """softmax / log_softmax along the last axis of ``x`` (in the compute dtype).
+    """softmax / log_softmax along the last axis of ``x`` (float64, or float32 computed in
+    float64 chunk by chunk and rounded once).
 
     Finite chunks of rows run the reference's steps in place; a chunk holding a NaN or
     an infinity is handed to the reference core (the limits at infinities live there).
@@ -62,8 +64,7 @@ def axis_kernel(kind: str, reference: Callable[[Any, Any], Any], x: np.ndarray, 
     res, work, _ = _target(x, dtype, out)
     x2, w2 = x.reshape(-1, n), work.reshape(-1, n)
 
-    def chunk(lo: int, hi: int) -> None:
-        xs, os = x2[lo:hi], w2[lo:hi]
+    def rows(xs: np.ndarray, os: np.ndarray) -> None:
         m = _row_max(xs)
         if m is None:
             np.copyto(os, reference(np, xs))
@@ -79,6 +80,18 @@ def axis_kernel(kind: str, reference: Callable[[Any, Any], Any], x: np.ndarray, 
             rest, _ = _shifted_exp(xs, m, os, e)
             np.log1p(rest, out=rest)
             np.subtract(os, rest, out=os)  # d - log1p(rest)
+
+    def chunk(lo: int, hi: int) -> None:
+        xs, os = x2[lo:hi], w2[lo:hi]
+        if xs.dtype == np.float64:
+            rows(xs, os)
+            return
+        # float32 rows: computed in float64 (x - max is then exact) and rounded once
+        xw, ow = (b.reshape(xs.shape) for b in _scratch(np.float64, 2, xs.size, WIDE))
+        np.copyto(xw, xs)
+        rows(xw, ow)
+        with np.errstate(over="ignore"):  # log_softmax below -max(float32) is -inf
+            np.copyto(os, ow, casting="same_kind")
 
     _rows_engine(x2, chunk)
     _deliver(res, work)
@@ -98,10 +111,14 @@ def sparse_ce_logits(reference: Callable[[np.ndarray, np.ndarray], np.ndarray],
         return None
     z2 = np.ascontiguousarray(z).reshape(-1, n)
     lab = np.ascontiguousarray(labels).reshape(-1)
-    vals = np.empty(z2.shape[0], z.dtype)
+    vals = np.empty(z2.shape[0], np.float64)  # rounded once to dtype by _per_row
 
     def chunk(lo: int, hi: int) -> None:
         xs = z2[lo:hi]
+        if xs.dtype != np.float64:  # as log_softmax: float32 rows computed in float64
+            (xw,) = _scratch(np.float64, 1, xs.size, WIDE)
+            xs = xw.reshape(xs.shape)
+            np.copyto(xs, z2[lo:hi])
         m = _row_max(xs)
         if m is None:
             vals[lo:hi] = reference(lab[lo:hi], xs)

@@ -22,13 +22,17 @@ def _apply_axis(core: Any, x: Any, axis: int, kind: str | None = None, out: Any 
         xp, xc, dtype = np, x, x.dtype
     else:
         xp, xc, dtype = float_input(x, "x")
+        if xp is np and xc.dtype != np.float64:  # float16
+            xc = xc.astype(np.float64)
     ax = check_axis(axis, xc.ndim)
     if xp is np:
         with fp_guard(xp):
-            if kind is not None and ax == xc.ndim - 1:
+            if kind is not None and ax == xc.ndim - 1:  # float32 is widened chunk by chunk
                 y = _kernels.axis_kernel(kind, core, xc, dtype, out)
                 if y is not None:
                     return y
+            if xc.dtype != np.float64:
+                xc = xc.astype(np.float64)
             y = finish(xp, xp.moveaxis(core(xp, xp.moveaxis(xc, ax, -1)), -1, ax), dtype)
         return y if out is None else _kernels.give(y, out)
     if out is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._array import out_of_range
+from .._array import out_of_range, take_along_last
 from . import _cores
 
 
@@ -101,7 +101,7 @@ def sparsemax(xp: Any, x: Any) -> Any:
         cs = xp.cumulative_sum(z, axis=-1)
         support = (1.0 + k * z) > cs  # true on a prefix of the sorted row
     k_z = xp.maximum(xp.sum(xp.astype(support, xp.int64), axis=-1, keepdims=True), 1)
-    cs_k = xp.take_along_axis(cs, k_z - 1, axis=-1)
+    cs_k = take_along_last(xp, cs, k_z - 1)
     tau = (cs_k - 1.0) / xp.astype(k_z, x.dtype)
     p = xp.maximum(d - tau, 0.0)
     row_nan = xp.any(xp.isnan(x), axis=-1, keepdims=True)

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 from .._array import check_axis, finish, float_input, fp_guard
+from ._dtype import wide_input
 
 __all__ = [
     "CLIP_CONVENTION",
@@ -138,7 +139,7 @@ class Activation:
 
     def __call__(self, x: Any) -> Any:
         """The forward value ``f(x)``."""
-        xp, xc, dtype = float_input(x, "x")
+        xp, xc, dtype = wide_input(x, "x")
         with fp_guard(xp):
             return finish(xp, self._value(xp, xc), dtype)
 
@@ -169,13 +170,13 @@ class ElementwiseActivation(Activation):
 
     def gradient(self, x: Any) -> Any:
         """The derivative ``f'(x)``, elementwise, with the shape and dtype of ``x``."""
-        xp, xc, dtype = float_input(x, "x")
+        xp, xc, dtype = wide_input(x, "x")
         with fp_guard(xp):
             return finish(xp, self._derivative(xp, xc), dtype)
 
     def backward(self, x: Any, grad_output: Any) -> Any:
         """The vector-Jacobian product ``grad_output * f'(x)`` (what backpropagation needs)."""
-        xp, xc, dtype = float_input(x, "x")
+        xp, xc, dtype = wide_input(x, "x")
         g = self._grad_output(xp, xc, grad_output)
         with fp_guard(xp):
             return finish(xp, self._vjp(xp, xc, g), dtype)
@@ -213,14 +214,14 @@ class AxisActivation(Activation):
 
     def gradient(self, x: Any) -> Any:
         """The Jacobian along ``axis``, that axis moved last: ``J[..., i, j] = ∂y_i/∂x_j``."""
-        xp, xc, dtype = float_input(x, "x")
+        xp, xc, dtype = wide_input(x, "x")
         axis = check_axis(self.axis, xc.ndim)
         with fp_guard(xp):
             return finish(xp, self._jacobian_last(xp, xp.moveaxis(xc, axis, -1)), dtype)
 
     def backward(self, x: Any, grad_output: Any) -> Any:
         """The vector-Jacobian product ``Jᵀ grad_output`` along ``axis`` (no Jacobian built)."""
-        xp, xc, dtype = float_input(x, "x")
+        xp, xc, dtype = wide_input(x, "x")
         axis = check_axis(self.axis, xc.ndim)
         with fp_guard(xp):
             y = self._vjp_last(xp, xp.moveaxis(xc, axis, -1),

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._array import is_numpy, out_of_range
+from .._array import erfcx_nonneg, is_numpy, out_of_range
 
 #: beyond this magnitude every saturating factor (σ(x) for x < -SAT, e^{-x²}, ...) is 0
 SAT = 1.0e4
@@ -217,10 +217,8 @@ def _phi_tail(xp: Any, a: Any, prefactor: Any = 1.0) -> Any:
     ac = xp.minimum(a, 40.0)  # Φ(-40) < 2^-1074: the tail is 0 beyond
     if is_numpy(xp):
         r = erfcx(ac * _INV_SQRT_2)
-    else:  # other namespaces: erfcx is a NumPy kernel, evaluated on a host copy
-        import numpy as np
-
-        r = xp.asarray(erfcx(np.asarray(ac, dtype=np.float64) * _INV_SQRT_2), dtype=a.dtype)
+    else:  # other namespaces (Dask lazily): the same series from standard operations
+        r = erfcx_nonneg(xp, ac * _INV_SQRT_2)
     # erfc(s) = e^{-s²} erfcx(s) with s = a/√2, so e^{-s²} = e^{-a²/2}
     return _exp_neg_half_square(xp, ac, prefactor * (0.5 * r))
 

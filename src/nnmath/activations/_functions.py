@@ -2,7 +2,9 @@
 
 Each takes any real array-like (NumPy arrays, lists, scalars; other array libraries
 through their array namespace) and follows the dtype policy: float16/32/64 keep their
-dtype (float16 computed in float32), integers and bools become float64.
+dtype, integers and bools become float64. NumPy float16 and float32 input is computed in
+float64 and rounded once (within 1 ulp of the true value, subnormal results included);
+other array libraries compute in their own dtype (float16 in float32).
 
 The hot ones (sigmoid, log_sigmoid, tanh, relu, gelu, silu, softplus, mish) accept
 ``out=``, a NumPy array of the result's shape and dtype (``out=x`` works in place), and
@@ -18,6 +20,7 @@ import numpy as np
 from .. import _kernels
 from .._array import check_finite_scalar, finish, float_input, fp_guard
 from . import _cores
+from ._dtype import wide_input
 
 __all__ = [
     "celu", "elu", "exponential", "gelu", "hard_shrink", "hard_sigmoid", "hard_silu",
@@ -29,24 +32,42 @@ __all__ = [
 
 
 def _apply(core: Any, x: Any, *params: Any) -> Any:
-    xp, xc, dtype = float_input(x, "x")
+    xp, xc, dtype = wide_input(x, "x")
     with fp_guard(xp):
         return finish(xp, core(xp, xc, *params), dtype)
 
 
-_QUIET = (_kernels.tanh_chunk, _kernels.relu_chunk)
+#: kernels that are never widened: exact in every dtype (a comparison and a copy), or
+#: computing in float64 themselves
+_EXACT = (_kernels.relu_chunk, _kernels.gelu32_chunk)
+#: kernels that raise no floating-point flag (so no ``np.errstate`` is needed)
+_QUIET = (_kernels.relu_chunk,)
+_WIDE: dict[Any, Any] = {}
 
 
 def _apply_fast(core: Any, kernel: Any, x: Any, *params: Any, out: Any = None) -> Any:
     """``_apply`` with ``out=``; NumPy input runs ``kernel`` (a chunk function of
-    ``_kernels``, the same math as ``core``) when it is given."""
+    ``_kernels``, the same math as ``core``) when it is given.
+
+    float32 chunks run the float64 kernel and are rounded once (``_kernels.widen``);
+    float16 arrays are converted to float64 whole (they are never the large ones).
+    """
     if type(x) is np.ndarray and x.dtype.char in "fd":  # float_input's answer, cheaply
         xp, xc, dtype = np, x, x.dtype
     else:
         xp, xc, dtype = float_input(x, "x")
+        if xp is np and xc.dtype != np.float64:  # float16
+            xc = xc.astype(np.float64)
     if xp is np:
         if kernel is not None:
+            if xc.dtype != np.float64 and kernel not in _EXACT:
+                wide = _WIDE.get(kernel)
+                if wide is None:
+                    wide = _WIDE[kernel] = _kernels.widen(kernel)
+                kernel = wide
             return _kernels.elementwise(kernel, xc, dtype, out, kernel in _QUIET)
+        if xc.dtype != np.float64:
+            xc = xc.astype(np.float64)
         with fp_guard(xp):
             y = finish(xp, core(xp, xc, *params), dtype)
         return y if out is None else _kernels.give(y, out)
@@ -59,7 +80,6 @@ def _apply_fast(core: Any, kernel: Any, x: Any, *params: Any, out: Any = None) -
 _MISH = _kernels.mish_chunk
 _GELU_APPROX = _kernels.reference_chunk(_cores.gelu, True)
 _GELU = _kernels.reference_chunk(_cores.gelu, False)
-_FLOAT32_RESULT = (np.dtype(np.float32), np.dtype(np.float16))
 
 
 def sigmoid(x: Any, *, out: Any = None) -> Any:
@@ -210,7 +230,7 @@ def rrelu(x: Any, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0, training: 
     lo, hi = _rrelu_bounds(lower, upper)
     if not training:
         return _apply(_cores.leaky_relu, x, 0.5 * (lo + hi))
-    xp, xc, dtype = float_input(x, "x")
+    xp, xc, dtype = wide_input(x, "x")
     slopes = xp.asarray(rrelu_slopes(tuple(xc.shape), lo, hi, seed), dtype=xc.dtype)
     with fp_guard(xp):
         return finish(xp, _cores.prelu(xp, xc, slopes), dtype)
@@ -221,7 +241,7 @@ def prelu_weight(xp: Any, x: Any, weight: Any) -> Any:
     _, w, _ = float_input(weight, "weight", xp=xp)
     w = xp.astype(w, x.dtype) if w.dtype != x.dtype else w
     try:
-        shape = xp.broadcast_shapes(tuple(x.shape), tuple(w.shape))
+        shape = np.broadcast_shapes(tuple(x.shape), tuple(w.shape))
     except ValueError:
         shape = None
     if shape != tuple(x.shape):
@@ -240,7 +260,7 @@ def prelu(x: Any, weight: Any) -> Any:
     array([[-0.1,  2. ],
            [-0.3, -2. ]])
     """
-    xp, xc, dtype = float_input(x, "x")
+    xp, xc, dtype = wide_input(x, "x")
     w = prelu_weight(xp, xc, weight)
     with fp_guard(xp):
         return finish(xp, _cores.prelu(xp, xc, w), dtype)
@@ -301,7 +321,7 @@ def gelu(x: Any, approximate: bool = False, *, out: Any = None) -> Any:
     """
     approximate = bool(approximate)
     kernel = _GELU_APPROX if approximate else _GELU
-    if not approximate and isinstance(x, np.ndarray) and x.dtype in _FLOAT32_RESULT:
+    if not approximate and isinstance(x, np.ndarray) and x.dtype == np.float32:
         kernel = _kernels.gelu32_chunk  # float32 results: 18 terms of erfcx suffice
     return _apply_fast(_cores.gelu, kernel, x, approximate, out=out)
 

@@ -6,6 +6,7 @@ import math
 from typing import Any, ClassVar
 
 from .._array import check_finite_scalar, finish, float_input, fp_guard, unbroadcast
+from ._dtype import wide_input
 from . import _cores
 from ._base import CLIP_CONVENTION, ElementwiseActivation, Properties, SimpleActivation
 from ._functions import _relu_params, _rrelu_bounds, prelu_weight, rrelu_slopes
@@ -178,7 +179,7 @@ class PReLU(ElementwiseActivation):
 
     def weight_gradient(self, x: Any, grad_output: Any) -> Any:
         """∂L/∂weight = sum of ``grad_output * min(x, 0)`` over the broadcast dimensions."""
-        xp, xc, dtype = float_input(x, "x")
+        xp, xc, dtype = wide_input(x, "x")
         g = self._grad_output(xp, xc, grad_output)
         w = self._w(xp, xc)
         with fp_guard(xp):
