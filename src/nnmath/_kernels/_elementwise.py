@@ -92,6 +92,10 @@ def mish_chunk(xs: np.ndarray, os: np.ndarray) -> None:
     np.multiply(os, c, out=os)
 
 
+#: the piece of a chunk that ``reference_chunk`` hands to a core at once
+SUB = 4096
+
+
 def reference_chunk(core: Callable[..., Any], *params: Any) -> Chunk:
     """A chunk function that evaluates the reference ``core(np, xs, *params)`` on each chunk.
 
@@ -99,7 +103,10 @@ def reference_chunk(core: Callable[..., Any], *params: Any) -> Chunk:
     by the same ufuncs); the gain is the schedule (cache-sized temporaries, threads).
     """
     def fn(xs: np.ndarray, os: np.ndarray) -> None:
-        np.copyto(os, core(np, xs, *params))
+        # in pieces of SUB elements: the core's temporaries then stay below the size from
+        # which malloc maps fresh pages for each one (measured: 5-7x faster than 65,536)
+        for s in range(0, xs.size, SUB):
+            np.copyto(os[s:s + SUB], core(np, xs[s:s + SUB], *params))
 
     return fn
 

@@ -21,7 +21,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import functools
+from collections.abc import Callable
+
+import numpy as np
+
 from .._array import erfcx_nonneg, is_numpy, out_of_range
+from . import _dd as dd
 
 #: beyond this magnitude every saturating factor (σ(x) for x < -SAT, e^{-x²}, ...) is 0
 SAT = 1.0e4
@@ -35,12 +41,96 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
+# -- extended precision for float64 ------------------------------------------------------
+#: NumPy's long double where it is wider than float64 (the x87 format of x86-64 Linux:
+#: a 64-bit significand, 11 bits more than float64, and a far wider exponent range);
+#: ``None`` where it is float64 itself (Windows, macOS on arm64)
+LD: Any = np.longdouble if np.finfo(np.longdouble).nmant >= 63 else None
+
+def is_ld(x: Any) -> bool:
+    """Whether ``x`` is a NumPy long double array (wider than float64)."""
+    return LD is not None and isinstance(x, (np.ndarray, np.generic)) and x.dtype == LD
+
+
+#: the constants at long double precision (the float ones are float64 roundings)
+_LD_CONST = {} if LD is None else {
+    "SELU_ALPHA": LD("1.6732632423543772848170429916717"),
+    "SELU_SCALE": LD("1.0507009873554804934193349852946"),
+    "SQRT_2_OVER_PI": LD("0.79788456080286535587989211986876373695"),
+    "INV_SQRT_2": LD("0.70710678118654752440084436210484903928"),
+    "INV_SQRT_2PI": LD("0.39894228040143267793994605993438186848"),
+    "TWO_OVER_SQRT_PI": LD("1.1283791670955125738961589031215451717"),
+}
+
+
+def _roots_ld() -> dict[str, tuple[Any, Any, tuple[Any, ...]]]:
+    from ._roots import ROOTS
+
+    return {name: (LD(hi), LD(lo), tuple(LD(c) for c in coefs))
+            for name, (hi, lo, coefs) in ROOTS.items()}
+
+
+_ROOTS_LD = {} if LD is None else _roots_ld()
+
+
+def near_root(xp: Any, x: Any, g: Any, name: str) -> Any:
+    """The derivative ``g`` of activation ``name``, replaced within ``WINDOW`` of its root
+    ``r`` by its Taylor series in ``d = x - r`` (long double input only).
+
+    There ``g`` is a difference of two nearly equal terms and loses ``1/|d|`` of its
+    relative accuracy, long double or not; ``d`` is exact (``x - r_hi`` by Sterbenz's
+    lemma, then ``- r_lo``) and the series has no cancellation. Coefficients from
+    ``tools/fit_roots.py`` (mpmath).
+    """
+    if not is_ld(x):
+        return g
+    from ._roots import WINDOW
+
+    r_hi, r_lo, coefs = _ROOTS_LD[name]
+    d = (x - r_hi) - r_lo
+    acc = coefs[-1] * d
+    for c in reversed(coefs[:-1]):
+        acc = (acc + c) * d
+    return np.where(np.abs(d) < WINDOW, acc, g)
+
+
+def _const(x: Any, name: str, value: float) -> Any:
+    """``value``, or the long double constant ``name`` when ``x`` is long double."""
+    if is_ld(x):
+        return _LD_CONST[name]
+    return value
+
+
+def extended(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Evaluate the core ``fn`` in long double for NumPy float64 input and round once.
+
+    The stable float64 formulas still round several times, and some cancel (a derivative
+    near its root, ``x - tanh x``) or pass through a subnormal intermediate (``x σ(x)`` at
+    ``x = -740``); in long double the same formula errs by ~2^-11 of a float64 ulp per
+    step and no float64 subnormal is subnormal there, so the rounded result is within
+    about 0.5 ulp plus that. Where long double is float64 (``LD is None``) and for other
+    array libraries the float64 formula runs as it is.
+    """
+    @functools.wraps(fn)
+    def wrapper(xp: Any, x: Any, *args: Any) -> Any:
+        if LD is not None and is_numpy(xp) and x.dtype == np.float64:
+            y = fn(xp, x.astype(LD), *args)
+            with np.errstate(over="ignore", under="ignore"):  # beyond float64: ±inf, 0
+                return np.asarray(y).astype(np.float64)
+        return fn(xp, x, *args)
+
+    wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
+    return wrapper
+
+
 def keep_nan(xp: Any, x: Any, y: Any) -> Any:
     """``y`` with NaN wherever ``x`` is NaN (for derivatives of piecewise functions)."""
     return xp.where(xp.isnan(x), x, y)
 
 
-def _fmax(xp: Any, x: Any) -> float:
+def _fmax(xp: Any, x: Any) -> Any:
+    if is_ld(x):
+        return np.finfo(LD).max  # beyond a Python float's range
     return float(xp.finfo(x.dtype).max)
 
 
@@ -168,12 +258,14 @@ def elu_grad(xp: Any, x: Any, alpha: float) -> Any:
 
 
 def selu(xp: Any, x: Any) -> Any:
+    scale, alpha = _const(x, "SELU_SCALE", SELU_SCALE), _const(x, "SELU_ALPHA", SELU_ALPHA)
     with out_of_range(xp):  # scale * x > max float for x > 1.71e308: inf is correct
-        return SELU_SCALE * elu(xp, x, SELU_ALPHA)
+        return xp.where(x > 0, scale * x, (scale * alpha) * xp.expm1(xp.minimum(x, 0.0)))
 
 
 def selu_grad(xp: Any, x: Any) -> Any:
-    return SELU_SCALE * elu_grad(xp, x, SELU_ALPHA)
+    scale, alpha = _const(x, "SELU_SCALE", SELU_SCALE), _const(x, "SELU_ALPHA", SELU_ALPHA)
+    return xp.where(x > 0, scale, (scale * alpha) * xp.exp(xp.minimum(x, 0.0)))
 
 
 def _celu_arg(xp: Any, x: Any, alpha: float) -> Any:
@@ -200,7 +292,9 @@ def _exp_neg_half_square(xp: Any, a: Any, prefactor: Any = 1.0) -> Any:
     (subnormal-prone) factor ``exp(-hi/2)`` is multiplied last, so that a product whose
     value is a subnormal is rounded once, not flushed to 0 through a tinier intermediate.
     """
-    c = 134217729.0 if a.dtype == xp.float64 else 4097.0  # 2^27 + 1, 2^12 + 1
+    # Veltkamp's constant 2^k + 1 for half the significand: float64, long double, float32
+    c = (134217729.0 if a.dtype == xp.float64 else
+         4294967297.0 if is_ld(a) else 4097.0)
     t = c * a
     a_hi = t - (t - a)  # Veltkamp split: a = a_hi + a_lo, a_hi with half the bits
     a_lo = a - a_hi
@@ -215,52 +309,154 @@ def _phi_tail(xp: Any, a: Any, prefactor: Any = 1.0) -> Any:
     from .._special import erfcx
 
     ac = xp.minimum(a, 40.0)  # Φ(-40) < 2^-1074: the tail is 0 beyond
-    if is_numpy(xp):
-        r = erfcx(ac * _INV_SQRT_2)
+    s = ac * _const(ac, "INV_SQRT_2", _INV_SQRT_2)
+    if is_ld(s):
+        # erfcx is float64: evaluate it at s rounded to float64 and step to the long
+        # double s with erfcx'(s) = 2 s erfcx(s) - 2/√π (the step is below 2^-52 s)
+        s64 = s.astype(np.float64)
+        r64 = erfcx(s64)
+        r = r64 + (2.0 * s * r64 - _LD_CONST["TWO_OVER_SQRT_PI"]) * (s - s64)
+    elif is_numpy(xp):
+        r = erfcx(s)
     else:  # other namespaces (Dask lazily): the same series from standard operations
-        r = erfcx_nonneg(xp, ac * _INV_SQRT_2)
+        r = erfcx_nonneg(xp, s)
     # erfc(s) = e^{-s²} erfcx(s) with s = a/√2, so e^{-s²} = e^{-a²/2}
     return _exp_neg_half_square(xp, ac, prefactor * (0.5 * r))
 
 
-def gelu(xp: Any, x: Any, approximate: bool) -> Any:
+def _float64_or_wider(xp: Any, x: Any) -> Any:
+    if is_ld(x) or x.dtype == xp.float64:
+        return x
+    return xp.astype(x, xp.float64)
+
+
+def _phi_series(xp: Any, x: Any) -> Any:
+    """``Φ(x)`` for ``|x| <= 3`` (clipped there), for long double input: ``(1 + erf(x/√2))/2``
+    with ``erf(z) = 2/√π e^{-z²} Σ z (2z²)^n / (2n+1)!!``, a series of terms of one sign
+    (no cancellation), to 2^-70 after 64 terms at ``|z| = 3/√2``."""
+    z = xp.clip(x, -3.0, 3.0) * _const(x, "INV_SQRT_2", _INV_SQRT_2)
+    w = 2.0 * z * z
+    term = z
+    acc = z
+    for n in range(1, 64):
+        term = term * w / (2.0 * n + 1.0)
+        acc = acc + term
+    erf = _const(x, "TWO_OVER_SQRT_PI", 2.0 / math.sqrt(math.pi)) * xp.exp(-z * z) * acc
+    return 0.5 + 0.5 * erf
+
+
+def gelu_tanh(xp: Any, x: Any) -> Any:
+    xc = xp.clip(x, -SAT, SAT)
+    u = _const(xc, "SQRT_2_OVER_PI", _SQRT_2_OVER_PI) * (xc + _GELU_TANH_C * xc * xc * xc)
+    # (1 + tanh u)/2 = σ(2u); σ(2u) is 0 below -SAT, so x is clipped there (-inf * 0)
+    return xp.maximum(x, -SAT) * sigmoid(xp, 2.0 * u)
+
+
+def gelu(xp: Any, x: Any, approximate: bool | None) -> Any:
     if approximate:
-        xc = xp.clip(x, -SAT, SAT)
-        u = _SQRT_2_OVER_PI * (xc + _GELU_TANH_C * xc * xc * xc)
-        # (1 + tanh u)/2 = σ(2u); σ(2u) is 0 below -SAT, so x is clipped there (-inf * 0)
-        return xp.maximum(x, -SAT) * sigmoid(xp, 2.0 * u)
-    xf = x if x.dtype == xp.float64 else xp.astype(x, xp.float64)
+        return gelu_tanh(xp, x)
+    xf = _float64_or_wider(xp, x)
     # xq = x Φ(-|x|), formed as one product (gelu(-38.53) is -1.5e-323, where x times an
     # already underflowed Φ(-38.53) would be -0); x is clipped so that ±inf * 0 is 0
     xq = _phi_tail(xp, xp.abs(xf), prefactor=xp.clip(xf, -SAT, SAT))
     y = xp.where(xf < 0, xq, xf - xq)  # x Φ(x) = x - x Φ(-x) for x >= 0
+    if approximate is None:  # the long double tail of deep_tail below
+        return y
+    y = deep_tail(xp, xf, y, lambda xp_, t: gelu(xp_, t, None), below=-5.0)
     return y if y.dtype == x.dtype else xp.astype(y, x.dtype)
 
 
 def gelu_grad(xp: Any, x: Any, approximate: bool) -> Any:
     xc = xp.clip(x, -SAT, SAT)
     if approximate:
-        u = _SQRT_2_OVER_PI * (xc + _GELU_TANH_C * xc * xc * xc)
-        du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_C * xc * xc)
-        return sigmoid(xp, 2.0 * u) + xc * sigmoid_grad(xp, 2.0 * u) * 2.0 * du
-    xf = xc if xc.dtype == xp.float64 else xp.astype(xc, xp.float64)
+        c = _const(xc, "SQRT_2_OVER_PI", _SQRT_2_OVER_PI)
+        u = c * (xc + _GELU_TANH_C * xc * xc * xc)
+        du = c * (1.0 + 3.0 * _GELU_TANH_C * xc * xc)
+        g = sigmoid(xp, 2.0 * u) + xc * sigmoid_grad(xp, 2.0 * u) * 2.0 * du
+        return near_root(xp, xc, g, "gelu_tanh")
+    xf = _float64_or_wider(xp, xc)
     a = xp.abs(xf)
     q = _phi_tail(xp, a)  # Φ(-|x|)
-    pdf = _INV_SQRT_2PI * _exp_neg_half_square(xp, xp.minimum(a, 40.0))  # φ(x)
+    pdf = _const(xf, "INV_SQRT_2PI", _INV_SQRT_2PI) * _exp_neg_half_square(
+        xp, xp.minimum(a, 40.0))  # φ(x)
     cdf = xp.where(xf < 0, q, 1.0 - q)  # Φ(x)
-    g = cdf + xf * pdf  # d/dx x Φ(x) = Φ(x) + x φ(x)
+    if is_ld(xf):  # near the root of Φ + xφ, Φ to long double
+        cdf = xp.where(a < 3.0, _phi_series(xp, xf), cdf)
+    g = near_root(xp, xf, cdf + xf * pdf, "gelu")  # d/dx x Φ(x) = Φ(x) + x φ(x)
     g = keep_nan(xp, xf, g)
     return g if g.dtype == x.dtype else xp.astype(g, x.dtype)
 
 
 def silu(xp: Any, x: Any) -> Any:
     xc = xp.maximum(x, -SAT)  # σ(x) is 0 below -SAT, so x σ(x) -> 0, not -inf * 0
-    return xc * sigmoid(xp, xc)
+    if x.dtype != xp.float64:
+        return xc * sigmoid(xp, xc)
+    # float64: x (q + q_lo) with σ(x) = q + q_lo to double-double, rounded once; below
+    # TAIL, x e^x from a scaled exponential (e^x is subnormal there)
+    q, q_lo = _sigmoid_dd(xp, xc)
+    return _deep_negative(xp, x, _times_dd(xp, xc, q, q_lo))
+
+
+#: below this float64 input, x σ(x) and x tanh(softplus(x)) pass through a subnormal σ
+TAIL = -700.0
+
+
+def _deep_negative(xp: Any, x: Any, y: Any) -> Any:
+    """``y`` (``silu`` or ``mish`` of float64 ``x``) with ``x e^x`` below ``TAIL``, from a
+    scaled exponential: there ``e^x`` is subnormal and both functions are ``x e^x`` to
+    ``e^{-700}`` relative. NumPy arrays are patched only where such elements exist."""
+    if is_numpy(xp):
+        tail = x < TAIL
+        if not tail.any():
+            return y
+        xt = xp.maximum(x[tail], -SAT)
+        y = np.array(y, copy=True)
+        y[tail] = dd.exp_times(xp, xt, xt)
+        return y
+    xc = xp.clip(x, -SAT, TAIL)
+    return xp.where(x < TAIL, dd.exp_times(xp, xc, xc), y)
+
+
+def _sigmoid_dd(xp: Any, x: Any) -> tuple[Any, Any]:
+    """``σ(x) = n/(1 + z)`` (``z = e^{-|x|}``, ``n = z`` for ``x < 0``, else 1) as a
+    double-double: ``1 + z`` is split exactly and the quotient refined once, so its only
+    error is ``exp``'s (for ``x >= 0`` damped by ``z/(1+z)``)."""
+    z = xp.exp(-xp.abs(x))
+    n = xp.where(x < 0, z, 1.0)
+    a, a_lo = dd.fast_two_sum(1.0, z)
+    return dd.div_dd(n, 0.0, a, a_lo)
+
+
+def _times_dd(xp: Any, x: Any, q: Any, q_lo: Any) -> Any:
+    """``x (q + q_lo)`` rounded once, ``q + q_lo`` in ``[0, 1]``; ``x`` beyond ``±1e300``
+    (where the split would overflow, and ``q`` is exactly 0 or 1) enters as ``±1e300``
+    the error terms only."""
+    xm = xp.clip(x, -1e300, 1e300)
+    _, e = dd.two_prod(xm, q)
+    # the product has the sign of x (q >= 0); copysign keeps it for a zero (x = -0.0)
+    return xp.copysign(x * q + (e + xm * q_lo), x)
+
+
+def deep_tail(xp: Any, x: Any, y: Any, exact: Callable[[Any, Any], Any],
+              below: float) -> Any:
+    """``y`` with its elements at ``x < below`` recomputed by ``exact`` in long double
+    (NumPy float64 only; elsewhere ``y``). For the exact GELU's tail, whose float64
+    product ``x erfcx(s) e^{-x²/2} / 2`` rounds too often for 2 ulp.
+    """
+    if LD is None or not is_numpy(xp) or x.dtype != np.float64:
+        return y
+    tail = x < below
+    if not tail.any():
+        return y
+    y = np.array(y, copy=True)
+    with np.errstate(under="ignore"):
+        y[tail] = np.asarray(exact(xp, x[tail].astype(LD))).astype(np.float64)
+    return y
 
 
 def silu_grad(xp: Any, x: Any) -> Any:
     xc = xp.clip(x, -SAT, SAT)
-    return sigmoid(xp, xc) + xc * sigmoid_grad(xp, xc)  # σ + x σ'
+    return near_root(xp, xc, sigmoid(xp, xc) + xc * sigmoid_grad(xp, xc), "silu")  # σ + x σ'
 
 
 def hard_silu(xp: Any, x: Any) -> Any:
@@ -292,15 +488,32 @@ def _mish_parts(xp: Any, x: Any) -> tuple[Any, Any]:
 
 
 def mish(xp: Any, x: Any) -> Any:
-    t, _ = _mish_parts(xp, x)
-    return xp.maximum(x, -SAT) * t
+    xc = xp.maximum(x, -SAT)  # x tanh(softplus(x)) -> 0 below -SAT, not -inf * 0
+    if x.dtype != xp.float64:
+        t, _ = _mish_parts(xp, x)
+        return xc * t
+    # float64: tanh(softplus(x)) = A/(A + B) with, for n = e^{-|x|},
+    # x > 0: A = 1 + 2n, B = 2n²; x <= 0: A = 2n + n², B = 2 (the rational forms of
+    # _mish_parts), each part a double-double, the quotient too, x times it rounded once
+    n = xp.exp(-xp.abs(x))
+    m, m_lo = dd.two_prod(n, n)  # n²
+    pos = x > 0
+    ap, ap_lo = dd.two_sum(1.0, 2.0 * n)
+    an, an_lo = dd.two_sum(2.0 * n, m)
+    a_hi = xp.where(pos, ap, an)
+    a_lo = xp.where(pos, ap_lo, an_lo + m_lo)
+    b_hi = xp.where(pos, 2.0 * m, 2.0)
+    b_lo = xp.where(pos, 2.0 * m_lo, 0.0)
+    d_hi, d_lo = dd.add(a_hi, a_lo, b_hi, b_lo)
+    q, q_lo = dd.div_dd(a_hi, a_lo, d_hi, d_lo)
+    return _deep_negative(xp, x, _times_dd(xp, xc, q, q_lo))
 
 
 def mish_grad(xp: Any, x: Any) -> Any:
     xc = xp.clip(x, -SAT, SAT)
     t, s = _mish_parts(xp, xc)
     # d/dx x tanh(sp(x)) = tanh(sp) + x sech²(sp) σ(x)
-    return t + xc * s * sigmoid(xp, xc)
+    return near_root(xp, xc, t + xc * s * sigmoid(xp, xc), "mish")
 
 
 def softplus(xp: Any, x: Any, beta: float) -> Any:
@@ -396,14 +609,16 @@ _TANHSHRINK_SMALL = 0.5
 
 
 def tanh_shrink(xp: Any, x: Any) -> Any:
-    # x - tanh x cancels near 0: there use the series x³/3 - 2x⁵/15 + ... (Horner in x²)
-    xs = xp.clip(x, -_TANHSHRINK_SMALL, _TANHSHRINK_SMALL)
+    # x - tanh x cancels near 0: there use the series x³/3 - 2x⁵/15 + ... (Horner in x²);
+    # in long double the difference loses 3/x² of 2^11 spare bits: direct from 1/8
+    small = 0.125 if is_ld(x) else _TANHSHRINK_SMALL
+    xs = xp.clip(x, -small, small)
     x2 = xs * xs
     acc = _TANHSHRINK_SERIES[-1] + 0.0 * x2
     for c in reversed(_TANHSHRINK_SERIES[:-1]):
         acc = acc * x2 + c
     series = acc * x2 * xs
-    return xp.where(xp.abs(x) < _TANHSHRINK_SMALL, series, x - xp.tanh(x))
+    return xp.where(xp.abs(x) < small, series, x - xp.tanh(x))
 
 
 def tanh_shrink_grad(xp: Any, x: Any) -> Any:
@@ -451,3 +666,15 @@ def linear(xp: Any, x: Any) -> Any:
 
 def linear_grad(xp: Any, x: Any) -> Any:
     return keep_nan(xp, x, xp.ones_like(x))
+
+
+# long double for float64 input (see ``extended``): every derivative that is not exact, and
+# the forward values whose float64 formula rounds too often or cancels
+for _name in (
+    "sigmoid_grad", "log_sigmoid_grad", "elu_grad", "selu", "selu_grad", "celu_grad",
+    "gelu_grad", "silu_grad", "mish_grad", "softplus_grad", "squareplus_grad",
+    "softsign_grad", "tanh_grad", "tanh_shrink", "tanh_shrink_grad", "hard_silu_grad",
+    "gelu_tanh", "squareplus",
+):
+    globals()[_name] = extended(globals()[_name])
+del _name

@@ -60,7 +60,9 @@ def _apply_fast(core: Any, kernel: Any, x: Any, *params: Any, out: Any = None) -
             xc = xc.astype(np.float64)
     if xp is np:
         if kernel is not None:
-            if xc.dtype != np.float64 and kernel not in _EXACT:
+            if xc.dtype == np.float64:
+                kernel = _FLOAT64.get(kernel, kernel)
+            elif kernel not in _EXACT:
                 wide = _WIDE.get(kernel)
                 if wide is None:
                     wide = _WIDE[kernel] = _kernels.widen(kernel)
@@ -78,6 +80,12 @@ def _apply_fast(core: Any, kernel: Any, x: Any, *params: Any, out: Any = None) -
 
 
 _MISH = _kernels.mish_chunk
+#: float64 kernels where the float64 formula of the chunk function (what float32 input
+#: is computed with) is not accurate to 2 float64 ulps: the compensated reference cores
+_FLOAT64 = {
+    _kernels.silu_chunk: _kernels.reference_chunk(_cores.silu),
+    _kernels.mish_chunk: _kernels.reference_chunk(_cores.mish),
+}
 _GELU_APPROX = _kernels.reference_chunk(_cores.gelu, True)
 _GELU = _kernels.reference_chunk(_cores.gelu, False)
 
