@@ -543,6 +543,152 @@ def f64_sample(n: int, seed: int = 0) -> np.ndarray:
     return np.concatenate(parts)
 
 
+
+# -- softmax, log_softmax and softmin along rows -------------------------------------------
+AXIS_FUNCTIONS = ("softmax", "log_softmax", "softmin")
+#: their target in every dtype: per element, on random and extreme rows
+AXIS_TARGET = 2.0
+
+
+def axis_rows(dt: str, seed: int = 0) -> list[np.ndarray]:
+    """Rows (2-d arrays, one length each) of dtype ``dt``: random rows of lengths 2 to 1000
+    at scales 0.1 to 100, and extreme rows: one dominant logit whose rivals' mass is below
+    the dtype's resolution (where ``log_softmax`` of the top must not be 0), results that
+    are subnormal, logits near the exponent's overflow, huge magnitudes, ties and near
+    ties. float64 rows are fewer (their reference is mpmath)."""
+    rng = np.random.default_rng(seed)
+    t = np.dtype(dt)
+    fi = np.finfo(t)
+    f64 = t == np.float64
+    top = float(np.log(fi.max))  # e^top overflows in dt
+    out: list[np.ndarray] = []
+    for n in (2, 3, 10, 100, 1000):
+        k = max(2, (300 if f64 else 20_000) // n)
+        for scale in (0.1, 1.0, 10.0, 100.0):
+            out.append(rng.normal(0.0, scale, (k, n)))
+    gaps = np.array([5.0, 12.0, 17.0, 25.0, 40.0, 60.0, 90.0, 110.0, 300.0, 700.0, 740.0])
+    for n in (2, 5, 50):
+        base = -gaps[:, None] + rng.uniform(-0.5, 0.5, (gaps.size, n))
+        base[:, 0] = 0.0  # one dominant logit, the others gap below it
+        out.append(base)
+        out.append(base + top - 1.0)  # the same near the exponent's overflow
+        out.append(base - top + 1.0)
+    out.append(np.array([[fi.max / 2, -fi.max / 2], [fi.max, fi.max / 2], [1.0, 1.0],
+                         [-3.0, -3.0], [fi.tiny, -fi.tiny], [0.0, -0.0]]))
+    near = 1.0 + np.arange(8) * float(fi.eps)
+    out.append(np.stack([near, -near, 1e4 * near, rng.permutation(near)]))
+    return [r.astype(t) for r in out]
+
+
+def axis_ref64(label: str, x: np.ndarray) -> np.ndarray:
+    """Float64 reference rows for float32/float16 ``x`` (x - max is exact in float64 for
+    them; the sum ``rest`` of the other terms keeps ``log1p`` exact for the top)."""
+    if label == "softmin":
+        return axis_ref64("softmax", -x)
+    x64 = x.astype(np.float64)
+    m = x64.max(axis=1, keepdims=True)
+    d = x64 - m
+    e = np.exp(d)
+    top = d.argmax(axis=1)
+    e_rest = e.copy()
+    e_rest[np.arange(x.shape[0]), top] = 0.0
+    rest = e_rest.sum(axis=1, keepdims=True)
+    if label == "softmax":
+        return e / (1.0 + rest)
+    return d - np.log1p(rest)
+
+
+def axis_ref_mp(label: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(hi, lo)`` of the mpmath reference rows for float64 ``x``."""
+    if label == "softmin":
+        return axis_ref_mp("softmax", -x)
+    hi = np.empty(x.shape)
+    lo = np.empty(x.shape)
+    with M.workdps(MP_DPS):
+        for i, row in enumerate(x):
+            v = [M.mpf(float(a)) for a in row]
+            m = max(v)
+            k = v.index(m)
+            # log S = log1p(rest), rest without the top term: exact however small rest is
+            rest = M.fsum(M.exp(a - m) for j, a in enumerate(v) if j != k)
+            s = 1 + rest
+            ls = M.log1p(rest)
+            for j, a in enumerate(v):
+                r = M.exp(a - m) / s if label == "softmax" else (a - m) - ls
+                h = float(r)
+                hi[i, j] = h
+                lo[i, j] = float(r - h) if math.isfinite(h) else 0.0
+    return hi, lo
+
+
+def axis_impls(libs: list[str]) -> dict[str, dict[str, Callable]]:
+    """``impls[lib][label]``: the row functions of each library (last axis)."""
+    impls: dict[str, dict[str, Callable]] = {}
+    if "nnmath" in libs:
+        import nnmath.activations as A
+        impls["nnmath"] = {k: getattr(A, k) for k in AXIS_FUNCTIONS}
+    if "torch" in libs:
+        import torch
+        F = torch.nn.functional
+
+        def tf(f):
+            def run(x):
+                with torch.no_grad():
+                    return f(torch.from_numpy(np.ascontiguousarray(x)), dim=-1).numpy()
+            return run
+        impls["torch"] = {"softmax": tf(F.softmax), "log_softmax": tf(F.log_softmax),
+                          "softmin": tf(F.softmin)}
+    if "jax" in libs:
+        import jax
+        nn = jax.nn
+        impls["jax"] = {"softmax": lambda x: np.asarray(jax.jit(nn.softmax)(x)),
+                        "log_softmax": lambda x: np.asarray(jax.jit(nn.log_softmax)(x)),
+                        "softmin": lambda x: np.asarray(jax.jit(nn.softmax)(-x))}
+    if "scipy" in libs:
+        impls["scipy"] = {"softmax": lambda x: sc.softmax(x, axis=-1),
+                          "log_softmax": lambda x: sc.log_softmax(x, axis=-1),
+                          "softmin": lambda x: sc.softmax(-x, axis=-1)}
+    return impls
+
+
+def run_axis(dtypes: list[str], libs: list[str], log=print) -> dict:
+    """``results[dtype][(label, False)][lib] = Stats`` for the row functions."""
+    impls = axis_impls(libs)
+    results: dict = {}
+    for dt in dtypes:
+        t0 = time.perf_counter()
+        res: dict = {}
+        results[dt] = res
+        n_in = 0
+        for x in axis_rows(dt):
+            n_in += x.size
+            for label in AXIS_FUNCTIONS:
+                if dt == "float64":
+                    hi, lo = axis_ref_mp(label, x)
+                else:
+                    with np.errstate(all="ignore"):
+                        hi, lo = axis_ref64(label, x), None
+                row = res.setdefault((label, False), {})
+                for lib, table in impls.items():
+                    f = table.get(label)
+                    try:
+                        with np.errstate(all="ignore"):
+                            y = np.asarray(f(x)) if f is not None else None
+                    except Exception as e:  # a peer without this dtype
+                        log(f"  {lib} {label} {dt}: {type(e).__name__}")
+                        y = None
+                    if y is None or y.dtype != x.dtype:
+                        row.setdefault(lib, None)
+                        continue
+                    st = row.get(lib) or Stats()
+                    st.add(x.reshape(-1), y.reshape(-1), hi.reshape(-1),
+                           None if lo is None else lo.reshape(-1))
+                    row[lib] = st
+        res["_inputs"] = n_in
+        log(f"{dt} rows: {n_in:,} elements, {time.perf_counter() - t0:.1f} s")
+    return results
+
+
 # -- the libraries -------------------------------------------------------------------------
 def nnmath_impl():
     import nnmath.activations as A
@@ -714,17 +860,18 @@ def _pct(k: int, n: int) -> str:
 def table_rows(dt: str, res: dict, libs: list[str]) -> list[list[str]]:
     rows = []
     xf = _XFMT[dt]
-    for (label, g), row in ((k, v) for k, v in res.items() if k != "_inputs"):
+    for (label, g), row in ((k, v) for k, v in res.items() if not isinstance(k, str)):
         for lib in libs:
             st = row.get(lib)
             if st is None:
                 continue
-            ok = st.max_err <= TARGET[dt] and st.n_cat == 0
+            target = AXIS_TARGET if label in AXIS_FUNCTIONS else TARGET[dt]
+            ok = st.max_err <= target and st.n_cat == 0
             rows.append([label + ("′" if g else ""), lib, _fmt_err(st.max_err),
                          xf.format(st.at_x) if st.max_err > 0 else "—",
                          _pct(st.n_half, st.n), _pct(st.n_one, st.n), f"{st.n_cat:,}",
                          f"{st.n_nan_lost:,}",
-                         f"≤ {TARGET[dt]:g} ulp, 0 cat.", "✓" if ok else "✗"])
+                         f"≤ {target:g} ulp, 0 cat.", "✓" if ok else "✗"])
     return rows
 
 
@@ -734,7 +881,8 @@ HEADER = ["function", "library", "max ulp", "at x", "> 0.5 ulp", "> 1 ulp", "cat
 
 def print_tables(results: dict, libs: list[str]) -> None:
     for dt, res in results.items():
-        print(f"\n== {dt} ({res['_inputs']:,} inputs) ==")
+        rows_in = f", rows: {res['_row_inputs']:,} elements" if "_row_inputs" in res else ""
+        print(f"\n== {dt} ({res['_inputs']:,} inputs{rows_in}) ==")
         rows = [HEADER, *table_rows(dt, res, libs)]
         w = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
         for r in rows:
@@ -778,15 +926,23 @@ def markdown(results: dict, libs: list[str], args, elapsed: float) -> str:
             "(forward only; a function that returns another dtype, as expit and log_expit "
             "do for float16, is not listed), torch.nn.functional with autograd, jax.nn "
             "with jax.grad (CPU, x64 enabled), each with its defaults. `gelu` is the exact GELU, "
-            "`gelu_tanh` is `gelu(approximate=True)`.", ""]
+            "`gelu_tanh` is `gelu(approximate=True)`. softmax, log_softmax and softmin "
+            f"(target ≤ {AXIS_TARGET:g} ulp per element in every dtype) are measured on "
+            "the rows of `axis_rows`: random rows of 2 to 1000 logits at scales 0.1 to 100 "
+            "and extreme ones (a dominant logit whose rivals' mass is below the dtype's "
+            "resolution, subnormal results, logits near the exponent's overflow, huge "
+            "magnitudes, ties); the float32/float16 reference is float64 with the exact "
+            "shift, the float64 one mpmath.", ""]
     out += ["Skipped: " + "; ".join(f"`{k}` ({r})" for k, r in SKIPPED.items()) + ".", ""]
     for dt, res in results.items():
-        out += [f"## {dt} ({res['_inputs']:,} inputs)", "",
+        rows_in = (f"; softmax, log_softmax, softmin: {res['_row_inputs']:,} elements of "
+                   "random and extreme rows" if "_row_inputs" in res else "")
+        out += [f"## {dt} ({res['_inputs']:,} inputs{rows_in})", "",
                 "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
         out += ["| " + " | ".join(r) + " |" for r in table_rows(dt, res, libs)]
         out.append("")
         ex = []
-        for (label, g), row in ((k, v) for k, v in res.items() if k != "_inputs"):
+        for (label, g), row in ((k, v) for k, v in res.items() if not isinstance(k, str)):
             for lib in libs:
                 st = row.get(lib)
                 if st and st.cat_examples:
@@ -808,9 +964,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stride", type=int, default=4093)
     p.add_argument("--f64-points", type=int, default=None)
     p.add_argument("--write", metavar="PATH", default=None)
+    p.add_argument("--no-rows", dest="rows", action="store_false",
+                   help="skip softmax, log_softmax and softmin on rows")
     args = p.parse_args(argv)
     if args.f64_points is None:
-        args.f64_points = 2000 if args.mode == "sampled" else 100_000
+        args.f64_points = 100_000
     labels = [s for s in args.functions.split(",") if s]
     unknown = [s for s in labels if s not in FN_BY_LABEL]
     if unknown:
@@ -826,6 +984,10 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     results = run(args.mode, labels, args.dtypes.split(","), libs, args.stride,
                   args.f64_points)
+    if args.rows:
+        for dt, res in run_axis(args.dtypes.split(","), list(libs)).items():
+            res["_row_inputs"] = res.pop("_inputs")
+            results[dt].update(res)
     elapsed = time.perf_counter() - t0
     print_tables(results, list(libs))
     print(f"\n{args.mode} run: {elapsed:.0f} s")

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _engine
-from ._elementwise import _log1p_exp_neg_abs
+from ._elementwise import SUB, _log1p_exp_neg_abs
 from ._engine import (
     CHUNK,
     MAX_ROW,
@@ -50,8 +50,9 @@ def _shifted_exp(xs: np.ndarray, m: np.ndarray, d: np.ndarray,
 
 def axis_kernel(kind: str, reference: Callable[[Any, Any], Any], x: np.ndarray, dtype: Any,
                 out: Any) -> Any:
-    """softmax / log_softmax along the last axis of ``x`` (float64, or float32 computed in
-    float64 chunk by chunk and rounded once).
+    """softmax / log_softmax along the last axis of ``x``: float64 rows by the reference
+    (compensated) in small chunks; float32 rows computed in float64 by the plain steps
+    below (accurate far beyond float32) and rounded once.
 
     Finite chunks of rows run the reference's steps in place; a chunk holding a NaN or
     an infinity is handed to the reference core (the limits at infinities live there).
@@ -84,7 +85,9 @@ def axis_kernel(kind: str, reference: Callable[[Any, Any], Any], x: np.ndarray, 
     def chunk(lo: int, hi: int) -> None:
         xs, os = x2[lo:hi], w2[lo:hi]
         if xs.dtype == np.float64:
-            rows(xs, os)
+            # float64: the reference itself (exact shift, compensated sums), on row
+            # chunks small enough that its temporaries are not mapped afresh each time
+            np.copyto(os, reference(np, xs))
             return
         # float32 rows: computed in float64 (x - max is then exact) and rounded once
         xw, ow = (b.reshape(xs.shape) for b in _scratch(np.float64, 2, xs.size, WIDE))
@@ -93,7 +96,7 @@ def axis_kernel(kind: str, reference: Callable[[Any, Any], Any], x: np.ndarray, 
         with np.errstate(over="ignore"):  # log_softmax below -max(float32) is -inf
             np.copyto(os, ow, casting="same_kind")
 
-    _rows_engine(x2, chunk)
+    _rows_engine(x2, chunk, SUB if x2.dtype == np.float64 else CHUNK)
     _deliver(res, work)
     return res
 
@@ -115,6 +118,9 @@ def sparse_ce_logits(reference: Callable[[np.ndarray, np.ndarray], np.ndarray],
 
     def chunk(lo: int, hi: int) -> None:
         xs = z2[lo:hi]
+        if xs.dtype == np.float64:  # the reference (log_softmax's exact shift and sums)
+            vals[lo:hi] = reference(lab[lo:hi], xs)
+            return
         if xs.dtype != np.float64:  # as log_softmax: float32 rows computed in float64
             (xw,) = _scratch(np.float64, 1, xs.size, WIDE)
             xs = xw.reshape(xs.shape)
@@ -130,7 +136,7 @@ def sparse_ce_logits(reference: Callable[[np.ndarray, np.ndarray], np.ndarray],
         dy = d[np.arange(xs.shape[0]), lab[lo:hi]]
         np.subtract(rest[:, 0], dy, out=vals[lo:hi])  # -(d_y - log1p(rest))
 
-    _rows_engine(z2, chunk)
+    _rows_engine(z2, chunk, SUB if z2.dtype == np.float64 else CHUNK)
     return _per_row(vals, z.shape[:-1], dtype, out)
 
 
@@ -261,5 +267,5 @@ def binary_ce_logits(reference: Callable[[np.ndarray, np.ndarray], np.ndarray],
             s = np.sum(reference(y2[lo:hi], z2[lo:hi]), axis=1)
         np.divide(s, n, out=vals[lo:hi])
 
-    _rows_engine(z2, chunk)
+    _rows_engine(z2, chunk, SUB if z2.dtype == np.float64 else CHUNK)
     return _per_row(vals, z.shape[:-1], dtype, out)

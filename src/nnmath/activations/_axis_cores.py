@@ -11,6 +11,7 @@ from typing import Any
 
 from .._array import out_of_range, take_along_last
 from . import _cores
+from . import _dd as dd
 
 
 def shift_by_max(xp: Any, x: Any) -> Any:
@@ -45,9 +46,56 @@ def _exp_parts(xp: Any, x: Any) -> tuple[Any, Any, Any]:
     return d, e, rest
 
 
+def _row_sum_dd(xp: Any, hi: Any, lo: Any) -> tuple[Any, Any]:
+    """The sum of ``hi + lo`` along the last axis as a double-double (keepdims): pairwise,
+    each addition error-free (``two_sum``), the low parts summed alongside."""
+    n = hi.shape[-1]
+    while n > 1:
+        if n % 2:
+            pad = xp.zeros((*hi.shape[:-1], 1), dtype=hi.dtype)
+            hi, lo = xp.concat([hi, pad], axis=-1), xp.concat([lo, pad], axis=-1)
+            n += 1
+        h = n // 2
+        s, e = dd.two_sum(hi[..., :h], hi[..., h:])
+        lo = (lo[..., :h] + lo[..., h:]) + e
+        hi = s
+        n = h
+    return dd.fast_two_sum(hi, lo)
+
+
+def _exp_parts_dd(xp: Any, x: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """float64: ``_exp_parts`` with the shift exact and the sum compensated.
+
+    ``x - max`` rounds (the source of softmax's tens to hundreds of ulps in every
+    library); its exact error ``t`` (``two_sum``) enters as ``e^{d + t} = e^d (1 + t)``,
+    and ``rest`` is summed as a double-double. Returns ``d, t, e, e_lo, rest, rest_lo``.
+    """
+    d = shift_by_max(xp, x)
+    m = xp.max(x, axis=-1, keepdims=True)
+    exact = xp.isfinite(d) & xp.isfinite(m) & (d != 0.0)
+    with out_of_range(xp):
+        _, t = dd.two_sum(xp.where(exact, x, 0.0), xp.where(exact, -m, 0.0))
+    t = xp.where(exact, t, 0.0)  # x - m = d + t exactly
+    e = xp.exp(d)
+    e_lo = e * t
+    n = x.shape[-1]
+    first_max = xp.argmax(d, axis=-1, keepdims=True)
+    is_first = xp.arange(n) == first_max
+    rest, rest_lo = _row_sum_dd(xp, xp.where(is_first, 0.0, e), xp.where(is_first, 0.0, e_lo))
+    return d, t, e, e_lo, rest, rest_lo
+
+
+def _compensated(xp: Any, x: Any) -> bool:
+    return x.dtype == xp.float64 and x.shape[-1] > 1
+
+
 def softmax(xp: Any, x: Any) -> Any:
     if x.shape[-1] == 0:
         return x * 1.0
+    if _compensated(xp, x):
+        _, _, e, e_lo, rest, rest_lo = _exp_parts_dd(xp, x)
+        s, s_lo = dd.fast_two_sum(1.0, rest)
+        return dd.div(e, e_lo, s, s_lo + rest_lo)  # rounded once
     _, e, rest = _exp_parts(xp, x)
     return e / (1.0 + rest)
 
@@ -55,6 +103,14 @@ def softmax(xp: Any, x: Any) -> Any:
 def log_softmax(xp: Any, x: Any) -> Any:
     if x.shape[-1] == 0:
         return x * 1.0
+    if _compensated(xp, x):
+        d, t, _, _, rest, rest_lo = _exp_parts_dd(xp, x)
+        big = xp.log1p(rest)  # log(1 + rest + rest_lo) = big + rest_lo/(1 + rest)
+        small = rest_lo / (1.0 + rest)
+        finite = xp.isfinite(d)  # -inf entries (and NaN rows) take d - big as it is
+        with out_of_range(xp):  # d - log1p(rest) below -max float: -inf
+            h, h_lo = dd.two_sum(xp.where(finite, d, 0.0), -big)
+            return xp.where(finite, h + ((h_lo + t) - small), d - big)
     d, _, rest = _exp_parts(xp, x)
     # log softmax = d - log(1 + rest): log1p keeps the top class's tiny log-probability
     return d - xp.log1p(rest)

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 from .._array import check_axis, finish, float_input, fp_guard
+from . import _cores
 from ._dtype import wide_input
 
 __all__ = [
@@ -140,7 +141,7 @@ class Activation:
     def __call__(self, x: Any) -> Any:
         """The forward value ``f(x)``."""
         xp, xc, dtype = wide_input(x, "x")
-        with fp_guard(xp):
+        with fp_guard(xp), _cores.for_result(dtype):
             return finish(xp, self._value(xp, xc), dtype)
 
     def gradient(self, x: Any) -> Any:  # pragma: no cover - overridden
@@ -171,14 +172,14 @@ class ElementwiseActivation(Activation):
     def gradient(self, x: Any) -> Any:
         """The derivative ``f'(x)``, elementwise, with the shape and dtype of ``x``."""
         xp, xc, dtype = wide_input(x, "x")
-        with fp_guard(xp):
+        with fp_guard(xp), _cores.for_result(dtype):
             return finish(xp, self._derivative(xp, xc), dtype)
 
     def backward(self, x: Any, grad_output: Any) -> Any:
         """The vector-Jacobian product ``grad_output * f'(x)`` (what backpropagation needs)."""
         xp, xc, dtype = wide_input(x, "x")
         g = self._grad_output(xp, xc, grad_output)
-        with fp_guard(xp):
+        with fp_guard(xp), _cores.for_result(dtype):
             return finish(xp, self._vjp(xp, xc, g), dtype)
 
 

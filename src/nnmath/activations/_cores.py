@@ -22,6 +22,7 @@ import math
 from typing import Any
 
 import functools
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -101,6 +102,36 @@ def _const(x: Any, name: str, value: float) -> Any:
     return value
 
 
+class _Narrow(threading.local):
+    on = False
+
+
+#: set while float64 carries a float32 or float16 input (``for_result``): long double
+#: buys nothing there, the float64 formula is ~10^7 times more accurate than the result
+_narrow = _Narrow()
+
+
+class for_result:  # noqa: N801 - a context manager used like a function
+    """``with for_result(dtype):`` around a core call whose float64 input stands for a
+    float32 or float16 result, so that ``extended`` cores skip long double."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self, dtype: Any) -> None:
+        self._set = isinstance(dtype, np.dtype) and dtype in _NARROW
+
+    def __enter__(self) -> None:
+        if self._set:
+            _narrow.on = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._set:
+            _narrow.on = False
+
+
+_NARROW = (np.dtype(np.float32), np.dtype(np.float16))
+
+
 def extended(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Evaluate the core ``fn`` in long double for NumPy float64 input and round once.
 
@@ -108,12 +139,12 @@ def extended(fn: Callable[..., Any]) -> Callable[..., Any]:
     near its root, ``x - tanh x``) or pass through a subnormal intermediate (``x σ(x)`` at
     ``x = -740``); in long double the same formula errs by ~2^-11 of a float64 ulp per
     step and no float64 subnormal is subnormal there, so the rounded result is within
-    about 0.5 ulp plus that. Where long double is float64 (``LD is None``) and for other
-    array libraries the float64 formula runs as it is.
+    about 0.5 ulp plus that. Where long double is float64 (``LD is None``), for other
+    array libraries, and inside ``for_result(float32)`` the float64 formula runs as it is.
     """
     @functools.wraps(fn)
     def wrapper(xp: Any, x: Any, *args: Any) -> Any:
-        if LD is not None and is_numpy(xp) and x.dtype == np.float64:
+        if LD is not None and is_numpy(xp) and x.dtype == np.float64 and not _narrow.on:
             y = fn(xp, x.astype(LD), *args)
             with np.errstate(over="ignore", under="ignore"):  # beyond float64: ±inf, 0
                 return np.asarray(y).astype(np.float64)

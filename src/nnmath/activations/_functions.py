@@ -33,7 +33,7 @@ __all__ = [
 
 def _apply(core: Any, x: Any, *params: Any) -> Any:
     xp, xc, dtype = wide_input(x, "x")
-    with fp_guard(xp):
+    with fp_guard(xp), _cores.for_result(dtype):
         return finish(xp, core(xp, xc, *params), dtype)
 
 
@@ -70,7 +70,7 @@ def _apply_fast(core: Any, kernel: Any, x: Any, *params: Any, out: Any = None) -
             return _kernels.elementwise(kernel, xc, dtype, out, kernel in _QUIET)
         if xc.dtype != np.float64:
             xc = xc.astype(np.float64)
-        with fp_guard(xp):
+        with fp_guard(xp), _cores.for_result(dtype):
             y = finish(xp, core(xp, xc, *params), dtype)
         return y if out is None else _kernels.give(y, out)
     if out is not None:
@@ -88,6 +88,7 @@ _FLOAT64 = {
 }
 _GELU_APPROX = _kernels.reference_chunk(_cores.gelu, True)
 _GELU = _kernels.reference_chunk(_cores.gelu, False)
+_GELU_APPROX32 = _kernels.reference_chunk(_cores.gelu_tanh.__wrapped__)
 
 
 def sigmoid(x: Any, *, out: Any = None) -> Any:
@@ -329,8 +330,9 @@ def gelu(x: Any, approximate: bool = False, *, out: Any = None) -> Any:
     """
     approximate = bool(approximate)
     kernel = _GELU_APPROX if approximate else _GELU
-    if not approximate and isinstance(x, np.ndarray) and x.dtype == np.float32:
-        kernel = _kernels.gelu32_chunk  # float32 results: 18 terms of erfcx suffice
+    if isinstance(x, np.ndarray) and x.dtype == np.float32:
+        # float32 results: the float64 formula (no long double), 18 terms of erfcx
+        kernel = _GELU_APPROX32 if approximate else _kernels.gelu32_chunk
     return _apply_fast(_cores.gelu, kernel, x, approximate, out=out)
 
 
