@@ -188,3 +188,32 @@ def test_run_and_markdown_on_float16():
     md = H.markdown({"float16": res}, ["nnmath"], args, 1.0)
     assert "SAMPLED run" in md and "| relu′ | nnmath |" in md
     assert md.count("| sigmoid") == 2
+
+
+def test_row_references_against_mpmath():
+    # the float64 reference of the float32 rows, against mpmath at 60 digits
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.normal(0, 30, (6, 7)),
+                        np.array([[0.0, -20.0, -40.0, -90.0, -110.0, -60.0, -30.0]])]).astype(f32)
+    x64 = x.astype(f64)
+    for label in H.AXIS_FUNCTIONS:
+        ref = H.axis_ref64(label, x)
+        hi, lo = H.axis_ref_mp(label, x64)
+        np.testing.assert_allclose(ref, hi + lo, rtol=1e-13, atol=0)
+    # log_softmax of the top logit is minus the others' mass, however small
+    hi, _ = H.axis_ref_mp("log_softmax", np.array([[0.0, -100.0]]))
+    assert hi[0, 0] == pytest.approx(-math.exp(-100.0), rel=1e-15)
+    assert H.axis_ref64("log_softmax", np.array([[0.0, -100.0]], f32))[0, 0] == \
+        pytest.approx(-math.exp(-100.0), rel=1e-15)
+    # softmin is softmax of -x
+    np.testing.assert_array_equal(H.axis_ref64("softmin", x), H.axis_ref64("softmax", -x))
+
+
+def test_rows_cover_the_extremes():
+    for dt in ("float16", "float32", "float64"):
+        rows = H.axis_rows(dt)
+        assert all(r.dtype == np.dtype(dt) and r.ndim == 2 for r in rows)
+        assert {r.shape[1] for r in rows} >= {2, 3, 10, 100, 1000}
+        flat = np.concatenate([r.reshape(-1) for r in rows])
+        assert np.isfinite(flat).all()
+        assert flat.max() >= np.finfo(dt).max / 2  # huge magnitudes are in

@@ -54,5 +54,5 @@ __all__ = [
     "binary_ce_logits", "binary_hits", "check_out", "elementwise", "gelu32_chunk",
     "get_num_threads", "give", "log_sigmoid_chunk", "mish_chunk", "reference_chunk",
     "relu_chunk", "set_num_threads", "sigmoid_chunk", "silu_chunk", "softplus_chunk",
-    "sparse_ce_logits", "tanh_chunk",
+    "sparse_ce_logits", "tanh_chunk", "widen",
 ]

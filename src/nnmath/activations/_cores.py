@@ -18,12 +18,11 @@ Conventions that recur:
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 import functools
+import math
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -111,7 +110,7 @@ class _Narrow(threading.local):
 _narrow = _Narrow()
 
 
-class for_result:  # noqa: N801 - a context manager used like a function
+class for_result:  # a context manager, named like the function it acts as
     """``with for_result(dtype):`` around a core call whose float64 input stands for a
     float32 or float16 result, so that ``extended`` cores skip long double."""
 
@@ -150,7 +149,6 @@ def extended(fn: Callable[..., Any]) -> Callable[..., Any]:
                 return np.asarray(y).astype(np.float64)
         return fn(xp, x, *args)
 
-    wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -381,6 +379,10 @@ def gelu_tanh(xp: Any, x: Any) -> Any:
     u = _const(xc, "SQRT_2_OVER_PI", _SQRT_2_OVER_PI) * (xc + _GELU_TANH_C * xc * xc * xc)
     # (1 + tanh u)/2 = σ(2u); σ(2u) is 0 below -SAT, so x is clipped there (-inf * 0)
     return xp.maximum(x, -SAT) * sigmoid(xp, 2.0 * u)
+
+
+#: the float64 formula itself, for float32 results (``gelu_tanh`` becomes ``extended``)
+gelu_tanh_plain = gelu_tanh
 
 
 def gelu(xp: Any, x: Any, approximate: bool | None) -> Any:

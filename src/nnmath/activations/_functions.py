@@ -88,7 +88,7 @@ _FLOAT64 = {
 }
 _GELU_APPROX = _kernels.reference_chunk(_cores.gelu, True)
 _GELU = _kernels.reference_chunk(_cores.gelu, False)
-_GELU_APPROX32 = _kernels.reference_chunk(_cores.gelu_tanh.__wrapped__)
+_GELU_APPROX32 = _kernels.reference_chunk(_cores.gelu_tanh_plain)
 
 
 def sigmoid(x: Any, *, out: Any = None) -> Any:

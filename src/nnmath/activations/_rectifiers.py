@@ -6,9 +6,9 @@ import math
 from typing import Any, ClassVar
 
 from .._array import check_finite_scalar, finish, float_input, fp_guard, unbroadcast
-from ._dtype import wide_input
 from . import _cores
 from ._base import CLIP_CONVENTION, ElementwiseActivation, Properties, SimpleActivation
+from ._dtype import wide_input
 from ._functions import _relu_params, _rrelu_bounds, prelu_weight, rrelu_slopes
 
 INF = math.inf
