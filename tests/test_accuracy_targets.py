@@ -15,10 +15,7 @@ softmax, log_softmax and softmin on random and extreme rows:
 
 Targets (docs/ACCURACY.md): at most 1 ulp in float16 and float32, 2 ulp in float64, 2 ulp per
 element for the row functions, and no catastrophic result (NaN, ±inf, a flushed subnormal or
-a wrong sign where the true value is finite) in any dtype. A row that does not meet them
-today is listed in ``KNOWN_MISSES`` with the bound it does meet, as a strict expected failure:
-it fails the suite if it gets worse, and again once it meets the target (so the entry is
-removed).
+a wrong sign where the true value is finite) in any dtype.
 """
 
 from __future__ import annotations
@@ -42,13 +39,6 @@ _spec.loader.exec_module(H)
 F64_POINTS = 3000
 DTYPES = ("float16", "float32", "float64")
 
-#: (dtype, row label) -> the max ulp it is known to stay within, above its target
-KNOWN_MISSES = {
-    # float64 exact GELU: x erfcx(s) e^{-x²/2}/2 with float64 erfcx (~1-2 ulp) and exp
-    # (0.64 ulp); the long double tail below -5 still carries erfcx's error
-    ("float64", "gelu"): 6.0,
-}
-
 _RESULTS: dict[str, dict] = {}
 
 
@@ -71,16 +61,7 @@ def _id(case) -> str:
     return f"{dt}-{label}{'-grad' if g else ''}"
 
 
-def _param(case):
-    dt, label, g = case
-    bound = KNOWN_MISSES.get((dt, label + ("′" if g else "")))
-    if bound is None:
-        return pytest.param(case, id=_id(case))
-    return pytest.param(case, id=_id(case), marks=pytest.mark.xfail(
-        strict=True, reason=f"known miss, stays within {bound} ulp (KNOWN_MISSES)"))
-
-
-@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=_id)
 def test_meets_target(case):
     dt, label, g = case
     st = results(dt)[(label, g)]["nnmath"]
@@ -91,21 +72,6 @@ def test_meets_target(case):
     assert st.max_err <= target, (
         f"{name} {dt}: {st.max_err:.3g} ulp at x = {st.at_x!r} (y = {st.at_y!r}, "
         f"true {st.at_r!r}); target {target} ulp")
-
-
-@pytest.mark.parametrize("key", sorted(KNOWN_MISSES), ids="-".join)
-def test_known_misses_do_not_get_worse(key):
-    dt, name = key
-    label, g = name.rstrip("′"), name.endswith("′")
-    st = results(dt)[(label, g)]["nnmath"]
-    assert st.n_cat == 0, f"{name} {dt}: catastrophic results, e.g. {st.cat_examples}"
-    assert st.max_err <= KNOWN_MISSES[key], (
-        f"{name} {dt}: {st.max_err:.3g} ulp at x = {st.at_x!r}, beyond its known bound")
-
-
-def test_known_misses_name_real_rows():
-    names = {(dt, lab + ("′" if g else "")) for dt, lab, g in CASES}
-    assert set(KNOWN_MISSES) <= names
 
 
 def test_the_sample_is_the_advertised_size():

@@ -388,14 +388,15 @@ gelu_tanh_plain = gelu_tanh
 def gelu(xp: Any, x: Any, approximate: bool | None) -> Any:
     if approximate:
         return gelu_tanh(xp, x)
+    if is_numpy(xp) and x.dtype == np.float64 and not _narrow.on and approximate is not None:
+        from ._gelu64 import gelu as gelu64
+
+        return gelu64(x)  # double-double throughout: within 1 ulp
     xf = _float64_or_wider(xp, x)
     # xq = x Φ(-|x|), formed as one product (gelu(-38.53) is -1.5e-323, where x times an
     # already underflowed Φ(-38.53) would be -0); x is clipped so that ±inf * 0 is 0
     xq = _phi_tail(xp, xp.abs(xf), prefactor=xp.clip(xf, -SAT, SAT))
     y = xp.where(xf < 0, xq, xf - xq)  # x Φ(x) = x - x Φ(-x) for x >= 0
-    if approximate is None:  # the long double tail of deep_tail below
-        return y
-    y = deep_tail(xp, xf, y, lambda xp_, t: gelu(xp_, t, None), below=-5.0)
     return y if y.dtype == x.dtype else xp.astype(y, x.dtype)
 
 
@@ -468,23 +469,6 @@ def _times_dd(xp: Any, x: Any, q: Any, q_lo: Any) -> Any:
     _, e = dd.two_prod(xm, q)
     # the product has the sign of x (q >= 0); copysign keeps it for a zero (x = -0.0)
     return xp.copysign(x * q + (e + xm * q_lo), x)
-
-
-def deep_tail(xp: Any, x: Any, y: Any, exact: Callable[[Any, Any], Any],
-              below: float) -> Any:
-    """``y`` with its elements at ``x < below`` recomputed by ``exact`` in long double
-    (NumPy float64 only; elsewhere ``y``). For the exact GELU's tail, whose float64
-    product ``x erfcx(s) e^{-x²/2} / 2`` rounds too often for 2 ulp.
-    """
-    if LD is None or not is_numpy(xp) or x.dtype != np.float64:
-        return y
-    tail = x < below
-    if not tail.any():
-        return y
-    y = np.array(y, copy=True)
-    with np.errstate(under="ignore"):
-        y[tail] = np.asarray(exact(xp, x[tail].astype(LD))).astype(np.float64)
-    return y
 
 
 def silu_grad(xp: Any, x: Any) -> Any:
