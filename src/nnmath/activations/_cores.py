@@ -176,6 +176,9 @@ def _lower_branch(slope: float, v: Any) -> Any:
 
 # -- sigmoid family --------------------------------------------------------------------
 def sigmoid(xp: Any, x: Any) -> Any:
+    if x.dtype == xp.float64 and not _narrow.on:
+        q, q_lo = _sigmoid_dd(xp, x)  # float64: the quotient refined, exp's error alone
+        return q + q_lo
     z = xp.exp(-xp.abs(x))  # z = e^{-|x|} in (0, 1]
     # σ(x) = 1/(1+z) for x >= 0 and z/(1+z) for x < 0: no overflow, no cancellation
     return xp.where(x < 0, z, 1.0) / (1.0 + z)
