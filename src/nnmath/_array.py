@@ -13,13 +13,32 @@ Dtype policy
 * Python scalars are weak: a parameter such as ``negative_slope=0.01`` never changes
   the dtype of an array;
 * complex, string, object and datetime input is refused with a ``TypeError``.
+
+Other array libraries
+---------------------
+Arrays of PyTorch, JAX, CuPy, Dask, array-api-strict ... resolve through
+``array-api-compat``; results stay in the library (and on the device) of the input. The
+helpers below fill the gaps of the standard once for every caller:
+:func:`take_along_last` (Dask has no ``take_along_axis``), :func:`erfcx_nonneg` (the
+standard has no error function), :func:`sum_all` (an exact, chunking-independent sum on
+Dask) and :func:`refuse` (validation that needs the data).
+
+Lazy arrays (Dask) stay lazy: nothing is computed while a result is built. Validation
+that needs the data is then folded into the graph: the input comes back wrapped so that
+each chunk is checked when it is computed, and the error (``ValueError``, the same
+message) is raised by ``compute()``, not by the call. Lazy arrays that cannot carry such a
+check (JAX arrays being traced by ``jax.jit``) are not validated.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import operator
+import sys
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,14 +46,24 @@ import numpy as np
 __all__ = [
     "check_axis",
     "check_finite_scalar",
+    "device_of",
+    "dtype_kind",
+    "erfcx_nonneg",
     "finish",
     "float_input",
     "fp_guard",
+    "is_dask",
+    "is_lazy",
     "is_numpy",
     "namespace",
     "out_of_range",
+    "refuse",
     "same_rank",
+    "size_of",
+    "sum_all",
+    "take_along_last",
     "target_kind",
+    "to_host",
     "unbroadcast",
 ]
 
@@ -82,8 +111,12 @@ def _own_namespace(a: Any) -> Any:
     return getter()
 
 
-def _dtype_kind(xp: Any, dtype: Any) -> str:
-    """'f' real floating, 'i' integral, 'b' bool, 'c' complex, '?' anything else."""
+def dtype_kind(xp: Any, dtype: Any) -> str:
+    """'f' real floating, 'i' integral, 'b' bool, 'c' complex, '?' anything else.
+
+    >>> dtype_kind(np, np.dtype(np.uint8)), dtype_kind(np, np.dtype(np.float32))
+    ('i', 'f')
+    """
     if is_numpy(xp):
         return np.dtype(dtype).kind.replace("u", "i")
     for kind, code in (("bool", "b"), ("integral", "i"), ("real floating", "f")):
@@ -92,6 +125,15 @@ def _dtype_kind(xp: Any, dtype: Any) -> str:
     if xp.isdtype(dtype, "complex floating"):
         return "c"
     return "?"
+
+
+def _is_float16(xp: Any, dtype: Any) -> bool:
+    """Whether ``dtype`` is float16 (a namespace without float16 has none: ``None`` must
+    not be compared with a NumPy dtype, which reads it as float64)."""
+    f16 = getattr(xp, "float16", None)
+    if f16 is not None:
+        return bool(dtype == f16)
+    return isinstance(dtype, np.dtype) and dtype == np.float16
 
 
 def float_input(x: Any, name: str = "x", xp: Any = None) -> tuple[Any, Any, Any]:
@@ -117,9 +159,9 @@ def float_input(x: Any, name: str = "x", xp: Any = None) -> tuple[Any, Any, Any]
             raise TypeError(f"{name} must be array-like of real numbers: {exc}") from None
     else:
         x = xp.asarray(x)
-    kind = _dtype_kind(xp, x.dtype)
+    kind = dtype_kind(xp, x.dtype)
     if kind == "f":
-        if x.dtype == getattr(xp, "float16", None):
+        if _is_float16(xp, x.dtype):
             return xp, xp.astype(x, xp.float32), x.dtype
         return xp, x, x.dtype
     if kind in "bi":
@@ -252,3 +294,203 @@ def check_finite_scalar(value: Any, name: str, *, positive: bool = False,
     if nonnegative and v < 0:
         raise ValueError(f"{name} must be >= 0, got {value!r}")
     return v
+
+
+# -- arrays of other libraries --------------------------------------------------------------
+
+def _compat() -> Any:
+    """``array_api_compat``, or ``None`` when it is not installed."""
+    try:
+        import array_api_compat
+    except ImportError:  # pragma: no cover - depends on the optional extra
+        return None
+    return array_api_compat
+
+
+def is_dask(x: Any) -> bool:
+    """Whether ``x`` is a Dask array (without importing Dask when nothing uses it)."""
+    da = sys.modules.get("dask.array")
+    return da is not None and isinstance(x, da.Array)
+
+
+def is_lazy(x: Any) -> bool:
+    """Whether reading the values of ``x`` needs a computation: Dask arrays, and arrays
+    that ``array-api-compat`` reports as lazy (e.g. JAX arrays being traced)."""
+    if isinstance(x, (np.ndarray, np.generic)) or x is None:
+        return False
+    if is_dask(x):
+        return True
+    probe = getattr(_compat(), "is_lazy_array", None)  # array-api-compat >= 1.11
+    return probe is not None and bool(probe(x))
+
+
+def device_of(x: Any) -> Any:
+    """The device of ``x`` (``None`` for NumPy), for arrays created next to it."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        return None
+    compat = _compat()
+    return None if compat is None else compat.device(x)
+
+
+def size_of(x: Any) -> int:
+    """The number of elements of ``x`` (PyTorch's ``size`` is a method, not a number)."""
+    return math.prod(int(n) for n in x.shape)
+
+
+def to_host(x: Any) -> np.ndarray:
+    """A NumPy array with the values of ``x``, an array of any library (a GPU array is
+    copied to the host; a Dask array is computed).
+
+    >>> to_host([1, 2])
+    array([1, 2])
+    """
+    if isinstance(x, np.ndarray):
+        return x
+    if is_dask(x):
+        x = x.compute()
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError, RuntimeError):
+        compat = _compat()
+        if compat is None:  # pragma: no cover - depends on the optional extra
+            raise
+        return np.asarray(compat.to_device(x, "cpu"))
+
+
+def refuse(xp: Any, x: Any, bad: Callable[[Any, Any], Any],
+           error: Callable[[Any, Any], Exception]) -> Any:
+    """Check that ``bad(xp, x)`` is false everywhere and return ``x``.
+
+    Eager arrays are checked now: ``error(xp, x)`` is raised when an entry is bad. A Dask
+    array is not computed: the check is folded into its graph (the returned array checks
+    each chunk when it is computed and raises ``error`` for that chunk then), so use the
+    returned array. Other lazy arrays (traced JAX arrays) are returned unchecked.
+
+    >>> refuse(np, np.array([0.5, 2.0]), lambda xp, v: v > 1, lambda xp, v: ValueError("> 1"))
+    Traceback (most recent call last):
+    ...
+    ValueError: > 1
+    """
+    if is_dask(x):
+        # a fresh name: the checks are closures, which Dask would otherwise hash slowly
+        return x.map_blocks(functools.partial(_refuse_block, bad, error), dtype=x.dtype,
+                            meta=x._meta, name=f"nnmath-check-{uuid.uuid4().hex}")
+    if is_lazy(x):
+        return x
+    if bool(xp.any(bad(xp, x))):
+        raise error(xp, x)
+    return x
+
+
+def _refuse_block(bad: Callable[[Any, Any], Any], error: Callable[[Any, Any], Exception],
+                  block: Any) -> Any:
+    bxp = namespace(block)
+    with fp_guard(bxp):
+        if bool(bxp.any(bad(bxp, block))):
+            raise error(bxp, block)
+    return block
+
+
+def take_along_last(xp: Any, x: Any, index: Any) -> Any:
+    """``take_along_axis(x, index, axis=-1)`` for ``index`` of shape ``x.shape[:-1] + (m,)``
+    with entries in ``[0, n)``; namespaces without it (Dask) pick with a mask and a max,
+    which is exact (every value, ``-0.0`` and NaN included, is its own maximum).
+
+    >>> take_along_last(np, np.array([[1.0, 5.0], [7.0, 3.0]]), np.array([[1], [0]]))
+    array([[5.],
+           [7.]])
+    """
+    if hasattr(xp, "take_along_axis"):
+        return xp.take_along_axis(x, index, axis=-1)
+    n = x.shape[-1]
+    kind = dtype_kind(xp, x.dtype)
+    low = -math.inf if kind == "f" else (False if kind == "b" else xp.iinfo(x.dtype).min)
+    lowest = xp.full_like(x, low)
+    picked = []
+    for j in range(index.shape[-1]):
+        hit = xp.arange(n, dtype=index.dtype, device=device_of(x)) == index[..., j:j + 1]
+        picked.append(xp.max(xp.where(hit, x, lowest), axis=-1, keepdims=True))
+    return picked[0] if len(picked) == 1 else xp.concat(picked, axis=-1)
+
+
+def sum_all(xp: Any, x: Any) -> Any:
+    """The sum of all entries of ``x`` (a 0-d array).
+
+    On Dask the sum is exact: each chunk's sum is kept as an exact rational (or the
+    NaN/inf it holds), the partial sums are combined without rounding and the total is
+    rounded once to ``x``'s dtype; the result is lazy and does not depend on the
+    chunking. Other namespaces use their own ``sum``.
+    """
+    if not is_dask(x):
+        return xp.sum(x)
+    import dask.array as da
+
+    dtype = np.dtype(x.dtype)
+    return da.reduction(x, _exact_chunk, functools.partial(_exact_aggregate, dtype=dtype),
+                        combine=_exact_combine, axis=None, keepdims=False, dtype=dtype,
+                        meta=np.empty((), dtype), concatenate=True)
+
+
+def _exact_cell(value: Any, ndim: int) -> np.ndarray:
+    """``value`` (an exact partial sum) in an object array with ``ndim`` dimensions of 1."""
+    out = np.empty((1,) * ndim, dtype=object)
+    out.reshape(-1)[0] = value
+    return out
+
+
+def _exact_chunk(block: Any, axis: Any = None, keepdims: bool = True) -> np.ndarray:
+    from .metrics._base import exact_total
+
+    host = np.asarray(to_host(block), dtype=np.float64)
+    return _exact_cell(exact_total(host), host.ndim)
+
+
+def _exact_combine(parts: np.ndarray, axis: Any = None, keepdims: bool = True) -> np.ndarray:
+    from .metrics._base import add_all
+
+    return _exact_cell(add_all(parts.ravel().tolist()), parts.ndim)
+
+
+def _exact_aggregate(parts: np.ndarray, axis: Any = None, keepdims: bool = False, *,
+                     dtype: np.dtype) -> np.ndarray:
+    from .metrics._base import add_all
+    from .metrics._exact import to_float
+
+    return np.asarray(to_float(add_all(parts.ravel().tolist())), dtype=dtype)
+
+
+def erfcx_nonneg(xp: Any, a: Any) -> Any:
+    """``erfcx(a) = exp(a²) erfc(a)`` for float64 ``a >= 0`` (NaN propagates).
+
+    NumPy arrays (and the NumPy chunks of a Dask array, lazily) go to
+    :func:`nnmath._special.erfcx`; other namespaces evaluate the same Chebyshev series
+    (Reinsch's form of Clenshaw's recurrence, the same operations in the same order, so
+    the same values) from standard operations.
+    """
+    from . import _special as sp
+
+    if is_numpy(xp):
+        return sp.erfcx(a)
+    if is_dask(a) and isinstance(a._meta, np.ndarray):  # NumPy chunks: the NumPy kernel
+        return a.map_blocks(sp.erfcx, dtype=np.float64, meta=np.empty((0,) * a.ndim))
+    x = xp.minimum(a, sp._ERFCX_ASYMPTOTIC)
+    x = xp.where(x < sp._TINY, xp.zeros_like(x), x)
+    left = x <= sp._K
+    sigma = 1.0 - 2.0 * xp.astype(left, x.dtype)  # -1 where left, else +1
+    t = xp.where(left, 2.0 * x, xp.full_like(x, -2.0 * sp._K)) / (x + sp._K)
+    two_t = 2.0 * t
+    b = xp.full_like(t, sp._CHEB[-1])
+    d = b
+    for coef in sp._CHEB[-2::-1]:
+        d = coef + two_t * b + sigma * d
+        b = d + sigma * b
+    f_small = t * b + sigma * d
+    f = sp._CHEB_A0_HI + f_small
+    two_x = 2.0 * x
+    s = two_x + 1.0  # 1 + 2x = s + e exactly (TwoSum)
+    bb = s - two_x
+    e = (two_x - (s - bb)) + (1.0 - bb)
+    f = sp._CHEB_A0_HI + ((f_small + sp._CHEB_A0_LO) - f * (e / s))
+    mid = f / s
+    big = sp._INV_SQRT_PI / xp.maximum(a, sp._ERFCX_ASYMPTOTIC)
+    return xp.where(a < sp._ERFCX_ASYMPTOTIC, mid, big)

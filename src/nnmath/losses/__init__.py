@@ -18,6 +18,15 @@ Which loss for which problem
   ``binary_crossentropy``;
 * pass ``from_logits=True`` whenever the model's last layer has no activation: the loss is
   then computed exactly in the log domain, with the fused gradient ``p - y``.
+
+Other array libraries
+---------------------
+PyTorch, JAX, CuPy, Dask and array-api-strict arrays work through ``array-api-compat``
+(the ``array-api`` extra): the results are arrays of the same library, on the same device.
+On Dask everything stays lazy. The checks that need the data (probabilities in [0, 1],
+labels in range, finite non-negative weights) then run chunk by chunk when the result is
+computed and raise there, and a reduced loss sums the chunks exactly, so its value does
+not depend on the chunking.
 """
 
 from __future__ import annotations

@@ -14,6 +14,13 @@ along the **last** axis of arrays already in the compute dtype and returns
 ``_run`` below validates and aligns the inputs, moves ``axis`` last, calls the core and
 then either returns the per-sample losses (the public functions), reduces them (the
 ``Loss`` classes) or scales the per-sample gradient by the derivative of the reduction.
+
+Arrays of any array-API library work (through ``array-api-compat``) and the result is an
+array of that library, on the input's device. Dask arrays stay lazy: the validation that
+needs the data (probabilities in [0, 1], labels in range, finite non-negative weights)
+runs chunk by chunk when the result is computed, and raises there; the reductions sum each
+chunk exactly and combine the partial sums without rounding, so a reduced loss does not
+depend on the chunking.
 """
 
 from __future__ import annotations
@@ -26,11 +33,17 @@ import numpy as np
 from .._array import (
     check_axis,
     check_finite_scalar,
+    device_of,
+    dtype_kind,
     finish,
     float_input,
     fp_guard,
     namespace,
+    refuse,
     same_rank,
+    size_of,
+    sum_all,
+    to_host,
     unbroadcast,
 )
 
@@ -54,8 +67,8 @@ def clip_probabilities(xp: Any, p: Any, upper: float = 1.0 - EPSILON) -> tuple[A
     1 - eps = 0.99999988). The derivative of the clip is 1 on the closed interval and 0
     outside it.
     """
-    lo = xp.asarray(EPSILON, dtype=p.dtype)
-    hi = xp.asarray(upper, dtype=p.dtype)
+    lo = xp.asarray(EPSILON, dtype=p.dtype, device=device_of(p))
+    hi = xp.asarray(upper, dtype=p.dtype, device=device_of(p))
     inside = (p >= lo) & (p <= hi)
     return xp.clip(p, lo, hi), inside
 
@@ -65,19 +78,29 @@ def xmul(xp: Any, a: Any, b: Any) -> Any:
     return a * xp.where(a == 0, xp.zeros_like(b), b)
 
 
-def check_probabilities(xp: Any, p: Any, loss: str, name: str = "y_pred") -> None:
-    """Refuse probabilities outside [0, 1] (NaN passes and propagates)."""
-    if bool(xp.any((p < 0) | (p > 1))):
-        raise ValueError(
+def _outside_unit(xp: Any, p: Any) -> Any:
+    return (p < 0) | (p > 1)
+
+
+def check_probabilities(xp: Any, p: Any, loss: str, name: str = "y_pred") -> Any:
+    """Refuse probabilities outside [0, 1] (NaN passes and propagates); returns ``p``
+    (on Dask, ``p`` with the check folded in: see :func:`nnmath._array.refuse`)."""
+
+    def error(xp: Any, p: Any) -> Exception:
+        host = to_host(p)
+        return ValueError(
             f"{name} must hold probabilities in [0, 1] for {loss} with from_logits=False, "
-            f"got values in [{float(xp.min(p))!r}, {float(xp.max(p))!r}]; if {name} holds "
-            "logits (unnormalised scores), pass from_logits=True"
+            f"got values in [{float(np.nanmin(host))!r}, {float(np.nanmax(host))!r}]; "
+            f"if {name} holds logits (unnormalised scores), pass from_logits=True"
         )
 
+    return refuse(xp, p, _outside_unit, error)
 
-def check_unit_interval(xp: Any, y: Any, loss: str, name: str = "y_true") -> None:
-    if bool(xp.any((y < 0) | (y > 1))):
-        raise ValueError(f"{name} must lie in [0, 1] for {loss}")
+
+def check_unit_interval(xp: Any, y: Any, loss: str, name: str = "y_true") -> Any:
+    """Refuse targets outside [0, 1]; returns ``y`` (checked lazily on Dask)."""
+    return refuse(xp, y, _outside_unit,
+                  lambda xp, y: ValueError(f"{name} must lie in [0, 1] for {loss}"))
 
 
 def safe_power(xp: Any, base: Any, exponent: float, at_zero: float) -> Any:
@@ -92,11 +115,11 @@ def safe_power(xp: Any, base: Any, exponent: float, at_zero: float) -> Any:
 
 
 def per_class(xp: Any, value: Any, n: int, dtype: Any, name: str, *,
-              nonnegative: bool = True) -> Any:
+              nonnegative: bool = True, device: Any = None) -> Any:
     """A scalar or a per-class vector (length ``n``, the class axis), in ``dtype``.
 
     ``value`` may be a number, a sequence of length ``n`` or a mapping
-    ``{class index: weight}`` (missing classes weigh 1).
+    ``{class index: weight}`` (missing classes weigh 1). ``device``: where to put it.
     """
     if isinstance(value, Mapping):
         vec = [1.0] * n
@@ -114,7 +137,7 @@ def per_class(xp: Any, value: Any, n: int, dtype: Any, name: str, *,
         raise ValueError(f"{name} must be finite")
     if nonnegative and np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0")
-    return xp.asarray(arr, dtype=dtype)
+    return xp.asarray(arr, dtype=dtype, device=device)
 
 
 def check_per_class(value: Any, name: str) -> Any:
@@ -159,31 +182,34 @@ def sparse_labels(xp: Any, y_true: Any, n_classes: int, shape: tuple[int, ...],
             f"dimension of 1 at axis {axis}) for y_pred of shape {shape}, "
             f"got {tuple(labels.shape)}"
         )
-    kind = np.dtype(labels.dtype).kind if xp is np else None
+    kind = dtype_kind(xp, labels.dtype)
     if kind == "b":
         labels = xp.astype(labels, xp.int64)
-    elif kind is None or kind == "f":
+    elif kind == "f":
         with fp_guard(xp):
-            if not bool(xp.all(xp.floor(labels) == labels)):
-                raise ValueError("y_true must hold integer class labels (sparse labels)")
-    elif kind not in "iu":
+            labels = refuse(xp, labels, lambda xp, v: xp.floor(v) != v, lambda xp, v: ValueError(
+                "y_true must hold integer class labels (sparse labels)"))
+    elif kind != "i":
         raise TypeError(f"y_true must hold integer class labels, got dtype {labels.dtype}")
-    valid = None if ignore_class is None else labels != ignore_class
-    bad = (labels < 0) | (labels >= n_classes)
-    if valid is not None:
-        bad = bad & valid
-    if bool(xp.any(bad)):
+
+    def bad(xp: Any, v: Any) -> Any:
+        out = (v < 0) | (v >= n_classes)
+        return out if ignore_class is None else out & (v != ignore_class)
+
+    def error(xp: Any, v: Any) -> Exception:
+        host = to_host(v)
         extra = "" if ignore_class is None else f" other than ignore_class={ignore_class}"
-        raise ValueError(
-            f"y_true holds labels outside [0, {n_classes}){extra}: "
-            f"{xp.unique_values(labels[bad])[:5].tolist()}"
-        )
+        return ValueError(f"y_true holds labels outside [0, {n_classes}){extra}: "
+                          f"{np.unique(host[to_host(bad(np, host))])[:5].tolist()}")
+
+    labels = refuse(xp, labels, bad, error)
+    valid = None if ignore_class is None else labels != ignore_class
     return labels, valid
 
 
 def one_hot(xp: Any, labels: Any, n_classes: int, dtype: Any) -> Any:
     """One-hot rows along a new last axis (labels outside [0, n) give all-zero rows)."""
-    classes = xp.arange(n_classes, dtype=labels.dtype)
+    classes = xp.arange(n_classes, dtype=labels.dtype, device=device_of(labels))
     return xp.astype(xp.expand_dims(labels, axis=-1) == classes, dtype)
 
 
@@ -201,10 +227,10 @@ def sample_weights(xp: Any, sample_weight: Any, dtype: Any) -> Any:
     if sample_weight is None:
         return None
     _, sw, _ = float_input(sample_weight, "sample_weight", xp=xp)
-    if not bool(xp.all(xp.isfinite(sw))):
-        raise ValueError("sample_weight must be finite (no NaN or inf)")
-    if bool(xp.any(sw < 0)):
-        raise ValueError("sample_weight must be >= 0")
+    sw = refuse(xp, sw, lambda xp, w: ~xp.isfinite(w),
+                lambda xp, w: ValueError("sample_weight must be finite (no NaN or inf)"))
+    sw = refuse(xp, sw, lambda xp, w: w < 0,
+                lambda xp, w: ValueError("sample_weight must be >= 0"))
     return xp.astype(sw, dtype) if sw.dtype != dtype else sw
 
 
@@ -221,7 +247,7 @@ def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
         fmask = xp.astype(mask, dtype)
         if reduction in ("sum_over_batch_size", "mean"):
             # Keras: valid samples weigh total/valid, so the mean runs over valid samples only
-            n_values = float(fmask.size)
+            n_values = float(size_of(fmask))
             valid = xp.sum(fmask)
             scale = xp.where(valid > 0, n_values / xp.where(valid > 0, valid, 1.0), 0.0)
             fmask = fmask * xp.astype(scale, dtype)
@@ -249,16 +275,17 @@ def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
             )
         coef = g if weights is None else g * weights
     else:
-        total = xp.sum(values)
+        total = sum_all(xp, values)  # exact on Dask: chunk sums combined without rounding
         if reduction == "sum":
             divisor = None
         elif reduction == "mean_with_sample_weight" and weights is not None:
-            divisor = xp.sum(weights)
+            divisor = sum_all(xp, weights)
         else:
-            divisor = xp.asarray(float(values.size), dtype=dtype)
+            divisor = xp.asarray(float(size_of(values)), dtype=dtype,
+                                 device=device_of(values))
         if divisor is None:
             value = total
-            factor = xp.asarray(1.0, dtype=dtype)
+            factor = xp.asarray(1.0, dtype=dtype, device=device_of(values))
         else:
             nonzero = divisor != 0
             safe = xp.where(nonzero, divisor, xp.ones_like(divisor))

@@ -8,7 +8,15 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import _kernels
-from .._array import check_axis, check_finite_scalar, float_input, fp_guard, namespace, same_rank
+from .._array import (
+    check_axis,
+    check_finite_scalar,
+    device_of,
+    float_input,
+    fp_guard,
+    namespace,
+    same_rank,
+)
 from ..activations import log_sigmoid, log_softmax, sigmoid, softmax
 from ._base import (
     Loss,
@@ -58,7 +66,7 @@ def binary_terms(xp: Any, y: Any, p: Any, from_logits: bool, w: Any, need_grad: 
         # d/dz = (1 - y) σ(z) - w y σ(-z) = (1 + (w - 1) y) σ(z) - w y
         de = s - y if w is None else (1.0 + (w - 1.0) * y) * s - wy
         return e, de
-    check_probabilities(xp, p, loss)
+    p = check_probabilities(xp, p, loss)
     pc, inside = clip_probabilities(xp, p)
     # log(1 - p) = log1p(-p): exact for small p, where 1 - p would round
     e = -(wy * xp.log(pc) + (1.0 - y) * xp.log1p(-pc))
@@ -73,7 +81,7 @@ def _binary_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
     y = smooth_binary(y, opts["label_smoothing"])
     n = p.shape[-1]
     w = None if opts["pos_weight"] is None else per_class(
-        xp, opts["pos_weight"], n, p.dtype, "pos_weight")
+        xp, opts["pos_weight"], n, p.dtype, "pos_weight", device=device_of(p))
     e, de = binary_terms(xp, y, p, opts["from_logits"], w, need_grad, "binary_crossentropy")
     return xp.sum(e, axis=-1) / n, None if de is None else de / n, None
 
@@ -238,7 +246,7 @@ def categorical_terms(xp: Any, y: Any, p: Any, from_logits: bool, need_grad: boo
             return value, None
         # fused softmax + cross-entropy: ∂/∂z = softmax(z) Σ_j y_j - y (= p - y for Σ y = 1)
         return value, softmax(p, axis=-1) * xp.sum(y, axis=-1, keepdims=True) - y
-    check_probabilities(xp, p, loss)
+    p = check_probabilities(xp, p, loss)
     r, s = renormalise(xp, p)
     rc, inside = clip_probabilities(xp, r)
     value = -xp.sum(y * xp.log(rc), axis=-1)
@@ -256,7 +264,8 @@ def _categorical_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                       need_grad: bool) -> tuple[Any, Any, Any]:
     y = smooth_categorical(y, opts["label_smoothing"])
     if opts["class_weight"] is not None:
-        y = y * per_class(xp, opts["class_weight"], p.shape[-1], p.dtype, "class_weight")
+        y = y * per_class(xp, opts["class_weight"], p.shape[-1], p.dtype, "class_weight",
+                          device=device_of(p))
     value, grad = categorical_terms(xp, y, p, opts["from_logits"], need_grad,
                                     "categorical_crossentropy")
     return value, grad, None

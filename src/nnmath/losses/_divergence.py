@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .._array import device_of, refuse
 from ._base import EPSILON, AxisLoss, check_axis_type, clip_probabilities, run
 
 __all__ = ["KLDivergence", "Poisson", "kl_divergence", "poisson"]
@@ -82,12 +83,13 @@ class KLDivergence(AxisLoss):
 
 def _poisson_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                   need_grad: bool) -> tuple[Any, Any, Any]:
-    if bool(xp.any(p < 0)):
-        raise ValueError("y_pred must be >= 0 for poisson: it is a predicted rate (mean count)")
+    p = refuse(xp, p, lambda xp, v: v < 0, lambda xp, v: ValueError(
+        "y_pred must be >= 0 for poisson: it is a predicted rate (mean count)"))
     n = p.shape[-1]
     # a rate of +inf gives the limit +inf; clipped first, since inf - y log(inf) is NaN
-    pc = xp.minimum(p, xp.asarray(xp.finfo(p.dtype).max, dtype=p.dtype))
-    shifted = pc + xp.asarray(EPSILON, dtype=p.dtype)
+    dev = device_of(p)
+    pc = xp.minimum(p, xp.asarray(xp.finfo(p.dtype).max, dtype=p.dtype, device=dev))
+    shifted = pc + xp.asarray(EPSILON, dtype=p.dtype, device=dev)
     value = xp.sum(xp.where(xp.isinf(p), p, pc - y * xp.log(shifted)), axis=-1) / n
     if not need_grad:
         return value, None, None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from .._array import check_finite_scalar
+from .._array import check_finite_scalar, device_of
 from ..activations import log_softmax, sigmoid, softmax
 from ._base import (
     Loss,
@@ -45,11 +45,11 @@ def _gamma(value: Any) -> float:
 def _binary_focal_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                        need_grad: bool) -> tuple[Any, Any, Any]:
     name = "binary_focal_crossentropy"
-    check_unit_interval(xp, y, name)
+    y = check_unit_interval(xp, y, name)
     y = smooth_binary(y, opts["label_smoothing"])
     n, gamma, logits = p.shape[-1], opts["gamma"], opts["from_logits"]
     w = None if opts["pos_weight"] is None else per_class(
-        xp, opts["pos_weight"], n, p.dtype, "pos_weight")
+        xp, opts["pos_weight"], n, p.dtype, "pos_weight", device=device_of(p))
     bce, dbce = binary_terms(xp, y, p, logits, w, need_grad, name)
     if logits:
         s, sn = sigmoid(p), sigmoid(-p)
@@ -178,9 +178,10 @@ def _categorical_focal_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                             need_grad: bool) -> tuple[Any, Any, Any]:
     y = smooth_categorical(y, opts["label_smoothing"])
     n, gamma = p.shape[-1], opts["gamma"]
-    a = y * per_class(xp, opts["alpha"], n, p.dtype, "alpha")
+    a = y * per_class(xp, opts["alpha"], n, p.dtype, "alpha", device=device_of(p))
     if opts["class_weight"] is not None:
-        a = a * per_class(xp, opts["class_weight"], n, p.dtype, "class_weight")
+        a = a * per_class(xp, opts["class_weight"], n, p.dtype, "class_weight",
+                          device=device_of(p))
     if opts["from_logits"]:
         log_r = log_softmax(p, axis=-1)  # exact log-probabilities, no clipping
         u = -xp.expm1(log_r)  # 1 - r = -expm1(log r): exact where r is close to 1
@@ -193,7 +194,7 @@ def _categorical_focal_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
         h = a * (upow * r * log_r - u**gamma)
         # back through softmax: ∂ℓ/∂z = r ⊙ (g - <g, r>) = h - r Σ h
         return value, h - r * xp.sum(h, axis=-1, keepdims=True), None
-    check_probabilities(xp, p, "categorical_focal_crossentropy")
+    p = check_probabilities(xp, p, "categorical_focal_crossentropy")
     r, s = renormalise(xp, p)
     rc, inside = clip_probabilities(xp, r)
     u, log_rc = 1.0 - rc, xp.log(rc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .._array import is_lazy
 from ._base import AxisLoss, check_axis_type, one_hot, run
 
 __all__ = [
@@ -18,8 +19,14 @@ __all__ = [
 
 
 def _signed_labels(xp: Any, y: Any) -> Any:
-    """Keras: labels are mapped {0, 1} -> {-1, 1} only when *every* label is 0 or 1."""
-    if bool(xp.all((y == 0) | (y == 1))):
+    """Keras: labels are mapped {0, 1} -> {-1, 1} only when *every* label is 0 or 1.
+
+    On lazy arrays (Dask) the choice stays in the graph: a 0-d condition selects.
+    """
+    binary = xp.all((y == 0) | (y == 1))
+    if is_lazy(binary):
+        return xp.where(binary, 2.0 * y - 1.0, y)
+    if bool(binary):
         return 2.0 * y - 1.0
     return y
 

@@ -33,6 +33,15 @@ number of samples (Keras and torchmetrics keep float32 totals, which stop counti
 float64 products ``w·v``, kept as fractions, so a result does not depend on how the data
 were split into batches or workers.
 
+Other array libraries
+---------------------
+PyTorch, JAX, CuPy, Dask and array-api-strict arrays work through ``array-api-compat``:
+the functions return arrays of the input's library; the streaming classes accept them
+and keep their state on the host. On Dask the functions stay lazy (a NaN prediction or a
+label out of range is refused when the result is computed), and ``update_state`` computes
+one exact partial state per chunk, all in one ``compute``, so the state equals that of
+one NumPy pass.
+
 Which accuracy
 --------------
 ``get("accuracy", y_true=..., y_pred=...)`` picks the accuracy the way Keras's

@@ -10,21 +10,26 @@ is *exact*: counts are Python integers and weighted totals are exact rationals
 * the result does not depend on how the data were split into batches, nor on the order
   in which the partial states of several workers are merged: ``merge_state`` of any
   split equals one pass over all the data, bit for bit.
+
+Inputs may be arrays of any array-API library; the state lives on the host. Dask inputs
+are not gathered: each chunk's partial state (exact sums, or a metric updated on that
+block of rows) is computed where the chunk lives, all in one ``compute``, and the partial
+states are combined exactly, so the state equals that of one NumPy pass over all the data.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .._array import float_input, same_rank
+from .._array import float_input, is_dask, namespace, refuse, same_rank, to_host
 from ._exact import decode, encode, exact_sum, to_float
 
-__all__ = ["MeanMetric", "Metric", "to_numpy", "weights"]
+__all__ = ["MeanMetric", "Metric", "to_numpy", "update_by_blocks", "weights"]
 
 #: The version of the ``get_state()`` format.
 STATE_FORMAT = 1
@@ -35,13 +40,9 @@ Exact = Fraction | float  # a float only for nan / ±inf totals
 
 
 def to_numpy(x: Any) -> np.ndarray:
-    """A NumPy view of an array of any library (metrics accumulate on the host)."""
-    if isinstance(x, np.ndarray):
-        return x
-    try:
-        return np.asarray(x)
-    except (TypeError, ValueError, RuntimeError):  # pragma: no cover - depends on the library
-        return np.from_dlpack(x)
+    """A NumPy array with the values of ``x``, an array of any library (metrics accumulate
+    on the host; a GPU array is copied, a Dask array computed)."""
+    return to_host(x)
 
 
 def weights(sample_weight: Any) -> np.ndarray:
@@ -55,21 +56,42 @@ def weights(sample_weight: Any) -> np.ndarray:
     return w
 
 
-def align_weights(w: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Broadcast ``w`` over the trailing dimensions of ``shape`` (a prefix of it)."""
+def _lazy_weights(sample_weight: Any) -> Any:
+    """``sample_weight`` (a Dask array) as float64, checked chunk by chunk when computed."""
+    xp = namespace(sample_weight)
+    _, w, _ = float_input(sample_weight, "sample_weight", xp=xp)
+    w = refuse(xp, w, lambda xp, v: ~xp.isfinite(v),
+               lambda xp, v: ValueError("sample_weight must be finite (no NaN or inf)"))
+    w = refuse(xp, w, lambda xp, v: v < 0, lambda xp, v: ValueError(
+        f"sample_weight must be >= 0, got a minimum of {float(xp.min(v))!r}"))
+    return xp.astype(w, xp.float64)
+
+
+def align_weights(w: Any, shape: tuple[int, ...]) -> Any:
+    """Broadcast ``w`` over the trailing dimensions of ``shape`` (a prefix of it).
+
+    ``w`` is a NumPy or a Dask array; the result is a broadcast view of the same kind.
+    """
     if w.ndim > len(shape):
         raise ValueError(
             f"sample_weight of shape {w.shape} has more dimensions than the per-sample "
             f"values of shape {shape}"
         )
-    w = w.reshape(w.shape + (1,) * (len(shape) - w.ndim))
+    w = w.reshape(tuple(w.shape) + (1,) * (len(shape) - w.ndim))
     try:
-        return np.broadcast_to(w, shape)
+        fits = np.broadcast_shapes(tuple(w.shape), shape) == tuple(shape)
     except ValueError:
+        fits = False
+    if not fits:
         raise ValueError(
             f"sample_weight of shape {w.shape} does not fit the per-sample values of shape "
             f"{shape}: give one weight per sample (a shape that is a prefix of theirs)"
-        ) from None
+        )
+    if is_dask(w):
+        import dask.array as da
+
+        return da.broadcast_to(w, shape)
+    return np.broadcast_to(w, shape)
 
 
 def add(a: Exact, b: Exact) -> Exact:
@@ -77,6 +99,14 @@ def add(a: Exact, b: Exact) -> Exact:
     if isinstance(a, float) or isinstance(b, float):
         return to_float(a) + to_float(b)
     return a + b
+
+
+def add_all(parts: Iterable[Exact]) -> Exact:
+    """The exact sum of exact partial totals (NaN or ±inf when one of them is)."""
+    total: Exact = Fraction(0)
+    for part in parts:
+        total = add(total, part)
+    return total
 
 
 def exact_total(v: np.ndarray) -> Exact:
@@ -267,14 +297,18 @@ class MeanMetric(Metric):
         raise NotImplementedError
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        """Accumulate one batch (see the class doc for how weights apply)."""
+        """Accumulate one batch (see the class doc for how weights apply).
+
+        Dask inputs are reduced chunk by chunk (exact partial sums, one ``compute``).
+        """
         values, mask = self._values(y_true, y_pred)
-        v = to_numpy(values)
-        w = None if sample_weight is None else weights(sample_weight)
-        if mask is not None:
-            m = to_numpy(mask).astype(np.float64)
-            w = m if w is None else (align_weights(w, v.shape) * m if w.ndim else w * m)
-        total, count = _accumulate(v, w)
+        if is_dask(values) or is_dask(mask) or is_dask(sample_weight):
+            total, count = _accumulate_chunks(values, mask, sample_weight)
+        else:
+            v = to_numpy(values)
+            w = None if sample_weight is None else weights(sample_weight)
+            m = None if mask is None else to_numpy(mask)
+            total, count = _accumulate(v, _with_mask(w, m, v.shape))
         self._total = add(self._total, total)
         self._count += count
 
@@ -298,44 +332,181 @@ class MeanMetric(Metric):
         self._count += other._count
 
 
+def _with_mask(w: Any, mask: Any, shape: tuple[int, ...]) -> Any:
+    """The weights with the samples outside ``mask`` (a boolean array) weighing 0."""
+    if mask is None:
+        return w
+    m = mask.astype(np.float64)
+    if w is None:
+        return m
+    return align_weights(w, shape) * m if w.ndim else w * m
+
+
+def _per_sample(total: Exact, per_sample: int) -> Exact:
+    return total if isinstance(total, float) else total / per_sample
+
+
+def _scalar_weighted(total: Exact, w: Any, size: int) -> tuple[Exact, Fraction]:
+    """Keras: a scalar weight weighs the batch's mean as one sample."""
+    if size == 0:
+        return Fraction(0), Fraction(0)
+    wq = Fraction(float(w))
+    if isinstance(total, float):
+        return total * float(w), wq
+    return wq * total / size, wq
+
+
 def _accumulate(v: np.ndarray, w: np.ndarray | None) -> tuple[Exact, Fraction]:
     """The exact ``(Σ w·v, Σ w)`` of one batch, with Keras's per-sample averaging."""
     if w is None:
         if v.ndim == 0:
             return exact_total(v), Fraction(1)
-        per_sample = math.prod(v.shape[1:])
-        total = exact_total(v)
-        return (total if isinstance(total, float) else total / per_sample), Fraction(v.shape[0])
+        return _per_sample(exact_total(v), math.prod(v.shape[1:])), Fraction(v.shape[0])
     if w.ndim == 0:
-        # Keras: a scalar weight weighs the batch's mean as one sample
-        if v.size == 0:
-            return Fraction(0), Fraction(0)
-        wq = Fraction(float(w))
-        total = exact_total(v)
-        if isinstance(total, float):
-            return total * float(w), wq
-        return wq * total / v.size, wq
+        return _scalar_weighted(exact_total(v), w, v.size)
+    _check_weighted_rank(v, w)
+    v, w = same_rank(np, v, w)
+    wb = align_weights(w, v.shape)
+    count = exact_sum(w) / math.prod(w.shape[1:])
+    return _per_sample(weighted_total(v, wb), math.prod(v.shape[1:])), count
+
+
+def _check_weighted_rank(v: Any, w: Any) -> None:
     if v.ndim == 0:
         raise ValueError(f"sample_weight of shape {w.shape} does not fit a batch reduced to "
                          "one value; give a scalar sample_weight")
-    v, w = same_rank(np, v, w)
-    wb = align_weights(w, v.shape)
-    per_sample = math.prod(v.shape[1:])
-    per_weight = math.prod(w.shape[1:])
-    count = exact_sum(w) / per_weight
+
+
+def weighted_total(v: np.ndarray, wb: np.ndarray) -> Exact:
+    """The exact ``Σ w·v`` of values ``v`` and weights ``wb`` of the same shape (a float
+    when a value is NaN or infinite)."""
     if v.dtype == np.bool_:
-        return exact_sum(wb[v]) / per_sample, count
+        return exact_sum(wb[v])
     v64 = np.asarray(v, dtype=np.float64)
     with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 -> nan, as Keras
         prod = v64 * wb
     finite = np.isfinite(prod)
     if finite.all():
-        return exact_sum(prod) / per_sample, count
+        return exact_sum(prod)
     bad_values = ~np.isfinite(v64)
     if bad_values.any():  # nan or ±inf losses: the total is nan or ±inf
-        return float(np.sum(prod[bad_values])), count
+        return float(np.sum(prod[bad_values]))
     # finite products too large for float64: those few are multiplied exactly
     over = ~finite
-    exact = sum((Fraction(a) * Fraction(b) for a, b in zip(
+    return sum((Fraction(a) * Fraction(b) for a, b in zip(
         v64[over].tolist(), wb[over].tolist(), strict=True)), exact_sum(prod[finite]))
-    return exact / per_sample, count
+
+
+def _cell(value: Any, ndim: int) -> np.ndarray:
+    """``value`` in an object array with ``ndim`` dimensions of 1 (one per chunk)."""
+    out = np.empty((1,) * ndim, dtype=object)
+    out.reshape(-1)[0] = value
+    return out
+
+
+def _block_total(block: Any) -> np.ndarray:
+    v = to_host(block)
+    return _cell(exact_total(v), v.ndim)
+
+
+def _block_weighted_total(block: Any, wblock: Any) -> np.ndarray:
+    v = to_host(block)
+    return _cell(weighted_total(v, np.asarray(to_host(wblock), dtype=np.float64)), v.ndim)
+
+
+def _per_chunk(fn: Any, *arrays: Any) -> Any:
+    """A lazy object array with ``fn``'s exact partial result for each chunk of ``arrays``
+    (Dask arrays with the same chunks): the partials stay in the arrays' graph, so the
+    chunks that several partials need are computed once."""
+    import dask.array as da
+
+    first = arrays[0]
+    return da.map_blocks(fn, *arrays, dtype=object,
+                         chunks=tuple((1,) * len(c) for c in first.chunks),
+                         meta=np.empty((0,) * first.ndim, dtype=object))
+
+
+def _accumulate_chunks(values: Any, mask: Any, sample_weight: Any) -> tuple[Exact, Fraction]:
+    """:func:`_accumulate` for Dask arrays: the exact partial sums of every chunk, in one
+    ``compute``, added exactly (the same state as one NumPy pass)."""
+    import dask
+    import dask.array as da
+
+    v = values if is_dask(values) else da.asarray(to_numpy(values))
+    if sample_weight is None:
+        w = None
+    elif is_dask(sample_weight):
+        w = _lazy_weights(sample_weight)
+        if w.ndim == 0:  # one number: read it
+            w = to_numpy(w)
+    else:
+        w = weights(sample_weight)
+    if mask is not None and not is_dask(mask):
+        mask = da.asarray(to_numpy(mask))
+    if v.ndim == 0:  # a batch reduced to one value: nothing to split
+        m = None if mask is None else to_numpy(mask)
+        w = None if w is None else to_numpy(w)
+        return _accumulate(to_numpy(v), _with_mask(w, m, ()))
+    w = _with_mask(w, mask, tuple(v.shape))
+    if w is None or w.ndim == 0:
+        (parts,) = dask.compute(_per_chunk(_block_total, v))
+        total = add_all(parts.ravel().tolist())
+        if w is None:
+            return _per_sample(total, math.prod(v.shape[1:])), Fraction(v.shape[0])
+        return _scalar_weighted(total, w, math.prod(v.shape))
+    w = w if is_dask(w) else da.asarray(w)
+    v, w = same_rank(da, v, w)
+    wb = align_weights(w, tuple(v.shape)).rechunk(v.chunks)
+    totals, counts = dask.compute(_per_chunk(_block_weighted_total, v, wb),
+                                  _per_chunk(_block_total, w))
+    total = add_all(totals.ravel().tolist())
+    count = add_all(counts.ravel().tolist())
+    if isinstance(count, float):  # pragma: no cover - the weights were checked finite
+        raise ValueError("sample_weight must be finite (no NaN or inf)")
+    return _per_sample(total, math.prod(v.shape[1:])), count / math.prod(w.shape[1:])
+
+
+def update_by_blocks(metric: Metric, y_true: Any, y_pred: Any, sample_weight: Any) -> bool:
+    """Update ``metric`` from Dask inputs block of rows by block of rows.
+
+    Each block (the chunks of ``y_pred`` along its first axis, the other inputs rechunked
+    to match) updates a fresh metric of the same configuration where the block lives;
+    the partial metrics, computed in one ``compute``, are merged into ``metric`` — exactly
+    the state of one pass. Returns ``False`` (and does nothing) when no input is a Dask
+    array.
+    """
+    if not any(is_dask(a) for a in (y_true, y_pred, sample_weight)):
+        return False
+    import dask
+    import dask.array as da
+
+    yt, yp = (a if is_dask(a) else da.asarray(to_numpy(a)) for a in (y_true, y_pred))
+    sw = sample_weight
+    if sw is not None and not is_dask(sw):
+        sw = da.asarray(to_numpy(sw))
+    inputs = [yt, yp] + ([] if sw is None or sw.ndim == 0 else [sw])
+    if any(a.ndim == 0 or a.shape[0] != yp.shape[0] for a in inputs):
+        # nothing to split by rows: one pass on the host gives the usual answer (or error)
+        metric.update_state(*(None if a is None else to_numpy(a) for a in (yt, yp, sw)))
+        return True
+    scalar = None if sw is None or sw.ndim else to_numpy(sw)
+    rows = yp.chunks[0]
+    args: list[Any] = []
+    for a in inputs:  # blocks of whole rows: index "r" for the rows, others contracted
+        a = a.rechunk({0: rows, **{i: -1 for i in range(1, a.ndim)}})
+        args += [a, "r" + "abcdefghijklmnopq"[: a.ndim - 1]]
+    fresh = type(metric)(**metric.get_config())
+    parts = da.blockwise(_block_metric, "r", *args, fresh=fresh, scalar_weight=scalar,
+                         dtype=object, adjust_chunks={"r": 1}, concatenate=True,
+                         meta=np.empty((0,), dtype=object))
+    (metrics,) = dask.compute(parts)
+    metric.merge_state(*metrics.tolist())
+    return True
+
+
+def _block_metric(y_true: Any, y_pred: Any, sample_weight: Any = None, *, fresh: Metric,
+                  scalar_weight: Any = None) -> np.ndarray:
+    metric = type(fresh)(**fresh.get_config())
+    weight = scalar_weight if sample_weight is None else sample_weight
+    metric.update_state(y_true, y_pred, weight)
+    return _cell(metric, 1)

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import losses as _losses
-from .._array import check_finite_scalar
-from ._base import MeanMetric, to_numpy
+from .._array import check_finite_scalar, dtype_kind, float_input, namespace, refuse
+from ._base import MeanMetric
 from ._functions import (
     accuracy_hits,
     binary_hits,
@@ -252,23 +252,26 @@ class MultilabelAccuracy(MeanMetric):
         super().__init__(name)
 
     def _values(self, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
-        yt = to_numpy(y_true)
-        if yt.dtype.kind not in "biuf":
+        xp = namespace(y_true, y_pred)
+        yt = np.asarray(y_true) if xp is np else xp.asarray(y_true)
+        kind = dtype_kind(xp, yt.dtype)
+        if kind not in ("b", "i", "f"):
             raise TypeError(f"y_true must hold 0/1 labels, got dtype {yt.dtype}")
-        yp_shape = shape_of(to_numpy(y_pred))
+        _, yp, _ = float_input(y_pred, "y_pred", xp=xp)
+        yp_shape = shape_of(yp)
         if self.num_labels is not None and (not yp_shape or yp_shape[-1] != self.num_labels):
             raise ValueError(f"y_pred must have num_labels={self.num_labels} labels along its "
                              f"last axis, got shape {yp_shape}")
-        if yt.dtype.kind == "f":
-            refuse_nan(np, yt, "y_true")
-        if not np.all((yt == 0) | (yt == 1)):
-            raise ValueError("y_true must hold binary labels (0 or 1) for MultilabelAccuracy")
-        hits = to_numpy(binary_hits(yt, y_pred, self.threshold)[1])
-        if tuple(hits.shape) != yp_shape:
+        if kind == "f":
+            yt = refuse_nan(xp, yt, "y_true")
+        yt = refuse(xp, yt, lambda xp, v: (v != 0) & (v != 1), lambda xp, v: ValueError(
+            "y_true must hold binary labels (0 or 1) for MultilabelAccuracy"))
+        hits = binary_hits(yt, yp, self.threshold)[1]
+        if shape_of(hits) != yp_shape:
             raise ValueError(f"y_true and y_pred must have the same shape, got y_true "
                              f"{shape_of(yt)} and y_pred {yp_shape}")
         if self.mode == "subset" and hits.ndim:
-            hits = np.all(hits, axis=-1)
+            hits = xp.all(hits, axis=-1)
         return hits, None
 
 
@@ -284,7 +287,7 @@ class _LossMetric(MeanMetric):
 
     def _values(self, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
         fn = type(self)._fn
-        return to_numpy(fn(y_true, y_pred, **self._kwargs())), None
+        return fn(y_true, y_pred, **self._kwargs()), None
 
 
 def _loss_doc(loss: str, keras: str, example: str) -> str:
@@ -357,9 +360,10 @@ class SparseCategoricalCrossentropy(_LossMetric):
         if self.ignore_class is None:
             return values, None
         # ignored samples do not count at all (Keras's metric would average in their 0)
-        labels = to_numpy(y_true)
-        if labels.shape != values.shape:
-            labels = labels.reshape(values.shape)
+        xp = namespace(values)
+        labels = np.asarray(y_true) if xp is np else xp.asarray(y_true)
+        if shape_of(labels) != shape_of(values):
+            labels = xp.reshape(labels, shape_of(values))
         return values, labels != self.ignore_class
 
 

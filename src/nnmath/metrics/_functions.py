@@ -7,6 +7,11 @@ twins, which return the boolean decisions without the cast.
 Decisions need numbers: a NaN where a decision is taken (a prediction compared with a
 threshold, an argmax, a rank) is refused with a ``ValueError`` rather than silently
 counted as a miss.
+
+Arrays of any array-API library work (through ``array-api-compat``) and the result is an
+array of that library. Dask arrays stay lazy: the checks that need the data (NaN, labels
+that are integers in range) run chunk by chunk when the result is computed, and raise
+there.
 """
 
 from __future__ import annotations
@@ -17,7 +22,18 @@ from typing import Any
 import numpy as np
 
 from .. import _kernels
-from .._array import check_finite_scalar, finish, float_input, namespace, same_rank
+from .._array import (
+    check_finite_scalar,
+    device_of,
+    dtype_kind,
+    finish,
+    float_input,
+    namespace,
+    refuse,
+    same_rank,
+    take_along_last,
+    to_host,
+)
 
 __all__ = [
     "accuracy",
@@ -52,13 +68,13 @@ def check_threshold(threshold: Any) -> float:
     return check_finite_scalar(threshold, "threshold")
 
 
-def refuse_nan(xp: Any, x: Any, name: str) -> None:
-    """A NaN where a decision is needed is an error, not a miss."""
-    if bool(xp.any(xp.isnan(x))):
-        raise ValueError(
-            f"{name} contains NaN; a NaN prediction cannot be classified (a comparison "
-            "with NaN is always false), so accuracy is undefined for it"
-        )
+def refuse_nan(xp: Any, x: Any, name: str) -> Any:
+    """A NaN where a decision is needed is an error, not a miss; returns ``x`` (on Dask,
+    with the check folded into the graph)."""
+    return refuse(xp, x, lambda xp, v: xp.isnan(v), lambda xp, v: ValueError(
+        f"{name} contains NaN; a NaN prediction cannot be classified (a comparison "
+        "with NaN is always false), so accuracy is undefined for it"
+    ))
 
 
 def check_same_shape(a: Any, b: Any, what: str = "") -> None:
@@ -76,8 +92,7 @@ def scores(y_pred: Any, xp: Any = None, name: str = "y_pred") -> tuple[Any, Any,
         raise ValueError(f"{name} must have a class axis (at least one dimension), got a scalar")
     if yp.shape[-1] == 0:
         raise ValueError(f"{name} has no classes (its last dimension is 0)")
-    refuse_nan(xp, yp, name)
-    return xp, yp, dtype
+    return xp, refuse_nan(xp, yp, name), dtype
 
 
 def int_labels(xp: Any, y: Any, n_classes: int | None, name: str = "y_true",
@@ -90,23 +105,25 @@ def int_labels(xp: Any, y: Any, n_classes: int | None, name: str = "y_true",
     y = xp.asarray(y) if xp is not np else np.asarray(y)
     if xp is np and y.dtype.kind in "OUSVMmc":
         raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
-    kind = np.dtype(y.dtype).kind if xp is np else None
-    if kind not in ("i", "u", "b"):
+    if dtype_kind(xp, y.dtype) not in ("i", "b"):
         _, yf, _ = float_input(y, name, xp=xp)
-        if not bool(xp.all(xp.isfinite(yf))) or not bool(xp.all(xp.floor(yf) == yf)):
-            raise ValueError(f"{name} must hold integer class labels, got non-integer values")
-        y = yf
+        y = refuse(xp, yf, lambda xp, v: ~xp.isfinite(v) | (xp.floor(v) != v),
+                   lambda xp, v: ValueError(
+                       f"{name} must hold integer class labels, got non-integer values"))
     labels = xp.astype(y, xp.int64)
     if n_classes is not None:
-        bad = (labels < 0) | (labels >= n_classes)
-        if ignore is not None:
-            bad = bad & (labels != ignore)
-        if bool(xp.any(bad)):
-            found = np.unique(np.asarray(labels[bad]))[:5].tolist()
+
+        def bad(xp: Any, v: Any) -> Any:
+            out = (v < 0) | (v >= n_classes)
+            return out if ignore is None else out & (v != ignore)
+
+        def error(xp: Any, v: Any) -> Exception:
+            host = to_host(v)
+            found = np.unique(host[to_host(bad(np, host))])[:5].tolist()
             extra = "" if ignore is None else f" (other than ignore_index={ignore})"
-            raise ValueError(
-                f"{name} holds labels outside [0, {n_classes}){extra}: {found}"
-            )
+            return ValueError(f"{name} holds labels outside [0, {n_classes}){extra}: {found}")
+
+        labels = refuse(xp, labels, bad, error)
     return labels
 
 
@@ -132,11 +149,7 @@ def argmax_last(xp: Any, x: Any) -> Any:
 
 def label_score(xp: Any, yp: Any, labels: Any) -> Any:
     """``yp[..., labels]`` per sample."""
-    idx = xp.expand_dims(labels, axis=-1)
-    if hasattr(xp, "take_along_axis"):
-        return xp.take_along_axis(yp, idx, axis=-1)[..., 0]
-    hit = xp.arange(yp.shape[-1]) == idx  # pragma: no cover - namespaces without it
-    return xp.max(xp.where(hit, yp, xp.asarray(-xp.inf, dtype=yp.dtype)), axis=-1)
+    return take_along_last(xp, yp, xp.expand_dims(labels, axis=-1))[..., 0]
 
 
 def in_top_k(xp: Any, yp: Any, labels: Any, k: int) -> Any:
@@ -147,7 +160,7 @@ def in_top_k(xp: Any, yp: Any, labels: Any, k: int) -> Any:
     with the k-th largest counts (Keras's ``in_top_k``); ``k >= C`` always hits.
     """
     if k >= yp.shape[-1]:
-        return xp.ones(shape_of(yp)[:-1], dtype=xp.bool)
+        return xp.ones(shape_of(yp)[:-1], dtype=xp.bool, device=device_of(yp))
     s = xp.expand_dims(label_score(xp, yp, labels), axis=-1)
     above = xp.sum(xp.astype(yp > s, xp.int64), axis=-1)
     return above < k
@@ -167,8 +180,8 @@ def accuracy_hits(y_true: Any, y_pred: Any) -> tuple[Any, Any, Any]:
     yt = xp.astype(xp.astype(yt, dtype), yp.dtype)
     yt, yp = same_rank(xp, yt, yp)
     check_same_shape(yt, yp)
-    refuse_nan(xp, yp, "y_pred")
-    refuse_nan(xp, yt, "y_true")
+    yp = refuse_nan(xp, yp, "y_pred")
+    yt = refuse_nan(xp, yt, "y_true")
     return xp, yt == yp, dtype
 
 
@@ -178,10 +191,10 @@ def binary_hits(y_true: Any, y_pred: Any, threshold: float) -> tuple[Any, Any, A
     _, yt, _ = float_input(y_true, "y_true", xp=xp)
     yt, yp = same_rank(xp, yt, yp)
     check_same_shape(yt, yp)
-    refuse_nan(xp, yp, "y_pred")
-    refuse_nan(xp, yt, "y_true")
+    yp = refuse_nan(xp, yp, "y_pred")
+    yt = refuse_nan(xp, yt, "y_true")
     # the threshold is a weak scalar: rounded to y_pred's dtype, as Keras's float32 does
-    t = xp.astype(xp.asarray(threshold, dtype=dtype), yp.dtype)
+    t = xp.astype(xp.asarray(threshold, dtype=dtype, device=device_of(yp)), yp.dtype)
     decided = xp.astype(yp > t, yt.dtype)
     return xp, yt == decided, dtype
 
@@ -191,7 +204,7 @@ def categorical_hits(y_true: Any, y_pred: Any) -> tuple[Any, Any, Any]:
     xp, yp, dtype = scores(y_pred, xp)
     _, yt, _ = float_input(y_true, "y_true", xp=xp)
     check_same_shape(yt, yp, " (one-hot or probability rows for y_true)")
-    refuse_nan(xp, yt, "y_true")
+    yt = refuse_nan(xp, yt, "y_true")
     return xp, argmax_last(xp, yt) == argmax_last(xp, yp), dtype
 
 
@@ -207,7 +220,7 @@ def top_k_hits(y_true: Any, y_pred: Any, k: int) -> tuple[Any, Any, Any]:
     xp, yp, dtype = scores(y_pred, xp)
     _, yt, _ = float_input(y_true, "y_true", xp=xp)
     check_same_shape(yt, yp, " (one-hot or probability rows for y_true)")
-    refuse_nan(xp, yt, "y_true")
+    yt = refuse_nan(xp, yt, "y_true")
     return xp, in_top_k(xp, yp, argmax_last(xp, yt), k), dtype
 
 
@@ -223,9 +236,10 @@ def sparse_top_k_hits(y_true: Any, y_pred: Any, k: int,
     xp, _, dtype = float_input(y_pred, "y_pred", xp=xp)
     ids = xp.asarray(y_pred)
     labels = xp.asarray(y_true)
-    for arr, name in ((ids, "y_pred"), (labels, "y_true")):
-        if np.dtype(arr.dtype).kind == "f" if xp is np else xp.isdtype(arr.dtype, "real floating"):
-            refuse_nan(xp, arr, name)
+    if dtype_kind(xp, ids.dtype) == "f":
+        ids = refuse_nan(xp, ids, "y_pred")
+    if dtype_kind(xp, labels.dtype) == "f":
+        labels = refuse_nan(xp, labels, "y_true")
     if ids.ndim == 0 or ids.shape[-1] == 0:
         raise ValueError(f"y_pred must hold at least one sorted id per sample, got shape "
                          f"{shape_of(ids)}")

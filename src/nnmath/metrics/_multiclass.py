@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._array import float_input
-from ._base import Metric, align_weights, to_numpy, weights
+from ._base import Metric, align_weights, to_numpy, update_by_blocks, weights
 from ._exact import decode, encode, exact_group_sums, to_float
 from ._functions import argmax_last, check_k, in_top_k, int_labels, refuse_nan, shape_of
 
@@ -168,7 +168,12 @@ class ConfusionMatrix(Metric):
         self._is_weighted = False
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        """Add one batch (labels or scores; ``sample_weight`` one weight per sample)."""
+        """Add one batch (labels or scores; ``sample_weight`` one weight per sample).
+
+        Dask inputs are counted block of rows by block of rows, in one ``compute``.
+        """
+        if update_by_blocks(self, y_true, y_pred, sample_weight):
+            return
         labels, pred, w = class_decisions(y_true, y_pred, self.num_classes, self.ignore_index,
                                           1, sample_weight)
         c = self.num_classes
@@ -300,7 +305,12 @@ class MulticlassAccuracy(Metric):
         self._wsupport: dict[int, Fraction] = {}
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        """Add one batch (labels or scores; ``sample_weight`` one weight per sample)."""
+        """Add one batch (labels or scores; ``sample_weight`` one weight per sample).
+
+        Dask inputs are counted block of rows by block of rows, in one ``compute``.
+        """
+        if update_by_blocks(self, y_true, y_pred, sample_weight):
+            return
         labels, second, w = class_decisions(y_true, y_pred, self.num_classes,
                                             self.ignore_index, self.top_k, sample_weight)
         hit = second.astype(bool) if self.top_k > 1 else second == labels
