@@ -8,6 +8,7 @@ with plain NumPy; they share no code with nnmath.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import sys
 import tracemalloc
@@ -315,3 +316,60 @@ def test_progress_bar_plain_and_tqdm(monkeypatch: pytest.MonkeyPatch) -> None:
     bar.update(1000)
     bar.close()
     assert silent.getvalue() == ""
+
+
+# -- several files as one input ---------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["npy", "npz", "csv", "parquet"])
+def test_several_files_equal_one_array(fmt: str, tmp_path: Path) -> None:
+    """Lists of files (cut at uneven rows) give the report of the whole arrays."""
+    edges = [0, 30, 31, 80, N]
+    ys, ps, ws = [], [], []
+    for i, (a, b) in enumerate(itertools.pairwise(edges)):
+        ys.append(write(fmt, tmp_path, f"y{i}", MC_Y[a:b]))
+        ps.append(write(fmt, tmp_path, f"p{i}", MC_P[a:b]))
+        ws.append(write(fmt, tmp_path, f"w{i}", WEIGHTS[a:b]))
+    whole = evaluate(MC_Y, MC_P, WEIGHTS, top_k=2, chunk_size=16)
+    r = evaluate(ys, ps, ws, top_k=2, chunk_size=16)
+    assert r.metrics == whole.metrics and r.per_class == whole.per_class  # bit for bit
+    assert r.n_samples == N and r.inputs[1]["shape"] == [N, C]
+    assert r.inputs[1]["read"].startswith("4 files; ")
+
+
+def test_globs_and_the_pairing_of_files(tmp_path: Path) -> None:
+    for i, (a, b) in enumerate([(0, 50), (50, 51), (51, N)]):
+        np.save(tmp_path / f"y-{i}.npy", BIN_Y[a:b])
+        np.save(tmp_path / f"p-{i}.npy", BIN_P[a:b])
+    r = evaluate(str(tmp_path / "y-*.npy"), str(tmp_path / "p-*.npy"), chunk_size=8)
+    assert r.metrics == evaluate(BIN_Y, BIN_P, chunk_size=8).metrics
+    assert r.inputs[0]["spec"] == str(tmp_path / "y-*.npy")
+    # one file (or an array) against many: paired by rows
+    np.save(tmp_path / "all.npy", BIN_Y)
+    assert evaluate(str(tmp_path / "all.npy"), str(tmp_path / "p-*.npy")).metrics == r.metrics
+    assert evaluate(BIN_Y, str(tmp_path / "p-*.npy")).metrics == r.metrics
+    np.save(tmp_path / "p-1.npy", BIN_P[50:52])  # the second pair no longer matches
+    with pytest.raises(DataError, match=r"y-1\.npy has 1 rows but y_pred .*p-1\.npy has 2: "
+                                        r"files are paired in sorted order"):
+        evaluate(str(tmp_path / "y-*.npy"), str(tmp_path / "p-*.npy"))
+    with pytest.raises(DataError, match=r"y_true .*q-\*\.npy: no file matches"):
+        evaluate(str(tmp_path / "q-*.npy"), str(tmp_path / "p-*.npy"))
+    np.save(tmp_path / "p-2.npy", np.column_stack([BIN_P[51:], BIN_P[51:]]))
+    with pytest.raises(DataError, match=r"p-2\.npy has rows of shape \(2,\) but .*p-0\.npy "
+                                        r"has \(\): every file of"):
+        evaluate(BIN_Y, str(tmp_path / "p-*.npy"))
+
+
+@pytest.mark.parametrize("fmt", ["array", "npy", "npz", "csv", "parquet"])
+def test_read_range_gives_chunks_from_its_start(fmt: str, tmp_path: Path) -> None:
+    from nnmath.io import open_source
+
+    spec = MC_P if fmt == "array" else write(fmt, tmp_path, "p", MC_P)
+    with open_source(spec) as src:
+        for start, stop, step in [(0, N, 16), (17, 90, 10), (40, 41, 7), (33, 33, 5)]:
+            chunks = list(src.read_range(start, stop, step))
+            assert [len(c) for c in chunks] == [min(step, stop - a)
+                                                for a in range(start, stop, step)]
+            got = np.concatenate(chunks) if chunks else np.empty((0, C))
+            np.testing.assert_array_equal(got, MC_P[start:stop])
+        with pytest.raises(ValueError, match="not within"):
+            list(src.read_range(5, N + 1, 8))

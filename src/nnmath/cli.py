@@ -150,6 +150,10 @@ class UsageError(Exception):
     """A command line that cannot be parsed."""
 
 
+class CommandError(Exception):
+    """A command that could not be done, for a reason its message gives (a lost cluster)."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
@@ -412,13 +416,40 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 # -- evaluate ---------------------------------------------------------------------------------
 
-def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate
+def _files_arg(values: Sequence[str] | None) -> Any:
+    """One spec (a file, a glob) as it is; several (a glob the shell expanded) as a list."""
+    if values is None:
+        return None
+    return values[0] if len(values) == 1 else list(values)
 
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import EngineError, evaluate
+
+    if args.engine != "dask":
+        given = [flag for flag, v in (("--scheduler", args.scheduler),
+                                      ("--workers", args.workers),
+                                      ("--partition-rows", args.partition_rows))
+                 if v is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)} go{'es' if len(given) == 1 else ''} with "
+                             "--engine dask")
+    elif args.scheduler is not None and args.workers is not None:
+        raise UsageError("--workers sizes the local cluster that --engine dask starts; "
+                         "with --scheduler the cluster is already there (drop --workers)")
     progress = None if args.progress is None else args.progress
-    report = evaluate(args.y_true, args.y_pred, args.sample_weight, task=args.task,
-                      from_logits=args.from_logits, threshold=args.threshold,
-                      top_k=args.top_k, chunk_size=args.chunk_size, progress=progress)
+    extra: dict[str, Any] = {}
+    if args.engine == "dask":
+        extra = {"engine": "dask", "scheduler": args.scheduler, "workers": args.workers,
+                 "partition_rows": args.partition_rows}
+    try:
+        report = evaluate(_files_arg(args.y_true), _files_arg(args.y_pred),
+                          _files_arg(args.sample_weight), task=args.task,
+                          from_logits=args.from_logits, threshold=args.threshold,
+                          top_k=args.top_k, chunk_size=args.chunk_size, progress=progress,
+                          **extra)
+    except EngineError as exc:
+        raise CommandError(str(exc)) from exc
     if args.format == "json":
         print(report.to_json(indent=2))
     else:
@@ -520,13 +551,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", parents=[common], help="metrics and losses of "
                        "predictions against labels, from files of any size",
                        description="Evaluate predictions against labels, streaming the "
-                                   "files in chunks. FILE is .npy, .npz:KEY, .csv:COLUMN, "
-                                   ".tsv:COLUMN or .parquet:COLUMN.")
-    p.add_argument("--y-true", required=True, metavar="FILE", help="labels: integers, "
-                   "one-hot rows, or 0/1")
-    p.add_argument("--y-pred", required=True, metavar="FILE", help="probabilities, or "
-                   "logits with --from-logits")
-    p.add_argument("--sample-weight", metavar="FILE", help="one weight per sample")
+                                   "files in chunks, here or on a Dask cluster. FILE is "
+                                   ".npy, .npz:KEY, .csv:COLUMN, .tsv:COLUMN or "
+                                   ".parquet:COLUMN; a quoted glob ('logits-*.npy'), several "
+                                   "files or a directory make one input of many files, "
+                                   "paired with the other input's in sorted order.")
+    p.add_argument("--y-true", required=True, nargs="+", metavar="FILE",
+                   help="labels: integers, one-hot rows, or 0/1")
+    p.add_argument("--y-pred", required=True, nargs="+", metavar="FILE",
+                   help="probabilities, or logits with --from-logits")
+    p.add_argument("--sample-weight", nargs="+", metavar="FILE",
+                   help="one weight per sample")
     p.add_argument("--task", choices=("auto", "binary", "multiclass", "multilabel"),
                    default="auto", help="default: from the shapes")
     p.add_argument("--from-logits", action="store_true", help="y_pred holds logits")
@@ -542,6 +577,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", dest="progress", action="store_true", default=None,
                    help="show a progress bar on stderr (default: on a terminal)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
+    g = p.add_argument_group("distributed evaluation (the dask extra)")
+    g.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: this process (default); dask: one task per file (or per "
+                        "--partition-rows rows of a large file) on a Dask cluster, merged "
+                        "exactly")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="the cluster's scheduler (tcp://HOST:8786), or 'threads'; default: "
+                        "start a local cluster of --workers processes and stop it after")
+    g.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="processes of the local cluster (default: one per CPU core)")
+    g.add_argument("--partition-rows", type=_positive_int, metavar="N",
+                   help="the most rows of one task (default: 32 chunks)")
     p.set_defaults(func=_cmd_evaluate)
     return parser
 
@@ -583,7 +630,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError:  # pragma: no cover
             pass
         return 0
-    except (UsageError, DataError, MissingExtraError) as exc:
+    except (UsageError, CommandError, DataError, MissingExtraError) as exc:
         if debug:
             traceback.print_exc()
         return _error(_one_line(exc))

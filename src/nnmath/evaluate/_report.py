@@ -79,6 +79,9 @@ class Report:
             shape = "×".join(str(n) for n in item["shape"])
             lines.append(f"{item['role']:<13} {item['spec']}  ({shape} {item['dtype']}; "
                          f"{item['read']})")
+        if s.get("engine") == "dask":
+            lines.append(f"{'engine':<13} dask: {s.get('partitions')} partitions on "
+                         f"{s.get('scheduler')}")
         lines.append("")
         width = max(len(k) for k in self.metrics) if self.metrics else 6
         lines.append(f"{'metric':<{width}}  {'value':>8}")

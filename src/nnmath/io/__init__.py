@@ -19,6 +19,11 @@ spec            format                      how it is read
                                             2-D rows; needs the ``io`` extra (pyarrow)
 ==============  ==========================  ===============================================
 
+Several files make one input when the spec is a glob (``"logits-*.npy"``, read in sorted
+order of the paths), a list of paths (in the order given) or a directory (the data files
+under it, sorted: a Parquet dataset); ``:key`` after a glob or a directory applies to each
+file. They are read one after another as a :class:`MultiSource`.
+
 Nothing is ever unpickled: ``.npy``/``.npz`` are read with ``allow_pickle=False`` and an
 object-dtype array is refused from its header, before any of its data is read. Every
 problem raises :class:`DataError` (a ``ValueError``) whose message names the file, says
@@ -57,6 +62,7 @@ from ._base import (
     parse_spec,
     require,
 )
+from ._multi import MultiSource, describe_spec, expand_spec
 from ._numpy import ArraySource, NpySource, NpzSource
 from ._parquet import ParquetSource
 from ._text import TextSource
@@ -66,8 +72,10 @@ __all__ = [
     "ArraySource",
     "DataError",
     "MissingExtraError",
+    "MultiSource",
     "Source",
     "describe_sources",
+    "expand_spec",
     "load",
     "open_source",
     "parse_spec",
@@ -85,14 +93,30 @@ def open_source(spec: Any, *, name: str | None = None) -> Source:
     spec
         ``"path.npy"``, ``"path.npz:key"``, ``"path.csv:column"``, ``"path.tsv:column"``,
         ``"path.parquet:column"`` (see the module doc), a :class:`pathlib.Path`, or an
-        array (wrapped as it is).
+        array (wrapped as it is). A glob (``"logits-*.npy"``), a list of paths or a
+        directory opens a :class:`MultiSource` of the files (see :func:`expand_spec`).
     name
         What the input is (``"y_pred"``), prefixed to error messages.
     """
     if isinstance(spec, Source):
         return spec
+    files = expand_spec(spec, name=name)
+    if files is not None:
+        text = describe_spec(spec)
+        return MultiSource(files, f"{name} {text}" if name else text, name, _open_file)
     if not isinstance(spec, (str, os.PathLike)):
         return ArraySource(spec, name or "<array>")
+    return _open_file(spec, name)
+
+
+def _open_file(spec: str | os.PathLike[str], name: str | None) -> Source:
+    """One file (no glob); its ``origin`` is the spec."""
+    src = _open_reader(spec, name)
+    src.origin = os.fspath(spec)
+    return src
+
+
+def _open_reader(spec: str | os.PathLike[str], name: str | None) -> Source:
     path, key = parse_spec(spec)
     label = f"{name} {os.fspath(spec)}" if name else os.fspath(spec)
     suffix = path.suffix.lower()

@@ -78,6 +78,12 @@ class Source:
     dtype: np.dtype[Any] = np.dtype(np.float64)
     #: a short description of how the data are read, for reports
     kind: str = ""
+    #: the file spec it was opened from (``None`` for an array): opening it again with
+    #: :func:`~nnmath.io.open_source` gives the same rows (this is how workers read it)
+    origin: str | None = None
+    #: whether :meth:`read_range` goes straight to its first row (else it reads the rows
+    #: before it too)
+    random_access: bool = False
 
     def __len__(self) -> int:
         return self.shape[0] if self.shape else 0
@@ -89,6 +95,28 @@ class Source:
     def chunks(self, chunk_size: int) -> Iterator[np.ndarray]:
         """Yield the rows in order, ``chunk_size`` at a time, as fresh in-memory arrays."""
         raise NotImplementedError  # pragma: no cover - every subclass overrides
+
+    def read_range(self, start: int, stop: int, chunk_size: int) -> Iterator[np.ndarray]:
+        """Yield rows ``[start, stop)`` in order, ``chunk_size`` at a time.
+
+        The chunks begin at ``start``, ``start + chunk_size``, ... (the last may be
+        shorter). This generic version streams the rows before ``start`` and drops them;
+        the readers with random access (arrays, ``.npy``, Parquet) go straight there.
+        """
+        step = _check_chunk_size(chunk_size)
+        start, stop = _check_range(start, stop, len(self))
+
+        def rows() -> Iterator[np.ndarray]:
+            pos = 0
+            for chunk in self.chunks(step):
+                lo, hi = max(start - pos, 0), min(stop - pos, len(chunk))
+                pos += len(chunk)
+                if hi > lo:
+                    yield chunk[lo:hi]
+                if pos >= stop:
+                    return
+
+        yield from rechunk(rows(), step)
 
     def read(self) -> np.ndarray:
         """The whole array in memory (for small inputs)."""
@@ -132,3 +160,35 @@ def _check_dtype(dtype: np.dtype[Any], where: str) -> np.dtype[Any]:
         raise DataError(f"{where}: holds dtype {dtype}, not numbers: labels, predictions and "
                         "weights must be integer, bool or float arrays")
     return dtype
+
+
+def _check_range(start: int, stop: int, rows: int) -> tuple[int, int]:
+    start, stop = int(start), int(stop)
+    if not 0 <= start <= stop <= rows:
+        raise ValueError(f"rows [{start}, {stop}) are not within the {rows} rows")
+    return start, stop
+
+
+def rechunk(pieces: Iterator[np.ndarray], step: int) -> Iterator[np.ndarray]:
+    """Regroup consecutive row blocks into blocks of exactly ``step`` rows (the last shorter).
+
+    >>> [len(c) for c in rechunk(iter([np.zeros(3), np.zeros(5), np.zeros(4)]), 4)]
+    [4, 4, 4]
+    """
+    held: list[np.ndarray] = []
+    count = 0
+    for piece in pieces:
+        while len(piece):
+            if not held and len(piece) >= step:  # the common case: no copy
+                yield piece[:step]
+                piece = piece[step:]
+                continue
+            take = min(step - count, len(piece))
+            held.append(piece[:take])
+            count += take
+            piece = piece[take:]
+            if count == step:
+                yield np.concatenate(held) if len(held) > 1 else held[0]
+                held, count = [], 0
+    if held:
+        yield np.concatenate(held) if len(held) > 1 else held[0]

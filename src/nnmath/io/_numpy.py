@@ -11,13 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from ._base import DataError, Source, _check_chunk_size, _check_dtype
+from ._base import DataError, Source, _check_chunk_size, _check_dtype, _check_range
 
 
 class ArraySource(Source):
     """An in-memory array (or anything ``np.asarray`` takes) as a :class:`Source`."""
 
     kind = "array"
+    random_access = True
 
     def __init__(self, data: Any, spec: str = "<array>") -> None:
         arr = data if isinstance(data, np.ndarray) else np.asarray(data)
@@ -29,15 +30,20 @@ class ArraySource(Source):
         self.shape, self.dtype = tuple(arr.shape), arr.dtype
 
     def chunks(self, chunk_size: int) -> Iterator[np.ndarray]:
+        return self.read_range(0, len(self), chunk_size)
+
+    def read_range(self, start: int, stop: int, chunk_size: int) -> Iterator[np.ndarray]:
         step = _check_chunk_size(chunk_size)
-        for start in range(0, len(self), step):
-            yield np.asarray(self.array[start:start + step])
+        start, stop = _check_range(start, stop, len(self))
+        for lo in range(start, stop, step):
+            yield np.asarray(self.array[lo:min(lo + step, stop)])
 
 
 class NpySource(Source):
     """A ``.npy`` file, memory-mapped; chunks are copies and their pages are released."""
 
     kind = "npy, memory-mapped"
+    random_access = True
 
     def __init__(self, path: Path, spec: str) -> None:
         self.spec = spec
@@ -100,14 +106,18 @@ class NpySource(Source):
             advise(flag, lo, hi - lo)
 
     def chunks(self, chunk_size: int) -> Iterator[np.ndarray]:
+        return self.read_range(0, len(self), chunk_size)
+
+    def read_range(self, start: int, stop: int, chunk_size: int) -> Iterator[np.ndarray]:
         step = _check_chunk_size(chunk_size)
+        start, stop = _check_range(start, stop, len(self))
         arr = self._array
         if arr is None:
             raise self.error("is closed")
-        for start in range(0, len(self), step):
-            stop = min(start + step, len(self))
-            chunk = np.array(arr[start:stop], order="C")
-            self._release(start, stop)
+        for lo in range(start, stop, step):
+            hi = min(lo + step, stop)
+            chunk = np.array(arr[lo:hi], order="C")
+            self._release(lo, hi)
             yield chunk
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._base import Source, _check_chunk_size, require
+from ._base import Source, _check_chunk_size, _check_range, rechunk, require
 from ._text import _select_columns
 
 # -- parquet -------------------------------------------------------------------------------
@@ -17,6 +17,7 @@ class ParquetSource(Source):
     """Columns of a Parquet file, read one record batch at a time (needs pyarrow)."""
 
     kind = "parquet, record batches"
+    random_access = True
 
     def __init__(self, path: Path, key: str | None, spec: str) -> None:
         self.spec = spec
@@ -90,14 +91,45 @@ class ParquetSource(Source):
         return flat.reshape(len(col), width)
 
     def chunks(self, chunk_size: int) -> Iterator[np.ndarray]:
+        return self.read_range(0, len(self), chunk_size)
+
+    def read_range(self, start: int, stop: int, chunk_size: int) -> Iterator[np.ndarray]:
+        """Rows ``[start, stop)``: only the row groups that hold them are read."""
         step = _check_chunk_size(chunk_size)
-        start = 0
-        for batch in self._file.iter_batches(batch_size=step, columns=self._columns):
-            cols = [self._column(batch.column(i), n, start)
-                    for i, n in enumerate(self._columns)]
-            out = cols[0] if len(cols) == 1 else np.stack(cols, axis=1).astype(self.dtype)
-            start += batch.num_rows
-            yield out
+        start, stop = _check_range(start, stop, len(self))
+        if self._file is None:
+            raise self.error("is closed")
+        meta = self._file.metadata
+        groups: list[int] = []
+        first = pos = 0
+        for g in range(meta.num_row_groups):
+            n = meta.row_group(g).num_rows
+            if pos + n > start and pos < stop:
+                if not groups:
+                    first = pos
+                groups.append(g)
+            pos += n
+        yield from rechunk(self._batches(groups, first, start, stop, step), step)
+
+    def _batches(self, groups: list[int], first: int, start: int, stop: int,
+                 step: int) -> Iterator[np.ndarray]:
+        if not groups:
+            return
+        pos = first  # the row number of the next batch's first row
+        for batch in self._file.iter_batches(batch_size=step, row_groups=groups,
+                                             columns=self._columns):
+            n = batch.num_rows
+            lo, hi = max(start - pos, 0), min(stop - pos, n)
+            if hi > lo:
+                if lo or hi < n:
+                    batch = batch.slice(lo, hi - lo)
+                cols = [self._column(batch.column(i), name, pos + lo)
+                        for i, name in enumerate(self._columns)]
+                yield (cols[0] if len(cols) == 1
+                       else np.stack(cols, axis=1).astype(self.dtype))
+            pos += n
+            if pos >= stop:
+                return
 
     def close(self) -> None:
         f = getattr(self, "_file", None)
