@@ -152,6 +152,7 @@ def widen(fn: Chunk) -> Chunk:
         np.copyto(os, w, casting="same_kind")
 
     wide.__wrapped__ = fn  # type: ignore[attr-defined]
+    wide.serial = getattr(fn, "serial", False)  # type: ignore[attr-defined]
     return wide
 
 
@@ -244,7 +245,7 @@ def _elementwise(fn: Chunk, x: np.ndarray, dtype: Any, out: Any) -> Any:
     res, work, _ = _target(x, dtype, out)
     xf, wf = x.reshape(-1), work.reshape(-1)
     n = xf.size
-    if n < PARALLEL_MIN:
+    if n < PARALLEL_MIN or getattr(fn, "serial", False):
         fn(xf, wf)
     else:
         def part(lo: int, hi: int) -> None:
@@ -260,16 +261,18 @@ def _elementwise(fn: Chunk, x: np.ndarray, dtype: Any, out: Any) -> Any:
 # -- the row engine -------------------------------------------------------------------------
 
 def _rows_engine(x2: np.ndarray, work: Callable[[int, int], Any],
-                 chunk: int = CHUNK) -> list[Any]:
+                 chunk: int = CHUNK, serial: bool = False) -> list[Any]:
     """Run ``work(lo, hi)`` over chunks of whole rows of ``x2`` (about ``chunk`` elements),
-    on the pool when ``x2`` is large; the results come back in row order."""
+    on the pool when ``x2`` is large (and ``work`` is not ``serial``: many small ufunc
+    calls, which threads would spend waiting for the GIL); the results come back in row
+    order."""
     rows, n = x2.shape
     per = max(1, chunk // max(n, 1))
 
     def part(lo: int, hi: int) -> list[Any]:
         return [work(s, min(s + per, hi)) for s in range(lo, hi, per)]
 
-    if x2.size < PARALLEL_MIN:
+    if x2.size < PARALLEL_MIN or serial:
         return part(0, rows)
     out: list[Any] = []
     for r in _parallel(rows, per, part):

@@ -96,7 +96,8 @@ def axis_kernel(kind: str, reference: Callable[[Any, Any], Any], x: np.ndarray, 
         with np.errstate(over="ignore"):  # log_softmax below -max(float32) is -inf
             np.copyto(os, ow, casting="same_kind")
 
-    _rows_engine(x2, chunk, SUB if x2.dtype == np.float64 else CHUNK)
+    f64 = x2.dtype == np.float64  # the reference on small row chunks, in this thread
+    _rows_engine(x2, chunk, SUB if f64 else CHUNK, serial=f64)
     _deliver(res, work)
     return res
 
@@ -136,7 +137,8 @@ def sparse_ce_logits(reference: Callable[[np.ndarray, np.ndarray], np.ndarray],
         dy = d[np.arange(xs.shape[0]), lab[lo:hi]]
         np.subtract(rest[:, 0], dy, out=vals[lo:hi])  # -(d_y - log1p(rest))
 
-    _rows_engine(z2, chunk, SUB if z2.dtype == np.float64 else CHUNK)
+    f64 = z2.dtype == np.float64  # the reference on small row chunks, in this thread
+    _rows_engine(z2, chunk, SUB if f64 else CHUNK, serial=f64)
     return _per_row(vals, z.shape[:-1], dtype, out)
 
 
@@ -267,5 +269,6 @@ def binary_ce_logits(reference: Callable[[np.ndarray, np.ndarray], np.ndarray],
             s = np.sum(reference(y2[lo:hi], z2[lo:hi]), axis=1)
         np.divide(s, n, out=vals[lo:hi])
 
-    _rows_engine(z2, chunk, SUB if z2.dtype == np.float64 else CHUNK)
+    f64 = z2.dtype == np.float64  # the reference on small row chunks, in this thread
+    _rows_engine(z2, chunk, SUB if f64 else CHUNK, serial=f64)
     return _per_row(vals, z.shape[:-1], dtype, out)
