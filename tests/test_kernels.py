@@ -197,9 +197,15 @@ def test_large_calls_use_the_threads_and_small_ones_do_not(monkeypatch):
     A.sigmoid(np.zeros(1000))
     A.softmax(np.zeros((10, 100)))
     assert calls == []
+    A.sigmoid(np.zeros(SIZES[-1], np.float32))
+    A.softmax(np.zeros((SIZES[-1] // 100, 100), np.float32))
+    assert len(calls) == 2
+    # float64 sigmoid and softmax run their compensated reference in small pieces, in
+    # the calling thread (threads would wait for the GIL)
     A.sigmoid(np.zeros(SIZES[-1]))
     A.softmax(np.zeros((SIZES[-1] // 100, 100)))
-    assert len(calls) == 2
+    A.tanh(np.zeros(SIZES[-1]))  # a plain kernel: threads again
+    assert len(calls) == 3
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
