@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._array import out_of_range, take_along_last
+from .._array import is_numpy, out_of_range, take_along_last
 from . import _cores
 from . import _dd as dd
 
@@ -70,19 +70,42 @@ def _exp_parts_dd(xp: Any, x: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
     library); its exact error ``t`` (``two_sum``) enters as ``e^{d + t} = e^d (1 + t)``,
     and ``rest`` is summed as a double-double. Returns ``d, t, e, e_lo, rest, rest_lo``.
     """
-    d = shift_by_max(xp, x)
     m = xp.max(x, axis=-1, keepdims=True)
-    exact = xp.isfinite(d) & xp.isfinite(m) & (d != 0.0)
-    with out_of_range(xp):
-        _, t = dd.two_sum(xp.where(exact, x, 0.0), xp.where(exact, -m, 0.0))
-    t = xp.where(exact, t, 0.0)  # x - m = d + t exactly
+    if _all_finite_rows(xp, x, m):
+        # the common case, the same values as below without the masks: x - m is never
+        # inf, and d = 0 (with t = 0) exactly where x is the maximum
+        d, t = dd.two_sum(x, -m)
+    else:
+        d = shift_by_max(xp, x)
+        exact = xp.isfinite(d) & xp.isfinite(m) & (d != 0.0)
+        with out_of_range(xp):
+            _, t = dd.two_sum(xp.where(exact, x, 0.0), xp.where(exact, -m, 0.0))
+        t = xp.where(exact, t, 0.0)  # x - m = d + t exactly
     e = xp.exp(d)
     e_lo = e * t
     n = x.shape[-1]
     first_max = xp.argmax(d, axis=-1, keepdims=True)
     is_first = xp.arange(n) == first_max
-    rest, rest_lo = _row_sum_dd(xp, xp.where(is_first, 0.0, e), xp.where(is_first, 0.0, e_lo))
+    e_rest, lo_rest = xp.where(is_first, 0.0, e), xp.where(is_first, 0.0, e_lo)
+    if is_numpy(xp) and _cores.LD is not None:
+        # in long double (11 more bits, pairwise): the same double-double, 3x cheaper
+        s = xp.sum(e_rest.astype(_cores.LD), axis=-1, keepdims=True)
+        rest = s.astype(xp.float64)
+        rest_lo = (s - rest).astype(xp.float64) + xp.sum(lo_rest, axis=-1, keepdims=True)
+        rest, rest_lo = dd.fast_two_sum(rest, rest_lo)
+    else:
+        rest, rest_lo = _row_sum_dd(xp, e_rest, lo_rest)
     return d, t, e, e_lo, rest, rest_lo
+
+
+def _all_finite_rows(xp: Any, x: Any, m: Any) -> bool:
+    """Whether every entry is finite and no ``x - max`` can overflow (NumPy only: a check
+    that reads the data, which a lazy array must not do)."""
+    if not is_numpy(xp) or x.size == 0:
+        return False
+    with out_of_range(xp):
+        span = float(xp.max(m)) - float(xp.min(x))  # NaN or inf when not finite
+    return span <= 0.5 * float(xp.finfo(x.dtype).max)
 
 
 def _compensated(xp: Any, x: Any) -> bool:
