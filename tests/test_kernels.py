@@ -200,12 +200,16 @@ def test_large_calls_use_the_threads_and_small_ones_do_not(monkeypatch):
     A.sigmoid(np.zeros(SIZES[-1], np.float32))
     A.softmax(np.zeros((SIZES[-1] // 100, 100), np.float32))
     assert len(calls) == 2
-    # float64 sigmoid and softmax run their compensated reference in small pieces, in
-    # the calling thread (threads would wait for the GIL)
-    A.sigmoid(np.zeros(SIZES[-1]))
+    # float64 softmax and GELU run their compensated reference in small pieces, in the
+    # calling thread (threads would wait for the GIL); sigmoid, silu and mish have float64
+    # kernels of their own, threaded
     A.softmax(np.zeros((SIZES[-1] // 100, 100)))
-    A.tanh(np.zeros(SIZES[-1]))  # a plain kernel: threads again
-    assert len(calls) == 3
+    A.gelu(np.zeros(SIZES[-1]))
+    assert len(calls) == 2
+    A.sigmoid(np.zeros(SIZES[-1]))
+    A.silu(np.zeros(SIZES[-1]))
+    A.mish(np.zeros(SIZES[-1]))
+    assert len(calls) == 5
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])

@@ -17,9 +17,10 @@ Worker threads run in a copy of the caller's ``contextvars`` context, so NumPy's
 state (``np.errstate``) is the caller's in every thread.
 
 The peak extra memory of a call is the output plus, per thread, the scratch buffers
-(at most 7 chunks of float64, 3.5 MB, allocated once and reused) or, for the kernels that
-evaluate the reference core chunk by chunk (float64 exact GELU), that core's temporaries
-for one chunk (about 9 MB); it does not grow with the input.
+(at most 17 chunks of float64, 8.5 MB, for the double-double float64 mish; allocated once
+and reused) or, for the kernels that evaluate the reference core piece by piece (float64
+exact GELU, softmax, log_softmax), that core's temporaries for one piece of 8,192 elements
+(a few MB); it does not grow with the input.
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ from __future__ import annotations
 from ._elementwise import (
     gelu32_chunk,
     log_sigmoid_chunk,
+    mish64_chunk,
     mish_chunk,
     reference_chunk,
     relu_chunk,
+    sigmoid64_chunk,
     sigmoid_chunk,
+    silu64_chunk,
     silu_chunk,
     softplus_chunk,
     tanh_chunk,
@@ -52,7 +56,9 @@ from ._rows import argmax_hits, axis_kernel, binary_ce_logits, binary_hits, spar
 __all__ = [
     "CHUNK", "MAX_ROW", "PARALLEL_MIN", "SMALL", "argmax_hits", "axis_kernel",
     "binary_ce_logits", "binary_hits", "check_out", "elementwise", "gelu32_chunk",
-    "get_num_threads", "give", "log_sigmoid_chunk", "mish_chunk", "reference_chunk",
-    "relu_chunk", "set_num_threads", "sigmoid_chunk", "silu_chunk", "softplus_chunk",
+    "get_num_threads", "give", "log_sigmoid_chunk", "mish64_chunk", "mish_chunk",
+    "reference_chunk",
+    "relu_chunk", "set_num_threads", "sigmoid64_chunk", "sigmoid_chunk", "silu64_chunk",
+    "silu_chunk", "softplus_chunk",
     "sparse_ce_logits", "tanh_chunk", "widen",
 ]

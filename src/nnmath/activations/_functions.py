@@ -83,9 +83,9 @@ _MISH = _kernels.mish_chunk
 #: float64 kernels where the float64 formula of the chunk function (what float32 input
 #: is computed with) is not accurate to 2 float64 ulps: the compensated reference cores
 _FLOAT64 = {
-    _kernels.sigmoid_chunk: _kernels.reference_chunk(_cores.sigmoid),
-    _kernels.silu_chunk: _kernels.reference_chunk(_cores.silu),
-    _kernels.mish_chunk: _kernels.reference_chunk(_cores.mish),
+    _kernels.sigmoid_chunk: _kernels.sigmoid64_chunk,
+    _kernels.silu_chunk: _kernels.silu64_chunk,
+    _kernels.mish_chunk: _kernels.mish64_chunk,
 }
 _GELU_APPROX = _kernels.reference_chunk(_cores.gelu, True)
 _GELU = _kernels.reference_chunk(_cores.gelu, False)
