@@ -245,20 +245,24 @@ def sigmoid64_chunk(xs: np.ndarray, os: np.ndarray) -> None:
     np.add(q, r, out=os)
 
 
-def silu64_chunk(xs: np.ndarray, os: np.ndarray) -> None:
-    """float64 silu ``x (q + r)`` rounded once (``_cores.silu`` bit for bit), the tail below
-    ``TAIL`` from the scaled exponential."""
+def _deep_tail(xs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The positions of ``xs < TAIL`` and their inputs clipped at ``-SAT``, read before the
+    chunk is overwritten; ``None`` when there are none (``_cores._deep_negative``)."""
+    if not np.fmin.reduce(xs, axis=None) < TAIL:  # fmin: a NaN does not hide the tail
+        return None
+    tail = np.flatnonzero(xs < TAIL)
+    return tail, np.maximum(xs[tail], -SAT)
+
+
+def _times_dd_into(c: np.ndarray, q: np.ndarray, r: np.ndarray, xm: np.ndarray,
+                   t: list[np.ndarray], os: np.ndarray,
+                   tail: tuple[np.ndarray, np.ndarray] | None) -> None:
+    """``os = x (q + r)`` rounded once, with the sign of ``x = c`` (``_cores._times_dd``),
+    then ``x e^x`` at the ``tail`` positions; ``q``, ``r``, ``xm`` and ``t`` (6) are
+    scratch."""
     from ..activations import _dd
 
-    n = xs.size
-    c, q, r, xm, *t = _scratch(np.float64, 12, n)
-    tail = None
-    if np.fmin.reduce(xs, axis=None) < TAIL:  # fmin: a NaN does not hide the tail
-        tail = np.flatnonzero(xs < TAIL)
-        xt = np.maximum(xs[tail], -SAT)
-    np.maximum(xs, -SAT, out=c)
-    _sigmoid_dd_into(c, q, r, t)
-    # x q + (err(xm q) + xm r), xm = clip(x, ±1e300), with the sign of x
+    # x q + (err(xm q) + xm r), xm = clip(x, ±1e300)
     np.clip(c, -1e300, 1e300, out=xm)
     np.multiply(xm, q, out=t[4])
     _prod_err_into(xm, q, t[4], t[5], t[:4])
@@ -268,7 +272,17 @@ def silu64_chunk(xs: np.ndarray, os: np.ndarray) -> None:
     np.add(q, r, out=q)
     np.copysign(q, c, out=os)
     if tail is not None:
-        os[tail] = _dd.exp_times(np, xt, xt)
+        os[tail[0]] = _dd.exp_times(np, tail[1], tail[1])
+
+
+def silu64_chunk(xs: np.ndarray, os: np.ndarray) -> None:
+    """float64 silu ``x (q + r)`` rounded once (``_cores.silu`` bit for bit), the tail below
+    ``TAIL`` from the scaled exponential."""
+    c, q, r, xm, *t = _scratch(np.float64, 12, xs.size)
+    tail = _deep_tail(xs)
+    np.maximum(xs, -SAT, out=c)
+    _sigmoid_dd_into(c, q, r, t)
+    _times_dd_into(c, q, r, xm, t, os, tail)
 
 
 def _two_sum_into(a: np.ndarray, b: np.ndarray | float, s: np.ndarray, e: np.ndarray,
@@ -286,14 +300,8 @@ def _two_sum_into(a: np.ndarray, b: np.ndarray | float, s: np.ndarray, e: np.nda
 def mish64_chunk(xs: np.ndarray, os: np.ndarray) -> None:
     """float64 mish ``x tanh(softplus(x))`` with ``tanh(softplus(x)) = A/(A + B)`` to
     double-double and the product rounded once (``_cores.mish`` bit for bit)."""
-    from ..activations import _dd
-
-    size = xs.size
-    n, m, ml, pos, ah, al, bh, bl, q, r, c, *t = _scratch(np.float64, 17, size)
-    tail = None
-    if np.fmin.reduce(xs, axis=None) < TAIL:
-        tail = np.flatnonzero(xs < TAIL)
-        xt = np.maximum(xs[tail], -SAT)
+    n, m, ml, pos, ah, al, bh, bl, q, r, c, *t = _scratch(np.float64, 17, xs.size)
+    tail = _deep_tail(xs)
     posb = xs > 0.0  # the reference's where(x > 0, ...)
     np.maximum(xs, -SAT, out=c)
     np.abs(xs, out=n)
@@ -334,15 +342,4 @@ def mish64_chunk(xs: np.ndarray, os: np.ndarray) -> None:
     np.multiply(q, bl, out=m)
     np.subtract(r, m, out=r)
     np.divide(r, bh, out=r)
-    # x (q + r) rounded once, with the sign of x (``_cores._times_dd``)
-    xm = n
-    np.clip(c, -1e300, 1e300, out=xm)
-    np.multiply(xm, q, out=t[4])
-    _prod_err_into(xm, q, t[4], t[5], t[:4])
-    np.multiply(xm, r, out=r)
-    np.add(t[5], r, out=r)
-    np.multiply(c, q, out=q)
-    np.add(q, r, out=q)
-    np.copysign(q, c, out=os)
-    if tail is not None:
-        os[tail] = _dd.exp_times(np, xt, xt)
+    _times_dd_into(c, q, r, n, t, os, tail)  # n is free: scratch for clip(x, ±1e300)
