@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _procstat import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -59,16 +60,7 @@ RESULTS = Path(__file__).resolve().parent / "EVALUATE_DASK.md"
 # the child: one engine configuration in a fresh process; prints one JSON line
 CHILD = r"""
 import json, os, sys, time
-
-def status_kib(key):
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
+from _procstat import status_kib
 
 def reset_peak():
     # writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0)
@@ -164,8 +156,7 @@ def generate(directory: Path, rows: int, files: int, classes: int, seed: int = 0
 
 
 def run_child(directory: Path, engine: str, workers: int) -> dict[str, Any]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    env = child_env()
     with tempfile.NamedTemporaryFile("w", suffix="_child.py", delete=False) as f:
         f.write(CHILD)
         script = f.name

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -34,24 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-SRC = Path(__file__).resolve().parents[1] / "src"
+from _procstat import child_env
 
 CHILD = r"""
 import json, resource, sys, time, tracemalloc
 from nnmath.evaluate import evaluate
-
-def status_kib(key):
-    # /proc/self/status: VmRSS (now) and VmHWM (peak) of this process image; getrusage's
-    # ru_maxrss would also count the parent's peak, inherited through fork and exec
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
+from _procstat import status_kib
 
 def peak_kib():
     hwm = status_kib("VmHWM")
@@ -129,9 +116,7 @@ def main() -> int:
         file_bytes = pred_path.stat().st_size + true_path.stat().st_size
         print(f"generated {pred_path.name} ({pred_path.stat().st_size / 1e9:.2f} GB) and "
               f"{true_path.name} ({true_path.stat().st_size / 1e9:.2f} GB) in {gen:.1f} s")
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC),
-                                                          env.get("PYTHONPATH")]))
+        env = child_env()
         out = subprocess.run(
             [sys.executable, "-c", CHILD, str(true_path), str(pred_path), args.chunk_size,
              "1" if args.tracemalloc else "0"],
