@@ -95,9 +95,9 @@ def div(nhi: Any, nlo: Any, dhi: Any, dlo: Any) -> Any:
     return q + r / dhi
 
 
-def exp_times(xp: Any, x: Any, fhi: Any, flo: Any = 0.0) -> Any:
-    """``(fhi + flo) e^x`` for ``x <= -256``, where ``e^x`` alone would be subnormal or
-    nearly so and lose bits before the product.
+def exp_times(xp: Any, x: Any, f: Any) -> Any:
+    """``f e^x`` for ``x <= -256``, where ``e^x`` alone would be subnormal or nearly so and
+    lose bits before the product.
 
     ``e^x = e^{x + 64 ln 2} 2^-64``: ``x + HI`` is exact (``HI`` a multiple of ``x``'s
     ulp), the ``LO`` part enters as the factor ``1 + LO``, and the product is scaled back by
@@ -106,6 +106,6 @@ def exp_times(xp: Any, x: Any, fhi: Any, flo: Any = 0.0) -> Any:
     """
     t = xp.clip(x, -1000.0, -256.0) + _LN2X64_HI
     e = xp.exp(t)
-    p, pe = two_prod(fhi, e)
+    p, pe = two_prod(f, e)
     # copysign: a result that underflows to zero keeps the sign of the factor
-    return xp.copysign((p + (pe + (flo * e + p * _LN2X64_LO))) * _TWO_M64, fhi)
+    return xp.copysign((p + (pe + p * _LN2X64_LO)) * _TWO_M64, f)
