@@ -22,7 +22,7 @@ def _apply_axis(core: Any, x: Any, axis: int, kind: str | None = None, out: Any 
         xp, xc, dtype = np, x, x.dtype
     else:
         xp, xc, dtype = float_input(x, "x")
-        if xp is np and xc.dtype != np.float64:  # float16
+        if xp is np and xc.dtype != np.float64:  # float16, or float32 of an ndarray subclass
             xc = xc.astype(np.float64)
     ax = check_axis(axis, xc.ndim)
     if xp is np:

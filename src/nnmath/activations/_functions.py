@@ -56,7 +56,7 @@ def _apply_fast(core: Any, kernel: Any, x: Any, *params: Any, out: Any = None) -
         xp, xc, dtype = np, x, x.dtype
     else:
         xp, xc, dtype = float_input(x, "x")
-        if xp is np and xc.dtype != np.float64:  # float16
+        if xp is np and xc.dtype != np.float64:  # float16, or float32 of an ndarray subclass
             xc = xc.astype(np.float64)
     if xp is np:
         if kernel is not None:
