@@ -224,16 +224,24 @@ def _sigmoid_dd_into(xs: np.ndarray, q: np.ndarray, r: np.ndarray,
     np.add(z, 1.0, out=a)  # a = 1 + z, a_lo = z - (a - 1)
     np.subtract(a, 1.0, out=al)
     np.subtract(z, al, out=al)
-    np.divide(r, a, out=q)  # q = n / a
-    np.multiply(q, a, out=p)
-    _prod_err_into(q, a, p, z, t[:4])  # z = q a - p
-    # r = ((((n - p) - err) + 0) - q a_lo) / a
+    _div_dd_into(r, 0.0, a, al, q, r, p, z, t[:4])  # n / (a + a_lo)
+
+
+def _div_dd_into(nh: np.ndarray, nl: np.ndarray | float, dh: np.ndarray, dl: np.ndarray,
+                 q: np.ndarray, r: np.ndarray, p: np.ndarray, err: np.ndarray,
+                 t: list[np.ndarray]) -> None:
+    """``q + r = (nh + nl) / (dh + dl)`` (``_dd.div_dd``): ``q = nh/dh``, then
+    ``r = ((((nh - p) - err) + nl) - q dl) / dh`` with ``p + err = q dh`` exactly. ``r``
+    may be ``nh``; ``p``, ``err`` and ``t`` (4) are scratch."""
+    np.divide(nh, dh, out=q)
+    np.multiply(q, dh, out=p)
+    _prod_err_into(q, dh, p, err, t)
+    np.subtract(nh, p, out=r)
+    np.subtract(r, err, out=r)
+    np.add(r, nl, out=r)
+    np.multiply(q, dl, out=p)
     np.subtract(r, p, out=r)
-    np.subtract(r, z, out=r)
-    np.add(r, 0.0, out=r)
-    np.multiply(q, al, out=p)
-    np.subtract(r, p, out=r)
-    np.divide(r, a, out=r)
+    np.divide(r, dh, out=r)
 
 
 def sigmoid64_chunk(xs: np.ndarray, os: np.ndarray) -> None:
@@ -331,15 +339,5 @@ def mish64_chunk(xs: np.ndarray, os: np.ndarray) -> None:
     np.add(s_, e_, out=bh)  # d_hi = s + e'
     np.subtract(bh, s_, out=s_)  # (s - ...) : d_lo = e' - (d_hi - s)
     np.subtract(e_, s_, out=bl)  # d_lo
-    # q + r = (ah + al) / (bh + bl): q = ah/bh; p, err = two_prod(q, bh);
-    # r = ((((ah - p) - err) + al) - q bl) / bh
-    np.divide(ah, bh, out=q)
-    np.multiply(q, bh, out=m)  # p
-    _prod_err_into(q, bh, m, ml, t[:4])  # err
-    np.subtract(ah, m, out=r)
-    np.subtract(r, ml, out=r)
-    np.add(r, al, out=r)
-    np.multiply(q, bl, out=m)
-    np.subtract(r, m, out=r)
-    np.divide(r, bh, out=r)
+    _div_dd_into(ah, al, bh, bl, q, r, m, ml, t[:4])  # q + r = A / D
     _times_dd_into(c, q, r, n, t, os, tail)  # n is free: scratch for clip(x, ±1e300)
