@@ -158,6 +158,44 @@ def test_elementwise_nonfinite_and_out(name, dtype):
     check_elementwise(name, np.ascontiguousarray(strided), expected)
 
 
+#: the classes whose forward call on NumPy float arrays is the function's fast path
+CLASSES = {"sigmoid": A.Sigmoid(), "tanh": A.Tanh(), "relu": A.ReLU(), "gelu": A.GELU(),
+           "silu": A.SiLU(), "softplus": A.Softplus(), "log_sigmoid": A.LogSigmoid(),
+           "mish": A.Mish()}
+
+
+@pytest.mark.parametrize("name", list(ELEMENTWISE))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_classes_forward_through_the_fast_paths(name, dtype, monkeypatch):
+    f, ref = ELEMENTWISE[name]
+    act = CLASSES[name]
+    x = sample(SIZES[-1], dtype, nonfinite=True)
+    assert_identical(act(x), f(x))
+    check_elementwise(name, act(x), reference_elementwise(ref, x))
+    calls = []
+    original = _kernels.elementwise
+    monkeypatch.setattr(_kernels, "elementwise",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    act(x)
+    assert calls, "the class did not run the kernel"
+    for empty in (np.zeros(0, dtype), np.zeros((0, 3), dtype)):  # nothing to compute
+        assert act(empty).shape == empty.shape and act(empty).dtype == empty.dtype
+        assert f(empty).shape == empty.shape
+
+
+def test_subclass_with_its_own_math_is_not_sent_to_the_fast_path():
+    class Doubled(A.Sigmoid):
+        _core = staticmethod(lambda xp, x: 2.0 * _cores.sigmoid(xp, x))
+
+    class Renamed(A.Sigmoid):
+        name = "renamed"
+
+    x = np.array([-1.0, 0.0, 3.0])
+    np.testing.assert_array_equal(Doubled()(x), 2.0 * A.sigmoid(x))
+    np.testing.assert_array_equal(Renamed()(x), A.sigmoid(x))
+    np.testing.assert_array_equal(Doubled()([-1.0, 0.0, 3.0]), 2.0 * A.sigmoid(x))
+
+
 def test_ulp_distance_counts_ulps():
     a = np.array([1.0, 0.0, -0.0, np.float32(1e-45)], np.float32)
     b = np.array([np.nextafter(np.float32(1), np.float32(2)), -0.0, np.float32(-1e-45),

@@ -256,7 +256,8 @@ def sigmoid64_chunk(xs: np.ndarray, os: np.ndarray) -> None:
 def _deep_tail(xs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """The positions of ``xs < TAIL`` and their inputs clipped at ``-SAT``, read before the
     chunk is overwritten; ``None`` when there are none (``_cores._deep_negative``)."""
-    if not np.fmin.reduce(xs, axis=None) < TAIL:  # fmin: a NaN does not hide the tail
+    # fmin: a NaN does not hide the tail (and an empty chunk has no minimum)
+    if not xs.size or not np.fmin.reduce(xs, axis=None) < TAIL:
         return None
     tail = np.flatnonzero(xs < TAIL)
     return tail, np.maximum(xs[tail], -SAT)

@@ -6,6 +6,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
 from .._array import check_axis, finish, float_input, fp_guard
 from . import _cores
 from ._dtype import wide_input
@@ -163,6 +165,26 @@ class Activation:
 class ElementwiseActivation(Activation):
     """An activation applied to each element independently."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__
+        if ("_value" in own or "_core" in own) and not ("_fast" in own or "_function" in own):
+            # a subclass with its own math computes it: no inherited fast path
+            cls._fast = ElementwiseActivation._fast  # type: ignore[method-assign]
+
+    def _fast(self) -> Any:
+        """The public function (with this instance's parameters) that computes ``f`` on
+        NumPy float arrays through the chunked, threaded kernels, or ``None``."""
+        return None
+
+    def __call__(self, x: Any) -> Any:
+        """The forward value ``f(x)``."""
+        if type(x) is np.ndarray and x.dtype.char in "efd":
+            fast = self._fast()
+            if fast is not None:
+                return fast(x)
+        return super().__call__(x)
+
     def _derivative(self, xp: Any, x: Any) -> Any:  # pragma: no cover
         raise NotImplementedError
 
@@ -243,6 +265,11 @@ class SimpleActivation(ElementwiseActivation):
     _core: ClassVar[Any]
     _grad: ClassVar[Any]
     _props: ClassVar[Properties]
+    #: the public function with a fast NumPy path, if there is one
+    _function: ClassVar[Any] = None
+
+    def _fast(self) -> Any:
+        return type(self)._function
 
     def _value(self, xp: Any, x: Any) -> Any:
         return type(self)._core(xp, x)

@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, ClassVar
 
 from .._array import check_finite_scalar
 from . import _cores
+from . import _functions as F
 from ._base import CLIP_CONVENTION, ElementwiseActivation, Properties, SimpleActivation
 from ._functions import _hard_tanh_bounds
 from ._rectifiers import _leaky_properties
@@ -33,6 +35,7 @@ class Sigmoid(SimpleActivation):
     derivative_text = 'σ(x)(1 − σ(x)), in (0, 1/4]'
     formula = r"\sigma(x) = \frac{1}{1 + e^{-x}}"
     _core = staticmethod(_cores.sigmoid)
+    _function = staticmethod(F.sigmoid)
     _grad = staticmethod(_cores.sigmoid_grad)
     _props = Properties(range=(0.0, 1.0))
 
@@ -68,6 +71,7 @@ class LogSigmoid(SimpleActivation):
     derivative_text = 'σ(−x) = 1 − σ(x), in (0, 1)'
     formula = r"\log\sigma(x) = -\log(1 + e^{-x})"
     _core = staticmethod(_cores.log_sigmoid)
+    _function = staticmethod(F.log_sigmoid)
     _grad = staticmethod(_cores.log_sigmoid_grad)
     _props = Properties(range=(-INF, 0.0))
 
@@ -89,6 +93,9 @@ class GELU(ElementwiseActivation):
     def __init__(self, approximate: bool = False) -> None:
         self.approximate = bool(approximate)
 
+    def _fast(self) -> Any:
+        return functools.partial(F.gelu, approximate=self.approximate)
+
     def _value(self, xp: Any, x: Any) -> Any:
         return _cores.gelu(xp, x, self.approximate)
 
@@ -109,6 +116,7 @@ class SiLU(SimpleActivation):
     derivative_text = 'σ(x)(1 + x(1 − σ(x)))'
     formula = r"x\,\sigma(x)"
     _core = staticmethod(_cores.silu)
+    _function = staticmethod(F.silu)
     _grad = staticmethod(_cores.silu_grad)
     _props = Properties(range=(SILU_MIN, INF), range_closed=(True, False), monotonic=False,
                         zero_centred=True)
@@ -135,6 +143,7 @@ class Mish(SimpleActivation):
     derivative_text = 'tanh(sp(x)) + x σ(x) sech²(sp(x)), sp = softplus'
     formula = r"x \tanh(\log(1 + e^x))"
     _core = staticmethod(_cores.mish)
+    _function = staticmethod(F.mish)
     _grad = staticmethod(_cores.mish_grad)
     _props = Properties(range=(MISH_MIN, INF), range_closed=(True, False), monotonic=False,
                         zero_centred=True)
@@ -150,6 +159,9 @@ class Softplus(ElementwiseActivation):
 
     def __init__(self, beta: float = 1.0) -> None:
         self.beta = check_finite_scalar(beta, "beta", positive=True)
+
+    def _fast(self) -> Any:
+        return functools.partial(F.softplus, beta=self.beta)
 
     def _value(self, xp: Any, x: Any) -> Any:
         return _cores.softplus(xp, x, self.beta)
@@ -216,6 +228,7 @@ class Tanh(SimpleActivation):
     derivative_text = 'sech²(x) = 1 − tanh²(x), in (0, 1]'
     formula = r"\tanh(x) = \frac{e^x - e^{-x}}{e^x + e^{-x}}"
     _core = staticmethod(_cores.tanh)
+    _function = staticmethod(F.tanh)
     _grad = staticmethod(_cores.tanh_grad)
     _props = Properties(range=(-1.0, 1.0), zero_centred=True)
 

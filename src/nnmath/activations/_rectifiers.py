@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, ClassVar
 
@@ -9,7 +10,7 @@ from .._array import check_finite_scalar, finish, float_input, fp_guard, unbroad
 from . import _cores
 from ._base import CLIP_CONVENTION, ElementwiseActivation, Properties, SimpleActivation
 from ._dtype import wide_input
-from ._functions import _relu_params, _rrelu_bounds, prelu_weight, rrelu_slopes
+from ._functions import _relu_params, _rrelu_bounds, prelu_weight, relu, rrelu_slopes
 
 INF = math.inf
 
@@ -36,6 +37,10 @@ class ReLU(ElementwiseActivation):
 
     def _args(self) -> tuple[Any, ...]:
         return (self.negative_slope, self.max_value, self.threshold)
+
+    def _fast(self) -> Any:
+        return functools.partial(relu, negative_slope=self.negative_slope,
+                                 max_value=self.max_value, threshold=self.threshold)
 
     def _value(self, xp: Any, x: Any) -> Any:
         return _cores.relu(xp, x, *self._args())
