@@ -58,12 +58,15 @@ References
 Inputs
 ------
 * float16: always exhaustive, all 65,536 bit patterns.
-* float32: ``--mode exhaustive`` streams all 2**32 bit patterns in chunks (hours);
-  ``--mode sampled`` (default) takes every ``--stride``-th pattern (default 4093, a prime,
-  so that the low mantissa bits vary: a stride of 4096 would only test 11-bit
+* float32: ``--mode sampled`` (default) takes every ``--stride``-th pattern (default 4093,
+  a prime, so that the low mantissa bits vary: a stride of 4096 would only test 11-bit
   significands), about 1.05 million patterns, plus every pattern of the windows in
-  ``F32_WINDOWS`` (65,536 consecutive patterns around each centre).
-* float64: ``--f64-points`` points (default 2,000 sampled / 100,000 exhaustive), the same
+  ``F32_WINDOWS`` (65,536 consecutive patterns around each centre), for nnmath and the
+  peers. ``--mode exhaustive`` adds all 2**32 patterns for nnmath (``--sweep-libs`` for
+  more): ``accuracy_sweep.py`` measures them in 256 blocks on ``--jobs`` processes, saves
+  each block to ``--state`` as it is done (a stopped sweep resumes there) and merges them
+  exactly; about an hour on 2 cores.
+* float64: ``--f64-points`` points (default 100,000), the same
   for every function: log-uniform magnitudes 1e-300..1e3 of both signs, uniform [-40, 40],
   uniform ±2 around the overflow/underflow boundaries (``BOUNDARIES_F64``), log-uniform
   subnormals of both signs, and the specials ±0, ±inf, NaN, ±max, ±min normal/subnormal.
@@ -76,7 +79,8 @@ are skipped (``SKIPPED``). Function parameters are the defaults; a parameter suc
 Usage::
 
     python benchmarks/accuracy.py                          # sampled, all dtypes, all peers
-    python benchmarks/accuracy.py --mode exhaustive --write docs/ACCURACY.md
+    python benchmarks/accuracy.py --mode exhaustive --state .accuracy-sweep \
+        --write docs/ACCURACY.md
     python benchmarks/accuracy.py --functions sigmoid,gelu --dtypes float32 --peers torch
 """
 
@@ -168,6 +172,34 @@ def classify(x: np.ndarray, y: np.ndarray, hi: np.ndarray,
     return err, cat
 
 
+def _classify_f32(x: np.ndarray, y: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`classify` for float32 results, the same values, cheaper: ``err`` is formed
+    for all elements with the ulp read off the exponent bits of ``r_t``, and only where it
+    is not ``<= 0.5`` is the full classification run. That subset holds every catastrophic
+    result (each makes ``err`` NaN, inf or above 0.5: a flushed subnormal ``r_t`` has
+    ``|r| > ulp/2``, opposite signs give ``|y - r| >= |r|``) and every exact overflow
+    (``inf - inf`` is NaN), so nothing else needs the special cases."""
+    with np.errstate(all="ignore"):
+        r_t = hi.astype(np.float32)
+        a = np.abs(r_t)
+        np.minimum(a, np.float32(np.finfo(np.float32).max), out=a)
+        e = (a.view(np.uint32) >> np.uint32(23)).astype(np.int64)
+        np.maximum(e, 1, out=e)  # 0 and subnormals: the subnormal spacing 2^-149
+        e += 1023 - 150
+        e <<= 52
+        err = y.astype(np.float64)
+        err -= hi
+        np.abs(err, out=err)
+        err /= e.view(np.float64)  # 2^(exponent - 150), exact
+        odd = np.flatnonzero(~(err <= 0.5))
+    cat = np.zeros(x.shape, dtype=bool)
+    if odd.size:
+        e_odd, c_odd = classify(x[odd], y[odd], hi[odd])
+        err[odd] = e_odd
+        cat[odd] = c_odd
+    return err, cat
+
+
 @dataclass
 class Stats:
     """Accumulated over chunks: mergeable, so that the exhaustive sweep can stream."""
@@ -192,7 +224,10 @@ class Stats:
             keep = ~nan_in
             x, y, hi = x[keep], y[keep], hi[keep]
             lo = lo[keep] if lo is not None else None
-        err, cat = classify(x, y, hi, lo)
+        if x.dtype == np.float32 and lo is None:
+            err, cat = _classify_f32(x, y, hi)
+        else:
+            err, cat = classify(x, y, hi, lo)
         self.n += x.size
         self.n_half += int(np.count_nonzero(err > 0.5))
         self.n_one += int(np.count_nonzero(err > 1.0))
@@ -512,15 +547,6 @@ def f32_sampled(stride: int) -> np.ndarray:
     return p[np.concatenate([[True], p[1:] != p[:-1]])].view(np.float32)  # sorted, unique
 
 
-def f32_chunks(mode: str, stride: int, chunk: int = 1 << 22):
-    if mode == "sampled":
-        yield f32_sampled(stride)
-        return
-    for start in range(0, 1 << 32, chunk):
-        yield np.arange(start, start + chunk, dtype=np.uint64).astype(np.uint32).view(
-            np.float32)
-
-
 def f16_all() -> np.ndarray:
     return np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
 
@@ -787,10 +813,10 @@ def _call(f, x):
     return y if y.dtype == x.dtype else None  # a library that changes the dtype: n/a
 
 
-def run(mode: str, labels: list[str], dtypes: list[str], libs: dict[str, Any],
-        stride: int, f64_points: int, log=print) -> dict:
+def run(labels: list[str], dtypes: list[str], libs: dict[str, Any], stride: int,
+        f64_points: int, log=print) -> dict:
     """``results[dtype][(label, grad)][lib] = Stats`` (``None``: the library has no such
-    function or does not keep the dtype)."""
+    function or does not keep the dtype); float32 on the sampled patterns."""
     fns = [FN_BY_LABEL[k] for k in labels]
     makers = {name: mk() for name, mk in libs.items()}
     results: dict = {}
@@ -801,7 +827,7 @@ def run(mode: str, labels: list[str], dtypes: list[str], libs: dict[str, Any],
         if dt == "float16":
             chunks: Any = [f16_all()]
         elif dt == "float32":
-            chunks = f32_chunks(mode, stride)
+            chunks = [f32_sampled(stride)]
         else:
             chunks = [f64_sample(f64_points)]
         impls = {(fn.label, g, lib): mk(fn, g) for fn in fns for g in (False, True)
@@ -840,8 +866,10 @@ def run(mode: str, labels: list[str], dtypes: list[str], libs: dict[str, Any],
 
 
 # -- output --------------------------------------------------------------------------------
-TARGET = {"float16": 1.0, "float32": 1.0, "float64": 2.0}
-_XFMT = {"float16": "{:.5g}", "float32": "{:.9g}", "float64": "{:.17g}"}
+#: the key of the exhaustive float32 results (next to the sampled ones, "float32")
+SWEPT = "float32, all 2³² patterns"
+TARGET = {"float16": 1.0, "float32": 1.0, "float64": 2.0, SWEPT: 1.0}
+_XFMT = {"float16": "{:.5g}", "float32": "{:.9g}", "float64": "{:.17g}", SWEPT: "{:.9g}"}
 
 
 def _fmt_err(e: float) -> str:
@@ -891,22 +919,27 @@ def print_tables(results: dict, libs: list[str]) -> None:
 
 def markdown(results: dict, libs: list[str], args, elapsed: float) -> str:
     v = versions(libs)
-    sampled = args.mode == "sampled"
     out = ["# Accuracy of nnmath's activations, in ulps", "",
            "Written by `benchmarks/accuracy.py` (`make accuracy`); definitions of the ulp "
            "error, of a catastrophic result and of the references are in its docstring.", ""]
-    if sampled:
-        centres = ", ".join(f"{c:g}" for c in F32_WINDOWS if c != 0)
-        out += [f"> **This is a SAMPLED run, not the exhaustive sweep.** float32: one bit "
-                f"pattern in {args.stride:,} (patterns 0, {args.stride:,}, "
-                f"{2 * args.stride:,}, ... up to 2³²; a prime stride, so that the low "
-                f"mantissa bits vary) plus every pattern of {len(F32_WINDOWS) + 1} windows "
-                f"of 65,536 consecutive patterns (centred on {centres}, and the 65,536 "
-                "smallest magnitudes of each sign: 0 and the subnormals); "
+    centres = ", ".join(f"{c:g}" for c in F32_WINDOWS if c != 0)
+    sample = (f"one bit pattern in {args.stride:,} (patterns 0, {args.stride:,}, "
+              f"{2 * args.stride:,}, ... up to 2³²; a prime stride, so that the low mantissa "
+              f"bits vary) plus every pattern of {len(F32_WINDOWS) + 1} windows of 65,536 "
+              f"consecutive patterns (centred on {centres}, and the 65,536 smallest "
+              "magnitudes of each sign: 0 and the subnormals)")
+    if args.mode == "sampled":
+        out += [f"> **This is a SAMPLED run, not the exhaustive sweep.** float32: {sample}; "
                 f"float64: {args.f64_points:,} points per function (plus 13 specials); "
                 "float16: exhaustive (all 65,536 patterns). A float32 target "
                 "\"over all inputs\" can only be refuted by this run, not confirmed: "
-                "`python benchmarks/accuracy.py --mode exhaustive` sweeps all 2³².", ""]
+                "`make accuracy EXHAUSTIVE=1` sweeps all 2³².", ""]
+    else:
+        out += [f"> **Exhaustive run.** float32: nnmath on **all 2³² bit patterns** (section "
+                f"\"{SWEPT}\"; {', '.join(args.sweep_libs)}), and, for the comparison "
+                f"with the peers, every library on the sampled patterns ({sample}); "
+                f"float16: exhaustive (all 65,536 patterns); float64: {args.f64_points:,} "
+                "points per function (plus 13 specials) against mpmath.", ""]
     out += ["| | |", "|---|---|",
             f"| date | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} |",
             f"| mode | {args.mode} |",
@@ -934,10 +967,13 @@ def markdown(results: dict, libs: list[str], args, elapsed: float) -> str:
             "magnitudes, ties); the float32/float16 reference is float64 with the exact "
             "shift, the float64 one mpmath.", ""]
     out += ["Skipped: " + "; ".join(f"`{k}` ({r})" for k, r in SKIPPED.items()) + ".", ""]
-    for dt, res in results.items():
+    order = ["float16", SWEPT, "float32", "float64"]
+    for dt, res in sorted(results.items(), key=lambda kv: order.index(kv[0])):
         rows_in = (f"; softmax, log_softmax, softmin: {res['_row_inputs']:,} elements of "
                    "random and extreme rows" if "_row_inputs" in res else "")
-        out += [f"## {dt} ({res['_inputs']:,} inputs{rows_in})", "",
+        what = "patterns" if dt == SWEPT else "inputs"
+        title = "float32, sampled" if dt == "float32" and SWEPT in results else dt
+        out += [f"## {title} ({res['_inputs']:,} {what}{rows_in})", "",
                 "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
         out += ["| " + " | ".join(r) + " |" for r in table_rows(dt, res, libs)]
         out.append("")
@@ -966,7 +1002,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--write", metavar="PATH", default=None)
     p.add_argument("--no-rows", dest="rows", action="store_false",
                    help="skip softmax, log_softmax and softmin on rows")
+    p.add_argument("--state", default=".accuracy-sweep",
+                   help="exhaustive mode: directory of the float32 sweep's block files")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="exhaustive mode: processes for the float32 sweep (default: cores)")
+    p.add_argument("--sweep-libs", default="nnmath",
+                   help="exhaustive mode: libraries swept over all float32 patterns")
     args = p.parse_args(argv)
+    args.sweep_libs = [s for s in args.sweep_libs.split(",") if s]
     if args.f64_points is None:
         args.f64_points = 100_000
     labels = [s for s in args.functions.split(",") if s]
@@ -982,18 +1025,26 @@ def main(argv: list[str] | None = None) -> int:
             continue
         libs[name] = PEERS[name]
     t0 = time.perf_counter()
-    results = run(args.mode, labels, args.dtypes.split(","), libs, args.stride,
-                  args.f64_points)
+    dtypes = args.dtypes.split(",")
+    results = run(labels, dtypes, libs, args.stride, args.f64_points)
     if args.rows:
-        for dt, res in run_axis(args.dtypes.split(","), list(libs)).items():
+        for dt, res in run_axis(dtypes, list(libs)).items():
             res["_row_inputs"] = res.pop("_inputs")
             results[dt].update(res)
+    if args.mode == "exhaustive" and "float32" in dtypes:
+        import accuracy_sweep
+
+        merged = accuracy_sweep.sweep(args.state, labels, args.sweep_libs, args.jobs)
+        res = accuracy_sweep.results_table(merged, labels, args.sweep_libs)
+        res["_inputs"] = 1 << 32
+        results[SWEPT] = res
     elapsed = time.perf_counter() - t0
-    print_tables(results, list(libs))
+    print_tables(results, list(dict.fromkeys([*libs, *args.sweep_libs])))
     print(f"\n{args.mode} run: {elapsed:.0f} s")
     if args.write:
         with open(args.write, "w", encoding="utf-8") as fh:
-            fh.write(markdown(results, list(libs), args, elapsed))
+            fh.write(markdown(results, list(dict.fromkeys([*libs, *args.sweep_libs])), args,
+                              elapsed))
         print(f"wrote {args.write}")
     return 0
 

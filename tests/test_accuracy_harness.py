@@ -179,7 +179,7 @@ def test_sampled_inputs():
 
 
 def test_run_and_markdown_on_float16():
-    res = H.run("sampled", ["relu", "sigmoid"], ["float16"], {"nnmath": H.nnmath_impl},
+    res = H.run(["relu", "sigmoid"], ["float16"], {"nnmath": H.nnmath_impl},
                 4093, 100, log=lambda *a: None)["float16"]
     assert res["_inputs"] == 65536
     assert res[("sigmoid", False)]["nnmath"].n == 65536 - 2046  # the NaN patterns apart
@@ -188,6 +188,12 @@ def test_run_and_markdown_on_float16():
     md = H.markdown({"float16": res}, ["nnmath"], args, 1.0)
     assert "SAMPLED run" in md and "| relu′ | nnmath |" in md
     assert md.count("| sigmoid") == 2
+    # the exhaustive layout: the swept float32 section (here stood in for by the float16
+    # results) comes before the sampled tables, which are named so
+    args.mode, args.sweep_libs = "exhaustive", ["nnmath"]
+    md = H.markdown({"float16": res, "float32": res, H.SWEPT: res}, ["nnmath"], args, 1.0)
+    assert "SAMPLED" not in md and "Exhaustive run" in md
+    assert md.index(f"## {H.SWEPT}") < md.index("## float32, sampled")
 
 
 def test_row_references_against_mpmath():
@@ -217,3 +223,54 @@ def test_rows_cover_the_extremes():
         flat = np.concatenate([r.reshape(-1) for r in rows])
         assert np.isfinite(flat).all()
         assert flat.max() >= np.finfo(dt).max / 2  # huge magnitudes are in
+
+
+def test_float32_shortcut_classifies_as_the_full_classification():
+    # random patterns and results a few ulps off, zeros, infinities, NaNs and flipped signs
+    rng = np.random.default_rng(3)
+    for fn in H.FUNCTIONS[::3]:
+        x = rng.integers(0, 1 << 32, 100_000, dtype=np.uint64).astype(np.uint32).view(f32)
+        x = x[~np.isnan(x)]
+        hi = H.ref64(fn.ref, x)
+        with np.errstate(all="ignore"):
+            y = hi.astype(f32)
+            y = (y.view(np.int32) + rng.integers(-3, 4, y.size).astype(np.int32)).view(f32)
+            for v in (0.0, np.inf, np.nan):
+                y[rng.random(y.size) < 0.01] = v
+            y[rng.random(y.size) < 0.01] *= -1
+        e_full, c_full = H.classify(x, y, hi)
+        e_fast, c_fast = H._classify_f32(x, y, hi)
+        np.testing.assert_array_equal(c_fast, c_full)
+        np.testing.assert_array_equal(e_fast, e_full)  # NaN where NaN, inf where inf
+
+
+def test_sweep_blocks_merge_to_one_pass():
+    spec = importlib.util.spec_from_file_location(
+        "nnmath_accuracy_sweep", _PATH.with_name("accuracy_sweep.py"))
+    S = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(S)
+    labels = ["sigmoid", "relu", "gelu"]
+    size = 1 << 14
+    # the patterns around the root of gelu' and down to sigmoid's subnormal results, a
+    # block of NaNs and infinities: four blocks of 4,096, pieces of 1,024, merged
+    for first in (int(np.array(-0.7517915, f32).view(np.uint32)) // size,
+                  int(np.array(-88.7, f32).view(np.uint32)) // size,
+                  0x7F800000 // size):
+        parts = [S.measure_block(4 * first + k, labels, ["nnmath"], piece=1024,
+                                 size=size // 4) for k in range(4)]
+        merged = S.merge(parts)
+        x = np.arange(first * size, (first + 1) * size, dtype=np.uint64).astype(
+            np.uint32).view(f32)
+        make = H.nnmath_impl()
+        for label in labels:
+            fn = H.FN_BY_LABEL[label]
+            for g in (False, True):
+                xs = x[~np.isin(x, np.array(fn.kinks, f32))] if g and fn.kinks else x
+                one = H.Stats()
+                with np.errstate(all="ignore"):
+                    one.add(xs, make(fn, g)(xs), H.ref_lowp(fn, g, xs))
+                st = merged[S.key(label, g, "nnmath")]
+                for k in ("n", "n_half", "n_one", "n_cat", "n_nan_lost", "max_err"):
+                    assert getattr(st, k) == getattr(one, k), (label, g, k)
+                assert (st.at_x, st.at_y) == (one.at_x, one.at_y) or one.max_err <= 0
+                assert [tuple(e) for e in st.cat_examples] == one.cat_examples

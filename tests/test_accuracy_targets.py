@@ -50,7 +50,7 @@ _LONG_DOUBLE_FORWARD = {"selu", "tanh_shrink", "squareplus", "gelu_tanh"}
 def results(dt: str) -> dict:
     if dt not in _RESULTS:
         libs = {"nnmath": H.nnmath_impl}
-        res = H.run("sampled", list(H.FN_BY_LABEL), [dt], libs, 4093, F64_POINTS,
+        res = H.run(list(H.FN_BY_LABEL), [dt], libs, 4093, F64_POINTS,
                     log=lambda *a: None)[dt]
         res.update(H.run_axis([dt], ["nnmath"], log=lambda *a: None)[dt])
         _RESULTS[dt] = res

@@ -1,0 +1,199 @@
+"""The exhaustive float32 sweep of ``benchmarks/accuracy.py``: all 2**32 bit patterns.
+
+The patterns are cut into ``BLOCKS`` blocks of 2**24 consecutive patterns; worker
+processes (one per core by default, each with one nnmath thread) measure a block at a
+time, in pieces of ``PIECE`` patterns that stay in the CPU's cache, and write its
+statistics to ``<state>/block-NNN.json`` as soon as it is done. A sweep that is stopped
+resumes where it was: blocks whose file exists are not measured again. The statistics of
+the blocks merge exactly (counts add; the maximum and its input are the largest over the
+blocks, the first in pattern order on a tie), so the result does not depend on how the
+blocks were shared out.
+
+Used by ``accuracy.py --mode exhaustive``; by itself::
+
+    python benchmarks/accuracy_sweep.py --state sweep-f32 [--jobs 2] [--blocks 0-255]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import accuracy as acc
+
+#: patterns per block (256 blocks)
+BLOCK_BITS = 24
+BLOCKS = 1 << (32 - BLOCK_BITS)
+#: patterns per piece: a piece's float64 temporaries (512 kB each) stay in cache
+PIECE = 1 << 16
+
+_IMPLS: dict[tuple[str, bool, str], Any] = {}
+
+
+def _init_worker() -> None:
+    import nnmath
+
+    nnmath.set_num_threads(1)  # one process per core; pieces are below the pool's size
+    np.seterr(all="ignore")
+
+
+def _impls(labels: list[str], libs: list[str]) -> dict[tuple[str, bool, str], Any]:
+    if not _IMPLS:
+        makers = {lib: (acc.nnmath_impl if lib == "nnmath" else acc.PEERS[lib])()
+                  for lib in libs}
+        for label in labels:
+            fn = acc.FN_BY_LABEL[label]
+            for g in (False, True):
+                for lib, mk in makers.items():
+                    _IMPLS[(label, g, lib)] = mk(fn, g)
+    return _IMPLS
+
+
+def key(label: str, grad: bool, lib: str) -> str:
+    return f"{label}{'′' if grad else ''}|{lib}"
+
+
+def measure_block(block: int, labels: list[str], libs: list[str],
+                  piece: int = PIECE, size: int = 1 << BLOCK_BITS) -> dict[str, dict]:
+    """The statistics of every (function, derivative, library) on the patterns
+    ``[block * size, (block + 1) * size)``, as JSON-able dicts."""
+    impls = _impls(labels, libs)
+    stats: dict[str, acc.Stats] = {}
+    start = block * size
+    for s in range(start, start + size, piece):
+        x = np.arange(s, s + piece, dtype=np.uint64).astype(np.uint32).view(np.float32)
+        for label in labels:
+            fn = acc.FN_BY_LABEL[label]
+            for g in (False, True):
+                xs = x
+                if g and fn.kinks:
+                    xs = x[~np.isin(x, np.array(fn.kinks, dtype=np.float32))]
+                hi = acc.ref_lowp(fn, g, xs)
+                for lib in libs:
+                    f = impls[(label, g, lib)]
+                    if f is None:
+                        continue
+                    y = acc._call(f, xs)
+                    if y is None:
+                        continue
+                    stats.setdefault(key(label, g, lib), acc.Stats()).add(xs, y, hi)
+    return {k: asdict(v) for k, v in stats.items()}
+
+
+def merge(parts: list[dict[str, dict]]) -> dict[str, acc.Stats]:
+    """Exact merge of block statistics, given in pattern order."""
+    out: dict[str, acc.Stats] = {}
+    for part in parts:
+        for k, d in part.items():
+            st = out.setdefault(k, acc.Stats())
+            st.n += d["n"]
+            st.n_half += d["n_half"]
+            st.n_one += d["n_one"]
+            st.n_cat += d["n_cat"]
+            st.n_nan_lost += d["n_nan_lost"]
+            if d["max_err"] > st.max_err:
+                st.max_err, st.at_x, st.at_y, st.at_r = (d["max_err"], d["at_x"], d["at_y"],
+                                                        d["at_r"])
+            for ex in d["cat_examples"]:
+                if len(st.cat_examples) < 3:
+                    st.cat_examples.append(tuple(ex))
+    return out
+
+
+def _job(args: tuple[int, list[str], list[str], str]) -> tuple[int, float]:
+    block, labels, libs, state = args
+    t0 = time.perf_counter()
+    data = measure_block(block, labels, libs)
+    path = Path(state) / f"block-{block:03d}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"block": block, "labels": labels, "libs": libs,
+                               "stats": data}))
+    os.replace(tmp, path)  # a block file is complete or absent
+    return block, time.perf_counter() - t0
+
+
+def sweep(state: str | Path, labels: list[str], libs: list[str], jobs: int | None = None,
+          blocks: list[int] | None = None, log=print) -> dict[str, acc.Stats]:
+    """Measure the blocks that ``state`` lacks, then merge all of them."""
+    state = Path(state)
+    state.mkdir(parents=True, exist_ok=True)
+    blocks = list(range(BLOCKS)) if blocks is None else blocks
+    todo = [b for b in blocks if not (state / f"block-{b:03d}.json").exists()]
+    jobs = jobs or os.cpu_count() or 1
+    log(f"float32 sweep: {len(blocks) - len(todo)} of {len(blocks)} blocks done in {state}, "
+        f"{len(todo)} to measure on {jobs} processes")
+    t0 = time.perf_counter()
+    if todo:
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(jobs, initializer=_init_worker) as pool:
+            done = 0
+            for block, sec in pool.imap_unordered(
+                    _job, [(b, labels, libs, str(state)) for b in todo]):
+                done += 1
+                left = (time.perf_counter() - t0) / done * (len(todo) - done)
+                log(f"  block {block:3d}: {sec:.0f} s ({done}/{len(todo)}, "
+                    f"~{left / 60:.0f} min left)")
+    parts = []
+    for b in blocks:
+        d = json.loads((state / f"block-{b:03d}.json").read_text())
+        if d["labels"] != labels or d["libs"] != libs:
+            raise SystemExit(f"{state}/block-{b:03d}.json measured other functions or "
+                             "libraries; use another --state directory")
+        parts.append(d["stats"])
+    return merge(parts)
+
+
+def results_table(merged: dict[str, acc.Stats], labels: list[str],
+                  libs: list[str]) -> dict:
+    """``accuracy.run``'s shape: ``res[(label, grad)][lib] = Stats``."""
+    res: dict = {}
+    for label in labels:
+        for g in (False, True):
+            row = res.setdefault((label, g), {})
+            for lib in libs:
+                row[lib] = merged.get(key(label, g, lib))
+    return res
+
+
+def _parse_blocks(text: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split(","):
+        a, _, b = part.partition("-")
+        out += list(range(int(a), int(b or a) + 1))
+    if not out or min(out) < 0 or max(out) >= BLOCKS:
+        raise argparse.ArgumentTypeError(f"blocks must lie in 0-{BLOCKS - 1}, got {text!r}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--state", required=True, help="directory of the block files")
+    p.add_argument("--jobs", type=int, default=None)
+    p.add_argument("--blocks", type=_parse_blocks, default=None, help="e.g. 0-15,128")
+    p.add_argument("--functions", default=",".join(acc.FN_BY_LABEL))
+    p.add_argument("--libs", default="nnmath")
+    args = p.parse_args(argv)
+    labels = args.functions.split(",")
+    libs = args.libs.split(",")
+    merged = sweep(args.state, labels, libs, args.jobs, args.blocks)
+    res = results_table(merged, labels, libs)
+    res["_inputs"] = next(iter(merged.values())).n if merged else 0
+    acc.print_tables({"float32": res}, libs)
+    worst = max((st.max_err for st in merged.values()), default=math.nan)
+    print(f"largest error over the swept blocks: {worst:.3g} ulp")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
