@@ -183,6 +183,26 @@ def test_classes_forward_through_the_fast_paths(name, dtype, monkeypatch):
         assert f(empty).shape == empty.shape
 
 
+@pytest.mark.parametrize("name", list(ELEMENTWISE))
+def test_float32_memmap_is_widened_chunk_by_chunk(name, tmp_path):
+    import tracemalloc
+
+    f, _ = ELEMENTWISE[name]
+    n = 2_000_000  # 8 MB of float32: a whole float64 copy would be 16 MB
+    x = sample(n, np.float32)
+    mm = np.memmap(tmp_path / "x.f32", dtype=np.float32, mode="w+", shape=(n,))
+    mm[:] = x
+    f(mm[:1000])  # the scratch buffers, allocated once per thread
+    tracemalloc.start()
+    try:
+        y = f(mm)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert_identical(y, f(x))
+    assert peak - y.nbytes < 4 * n  # the output, not a float64 copy of the input
+
+
 def test_subclass_with_its_own_math_is_not_sent_to_the_fast_path():
     class Doubled(A.Sigmoid):
         _core = staticmethod(lambda xp, x: 2.0 * _cores.sigmoid(xp, x))

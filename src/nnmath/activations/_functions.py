@@ -49,14 +49,17 @@ def _apply_fast(core: Any, kernel: Any, x: Any, *params: Any, out: Any = None) -
     """``_apply`` with ``out=``; NumPy input runs ``kernel`` (a chunk function of
     ``_kernels``, the same math as ``core``) when it is given.
 
-    float32 chunks run the float64 kernel and are rounded once (``_kernels.widen``);
-    float16 arrays are converted to float64 whole (they are never the large ones).
+    float32 chunks run the float64 kernel and are rounded once (``_kernels.widen``), for
+    ndarray subclasses such as memmaps too; float16 arrays are converted to float64 whole
+    (they are never the large ones).
     """
     if type(x) is np.ndarray and x.dtype.char in "fd":  # float_input's answer, cheaply
         xp, xc, dtype = np, x, x.dtype
     else:
         xp, xc, dtype = float_input(x, "x")
-        if xp is np and xc.dtype != np.float64:  # float16, or float32 of an ndarray subclass
+        if xp is np and xc.dtype == np.float32:  # an ndarray subclass (a memmap): its data
+            xc = np.asarray(xc)  # as a plain array, no copy, widened chunk by chunk
+        elif xp is np and xc.dtype != np.float64:  # float16, converted whole
             xc = xc.astype(np.float64)
     if xp is np:
         if kernel is not None:
