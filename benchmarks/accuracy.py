@@ -243,6 +243,20 @@ class Stats:
         for i in np.flatnonzero(cat)[: 3 - len(self.cat_examples)]:
             self.cat_examples.append((float(x[i]), float(y[i]), float(hi[i])))
 
+    def merge(self, other: Stats) -> None:
+        """Add the statistics of inputs that come after this one's (a later chunk): the
+        result is what one :meth:`add` over both would give."""
+        self.n += other.n
+        self.n_half += other.n_half
+        self.n_one += other.n_one
+        self.n_cat += other.n_cat
+        self.n_nan_lost += other.n_nan_lost
+        if other.max_err > self.max_err:
+            self.max_err, self.at_x, self.at_y, self.at_r = (other.max_err, other.at_x,
+                                                              other.at_y, other.at_r)
+        for ex in other.cat_examples[: 3 - len(self.cat_examples)]:
+            self.cat_examples.append(tuple(ex))  # type: ignore[arg-type]
+
 
 # -- float64 references (for float32 and float16 inputs) -----------------------------------
 def _z(x):
@@ -793,6 +807,8 @@ def scipy_impl():
 
 
 PEERS = {"scipy": scipy_impl, "torch": torch_impl, "jax": jax_impl}
+#: every library the harness can measure, by name
+LIBS = {"nnmath": nnmath_impl, **PEERS}
 
 
 def versions(libs: list[str]) -> dict[str, str]:
@@ -814,55 +830,64 @@ def _call(f, x):
     return y if y.dtype == x.dtype else None  # a library that changes the dtype: n/a
 
 
+def make_impls(fns: list[Fn], libs: dict[str, Any]) -> dict[tuple[str, bool, str], Any]:
+    """``impls[(label, grad, lib)]``: the function under test, ``None`` where the library
+    has none; ``libs`` maps names to the ``*_impl`` factories."""
+    makers = {name: mk() for name, mk in libs.items()}
+    return {(fn.label, g, lib): mk(fn, g) for fn in fns for g in (False, True)
+            for lib, mk in makers.items()}
+
+
+def measure(x: np.ndarray, fns: list[Fn], impls: dict[tuple[str, bool, str], Any],
+            libs: list[str], res: dict, log=print) -> None:
+    """Add every function's and derivative's statistics on the inputs ``x`` (one dtype),
+    for each library, to ``res[(label, grad)][lib]`` (``None``: not measurable)."""
+    dt = x.dtype.name
+    for fn in fns:
+        for g in (False, True):
+            xs = x
+            if g and fn.kinks:
+                xs = x[~np.isin(x, np.array(fn.kinks, dtype=x.dtype))]
+            if dt == "float64":
+                hi, lo = ref_mp(fn.mdref if g else fn.mref, fn.dref if g else fn.ref, xs)
+            else:
+                hi, lo = ref_lowp(fn, g, xs), None
+            row = res.setdefault((fn.label, g), {})
+            for lib in libs:
+                f = impls[(fn.label, g, lib)]
+                y = None
+                if f is not None:
+                    try:
+                        y = _call(f, xs)
+                    except Exception as e:  # a peer without this dtype
+                        log(f"  {lib} {fn.label}{chr(39) * g} {dt}: {type(e).__name__}")
+                if y is None:
+                    row.setdefault(lib, None)
+                    continue
+                st = row.get(lib) or Stats()
+                st.add(xs, y, hi, lo)
+                row[lib] = st
+
+
 def run(labels: list[str], dtypes: list[str], libs: dict[str, Any], stride: int,
         f64_points: int, log=print) -> dict:
     """``results[dtype][(label, grad)][lib] = Stats`` (``None``: the library has no such
     function or does not keep the dtype); float32 on the sampled patterns."""
     fns = [FN_BY_LABEL[k] for k in labels]
-    makers = {name: mk() for name, mk in libs.items()}
     results: dict = {}
     for dt in dtypes:
         t0 = time.perf_counter()
-        res: dict = {}
-        results[dt] = res
         if dt == "float16":
-            chunks: Any = [f16_all()]
+            x = f16_all()
         elif dt == "float32":
-            chunks = [f32_sampled(stride)]
+            x = f32_sampled(stride)
         else:
-            chunks = [f64_sample(f64_points)]
-        impls = {(fn.label, g, lib): mk(fn, g) for fn in fns for g in (False, True)
-                 for lib, mk in makers.items()}
-        n_in = 0
-        for x in chunks:
-            n_in += x.size
-            for fn in fns:
-                for g in (False, True):
-                    xs = x
-                    if g and fn.kinks:
-                        xs = x[~np.isin(x, np.array(fn.kinks, dtype=x.dtype))]
-                    if dt == "float64":
-                        hi, lo = ref_mp(fn.mdref if g else fn.mref, fn.dref if g else fn.ref,
-                                        xs)
-                    else:
-                        hi, lo = ref_lowp(fn, g, xs), None
-                    row = res.setdefault((fn.label, g), {})
-                    for lib in makers:
-                        f = impls[(fn.label, g, lib)]
-                        y = None
-                        if f is not None:
-                            try:
-                                y = _call(f, xs)
-                            except Exception as e:  # a peer without this dtype
-                                log(f"  {lib} {fn.label}{chr(39) * g} {dt}: {type(e).__name__}")
-                        if y is None:
-                            row.setdefault(lib, None)
-                            continue
-                        st = row.get(lib) or Stats()
-                        st.add(xs, y, hi, lo)
-                        row[lib] = st
-        log(f"{dt}: {n_in:,} inputs, {time.perf_counter() - t0:.1f} s")
-        res["_inputs"] = n_in
+            x = f64_sample(f64_points)
+        res: dict = {}
+        measure(x, fns, make_impls(fns, libs), list(libs), res, log)
+        log(f"{dt}: {x.size:,} inputs, {time.perf_counter() - t0:.1f} s")
+        res["_inputs"] = x.size
+        results[dt] = res
     return results
 
 
@@ -1049,12 +1074,12 @@ def main(argv: list[str] | None = None) -> int:
         times = [f.stat().st_mtime for f in Path(args.state).glob("block-*.json")]
         args.sweep_span = (min(times), max(times))
     elapsed = time.perf_counter() - t0
-    print_tables(results, list(dict.fromkeys([*libs, *args.sweep_libs])))
+    shown = list(dict.fromkeys([*libs, *args.sweep_libs]))
+    print_tables(results, shown)
     print(f"\n{args.mode} run: {elapsed:.0f} s")
     if args.write:
         with open(args.write, "w", encoding="utf-8") as fh:
-            fh.write(markdown(results, list(dict.fromkeys([*libs, *args.sweep_libs])), args,
-                              elapsed))
+            fh.write(markdown(results, shown, args, elapsed))
         print(f"wrote {args.write}")
     return 0
 

@@ -38,7 +38,8 @@ BLOCKS = 1 << (32 - BLOCK_BITS)
 #: patterns per piece: a piece's float64 temporaries (512 kB each) stay in cache
 PIECE = 1 << 16
 
-_IMPLS: dict[tuple[str, bool, str], Any] = {}
+#: the functions under test, made once per worker process for its labels and libraries
+_IMPLS: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[tuple[str, bool, str], Any]] = {}
 
 
 def _init_worker() -> None:
@@ -46,18 +47,6 @@ def _init_worker() -> None:
 
     nnmath.set_num_threads(1)  # one process per core; pieces are below the pool's size
     np.seterr(all="ignore")
-
-
-def _impls(labels: list[str], libs: list[str]) -> dict[tuple[str, bool, str], Any]:
-    if not _IMPLS:
-        makers = {lib: (acc.nnmath_impl if lib == "nnmath" else acc.PEERS[lib])()
-                  for lib in libs}
-        for label in labels:
-            fn = acc.FN_BY_LABEL[label]
-            for g in (False, True):
-                for lib, mk in makers.items():
-                    _IMPLS[(label, g, lib)] = mk(fn, g)
-    return _IMPLS
 
 
 def key(label: str, grad: bool, lib: str) -> str:
@@ -68,27 +57,18 @@ def measure_block(block: int, labels: list[str], libs: list[str],
                   piece: int = PIECE, size: int = 1 << BLOCK_BITS) -> dict[str, dict]:
     """The statistics of every (function, derivative, library) on the patterns
     ``[block * size, (block + 1) * size)``, as JSON-able dicts."""
-    impls = _impls(labels, libs)
-    stats: dict[str, acc.Stats] = {}
+    fns = [acc.FN_BY_LABEL[k] for k in labels]
+    impls = _IMPLS.get((tuple(labels), tuple(libs)))
+    if impls is None:
+        impls = _IMPLS[(tuple(labels), tuple(libs))] = acc.make_impls(
+            fns, {lib: acc.LIBS[lib] for lib in libs})
+    res: dict = {}
     start = block * size
     for s in range(start, start + size, piece):
         x = np.arange(s, s + piece, dtype=np.uint64).astype(np.uint32).view(np.float32)
-        for label in labels:
-            fn = acc.FN_BY_LABEL[label]
-            for g in (False, True):
-                xs = x
-                if g and fn.kinks:
-                    xs = x[~np.isin(x, np.array(fn.kinks, dtype=np.float32))]
-                hi = acc.ref_lowp(fn, g, xs)
-                for lib in libs:
-                    f = impls[(label, g, lib)]
-                    if f is None:
-                        continue
-                    y = acc._call(f, xs)
-                    if y is None:
-                        continue
-                    stats.setdefault(key(label, g, lib), acc.Stats()).add(xs, y, hi)
-    return {k: asdict(v) for k, v in stats.items()}
+        acc.measure(x, fns, impls, libs, res)
+    return {key(label, g, lib): asdict(st) for (label, g), row in res.items()
+            for lib, st in row.items() if st is not None}
 
 
 def merge(parts: list[dict[str, dict]]) -> dict[str, acc.Stats]:
@@ -96,18 +76,7 @@ def merge(parts: list[dict[str, dict]]) -> dict[str, acc.Stats]:
     out: dict[str, acc.Stats] = {}
     for part in parts:
         for k, d in part.items():
-            st = out.setdefault(k, acc.Stats())
-            st.n += d["n"]
-            st.n_half += d["n_half"]
-            st.n_one += d["n_one"]
-            st.n_cat += d["n_cat"]
-            st.n_nan_lost += d["n_nan_lost"]
-            if d["max_err"] > st.max_err:
-                st.max_err, st.at_x, st.at_y, st.at_r = (d["max_err"], d["at_x"], d["at_y"],
-                                                        d["at_r"])
-            for ex in d["cat_examples"]:
-                if len(st.cat_examples) < 3:
-                    st.cat_examples.append(tuple(ex))
+            out.setdefault(k, acc.Stats()).merge(acc.Stats(**d))
     return out
 
 

@@ -57,8 +57,8 @@ def _apply_fast(core: Any, kernel: Any, x: Any, *params: Any, out: Any = None) -
         xp, xc, dtype = np, x, x.dtype
     else:
         xp, xc, dtype = float_input(x, "x")
-        if xp is np and dtype == np.float32 and xc.dtype == np.float32:  # an ndarray
-            xc = np.asarray(xc)  # subclass (a memmap): its data, no copy, widened by chunk
+        if xp is np and dtype == np.float32:  # an ndarray subclass (a memmap): its
+            xc = np.asarray(xc)  # data as a plain array, no copy, widened by chunk
         elif xp is np and xc.dtype != np.float64:  # float16 (float_input gives it as
             # float32): to float64 whole, so that it is rounded once, into float16
             xc = xc.astype(np.float64)
