@@ -87,12 +87,11 @@ def div(nhi: Any, nlo: Any, dhi: Any, dlo: Any) -> Any:
     """``(nhi + nlo) / (dhi + dlo)`` rounded to float64 (within about 0.5 ulp + 2^-100).
 
     One Newton step on the quotient: ``q = nhi/dhi``, then the residual ``n - q d`` is
-    formed exactly (``two_prod``) and ``q + residual/dhi`` rounded once.
+    formed exactly (``two_prod``) and ``q + residual/dhi`` rounded once: the sum of
+    :func:`div_dd`'s two parts.
     """
-    q = nhi / dhi
-    p, e = two_prod(q, dhi)
-    r = (((nhi - p) - e) + nlo) - q * dlo
-    return q + r / dhi
+    q, r = div_dd(nhi, nlo, dhi, dlo)
+    return q + r
 
 
 def exp_times(xp: Any, x: Any, f: Any) -> Any:
