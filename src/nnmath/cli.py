@@ -20,6 +20,7 @@ import difflib
 import inspect
 import json
 import os
+import re
 import sys
 import textwrap
 import traceback
@@ -446,8 +447,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         report = evaluate(_files_arg(args.y_true), _files_arg(args.y_pred),
                           _files_arg(args.sample_weight), task=args.task,
                           from_logits=args.from_logits, threshold=args.threshold,
-                          top_k=args.top_k, chunk_size=args.chunk_size, progress=progress,
-                          **extra)
+                          top_k=args.top_k, chunk_size=args.chunk_size, header=args.header,
+                          progress=progress, **extra)
     except EngineError as exc:
         raise CommandError(str(exc)) from exc
     if args.format == "json":
@@ -469,22 +470,28 @@ def _cmd_tour(args: argparse.Namespace) -> int:
 
 # -- the parser -------------------------------------------------------------------------------
 
+# Numbers as people write them: ASCII digits, no digit separators ("0_5" is not 5, as
+# Python's int() and float() would read it), no non-ASCII digits.
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not _INT.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
 
 
 def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if text.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    if not _FLOAT.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    value = float(text)
+    if value in (float("inf"), float("-inf")):  # 1e999
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
 
@@ -566,14 +573,20 @@ def build_parser() -> argparse.ArgumentParser:
                    default="auto", help="default: from the shapes")
     p.add_argument("--from-logits", action="store_true", help="y_pred holds logits")
     p.add_argument("--threshold", type=_finite, metavar="T",
-                   help="probability above which a binary/multi-label prediction is "
-                        "positive (default 0.5)")
+                   help="probability in (0, 1) above which a binary/multi-label prediction "
+                        "is positive (default 0.5; not for multiclass)")
     p.add_argument("--top-k", type=_positive_int, action="append", metavar="K",
-                   help="report top-K accuracy (repeatable; default 5 when there are more "
-                        "than 5 classes)")
+                   help="report top-K accuracy (multiclass; repeatable; default 5 when "
+                        "there are more than 5 classes)")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--chunk-size", type=_positive_int, metavar="N",
                    help="rows per chunk (default: about 8 MiB of predictions)")
+    p.add_argument("--header", dest="header", action="store_true", default=None,
+                   help=".csv/.tsv files: the first line is a header (default: a header when "
+                        "a field is not a number; pandas' default names 0,1,... must be "
+                        "declared with --header or --no-header)")
+    p.add_argument("--no-header", dest="header", action="store_false",
+                   help=".csv/.tsv files: the first line is data")
     p.add_argument("--progress", dest="progress", action="store_true", default=None,
                    help="show a progress bar on stderr (default: on a terminal)")
     p.add_argument("--no-progress", dest="progress", action="store_false")

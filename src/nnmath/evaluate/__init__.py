@@ -44,40 +44,29 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from ..io import describe_sources
 from ._dask import DaskEngine, EngineError
 from ._inputs import Inputs, open_inputs
+from ._options import TASKS, check_options
 from ._plan import (
     MAX_CONFUSION_CLASSES,
-    TASKS,
     _binary_extras,
     _per_class,
     _Plan,
     _plan,
     _width,
     default_chunk_size,
+    finish,
     run_pieces,
 )
 from ._report import Report, _Progress
+from ._task import decide_task
 
 __all__ = ["ENGINES", "MAX_CONFUSION_CLASSES", "TASKS", "EngineError", "Report",
            "default_chunk_size", "evaluate"]
 
 #: where the work runs: in this process, or on a Dask cluster
 ENGINES = ("local", "dask")
-
-
-def _first_rows(inputs: Inputs, step: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first chunk of y_true and y_pred: the rows that decide the task."""
-    a, b = inputs.segments[0]
-    pieces, opened = inputs.open_pieces(a, min(b, a + step))
-    try:
-        return next(pieces[0].chunks(step)), next(pieces[1].chunks(step))
-    finally:
-        for f in opened:
-            f.close()
 
 
 def _run_local(plan: _Plan, inputs: Inputs, step: int, bar: _Progress) -> None:
@@ -91,17 +80,12 @@ def _run_local(plan: _Plan, inputs: Inputs, step: int, bar: _Progress) -> None:
                 f.close()
 
 
-def _top_k(top_k: Sequence[int] | int | None) -> list[int] | None:
-    if isinstance(top_k, (int, np.integer)) and not isinstance(top_k, bool):
-        return [int(top_k)]
-    return None if top_k is None or isinstance(top_k, bool) else [int(k) for k in top_k]
-
-
 def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str = "auto",
              from_logits: bool = False, threshold: float | None = None,
              top_k: Sequence[int] | int | None = None, chunk_size: int | None = None,
-             progress: bool | None = False, engine: str = "local", scheduler: Any = None,
-             workers: int | None = None, partition_rows: int | None = None) -> Report:
+             header: bool | None = None, progress: bool | None = False,
+             engine: str = "local", scheduler: Any = None, workers: int | None = None,
+             partition_rows: int | None = None) -> Report:
     """Evaluate predictions against labels: accuracy, crossentropy and friends, streamed.
 
     Parameters
@@ -119,18 +103,29 @@ def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str =
     sample_weight
         Optional, one weight per sample (an array or file specs, as ``y_true``).
     task
-        ``"auto"`` (from the shapes; ``(N, C)`` labels whose rows sum to 1 are one-hot,
-        other 0/1 rows multilabel), ``"binary"``, ``"multiclass"`` or ``"multilabel"``.
+        ``"auto"``: from the shapes, and for labels ``(N, C)`` from every row of them (a
+        first pass over ``y_true``): all rows one-hot (or >= 0 summing to 1) make a
+        multiclass task, else all rows 0/1 a multilabel one, else an error.
+        ``"binary"``, ``"multiclass"`` or ``"multilabel"`` say it; every row is then
+        checked against it (one-hot rows that do not sum to 1 are an error naming the row).
     from_logits
         ``y_pred`` holds logits (no final activation).
     threshold
-        The probability above which a binary or multi-label prediction is positive
-        (default 0.5; with logits it is compared with ``sigmoid(logit)``).
+        The probability above which a binary or multi-label prediction is positive, in
+        (0, 1) (default 0.5; with logits it is compared with ``sigmoid(logit)``). Refused
+        for a multiclass task (the prediction is the class of the highest score).
     top_k
-        Report ``top_{k}_accuracy`` for these k (multiclass; default 5 when C > 5).
+        Report ``top_{k}_accuracy`` for these k, integers >= 1 (multiclass only; default
+        5 when C > 5).
     chunk_size
-        Rows per chunk (default: about 8 MiB of predictions as float64). Memory stays
-        bounded by a small multiple of one chunk (per worker, with Dask).
+        Rows per chunk, an integer >= 1 (default: about 8 MiB of predictions as float64).
+        Memory stays bounded by a small multiple of one chunk (per worker, with Dask). The
+        report does not depend on it.
+    header
+        Whether the first line of ``.csv``/``.tsv`` files is a header: ``True``,
+        ``False``, or ``None`` (default) for the rule of :mod:`nnmath.io`: a header when a
+        field is not a number, data when every field is, an error when the line could be
+        either (pandas' default column names ``0,1,...``).
     progress
         Show a progress bar on stderr (``None``: when stderr is a terminal). With Dask it
         advances as partitions complete.
@@ -139,7 +134,7 @@ def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str =
         cluster (the ``dask`` extra). A partition is a file, or up to ``partition_rows``
         rows of one; the workers read it themselves (with :mod:`nnmath.io`), so the files
         must be readable at the same paths there. The task and the metrics are decided
-        here, from the first rows, exactly as the local engine does, and each worker
+        here, exactly as the local engine does, and each worker
         checks its rows as the local engine would (same messages); the partial states
         of the metrics are merged exactly: the same report as ``engine="local"``.
     scheduler
@@ -163,8 +158,10 @@ def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str =
     ------
     nnmath.io.DataError
         A file that cannot be read, lengths that differ, NaN predictions, labels outside
-        the classes, and the like; the message says what to do. It is the same with
-        either engine.
+        the classes, and the like; the message names the earliest bad row and says what to
+        do. It is the same with either engine and any chunk size.
+    ValueError, TypeError
+        An argument out of its range or of the wrong type (the message names it).
     nnmath.io.MissingExtraError
         ``engine="dask"`` without Dask installed (``pip install 'nnmath[dask]'``).
     """
@@ -175,21 +172,18 @@ def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str =
                                       ("partition_rows", partition_rows)) if v is not None]
         if given:
             raise ValueError(f"{', '.join(given)}: only with engine='dask'")
+    options = check_options(task, from_logits, threshold, top_k, chunk_size, header)
     dask_engine = None
     if engine == "dask":  # checks its arguments, and that Dask is installed
-        dask_engine = DaskEngine(scheduler, workers, partition_rows)
-    ks = _top_k(top_k)
+        dask_engine = DaskEngine(scheduler, workers, partition_rows, options.header)
     started = time.perf_counter()
-    inputs = open_inputs(y_true, y_pred, sample_weight)
+    inputs = open_inputs(y_true, y_pred, sample_weight, header=options.header)
     try:
         yt_src, yp_src = inputs.sources[0], inputs.sources[1]
-        step = (default_chunk_size(_width(yp_src.shape)) if chunk_size is None
-                else int(chunk_size))
-        if step < 1:
-            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-        yt0, yp0 = _first_rows(inputs, step)  # the first rows decide the task
-        plan = _plan(task, yt_src, yp_src, np.asarray(yt0, dtype=np.float64), yp0,
-                     bool(from_logits), threshold, ks)
+        step = (default_chunk_size(_width(yp_src.shape)) if options.chunk_size is None
+                else options.chunk_size)
+        resolved, notes = decide_task(options.task, inputs, step)
+        plan = _plan(resolved, notes, options, yt_src, yp_src)
         plan.settings["chunk_size"] = step
         enabled = sys.stderr.isatty() if progress is None else bool(progress)
 
@@ -204,6 +198,7 @@ def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str =
                 bar.close()
         else:
             plan.settings.update(dask_engine.run(plan, inputs, step, make_bar))
+        checks = finish(plan, [src.spec for src in inputs.sources])
         results = {name: float(metric.result()) for name, metric in plan.metrics.items()}
         if plan.task == "binary":
             results.update(_binary_extras(plan))
@@ -214,6 +209,6 @@ def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str =
         return Report(task=plan.task, n_samples=inputs.n_rows, n_classes=plan.n_classes,
                       metrics=results, per_class=_per_class(plan, len(inputs.sources) > 2),
                       settings=plan.settings, inputs=described, notes=plan.notes,
-                      seconds=time.perf_counter() - started)
+                      checks=checks, seconds=time.perf_counter() - started)
     finally:
         inputs.close()

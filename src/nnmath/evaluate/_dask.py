@@ -80,7 +80,7 @@ def _open_piece(d: dict[str, Any]) -> tuple[Piece, Source | None]:
     if d["origin"] is None:  # rows of an array, sent with the task
         data = np.asarray(d["data"])
         return Piece(ArraySource(data, d["spec"]), 0, len(data), d["first_row"]), None
-    src = open_source(d["path"], name=d["role"])
+    src = open_source(d["path"], name=d["role"], header=d["header"])
     if d["path"] != d["origin"]:  # messages name the file as the client was given it
         src.spec = src.spec.replace(f"{d['role']} {d['path']}", f"{d['role']} {d['origin']}",
                                     1)
@@ -172,11 +172,12 @@ def partitions(segments: list[tuple[int, int]], step: int, partition_rows: int |
     return out
 
 
-def _describe_piece(inputs: Inputs, index: int, a: int, b: int) -> dict[str, Any]:
+def _describe_piece(inputs: Inputs, index: int, a: int, b: int,
+                    header: bool | None = None) -> dict[str, Any]:
     src, role = inputs.sources[index], inputs.roles[index]
     part, lo, hi = inputs.locate(index, a, b)
     base: dict[str, Any] = {"role": role, "start": lo, "stop": hi, "first_row": lo,
-                            "data": None, "spec": src.spec,
+                            "data": None, "spec": src.spec, "header": header,
                             "trailing": list(src.shape[1:])}
     if part is not None:
         assert isinstance(src, MultiSource)
@@ -241,7 +242,8 @@ class DaskEngine:
     """Runs the partitions of an evaluation on Dask (see :func:`evaluate`'s ``engine``)."""
 
     def __init__(self, scheduler: Any = None, workers: int | None = None,
-                 partition_rows: int | None = None) -> None:
+                 partition_rows: int | None = None, header: bool | None = None) -> None:
+        self.header = header  # of .csv/.tsv files: as the client opened them
         self.workers = _positive(workers, "workers")
         self.partition_rows = _positive(partition_rows, "partition_rows")
         self.scheduler = scheduler
@@ -356,15 +358,19 @@ class DaskEngine:
             make_bar: Callable[[], _Progress]) -> dict[str, Any]:
         """Evaluate every partition into ``plan``; the settings to report."""
         parts = partitions(inputs.segments, step, self.partition_rows, inputs.random_access)
-        tasks = [[_describe_piece(inputs, k, a, b) for k in range(len(inputs.sources))]
-                 for a, b in parts]
+        tasks = [[_describe_piece(inputs, k, a, b, self.header)
+                  for k in range(len(inputs.sources))] for a, b in parts]
         plan_json = json.dumps(plan_state(plan))
         rows = [0]
         bar: _Progress | None = None
+        errors: dict[int, dict[str, Any]] = {}
 
         def done(i: int, result: dict[str, Any]) -> None:
-            if "error" in result:
-                _raise_remote(result, _where(tasks[i]))
+            if "error" in result:  # raised at the end: the earliest partition's, as locally
+                errors[i] = result
+                return
+            if errors:
+                return
             a, b = parts[i]
             if result["rows"] != b - a:
                 raise EngineError(f"{_where(tasks[i])}: a worker read {result['rows']:,} rows "
@@ -384,6 +390,9 @@ class DaskEngine:
         finally:
             if bar is not None:
                 bar.close()
+        if errors:
+            first = min(errors)
+            _raise_remote(errors[first], _where(tasks[first]))
         if rows[0] != inputs.n_rows:  # pragma: no cover - every partition is checked
             raise EngineError(f"the partitions hold {rows[0]:,} rows of {inputs.n_rows:,}")
         return {"engine": "dask", **where, "partitions": len(parts)}

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..io import DataError, MultiSource, Source, open_source
+from ..io import DataError, MultiSource, Source, open_source, parse_spec
+from ..io._text import TextSource
 from ._plan import Piece
 
 ROLES = ("y_true", "y_pred", "sample_weight")
@@ -68,20 +69,27 @@ class Inputs:
                 return False
         return True
 
+    def open_piece(self, index: int, start: int, stop: int) -> tuple[Piece, Source | None]:
+        """The piece of rows ``[start, stop)`` (within one segment) of input ``index``, and
+        the file opened for it, if any (the caller closes it)."""
+        src = self.sources[index]
+        part, lo, hi = self.locate(index, start, stop)
+        if part is None:
+            return Piece(src, lo, hi, lo), None
+        assert isinstance(src, MultiSource)
+        f = src.open_part(part)
+        return Piece(f, lo, hi, lo), f
+
     def open_pieces(self, start: int, stop: int) -> tuple[list[Piece], list[Source]]:
         """The pieces of rows ``[start, stop)`` of every input, and the files opened for
         them (the caller closes those)."""
         pieces, opened = [], []
         try:
-            for i, src in enumerate(self.sources):
-                part, lo, hi = self.locate(i, start, stop)
-                if part is None:
-                    pieces.append(Piece(src, lo, hi, lo))
-                else:
-                    assert isinstance(src, MultiSource)
-                    f = src.open_part(part)
+            for i in range(len(self.sources)):
+                piece, f = self.open_piece(i, start, stop)
+                pieces.append(piece)
+                if f is not None:
                     opened.append(f)
-                    pieces.append(Piece(f, lo, hi, lo))
         except BaseException:
             for f in opened:
                 f.close()
@@ -134,14 +142,70 @@ def check_inputs(sources: Sequence[Source]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
 
-def open_inputs(y_true: Any, y_pred: Any, sample_weight: Any = None) -> Inputs:
+def _text_paths(src: Source) -> dict[str, int | None]:
+    """The .csv/.tsv files an input reads (resolved path → its part, ``None`` when the
+    input is that one file)."""
+    if isinstance(src, TextSource):
+        return {str(src.path.resolve()): None}
+    out: dict[str, int | None] = {}
+    if isinstance(src, MultiSource):
+        for i, f in enumerate(src.files):
+            path, _ = parse_spec(f)
+            if path.suffix.lower() in (".csv", ".tsv"):
+                out.setdefault(str(path.resolve()), i)
+    return out
+
+
+def _columns_of(src: Source, part: int | None) -> tuple[TextSource, Source | None]:
+    if part is None:
+        assert isinstance(src, TextSource)
+        return src, None
+    assert isinstance(src, MultiSource)
+    f = src.open_part(part)
+    assert isinstance(f, TextSource)
+    return f, f
+
+
+def check_columns(sources: Sequence[Source]) -> None:
+    """Refuse two inputs that read a column of the same .csv/.tsv file (``--y-pred
+    data.csv`` without a column list takes the labels' column as a class)."""
+    paths = [_text_paths(s) for s in sources]
+    for (i, a), (j, b) in itertools.combinations(enumerate(paths), 2):
+        for path in sorted(set(a) & set(b)):
+            ta, fa = _columns_of(sources[i], a[path])
+            try:
+                tb, fb = _columns_of(sources[j], b[path])
+                try:
+                    shared = [c for c in ta.columns if c in tb.columns]
+                    if not shared:
+                        continue
+                    # the input that took every column is the one to fix
+                    fix, other = (ta, tb) if not ta.columns_listed else (tb, ta)
+                    rest = [fix.column_name(c) for c in fix.columns if c not in other.columns]
+                    example = (f", e.g. {path}:{','.join(rest)}" if rest else "")
+                    how = "" if fix.columns_listed else " (no column list: every column)"
+                    raise DataError(
+                        f"{fix.spec} reads column {fix.column_name(shared[0])!r}{how}, which "
+                        f"{other.spec} reads too: an input cannot take another's column; list "
+                        f"the columns of each input after the file name{example}")
+                finally:
+                    if fb is not None:
+                        fb.close()
+            finally:
+                if fa is not None:
+                    fa.close()
+
+
+def open_inputs(y_true: Any, y_pred: Any, sample_weight: Any = None,
+                header: bool | None = None) -> Inputs:
     """Open the inputs (file specs, globs, lists of paths or arrays) and check them."""
     opened: list[Source] = []
     try:
         for role, spec in zip(ROLES, (y_true, y_pred, sample_weight), strict=True):
             if role == "sample_weight" and spec is None:
                 continue
-            opened.append(open_source(spec, name=role))
+            opened.append(open_source(spec, name=role, header=header))
+        check_columns(opened)
         segments = check_inputs(opened)
     except BaseException:
         for src in opened:

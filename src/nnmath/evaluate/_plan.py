@@ -17,8 +17,11 @@ import numpy as np
 from .. import metrics as M
 from ..io import DataError, Source
 from ..metrics._exact import decode, encode, exact_group_sums, to_float
+from ._checks import SUM_TOL, RowCounts, RowError, check_labels, check_scores, check_weights
+from ._options import TASKS, Options, check_for_task, effective_threshold
 
-TASKS = ("auto", "binary", "multiclass", "multilabel")
+__all__ = ["MAX_CONFUSION_CLASSES", "TASKS", "Piece", "default_chunk_size", "finish",
+           "merge_partial", "partial_state", "plan_from_state", "plan_state", "run_pieces"]
 #: per-class counts (a confusion matrix) are kept up to this many classes
 MAX_CONFUSION_CLASSES = 1024
 #: the default chunk holds about this many bytes of predictions (as float64)
@@ -110,6 +113,7 @@ class _Plan:
     metrics: dict[str, Any] = field(default_factory=dict)
     confusion: Any = None
     counts: _LabelCounts | None = None  # multilabel per-label sums
+    rows: RowCounts = field(default_factory=RowCounts)  # totals of the checks
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -118,71 +122,15 @@ def _width(shape: Sequence[int]) -> int:
     return 1 if len(shape) == 1 else int(math.prod(shape[1:]))
 
 
-def _logit(t: float) -> float:
-    return math.log(t) - math.log1p(-t)
-
-
-def _check_threshold(threshold: float | None, from_logits: bool) -> tuple[float, float]:
-    """(threshold as given, threshold on the compared scores)."""
-    t = 0.5 if threshold is None else threshold
-    if isinstance(t, bool) or not isinstance(t, (int, float, np.floating, np.integer)):
-        raise TypeError(f"threshold must be a number, got {threshold!r}")
-    t = float(t)
-    if not math.isfinite(t):
-        raise ValueError(f"threshold must be finite, got {t}")
-    if from_logits:
-        if not 0.0 < t < 1.0:
-            raise ValueError(f"threshold is a probability and must lie in (0, 1) with "
-                             f"from_logits (it is compared with sigmoid(logit)), got {t}")
-        return t, _logit(t)
-    return t, t
-
-
-def _rows_binary(y: np.ndarray) -> bool:
-    return bool(np.all((y == 0) | (y == 1)))
-
-
-def _plan(task: str, yt_src: Source, yp_src: Source, yt0: np.ndarray, yp0: np.ndarray,
-          from_logits: bool, threshold: float | None, top_k: Sequence[int] | None) -> _Plan:
+def _plan(task: str, notes: list[str], options: Options, yt_src: Source,
+          yp_src: Source) -> _Plan:
+    """The plan of a task decided by :func:`decide_task`, with the checked options."""
     tshape, pshape = yt_src.shape, yp_src.shape
-    t_given, t_eff = _check_threshold(threshold, from_logits)
-    if yp_src.ndim not in (1, 2):
-        raise DataError(f"{yp_src.spec}: has shape {pshape}; predictions must be (N,) or "
-                        "(N, C): one row of scores per sample")
-    if yt_src.ndim not in (1, 2):
-        raise DataError(f"{yt_src.spec}: has shape {tshape}; labels must be (N,), (N, 1) or "
-                        "(N, C)")
     c = 1 if yp_src.ndim == 1 else pshape[1]
-    if c == 0:
-        raise DataError(f"{yp_src.spec}: has no columns (shape {pshape})")
     t_cols = 1 if yt_src.ndim == 1 else tshape[1]
-    notes: list[str] = []
-    if task == "auto":
-        if c == 1:
-            task = "binary"
-        elif t_cols == 1:
-            task = "multiclass"
-        elif t_cols == c:
-            nonneg = bool(np.all(yt0 >= 0)) if yt0.size else True
-            one_per_row = bool(np.allclose(yt0.sum(axis=1), 1.0)) if yt0.size else True
-            if nonneg and one_per_row:
-                task = "multiclass"
-                notes.append("task auto: multiclass (y_true rows sum to 1); pass "
-                             "--task multilabel if a sample can have several labels")
-            elif _rows_binary(yt0):
-                task = "multilabel"
-                notes.append("task auto: multilabel (y_true rows are 0/1 with several or no "
-                             "1s)")
-            else:
-                raise DataError(f"{yt_src.spec}: its rows are neither one-hot/probability "
-                                "rows nor 0/1 label rows; pass --task to say what they are")
-        else:
-            raise DataError(
-                f"{yt_src.spec} has {t_cols} columns and {yp_src.spec} has {c}: give integer "
-                f"labels (N,) or rows of {c} (one-hot or 0/1), one column per class of y_pred")
-    if task not in TASKS[1:]:
-        raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
-
+    t_given, t_eff = effective_threshold(options)
+    from_logits = options.from_logits
+    check_for_task(options, task, 2 if task == "binary" else c)
     plan = _Plan(task=task, n_classes=2, labels="binary", from_logits=from_logits,
                  threshold=t_eff, notes=notes)
     plan.settings = {"from_logits": from_logits}
@@ -224,13 +172,11 @@ def _plan(task: str, yt_src: Source, yp_src: Source, yt0: np.ndarray, yp0: np.nd
         else:
             raise DataError(f"{yt_src.spec}: has {t_cols} columns but {yp_src.spec} has {c} "
                             "classes: give integer labels (N,) or one-hot rows (N, C)")
-        ks = sorted(set(top_k)) if top_k else ([5] if c > 5 else [])
+        ks = list(options.top_k) if options.top_k is not None else ([5] if c > 5 else [])
         for k in ks:
-            if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-                raise ValueError(f"top_k must be integers >= 1, got {k!r}")
             if k >= c:
                 notes.append(f"top_{k}_accuracy is 1 by definition: k >= {c} classes")
-        plan.top_k = [int(k) for k in ks]
+        plan.top_k = ks
         topk_cls = (M.SparseTopKCategoricalAccuracy if plan.labels == "sparse"
                     else M.TopKCategoricalAccuracy)
         plan.metrics = {
@@ -267,90 +213,26 @@ def _plan(task: str, yt_src: Source, yp_src: Source, yt0: np.ndarray, yp0: np.nd
     return plan
 
 
-# -- checks on each chunk --------------------------------------------------------------------
-
-def _first_bad_row(bad: np.ndarray, start: int) -> tuple[int, int]:
-    rows = bad.reshape(len(bad), -1).any(axis=1) if bad.ndim > 1 else bad
-    idx = np.flatnonzero(rows)
-    return start + int(idx[0]), int(idx.size)
-
-
-def _example(values: np.ndarray, bad: np.ndarray) -> str:
-    v = values[bad].ravel()[0]
-    return f"{float(v):g}"
-
-
-def _check_scores(yp: np.ndarray, plan: _Plan, spec: str, start: int) -> np.ndarray:
-    if yp.dtype.kind not in "f":
-        yp = yp.astype(np.float64)
-    nan = np.isnan(yp)
-    if nan.any():
-        row, n = _first_bad_row(nan, start)
-        more = f" (and {n - 1} more rows nearby)" if n > 1 else ""
-        raise DataError(f"{spec}: holds NaN at row {row}{more}; a NaN prediction cannot be "
-                        "scored: fix the model or drop those rows")
-    if not plan.from_logits:
-        outside = (yp < 0) | (yp > 1)
-        if outside.any():
-            row, _ = _first_bad_row(outside, start)
-            raise DataError(f"{spec}: holds {_example(yp, outside)} at row {row}, outside "
-                            "[0, 1]: these look like logits; pass --from-logits "
-                            "(from_logits=True)")
-    return yp
-
-
-def _check_labels(yt: np.ndarray, plan: _Plan, spec: str, start: int,
-                  classes_of: str) -> np.ndarray:
-    if yt.dtype.kind == "f":
-        nan = np.isnan(yt)
-        if nan.any():
-            row, _ = _first_bad_row(nan, start)
-            raise DataError(f"{spec}: holds NaN at row {row}; every sample needs a label")
-    if plan.labels in ("binary", "multilabel"):
-        bad = (yt != 0) & (yt != 1)
-        if bad.any():
-            row, _ = _first_bad_row(bad, start)
-            what = "binary" if plan.labels == "binary" else "multi-label"
-            hint = ("; for more classes give y_pred one column per class"
-                    if plan.labels == "binary" else "")
-            raise DataError(f"{spec}: holds {_example(yt, bad)} at row {row}; {what} labels "
-                            f"must be 0 or 1{hint}")
-        return yt
-    if plan.labels == "sparse":
-        if yt.dtype.kind == "f":
-            frac = yt != np.floor(yt)
-            if frac.any():
-                row, _ = _first_bad_row(frac, start)
-                raise DataError(f"{spec}: holds {_example(yt, frac)} at row {row}; class "
-                                "labels must be integers 0..C-1 (or give one-hot rows)")
-        c = plan.n_classes
-        bad = (yt < 0) | (yt >= c)
-        if bad.any():
-            row, _ = _first_bad_row(bad, start)
-            raise DataError(f"{spec}: holds label {_example(yt, bad)} at row {row}, outside "
-                            f"the {c} classes 0..{c - 1} of {classes_of}; y_pred needs one "
-                            "column per class (are the labels 1-based?)")
-        return yt.astype(np.int64)
-    # one-hot / probability rows
-    bad = yt < 0
-    if bad.any():
-        row, _ = _first_bad_row(bad, start)
-        raise DataError(f"{spec}: holds {_example(yt, bad)} at row {row}; one-hot rows must "
-                        "hold 0s and a 1 (or probabilities)")
-    return yt
-
-
-def _check_weights(w: np.ndarray, spec: str, start: int) -> np.ndarray:
-    w = w.reshape(len(w), -1)
-    if w.shape[1] != 1:
-        raise DataError(f"{spec}: has {w.shape[1]} columns; give one weight per sample")
-    w = w[:, 0].astype(np.float64)
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        row, _ = _first_bad_row(bad, start)
-        raise DataError(f"{spec}: holds {_example(w, bad)} at row {row}; sample weights must "
-                        "be finite and >= 0")
-    return w
+def finish(plan: _Plan, specs: Sequence[str]) -> dict[str, Any]:
+    """After the last row: the errors and notes that need every row (the totals of
+    :class:`RowCounts`); the report's ``checks``. ``specs``: the inputs' specs."""
+    rc = plan.rows
+    if rc.weighted_rows and rc.positive_weights == 0:
+        raise DataError(f"{specs[2]}: every sample weight is 0, so every weighted mean is "
+                        "0/0; give some samples a positive weight")
+    checks: dict[str, Any] = {}
+    if (plan.task == "multiclass" or plan.two_column) and not plan.from_logits:
+        checks = {"y_pred_rows_not_summing_to_1": rc.rows_off,
+                  "y_pred_max_sum_error": rc.max_off, "sum_tolerance": SUM_TOL}
+        if rc.rows_off:
+            what = ("crossentropy renormalised them, as Keras does; if the scores are "
+                    "independent (sigmoid) probabilities, pass --task multilabel"
+                    if plan.task == "multiclass" else
+                    "column 1 was taken as the probability of the positive class")
+            plan.notes.append(
+                f"{specs[1]}: {rc.rows_off:,} of {rc.rows:,} rows of probabilities do not sum "
+                f"to 1 (by up to {rc.max_off:.3g}; tolerance {SUM_TOL:g}): {what}")
+    return checks
 
 
 # -- the job ---------------------------------------------------------------------------------
@@ -358,11 +240,12 @@ def _check_weights(w: np.ndarray, spec: str, start: int) -> np.ndarray:
 def _update(plan: _Plan, yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None) -> None:
     m = plan.metrics
     if plan.task == "binary":
+        # the labels are one column (see check_labels)
+        label = yt
         if plan.two_column:
             score = yp[:, 1] - yp[:, 0] if plan.from_logits else yp[:, 1]
-            label = yt if yt.ndim == 1 else yt[:, 1]
         else:
-            score, label = yp.reshape(-1), yt.reshape(-1)
+            score = yp.reshape(-1)
         score2, label2 = score[:, None], label[:, None]
         m["accuracy"].update_state(label2, score2, sample_weight=w)
         m["crossentropy"].update_state(label2, score2, sample_weight=w)
@@ -372,7 +255,7 @@ def _update(plan: _Plan, yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None) -
         plan.confusion.update_state(truth, decided, sample_weight=w)
         return
     if plan.task == "multiclass":
-        labels = yt.reshape(-1) if plan.labels == "sparse" else np.argmax(yt, axis=1)
+        labels = yt if plan.labels == "sparse" else np.argmax(yt, axis=1)
         for name, metric in m.items():
             truth = labels if name == "balanced_accuracy" else yt
             metric.update_state(truth, yp, sample_weight=w)
@@ -421,7 +304,8 @@ def partial_state(plan: _Plan) -> dict[str, Any]:
     """The accumulated state of ``plan``'s metrics and counts: a JSON-able dict."""
     return {"metrics": {name: m.get_state() for name, m in plan.metrics.items()},
             "confusion": None if plan.confusion is None else plan.confusion.get_state(),
-            "counts": None if plan.counts is None else plan.counts.get_state()}
+            "counts": None if plan.counts is None else plan.counts.get_state(),
+            "rows": plan.rows.get_state()}
 
 
 def plan_state(plan: _Plan) -> dict[str, Any]:
@@ -437,6 +321,7 @@ def plan_from_state(state: dict[str, Any]) -> _Plan:
         plan.confusion = M.Metric.from_state(state["confusion"])
     if state["counts"] is not None:
         plan.counts = _LabelCounts.from_state(state["counts"])
+    plan.rows = RowCounts.from_state(state["rows"])
     return plan
 
 
@@ -451,6 +336,7 @@ def merge_partial(plan: _Plan, state: dict[str, Any]) -> None:
         plan.confusion.merge_state(M.Metric.from_state(state["confusion"]))
     if plan.counts is not None:
         plan.counts.merge(_LabelCounts.from_state(state["counts"]))
+    plan.rows.merge(RowCounts.from_state(state["rows"]))
 
 
 # -- reading and checking the rows of one piece of the inputs ---------------------------------
@@ -467,6 +353,31 @@ class Piece:
 
     def chunks(self, step: int) -> Iterator[np.ndarray]:
         return self.source.read_range(self.start, self.stop, step)
+
+
+def _check_chunk(plan: _Plan, chunks: Sequence[np.ndarray], yt: Piece, yp: Piece,
+                 w: Piece | None, done: int) -> tuple[Any, Any, Any]:
+    """Check a chunk of each input; of several problems, the earliest row's is raised
+    (predictions first on a tie), so that the error does not depend on the chunking."""
+    found: list[RowError] = []
+    out: list[Any] = [None, None, None]
+    calls = [
+        (1, lambda: check_scores(chunks[1], plan.labels, plan.from_logits, plan.two_column,
+                                 plan.rows, yp.source.spec, yp.first_row + done)),
+        (0, lambda: check_labels(chunks[0], plan.labels, plan.n_classes, yt.source.spec,
+                                 yt.first_row + done, yp.source.spec)),
+    ]
+    if w is not None:
+        calls.append((2, lambda: check_weights(chunks[2], plan.rows, w.source.spec,
+                                               w.first_row + done)))
+    for index, call in calls:
+        try:
+            out[index] = call()
+        except RowError as exc:
+            found.append(exc)
+    if found:
+        raise min(found, key=lambda e: e.index)
+    return out[1], out[0], out[2]
 
 
 def run_pieces(plan: _Plan, yt: Piece, yp: Piece, w: Piece | None, step: int,
@@ -486,10 +397,7 @@ def run_pieces(plan: _Plan, yt: Piece, yp: Piece, w: Piece | None, step: int,
             raise DataError(f"{yt.source.spec} and {yp.source.spec} gave chunks of "
                             f"{len(t_raw)} and {len(p_raw)} rows at row {yp.first_row + done}; "
                             "did a file change while it was read?")
-        p_chk = _check_scores(p_raw, plan, yp.source.spec, yp.first_row + done)
-        t_chk = _check_labels(t_raw, plan, yt.source.spec, yt.first_row + done, yp.source.spec)
-        w_chk = None if w is None else _check_weights(chunks[2], w.source.spec,
-                                                      w.first_row + done)
+        p_chk, t_chk, w_chk = _check_chunk(plan, chunks, yt, yp, w, done)
         _update(plan, t_chk, p_chk, w_chk)
         done += len(p_chk)
         if on_chunk is not None:

@@ -38,7 +38,13 @@ class Report:
     inputs
         The inputs: spec, shape, dtype, how they were read.
     notes
-        Remarks worth reading (a task picked automatically, a trivial top-k).
+        Remarks worth reading (a task picked automatically, a trivial top-k, rows of
+        probabilities that do not sum to 1).
+    checks
+        What the checks of every row counted, where it can change a metric: for
+        multiclass probabilities (and the two columns of a binary task),
+        ``y_pred_rows_not_summing_to_1``, ``y_pred_max_sum_error`` (the largest
+        ``|sum - 1|``) and the ``sum_tolerance`` they are counted with.
     seconds
         Wall time of the evaluation.
     """
@@ -51,6 +57,7 @@ class Report:
     settings: dict[str, Any] = field(default_factory=dict)
     inputs: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    checks: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,7 +65,8 @@ class Report:
         return _jsonable({
             "task": self.task, "n_samples": self.n_samples, "n_classes": self.n_classes,
             "metrics": self.metrics, "per_class": self.per_class, "settings": self.settings,
-            "inputs": self.inputs, "notes": self.notes, "seconds": round(self.seconds, 3),
+            "inputs": self.inputs, "notes": self.notes, "checks": self.checks,
+            "seconds": round(self.seconds, 3),
         })
 
     def to_json(self, indent: int | None = 2) -> str:

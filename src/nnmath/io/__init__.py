@@ -14,7 +14,7 @@ spec            format                      how it is read
                                             holds one array), streamed from the zip
 ``a.csv:col``   comma-separated text        ``col`` by header name or 0-based index, or
 ``a.tsv:col``   tab-separated text          ``c1,c2,...``; all columns without it; the
-                                            header is optional (detected)
+                                            header: see :class:`TextSource`
 ``a.parquet``   Apache Parquet              ``a.parquet:col`` likewise; list columns give
                                             2-D rows; needs the ``io`` extra (pyarrow)
 ==============  ==========================  ===============================================
@@ -85,7 +85,7 @@ __all__ = [
 
 # -- entry points --------------------------------------------------------------------------
 
-def open_source(spec: Any, *, name: str | None = None) -> Source:
+def open_source(spec: Any, *, name: str | None = None, header: bool | None = None) -> Source:
     """Open a file spec (or wrap an array) as a :class:`Source`.
 
     Parameters
@@ -97,26 +97,35 @@ def open_source(spec: Any, *, name: str | None = None) -> Source:
         directory opens a :class:`MultiSource` of the files (see :func:`expand_spec`).
     name
         What the input is (``"y_pred"``), prefixed to error messages.
+    header
+        Whether the first line of a ``.csv``/``.tsv`` file is a header (``None``: the
+        rule of :class:`TextSource`).
     """
     if isinstance(spec, Source):
         return spec
     files = expand_spec(spec, name=name)
     if files is not None:
         text = describe_spec(spec)
-        return MultiSource(files, f"{name} {text}" if name else text, name, _open_file)
+
+        def opener(f: str, n: str | None) -> Source:
+            return _open_file(f, n, header)
+
+        return MultiSource(files, f"{name} {text}" if name else text, name, opener)
     if not isinstance(spec, (str, os.PathLike)):
         return ArraySource(spec, name or "<array>")
-    return _open_file(spec, name)
+    return _open_file(spec, name, header)
 
 
-def _open_file(spec: str | os.PathLike[str], name: str | None) -> Source:
+def _open_file(spec: str | os.PathLike[str], name: str | None,
+               header: bool | None = None) -> Source:
     """One file (no glob); its ``origin`` is the spec."""
-    src = _open_reader(spec, name)
+    src = _open_reader(spec, name, header)
     src.origin = os.fspath(spec)
     return src
 
 
-def _open_reader(spec: str | os.PathLike[str], name: str | None) -> Source:
+def _open_reader(spec: str | os.PathLike[str], name: str | None,
+                 header: bool | None) -> Source:
     path, key = parse_spec(spec)
     label = f"{name} {os.fspath(spec)}" if name else os.fspath(spec)
     suffix = path.suffix.lower()
@@ -137,13 +146,13 @@ def _open_reader(spec: str | os.PathLike[str], name: str | None) -> Source:
     if suffix == ".npz":
         return NpzSource(path, key or None, label)
     if suffix in (".csv", ".tsv"):
-        return TextSource(path, key or None, label)
+        return TextSource(path, key or None, label, header)
     return ParquetSource(path, key or None, label)
 
 
-def load(spec: Any, *, name: str | None = None) -> np.ndarray:
+def load(spec: Any, *, name: str | None = None, header: bool | None = None) -> np.ndarray:
     """Read a whole file spec into memory (see :func:`open_source`)."""
-    with open_source(spec, name=name) as src:
+    with open_source(spec, name=name, header=header) as src:
         return src.read()
 
 

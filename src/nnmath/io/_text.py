@@ -20,27 +20,71 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _pandas_names(fields: list[str]) -> bool:
+    """Whether the fields are pandas' default column names ``0, 1, ..., n-1``."""
+    return fields == [str(i) for i in range(len(fields))]
+
+
+def decide_header(fields: list[str], header: bool | None, where: str) -> bool:
+    """Whether the first line (its ``fields``) is a header.
+
+    ``header`` says it; ``None`` applies the rule: a header when a field is empty or not
+    a number, data when every field is a number, except pandas' default column names
+    ``0,1,...,n-1`` (which are numbers too), an error asking to say.
+
+    >>> decide_header(["label", "p0"], None, "f.csv"), decide_header(["1", "0.5"], None, "")
+    (True, False)
+    """
+    if header is not None:
+        return bool(header)
+    if not all(f and _is_number(f) for f in fields):
+        return True
+    if _pandas_names(fields):
+        raise DataError(
+            f"{where}: its first line {','.join(fields)!r} may be a header (pandas writes "
+            "these column names by default) or a row of data; say which: --header or "
+            "--no-header (header=True or header=False)")
+    return False
+
+
 def _select_columns(key: str | None, header: list[str] | None, ncols: int,
                     where: str) -> list[int]:
+    """The 0-based columns that ``key`` picks: names of the header first, else 0-based
+    (or negative) indices; a name that the header holds twice, or a column picked twice,
+    is an error."""
     if key is None:
         return list(range(ncols))
-    picked = []
+    picked: list[int] = []
     for item in (k.strip() for k in key.split(",")):
+        names = f"columns {', '.join(header)}" if header else f"{ncols} unnamed columns"
         if header is not None and item in header:
-            picked.append(header.index(item))
-        elif item.lstrip("-").isdigit() and -ncols <= int(item) < ncols:
-            picked.append(int(item) % ncols)
+            at = [i for i, h in enumerate(header) if h == item]
+            if len(at) > 1:
+                raise DataError(f"{where}: its header names {len(at)} columns {item!r} "
+                                f"(columns {', '.join(map(str, at))}); pick one by its 0-based "
+                                "index, or rename the columns")
+            col = at[0]
+        elif item.isascii() and item.lstrip("-").isdigit() and -ncols <= int(item) < ncols:
+            col = int(item) % ncols
         else:
-            names = f"columns {', '.join(header)}" if header else f"{ncols} unnamed columns"
             raise DataError(f"{where}: has no column {item!r}; it has {names} (pick one by "
                             "name or by 0-based index)")
+        if col in picked:
+            raise DataError(f"{where}: column {col} is picked twice ({key!r}); pick each "
+                            "column once")
+        picked.append(col)
     return picked
 
 
 class TextSource(Source):
-    """A ``.csv`` (comma) or ``.tsv`` (tab) file: numbers, optional header line."""
+    """A ``.csv`` (comma) or ``.tsv`` (tab) file: numbers, maybe a header line.
 
-    def __init__(self, path: Path, key: str | None, spec: str) -> None:
+    ``header`` says whether the first non-blank line is a header; ``None`` decides by
+    :func:`decide_header`. Columns are picked by :func:`_select_columns`.
+    """
+
+    def __init__(self, path: Path, key: str | None, spec: str,
+                 header: bool | None = None) -> None:
         self.spec, self.path = spec, path
         self.delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
         self.kind = f"{path.suffix.lower()[1:]}, parsed in chunks"
@@ -53,10 +97,12 @@ class TextSource(Source):
         if first is None:
             raise self.error("has no rows")
         fields = [f.strip() for f in next(csv.reader([first], delimiter=self.delimiter))]
-        self.header = fields if not all(_is_number(f) for f in fields if f) else None
+        self.header = fields if decide_header(fields, header, spec) else None
         if self.header is not None:
             self._rows -= 1
         self._cols = _select_columns(key, self.header, len(fields), spec)
+        #: whether the columns were listed (``file.csv:a,b``) rather than all taken
+        self.columns_listed = key is not None
         self._ncols = len(fields)
         if self._rows == 0:
             raise self.error("has a header but no data rows")
@@ -126,6 +172,15 @@ class TextSource(Source):
                 block = []
         if block:
             yield self._shape_rows(self._parse(block))
+
+    @property
+    def columns(self) -> list[int]:
+        """The 0-based columns read, in order."""
+        return list(self._cols)
+
+    def column_name(self, col: int) -> str:
+        """A column by its header name (or its 0-based index, without a header)."""
+        return self.header[col] if self.header is not None else str(col)
 
     def _shape_rows(self, rows: np.ndarray) -> np.ndarray:
         return rows[:, 0] if len(self.shape) == 1 else rows
