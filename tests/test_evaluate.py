@@ -373,3 +373,205 @@ def test_read_range_gives_chunks_from_its_start(fmt: str, tmp_path: Path) -> Non
             np.testing.assert_array_equal(got, MC_P[start:stop])
         with pytest.raises(ValueError, match="not within"):
             list(src.read_range(5, N + 1, 8))
+
+
+# -- no silent wrong results: the task, every row, the options ---------------------------------
+
+def report_without_timing(r: Report) -> dict[str, object]:
+    """The whole report less what may differ between runs (wall time, the chunk size)."""
+    d = r.to_dict()
+    d.pop("seconds")
+    d["settings"].pop("chunk_size")
+    return d
+
+
+def test_auto_task_is_decided_from_every_row() -> None:
+    """0/1 label rows whose first 300 rows have one positive each, later rows several:
+    multilabel, whatever the chunk size (the first chunk used to decide: multiclass)."""
+    rng = np.random.default_rng(7)
+    n, c = 400, 4
+    y = np.eye(c)[rng.integers(0, c, n)]
+    y[300:] = rng.integers(0, 2, (100, c))
+    y[300] = [1, 1, 0, 0]  # the first row that is not one-hot
+    p = rng.random((n, c))
+    expected = ref_multilabel(y, p)
+    reports = [evaluate(y, p, chunk_size=k) for k in (10, 100, 300, 1000)]
+    for r in reports:
+        assert r.task == "multilabel"
+        assert_metrics(r, expected)
+        assert report_without_timing(r) == report_without_timing(reports[0])
+    not_one_hot = int(np.sum(y.sum(axis=1) != 1))
+    assert any(f"{not_one_hot:,} of {n:,} have several or no 1s, the first at row 300" in note
+               for note in reports[0].notes), reports[0].notes
+
+
+@pytest.mark.parametrize("bad_row", [[1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [np.inf, 0.0, 0.0],
+                                     [1e308, 0.0, 0.0], [1.5, -0.5, 0.0]])
+@pytest.mark.parametrize("chunk", [7, 100, 1000])
+def test_one_hot_rows_are_checked_in_every_chunk(bad_row: list[float], chunk: int) -> None:
+    y = np.eye(3)[np.arange(300) % 3]
+    y[250] = bad_row
+    p = np.full((300, 3), 1 / 3)
+    with pytest.raises(DataError, match=r"y_true: row 250 is .*--task multilabel"):
+        evaluate(y, p, task="multiclass", chunk_size=chunk)
+
+
+def test_mixed_label_rows_need_a_task() -> None:
+    y = np.eye(4)[np.arange(20) % 4]
+    y[5] = [0.25, 0.75, 0, 0]  # a probability row (not 0/1)
+    y[9] = [1, 0, 1, 0]  # a multi-hot row (not summing to 1)
+    with pytest.raises(DataError, match=r"row 5 is \[0.25, 0.75, 0, 0\] .* but row 9 is "
+                                        r"\[1, 0, 1, 0\] .*pass --task"):
+        evaluate(y, np.full((20, 4), 0.25), chunk_size=3)
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 6, 10, 100])
+def test_the_error_names_the_earliest_bad_row_whatever_the_chunk(chunk: int) -> None:
+    """A label out of range at row 5 and a NaN prediction at row 8: row 5 is reported
+    (in chunks of 10 the NaN used to be, as predictions were checked first)."""
+    y = np.arange(20) % 3
+    p = np.full((20, 3), 1 / 3)
+    y[5], p[8, 1] = 3, np.nan
+    with pytest.raises(DataError, match=r"label 3 at row 5, outside the 3 classes"):
+        evaluate(y, p, chunk_size=chunk)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"threshold": 2}, ValueError, r"threshold \(--threshold\) .* \(0, 1\), got 2.0"),
+    ({"threshold": -1}, ValueError, r"\(0, 1\), got -1.0"),
+    ({"threshold": float("nan")}, ValueError, r"\(0, 1\), got nan"),
+    ({"threshold": 1.0}, ValueError, r"\(0, 1\), got 1.0"),
+    ({"threshold": "0.5"}, TypeError, r"threshold \(--threshold\) must be a number"),
+    ({"top_k": 2}, ValueError, r"top_k \(--top-k\) applies to a multiclass task, and this "
+                               r"one is binary"),
+    ({"top_k": [2.7]}, ValueError, r"top_k \(--top-k\) must be integers >= 1, got 2.7"),
+    ({"top_k": "3"}, TypeError, r"top_k \(--top-k\) must be an integer or a list"),
+    ({"top_k": []}, ValueError, r"top_k \(--top-k\) is an empty list"),
+    ({"chunk_size": 1.5}, ValueError, r"chunk_size \(--chunk-size\) must be an integer"),
+    ({"chunk_size": True}, ValueError, r"chunk_size \(--chunk-size\) must be an integer"),
+    ({"from_logits": "no"}, TypeError, r"from_logits \(--from-logits\) must be True or False"),
+    ({"header": 1}, TypeError, r"header \(--header/--no-header\) must be True or False"),
+])
+def test_bad_options_of_a_binary_task(kwargs: dict[str, object], error: type,
+                                      message: str) -> None:
+    with pytest.raises(error, match=message):
+        evaluate([0, 1, 1], [0.2, 0.7, 0.4], **kwargs)  # type: ignore[arg-type]
+
+
+def test_options_that_the_task_would_ignore_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"top_k \(--top-k\) .* this one is multilabel"):
+        evaluate(ML_Y, ML_P, top_k=3)
+    with pytest.raises(ValueError, match=r"threshold \(--threshold\) applies to binary and "
+                                         r"multi-label tasks"):
+        evaluate(MC_Y, MC_P, threshold=0.3)
+    # the defaults stay: a threshold of 0.5 reported for binary, top-k for multiclass
+    assert evaluate(BIN_Y, BIN_P).settings["threshold"] == 0.5
+    assert evaluate(MC_Y, MC_P, top_k=(3, 2, 3)).settings["top_k"] == [2, 3]
+
+
+def test_probabilities_that_do_not_sum_to_1_are_reported() -> None:
+    """Sigmoid outputs scored as a multiclass task: crossentropy renormalises them (as
+    Keras does), and the report says how many rows and by how much."""
+    rng = np.random.default_rng(3)
+    p = 1 / (1 + np.exp(-rng.normal(size=(200, 5))))  # independent sigmoids
+    p[:50] /= p[:50].sum(axis=1, keepdims=True)  # a quarter of them are softmax-like
+    y = rng.integers(0, 5, 200)
+    off = np.abs(p.sum(axis=1) - 1)
+    reports = [evaluate(y, p, chunk_size=k) for k in (1, 17, 200)]
+    for r in reports:
+        assert_metrics(r, ref_multiclass(y, p, ks=()))
+        assert r.checks["y_pred_rows_not_summing_to_1"] == int(np.sum(off > 1e-3)) == 150
+        assert r.checks["y_pred_max_sum_error"] == off.max()
+        assert report_without_timing(r) == report_without_timing(reports[0])
+    note = [n for n in reports[0].notes if "do not sum to 1" in n]
+    assert note and "150 of 200 rows" in note[0] and "--task multilabel" in note[0]
+    assert "note: y_pred: 150 of 200 rows" in reports[0].format_table()
+    assert '"y_pred_rows_not_summing_to_1": 150' in reports[0].to_json()
+    r = evaluate(MC_Y, MC_P)  # softmax outputs: nothing to say
+    assert r.checks["y_pred_rows_not_summing_to_1"] == 0
+    assert not any("do not sum" in n for n in r.notes)
+    p[7] = 0.0  # a row of zeros cannot be renormalised
+    with pytest.raises(DataError, match="row 7 is all zeros"):
+        evaluate(y, p)
+
+
+def test_two_label_columns_of_a_binary_task_must_be_one_hot() -> None:
+    p2 = np.column_stack([1 - BIN_P, BIN_P])
+    y2 = np.column_stack([1 - BIN_Y, BIN_Y])
+    assert_metrics(evaluate(y2, p2, task="binary"), ref_binary(BIN_Y, BIN_P))
+    # labels (N, 1) with two columns of scores (an IndexError before)
+    assert_metrics(evaluate(BIN_Y[:, None], p2, task="binary"), ref_binary(BIN_Y, BIN_P))
+    y2[4] = [1, 1]
+    with pytest.raises(DataError, match=r"row 4 is \[1, 1\]; two label columns of a binary "
+                                        r"task must be one-hot"):
+        evaluate(y2, p2, task="binary")
+
+
+def test_weights_that_are_all_zero_are_refused() -> None:
+    with pytest.raises(DataError, match="every sample weight is 0"):
+        evaluate(BIN_Y, BIN_P, np.zeros(N), chunk_size=10)
+    w = np.zeros(N)
+    w[-1] = 2.0  # one sample counts: its own accuracy
+    r = evaluate(BIN_Y, BIN_P, w, chunk_size=10)
+    assert r.metrics["accuracy"] == float((BIN_P[-1] > 0.5) == (BIN_Y[-1] == 1))
+
+
+def _odd_inputs(kind: str, rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
+    """Generated labels and predictions, some of them broken."""
+    c = 4
+    if kind == "binary":
+        y, p = rng.integers(0, 2, n), rng.random(n)
+    elif kind == "sparse":
+        y, p = rng.integers(0, c, n), rng.random((n, c))  # sums not 1: a note
+    elif kind == "onehot-then-multihot":
+        y = np.eye(c)[rng.integers(0, c, n)]
+        y[rng.integers(0, n)] = [1, 1, 0, 0]
+        p = rng.random((n, c))
+    elif kind == "logits":
+        y, p = rng.integers(0, c, n), rng.normal(size=(n, c)) * 3
+    else:  # labels out of range, NaN predictions: errors
+        y, p = rng.integers(0, c + 1, n), rng.random((n, c))
+        p[rng.integers(0, n)] = np.nan
+    return y, p, rng.random(n)
+
+
+def _outcome(y: object, p: object, w: object, chunk: int, logits: bool) -> object:
+    try:
+        r = evaluate(y, p, w, from_logits=logits, chunk_size=chunk)
+    except DataError as exc:
+        return ("error", str(exc))
+    return report_without_timing(r)
+
+
+@pytest.mark.parametrize("kind", ["binary", "sparse", "onehot-then-multihot", "logits",
+                                  "broken"])
+@pytest.mark.parametrize("seed", range(3))
+def test_the_report_does_not_depend_on_the_chunk_size(kind: str, seed: int,
+                                                      tmp_path: Path) -> None:
+    """The whole report (metrics, per-class counts, notes, checks) or the error, from a
+    .npy file, for several chunk sizes."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 120))
+    y, p, w = _odd_inputs(kind, rng, n)
+    specs = [write("npy", tmp_path, name, a) for name, a in (("y", y), ("p", p), ("w", w))]
+    outcomes = [_outcome(*specs, chunk, kind == "logits") for chunk in (1, 2, 7, 64, n)]
+    for outcome in outcomes[1:]:
+        assert outcome == outcomes[0]
+
+
+def test_the_report_does_not_depend_on_the_chunk_size_hypothesis() -> None:
+    hypothesis = pytest.importorskip("hypothesis", reason="hypothesis not installed")
+    st = hypothesis.strategies
+
+    @hypothesis.settings(max_examples=60, deadline=None, derandomize=True)
+    @hypothesis.given(kind=st.sampled_from(["binary", "sparse", "onehot-then-multihot",
+                                            "logits", "broken"]),
+                      seed=st.integers(0, 2**32 - 1), n=st.integers(1, 60),
+                      chunks=st.lists(st.integers(1, 70), min_size=2, max_size=4))
+    def check(kind: str, seed: int, n: int, chunks: list[int]) -> None:
+        y, p, w = _odd_inputs(kind, np.random.default_rng(seed), n)
+        outcomes = [_outcome(y, p, w, chunk, kind == "logits") for chunk in chunks]
+        for outcome in outcomes[1:]:
+            assert outcome == outcomes[0]
+
+    check()
