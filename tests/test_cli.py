@@ -371,3 +371,71 @@ def test_subprocess_plot(tmp_path: Path) -> None:
     pixels = image.imread(tmp_path / "three.png")
     assert pixels.shape == (450, 1890, 4)  # 3 panels of 4.2 × 3 in at 150 dpi
     assert pixels[..., :3].std() > 0.05
+
+
+# -- evaluate: options refused, never ignored or misread -------------------------------------
+
+@pytest.mark.parametrize("extra, fragments", [
+    (["--threshold", "0_5"], ("argument --threshold: expected a number, got '0_5'",)),
+    (["--threshold", "2"], ("threshold (--threshold)", "(0, 1), got 2.0")),
+    (["--threshold", "-1"], ("(0, 1), got -1.0",)),
+    (["--threshold", "NaN"], ("expected a finite number",)),
+    (["--top-k", "1_0"], ("argument --top-k: expected a whole number, got '1_0'",)),
+    (["--chunk-size", "1_000"], ("argument --chunk-size: expected a whole number",)),
+    (["--top-k", "2"], ("top_k (--top-k) applies to a multiclass task", "binary")),
+])
+def test_evaluate_options_refused_on_a_binary_task(tmp_path: Path, extra: list[str],
+                                                   fragments: tuple[str, ...],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    np.save(tmp_path / "y.npy", np.array([0, 1, 1]))
+    np.save(tmp_path / "p.npy", np.array([0.2, 0.7, 0.4]))
+    argv = ["evaluate", "--y-true", str(tmp_path / "y.npy"), "--y-pred",
+            str(tmp_path / "p.npy"), *extra]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert_one_line_error(captured.err, *fragments)
+
+
+def test_evaluate_threshold_on_a_multiclass_task_is_refused(seed_files: Path,
+                                                            capsys: pytest.CaptureFixture[str]
+                                                            ) -> None:
+    argv = ["evaluate", "--y-true", str(seed_files / "y.npy"), "--y-pred",
+            str(seed_files / "p.npy"), "--threshold", "0.3"]
+    assert main(argv) == 2
+    assert_one_line_error(capsys.readouterr().err, "threshold (--threshold) applies to binary "
+                          "and multi-label tasks", "--task multilabel")
+
+
+def test_evaluate_csv_header_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Files as pandas writes them (to_csv(index=False)): the header line '0'."""
+    (tmp_path / "y.csv").write_text("0\n1\n0\n1\n")
+    (tmp_path / "p.csv").write_text("0\n0.9\n0.2\n0.4\n")
+    argv = ["evaluate", "--y-true", str(tmp_path / "y.csv"), "--y-pred",
+            str(tmp_path / "p.csv"), "--format", "json"]
+    assert main(argv) == 2
+    assert_one_line_error(capsys.readouterr().err, "y.csv: its first line '0' may be a header",
+                          "--header or --no-header")
+    assert main([*argv, "--header"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["n_samples"] == 3 and d["metrics"]["accuracy"] == 2 / 3  # 0.9 > .5, .2 < .5
+    assert main([*argv, "--no-header"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["n_samples"] == 4 and d["metrics"]["accuracy"] == 3 / 4  # and 0 <= .5 for 0
+
+
+def test_evaluate_reports_probabilities_that_do_not_sum_to_1(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    np.save(tmp_path / "y.npy", np.array([0, 1, 2, 1]))
+    np.save(tmp_path / "p.npy", np.array([[0.9, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8],
+                                          [0.5, 0.6, 0.3]]))  # rows 0 and 3: sums 1.8, 1.4
+    argv = ["evaluate", "--y-true", str(tmp_path / "y.npy"), "--y-pred",
+            str(tmp_path / "p.npy")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "note: y_pred " in out and "2 of 4 rows of probabilities do not sum to 1 (by up " \
+        "to 0.8; tolerance 0.001)" in out
+    assert main([*argv, "--format", "json"]) == 0
+    checks = json.loads(capsys.readouterr().out)["checks"]
+    assert checks["y_pred_rows_not_summing_to_1"] == 2
+    assert checks["y_pred_max_sum_error"] == pytest.approx(0.8, abs=1e-12)

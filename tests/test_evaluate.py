@@ -575,3 +575,21 @@ def test_the_report_does_not_depend_on_the_chunk_size_hypothesis() -> None:
             assert outcome == outcomes[0]
 
     check()
+
+
+def test_inputs_cannot_share_a_column_of_a_csv_file(tmp_path: Path) -> None:
+    """``--y-pred data.csv`` without a column list took the label column as a class."""
+    path = tmp_path / "data.csv"
+    rows = [f"{y},{','.join(repr(float(v)) for v in p)}" for y, p in zip(MC_Y, MC_P,
+                                                                            strict=True)]
+    path.write_text("label," + ",".join(f"p{j}" for j in range(C)) + "\n"
+                    + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match=r"y_pred .*data.csv reads column 'label' \(no column "
+                                        r"list: every column\), which y_true .*data.csv:label "
+                                        r"reads too: .*e\.g\. .*data\.csv:p0,p1,p2,p3,p4,p5,p6"):
+        evaluate(f"{path}:label", str(path))
+    with pytest.raises(DataError, match=r"reads column 'p1'"):
+        evaluate(f"{path}:p1", f"{path}:p1,p0")
+    cols = ",".join(f"p{j}" for j in range(C))
+    r = evaluate(f"{path}:label", f"{path}:{cols}", top_k=[2])
+    assert_metrics(r, ref_multiclass(MC_Y, MC_P, ks=(2,)))

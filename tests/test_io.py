@@ -221,3 +221,45 @@ def test_array_source_wraps_arrays() -> None:
         ArraySource(3.0)
     with pytest.raises(ValueError, match="chunk_size must be >= 1"):
         list(src.chunks(0))
+
+
+# -- CSV headers and column selections ---------------------------------------------------------
+
+def test_csv_header_rule_and_pandas_default_names(tmp_path: Path) -> None:
+    """pandas writes the column names 0, 1, ... by default: a header or a row of data?
+    The rule refuses to guess; --header / --no-header (header=) say it."""
+    one = tmp_path / "labels.csv"
+    one.write_text("0\n1\n0\n2\n")  # pd.DataFrame(labels).to_csv(index=False)
+    with pytest.raises(DataError, match=r"first line '0' may be a header .*--header or "
+                                        r"--no-header"):
+        open_source(str(one))
+    np.testing.assert_array_equal(load(str(one), header=True), [1, 0, 2])
+    np.testing.assert_array_equal(load(str(one), header=False), [0, 1, 0, 2])
+    wide = tmp_path / "p.csv"
+    wide.write_text("0,1,2\n0.2,0.3,0.5\n0.1,0.1,0.8\n")
+    with pytest.raises(DataError, match="may be a header"):
+        open_source(str(wide))
+    with open_source(f"{wide}:2,0", header=True) as src:  # names "2" and "0"
+        assert src.header == ["0", "1", "2"]
+        np.testing.assert_array_equal(src.read(), [[0.5, 0.2], [0.8, 0.1]])
+    # the rule's plain cases: a name makes a header, numbers (not 0,1,...) make data
+    (tmp_path / "named.csv").write_text("y\n3\n")
+    (tmp_path / "data.csv").write_text("1,0.5\n0,0.25\n")
+    assert load(str(tmp_path / "named.csv")).tolist() == [3.0]
+    assert load(str(tmp_path / "data.csv")).tolist() == [[1, 0.5], [0, 0.25]]
+    # an empty first field (pandas' index column) makes a header too
+    (tmp_path / "index.csv").write_text(",0\n0,0.5\n1,0.25\n")
+    assert load(f"{tmp_path / 'index.csv'}:1").tolist() == [0.5, 0.25]
+
+
+def test_csv_ambiguous_column_selections_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("p,q,p\n0.1,0.2,0.7\n0.3,0.3,0.4\n")
+    with pytest.raises(DataError, match=r"header names 2 columns 'p' \(columns 0, 2\); pick "
+                                        r"one by its 0-based index"):
+        open_source(f"{path}:p")
+    np.testing.assert_array_equal(load(f"{path}:2"), [0.7, 0.4])  # by index: unambiguous
+    with pytest.raises(DataError, match=r"column 1 is picked twice \('q,1'\)"):
+        open_source(f"{path}:q,1")
+    with pytest.raises(DataError, match=r"has no column ''"):
+        open_source(f"{path}:q,,p")
