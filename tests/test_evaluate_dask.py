@@ -93,6 +93,7 @@ def assert_same_report(got: Report, expected: Report) -> None:
     settings = {k: v for k, v in got.settings.items() if k not in ENGINE_KEYS}
     assert settings == expected.settings
     assert got.notes == expected.notes
+    assert got.checks == expected.checks
 
 
 def exact_mean(values: Any, w: np.ndarray | None = None) -> float:
@@ -340,3 +341,50 @@ def test_missing_dask_names_the_extra(data: Data, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "dask", None)
     with pytest.raises(MissingExtraError, match=r"needs dask, .*nnmath\[dask\]"):
         evaluate(data.y_bin, data.z_bin, engine="dask", scheduler="threads")
+
+
+# -- the same decisions as the local engine: the task from every row, the notes, the errors ----
+
+def _save_parts(root: Path, name: str, arr: np.ndarray) -> str:
+    for i, (a, b) in enumerate(itertools.pairwise(np.cumsum((0, *SIZES)))):
+        np.save(root / f"{name}-{i}.npy", arr[a:b])
+    return str(root / f"{name}-*.npy")
+
+
+def test_task_and_notes_from_every_row_as_the_local_engine(data: Data, tmp_path: Path) -> None:
+    """One-hot labels in the first files, a multi-hot row in the fifth: multilabel, as
+    the local engine decides; sigmoid-like scores as multiclass: the same note."""
+    y = np.eye(4)[data.y_mc % 4]
+    y[200] = [0, 1, 1, 0]  # in the fifth file (rows 172..422)
+    ys, ps = _save_parts(tmp_path, "yoh", y), _save_parts(tmp_path, "pml", data.p_ml)
+    assert evaluate(y, data.p_ml, chunk_size=16).metrics == evaluate(
+        y, data.p_ml, task="multilabel").metrics
+    expected = evaluate(ys, ps, chunk_size=16)  # the local engine, on the same files
+    assert expected.task == "multilabel" and "the first at row 28 of y_true " in \
+        expected.notes[0] and expected.notes[0].endswith("yoh-4.npy)")
+    got = evaluate(ys, ps, chunk_size=16, engine="dask", scheduler="threads", workers=2,
+                   partition_rows=40)
+    assert_same_report(got, expected)
+    y[200] = [0, 1, 0, 0]
+    ys = _save_parts(tmp_path, "yoh", y)
+    expected = evaluate(ys, ps, chunk_size=16)  # rows of 4 uniform scores: a note
+    assert expected.task == "multiclass" and expected.checks["y_pred_rows_not_summing_to_1"]
+    got = evaluate(ys, ps, chunk_size=16, engine="dask", scheduler="threads", workers=2,
+                   partition_rows=40)
+    assert_same_report(got, expected)
+
+
+def test_the_error_of_the_earliest_partition_is_raised(data: Data, tmp_path: Path) -> None:
+    """Bad labels in the second and the fifth file: the second's error, as locally,
+    whichever partition finishes first."""
+    y = data.y_bin.copy()
+    y[5 + 3], y[172 + 77] = 2, 3  # row 3 of file 1, row 77 of file 4
+    ys = _save_parts(tmp_path, "ybad", y)
+    with pytest.raises(DataError) as local:
+        evaluate(ys, data.glob("zbin"), from_logits=True)
+    assert "ybad-1.npy: holds 2 at row 3" in str(local.value)
+    for _ in range(3):
+        with pytest.raises(DataError) as remote:
+            evaluate(ys, data.glob("zbin"), from_logits=True, engine="dask",
+                     scheduler="threads", workers=2, partition_rows=16, chunk_size=16)
+        assert str(remote.value) == str(local.value)
