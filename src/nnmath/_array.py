@@ -12,7 +12,10 @@ Dtype policy
 * integer and bool input are promoted to float64 (NumPy's rule);
 * Python scalars are weak: a parameter such as ``negative_slope=0.01`` never changes
   the dtype of an array;
-* complex, string, object and datetime input is refused with a ``TypeError``.
+* complex, string, object and datetime input is refused with a ``TypeError``, and so is
+  ``longdouble`` (float80/float128): nnmath computes in at most float64 and would
+  otherwise return it silently rounded. :func:`dtype_kind` is the one place that decides
+  which dtypes are accepted.
 
 Other array libraries
 ---------------------
@@ -112,13 +115,21 @@ def _own_namespace(a: Any) -> Any:
 
 
 def dtype_kind(xp: Any, dtype: Any) -> str:
-    """'f' real floating, 'i' integral, 'b' bool, 'c' complex, '?' anything else.
+    """'f' real floating, 'i' integral, 'b' bool, 'c' complex, 'g' longdouble, '?' else.
+
+    The dtype policy of the library: only 'f', 'i' and 'b' are computed with; ``longdouble``
+    is a floating dtype that nnmath cannot compute in (its math is at most float64).
 
     >>> dtype_kind(np, np.dtype(np.uint8)), dtype_kind(np, np.dtype(np.float32))
     ('i', 'f')
+    >>> dtype_kind(np, np.dtype(np.longdouble)) in ('g', 'f')  # 'f' where it is float64
+    True
     """
     if is_numpy(xp):
-        return np.dtype(dtype).kind.replace("u", "i")
+        dt = np.dtype(dtype)
+        if dt.kind == "f" and dt.itemsize > 8:
+            return "g"
+        return dt.kind.replace("u", "i")
     for kind, code in (("bool", "b"), ("integral", "i"), ("real floating", "f")):
         if xp.isdtype(dtype, kind):
             return code
@@ -169,6 +180,9 @@ def float_input(x: Any, name: str = "x", xp: Any = None) -> tuple[Any, Any, Any]
         return xp, xc, xc.dtype
     if kind == "c":
         raise TypeError(f"{name} must be real, got complex dtype {x.dtype}")
+    if kind == "g":
+        raise TypeError(f"{name} has dtype {x.dtype} (long double), which nnmath does not "
+                        "compute in: convert it to float64 first (x.astype(numpy.float64))")
     raise TypeError(f"{name} must be a real numeric array, got dtype {x.dtype}")
 
 
