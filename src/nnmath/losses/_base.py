@@ -41,11 +41,13 @@ from .._array import (
     namespace,
     out_of_range,
     refuse,
+    requires_grad,
     same_rank,
     size_of,
     sum_all,
     to_host,
     unbroadcast,
+    with_vjp,
 )
 
 __all__ = ["EPSILON", "REDUCTIONS", "AxisLoss", "Loss"]
@@ -377,7 +379,23 @@ def run(core: Core, y_true: Any, y_pred: Any, opts: Mapping[str, Any], *, sparse
 
     ``reduction=None`` returns the per-sample losses (the public functions); otherwise
     the reduced loss, or with ``gradient=True`` its derivative with respect to y_pred.
+
+    When an input is being differentiated (a PyTorch tensor that requires grad, a JAX
+    tracer), the value's derivative in ``y_pred`` is this function's own ``gradient=True``
+    (see :func:`nnmath._array.with_vjp`); ``y_true`` and ``sample_weight`` must not be.
     """
+    if not gradient and any(map(requires_grad, (y_pred, y_true, sample_weight))):
+        kw = {"sparse": sparse, "axis": axis, "sample_weight": sample_weight}
+
+        def forward(yp: Any) -> Any:
+            return run(core, y_true, yp, opts, reduction=reduction, **kw)
+
+        def vjp(inputs: tuple[Any, ...], g: Any) -> tuple[Any]:
+            return (run(core, y_true, inputs[0], opts, reduction=reduction or "none",
+                        gradient=True, grad_output=g, **kw),)
+
+        return with_vjp(forward, vjp, (y_pred,),
+                        {"y_true": y_true, "sample_weight": sample_weight}, names="y_pred")
     xp = namespace(y_true, y_pred, sample_weight)
     xp, yp, dtype = float_input(y_pred, "y_pred", xp=xp)
     shape = tuple(yp.shape)
