@@ -12,7 +12,10 @@ Dtype policy
 * integer and bool input are promoted to float64 (NumPy's rule);
 * Python scalars are weak: a parameter such as ``negative_slope=0.01`` never changes
   the dtype of an array;
-* complex, string, object and datetime input is refused with a ``TypeError``.
+* complex, string, object and datetime input is refused with a ``TypeError``, and so is
+  ``longdouble`` (float80/float128): nnmath computes in at most float64 and would
+  otherwise return it silently rounded. :func:`dtype_kind` is the one place that decides
+  which dtypes are accepted.
 
 Other array libraries
 ---------------------
@@ -43,6 +46,8 @@ from typing import Any
 
 import numpy as np
 
+from ._autodiff import requires_grad, with_vjp
+
 __all__ = [
     "check_axis",
     "check_finite_scalar",
@@ -58,6 +63,7 @@ __all__ = [
     "namespace",
     "out_of_range",
     "refuse",
+    "requires_grad",
     "same_rank",
     "size_of",
     "sum_all",
@@ -65,6 +71,7 @@ __all__ = [
     "target_kind",
     "to_host",
     "unbroadcast",
+    "with_vjp",
 ]
 
 
@@ -112,13 +119,21 @@ def _own_namespace(a: Any) -> Any:
 
 
 def dtype_kind(xp: Any, dtype: Any) -> str:
-    """'f' real floating, 'i' integral, 'b' bool, 'c' complex, '?' anything else.
+    """'f' real floating, 'i' integral, 'b' bool, 'c' complex, 'g' longdouble, '?' else.
+
+    The dtype policy of the library: only 'f', 'i' and 'b' are computed with; ``longdouble``
+    is a floating dtype that nnmath cannot compute in (its math is at most float64).
 
     >>> dtype_kind(np, np.dtype(np.uint8)), dtype_kind(np, np.dtype(np.float32))
     ('i', 'f')
+    >>> dtype_kind(np, np.dtype(np.longdouble)) in ('g', 'f')  # 'f' where it is float64
+    True
     """
     if is_numpy(xp):
-        return np.dtype(dtype).kind.replace("u", "i")
+        dt = np.dtype(dtype)
+        if dt.kind == "f" and dt.itemsize > 8:
+            return "g"
+        return dt.kind.replace("u", "i")
     for kind, code in (("bool", "b"), ("integral", "i"), ("real floating", "f")):
         if xp.isdtype(dtype, kind):
             return code
@@ -150,6 +165,15 @@ def float_input(x: Any, name: str = "x", xp: Any = None) -> tuple[Any, Any, Any]
     """
     if xp is None:
         xp = namespace(x)
+    if not is_numpy(xp) and requires_grad(x):
+        # nnmath's derivatives are attached where a forward value is computed
+        # (:func:`with_vjp`); anything else reaching the math would be differentiated
+        # through its internal operations, which is wrong at kinks and branches
+        raise TypeError(
+            f"{name} requires a gradient here, where nnmath provides none (gradient, "
+            f"backward and weight_gradient are not themselves differentiable): pass "
+            f"{name}.detach() (PyTorch) or jax.lax.stop_gradient({name})"
+        )
     if is_numpy(xp):
         if isinstance(x, np.ndarray) and x.dtype.kind in "OUSVMm":
             raise TypeError(f"{name} must be a real numeric array, got dtype {x.dtype}")
@@ -169,6 +193,9 @@ def float_input(x: Any, name: str = "x", xp: Any = None) -> tuple[Any, Any, Any]
         return xp, xc, xc.dtype
     if kind == "c":
         raise TypeError(f"{name} must be real, got complex dtype {x.dtype}")
+    if kind == "g":
+        raise TypeError(f"{name} has dtype {x.dtype} (long double), which nnmath does not "
+                        "compute in: convert it to float64 first (x.astype(numpy.float64))")
     raise TypeError(f"{name} must be a real numeric array, got dtype {x.dtype}")
 
 

@@ -26,8 +26,10 @@ array([-0.1,  2. ])
 from __future__ import annotations
 
 import difflib
+import functools
 from typing import Any
 
+from .._array import requires_grad
 from ._axis import glu, log_softmax, softmax, softmin, sparsemax
 from ._axis_classes import GLU, LogSoftmax, Softmax, Softmin, Sparsemax
 from ._base import Activation, AxisActivation, ElementwiseActivation, Properties
@@ -110,6 +112,30 @@ _FUNCTIONS = {
 _ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
 REGISTRY: dict[str, type[Activation]] = {cls.name: cls for cls in _CLASSES}
 REGISTRY.update({alias: REGISTRY[target] for alias, target in _ALIASES.items()})
+
+
+def _differentiable(fn: Any, cls: type[Activation]) -> Any:
+    """``fn`` that, given an input being differentiated (a PyTorch tensor that requires
+    grad, a JAX tracer), runs as its class ``cls`` (same parameters), whose ``__call__``
+    attaches nnmath's analytic derivative; other input takes ``fn``'s own path."""
+
+    @functools.wraps(fn)
+    def wrapper(x: Any, *args: Any, **kwargs: Any) -> Any:
+        if requires_grad(x) or any(map(requires_grad, (*args, *kwargs.values()))):
+            if kwargs.pop("out", None) is not None:
+                raise TypeError("out= is for NumPy arrays; it cannot hold a differentiated "
+                                "result")
+            return cls(*args, **kwargs)(x)
+        return fn(x, *args, **kwargs)
+
+    return wrapper
+
+
+for _name, _fn in list(_FUNCTIONS.items()):
+    _FUNCTIONS[_name] = globals()[_name] = _differentiable(_fn, REGISTRY[_name])
+swish = _FUNCTIONS["silu"]  # noqa: F811 - the aliases are the differentiable silu
+hard_swish = _FUNCTIONS["hard_silu"]  # noqa: F811
+del _name, _fn
 
 
 def _key(name: str) -> str:

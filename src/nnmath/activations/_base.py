@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._array import check_axis, finish, float_input, fp_guard
+from .._array import check_axis, finish, float_input, fp_guard, requires_grad, with_vjp
 from . import _cores
 from ._dtype import wide_input
 
@@ -142,9 +142,16 @@ class Activation:
 
     def __call__(self, x: Any) -> Any:
         """The forward value ``f(x)``."""
+        if requires_grad(x):
+            return self._differentiable_call(x)
         xp, xc, dtype = wide_input(x, "x")
         with fp_guard(xp), _cores.for_result(dtype):
             return finish(xp, self._value(xp, xc), dtype)
+
+    def _differentiable_call(self, x: Any) -> Any:
+        """``self(x)`` for an ``x`` being differentiated (a PyTorch tensor that requires
+        grad, a JAX tracer): its derivative is this activation's own ``backward``."""
+        return with_vjp(self, lambda a, g: (self.backward(a[0], g),), (x,), {})
 
     def gradient(self, x: Any) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -179,6 +186,8 @@ class ElementwiseActivation(Activation):
 
     def __call__(self, x: Any) -> Any:
         """The forward value ``f(x)``."""
+        if requires_grad(x):
+            return self._differentiable_call(x)
         if type(x) is np.ndarray and x.dtype.char in "efd":
             fast = self._fast()
             if fast is not None:

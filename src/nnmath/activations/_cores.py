@@ -676,6 +676,9 @@ def exponential_vjp(xp: Any, x: Any, g: Any) -> Any:
     # g e^x = (g e^{x/2}) e^{x/2}: finite whenever the product is, though e^x alone
     # overflows past x = 709.78
     h = exponential(xp, 0.5 * x)
+    # a zero upstream gradient gives 0 even where e^x is beyond the float range (there
+    # g e^x is 0 times a finite number, not 0 * inf)
+    h = xp.where(g == 0, xp.zeros_like(h), h)
     with out_of_range(xp):
         return (g * h) * h
 

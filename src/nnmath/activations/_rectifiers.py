@@ -6,7 +6,15 @@ import functools
 import math
 from typing import Any, ClassVar
 
-from .._array import check_finite_scalar, finish, float_input, fp_guard, unbroadcast
+from .._array import (
+    check_finite_scalar,
+    finish,
+    float_input,
+    fp_guard,
+    requires_grad,
+    unbroadcast,
+    with_vjp,
+)
 from . import _cores
 from ._base import CLIP_CONVENTION, ElementwiseActivation, Properties, SimpleActivation
 from ._dtype import wide_input
@@ -170,6 +178,9 @@ class PReLU(ElementwiseActivation):
     def __init__(self, weight: Any = 0.25) -> None:
         import numpy as np
 
+        if requires_grad(weight):  # a learnable tensor: kept as it is (see __call__)
+            self.weight = weight
+            return
         _, w, _ = float_input(weight, "weight")
         self.weight = w if not isinstance(w, np.ndarray) or w.ndim else float(w)
 
@@ -181,6 +192,12 @@ class PReLU(ElementwiseActivation):
 
     def _derivative(self, xp: Any, x: Any) -> Any:
         return _cores.prelu_grad(xp, x, self._w(xp, x))
+
+    def __call__(self, x: Any) -> Any:
+        """The forward value; differentiable in ``x`` and in ``weight`` (see ``with_vjp``)."""
+        if requires_grad(self.weight):
+            return with_vjp(lambda t, w: PReLU(w)(t), _prelu_vjp, (x, self.weight), {})
+        return super().__call__(x)
 
     def weight_gradient(self, x: Any, grad_output: Any) -> Any:
         """∂L/∂weight = sum of ``grad_output * min(x, 0)`` over the broadcast dimensions."""
@@ -273,3 +290,10 @@ class CELU(ElementwiseActivation):
 
 
 #: minima of the non-monotonic smooth activations (checked numerically by the tests)
+
+
+def _prelu_vjp(inputs: tuple[Any, Any], g: Any) -> tuple[Any, Any]:
+    """The gradients of ``prelu(x, w)`` in ``x`` and in ``w``."""
+    x, w = inputs
+    act = PReLU(w)
+    return act.backward(x, g), act.weight_gradient(x, g)

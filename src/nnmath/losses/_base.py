@@ -39,12 +39,15 @@ from .._array import (
     float_input,
     fp_guard,
     namespace,
+    out_of_range,
     refuse,
+    requires_grad,
     same_rank,
     size_of,
     sum_all,
     to_host,
     unbroadcast,
+    with_vjp,
 )
 
 __all__ = ["EPSILON", "REDUCTIONS", "AxisLoss", "Loss"]
@@ -223,21 +226,60 @@ def check_reduction(reduction: Any) -> str:
     return reduction
 
 
-def sample_weights(xp: Any, sample_weight: Any, dtype: Any) -> Any:
+def sample_weights(xp: Any, sample_weight: Any, dtype: Any) -> tuple[Any, Any]:
+    """Validate ``sample_weight`` and split it into ``(w / s, s)``.
+
+    ``s`` is the largest weight (1 when every weight is 0), a 0-d array in the weights'
+    own dtype; ``w / s`` lies in [0, 1] and is returned in ``dtype``. The reductions sum
+    the scaled weights and apply ``s`` once at the end (it cancels in
+    ``"mean_with_sample_weight"``), so huge weights (beyond ``dtype``'s range, or whose sum
+    is) and subnormal weights (whose products with the losses would underflow) give the
+    correctly weighted result. ``(None, None)`` when there are no weights.
+    """
     if sample_weight is None:
-        return None
+        return None, None
     _, sw, _ = float_input(sample_weight, "sample_weight", xp=xp)
     sw = refuse(xp, sw, lambda xp, w: ~xp.isfinite(w),
                 lambda xp, w: ValueError("sample_weight must be finite (no NaN or inf)"))
     sw = refuse(xp, sw, lambda xp, w: w < 0,
                 lambda xp, w: ValueError("sample_weight must be >= 0"))
-    return xp.astype(sw, dtype) if sw.dtype != dtype else sw
+    if size_of(sw) == 0:
+        scale = xp.ones((), dtype=sw.dtype, device=device_of(sw))
+    else:
+        top = xp.max(sw)
+        scale = xp.where(top > 0, top, xp.ones_like(top))
+    sw = sw / scale  # in [0, 1]: exact for equal weights, subnormal ones included
+    return (xp.astype(sw, dtype) if sw.dtype != dtype else sw), scale
+
+
+def target_weights(xp: Any, y: Any, opts: Mapping[str, Any], sparse: bool) -> Any:
+    """The class weight of each sample's target, ``Σ_j c_j y_j`` (sparse: ``c[label]``),
+    or ``None`` without ``class_weight``. ``y`` has the class axis last (sparse: labels).
+
+    ``"mean_with_sample_weight"`` divides by the sum of these (times the sample weights):
+    for integer labels that is PyTorch's weighted mean, ``cross_entropy(weight=c)``.
+    """
+    cw = opts.get("class_weight")
+    if cw is None:
+        return None
+    if sparse:
+        n = int(opts["n_classes"])
+        c = per_class(xp, cw, n, opts["dtype"], "class_weight", device=device_of(y))
+        valid = (y >= 0) & (y < n)  # ignored labels: weight 0 (the mask drops them too)
+        safe = xp.astype(xp.where(valid, y, xp.zeros_like(y)), xp.int64)
+        picked = xp.reshape(xp.take(c, xp.reshape(safe, (-1,)), axis=0), tuple(y.shape))
+        return xp.where(valid, picked, xp.zeros_like(picked))
+    c = per_class(xp, cw, y.shape[-1], y.dtype, "class_weight", device=device_of(y))
+    return xp.sum(y * c, axis=-1)
 
 
 def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
-           cotangent: Any = None, want_coef: bool = False) -> tuple[Any, Any]:
+           cotangent: Any = None, want_coef: bool = False, *, scale: Any = None,
+           target: Any = None) -> tuple[Any, Any]:
     """Reduce per-sample ``losses`` as Keras's ``reduce_weighted_values`` does.
 
+    ``sw`` and ``scale`` come from :func:`sample_weights` (the weights are ``sw * scale``);
+    ``target`` from :func:`target_weights` (used by ``"mean_with_sample_weight"`` only).
     Returns ``(value, coef)``: the reduced loss, and (when ``want_coef``) its derivative
     with respect to each per-sample loss — the shape of ``losses`` — multiplied by the
     ``cotangent`` (for ``"none"``, an array of the shape of ``value``; else a scalar).
@@ -249,8 +291,8 @@ def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
             # Keras: valid samples weigh total/valid, so the mean runs over valid samples only
             n_values = float(size_of(fmask))
             valid = xp.sum(fmask)
-            scale = xp.where(valid > 0, n_values / xp.where(valid > 0, valid, 1.0), 0.0)
-            fmask = fmask * xp.astype(scale, dtype)
+            ratio = xp.where(valid > 0, n_values / xp.where(valid > 0, valid, 1.0), 0.0)
+            fmask = fmask * xp.astype(ratio, dtype)
         if sw is None:
             sw = fmask
         else:
@@ -263,8 +305,14 @@ def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
         weights = xp.broadcast_to(weights, values.shape)
     aligned = values.shape if weights is None else same_rank(xp, losses, sw)[0].shape
 
+    def scaled(v: Any) -> Any:  # v times the weights' scale (may overflow: then inf is right)
+        if scale is None:
+            return v
+        with out_of_range(xp):
+            return v * scale
+
     if reduction == "none":
-        value = values
+        value = scaled(values)
         if not want_coef:
             return value, None
         g = xp.ones_like(values) if cotangent is None else cotangent
@@ -273,30 +321,40 @@ def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
                 f"grad_output must have the shape of the per-sample losses "
                 f"{tuple(values.shape)}, got {tuple(g.shape)}"
             )
-        coef = g if weights is None else g * weights
+        coef = g if weights is None else scaled(g * weights)
     else:
         total = sum_all(xp, values)  # exact on Dask: chunk sums combined without rounding
+        one = xp.asarray(1.0, dtype=dtype, device=device_of(values))
         if reduction == "sum":
-            divisor = None
-        elif reduction == "mean_with_sample_weight" and weights is not None:
-            divisor = sum_all(xp, weights)
+            value, factor = scaled(total), scaled(one)
         else:
-            divisor = xp.asarray(float(size_of(values)), dtype=dtype,
-                                 device=device_of(values))
-        if divisor is None:
-            value = total
-            factor = xp.asarray(1.0, dtype=dtype, device=device_of(values))
-        else:
+            if reduction == "mean_with_sample_weight" and (weights is not None
+                                                           or target is not None):
+                # Σ w l / Σ w: the weights' scale cancels; with class weights each
+                # sample's weight includes its target's class weight (PyTorch's mean)
+                w = xp.ones_like(values) if weights is None else weights
+                if target is not None:
+                    w = _broadcast_product(xp, same_rank(xp, target, w)[0], w)
+                divisor = sum_all(xp, w)
+                rescale = False
+            else:
+                divisor = xp.asarray(float(size_of(values)), dtype=dtype,
+                                     device=device_of(values))
+                rescale = True
             nonzero = divisor != 0
             safe = xp.where(nonzero, divisor, xp.ones_like(divisor))
             # divide_no_nan: an empty batch or all-zero weights give 0, not 0/0
             value = xp.where(nonzero, total / safe, xp.zeros_like(total))
             factor = xp.where(nonzero, 1.0 / safe, xp.zeros_like(total))
+            if rescale:
+                value, factor = scaled(value), scaled(factor)
         if not want_coef:
             return value, None
         if cotangent is not None:
-            factor = factor * cotangent
-        coef = (xp.ones_like(values) if weights is None else weights) * factor
+            with out_of_range(xp):
+                factor = factor * cotangent
+        with out_of_range(xp):
+            coef = (xp.ones_like(values) if weights is None else weights) * factor
     coef = unbroadcast(xp, coef, tuple(aligned))
     return value, xp.reshape(coef, losses.shape)
 
@@ -321,7 +379,23 @@ def run(core: Core, y_true: Any, y_pred: Any, opts: Mapping[str, Any], *, sparse
 
     ``reduction=None`` returns the per-sample losses (the public functions); otherwise
     the reduced loss, or with ``gradient=True`` its derivative with respect to y_pred.
+
+    When an input is being differentiated (a PyTorch tensor that requires grad, a JAX
+    tracer), the value's derivative in ``y_pred`` is this function's own ``gradient=True``
+    (see :func:`nnmath._array.with_vjp`); ``y_true`` and ``sample_weight`` must not be.
     """
+    if not gradient and any(map(requires_grad, (y_pred, y_true, sample_weight))):
+        kw = {"sparse": sparse, "axis": axis, "sample_weight": sample_weight}
+
+        def forward(yp: Any) -> Any:
+            return run(core, y_true, yp, opts, reduction=reduction, **kw)
+
+        def vjp(inputs: tuple[Any, ...], g: Any) -> tuple[Any]:
+            return (run(core, y_true, inputs[0], opts, reduction=reduction or "none",
+                        gradient=True, grad_output=g, **kw),)
+
+        return with_vjp(forward, vjp, (y_pred,),
+                        {"y_true": y_true, "sample_weight": sample_weight}, names="y_pred")
     xp = namespace(y_true, y_pred, sample_weight)
     xp, yp, dtype = float_input(y_pred, "y_pred", xp=xp)
     shape = tuple(yp.shape)
@@ -350,7 +424,7 @@ def run(core: Core, y_true: Any, y_pred: Any, opts: Mapping[str, Any], *, sparse
         raise ValueError(f"y_pred has no elements along axis {axis}")
     yp_last = xp.moveaxis(yp, ax, -1)
     with fp_guard(xp):
-        sw = sample_weights(xp, sample_weight, yp.dtype)
+        sw, scale = sample_weights(xp, sample_weight, yp.dtype)
         losses, grad, mask = core(xp, yt, yp_last, opts, gradient)
         if reduction is None:
             return finish(xp, losses, dtype)
@@ -363,7 +437,12 @@ def run(core: Core, y_true: Any, y_pred: Any, opts: Mapping[str, Any], *, sparse
                     f"grad_output must be a scalar for reduction={reduction!r}, "
                     f"got shape {tuple(cot.shape)}"
                 )
-        value, coef = reduce(xp, losses, sw, mask, reduction, cot, want_coef=gradient)
+        target = None
+        if reduction == "mean_with_sample_weight":
+            target = target_weights(xp, yt, {**opts, "n_classes": shape[ax],
+                                             "dtype": yp.dtype}, sparse)
+        value, coef = reduce(xp, losses, sw, mask, reduction, cot, want_coef=gradient,
+                             scale=scale, target=target)
         if not gradient:
             return finish(xp, value, dtype)
         grad = grad * xp.expand_dims(coef, axis=-1)

@@ -70,7 +70,10 @@ def _binary_focal_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
         # product γ q^(γ-1) ∂q/∂z tends to 0
         dmod = safe_power(xp, q, gamma - 1.0, 0.0) * gamma * ((1.0 - 2.0 * y) * s * sn)
     else:
-        limit = 0.0 if gamma > 1 else (1.0 if gamma == 1 else float("inf"))
+        # at q = 0 (p = y exactly) the factor γ q^(γ-1) is unbounded for γ < 1, but the
+        # focal term q^γ · bce vanishes there like q^(γ+1) (bce ~ q for the unclipped
+        # loss), so its derivative tends to 0: that limit is taken at q = 0
+        limit = 1.0 if gamma == 1 else 0.0
         dmod = gamma * safe_power(xp, q, gamma - 1.0, limit) * (1.0 - 2.0 * y)
     df = dmod * bce + q**gamma * dbce
     if opts["apply_class_balancing"]:

@@ -27,16 +27,17 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._array import float_input, is_dask, namespace, refuse, same_rank, to_host
-from ._exact import decode, encode, exact_sum, to_float
+from ._exact import encode, exact_sum, to_float
+from ._state import Exact, StateField, decode_state
 
-__all__ = ["MeanMetric", "Metric", "to_numpy", "update_by_blocks", "weights"]
+__all__ = ["MeanMetric", "Metric", "StateField", "decode_state", "to_numpy", "update_by_blocks",
+           "weights"]
 
 #: The version of the ``get_state()`` format.
 STATE_FORMAT = 1
 
 _CLASSES: dict[str, type[Metric]] = {}
 
-Exact = Fraction | float  # a float only for nan / ±inf totals
 
 
 def to_numpy(x: Any) -> np.ndarray:
@@ -192,6 +193,16 @@ class Metric:
     def _merge(self, other: Any) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _schema(self) -> dict[str, StateField]:  # pragma: no cover - abstract
+        """The declared state: its entries, their types and ranges (see StateField)."""
+        raise NotImplementedError
+
+    #: pairs ``(low, high)`` of state entries with ``low <= high`` (entry by entry)
+    _invariants: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def _checked(self, state: Any) -> dict[str, Any]:
+        return decode_state(self._schema(), self._invariants, state)
+
     # -- shared -----------------------------------------------------------------------------
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         """Update with one batch and return the result so far."""
@@ -230,6 +241,10 @@ class Metric:
         for other in others:
             if other is self:
                 raise ValueError("others: a metric cannot be merged into itself")
+            try:
+                other._checked(other._state())
+            except ValueError as exc:
+                raise ValueError(f"others: a metric with an invalid state: {exc}") from None
         for other in others:
             self._merge(other)
 
@@ -255,8 +270,15 @@ class Metric:
             raise ValueError(f"state is of an unknown metric {state['metric']!r}")
         if cls is not Metric and klass is not cls:
             raise ValueError(f"state is of a {klass.__name__}, not a {cls.__name__}")
-        metric = klass(**dict(state["config"]))
-        metric._set_state(state["state"])
+        config = state["config"]
+        if not isinstance(config, Mapping):
+            raise ValueError(f"state entry 'config' must be a dict, got {type(config).__name__}")
+        try:
+            metric = klass(**dict(config))
+        except TypeError as exc:
+            raise ValueError(f"state entry 'config' does not fit {klass.__name__}: "
+                             f"{exc}") from None
+        metric._set_state(metric._checked(state["state"]))
         return metric
 
     def __repr__(self) -> str:
@@ -316,16 +338,23 @@ class MeanMetric(Metric):
         """``Σ w·v / Σ w``, correctly rounded; 0.0 before any sample."""
         return divide(self._total, self._count)
 
+    #: whether the values lie in [0, 1] (hits), so that 0 <= total <= count
+    _bounded: ClassVar[bool] = True
+
+    def _schema(self) -> dict[str, StateField]:
+        return {"total": StateField("count" if self._bounded else "total"),
+                "count": StateField("count")}
+
+    @property
+    def _invariants(self) -> tuple[tuple[str, str], ...]:  # type: ignore[override]
+        return (("total", "count"),) if self._bounded else ()
+
     def _state(self) -> dict[str, Any]:
         return {"total": encode(self._total), "count": encode(self._count)}
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
-        count = decode(state["count"], "count")
-        if isinstance(count, float) or count < 0:
-            raise ValueError(f"state entry 'count' must be a finite number >= 0, got "
-                             f"{state['count']!r}")
-        self._total = decode(state["total"], "total")
-        self._count = count
+        self._total = state["total"]
+        self._count = state["count"]
 
     def _merge(self, other: Any) -> None:
         self._total = add(self._total, other._total)

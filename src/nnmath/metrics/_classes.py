@@ -281,6 +281,7 @@ class _LossMetric(MeanMetric):
     """The weighted mean of a per-sample loss of :mod:`nnmath.losses`: ``Σ w ℓ / Σ w``."""
 
     _fn: ClassVar[Any] = None
+    _bounded: ClassVar[bool] = False  # a loss's total has no bound
 
     def _kwargs(self) -> dict[str, Any]:
         return {p: getattr(self, p) for p in self._params}

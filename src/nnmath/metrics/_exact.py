@@ -17,6 +17,7 @@ data; no value is ever rounded.
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -142,6 +143,9 @@ def to_float(q: Fraction | float) -> float:
 
 
 _SPECIAL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+# numerators and denominators of exact float64 sums have at most a few hundred digits
+# (2**1100 has 332); 4000 leaves room for sums of any number of values
+_EXACT = re.compile(r"([+-]?[0-9]{1,4000})(?:/([0-9]{1,4000}))?")
 
 
 def encode(q: Fraction | float | int) -> int | str:
@@ -171,10 +175,13 @@ def decode(v: Any, name: str) -> Fraction | float:
     if isinstance(v, str):
         if v in _SPECIAL:
             return _SPECIAL[v]
-        try:
-            return Fraction(v)
-        except (ValueError, ZeroDivisionError):
-            raise ValueError(f"state entry {name!r} is not an exact number: {v!r}") from None
+        # only what encode writes: "p" or "p/q" in decimal digits, of a length that exact
+        # sums of float64 values can reach (no exponents: "1e100000000" would take minutes)
+        match = _EXACT.fullmatch(v.strip())
+        if match is None or int(match.group(2) or 1) == 0:
+            raise ValueError(f"state entry {name!r} is not an exact number (an integer or "
+                             f"'p/q'): {v[:40]!r}")
+        return Fraction(int(match.group(1)), int(match.group(2) or 1))
     if isinstance(v, (int, np.integer)):
         return Fraction(int(v))
     if isinstance(v, (float, np.floating)):

@@ -2,8 +2,9 @@
 
 Both take integer labels ``y_true`` and, for ``y_pred``, either integer labels of the same
 shape or scores with one more (last) axis of ``num_classes`` entries, whose argmax (first
-index on ties) is the prediction. Unweighted counts are int64 arrays; weighted sums are
-kept exactly per class (or cell), as fractions, and rounded once in ``result()``.
+index on ties) is the prediction. Unweighted counts are Python integers (they never
+wrap); weighted sums are kept exactly per class (or cell), as fractions, and rounded once
+in ``result()``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._array import float_input
-from ._base import Metric, align_weights, to_numpy, update_by_blocks, weights
-from ._exact import decode, encode, exact_group_sums, to_float
+from ._base import Metric, StateField, align_weights, to_numpy, update_by_blocks, weights
+from ._exact import encode, exact_group_sums, to_float
 from ._functions import argmax_last, check_k, in_top_k, int_labels, refuse_nan, shape_of
 
 __all__ = ["ConfusionMatrix", "MulticlassAccuracy"]
@@ -87,23 +88,16 @@ def _encode_sparse(d: Mapping[int, Fraction]) -> list[list[Any]]:
     return [[int(k), encode(v)] for k, v in sorted(d.items()) if v != 0]
 
 
-def _decode_sparse(items: Any, size: int, name: str) -> dict[int, Fraction]:
-    out: dict[int, Fraction] = {}
-    for k, v in items:
-        q = decode(v, name)
-        if isinstance(q, float) or q < 0 or not 0 <= int(k) < size:
-            raise ValueError(f"state entry {name!r} has an invalid item {[k, v]!r}")
-        out[int(k)] = q
+def _zeros(shape: tuple[int, ...]) -> np.ndarray:
+    """Counters of Python integers (an object array), which never wrap at 2**63."""
+    out = np.empty(shape, dtype=object)
+    out.fill(0)
     return out
 
 
-def _counts_from_state(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
-    arr = np.asarray(value, dtype=object)
-    if arr.shape != shape:
-        raise ValueError(f"state entry {name!r} must have shape {shape}, got {arr.shape}")
-    if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in arr.ravel()):
-        raise ValueError(f"state entry {name!r} must hold integers >= 0")
-    return arr.astype(np.int64)
+def _add_counts(counts: np.ndarray, increment: np.ndarray) -> None:
+    """``counts += increment`` in Python integers."""
+    counts += increment.astype(object)
 
 
 def _check_num_classes(num_classes: Any) -> int:
@@ -131,7 +125,8 @@ class ConfusionMatrix(Metric):
 
     Notes
     -----
-    ``result()`` is an int64 array while every update was unweighted, else float64 (each
+    ``result()`` is an int64 array while every update was unweighted (an object array of
+    Python integers once a count passes 2**63), else float64 (each
     entry the correctly rounded exact weighted sum); normalised results are float64.
 
     Examples
@@ -163,7 +158,7 @@ class ConfusionMatrix(Metric):
     def reset_state(self) -> None:
         """Forget everything: an all-zero matrix."""
         c = self.num_classes
-        self._counts = np.zeros((c, c), dtype=np.int64)
+        self._counts = _zeros((c, c))
         self._weighted: dict[int, Fraction] = {}
         self._is_weighted = False
 
@@ -179,7 +174,7 @@ class ConfusionMatrix(Metric):
         c = self.num_classes
         cells = labels * c + pred.astype(np.int64)
         if w is None:
-            self._counts += np.bincount(cells, minlength=c * c).reshape(c, c)
+            _add_counts(self._counts, np.bincount(cells, minlength=c * c).reshape(c, c))
             return
         self._is_weighted = True
         for cell, s in enumerate(exact_group_sums(w, cells, c * c)):
@@ -187,7 +182,7 @@ class ConfusionMatrix(Metric):
                 self._weighted[cell] = self._weighted.get(cell, Fraction(0)) + s
 
     def _exact(self) -> np.ndarray:
-        m = self._counts.astype(object)
+        m = self._counts.copy()
         flat = m.reshape(-1)
         for cell, s in self._weighted.items():
             flat[cell] = flat[cell] + s
@@ -198,18 +193,16 @@ class ConfusionMatrix(Metric):
         if not self._is_weighted:
             counts = self._counts
             if self.normalize is None:
-                return counts.copy()
-            # counts below 2**53 are exact in float64, so one division is correctly rounded
-            num = counts.astype(np.float64)
-            den = self._denominator(num)
-            return np.divide(num, den, out=np.zeros_like(num), where=den != 0)
+                if all(v < 2**63 for v in counts.flat):
+                    return counts.astype(np.int64)
+                return counts.copy()  # beyond int64: the Python integers themselves
         exact = self._exact()
         if self.normalize is None:
             return np.vectorize(to_float, otypes=[np.float64])(exact)
         num, den = np.broadcast_arrays(exact, self._denominator(exact))
         out = np.zeros(exact.shape, dtype=np.float64)
         for i, j in zip(*np.nonzero(num), strict=True):
-            out[i, j] = to_float(num[i, j] / den[i, j])
+            out[i, j] = to_float(Fraction(num[i, j]) / den[i, j])
         return out
 
     def _denominator(self, m: np.ndarray) -> np.ndarray:
@@ -223,12 +216,15 @@ class ConfusionMatrix(Metric):
         return {"counts": self._counts.tolist(), "weighted": self._is_weighted,
                 "weighted_cells": _encode_sparse(self._weighted)}
 
-    def _set_state(self, state: Mapping[str, Any]) -> None:
+    def _schema(self) -> dict[str, StateField]:
         c = self.num_classes
-        self._counts = _counts_from_state(state["counts"], (c, c), "counts")
-        self._weighted = _decode_sparse(state.get("weighted_cells", []), c * c,
-                                        "weighted_cells")
-        self._is_weighted = bool(state.get("weighted", bool(self._weighted)))
+        return {"counts": StateField("counts", (c, c)), "weighted": StateField("flag", (), False),
+                "weighted_cells": StateField("sparse", (c * c,), [])}
+
+    def _set_state(self, state: Mapping[str, Any]) -> None:
+        self._counts = state["counts"]
+        self._weighted = state["weighted_cells"]
+        self._is_weighted = state["weighted"] or bool(self._weighted)
 
     def _merge(self, other: Any) -> None:
         self._counts += other._counts
@@ -299,8 +295,8 @@ class MulticlassAccuracy(Metric):
     def reset_state(self) -> None:
         """Forget everything."""
         c = self.num_classes
-        self._hits = np.zeros(c, dtype=np.int64)
-        self._support = np.zeros(c, dtype=np.int64)
+        self._hits = _zeros((c,))
+        self._support = _zeros((c,))
         self._whits: dict[int, Fraction] = {}
         self._wsupport: dict[int, Fraction] = {}
 
@@ -316,8 +312,8 @@ class MulticlassAccuracy(Metric):
         hit = second.astype(bool) if self.top_k > 1 else second == labels
         c = self.num_classes
         if w is None:
-            self._hits += np.bincount(labels[hit], minlength=c)
-            self._support += np.bincount(labels, minlength=c)
+            _add_counts(self._hits, np.bincount(labels[hit], minlength=c))
+            _add_counts(self._support, np.bincount(labels, minlength=c))
             return
         for target, values, mask in ((self._whits, w[hit], labels[hit]),
                                      (self._wsupport, w, labels)):
@@ -353,13 +349,20 @@ class MulticlassAccuracy(Metric):
                 "weighted_hits": _encode_sparse(self._whits),
                 "weighted_support": _encode_sparse(self._wsupport)}
 
-    def _set_state(self, state: Mapping[str, Any]) -> None:
+    _invariants: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("hits", "support"), ("weighted_hits", "weighted_support"))
+
+    def _schema(self) -> dict[str, StateField]:
         c = self.num_classes
-        self._hits = _counts_from_state(state["hits"], (c,), "hits")
-        self._support = _counts_from_state(state["support"], (c,), "support")
-        self._whits = _decode_sparse(state.get("weighted_hits", []), c, "weighted_hits")
-        self._wsupport = _decode_sparse(state.get("weighted_support", []), c,
-                                        "weighted_support")
+        return {"hits": StateField("counts", (c,)), "support": StateField("counts", (c,)),
+                "weighted_hits": StateField("sparse", (c,), []),
+                "weighted_support": StateField("sparse", (c,), [])}
+
+    def _set_state(self, state: Mapping[str, Any]) -> None:
+        self._hits = state["hits"]
+        self._support = state["support"]
+        self._whits = state["weighted_hits"]
+        self._wsupport = state["weighted_support"]
 
     def _merge(self, other: Any) -> None:
         self._hits += other._hits
