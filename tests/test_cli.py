@@ -208,6 +208,48 @@ def test_plot_all_writes_one_file_per_activation_and_a_gallery(tmp_path: Path) -
     assert "gallery" in names and "swish" not in names and "threshold" in names
 
 
+def test_plot_default_file_is_named_after_the_activations(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --out the file is NAME.png, or the names joined by '_' (the help says so);
+    --format picks the extension of that default."""
+    pytest.importorskip("matplotlib", reason="matplotlib (the 'plot' extra) draws figures")
+    monkeypatch.chdir(tmp_path)
+    assert main(["plot", "relu", "gelu"]) == 0
+    assert capsys.readouterr().out.startswith("wrote relu_gelu.png (")
+    assert main(["plot", "selu", "--format", "svg"]) == 0
+    assert capsys.readouterr().out == "wrote selu.svg (6.4×4 in)\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["relu_gelu.png", "selu.svg"]
+    assert main(["plot", "--help"]) == 0
+    assert "relu_gelu.png" in " ".join(capsys.readouterr().out.split())
+
+
+def test_plot_format_and_out_must_agree(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "x.png"
+    assert main(["plot", "relu", "--format", "pdf", "--out", str(out)]) == 2
+    assert_one_line_error(capsys.readouterr().err, "--format pdf", str(out), ".pdf")
+    assert not out.exists()
+
+
+def test_every_option_has_help_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help describes every option of every command (--format and --no-progress had none)."""
+    import argparse
+
+    from nnmath.cli import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = [f"{name} {'/'.join(action.option_strings) or action.dest}"
+               for name, command in sub.choices.items() for action in command._actions
+               if not (action.help or "").strip()]
+    assert missing == []
+    assert main(["evaluate", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--no-progress never show the progress bar" in text
+    assert "--format {table,json} table (default) or one JSON object" in text
+
+
 # -- evaluate (details in test_evaluate.py) ---------------------------------------------
 
 @pytest.fixture

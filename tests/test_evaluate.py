@@ -593,3 +593,29 @@ def test_inputs_cannot_share_a_column_of_a_csv_file(tmp_path: Path) -> None:
     cols = ",".join(f"p{j}" for j in range(C))
     r = evaluate(f"{path}:label", f"{path}:{cols}", top_k=[2])
     assert_metrics(r, ref_multiclass(MC_Y, MC_P, ks=(2,)))
+
+
+@pytest.mark.parametrize("bar_kind", ["plain", "tqdm"])
+def test_progress_bar_ends_at_100_percent(bar_kind: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last state drawn before the bar is cleared is the whole input, even when the last
+    chunks come faster than the bar redraws (it stopped at 99.5%), and not before."""
+    if bar_kind == "plain":
+        monkeypatch.setitem(sys.modules, "tqdm", None)
+    else:
+        pytest.importorskip("tqdm", reason="tqdm (the 'cli' extra) draws the progress bar")
+    out = io.StringIO()
+    bar = _Progress(2000, enabled=True, stream=out, delay=0.0)
+    for n in (1200, 790, 9, 1):  # within the redraw interval of both bars
+        if bar_kind == "plain" and n == 9:
+            bar.last = -1.0  # draw 1999 of 2000 rows: 99.95% is not yet 100%
+        bar.update(n)
+        if bar_kind == "plain" and n == 9:
+            assert "evaluate:  99.9% 1,999/2,000 rows" in out.getvalue().split("\r")[-1]
+    drawn = [s for s in out.getvalue().split("\r") if s.startswith("evaluate")]
+    bar.close()
+    final = drawn[-1]
+    if bar_kind == "plain":
+        assert final.startswith("evaluate: 100.0% 2,000/2,000 rows")
+    else:
+        assert "100%" in final and "2.00k/2.00k" in final

@@ -129,7 +129,9 @@ def test_multiclass_probabilities_on_a_cluster(data: Data, cluster: str) -> None
     got = evaluate(data.glob("ymc"), data.glob("pmc"), top_k=[2, 3], chunk_size=50,
                    engine="dask", scheduler=cluster)
     assert_same_report(got, expected)
-    assert got.settings["partitions"] == 6  # the empty file makes none
+    # the empty file makes none; the file of 251 rows is cut at 250, half of the rows for
+    # each of the two workers
+    assert got.settings["partitions"] == 7
     loss = L.sparse_categorical_crossentropy(data.y_mc, data.p_mc)
     assert got.metrics["crossentropy"] == exact_mean(loss)
     assert got.per_class is not None
@@ -169,11 +171,37 @@ def test_one_labels_file_against_many_prediction_files(data: Data, tmp_path: Pat
     # which would be read from its start for each piece (one per prediction file)
     for labels, n_parts in (("labels.npy", 12), ("labels.csv:label", 6)):
         for engine in ("local", "dask"):
-            extra = {"scheduler": "threads", "partition_rows": 50} if engine == "dask" else {}
+            extra = ({"scheduler": "threads", "partition_rows": 50, "workers": 2}
+                     if engine == "dask" else {})
             got = evaluate(str(tmp_path / labels), data.glob("zbin"), from_logits=True,
                            chunk_size=16, engine=engine, **extra)
             assert_same_report(got, expected)
             assert got.settings.get("partitions", n_parts) == n_parts
+
+
+def test_one_large_file_is_cut_into_a_partition_per_worker(data: Data, tmp_path: Path,
+                                                          cluster: str) -> None:
+    """A file of fewer than 32 chunks made a single partition: one worker did everything,
+    whatever --workers said. Now every worker (thread of the cluster) gets a piece."""
+    np.save(tmp_path / "labels.npy", data.y_bin)
+    np.save(tmp_path / "logits.npy", data.z_bin)
+    yt, yp = str(tmp_path / "labels.npy"), str(tmp_path / "logits.npy")
+    expected = evaluate(data.y_bin, data.z_bin, data.weights, from_logits=True, chunk_size=32)
+    # N = 500 rows, 16 chunks of 32: 2 workers take 256 rows and 244, 3 take 192 (6 chunks)
+    # and 116, 4 take 128 (4 chunks) and 116; never less than a chunk: 16 for 40 workers
+    for workers, n_parts in ((2, 2), (4, 4), (3, 3), (40, 16)):
+        got = evaluate(yt, yp, data.weights, from_logits=True, chunk_size=32, engine="dask",
+                       scheduler="threads", workers=workers)
+        assert_same_report(got, expected)
+        assert got.settings["partitions"] == n_parts, workers
+    got = evaluate(yt, yp, data.weights, from_logits=True, chunk_size=32, engine="dask",
+                   scheduler=cluster)  # the cluster's two worker processes, by address
+    assert_same_report(got, expected)
+    assert got.settings["partitions"] == 2 and got.settings["workers"] == 2
+    # partition_rows stays the most rows of one partition
+    got = evaluate(yt, yp, from_logits=True, chunk_size=32, engine="dask",
+                   scheduler="threads", workers=2, partition_rows=100)
+    assert got.settings["partitions"] == 4  # 100 rounded up to 128 rows: 3 and 116 left
 
 
 def test_parquet_dataset_directory(data: Data, tmp_path: Path) -> None:

@@ -381,7 +381,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
             raise UsageError(f"--all writes one file per activation: --out must be a "
                              f"directory, got {out}")
         out.mkdir(parents=True, exist_ok=True)
-        ext = "." + args.format
+        ext = "." + (args.format or "png")
         names = P.canonical_names()
         for name in names:
             fig = P.plot_activation(name, x_range=args.range,
@@ -395,11 +395,14 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if not args.names:
         raise UsageError("plot needs activation NAMEs (or --all --out DIR)")
     acts = [_activation(n, params) for n in args.names]
-    default = acts[0].name if len(acts) == 1 else "activations"
-    out = Path(args.out or f"{default}.png")
+    # the default file: NAME.png, or the names joined by '_' (relu_gelu.png)
+    out = Path(args.out or "_".join(a.name for a in acts) + "." + (args.format or "png"))
     if out.suffix.lower() not in P.FIGURE_FORMATS:
         raise DataError(f"--out {out}: unknown figure format {out.suffix or '(none)'!r}; end "
                         f"the name in {', '.join(P.FIGURE_FORMATS)}")
+    if args.format and out.suffix.lower() != "." + args.format:
+        raise UsageError(f"--format {args.format} and --out {out} disagree: the extension "
+                         f"of --out decides; end it in .{args.format}, or drop --format")
     require("matplotlib", "plot", "nnmath plot")
     if len(acts) == 1:
         fig = P.plot_activation(acts[0], x_range=args.range, derivative=not args.no_derivative)
@@ -530,10 +533,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "'nnmath describe --list')")
     p.add_argument("--all", action="store_true", help="every activation, one file each, "
                    "and a gallery, into the directory --out")
-    p.add_argument("--out", metavar="FILE|DIR", help="output file (default NAME.png), or "
-                   "the directory for --all (default ./nnmath-plots)")
-    p.add_argument("--format", choices=("png", "svg", "pdf"), default="png",
-                   help="file format for --all (default png)")
+    p.add_argument("--out", metavar="FILE|DIR", help="output file, PNG, SVG or PDF by its "
+                   "extension (default NAME.png; for several activations their names "
+                   "joined by '_', e.g. relu_gelu.png), or the directory for --all (default "
+                   "./nnmath-plots)")
+    p.add_argument("--format", choices=("png", "svg", "pdf"), default=None,
+                   help="file format of the default file name and of --all (default png)")
     p.add_argument("--range", nargs=2, type=_finite, metavar=("LO", "HI"),
                    help="the x range (default: one that shows every kink)")
     p.add_argument("--no-derivative", action="store_true", help="draw f only")
@@ -578,7 +583,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=_positive_int, action="append", metavar="K",
                    help="report top-K accuracy (multiclass; repeatable; default 5 when "
                         "there are more than 5 classes)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="table (default) or one JSON object")
     p.add_argument("--chunk-size", type=_positive_int, metavar="N",
                    help="rows per chunk (default: about 8 MiB of predictions)")
     p.add_argument("--header", dest="header", action="store_true", default=None,
@@ -589,7 +595,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=".csv/.tsv files: the first line is data")
     p.add_argument("--progress", dest="progress", action="store_true", default=None,
                    help="show a progress bar on stderr (default: on a terminal)")
-    p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="never show the progress bar")
     g = p.add_argument_group("distributed evaluation (the dask extra)")
     g.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local: this process (default); dask: one task per file (or per "

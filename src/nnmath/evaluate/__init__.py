@@ -148,7 +148,8 @@ def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str =
         each), or threads of ``scheduler="threads"``.
     partition_rows
         The most rows of one partition (default: 32 chunks); a multiple of the chunk size.
-        A file with more rows is split into several partitions.
+        A file with more rows is split into several partitions, and so is a file with more
+        than ``1/workers`` of all the rows (the cluster's threads), down to one chunk.
 
     Returns
     -------

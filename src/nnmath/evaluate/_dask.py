@@ -3,7 +3,9 @@
 The client opens the inputs (headers only), checks that they go together, reads the first
 rows to decide the task and the metrics (as the local engine does), and cuts the rows into
 partitions: the segments of :mod:`._inputs` (a file of each input), split into pieces of
-at most ``partition_rows`` rows. Each task opens its files on a worker, reads its rows in
+at most ``partition_rows`` rows, and small enough that the cluster's workers all get one:
+a file of at least as many chunks as workers makes at least one partition per worker.
+Each task opens its files on a worker, reads its rows in
 the local engine's chunks, checks and adds them with the same code (:func:`run_pieces`),
 and returns the metrics' partial states as JSON. The client merges them with
 ``merge_state``: the metrics keep exact sums, so the result does not depend on the
@@ -151,18 +153,27 @@ def _raise_remote(result: dict[str, Any], where: str) -> None:
 # -- on the client ----------------------------------------------------------------------------
 
 def partitions(segments: list[tuple[int, int]], step: int, partition_rows: int | None,
-               splittable: Callable[[int, int], bool] | None = None) -> list[tuple[int, int]]:
-    """The segments split into partitions of at most ``partition_rows`` rows (rounded up
-    to a multiple of ``step``, so that the chunks are the local engine's); a segment that
-    is not ``splittable`` (a ``.csv`` file, read from its start) stays whole.
+               splittable: Callable[[int, int], bool] | None = None,
+               workers: int = 1) -> list[tuple[int, int]]:
+    """The segments split into partitions of at most ``partition_rows`` rows, and of at
+    most ``1/workers`` of all the rows, so that every worker has work (a single large
+    file is cut into ``workers`` pieces); sizes are rounded up to a multiple of ``step``,
+    so that the chunks are the local engine's. A segment that is not ``splittable`` (a
+    ``.csv`` file, read from its start) stays whole.
 
     >>> partitions([(0, 10), (10, 35)], 4, 10)
     [(0, 10), (10, 22), (22, 34), (34, 35)]
     >>> partitions([(0, 10), (10, 35)], 4, 10, lambda a, b: a == 0)
     [(0, 10), (10, 35)]
+    >>> partitions([(0, 1000)], 100, None, workers=3)    # 32 chunks by default: 1 piece
+    [(0, 400), (400, 800), (800, 1000)]
+    >>> partitions([(0, 150)], 100, None, workers=4)     # never less than a chunk
+    [(0, 100), (100, 150)]
     """
-    size = CHUNKS_PER_PARTITION * step if partition_rows is None else (
+    cap = CHUNKS_PER_PARTITION * step if partition_rows is None else (
         math.ceil(partition_rows / step) * step)
+    share = math.ceil(sum(b - a for a, b in segments) / max(workers, 1))
+    size = min(cap, max(step, math.ceil(share / step) * step))
     out: list[tuple[int, int]] = []
     for a, b in segments:
         if b - a > size and (splittable is None or splittable(a, b)):
@@ -289,12 +300,16 @@ class DaskEngine:
         with client:
             yield client, address
 
-    def _run_distributed(self, tasks: list[list[dict[str, Any]]], plan_json: str, step: int,
-                         ready: Callable[[], None],
+    def _run_distributed(self, make_tasks: Callable[[int], list[list[dict[str, Any]]]],
+                         plan_json: str, step: int, ready: Callable[[], None],
                          done: Callable[[int, dict[str, Any]], None]) -> dict[str, Any]:
         import distributed
 
         with self._client() as (client, where):
+            # the partitions are cut for the threads the cluster has, all its workers
+            threads = sum(int(w.get("nthreads", 1))
+                          for w in client.scheduler_info().get("workers", {}).values())
+            tasks = make_tasks(max(threads, 1))
             ready()
             token = uuid.uuid4().hex[:12]
             for pieces in tasks:  # arrays travel once, as data of their own
@@ -322,12 +337,14 @@ class DaskEngine:
             n_workers = len(client.scheduler_info().get("workers", {}))
         return {"scheduler": where, "workers": n_workers}
 
-    def _run_local_scheduler(self, tasks: list[list[dict[str, Any]]], plan_json: str,
-                             step: int, ready: Callable[[], None],
+    def _run_local_scheduler(self, make_tasks: Callable[[int], list[list[dict[str, Any]]]],
+                             plan_json: str, step: int, ready: Callable[[], None],
                              done: Callable[[int, dict[str, Any]], None]) -> dict[str, Any]:
         import dask
         from dask.callbacks import Callback
 
+        n = self.workers or _cpu_count()
+        tasks = make_tasks(n if self.local == "threads" else 1)
         calls = [dask.delayed(evaluate_partition, pure=False)(plan_json, pieces, step)
                  for pieces in tasks]
         index = {call.key: i for i, call in enumerate(calls)}
@@ -344,7 +361,6 @@ class DaskEngine:
                     except Exception as exc:  # raised below, after the scheduler stops
                         failed.append(exc)
 
-        n = self.workers or _cpu_count()
         assert self.local is not None
         ready()
         with _Done():
@@ -357,9 +373,17 @@ class DaskEngine:
     def run(self, plan: _Plan, inputs: Inputs, step: int,
             make_bar: Callable[[], _Progress]) -> dict[str, Any]:
         """Evaluate every partition into ``plan``; the settings to report."""
-        parts = partitions(inputs.segments, step, self.partition_rows, inputs.random_access)
-        tasks = [[_describe_piece(inputs, k, a, b, self.header)
-                  for k in range(len(inputs.sources))] for a, b in parts]
+        parts: list[tuple[int, int]] = []
+        tasks: list[list[dict[str, Any]]] = []
+
+        def make_tasks(workers: int) -> list[list[dict[str, Any]]]:
+            """The partitions for a cluster of ``workers`` threads, described as tasks."""
+            parts[:] = partitions(inputs.segments, step, self.partition_rows,
+                                  inputs.random_access, workers)
+            tasks[:] = [[_describe_piece(inputs, k, a, b, self.header)
+                         for k in range(len(inputs.sources))] for a, b in parts]
+            return tasks
+
         plan_json = json.dumps(plan_state(plan))
         rows = [0]
         bar: _Progress | None = None
@@ -386,7 +410,7 @@ class DaskEngine:
 
         try:
             run = self._run_distributed if self.local is None else self._run_local_scheduler
-            where = run(tasks, plan_json, step, ready, done)
+            where = run(make_tasks, plan_json, step, ready, done)
         finally:
             if bar is not None:
                 bar.close()

@@ -180,14 +180,20 @@ class _Progress:
         self.done += n
         if not self.enabled:
             return
+        now = time.perf_counter()
+        # the last rows are always drawn (once the bar is due), however soon after the
+        # previous redraw they come: the bar's final state is the whole input
+        final = self.done >= self.total and now - self.start >= self.delay
         if self._bar is not None:
             self._bar.update(n)
+            if final:
+                self._bar.refresh()
             return
-        now = time.perf_counter()
-        if now - self.start < self.delay or now - self.last < 0.2:
+        if not final and (now - self.start < self.delay or now - self.last < 0.2):
             return
         self.last, self._shown = now, True
-        pct = 100.0 * self.done / max(self.total, 1)
+        # rounded down: 100.0% means every row, not 99.95% of them
+        pct = math.floor(1000 * self.done / self.total) / 10 if self.total else 100.0
         rate = self.done / max(now - self.start, 1e-9)
         self.stream.write(f"\revaluate: {pct:5.1f}% {self.done:,}/{self.total:,} rows "
                           f"({rate:,.0f} rows/s)")
