@@ -28,11 +28,16 @@ CHUNK_BYTES = 8 << 20
 def default_chunk_size(row_width: int) -> int:
     """Rows per chunk for predictions of ``row_width`` values per row (~8 MiB as float64).
 
-    >>> default_chunk_size(1), default_chunk_size(1000)
-    (262144, 1048)
+    The chunk is sized by bytes, not rows: wide rows give few rows per chunk (at least
+    one), so that memory stays bounded by the chunk whatever the width.
+
+    >>> default_chunk_size(1), default_chunk_size(1000), default_chunk_size(100_000)
+    (262144, 1048, 10)
+    >>> default_chunk_size(10**9)
+    1
     """
     rows = CHUNK_BYTES // (8 * max(int(row_width), 1))
-    return int(min(max(rows, 1024), 1 << 18))
+    return int(min(max(rows, 1), 1 << 18))
 
 
 # -- the plan: what to compute, from the shapes and the first chunk ------------------------------

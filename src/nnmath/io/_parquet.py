@@ -27,7 +27,9 @@ class ParquetSource(Source):
 
         self._pa = pa
         try:
-            self._file = pq.ParquetFile(path)
+            # no pre-buffering: by default pyarrow reads ahead far more than a batch (the
+            # whole file, for a few row groups); a buffered stream reads page by page
+            self._file = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
         except (OSError, pa.ArrowException) as exc:
             raise self.error(f"is not a readable Parquet file ({exc})") from None
         schema = self._file.schema_arrow
