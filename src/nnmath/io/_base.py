@@ -101,6 +101,10 @@ def failure_reason(exc: BaseException) -> str | None:
     if isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError)):
         return (f"is corrupt or truncated ({detail}); was it written completely? write it "
                 "again")
+    if isinstance(exc, NotImplementedError):  # zipfile: a compression method, a version
+        return f"uses a feature this reader does not support ({detail}); write it again"
+    if isinstance(exc, RuntimeError) and "encrypted" in detail:
+        return "is encrypted; write it again without a password"
     if isinstance(exc, csv.Error):
         if "field larger than field limit" in detail:
             return (f"has a field longer than {csv.field_size_limit():,} characters, which "

@@ -104,7 +104,9 @@ def _read_npy_header(f: Any, where: str,
                             f"re-save it with {hint}") from None
         raise DataError(f"{where}: its .npy header does not parse ({text[:200]}); re-save "
                         f"it with {hint}") from None
-    except (EOFError, SyntaxError, TypeError, KeyError, RecursionError, MemoryError) as exc:
+    except (DataError, OSError):
+        raise
+    except Exception as exc:  # any other failure of the parser: EOFError, TokenError, ...
         raise DataError(f"{where}: its .npy header is truncated or corrupt "
                         f"({type(exc).__name__}); re-save it with {hint}") from None
     dims = tuple(shape)
