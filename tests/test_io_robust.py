@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 import threading
 import tracemalloc
 import zipfile
@@ -361,11 +360,3 @@ def test_unpacked_fortran_member_leaves_no_file(tmp_path: Path) -> None:
     src.close()
     with pytest.raises(OSError):
         os.fstat(fd)
-
-
-def test_regular_file_check_uses_stat(tmp_path: Path) -> None:
-    fifo = tmp_path / "p.npz"
-    os.mkfifo(fifo)
-    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
-    with pytest.raises(DataError, match="FIFO"):
-        open_source(str(fifo))
