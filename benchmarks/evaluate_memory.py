@@ -1,43 +1,62 @@
-"""Evaluating a large memory-mapped ``.npy`` needs memory of the order of a chunk, not a file.
+"""Evaluating a large file needs memory of the order of a chunk, not of the file, in every layout.
 
-The script writes predictions ``y_pred.npy`` (``N × C`` float32 probabilities, about
-``--size-gb`` GB) and labels ``y_true.npy`` (``N`` int32) into a temporary directory, in
-chunks (the generator never holds them whole either), then runs ``nnmath.evaluate`` on
-the two files in a fresh Python process and reports, for that process:
+For each layout the script writes labels and predictions into a temporary directory, in
+pieces (the generator never holds them whole either), runs ``nnmath.evaluate`` on them in
+a fresh Python process and reports, for that process:
 
 * the peak resident set size (``VmHWM`` of ``/proc/self/status`` on Linux, else
-  ``getrusage``'s ``ru_maxrss``), and the part of it added by the evaluation (peak minus
-  the RSS after imports);
-* the peak of the memory traced by ``tracemalloc`` during the evaluation (NumPy reports
-  its array buffers to tracemalloc), with ``--tracemalloc``;
-* wall time and throughput.
+  ``getrusage``'s ``ru_maxrss``);
+* the part of it added by the evaluation: the peak minus the RSS of the same interpreter
+  after ``import nnmath.evaluate`` (what the target, at most 200 MB, is about; importing
+  pyarrow for Parquet counts as part of the evaluation);
+* the peak of the memory traced by ``tracemalloc``, with ``--tracemalloc``;
+* wall time.
+
+Layouts (``--layout``, repeatable; default all):
+
+==============  =============================================================================
+``npy``         ``N × 10`` float32 probabilities, a memory-mapped ``.npy`` (``--size-gb``)
+``npz``         the same (at most 250 MB) in a compressed ``.npz`` member, streamed
+``npz-fortran`` a Fortran-ordered ``.npz`` member (constant rows, compressed: 400 MB in a
+                few MB), unpacked to a temporary file
+``wide``        ``(2684, 100000)`` float32 in a ``.npy``: 1 GB of very wide rows
+``parquet``     6M rows: an int32 label and a list column of 14 float32 scores (~360 MB)
+``csv``         1M rows × 10 probabilities as text, labels in a second column set
+==============  =============================================================================
 
 Usage::
 
-    python benchmarks/evaluate_memory.py                  # 4 GB, 10 classes
-    python benchmarks/evaluate_memory.py --size-gb 0.5 --classes 100 --chunk-size 50000
+    python benchmarks/evaluate_memory.py                       # every layout
+    python benchmarks/evaluate_memory.py --layout npy --size-gb 4
+    python benchmarks/evaluate_memory.py --results benchmarks/EVALUATE_MEMORY.md
 
-The temporary directory (and its files) is removed at the end unless ``--keep``; it needs
-``--size-gb`` GB of free disk (plus 10 % for the labels). Not part of the test suite.
+The temporary directory is removed at the end unless ``--keep`` (it needs about 2 GB of
+free disk for the default sizes). Not part of the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from _procstat import child_env
 
+#: the target: peak RSS at most this much above the interpreter that imported nnmath
+TARGET_MIB = 200 * 1e6 / 2**20
+
 CHILD = r"""
 import json, resource, sys, time, tracemalloc
-from nnmath.evaluate import evaluate
 from _procstat import status_kib
 
 def peak_kib():
@@ -47,6 +66,7 @@ def peak_kib():
     scale = 1 / 1024 if sys.platform == "darwin" else 1  # bytes on macOS, KiB elsewhere
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
+from nnmath.evaluate import evaluate
 y_true, y_pred, chunk, trace = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
 chunk = None if chunk == "auto" else int(chunk)
 base = status_kib("VmRSS") or peak_kib()
@@ -62,91 +82,240 @@ print(json.dumps({"peak_rss_kib": peak_kib(), "rss_after_imports_kib": base,
                   "metrics": report.metrics}))
 """
 
+_PIECE_BYTES = 64 << 20  # what the generator holds at a time
+NPZ_BYTES = 250_000_000  # the most predictions the npz layout compresses
 
-def _header(f: Any, dtype: np.dtype[Any], shape: tuple[int, ...]) -> None:
+
+def _header(f: Any, dtype: np.dtype[Any], shape: tuple[int, ...], fortran: bool = False) -> None:
     fmt = np.lib.format
-    fmt.write_array_header_1_0(f, {"descr": fmt.dtype_to_descr(dtype),
-                                   "fortran_order": False, "shape": shape})
+    fmt.write_array_header_2_0(f, {"descr": fmt.dtype_to_descr(dtype),
+                                   "fortran_order": fortran, "shape": shape})
 
 
-def generate(directory: Path, size_bytes: int, classes: int,
-             seed: int = 0) -> tuple[Path, Path]:
-    """Write y_pred (float32 probabilities) and y_true (int32) of ~size_bytes, in chunks."""
-    rows = max(size_bytes // (4 * classes), 1)
-    pred_path, true_path = directory / "y_pred.npy", directory / "y_true.npy"
+def _blocks(rows: int, classes: int, seed: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(labels int32, probabilities float32) in pieces of ~64 MB: a model right more often
+    than chance."""
     rng = np.random.default_rng(seed)
-    step = max(1, (64 << 20) // (4 * classes))
-    with open(pred_path, "wb") as fp, open(true_path, "wb") as ft:
+    step = max(1, _PIECE_BYTES // (4 * classes))
+    for start in range(0, rows, step):
+        n = min(step, rows - start)
+        labels = rng.integers(0, classes, n, dtype=np.int32)
+        p = rng.standard_normal((n, classes), dtype=np.float32)
+        p[np.arange(n), labels] += 1.5
+        p -= p.max(axis=1, keepdims=True)
+        np.exp(p, out=p)
+        p /= p.sum(axis=1, keepdims=True)
+        yield labels, p
+
+
+def _write_npy_pair(d: Path, rows: int, classes: int) -> tuple[str, str]:
+    pred, true = d / "y_pred.npy", d / "y_true.npy"
+    with open(pred, "wb") as fp, open(true, "wb") as ft:
         _header(fp, np.dtype("<f4"), (rows, classes))
         _header(ft, np.dtype("<i4"), (rows,))
-        for start in range(0, rows, step):
-            n = min(step, rows - start)
-            labels = rng.integers(0, classes, n, dtype=np.int32)
-            logits = rng.standard_normal((n, classes), dtype=np.float32)
-            logits[np.arange(n), labels] += 1.5  # a model right more often than chance
-            logits -= logits.max(axis=1, keepdims=True)
-            np.exp(logits, out=logits)
-            logits /= logits.sum(axis=1, keepdims=True)
-            fp.write(logits.astype("<f4", copy=False).tobytes())
+        for labels, p in _blocks(rows, classes):
+            fp.write(p.astype("<f4", copy=False).tobytes())
             ft.write(labels.astype("<i4", copy=False).tobytes())
-    return true_path, pred_path
+    return str(true), str(pred)
+
+
+def gen_npy(d: Path, size: int) -> tuple[str, str]:
+    return _write_npy_pair(d, max(size // 40, 1), 10)
+
+
+def gen_wide(d: Path, size: int) -> tuple[str, str]:
+    return _write_npy_pair(d, 2684, 100_000)
+
+
+def gen_npz(d: Path, size: int) -> tuple[str, str]:
+    rows, classes = max(min(size, NPZ_BYTES) // 40, 1), 10  # compressing is slow
+    true, pred = d / "y_true.npy", d / "y_pred.npz"
+    with zipfile.ZipFile(pred, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z, \
+            z.open("scores.npy", "w", force_zip64=True) as fp, open(true, "wb") as ft:
+        _header(fp, np.dtype("<f4"), (rows, classes))
+        _header(ft, np.dtype("<i4"), (rows,))
+        for labels, p in _blocks(rows, classes):
+            fp.write(p.astype("<f4", copy=False).tobytes())
+            ft.write(labels.astype("<i4", copy=False).tobytes())
+    return str(true), f"{pred}:scores"
+
+
+def gen_npz_fortran(d: Path, size: int) -> tuple[str, str]:
+    rows, classes = 10_000_000, 10  # 400 MB of float32, column after column
+    true, pred = d / "y_true.npy", d / "y_pred.npz"
+    column = np.full(1 << 20, 0.1, dtype="<f4").tobytes()
+    with zipfile.ZipFile(pred, "w", zipfile.ZIP_DEFLATED) as z, \
+            z.open("scores.npy", "w", force_zip64=True) as fp:
+        _header(fp, np.dtype("<f4"), (rows, classes), fortran=True)
+        for _ in range(classes):
+            left = rows
+            while left:
+                n = min(left, 1 << 20)
+                fp.write(column[:4 * n])
+                left -= n
+    with open(true, "wb") as ft:
+        _header(ft, np.dtype("<i4"), (rows,))
+        for start in range(0, rows, 1 << 22):
+            n = min(1 << 22, rows - start)
+            ft.write((np.arange(start, start + n) % classes).astype("<i4").tobytes())
+    return str(true), f"{pred}:scores"
+
+
+def gen_parquet(d: Path, size: int) -> tuple[str, str]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows, classes = 6_000_000, 14
+    path = d / "preds.parquet"
+    schema = pa.schema([("label", pa.int32()),
+                        ("scores", pa.list_(pa.float32(), classes))])
+    with pq.ParquetWriter(path, schema, compression="snappy") as w:
+        left = rows
+        for labels, p in _blocks(rows, classes):
+            n = min(len(labels), left)
+            scores = pa.FixedSizeListArray.from_arrays(pa.array(p[:n].ravel()), classes)
+            w.write_table(pa.table({"label": labels[:n], "scores": scores}, schema=schema),
+                          row_group_size=1 << 20)
+            left -= n
+    return f"{path}:label", f"{path}:scores"
+
+
+def gen_csv(d: Path, size: int) -> tuple[str, str]:
+    rows, classes = 1_000_000, 10
+    pred, true = d / "y_pred.csv", d / "y_true.csv"
+    with open(pred, "w") as fp, open(true, "w") as ft:
+        fp.write(",".join(f"p{i}" for i in range(classes)) + "\n")
+        ft.write("label\n")
+        for labels, p in _blocks(rows, classes):
+            np.savetxt(fp, p, fmt="%.6g", delimiter=",")
+            np.savetxt(ft, labels, fmt="%d")
+    return f"{true}:label", str(pred)
+
+
+LAYOUTS: dict[str, tuple[Callable[[Path, int], tuple[str, str]], str]] = {
+    "npy": (gen_npy, ".npy, memory-mapped, N × 10 float32"),
+    "npz": (gen_npz, ".npz member (deflate), N × 10 float32"),
+    "npz-fortran": (gen_npz_fortran, ".npz member in Fortran order, 10M × 10 float32"),
+    "wide": (gen_wide, ".npy, 2684 × 100000 float32 (wide rows)"),
+    "parquet": (gen_parquet, "Parquet, 6M rows, label + list of 14 float32"),
+    "csv": (gen_csv, "CSV, 1M rows × 10 probabilities"),
+}
+
+
+def _files_size(spec: str) -> int:
+    path = spec
+    for suffix in (".npz", ".parquet", ".csv"):
+        head, sep, _ = spec.rpartition(":")
+        if sep and head.endswith(suffix):
+            path = head
+    return os.path.getsize(path)
+
+
+def run_layout(name: str, size: int, chunk: str, trace: bool, base: Path | None,
+               keep: bool) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix=f"nnmath-bench-{name}-", dir=base))
+    try:
+        t0 = time.perf_counter()
+        y_true, y_pred = LAYOUTS[name][0](tmp, size)
+        gen = time.perf_counter() - t0
+        file_bytes = sum(p.stat().st_size for p in tmp.iterdir())
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, y_true, y_pred, chunk, "1" if trace else "0"],
+            env=child_env(), capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            raise RuntimeError(f"{name}: the evaluation failed:\n{out.stderr}")
+        r = json.loads(out.stdout)
+        r.update(layout=name, what=LAYOUTS[name][1], file_bytes=file_bytes,
+                 pred_bytes=_files_size(y_pred), generate_seconds=gen)
+        return r
+    finally:
+        if keep:
+            print(f"kept {tmp}")
+        else:
+            for p in tmp.iterdir():
+                p.unlink()
+            tmp.rmdir()
+
+
+def _mib(kib: float) -> float:
+    return kib / 1024
+
+
+def describe(r: dict[str, Any]) -> str:
+    added = _mib(r["peak_rss_kib"] - r["rss_after_imports_kib"])
+    lines = [f"{r['layout']}: {r['what']}: {r['n_samples']:,} samples in {r['seconds']:.1f} s, "
+             f"chunks of {r['chunk_size']:,} rows (generated in {r['generate_seconds']:.1f} s)",
+             f"  input files                 {r['file_bytes'] / 2**20:10,.0f} MiB",
+             f"  peak RSS of the process     {_mib(r['peak_rss_kib']):10,.0f} MiB",
+             f"  added by the evaluation     {added:10,.0f} MiB (peak RSS minus RSS after "
+             f"import nnmath.evaluate; target <= {TARGET_MIB:.0f} MiB: "
+             f"{'met' if added <= TARGET_MIB else 'MISSED'})"]
+    if r["tracemalloc_peak_bytes"] is not None:
+        lines.append(f"  tracemalloc peak            {r['tracemalloc_peak_bytes'] / 2**20:10,.0f}"
+                     " MiB")
+    lines.append("  metrics: " + ", ".join(f"{k} {v:.4f}" for k, v in r["metrics"].items()))
+    return "\n".join(lines)
+
+
+def results_markdown(results: list[dict[str, Any]], command: str) -> str:
+    rows = ["| layout | input | files (MiB) | samples | chunk (rows) | seconds | peak RSS "
+            "(MiB) | added (MiB) | target ≤ 200 MB |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in results:
+        added = _mib(r["peak_rss_kib"] - r["rss_after_imports_kib"])
+        rows.append(f"| {r['layout']} | {r['what']} | {r['file_bytes'] / 2**20:,.0f} | "
+                    f"{r['n_samples']:,} | {r['chunk_size']:,} | {r['seconds']:.1f} | "
+                    f"{_mib(r['peak_rss_kib']):,.0f} | {added:,.0f} | "
+                    f"{'met' if added <= TARGET_MIB else 'missed'} |")
+    base = _mib(results[0]["rss_after_imports_kib"]) if results else 0.0
+    return "\n".join([
+        "# Memory of `nnmath evaluate`, by input layout",
+        "",
+        f"Written by `{command}` on {time.strftime('%Y-%m-%d')} ({platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, NumPy {np.__version__}).",
+        "",
+        "Each row is a fresh process: *peak RSS* is its `VmHWM`; *added* is the peak minus "
+        f"the RSS after `import nnmath.evaluate` (about {base:.0f} MiB here), which the "
+        "target bounds by 200 MB (= 191 MiB) for every input size and layout. Default chunk "
+        "sizes (about 8 MiB of predictions as float64, at least one row).",
+        "",
+        *rows,
+        "",
+    ])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size-gb", type=float, default=4.0,
-                        help="size of y_pred.npy in GB (default 4)")
-    parser.add_argument("--classes", type=int, default=10, help="columns of y_pred")
+    parser.add_argument("--layout", action="append", choices=list(LAYOUTS),
+                        help="which input layout (repeatable; default: all)")
+    parser.add_argument("--size-gb", type=float, default=1.0,
+                        help="size of the predictions of the npy and npz layouts in GB "
+                             "(default 1)")
     parser.add_argument("--chunk-size", default="auto", help="rows per chunk (default: "
                         "nnmath's, about 8 MiB of predictions)")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="also trace allocations (slower)")
     parser.add_argument("--dir", help="where to write the files (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--results", metavar="FILE.md",
+                        help="write the table of results to this Markdown file")
     args = parser.parse_args()
 
     size = int(args.size_gb * 1e9)
     base = Path(args.dir) if args.dir else None
-    tmp = tempfile.mkdtemp(prefix="nnmath-bench-", dir=base)
-    directory = Path(tmp)
-    try:
-        t0 = time.perf_counter()
-        true_path, pred_path = generate(directory, size, args.classes)
-        gen = time.perf_counter() - t0
-        file_bytes = pred_path.stat().st_size + true_path.stat().st_size
-        print(f"generated {pred_path.name} ({pred_path.stat().st_size / 1e9:.2f} GB) and "
-              f"{true_path.name} ({true_path.stat().st_size / 1e9:.2f} GB) in {gen:.1f} s")
-        env = child_env()
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD, str(true_path), str(pred_path), args.chunk_size,
-             "1" if args.tracemalloc else "0"],
-            env=env, capture_output=True, text=True, check=False)
-        if out.returncode != 0:
-            print(out.stderr, file=sys.stderr)
-            return 1
-        r = json.loads(out.stdout)
-        peak = r["peak_rss_kib"] * 1024
-        added = (r["peak_rss_kib"] - r["rss_after_imports_kib"]) * 1024
-        print(f"evaluated {r['n_samples']:,} samples × {args.classes} classes in "
-              f"{r['seconds']:.1f} s ({r['n_samples'] / r['seconds'] / 1e6:.1f} M rows/s), "
-              f"chunks of {r['chunk_size']:,} rows")
-        print(f"  input files                 {file_bytes / 2**20:10,.0f} MiB")
-        print(f"  peak RSS of the process     {peak / 2**20:10,.0f} MiB "
-              f"({100 * peak / file_bytes:.1f} % of the input)")
-        print(f"  added by the evaluation     {added / 2**20:10,.0f} MiB "
-              "(peak RSS minus RSS after imports)")
-        if r["tracemalloc_peak_bytes"] is not None:
-            print(f"  tracemalloc peak            {r['tracemalloc_peak_bytes'] / 2**20:10,.0f}"
-                  " MiB")
-        print("  metrics: " + ", ".join(f"{k} {v:.4f}" for k, v in r["metrics"].items()))
-    finally:
-        if args.keep:
-            print(f"kept {directory}")
-        else:
-            for p in directory.iterdir():
-                p.unlink()
-            directory.rmdir()
-    return 0
+    results = []
+    for name in args.layout or list(LAYOUTS):
+        r = run_layout(name, size, args.chunk_size, args.tracemalloc, base, args.keep)
+        print(describe(r), flush=True)
+        results.append(r)
+    if args.results:
+        command = "python benchmarks/evaluate_memory.py " + " ".join(sys.argv[1:])
+        Path(args.results).write_text(results_markdown(results, command.strip()),
+                                      encoding="utf-8")
+        print(f"wrote {args.results}")
+    missed = [r["layout"] for r in results
+              if _mib(r["peak_rss_kib"] - r["rss_after_imports_kib"]) > TARGET_MIB]
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

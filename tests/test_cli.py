@@ -322,7 +322,7 @@ def _bad_inputs(d: Path) -> dict[str, tuple[list[str], tuple[str, ...]]]:
         "missing file": ([*ev, y_, "--y-pred", str(d / "nope.npy")],
                          ("nope.npy", "no such file")),
         "corrupt npy": ([*ev, y_, "--y-pred", str(d / "truncated.npy")],
-                        ("truncated.npy", "not a readable .npy file", "re-save")),
+                        ("truncated.npy", "it is truncated", "re-save")),
         "corrupt npz": ([*ev, y_, "--y-pred", str(d / "garbage.npz")],
                         ("not a valid .npz archive",)),
         "pickle in .npy": ([*ev, y_, "--y-pred", str(d / "pickled.npy")],

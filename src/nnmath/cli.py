@@ -488,6 +488,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
+#: the finest resolution ``plot`` draws at: a page-sized figure stays below ~100 MB of
+#: pixels (matplotlib would try to allocate any size, gigabytes for --dpi 20000)
+MAX_DPI = 1200
+
+
+def _dpi(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_DPI:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_DPI} (print quality is "
+                                         f"300-600), got {value}")
+    return value
+
+
 def _finite(text: str) -> float:
     if text.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
@@ -544,8 +557,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-derivative", action="store_true", help="draw f only")
     p.add_argument("--param", action="append", metavar="KEY=VALUE",
                    help="a constructor parameter, e.g. negative_slope=0.2 (repeatable)")
-    p.add_argument("--dpi", type=_positive_int, default=150, help="resolution of PNG files "
-                   "(default 150)")
+    p.add_argument("--dpi", type=_dpi, default=150, help="resolution of PNG files "
+                   f"(default 150, at most {MAX_DPI})")
     p.set_defaults(func=_cmd_plot)
 
     p = sub.add_parser("describe", parents=[common], help="formula, parameters, properties "
@@ -616,13 +629,21 @@ def build_parser() -> argparse.ArgumentParser:
 # -- main -------------------------------------------------------------------------------------
 
 def _error(message: str) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    text = " ".join(message.split())  # one line, whatever the message holds
+    print(f"{PROG}: error: {text}", file=sys.stderr)
     return 2
 
 
+#: the longest message shown (a message quoting a file's content could be any length)
+_MAX_MESSAGE = 1000
+
+
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())
+    """The message of ``exc`` on one line, at most ``_MAX_MESSAGE`` characters."""
+    text = " ".join((str(exc).strip() or type(exc).__name__).split())
+    if len(text) > _MAX_MESSAGE:
+        text = text[:_MAX_MESSAGE - 20] + " ... " + text[-15:]
+    return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -654,6 +675,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         return _error(_one_line(exc))
+    except MemoryError:
+        if debug:
+            traceback.print_exc()
+        return _error("out of memory; for evaluate, give a smaller --chunk-size")
     except (ValueError, TypeError, OSError) as exc:
         if debug:
             traceback.print_exc()

@@ -31,11 +31,16 @@ CHUNK_BYTES = 8 << 20
 def default_chunk_size(row_width: int) -> int:
     """Rows per chunk for predictions of ``row_width`` values per row (~8 MiB as float64).
 
-    >>> default_chunk_size(1), default_chunk_size(1000)
-    (262144, 1048)
+    The chunk is sized by bytes, not rows: wide rows give few rows per chunk (at least
+    one), so that memory stays bounded by the chunk whatever the width.
+
+    >>> default_chunk_size(1), default_chunk_size(1000), default_chunk_size(100_000)
+    (262144, 1048, 10)
+    >>> default_chunk_size(10**9)
+    1
     """
     rows = CHUNK_BYTES // (8 * max(int(row_width), 1))
-    return int(min(max(rows, 1024), 1 << 18))
+    return int(min(max(rows, 1), 1 << 18))
 
 
 # -- the plan: what to compute, from the shapes and the first chunk ------------------------------
@@ -268,30 +273,43 @@ def _update(plan: _Plan, yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None) -
     plan.counts.update(yt.astype(bool), yp > plan.threshold, w)
 
 
-def _per_class(plan: _Plan, weighted: bool) -> dict[str, list[Any]] | None:
+def _exact_counts(plan: _Plan) -> tuple[list[Any], list[Any], list[Any]] | None:
+    """Per class: support, predicted, correct, exactly (ints, or Fractions when weighted)."""
     if plan.counts is not None:
-        counts = plan.counts.result()
-        support, predicted, correct = (counts[k] for k in _LabelCounts.KEYS)
-    elif plan.confusion is not None:
-        cm = np.asarray(plan.confusion.result())
-        support, predicted, correct = cm.sum(axis=1), cm.sum(axis=0), np.diag(cm)
-    else:
+        return tuple([Fraction(v) for v in plan.counts.sums[k]]  # type: ignore[return-value]
+                     for k in _LabelCounts.KEYS)
+    if plan.confusion is None:
         return None
-    with np.errstate(invalid="ignore", divide="ignore"):
-        recall = np.where(support > 0, correct / np.where(support > 0, support, 1), np.nan)
-    cast = (lambda a: [float(v) for v in a]) if weighted else (lambda a: [int(v) for v in a])
+    cm = plan.confusion._exact()  # object array of ints / Fractions: no rounding, no overflow
+    n = cm.shape[0]
+    support = [sum(cm[i, :].tolist(), Fraction(0)) for i in range(n)]
+    predicted = [sum(cm[:, j].tolist(), Fraction(0)) for j in range(n)]
+    return support, predicted, [cm[i, i] for i in range(n)]
+
+
+def _ratio(num: Any, den: Any, empty: float) -> float:
+    """``num / den`` computed exactly and rounded once; ``empty`` when ``den`` is 0."""
+    return to_float(Fraction(num) / Fraction(den)) if den else empty
+
+
+def _per_class(plan: _Plan, weighted: bool) -> dict[str, list[Any]] | None:
+    counts = _exact_counts(plan)
+    if counts is None:
+        return None
+    support, predicted, correct = counts
+    recall = [_ratio(c, s, math.nan) for c, s in zip(correct, support, strict=True)]
+    # weighted totals beyond the float range show as inf; the ratios stay exact
+    cast = (lambda a: [to_float(Fraction(v)) for v in a]) if weighted else (
+        lambda a: [int(v) for v in a])
     return {"support": cast(support), "predicted": cast(predicted), "correct": cast(correct),
-            "recall": [float(v) for v in recall]}
+            "recall": recall}
 
 
 def _binary_extras(plan: _Plan) -> dict[str, float]:
-    cm = np.asarray(plan.confusion.result(), dtype=np.float64)
-    tp, fp, fn = cm[1, 1], cm[0, 1], cm[1, 0]
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
-    return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
-
+    cm = plan.confusion._exact()
+    tp, fp, fn = (Fraction(cm[i, j]) for i, j in ((1, 1), (0, 1), (1, 0)))
+    return {"precision": _ratio(tp, tp + fp, 0.0), "recall": _ratio(tp, tp + fn, 0.0),
+            "f1": _ratio(2 * tp, 2 * tp + fp + fn, 0.0)}
 
 
 # -- the plan and the partial results as JSON-able dicts (what travels to and from workers) --

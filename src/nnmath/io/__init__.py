@@ -24,10 +24,14 @@ order of the paths), a list of paths (in the order given) or a directory (the da
 under it, sorted: a Parquet dataset); ``:key`` after a glob or a directory applies to each
 file. They are read one after another as a :class:`MultiSource`.
 
-Nothing is ever unpickled: ``.npy``/``.npz`` are read with ``allow_pickle=False`` and an
-object-dtype array is refused from its header, before any of its data is read. Every
-problem raises :class:`DataError` (a ``ValueError``) whose message names the file, says
-what is wrong and what to do.
+Nothing is ever unpickled: ``.npy``/``.npz`` headers are parsed by NumPy's header reader
+and an object-dtype array is refused from its header, before any of its data is read.
+Only regular files are opened (a FIFO, a device or a socket is refused before it is
+opened, so nothing blocks). Every problem raises :class:`DataError` (a ``ValueError``)
+whose message names the file, says what is wrong and what to do: a header that lies about
+the shape, a truncated or corrupt archive, a field the CSV parser cannot take, an error of
+pyarrow, an unreadable file or directory. One function, ``reading``, decides what each such
+failure means, for every reader.
 
 >>> import numpy as np, tempfile, pathlib
 >>> tmp = tempfile.TemporaryDirectory()
@@ -59,7 +63,9 @@ from ._base import (
     DataError,
     MissingExtraError,
     Source,
+    check_regular,
     parse_spec,
+    reading,
     require,
 )
 from ._multi import MultiSource, describe_spec, expand_spec
@@ -135,19 +141,17 @@ def _open_reader(spec: str | os.PathLike[str], name: str | None,
     if suffix not in FORMATS:
         raise DataError(f"{label}: unknown file type {suffix or '(no suffix)'!r}; give a "
                         f"{', '.join(FORMATS)} file")
-    if not path.exists():
-        raise DataError(f"{label}: no such file")
-    if path.is_dir():
-        raise DataError(f"{label}: is a directory, not a file")
+    check_regular(path, label)  # before anything opens it: a FIFO would block
     if key is not None and suffix == ".npy":
         raise DataError(f"{label}: a .npy file holds one array; drop ':{key}'")
-    if suffix == ".npy":
-        return NpySource(path, label)
-    if suffix == ".npz":
-        return NpzSource(path, key or None, label)
-    if suffix in (".csv", ".tsv"):
-        return TextSource(path, key or None, label, header)
-    return ParquetSource(path, key or None, label)
+    with reading(label):  # every failure while opening: one DataError naming the file
+        if suffix == ".npy":
+            return NpySource(path, label)
+        if suffix == ".npz":
+            return NpzSource(path, key or None, label)
+        if suffix in (".csv", ".tsv"):
+            return TextSource(path, key or None, label, header)
+        return ParquetSource(path, key or None, label)
 
 
 def load(spec: Any, *, name: str | None = None, header: bool | None = None) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ._base import FORMATS, DataError, Source, _check_chunk_size, _check_range, parse_spec
+from ._base import FORMATS, DataError, Source, _check_range, _step, os_reason, parse_spec
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -47,10 +47,14 @@ def _directory_files(directory: Path) -> list[str]:
     """The data files under a directory (a Parquet dataset, say), sorted by path.
 
     Hidden files and the ``_SUCCESS``/``_metadata`` companions of dataset writers are
-    skipped, and so are files of unknown types (``.crc``).
+    skipped, and so are files of unknown types (``.crc``). A folder that cannot be listed
+    raises its ``OSError`` (never skipped in silence).
     """
+    def fail(exc: OSError) -> None:
+        raise exc
+
     found = []
-    for root, dirs, files in os.walk(directory):
+    for root, dirs, files in os.walk(directory, onerror=fail):
         dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
         for name in files:
             if name.startswith((".", "_")):
@@ -62,6 +66,14 @@ def _directory_files(directory: Path) -> list[str]:
 
 def _expand_one(text: str, label: str) -> list[str] | None:
     """The files of one spec string: ``None`` when it names a single file."""
+    try:
+        return _expand_files(text, label)
+    except OSError as exc:
+        where = "" if exc.filename in (None, text) else f" ({exc.filename})"
+        raise DataError(f"{label}{where}: {os_reason(exc)}") from None
+
+
+def _expand_files(text: str, label: str) -> list[str] | None:
     if Path(text).is_file():
         return None
     path, key = _split_key(text)
@@ -203,8 +215,8 @@ class MultiSource(Source):
 
     def read_range(self, start: int, stop: int, chunk_size: int) -> Iterator[np.ndarray]:
         """Rows ``[start, stop)``, file by file; a chunk never spans two files."""
-        step = _check_chunk_size(chunk_size)
         start, stop = _check_range(start, stop, len(self))
+        step = _step(chunk_size, stop - start)
         for i, (lo, n) in enumerate(zip(self.offsets, self.lengths, strict=False)):
             a, b = max(start, lo), min(stop, lo + n)
             if b <= a:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._base import Source, _check_chunk_size, _check_range, rechunk, require
+from ._base import Source, _check_range, _step, rechunk, require
 from ._text import _select_columns
 
 # -- parquet -------------------------------------------------------------------------------
@@ -27,7 +27,9 @@ class ParquetSource(Source):
 
         self._pa = pa
         try:
-            self._file = pq.ParquetFile(path)
+            # no pre-buffering: by default pyarrow reads ahead far more than a batch (the
+            # whole file, for a few row groups); a buffered stream reads page by page
+            self._file = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
         except (OSError, pa.ArrowException) as exc:
             raise self.error(f"is not a readable Parquet file ({exc})") from None
         schema = self._file.schema_arrow
@@ -62,9 +64,12 @@ class ParquetSource(Source):
             self.shape = (rows,) if len(self._columns) == 1 else (rows, len(self._columns))
 
     def _first_width(self) -> int:
-        for batch in self._file.iter_batches(batch_size=1, columns=self._columns):
-            if batch.num_rows:
-                return len(batch.column(0)[0])
+        """The length of the first list that is not null (0 when there is none: the rows
+        are then refused for their nulls when read)."""
+        for batch in self._file.iter_batches(batch_size=1024, columns=self._columns):
+            lengths = batch.column(0).value_lengths().drop_null()
+            if len(lengths):
+                return int(lengths[0].as_py())
         return 0
 
     def _column(self, col: Any, name: str, start: int) -> np.ndarray:
@@ -95,8 +100,8 @@ class ParquetSource(Source):
 
     def read_range(self, start: int, stop: int, chunk_size: int) -> Iterator[np.ndarray]:
         """Rows ``[start, stop)``: only the row groups that hold them are read."""
-        step = _check_chunk_size(chunk_size)
         start, stop = _check_range(start, stop, len(self))
+        step = _step(chunk_size, stop - start)
         if self._file is None:
             raise self.error("is closed")
         meta = self._file.metadata

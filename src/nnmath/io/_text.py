@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._base import DataError, Source, _check_chunk_size
+from ._base import DataError, Source, _step
 
 # -- text ------------------------------------------------------------------------------------
 
@@ -163,7 +163,7 @@ class TextSource(Source):
         return out
 
     def chunks(self, chunk_size: int) -> Iterator[np.ndarray]:
-        step = _check_chunk_size(chunk_size)
+        step = _step(chunk_size, len(self))
         block: list[tuple[int, str]] = []
         for item in self._lines():
             block.append(item)

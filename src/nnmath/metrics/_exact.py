@@ -132,14 +132,18 @@ def exact_group_sums(x: Any, groups: Any, ngroups: int) -> list[Fraction]:
     return out
 
 
-def to_float(q: Fraction | float) -> float:
-    """``q`` correctly rounded to a Python float (``±inf`` beyond the float range)."""
+def to_float(q: Fraction | float | int) -> float:
+    """``q`` correctly rounded to a Python float (``±inf`` beyond the float range).
+
+    >>> to_float(Fraction(3, 4)), to_float(Fraction(10**400, 3)), to_float(-(10**400))
+    (0.75, inf, -inf)
+    """
     if isinstance(q, float):
         return q
     try:
         return float(q)  # int / int true division: correctly rounded
-    except OverflowError:
-        return math.copysign(math.inf, q)
+    except OverflowError:  # the sign from an exact comparison: q itself has no float
+        return math.inf if q > 0 else -math.inf
 
 
 _SPECIAL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
