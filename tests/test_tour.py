@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -175,16 +174,14 @@ def test_colour_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_full_tour_as_a_subprocess(tmp_path: Path) -> None:
-    """``nnmath tour`` end to end: under 30 s, the seed's answers, valid figures."""
+    """``nnmath tour`` end to end: the seed's answers, valid figures (its time is not a test
+    matter: the tests assert values, never durations)."""
     pytest.importorskip("matplotlib", reason="matplotlib (the 'plot' extra) draws figures")
     from matplotlib import image
 
-    started = time.perf_counter()
     r = nnmath_command("tour", "--out", "figs", cwd=tmp_path)
-    elapsed = time.perf_counter() - started
     assert r.returncode == 0, r.stderr
     assert r.stderr == ""
-    assert elapsed < 30, f"the tour took {elapsed:.1f} s"
     out = r.stdout
     assert "\033[" not in out  # not a terminal: no colour
     assert out.count("0.6667 = 2/3   as the notebook: 0.6666667") == 2
