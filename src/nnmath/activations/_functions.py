@@ -251,8 +251,10 @@ def rrelu(x: Any, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0, training: 
 
 
 def prelu_weight(xp: Any, x: Any, weight: Any) -> Any:
-    """Validate ``weight`` for :func:`prelu`: real, broadcastable to ``x``'s shape."""
+    """Validate ``weight`` for :func:`prelu`: real, finite, broadcastable to ``x``'s shape."""
     _, w, _ = float_input(weight, "weight", xp=xp)
+    if not bool(xp.all(xp.isfinite(w))):  # as negative_slope: NaN or inf would be the answer
+        raise ValueError("weight must be finite (a slope per element), got NaN or inf")
     w = xp.astype(w, x.dtype) if w.dtype != x.dtype else w
     try:
         shape = np.broadcast_shapes(tuple(x.shape), tuple(w.shape))
