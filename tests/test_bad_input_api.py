@@ -61,3 +61,18 @@ def test_glu_of_infinite_halves_is_quiet_and_its_jacobian_is_zero_off_the_diagon
     assert j[0, 0] == 0.5 and j[1, 1] == 0.5 and np.isposinf(j[0, 2]) and j[1, 3] == 0.25
     v = A.GLU().backward(x, np.ones(2))
     assert v[1] == 0.5 and v[3] == 0.25
+
+
+@pytest.mark.parametrize("ignore_class", [1.5, 0.999, True])
+def test_sparse_crossentropy_refuses_an_ignore_class_that_is_not_an_integer(ignore_class):
+    # int(1.5) == 1 silently ignored the samples of class 1
+    import nnmath.losses as L
+
+    y, p = np.array([0, 1]), np.array([[0.75, 0.25], [0.5, 0.5]])
+    with pytest.raises(TypeError, match="ignore_class must be an integer"):
+        L.sparse_categorical_crossentropy(y, p, ignore_class=ignore_class)
+    with pytest.raises(TypeError, match="ignore_class must be an integer"):
+        L.SparseCategoricalCrossentropy(ignore_class=ignore_class)(y, p)
+    # an integral float names the class: -log 0.75 for sample 0, sample 1 ignored (0)
+    loss = L.sparse_categorical_crossentropy(y, p, ignore_class=1.0)
+    assert loss[0] == pytest.approx(-np.log(0.75), rel=1e-15) and loss[1] == 0
