@@ -18,6 +18,7 @@ Conventions that recur:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import threading
@@ -245,10 +246,10 @@ def _shifted_branch(xp: Any, x: Any, slope: float, threshold: float) -> Any:
     with out_of_range(xp):
         d = x - threshold
         below = slope * d
-        far = xp.isinf(d) & xp.isfinite(x)
-        if bool(xp.any(far)):
-            below = xp.where(far, slope * x - slope * threshold, below)
-    return below
+        far = xp.isinf(d) & xp.isfinite(x)  # no data-dependent branch: lazy arrays stay lazy
+        with np.errstate(invalid="ignore") if is_numpy(xp) else contextlib.nullcontext():
+            wide = slope * x - slope * threshold  # inf - inf only where it is not taken
+        return xp.where(far, wide, below)
 
 
 def relu_grad(xp: Any, x: Any, negative_slope: float = 0.0, max_value: float | None = None,
