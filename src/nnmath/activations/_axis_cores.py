@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .._array import is_numpy, out_of_range, take_along_last
 from . import _cores
 from . import _dd as dd
@@ -213,21 +215,32 @@ def glu_halves(xp: Any, x: Any) -> tuple[Any, Any]:
     return x[..., : n // 2], x[..., n // 2 :]
 
 
+def _gate(xp: Any, a: Any, s: Any) -> Any:
+    """``a * s`` for a gate ``s`` in ``[0, 1]``: ``±inf`` times a gate of exactly 0 (an
+    infinite ``a`` against ``b = -inf``, or ``b`` below -745) has no limit and is NaN, quietly,
+    as any other NaN of the input (finite input never meets it)."""
+    if is_numpy(xp):
+        with np.errstate(invalid="ignore"):
+            return a * s
+    return a * s
+
+
 def glu(xp: Any, x: Any) -> Any:
     a, b = glu_halves(xp, x)
-    return a * _cores.sigmoid(xp, b)
+    return _gate(xp, a, _cores.sigmoid(xp, b))
 
 
 def glu_jacobian(xp: Any, x: Any) -> Any:
-    """``(..., n/2, n)``: ``[diag(σ(b)) | diag(a σ'(b))]``."""
+    """``(..., n/2, n)``: ``[diag(σ(b)) | diag(a σ'(b))]``; off the diagonals exactly 0."""
     a, b = glu_halves(xp, x)
     h = a.shape[-1]
-    eye = xp.eye(h, dtype=x.dtype)
-    left = eye * _cores.sigmoid(xp, b)[..., :, None]
-    right = eye * (a * _cores.sigmoid_grad(xp, b))[..., :, None]
+    eye = xp.eye(h, dtype=x.dtype) == 1  # where, not a product: inf * 0 off the diagonal
+    left = xp.where(eye, _cores.sigmoid(xp, b)[..., :, None], 0.0)
+    right = xp.where(eye, _gate(xp, a, _cores.sigmoid_grad(xp, b))[..., :, None], 0.0)
     return xp.concat([left, right], axis=-1)
 
 
 def glu_vjp(xp: Any, x: Any, g: Any) -> Any:
     a, b = glu_halves(xp, x)
-    return xp.concat([g * _cores.sigmoid(xp, b), g * a * _cores.sigmoid_grad(xp, b)], axis=-1)
+    return xp.concat([_gate(xp, g, _cores.sigmoid(xp, b)),
+                      _gate(xp, g * a, _cores.sigmoid_grad(xp, b))], axis=-1)

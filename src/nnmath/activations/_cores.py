@@ -18,6 +18,7 @@ Conventions that recur:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import threading
@@ -168,10 +169,13 @@ def full(xp: Any, x: Any, value: float) -> Any:
     return xp.full_like(x, value)
 
 
-def _lower_branch(slope: float, v: Any) -> Any:
+def _lower_branch(xp: Any, slope: float, v: Any) -> Any:
     """``slope * v`` for the lower branch of a rectifier; exactly ``+0.0`` when the slope is
     0 (so that ``0 * -inf`` is the limit 0, not NaN, and ``relu(-2)`` is ``+0.0``)."""
-    return 0.0 if slope == 0.0 else slope * v
+    if slope == 0.0:
+        return 0.0
+    with out_of_range(xp):  # |slope v| beyond the largest float: ±inf is the rounding
+        return slope * v
 
 
 # -- sigmoid family --------------------------------------------------------------------
@@ -221,13 +225,31 @@ def sparse_sigmoid_grad(xp: Any, x: Any) -> Any:
 def relu(xp: Any, x: Any, negative_slope: float = 0.0, max_value: float | None = None,
          threshold: float = 0.0) -> Any:
     # x <= threshold: negative_slope * (x - threshold); NaN falls through to x
-    below = _lower_branch(negative_slope, x)
     if threshold and negative_slope:
-        below = below - negative_slope * threshold  # s (x - t) = s x - s t: no overflow
+        below = _shifted_branch(xp, x, negative_slope, threshold)
+    else:
+        below = _lower_branch(xp, negative_slope, x)
     y = xp.where(x <= threshold, below, x)
     if max_value is not None:
         y = xp.where(x >= max_value, max_value, y)
     return y
+
+
+def _shifted_branch(xp: Any, x: Any, slope: float, threshold: float) -> Any:
+    """``slope * (x - threshold)``, rounded twice at most.
+
+    ``x - threshold`` is exact near the threshold (Sterbenz), where ``s x - s t`` would
+    cancel (``x = 1e16 - 2, t = 1e16, s = 0.1`` gave -0.125 for -0.2) or be ``inf - inf``;
+    only where the difference itself is beyond the float range (``|x|`` and ``|t|`` near
+    the largest float, opposite signs) is it ``s x - s t``, which then cannot cancel.
+    """
+    with out_of_range(xp):
+        d = x - threshold
+        below = slope * d
+        far = xp.isinf(d) & xp.isfinite(x)  # no data-dependent branch: lazy arrays stay lazy
+        with np.errstate(invalid="ignore") if is_numpy(xp) else contextlib.nullcontext():
+            wide = slope * x - slope * threshold  # inf - inf only where it is not taken
+        return xp.where(far, wide, below)
 
 
 def relu_grad(xp: Any, x: Any, negative_slope: float = 0.0, max_value: float | None = None,
@@ -239,8 +261,7 @@ def relu_grad(xp: Any, x: Any, negative_slope: float = 0.0, max_value: float | N
 
 
 def leaky_relu(xp: Any, x: Any, negative_slope: float) -> Any:
-    with out_of_range(xp):  # |slope x| > max float needs |slope| > 1: inf is correct
-        return xp.where(x <= 0, _lower_branch(negative_slope, x), x)
+    return xp.where(x <= 0, _lower_branch(xp, negative_slope, x), x)
 
 
 def leaky_relu_grad(xp: Any, x: Any, negative_slope: float) -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import _kernels
-from .._array import check_finite_scalar, finish, float_input, fp_guard
+from .._array import check_finite_scalar, finish, float_input, fp_guard, is_lazy
 from . import _cores
 from ._dtype import wide_input
 
@@ -251,8 +251,10 @@ def rrelu(x: Any, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0, training: 
 
 
 def prelu_weight(xp: Any, x: Any, weight: Any) -> Any:
-    """Validate ``weight`` for :func:`prelu`: real, broadcastable to ``x``'s shape."""
+    """Validate ``weight`` for :func:`prelu`: real, finite, broadcastable to ``x``'s shape."""
     _, w, _ = float_input(weight, "weight", xp=xp)
+    if not is_lazy(w) and not bool(xp.all(xp.isfinite(w))):  # as negative_slope
+        raise ValueError("weight must be finite (a slope per element), got NaN or inf")
     w = xp.astype(w, x.dtype) if w.dtype != x.dtype else w
     try:
         shape = np.broadcast_shapes(tuple(x.shape), tuple(w.shape))

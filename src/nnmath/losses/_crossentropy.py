@@ -384,7 +384,14 @@ def _sparse_core(xp: Any, labels: Any, p: Any, opts: Mapping[str, Any],
 def _sparse_opts(from_logits: bool, ignore_class: int | None, label_smoothing: float,
                  class_weight: Any) -> dict[str, Any]:
     if ignore_class is not None:
-        ignore_class = int(check_finite_scalar(ignore_class, "ignore_class"))
+        if isinstance(ignore_class, (bool, np.bool_)):
+            raise TypeError(f"ignore_class must be an integer class label or None, got "
+                            f"{ignore_class!r}")
+        value = check_finite_scalar(ignore_class, "ignore_class")
+        if value != int(value):  # int() truncated: ignore_class=1.5 ignored the labels 1
+            raise TypeError(f"ignore_class must be an integer class label or None, got "
+                            f"{ignore_class!r}")
+        ignore_class = int(value)
     opts = _categorical_opts(from_logits, label_smoothing, class_weight)
     opts["ignore_class"] = ignore_class
     return opts

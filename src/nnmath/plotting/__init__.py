@@ -41,6 +41,7 @@ from ._curves import (
     _figure,
     _style,
     activation_for,
+    check_range,
     curve,
     default_range,
     mathtext_formula,
@@ -319,6 +320,7 @@ def plot_softmax_logsumexp(*, x_range: tuple[float, float] = (-4.0, 4.0),
     ``∂LSE/∂x = softmax([0, x/τ])₁``. Both sides are computed by nnmath
     (``LSE(v) = v_i - log_softmax(v)_i``).
     """
+    x_range = check_range(x_range)
     x = np.linspace(*x_range, 801)
     zeros = np.zeros_like(x)
     with _style():

@@ -202,6 +202,9 @@ def values_and_derivative(act: A.Activation, x: Any) -> tuple[np.ndarray, np.nda
     """
     x = np.asarray(x, dtype=np.float64)
     if act.name in _AXIS_NAMES:
+        # the slice is the same along every axis: it is built along the last one (with
+        # ``axis=0`` the pair [x, 0] was taken along the samples, a wrong picture or an error)
+        act = type(act)(axis=-1)
         if act.name == "glu":
             xs = np.stack([x, x], axis=-1)
             jac = act.gradient(xs)
@@ -251,10 +254,54 @@ def curve(act: A.Activation, x_range: tuple[float, float] | None = None,
     >>> c.kinks[0].df, c.kinks[0].df_left, c.kinks[0].df_right  # relu'(0) = 0 by convention
     (0.0, 0.0, 1.0)
     """
-    lo, hi = default_range(act) if x_range is None else (float(x_range[0]),
-                                                         float(x_range[1]))
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ValueError(f"the range must be two finite numbers LO < HI, got {lo:g}, {hi:g}")
+    if x_range is None:
+        lo, hi = default_range(act)
+        if not (abs(lo) <= PLOT_LIMIT and abs(hi) <= PLOT_LIMIT):
+            raise ValueError(f"{act.name}: a range that shows its kinks ({lo:g} to {hi:g}) is "
+                             f"beyond what a figure can show (±{PLOT_LIMIT:g}); choose smaller "
+                             "parameters")
+    else:
+        lo, hi = check_range(x_range)
+    return _drawable(act, _sample(act, lo, hi, num), lo, hi)
+
+
+#: the largest magnitude a figure shows: matplotlib's axis arithmetic (spans, margins,
+#: ticks) overflows for limits near the largest float
+PLOT_LIMIT = 1e300
+
+
+def check_range(x_range: tuple[float, float]) -> tuple[float, float]:
+    """``(lo, hi)`` as floats, refused unless finite, ``lo < hi`` and within
+    :data:`PLOT_LIMIT`.
+
+    >>> check_range((-1e308, 1e308))
+    Traceback (most recent call last):
+    ...
+    ValueError: the range must be two finite numbers LO < HI within ±1e+300, got -1e+308, 1e+308
+    """
+    lo, hi = float(x_range[0]), float(x_range[1])
+    if not (abs(lo) <= PLOT_LIMIT and abs(hi) <= PLOT_LIMIT and lo < hi):  # also NaN
+        raise ValueError(f"the range must be two finite numbers LO < HI within "
+                         f"±{PLOT_LIMIT:g}, got {lo:g}, {hi:g}")
+    return lo, hi
+
+
+def _drawable(act: A.Activation, c: Curve, lo: float, hi: float) -> Curve:
+    """``c``, refused when a finite value of ``f`` or ``f'`` is beyond :data:`PLOT_LIMIT`
+    (``relu`` with ``negative_slope=1e308``): no axis could show it."""
+    for what, v in (("f", c.y), ("its derivative", c.dy),
+                    ("f", np.array([k.f for k in c.kinks] + [0.0])),
+                    ("its derivative", np.array([k.df for k in c.kinks] + [0.0]))):
+        big = np.abs(np.where(np.isfinite(v), v, 0.0)).max(initial=0.0)
+        if big > PLOT_LIMIT:
+            raise ValueError(
+                f"{act.name}: {what} reaches {big:.3g} on [{lo:g}, {hi:g}], beyond what a "
+                f"figure can show (±{PLOT_LIMIT:g}); choose smaller parameters or a "
+                "narrower range")
+    return c
+
+
+def _sample(act: A.Activation, lo: float, hi: float, num: int) -> Curve:
     kink_xs, asym = _kinks_and_asymptotes(act)
     inside = sorted(k for k in kink_xs if lo < k < hi)
     x = np.linspace(lo, hi, num)
