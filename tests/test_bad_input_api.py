@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import nnmath.activations as A
+import nnmath.losses as L
 
 
 def test_relu_threshold_is_exact_near_the_threshold():
@@ -66,7 +67,7 @@ def test_glu_of_infinite_halves_is_quiet_and_its_jacobian_is_zero_off_the_diagon
 @pytest.mark.parametrize("ignore_class", [1.5, 0.999, True])
 def test_sparse_crossentropy_refuses_an_ignore_class_that_is_not_an_integer(ignore_class):
     # int(1.5) == 1 silently ignored the samples of class 1
-    import nnmath.losses as L
+
 
     y, p = np.array([0, 1]), np.array([[0.75, 0.25], [0.5, 0.5]])
     with pytest.raises(TypeError, match="ignore_class must be an integer"):
@@ -76,3 +77,15 @@ def test_sparse_crossentropy_refuses_an_ignore_class_that_is_not_an_integer(igno
     # an integral float names the class: -log 0.75 for sample 0, sample 1 ignored (0)
     loss = L.sparse_categorical_crossentropy(y, p, ignore_class=1.0)
     assert loss[0] == pytest.approx(-np.log(0.75), rel=1e-15) and loss[1] == 0
+
+
+@pytest.mark.parametrize("loss", [L.binary_crossentropy, L.categorical_crossentropy])
+@pytest.mark.parametrize("y_true", [[[2.0, -1.0]], [[1.5, 0.0]], [[0.0, -0.25]]])
+def test_crossentropy_refuses_targets_outside_the_unit_interval(loss, y_true) -> None:
+    """A target of 2 made a term negative: -0.49 for BCE(2, 0.7), a loss below 0."""
+    with pytest.raises(ValueError, match=r"y_true must lie in \[0, 1\] for .*got values in"):
+        loss(np.array(y_true), np.array([[0.7, 0.3]]))
+    # soft targets inside [0, 1] stay accepted; both columns are -(0.25 log 0.7 + 0.75 log 0.3)
+    expected = -(0.25 * np.log(0.7) + 0.75 * np.log(0.3))
+    got = L.binary_crossentropy(np.array([[0.25, 0.75]]), np.array([[0.7, 0.3]]))
+    assert got[0] == pytest.approx(expected, rel=1e-12)

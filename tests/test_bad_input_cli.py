@@ -63,3 +63,35 @@ def test_describe_axis_activation_with_another_axis(capsys, name, f_at_minus_1) 
     values = json.loads(capsys.readouterr().out)["values"]
     f = dict(zip(values["x"], values["f"], strict=True))
     assert f[-1] == pytest.approx(f_at_minus_1, rel=1e-12, abs=1e-15)
+
+
+def test_plot_out_an_existing_directory_says_so(tmp_path: Path, capsys) -> None:
+    # it said "unknown figure format '(none)'"
+    one_line_error(capsys, ["plot", "relu", "--out", str(tmp_path)], "is a directory",
+                   str(tmp_path / "relu.png"))
+
+
+def test_tour_out_an_existing_file_says_what_to_do(tmp_path: Path, capsys) -> None:
+    # it said "File exists" and nothing else
+    f = tmp_path / "taken"
+    f.write_text("x")
+    one_line_error(capsys, ["tour", "--out", str(f)], "is a file", "give a directory name")
+
+
+def test_header_flags_need_a_text_input_and_exclude_each_other(tmp_path: Path,
+                                                                capsys) -> None:
+    import numpy as np
+
+    np.save(tmp_path / "y.npy", np.array([0, 1, 1]))
+    np.save(tmp_path / "p.npy", np.array([0.2, 0.7, 0.6]))
+    (tmp_path / "d.csv").write_text("y,p\n0,0.2\n1,0.7\n")
+    npy = ["evaluate", "--y-true", str(tmp_path / "y.npy"), "--y-pred", str(tmp_path / "p.npy")]
+    # --header on .npy inputs was silently ignored, where other inapplicable options are refused
+    one_line_error(capsys, [*npy, "--header"], "header (--header/--no-header)", "no input")
+    one_line_error(capsys, [*npy, "--no-header"], "applies to .csv/.tsv files")
+    # both flags: the last one won
+    csv = ["evaluate", "--y-true", f"{tmp_path / 'd.csv'}:y", "--y-pred",
+           f"{tmp_path / 'd.csv'}:p"]
+    one_line_error(capsys, [*csv, "--header", "--no-header"], "not allowed with")
+    assert main([*csv, "--header", "--no-progress", "--format", "json"]) == 0
+    assert '"n_samples": 2' in capsys.readouterr().out

@@ -404,6 +404,11 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     acts = [_activation(n, params) for n in args.names]
     # the default file: NAME.png, or the names joined by '_' (relu_gelu.png)
     out = Path(args.out or "_".join(a.name for a in acts) + "." + (args.format or "png"))
+    if out.is_dir():
+        name = "_".join(a.name for a in acts) + "." + (args.format or "png")
+        raise UsageError(f"--out {out} is a directory; give a file name such as "
+                         f"{out / name} (or --all to write one file per activation into "
+                         "a directory)")
     if out.suffix.lower() not in P.FIGURE_FORMATS:
         raise DataError(f"--out {out}: unknown figure format {out.suffix or '(none)'!r}; end "
                         f"the name in {', '.join(P.FIGURE_FORMATS)}")
@@ -474,6 +479,9 @@ def _cmd_tour(args: argparse.Namespace) -> int:
     from .tour import run
 
     color = {"auto": None, "always": True, "never": False}[args.color]
+    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} is a file; the tour writes its figures into a "
+                         "directory: give a directory name (it is created when missing)")
     run(args.out, figures=not args.no_figures, color=color)
     return 0
 
@@ -607,11 +615,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="table (default) or one JSON object")
     p.add_argument("--chunk-size", type=_positive_int, metavar="N",
                    help="rows per chunk (default: about 8 MiB of predictions)")
-    p.add_argument("--header", dest="header", action="store_true", default=None,
+    head = p.add_mutually_exclusive_group()
+    head.add_argument("--header", dest="header", action="store_true", default=None,
                    help=".csv/.tsv files: the first line is a header (default: a header when "
                         "a field is not a number; pandas' default names 0,1,... must be "
                         "declared with --header or --no-header)")
-    p.add_argument("--no-header", dest="header", action="store_false",
+    head.add_argument("--no-header", dest="header", action="store_false",
                    help=".csv/.tsv files: the first line is data")
     p.add_argument("--progress", dest="progress", action="store_true", default=None,
                    help="show a progress bar on stderr (default: on a terminal)")

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ._base import FORMATS, DataError, Source, _check_range, _step, os_reason, parse_spec
+from ._text import TextSource
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -167,10 +168,12 @@ class MultiSource(Source):
         self.files = list(files)
         self.origin = None
         self._parts: list[Source] = []
+        self.text = False  # whether a file is a .csv/.tsv (the header options apply)
         lengths, trailing, dtypes, kinds, direct = [], None, [], [], []
         first_spec = ""
         for f in self.files:
             with opener(f, name) as src:
+                self.text = self.text or isinstance(src, TextSource)
                 if src.ndim == 0:  # pragma: no cover - every reader refuses scalars
                     raise src.error("holds a scalar, not a column of samples")
                 if trailing is None:

@@ -102,8 +102,12 @@ def check_probabilities(xp: Any, p: Any, loss: str, name: str = "y_pred") -> Any
 
 def check_unit_interval(xp: Any, y: Any, loss: str, name: str = "y_true") -> Any:
     """Refuse targets outside [0, 1]; returns ``y`` (checked lazily on Dask)."""
-    return refuse(xp, y, _outside_unit,
-                  lambda xp, y: ValueError(f"{name} must lie in [0, 1] for {loss}"))
+    def error(xp: Any, y: Any) -> Exception:
+        host = to_host(y)
+        return ValueError(f"{name} must lie in [0, 1] for {loss}, got values in "
+                          f"[{float(np.nanmin(host))!r}, {float(np.nanmax(host))!r}]")
+
+    return refuse(xp, y, _outside_unit, error)
 
 
 def safe_power(xp: Any, base: Any, exponent: float, at_zero: float) -> Any:

@@ -24,6 +24,7 @@ from ._base import (
     check_label_smoothing,
     check_per_class,
     check_probabilities,
+    check_unit_interval,
     clip_probabilities,
     one_hot,
     per_class,
@@ -78,7 +79,9 @@ def binary_terms(xp: Any, y: Any, p: Any, from_logits: bool, w: Any, need_grad: 
 
 def _binary_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                  need_grad: bool) -> tuple[Any, Any, Any]:
-    y = smooth_binary(y, opts["label_smoothing"])
+    # a target outside [0, 1] makes a term negative: a wrong loss without a word
+    y = smooth_binary(check_unit_interval(xp, y, "binary_crossentropy"),
+                      opts["label_smoothing"])
     n = p.shape[-1]
     w = None if opts["pos_weight"] is None else per_class(
         xp, opts["pos_weight"], n, p.dtype, "pos_weight", device=device_of(p))
@@ -262,7 +265,8 @@ def smooth_categorical(y: Any, ls: float) -> Any:
 
 def _categorical_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                       need_grad: bool) -> tuple[Any, Any, Any]:
-    y = smooth_categorical(y, opts["label_smoothing"])
+    y = smooth_categorical(check_unit_interval(xp, y, "categorical_crossentropy"),
+                           opts["label_smoothing"])
     if opts["class_weight"] is not None:
         y = y * per_class(xp, opts["class_weight"], p.shape[-1], p.dtype, "class_weight",
                           device=device_of(p))
