@@ -1,0 +1,199 @@
+/* The activation formulas, once each, in float64 on one element.
+ *
+ * Every function has the signature (double x, double a, double b): x is the input (never
+ * NaN here: the loops route NaN around the formula, see kernels.c), a and b are the
+ * ufunc's further inputs (a parameter, or the cotangent g of a fused backward). Branches
+ * are written as selects between values computed on both sides (no arithmetic inside
+ * `?:` arms), which is what lets the compiler vectorise them under trapping math.
+ *
+ * f_NAME is the forward value, d_NAME the derivative, b_NAME the fused backward g * f'(x)
+ * (made by NNM_BACKWARD from d_NAME). Kinks follow PyTorch: relu'(0) = 0,
+ * leaky_relu'(0) = slope, elu'(0) = alpha * e^0.
+ */
+#ifndef NNM_FORMULAS_H
+#define NNM_FORMULAS_H
+#include <float.h>
+
+#include "nnm_common.h"
+
+#define NNM_UNUSED(v) ((void)(v))
+/* beyond this magnitude every saturating factor (sigma(x) for x < -SAT, e^{-x^2}) is 0 */
+#define NNM_SAT 1.0e4
+#define NNM_INV_SQRT2_HI 0.70710678118654757
+#define NNM_INV_SQRT2_LO (-4.8336466567264567e-17)
+#define NNM_INV_SQRT_2PI 0.3989422804014327
+#define NNM_TWO_OVER_SQRT_PI 1.1283791670955126
+
+static inline double nnm_sel(int c, double t, double f) { return c ? t : f; }
+static inline double nnm_clamp(double x, double lo, double hi)
+{
+    double y = nnm_sel(x < lo, lo, x);
+    return nnm_sel(y > hi, hi, y);
+}
+
+/* -- sigmoid family ------------------------------------------------------------------ */
+static inline double f_sigmoid(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    double z = nnm_exp(-fabs(x)); /* z = e^{-|x|} in (0, 1]: no overflow, no cancellation */
+    return nnm_sel(x < 0.0, z, 1.0) / (1.0 + z);
+}
+
+static inline double d_sigmoid(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    double z = nnm_exp(-fabs(x));
+    return z / ((1.0 + z) * (1.0 + z)); /* sigma(x) sigma(-x), even in x */
+}
+
+static inline double f_log_sigmoid(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    return nnm_sel(x < 0.0, x, 0.0) - nnm_log1p(nnm_exp(-fabs(x)));
+}
+
+static inline double d_log_sigmoid(double x, double a, double b)
+{
+    return f_sigmoid(-x, a, b);
+}
+
+/* softplus(x; beta) = log(1 + e^{beta x}) / beta = max(x, 0) + log1p(e^{-|beta x|}) / beta */
+static inline double f_softplus(double x, double beta, double b)
+{
+    NNM_UNUSED(b);
+    double bx = beta * nnm_clamp(x, -NNM_SAT / beta, NNM_SAT / beta);
+    return nnm_sel(x > 0.0, x, 0.0) + nnm_log1p(nnm_exp(-fabs(bx))) / beta;
+}
+
+static inline double d_softplus(double x, double beta, double b)
+{
+    return f_sigmoid(beta * nnm_clamp(x, -NNM_SAT / beta, NNM_SAT / beta), 0.0, b);
+}
+
+static inline double f_silu(double x, double a, double b)
+{
+    double xc = nnm_sel(x < -NNM_SAT, -NNM_SAT, x); /* x sigma(x) -> 0, not -inf * 0 */
+    return xc * f_sigmoid(xc, a, b);
+}
+
+static inline double d_silu(double x, double a, double b)
+{
+    double xc = nnm_clamp(x, -NNM_SAT, NNM_SAT);
+    return f_sigmoid(xc, a, b) + xc * d_sigmoid(xc, a, b);
+}
+
+/* -- rectifiers ----------------------------------------------------------------------- */
+static inline double f_relu(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    return nnm_sel(x > 0.0, x, 0.0);
+}
+
+static inline double d_relu(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    return nnm_sel(x > 0.0, 1.0, 0.0);
+}
+
+static inline double f_leaky_relu(double x, double slope, double b)
+{
+    NNM_UNUSED(b);
+    /* slope 0: exactly +0 below (0 * -inf would be NaN) */
+    double lower = slope * nnm_sel(slope == 0.0, 0.0, x);
+    return nnm_sel(x <= 0.0, lower, x);
+}
+
+static inline double d_leaky_relu(double x, double slope, double b)
+{
+    NNM_UNUSED(b);
+    return nnm_sel(x <= 0.0, slope, 1.0);
+}
+
+static inline double f_elu(double x, double alpha, double b)
+{
+    NNM_UNUSED(b);
+    /* expm1 of min(x, 0): exact near 0, never overflows on the discarded branch */
+    double lower = alpha * nnm_expm1(nnm_sel(x < 0.0, x, 0.0));
+    return nnm_sel(x > 0.0, x, lower);
+}
+
+static inline double d_elu(double x, double alpha, double b)
+{
+    NNM_UNUSED(b);
+    double lower = alpha * nnm_exp(nnm_sel(x < 0.0, x, 0.0));
+    return nnm_sel(x > 0.0, 1.0, lower);
+}
+
+/* -- tanh ----------------------------------------------------------------------------- */
+static inline double f_tanh(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    return nnm_tanh(x);
+}
+
+static inline double d_tanh(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    double ax = fabs(x);
+    double z = nnm_exp(-2.0 * nnm_sel(ax > NNM_SAT, NNM_SAT, ax));
+    return 4.0 * z / ((1.0 + z) * (1.0 + z)); /* sech^2 x, no 1 - tanh^2 cancellation */
+}
+
+/* -- exact GELU: x Phi(x) ---------------------------------------------------------------- */
+/* Phi(-a) for a >= 0 (a <= 40): erfc(a / sqrt 2) / 2, with a / sqrt 2 carried to
+ * double-double and erfc corrected to first order for its low part (the rounding of
+ * a / sqrt 2 alone would cost up to ~a^2 ulps in the tail). */
+static inline double nnm_phi_tail(double a)
+{
+    double lo;
+    double zh = nnm_two_prod(a, NNM_INV_SQRT2_HI, &lo);
+    double zl = lo + a * NNM_INV_SQRT2_LO;
+    double q = nnm_erfc(zh) - zl * NNM_TWO_OVER_SQRT_PI * nnm_exp(-zh * zh);
+    return 0.5 * q;
+}
+
+/* e^{-a^2/2} with a^2 carried to double-double */
+static inline double nnm_exp_neg_half_square(double a)
+{
+    double lo;
+    double hi = nnm_two_prod(a, a, &lo);
+    return nnm_exp(-0.5 * hi) * (1.0 - 0.5 * lo);
+}
+
+static inline double f_gelu(double x, double a_, double b_)
+{
+    NNM_UNUSED(a_), NNM_UNUSED(b_);
+    double a = fabs(x);
+    double q = nnm_phi_tail(nnm_sel(a > 40.0, 40.0, a));
+    double xq = nnm_clamp(x, -NNM_SAT, NNM_SAT) * q; /* x Phi(-|x|); inf * 0 avoided */
+    return nnm_sel(x < 0.0, xq, x - xq); /* x Phi(x) = x - x Phi(-x) for x >= 0 */
+}
+
+static inline double d_gelu(double x, double a_, double b_)
+{
+    NNM_UNUSED(a_), NNM_UNUSED(b_);
+    double xc = nnm_clamp(x, -NNM_SAT, NNM_SAT);
+    double a = fabs(xc), a40 = nnm_sel(a > 40.0, 40.0, a);
+    double q = nnm_phi_tail(a40);
+    double pdf = NNM_INV_SQRT_2PI * nnm_exp_neg_half_square(a40);
+    double cdf = nnm_sel(xc < 0.0, q, 1.0 - q);
+    return cdf + xc * pdf; /* Phi(x) + x phi(x) */
+}
+
+/* -- fused backward: g * f'(x; p) ------------------------------------------------------ */
+#define NNM_BACKWARD(name)                                                                  \
+    static inline double b_##name(double x, double g, double p)                             \
+    {                                                                                       \
+        return g * d_##name(x, p, 0.0);                                                     \
+    }
+NNM_BACKWARD(sigmoid)
+NNM_BACKWARD(log_sigmoid)
+NNM_BACKWARD(softplus)
+NNM_BACKWARD(silu)
+NNM_BACKWARD(relu)
+NNM_BACKWARD(leaky_relu)
+NNM_BACKWARD(elu)
+NNM_BACKWARD(tanh)
+NNM_BACKWARD(gelu)
+
+#endif
