@@ -15,6 +15,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# the venv's meson and ninja first on the path: the editable install records them and
+# calls them again on import to rebuild the core
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 BUILD_TOOLS := 'meson-python>=0.15' 'meson>=1.4' ninja 'numpy>=2.0'
 PIP_E := $(BIN)/python -m pip install --quiet --no-build-isolation -e
 

@@ -28,7 +28,7 @@ array([-1.,  3.], dtype=float32)
 from __future__ import annotations
 
 try:
-    from . import _umath
+    from . import _umath  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the build
     if "NNMATH_CPU" in str(exc):
         raise

@@ -274,7 +274,8 @@ static char row_types[NNM_N_ROW][3 * NNM_MAX_ARGS];
 
 static const char npy_codes[3] = {NPY_HALF, NPY_FLOAT, NPY_DOUBLE};
 
-static int add_ufunc(PyObject *m, const char *name, int nin, const char *signature,
+/* the loops: x (and g) in each float type, the last nparam inputs float64 */
+static int add_ufunc(PyObject *m, const char *name, int nin, int nparam, const char *signature,
                      PyUFuncGenericFunction *funcs, loop_data *store, void **data,
                      char *types, PyUFuncGenericFunction loop, size_t index, const char *doc)
 {
@@ -284,7 +285,8 @@ static int add_ufunc(PyObject *m, const char *name, int nin, const char *signatu
         store[t] = (loop_data){nargs, index, t};
         data[t] = &store[t];
         for (int k = 0; k < nargs; k++) {
-            types[t * nargs + k] = npy_codes[t];
+            int param = k >= nin - nparam && k < nin;
+            types[t * nargs + k] = param ? NPY_DOUBLE : npy_codes[t];
         }
     }
     PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(funcs, data, types, 3, nin, 1,
@@ -327,14 +329,14 @@ PyMODINIT_FUNC PyInit__umath(void)
     if (m == NULL) {
         return NULL;
     }
-#define NNM_EW(name, nin, formula, doc)                                                     \
-    if (add_ufunc(m, #name, nin, NULL, ew_funcs[NNM_EW_##name],                            \
+#define NNM_EW(name, nin, nparam, formula, doc)                                                     \
+    if (add_ufunc(m, #name, nin, nparam, NULL, ew_funcs[NNM_EW_##name],                            \
                   ew_data_store[NNM_EW_##name], ew_data[NNM_EW_##name],                    \
                   ew_types[NNM_EW_##name], ew_loop, NNM_EW_##name, doc) < 0) {            \
         goto fail;                                                                          \
     }
 #define NNM_ROW(name, nin, kind, doc)                                                       \
-    if (add_ufunc(m, #name, nin, nin == 1 ? "(n)->(n)" : "(n),(n)->(n)",                   \
+    if (add_ufunc(m, #name, nin, 0, nin == 1 ? "(n)->(n)" : "(n),(n)->(n)",                   \
                   row_funcs[NNM_ROW_##name], row_data_store[NNM_ROW_##name],              \
                   row_data[NNM_ROW_##name], row_types[NNM_ROW_##name], row_loop,          \
                   NNM_ROW_##name, doc) < 0) {                                             \

@@ -96,4 +96,13 @@ static inline double nnm_two_prod(double a, double b, double *lo)
     return p;
 }
 
+/* s + err = a - b exactly (Knuth's two-sum, no branch) */
+static inline double nnm_two_diff(double a, double b, double *err)
+{
+    double s = a - b;
+    double bb = s - a;
+    *err = (a - (s - bb)) - (b + bb);
+    return s;
+}
+
 #endif

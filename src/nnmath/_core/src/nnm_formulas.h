@@ -23,12 +23,16 @@
 #define NNM_INV_SQRT2_LO (-4.8336466567264567e-17)
 #define NNM_INV_SQRT_2PI 0.3989422804014327
 #define NNM_TWO_OVER_SQRT_PI 1.1283791670955126
+#define NNM_EXP_M88 6.0546018954011858e-39
 
+/* Selects, and compares by the quiet C99 macros (isless, isgreater, ...): an ordered
+ * compare such as x < y raises the invalid flag on a NaN operand, and the compiler may
+ * evaluate it on an element the NaN guard of the loops has not yet replaced. */
 static inline double nnm_sel(int c, double t, double f) { return c ? t : f; }
 static inline double nnm_clamp(double x, double lo, double hi)
 {
-    double y = nnm_sel(x < lo, lo, x);
-    return nnm_sel(y > hi, hi, y);
+    double y = nnm_sel(isless(x, lo), lo, x);
+    return nnm_sel(isgreater(y, hi), hi, y);
 }
 
 /* -- sigmoid family ------------------------------------------------------------------ */
@@ -36,7 +40,7 @@ static inline double f_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double z = nnm_exp(-fabs(x)); /* z = e^{-|x|} in (0, 1]: no overflow, no cancellation */
-    return nnm_sel(x < 0.0, z, 1.0) / (1.0 + z);
+    return nnm_sel(isless(x, 0.0), z, 1.0) / (1.0 + z);
 }
 
 static inline double d_sigmoid(double x, double a, double b)
@@ -49,7 +53,7 @@ static inline double d_sigmoid(double x, double a, double b)
 static inline double f_log_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return nnm_sel(x < 0.0, x, 0.0) - nnm_log1p(nnm_exp(-fabs(x)));
+    return nnm_sel(isless(x, 0.0), x, 0.0) - nnm_log1p(nnm_exp(-fabs(x)));
 }
 
 static inline double d_log_sigmoid(double x, double a, double b)
@@ -57,23 +61,42 @@ static inline double d_log_sigmoid(double x, double a, double b)
     return f_sigmoid(-x, a, b);
 }
 
+/* e^{-|t|} for t = beta x carried to double-double (bh + bl): the rounding of beta x
+ * alone would cost |beta x| ulps of the result in the tails */
+static inline double nnm_exp_neg_abs_product(double beta, double x, double *t)
+{
+    double bl;
+    double bh = nnm_two_prod(beta, x, &bl);
+    *t = bh;
+    double sl = nnm_from_bits(nnm_bits(bl) ^ (nnm_bits(bh) & 0x8000000000000000ULL));
+    return nnm_exp(-fabs(bh)) * (1.0 - sl); /* e^{-|bh| - sign(bh) bl} */
+}
+
 /* softplus(x; beta) = log(1 + e^{beta x}) / beta = max(x, 0) + log1p(e^{-|beta x|}) / beta */
 static inline double f_softplus(double x, double beta, double b)
 {
     NNM_UNUSED(b);
-    double bx = beta * nnm_clamp(x, -NNM_SAT / beta, NNM_SAT / beta);
-    return nnm_sel(x > 0.0, x, 0.0) + nnm_log1p(nnm_exp(-fabs(bx))) / beta;
+    double t;
+    double z = nnm_exp_neg_abs_product(beta, nnm_clamp(x, -NNM_SAT / beta, NNM_SAT / beta), &t);
+    return nnm_sel(isgreater(x, 0.0), x, 0.0) + nnm_log1p(z) / beta;
 }
 
 static inline double d_softplus(double x, double beta, double b)
 {
-    return f_sigmoid(beta * nnm_clamp(x, -NNM_SAT / beta, NNM_SAT / beta), 0.0, b);
+    NNM_UNUSED(b);
+    double t;
+    double z = nnm_exp_neg_abs_product(beta, nnm_clamp(x, -NNM_SAT / beta, NNM_SAT / beta), &t);
+    return nnm_sel(isless(t, 0.0), z, 1.0) / (1.0 + z); /* sigma(beta x) */
 }
 
 static inline double f_silu(double x, double a, double b)
 {
-    double xc = nnm_sel(x < -NNM_SAT, -NNM_SAT, x); /* x sigma(x) -> 0, not -inf * 0 */
-    return xc * f_sigmoid(xc, a, b);
+    double xc = nnm_sel(isless(x, -NNM_SAT), -NNM_SAT, x); /* x sigma(x) -> 0, not -inf * 0 */
+    /* below -700, sigma(x) = e^x (1 - e^x + ...) is subnormal or nearly so: x e^x as
+     * (x e^{x + 88}) e^{-88}, products of normal numbers and one final rounding into the
+     * subnormals (x + 88 is exact there) */
+    double deep = (xc * nnm_exp(nnm_sel(isless(xc, -700.0), xc, -700.0) + 88.0)) * NNM_EXP_M88;
+    return nnm_sel(isless(xc, -700.0), deep, xc * f_sigmoid(xc, a, b));
 }
 
 static inline double d_silu(double x, double a, double b)
@@ -86,13 +109,13 @@ static inline double d_silu(double x, double a, double b)
 static inline double f_relu(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return nnm_sel(x > 0.0, x, 0.0);
+    return nnm_sel(isgreater(x, 0.0), x, 0.0);
 }
 
 static inline double d_relu(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return nnm_sel(x > 0.0, 1.0, 0.0);
+    return nnm_sel(isgreater(x, 0.0), 1.0, 0.0);
 }
 
 static inline double f_leaky_relu(double x, double slope, double b)
@@ -100,28 +123,28 @@ static inline double f_leaky_relu(double x, double slope, double b)
     NNM_UNUSED(b);
     /* slope 0: exactly +0 below (0 * -inf would be NaN) */
     double lower = slope * nnm_sel(slope == 0.0, 0.0, x);
-    return nnm_sel(x <= 0.0, lower, x);
+    return nnm_sel(islessequal(x, 0.0), lower, x);
 }
 
 static inline double d_leaky_relu(double x, double slope, double b)
 {
     NNM_UNUSED(b);
-    return nnm_sel(x <= 0.0, slope, 1.0);
+    return nnm_sel(islessequal(x, 0.0), slope, 1.0);
 }
 
 static inline double f_elu(double x, double alpha, double b)
 {
     NNM_UNUSED(b);
     /* expm1 of min(x, 0): exact near 0, never overflows on the discarded branch */
-    double lower = alpha * nnm_expm1(nnm_sel(x < 0.0, x, 0.0));
-    return nnm_sel(x > 0.0, x, lower);
+    double lower = alpha * nnm_expm1(nnm_sel(isless(x, 0.0), x, 0.0));
+    return nnm_sel(isgreater(x, 0.0), x, lower);
 }
 
 static inline double d_elu(double x, double alpha, double b)
 {
     NNM_UNUSED(b);
-    double lower = alpha * nnm_exp(nnm_sel(x < 0.0, x, 0.0));
-    return nnm_sel(x > 0.0, 1.0, lower);
+    double lower = alpha * nnm_exp(nnm_sel(isless(x, 0.0), x, 0.0));
+    return nnm_sel(isgreater(x, 0.0), 1.0, lower);
 }
 
 /* -- tanh ----------------------------------------------------------------------------- */
@@ -135,7 +158,7 @@ static inline double d_tanh(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double ax = fabs(x);
-    double z = nnm_exp(-2.0 * nnm_sel(ax > NNM_SAT, NNM_SAT, ax));
+    double z = nnm_exp(-2.0 * nnm_sel(isgreater(ax, NNM_SAT), NNM_SAT, ax));
     return 4.0 * z / ((1.0 + z) * (1.0 + z)); /* sech^2 x, no 1 - tanh^2 cancellation */
 }
 
@@ -164,19 +187,19 @@ static inline double f_gelu(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
     double a = fabs(x);
-    double q = nnm_phi_tail(nnm_sel(a > 40.0, 40.0, a));
+    double q = nnm_phi_tail(nnm_sel(isgreater(a, 40.0), 40.0, a));
     double xq = nnm_clamp(x, -NNM_SAT, NNM_SAT) * q; /* x Phi(-|x|); inf * 0 avoided */
-    return nnm_sel(x < 0.0, xq, x - xq); /* x Phi(x) = x - x Phi(-x) for x >= 0 */
+    return nnm_sel(isless(x, 0.0), xq, x - xq); /* x Phi(x) = x - x Phi(-x) for x >= 0 */
 }
 
 static inline double d_gelu(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
     double xc = nnm_clamp(x, -NNM_SAT, NNM_SAT);
-    double a = fabs(xc), a40 = nnm_sel(a > 40.0, 40.0, a);
+    double a = fabs(xc), a40 = nnm_sel(isgreater(a, 40.0), 40.0, a);
     double q = nnm_phi_tail(a40);
     double pdf = NNM_INV_SQRT_2PI * nnm_exp_neg_half_square(a40);
-    double cdf = nnm_sel(xc < 0.0, q, 1.0 - q);
+    double cdf = nnm_sel(isless(xc, 0.0), q, 1.0 - q);
     return cdf + xc * pdf; /* Phi(x) + x phi(x) */
 }
 

@@ -11,7 +11,7 @@ typedef void (*nnm_row_block)(char *const *args, intptr_t nrows, intptr_t ncore,
                               const intptr_t *steps);
 
 enum {
-#define NNM_EW(name, nin, formula, doc) NNM_EW_##name,
+#define NNM_EW(name, nin, nparam, formula, doc) NNM_EW_##name,
 #include "nnm_ufuncs.def"
     NNM_N_EW
 };
