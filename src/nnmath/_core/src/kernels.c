@@ -26,9 +26,10 @@ typedef uint16_t nnm_half;
 #define LD_d(v) (v)
 #define ST_d(d) (d)
 
-/* one element: NaN in x gives x back. The guard is integer arithmetic on the bits (a
- * mask, not a select of doubles), so the compiler cannot fold it into the formula's
- * compares and evaluate those on the NaN after all. */
+/* one element: NaN in x gives x back, and the formula sees 0 in its place. The guard
+ * applies a mask to the bits (integer arithmetic, not a select of doubles), so that the
+ * compiler cannot fold it into the formula's compares and evaluate those on the NaN after
+ * all (a vectorised ordered compare or max of a NaN raises the invalid flag). */
 #define NNM_ELEM(formula, xv, av, bv, out)                                                   \
     do {                                                                                     \
         double x_ = (xv);                                                                    \
@@ -120,13 +121,13 @@ static inline double nnm_shift(double x, double m, int m_inf, double *lo)
     double mm = nnm_sel(m_inf, 0.0, m);
     int special = m_inf | (fabs(x) == INFINITY) | isless(0.5 * x - 0.5 * mm, -0.5 * DBL_MAX);
     double l;
-    double d = nnm_two_diff(nnm_sel(special, mm, x), mm, &l);
+    double d = nnm_two_sum(nnm_sel(special, mm, x), -mm, &l);
     *lo = nnm_sel(special, 0.0, l);
     return nnm_sel(special, nnm_sel(m_inf & (x == m), 0.0, -INFINITY), d);
 }
 
 /* e^{dh + lo} */
-static inline double nnm_exp_dd(double dh, double lo)
+static inline double row_exp(double dh, double lo)
 {
     return nnm_exp(dh) * (1.0 + lo);
 }
@@ -165,14 +166,14 @@ static inline double nnm_exp_dd(double dh, double lo)
             for (intptr_t i = 0; i < n; i++) {                                               \
                 double lo, d = nnm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
                 int top = d == 0.0;                                                          \
-                rest += nnm_sel(top, 0.0, nnm_exp_dd(d, lo));                                \
+                rest += nnm_sel(top, 0.0, row_exp(d, lo));                                \
                 cnt += nnm_sel(top, 1.0, 0.0);                                               \
             }                                                                                \
             double s = cnt + rest;                                                           \
             if ((KIND) == NNM_SOFTMAX) {                                                     \
                 for (intptr_t i = 0; i < n; i++) {                                           \
                     double lo, d = nnm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
-                    *(T *)(py + i * sy) = ST_##S(nnm_exp_dd(d, lo) / s);                     \
+                    *(T *)(py + i * sy) = ST_##S(row_exp(d, lo) / s);                     \
                 }                                                                            \
             } else if ((KIND) == NNM_LOG_SOFTMAX) {                                          \
                 double ls = nnm_log1p((cnt - 1.0) + rest);                                   \
@@ -188,7 +189,7 @@ static inline double nnm_exp_dd(double dh, double lo)
                     if ((KIND) == NNM_SOFTMAX_VJP) {                                         \
                         double lo,                                                           \
                             d = nnm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
-                        dot += g * (nnm_exp_dd(d, lo) / s);                                  \
+                        dot += g * (row_exp(d, lo) / s);                                  \
                     } else {                                                                 \
                         dot += g;                                                            \
                     }                                                                        \
@@ -196,7 +197,7 @@ static inline double nnm_exp_dd(double dh, double lo)
                 for (intptr_t i = 0; i < n; i++) {                                           \
                     double g = LD_##S(*(const T *)(pg + i * sg));                            \
                     double lo, d = nnm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
-                    double p = nnm_exp_dd(d, lo) / s;                                        \
+                    double p = row_exp(d, lo) / s;                                        \
                     double y = (KIND) == NNM_SOFTMAX_VJP ? p * (g - dot) : g - p * dot;      \
                     *(T *)(py + i * sy) = ST_##S(y);                                         \
                 }                                                                            \

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "math/nnm_math_shim.h"
+#include "math/nnm_math_shim.h" /* the scalar math; see src/math/ */
 
 #define NNM_CAT_(a, b) a##b
 #define NNM_CAT(a, b) NNM_CAT_(a, b)
@@ -15,25 +15,29 @@
 #define NNM_SYM(name) NNM_CAT(name, NNM_SUFFIX)
 #endif
 
-static inline uint64_t nnm_bits(double x)
-{
-    uint64_t b;
-    memcpy(&b, &x, sizeof b);
-    return b;
-}
-
-static inline double nnm_from_bits(uint64_t b)
-{
-    double x;
-    memcpy(&x, &b, sizeof x);
-    return x;
-}
-
-/* NaN by integer compare: a vector compare of a NaN would raise the invalid flag, which
- * NumPy reports as a RuntimeWarning */
+/* NaN by an integer compare of the bits: no floating-point compare of a NaN (an ordered
+ * one raises invalid on any NaN, even x != x does on a signalling one) */
 static inline int nnm_isnan(double x)
 {
     return (nnm_bits(x) & 0x7fffffffffffffffULL) > 0x7ff0000000000000ULL;
+}
+
+/* c ? t : f without control flow. Where 64-bit integer masks vectorise (SSE4.2, AVX,
+ * AArch64) a blend of bits, which the compiler cannot turn back into a branch or fold
+ * into a compare; on plain SSE2 they do not, and a select of doubles is what the
+ * vectoriser there if-converts. Both give the same bits. */
+#if defined(__SSE4_2__) || defined(__AVX__) || defined(__aarch64__) || defined(_M_ARM64)
+#define NNM_BIT_BLEND 1
+#endif
+
+static inline double nnm_sel(int c, double t, double f)
+{
+#ifdef NNM_BIT_BLEND
+    uint64_t m = (uint64_t)0 - (uint64_t)(c != 0);
+    return nnm_from_bits((m & nnm_bits(t)) | (~m & nnm_bits(f)));
+#else
+    return c ? t : f;
+#endif
 }
 
 /* float16 <-> float64. Widening is exact; narrowing rounds once, to nearest even,
@@ -46,8 +50,9 @@ static inline double nnm_h2d(uint16_t h)
         double v = (double)m * 0x1p-24; /* zero or subnormal, exact */
         return nnm_from_bits(nnm_bits(v) | sign);
     }
-    if (e == 31) { /* inf, or NaN with its payload and quiet bit */
-        return nnm_from_bits(sign | 0x7ff0000000000000ULL | ((uint64_t)m << 42));
+    if (e == 31) { /* inf, or NaN with its payload, made quiet */
+        uint64_t quiet = m ? 0x0008000000000000ULL : 0;
+        return nnm_from_bits(sign | 0x7ff0000000000000ULL | quiet | ((uint64_t)m << 42));
     }
     return nnm_from_bits(sign | ((uint64_t)(e - 15 + 1023) << 52) | ((uint64_t)m << 42));
 }
@@ -76,33 +81,6 @@ static inline uint16_t nnm_d2h(double d)
         return (uint16_t)(sign | (((uint64_t)(e + 15) << 10) + (q - 0x400u)));
     }
     return (uint16_t)(sign | q);
-}
-
-/* p + lo = a * b exactly. With hardware FMA the error term is one fma; without it, a
- * Dekker split (an fma() call would be a slow library routine there). Both are exact,
- * so every ISA level gets the same bits. */
-static inline double nnm_two_prod(double a, double b, double *lo)
-{
-    double p = a * b;
-#if defined(__FMA__) || defined(__aarch64__)
-    *lo = fma(a, b, -p);
-#else
-    const double split = 134217729.0; /* 2^27 + 1 */
-    double ca = split * a, cb = split * b;
-    double ah = ca - (ca - a), al = a - ah;
-    double bh = cb - (cb - b), bl = b - bh;
-    *lo = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
-#endif
-    return p;
-}
-
-/* s + err = a - b exactly (Knuth's two-sum, no branch) */
-static inline double nnm_two_diff(double a, double b, double *err)
-{
-    double s = a - b;
-    double bb = s - a;
-    *err = (a - (s - bb)) - (b + bb);
-    return s;
 }
 
 #endif

@@ -18,17 +18,16 @@
 
 #define NNM_UNUSED(v) ((void)(v))
 /* beyond this magnitude every saturating factor (sigma(x) for x < -SAT, e^{-x^2}) is 0 */
-#define NNM_SAT 1.0e4
-#define NNM_INV_SQRT2_HI 0.70710678118654757
-#define NNM_INV_SQRT2_LO (-4.8336466567264567e-17)
-#define NNM_INV_SQRT_2PI 0.3989422804014327
-#define NNM_TWO_OVER_SQRT_PI 1.1283791670955126
-#define NNM_EXP_M88 6.0546018954011858e-39
+#define NNMF_SAT 1.0e4
+#define NNMF_INV_SQRT2_HI 0.70710678118654757
+#define NNMF_INV_SQRT2_LO (-4.8336466567264567e-17)
+#define NNMF_INV_SQRT_2PI 0.3989422804014327
+#define NNMF_TWO_OVER_SQRT_PI 1.1283791670955126
+#define NNMF_EXP_M88 6.0546018954011858e-39
 
 /* Selects, and compares by the quiet C99 macros (isless, isgreater, ...): an ordered
  * compare such as x < y raises the invalid flag on a NaN operand, and the compiler may
  * evaluate it on an element the NaN guard of the loops has not yet replaced. */
-static inline double nnm_sel(int c, double t, double f) { return c ? t : f; }
 static inline double nnm_clamp(double x, double lo, double hi)
 {
     double y = nnm_sel(isless(x, lo), lo, x);
@@ -77,7 +76,7 @@ static inline double f_softplus(double x, double beta, double b)
 {
     NNM_UNUSED(b);
     double t;
-    double z = nnm_exp_neg_abs_product(beta, nnm_clamp(x, -NNM_SAT / beta, NNM_SAT / beta), &t);
+    double z = nnm_exp_neg_abs_product(beta, nnm_clamp(x, -NNMF_SAT / beta, NNMF_SAT / beta), &t);
     return nnm_sel(isgreater(x, 0.0), x, 0.0) + nnm_log1p(z) / beta;
 }
 
@@ -85,23 +84,23 @@ static inline double d_softplus(double x, double beta, double b)
 {
     NNM_UNUSED(b);
     double t;
-    double z = nnm_exp_neg_abs_product(beta, nnm_clamp(x, -NNM_SAT / beta, NNM_SAT / beta), &t);
+    double z = nnm_exp_neg_abs_product(beta, nnm_clamp(x, -NNMF_SAT / beta, NNMF_SAT / beta), &t);
     return nnm_sel(isless(t, 0.0), z, 1.0) / (1.0 + z); /* sigma(beta x) */
 }
 
 static inline double f_silu(double x, double a, double b)
 {
-    double xc = nnm_sel(isless(x, -NNM_SAT), -NNM_SAT, x); /* x sigma(x) -> 0, not -inf * 0 */
+    double xc = nnm_sel(isless(x, -NNMF_SAT), -NNMF_SAT, x); /* x sigma(x) -> 0, not -inf * 0 */
     /* below -700, sigma(x) = e^x (1 - e^x + ...) is subnormal or nearly so: x e^x as
      * (x e^{x + 88}) e^{-88}, products of normal numbers and one final rounding into the
      * subnormals (x + 88 is exact there) */
-    double deep = (xc * nnm_exp(nnm_sel(isless(xc, -700.0), xc, -700.0) + 88.0)) * NNM_EXP_M88;
+    double deep = (xc * nnm_exp(nnm_sel(isless(xc, -700.0), xc, -700.0) + 88.0)) * NNMF_EXP_M88;
     return nnm_sel(isless(xc, -700.0), deep, xc * f_sigmoid(xc, a, b));
 }
 
 static inline double d_silu(double x, double a, double b)
 {
-    double xc = nnm_clamp(x, -NNM_SAT, NNM_SAT);
+    double xc = nnm_clamp(x, -NNMF_SAT, NNMF_SAT);
     return f_sigmoid(xc, a, b) + xc * d_sigmoid(xc, a, b);
 }
 
@@ -158,7 +157,7 @@ static inline double d_tanh(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double ax = fabs(x);
-    double z = nnm_exp(-2.0 * nnm_sel(isgreater(ax, NNM_SAT), NNM_SAT, ax));
+    double z = nnm_exp(-2.0 * nnm_sel(isgreater(ax, NNMF_SAT), NNMF_SAT, ax));
     return 4.0 * z / ((1.0 + z) * (1.0 + z)); /* sech^2 x, no 1 - tanh^2 cancellation */
 }
 
@@ -169,9 +168,9 @@ static inline double d_tanh(double x, double a, double b)
 static inline double nnm_phi_tail(double a)
 {
     double lo;
-    double zh = nnm_two_prod(a, NNM_INV_SQRT2_HI, &lo);
-    double zl = lo + a * NNM_INV_SQRT2_LO;
-    double q = nnm_erfc(zh) - zl * NNM_TWO_OVER_SQRT_PI * nnm_exp(-zh * zh);
+    double zh = nnm_two_prod(a, NNMF_INV_SQRT2_HI, &lo);
+    double zl = lo + a * NNMF_INV_SQRT2_LO;
+    double q = nnm_erfc(zh) - zl * NNMF_TWO_OVER_SQRT_PI * nnm_exp(-zh * zh);
     return 0.5 * q;
 }
 
@@ -188,17 +187,17 @@ static inline double f_gelu(double x, double a_, double b_)
     NNM_UNUSED(a_), NNM_UNUSED(b_);
     double a = fabs(x);
     double q = nnm_phi_tail(nnm_sel(isgreater(a, 40.0), 40.0, a));
-    double xq = nnm_clamp(x, -NNM_SAT, NNM_SAT) * q; /* x Phi(-|x|); inf * 0 avoided */
+    double xq = nnm_clamp(x, -NNMF_SAT, NNMF_SAT) * q; /* x Phi(-|x|); inf * 0 avoided */
     return nnm_sel(isless(x, 0.0), xq, x - xq); /* x Phi(x) = x - x Phi(-x) for x >= 0 */
 }
 
 static inline double d_gelu(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
-    double xc = nnm_clamp(x, -NNM_SAT, NNM_SAT);
+    double xc = nnm_clamp(x, -NNMF_SAT, NNMF_SAT);
     double a = fabs(xc), a40 = nnm_sel(isgreater(a, 40.0), 40.0, a);
     double q = nnm_phi_tail(a40);
-    double pdf = NNM_INV_SQRT_2PI * nnm_exp_neg_half_square(a40);
+    double pdf = NNMF_INV_SQRT_2PI * nnm_exp_neg_half_square(a40);
     double cdf = nnm_sel(isless(xc, 0.0), q, 1.0 - q);
     return cdf + xc * pdf; /* Phi(x) + x phi(x) */
 }
