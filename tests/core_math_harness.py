@@ -254,3 +254,31 @@ def flagged(shim: Shim, name: str, xs: np.ndarray) -> list[tuple[float, set[str]
         if fl:
             out.append((float(v), fl))
     return out
+
+
+def main(argv: list[str]) -> None:
+    """`python tests/core_math_harness.py [N]`: max ulp error per function and ISA level."""
+    import sys
+    import tempfile
+
+    n = int(argv[0]) if argv else 20000
+    with tempfile.TemporaryDirectory() as d:
+        for level in levels() or [None]:
+            shim = build(level, Path(d))
+            for name in FUNCTIONS:
+                xs = sample(name, n)
+                ref = reference(name, xs)
+                y, raised = shim.call(name, xs)
+                err = ulp_errors(y, ref)
+                i = int(np.argmax(err))
+                print(
+                    f"{shim.level:10s} {name:6s} n={xs.size} max {err[i]:.3g} ulp "
+                    f"at x={float(xs[i])!r} flags={sorted(raised)}"
+                )
+                sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

@@ -28,6 +28,13 @@
 #define NNM_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
+/* 64-bit integer compares and double-compare masks vectorise from SSE4.2 on (and on
+ * AArch64); plain SSE2 lacks them, and there the masks come from 32-bit compares of the
+ * high word and from the sign of a difference.  Both forms give the same masks. */
+#if defined(__SSE4_2__) || defined(__AVX__) || defined(__aarch64__) || defined(_M_ARM64)
+#define NNM_WIDE_COMPARE 1
+#endif
+
 static inline uint64_t nnm_bits(double x)
 {
     uint64_t u;
@@ -64,7 +71,12 @@ static inline double nnm_blend(uint64_t m, double a, double b)
 /* Mask of the lanes where x is inf or NaN. */
 static inline uint64_t nnm_nonfinite_mask(double x)
 {
+#ifdef NNM_WIDE_COMPARE
+    int64_t a = (int64_t)(nnm_bits(x) & 0x7fffffffffffffffu);
+    return a >= (int64_t)0x7ff0000000000000 ? ~(uint64_t)0 : 0;
+#else
     return nnm_mask(nnm_abs_hi(x) >= 0x7ff00000);
+#endif
 }
 
 /* x with its sign replaced by that of s. */
@@ -79,21 +91,33 @@ static inline double nnm_copysign(double x, double s)
  * loop"); this is plain arithmetic at every level. */
 static inline uint64_t nnm_lt(double a, double b)
 {
+#ifdef NNM_WIDE_COMPARE
+    return a < b ? ~(uint64_t)0 : 0;
+#else
     return (uint64_t)0 - (nnm_bits(a - b) >> 63);
+#endif
 }
 
 /* Sign bit set (-0 included; a NaN's sign bit too). */
 static inline uint64_t nnm_signbit_mask(double x)
 {
+#ifdef NNM_WIDE_COMPARE
+    return (int64_t)nnm_bits(x) < 0 ? ~(uint64_t)0 : 0;
+#else
     return nnm_mask((int32_t)(nnm_bits(x) >> 32) < 0);
+#endif
 }
 
 /* x == +0 or -0. */
 static inline uint64_t nnm_zero_mask(double x)
 {
     uint64_t u = nnm_bits(x);
+#ifdef NNM_WIDE_COMPARE
+    return (u & 0x7fffffffffffffffu) == 0 ? ~(uint64_t)0 : 0;
+#else
     return nnm_mask((int32_t)(((u >> 32) & 0x7fffffffu) | (u & 0x7fffffffu) | ((u >> 31) & 1u)) ==
                     0);
+#endif
 }
 
 /* Minimum and maximum of non-NaN values (with a finite difference). */

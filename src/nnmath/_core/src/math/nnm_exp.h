@@ -67,8 +67,12 @@ static inline double nnm__exp_core(double x, double *kf, int64_t *k, double *lo)
 static inline double nnm__special(double x, double lim_neg, double lim_pos)
 {
     uint64_t u = nnm_bits(x);
+#ifdef NNM_WIDE_COMPARE
+    uint64_t nan = (u & 0x000fffffffffffffu) != 0 ? ~(uint64_t)0 : 0;
+#else
     int32_t mant = (int32_t)(((u >> 32) & 0x000fffffu) | (u & 0x7fffffffu) | ((u >> 31) & 1u));
     uint64_t nan = nnm_mask(mant != 0); /* inf and NaN lanes: NaN iff the mantissa is not 0 */
+#endif
     double lim = nnm_blend(nnm_signbit_mask(x), lim_neg, lim_pos);
     return nnm_blend(nan, nnm_from_bits(nnm_bits(x) | 0x0008000000000000u), lim);
 }
@@ -129,7 +133,11 @@ static inline double nnm_expm1(double x)
 /* log(u) + c for positive finite u (subnormal included) and a small correction c. */
 static inline double nnm__log_kernel(double u, double c)
 {
+#ifdef NNM_WIDE_COMPARE
+    uint64_t sub = (int64_t)nnm_bits(u) < (int64_t)0x0010000000000000 ? ~(uint64_t)0 : 0;
+#else
     uint64_t sub = nnm_mask(nnm_abs_hi(u) < 0x00100000);
+#endif
     double scaled = nnm_blend(sub, u, 0.0) * 0x1p54; /* exact; 0 on normal lanes */
     double us = nnm_blend(sub, scaled, u);
     double eadj = nnm_blend(sub, 54.0, 0.0);
