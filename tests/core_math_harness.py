@@ -8,6 +8,7 @@ compiler at one x86-64 ISA level into a shared library and wraps its loops with 
 from __future__ import annotations
 
 import ctypes
+import os
 import platform
 import shutil
 import subprocess
@@ -34,7 +35,10 @@ _LEVEL_FLAGS = {
 
 
 def compiler() -> str | None:
-    return shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    """$CC if set, else cc, gcc or clang from the PATH."""
+    return shutil.which(os.environ.get("CC", "")) or next(
+        (p for p in map(shutil.which, ("cc", "gcc", "clang")) if p), None
+    )
 
 
 def levels() -> list[str]:
@@ -109,7 +113,13 @@ def build(level: str | None, directory: Path) -> Shim:
     tag = level or "native"
     out = directory / f"libnnm_math_{tag}.so"
     march = [f"-march={level}"] if level else []
-    cmd = [cc, *FLAGS, *march, "-shared", f"-I{MATH_DIR}", str(SHIM), "-o", str(out), "-lm"]
+    # Clang's default -fno-trapping-math lets it move arithmetic across the blends, raising
+    # stray flags in lanes whose results are discarded (see the headers' README): test
+    # Clang builds with -ftrapping-math (GCC's default), under which it does not vectorise
+    version = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout
+    trapping = ["-ftrapping-math"] if "clang" in version.lower() else []
+    cmd = [cc, *FLAGS, *trapping, *march, "-shared", f"-I{MATH_DIR}", str(SHIM)]
+    cmd += ["-o", str(out), "-lm"]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     return Shim(out, tag)
 

@@ -13,6 +13,16 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Every function is inlined into the caller's loop: a call left in it (Clang declines to
+ * inline the larger erf functions on its own) stops vectorisation. */
+#if defined(__GNUC__) || defined(__clang__)
+#define NNM_INLINE static inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define NNM_INLINE static __forceinline
+#else
+#define NNM_INLINE static inline
+#endif
+
 /* Hardware FMA: then fma() is one instruction, and the polynomials and double-double
  * products use it.  Without it (x86-64 baseline, SSE2) fma() would be a library call that
  * stops vectorisation, so the code uses a*b + c and Dekker's product instead; results then
@@ -35,14 +45,14 @@
 #define NNM_WIDE_COMPARE 1
 #endif
 
-static inline uint64_t nnm_bits(double x)
+NNM_INLINE uint64_t nnm_bits(double x)
 {
     uint64_t u;
     memcpy(&u, &x, sizeof u);
     return u;
 }
 
-static inline double nnm_from_bits(uint64_t u)
+NNM_INLINE double nnm_from_bits(uint64_t u)
 {
     double x;
     memcpy(&x, &u, sizeof x);
@@ -51,25 +61,25 @@ static inline double nnm_from_bits(uint64_t u)
 
 /* The high 32 bits without the sign: sign-free magnitude order for finite and infinite
  * values, >= 0x7ff00000 exactly for inf and NaN. */
-static inline int32_t nnm_abs_hi(double x)
+NNM_INLINE int32_t nnm_abs_hi(double x)
 {
     return (int32_t)((nnm_bits(x) >> 32) & 0x7fffffffu);
 }
 
 /* All ones where c is nonzero, else zero. */
-static inline uint64_t nnm_mask(int c)
+NNM_INLINE uint64_t nnm_mask(int c)
 {
     return (uint64_t)0 - (uint64_t)(c != 0);
 }
 
 /* m ? a : b on the bits, with both a and b computed (keeps the loop free of control flow). */
-static inline double nnm_blend(uint64_t m, double a, double b)
+NNM_INLINE double nnm_blend(uint64_t m, double a, double b)
 {
     return nnm_from_bits((m & nnm_bits(a)) | (~m & nnm_bits(b)));
 }
 
 /* Mask of the lanes where x is inf or NaN. */
-static inline uint64_t nnm_nonfinite_mask(double x)
+NNM_INLINE uint64_t nnm_nonfinite_mask(double x)
 {
 #ifdef NNM_WIDE_COMPARE
     int64_t a = (int64_t)(nnm_bits(x) & 0x7fffffffffffffffu);
@@ -80,7 +90,7 @@ static inline uint64_t nnm_nonfinite_mask(double x)
 }
 
 /* x with its sign replaced by that of s. */
-static inline double nnm_copysign(double x, double s)
+NNM_INLINE double nnm_copysign(double x, double s)
 {
     return nnm_from_bits((nnm_bits(x) & 0x7fffffffffffffffu) | (nnm_bits(s) & 0x8000000000000000u));
 }
@@ -89,7 +99,7 @@ static inline double nnm_copysign(double x, double s)
  * (+0 when a == b).  Float compares would need 64-bit mask selects, which GCC does not
  * vectorise on SSE2, and `?:` lets it sink arithmetic into a branch ("control flow in
  * loop"); this is plain arithmetic at every level. */
-static inline uint64_t nnm_lt(double a, double b)
+NNM_INLINE uint64_t nnm_lt(double a, double b)
 {
 #ifdef NNM_WIDE_COMPARE
     return a < b ? ~(uint64_t)0 : 0;
@@ -99,7 +109,7 @@ static inline uint64_t nnm_lt(double a, double b)
 }
 
 /* Sign bit set (-0 included; a NaN's sign bit too). */
-static inline uint64_t nnm_signbit_mask(double x)
+NNM_INLINE uint64_t nnm_signbit_mask(double x)
 {
 #ifdef NNM_WIDE_COMPARE
     return (int64_t)nnm_bits(x) < 0 ? ~(uint64_t)0 : 0;
@@ -109,7 +119,7 @@ static inline uint64_t nnm_signbit_mask(double x)
 }
 
 /* x == +0 or -0. */
-static inline uint64_t nnm_zero_mask(double x)
+NNM_INLINE uint64_t nnm_zero_mask(double x)
 {
     uint64_t u = nnm_bits(x);
 #ifdef NNM_WIDE_COMPARE
@@ -121,24 +131,24 @@ static inline uint64_t nnm_zero_mask(double x)
 }
 
 /* Minimum and maximum of non-NaN values (with a finite difference). */
-static inline double nnm_min(double a, double b)
+NNM_INLINE double nnm_min(double a, double b)
 {
     return nnm_blend(nnm_lt(b, a), b, a);
 }
 
-static inline double nnm_max(double a, double b)
+NNM_INLINE double nnm_max(double a, double b)
 {
     return nnm_blend(nnm_lt(a, b), b, a);
 }
 
 /* 2^k as a double for integer k in [-1022, 1023]. */
-static inline double nnm_pow2i(int64_t k)
+NNM_INLINE double nnm_pow2i(int64_t k)
 {
     return nnm_from_bits((uint64_t)(k + 1023) << 52);
 }
 
 /* y * 2^k for k in [-1076, 1024] with one rounding (into the subnormal range only). */
-static inline double nnm_ldexp2(double y, int64_t k)
+NNM_INLINE double nnm_ldexp2(double y, int64_t k)
 {
     int64_t k1 = (int64_t)((uint64_t)(k + 2048) >> 1) - 1024;
     return (y * nnm_pow2i(k1)) * nnm_pow2i(k - k1);
@@ -147,7 +157,7 @@ static inline double nnm_ldexp2(double y, int64_t k)
 /* ---- error-free transformations ---------------------------------------------------- */
 
 /* a + b = s + *e exactly (any a, b without overflow). */
-static inline double nnm_two_sum(double a, double b, double *e)
+NNM_INLINE double nnm_two_sum(double a, double b, double *e)
 {
     double s = a + b;
     double bb = s - a;
@@ -156,7 +166,7 @@ static inline double nnm_two_sum(double a, double b, double *e)
 }
 
 /* a + b = s + *e exactly when |a| >= |b| (or a == 0). */
-static inline double nnm_fast_two_sum(double a, double b, double *e)
+NNM_INLINE double nnm_fast_two_sum(double a, double b, double *e)
 {
     double s = a + b;
     *e = b - (s - a);
@@ -164,7 +174,7 @@ static inline double nnm_fast_two_sum(double a, double b, double *e)
 }
 
 /* a * b = p + *e exactly (|a|, |b| < 2^995 and no underflow of the error term). */
-static inline double nnm_two_prod(double a, double b, double *e)
+NNM_INLINE double nnm_two_prod(double a, double b, double *e)
 {
     double p = a * b;
 #ifdef NNM_HAVE_FMA
@@ -184,7 +194,7 @@ static inline double nnm_two_prod(double a, double b, double *e)
 /* ---- double-double arithmetic (hi + lo, |lo| <= ulp(hi)/2) -------------------------- */
 
 /* (ah + al) + (bh + bl), relative error ~2^-104. */
-static inline double nnm_dd_add(double ah, double al, double bh, double bl, double *lo)
+NNM_INLINE double nnm_dd_add(double ah, double al, double bh, double bl, double *lo)
 {
     double e;
     double s = nnm_two_sum(ah, bh, &e);
@@ -193,7 +203,7 @@ static inline double nnm_dd_add(double ah, double al, double bh, double bl, doub
 }
 
 /* (ah + al) * (bh + bl), relative error ~2^-102. */
-static inline double nnm_dd_mul(double ah, double al, double bh, double bl, double *lo)
+NNM_INLINE double nnm_dd_mul(double ah, double al, double bh, double bl, double *lo)
 {
     double e;
     double p = nnm_two_prod(ah, bh, &e);
@@ -202,7 +212,7 @@ static inline double nnm_dd_mul(double ah, double al, double bh, double bl, doub
 }
 
 /* (ah + al) * b for a double b. */
-static inline double nnm_dd_mul_d(double ah, double al, double b, double *lo)
+NNM_INLINE double nnm_dd_mul_d(double ah, double al, double b, double *lo)
 {
     double e;
     double p = nnm_two_prod(ah, b, &e);
@@ -210,15 +220,18 @@ static inline double nnm_dd_mul_d(double ah, double al, double b, double *lo)
     return nnm_fast_two_sum(p, e, lo);
 }
 
-/* (ah + al) / (bh + bl), relative error ~2^-100 (bh != 0, no overflow). */
-static inline double nnm_dd_div(double ah, double al, double bh, double bl, double *lo)
+/* (ah + al) / (bh + bl), relative error ~2^-100 (bh != 0, no overflow).  One division:
+ * q = ah (1/bh) is within 2 ulp of the quotient, and the remainder times 1/bh corrects it
+ * (the correction's own error is ~2^-52 of 2 ulp). */
+NNM_INLINE double nnm_dd_div(double ah, double al, double bh, double bl, double *lo)
 {
-    double q = ah / bh;
+    double inv = 1.0 / bh;
+    double q = ah * inv;
     double pl;
     double ph = nnm_two_prod(q, bh, &pl);
-    /* remainder a - q b, to first order */
+    /* remainder a - q b, to first order; ah - ph is exact (Sterbenz) */
     double r = ((ah - ph) - pl + al) - q * bl;
-    return nnm_fast_two_sum(q, r / bh, lo);
+    return nnm_fast_two_sum(q, r * inv, lo);
 }
 
 #endif /* NNM_DD_H */

@@ -8,7 +8,7 @@
 #define NNM_ERFCX_ASYMPTOTIC 0x1p26 /* erfcx x = 1/(x sqrt(pi)) (1 - 1/(2x^2)) above */
 
 /* erfcx(x) = hi + *lo for finite x in [0, 2^26], relative error ~2^-58. */
-static inline double nnm__erfcx_pos_dd(double x, double *lo)
+NNM_INLINE double nnm__erfcx_pos_dd(double x, double *lo)
 {
     /* (1 + 2x) erfcx(x) = sum_k a_k T_k(y), y = (x - K)/(x + K) in [-1, 1) */
     double y = (x - NNM_ERFCX_K) / (x + NNM_ERFCX_K);
@@ -33,7 +33,7 @@ static inline double nnm__erfcx_pos_dd(double x, double *lo)
 }
 
 /* P(t) of erf(x) = x + x P(x^2), |x| <= 0.75. */
-static inline double nnm__erf_taylor_poly(double t)
+NNM_INLINE double nnm__erf_taylor_poly(double t)
 {
     const int n = (int)(sizeof nnm_erf_taylor / sizeof nnm_erf_taylor[0]);
     double p = nnm_erf_taylor[n - 1];
@@ -47,7 +47,7 @@ static inline double nnm__erf_taylor_poly(double t)
 }
 
 /* e^(-x^2) = 2^k (hi + *lo) for finite |x| <= 27.3 (x^2 carried as a double-double). */
-static inline double nnm__exp_neg_sq(double x, double *kf, int64_t *k, double *lo)
+NNM_INLINE double nnm__exp_neg_sq(double x, double *kf, int64_t *k, double *lo)
 {
     double sl, el;
     double sh = nnm_two_prod(x, x, &sl);
@@ -56,7 +56,7 @@ static inline double nnm__exp_neg_sq(double x, double *kf, int64_t *k, double *l
 }
 
 /* erfc(x) for finite x in [0.75, 27.3]: 2^k (hi + *lo). */
-static inline double nnm__erfc_pos_dd(double x, double *kf, int64_t *k, double *lo)
+NNM_INLINE double nnm__erfc_pos_dd(double x, double *kf, int64_t *k, double *lo)
 {
     double cl, el;
     double ch = nnm__erfcx_pos_dd(x, &cl);
@@ -65,7 +65,7 @@ static inline double nnm__erfc_pos_dd(double x, double *kf, int64_t *k, double *
 }
 
 /* erfcx(x) = exp(x^2) erfc(x), <= 2 ulp over the whole line. */
-static inline double nnm_erfcx(double x)
+NNM_INLINE double nnm_erfcx(double x)
 {
     uint64_t bad = nnm_nonfinite_mask(x);
     double xs = nnm_blend(bad, 0.0, x);
@@ -114,7 +114,7 @@ static inline double nnm_erfcx(double x)
 }
 
 /* erfc(x), <= 2 ulp (subnormal results within 1 ulp of the subnormal spacing). */
-static inline double nnm_erfc(double x)
+NNM_INLINE double nnm_erfc(double x)
 {
     uint64_t bad = nnm_nonfinite_mask(x);
     double xs = nnm_blend(bad, 0.0, x);
@@ -147,7 +147,7 @@ static inline double nnm_erfc(double x)
 }
 
 /* erf(x), <= 2 ulp. */
-static inline double nnm_erf(double x)
+NNM_INLINE double nnm_erf(double x)
 {
     uint64_t bad = nnm_nonfinite_mask(x);
     double xs = nnm_blend(bad, 0.0, x);

@@ -9,21 +9,21 @@
 #define NNM_SHIFT 0x1.8p52 /* adding it rounds |t| < 2^51 to an integer */
 
 /* Integral double k in [-1022, 1023] -> 2^k (no float-to-int conversion instruction). */
-static inline double nnm__pow2d(double k)
+NNM_INLINE double nnm__pow2d(double k)
 {
     uint64_t ki = nnm_bits(k + NNM_SHIFT) - nnm_bits(NNM_SHIFT);
     return nnm_from_bits((ki + 1023) << 52); /* 2^k, k in [-1022, 1023] */
 }
 
 /* Integral double k (|k| < 2^51) -> int64_t, without a conversion instruction. */
-static inline int64_t nnm__int_of(double k)
+NNM_INLINE int64_t nnm__int_of(double k)
 {
     return (int64_t)(nnm_bits(k + NNM_SHIFT) - nnm_bits(NNM_SHIFT));
 }
 
 /* x = k ln2 + r + *rl with |r| <= ln2/2 (1 + 2^-40), for finite |x| <= 1100.
  * r is rounded; *rl carries its rounding error. */
-static inline double nnm__exp_reduce(double x, double *rl, double *kf, int64_t *k)
+NNM_INLINE double nnm__exp_reduce(double x, double *rl, double *kf, int64_t *k)
 {
     double xk = nnm_blend(nnm_lt(fabs(x), 0x1p-60), 0.0, x); /* x/ln2 could underflow */
     double t = xk * NNM_INV_LN2 + NNM_SHIFT;
@@ -38,7 +38,7 @@ static inline double nnm__exp_reduce(double x, double *rl, double *kf, int64_t *
 }
 
 /* e^(r + rl) - 1 = hi + *lo, relative error ~2^-62, for the reduced r, rl. */
-static inline double nnm__expm1_kernel(double r, double rl, double *lo)
+NNM_INLINE double nnm__expm1_kernel(double r, double rl, double *lo)
 {
     double rp = nnm_blend(nnm_lt(fabs(r), 0x1p-60), 0.0, r); /* r*r would underflow; q/r < 2^-61 there */
     double p = nnm_exp_p[11];
@@ -53,7 +53,7 @@ static inline double nnm__expm1_kernel(double r, double rl, double *lo)
 }
 
 /* e^x = 2^k (hi + *lo) for finite |x| <= 1100, hi in [0.7, 1.42]; *kf = k as a double. */
-static inline double nnm__exp_core(double x, double *kf, int64_t *k, double *lo)
+NNM_INLINE double nnm__exp_core(double x, double *kf, int64_t *k, double *lo)
 {
     double rl, ml, e;
     double r = nnm__exp_reduce(x, &rl, kf, k);
@@ -64,7 +64,7 @@ static inline double nnm__exp_core(double x, double *kf, int64_t *k, double *lo)
 
 /* Result for the inf and NaN lanes of a function with limits lim_neg at -inf and lim_pos
  * at +inf: NaN -> the same NaN, quieted.  Integer tests only (no flags). */
-static inline double nnm__special(double x, double lim_neg, double lim_pos)
+NNM_INLINE double nnm__special(double x, double lim_neg, double lim_pos)
 {
     uint64_t u = nnm_bits(x);
 #ifdef NNM_WIDE_COMPARE
@@ -78,7 +78,7 @@ static inline double nnm__special(double x, double lim_neg, double lim_pos)
 }
 
 /* e^x, <= 1 ulp (subnormal results within 1 ulp of the subnormal spacing). */
-static inline double nnm_exp(double x)
+NNM_INLINE double nnm_exp(double x)
 {
     uint64_t bad = nnm_nonfinite_mask(x);
     double xs = nnm_blend(bad, 0.0, x);
@@ -93,7 +93,7 @@ static inline double nnm_exp(double x)
 }
 
 /* e^x - 1 = hi + *lo to ~2^-62 relative, for finite x in [-40, 40] (used by tanh). */
-static inline double nnm__expm1_dd(double x, double *lo)
+NNM_INLINE double nnm__expm1_dd(double x, double *lo)
 {
     double rl, kf, ml, e, f;
     int64_t k;
@@ -106,7 +106,7 @@ static inline double nnm__expm1_dd(double x, double *lo)
 }
 
 /* e^x - 1, <= 1 ulp. */
-static inline double nnm_expm1(double x)
+NNM_INLINE double nnm_expm1(double x)
 {
     uint64_t bad = nnm_nonfinite_mask(x);
     double xs = nnm_blend(bad, 0.0, x);
@@ -131,7 +131,7 @@ static inline double nnm_expm1(double x)
 }
 
 /* log(u) + c for positive finite u (subnormal included) and a small correction c. */
-static inline double nnm__log_kernel(double u, double c)
+NNM_INLINE double nnm__log_kernel(double u, double c)
 {
 #ifdef NNM_WIDE_COMPARE
     uint64_t sub = (int64_t)nnm_bits(u) < (int64_t)0x0010000000000000 ? ~(uint64_t)0 : 0;
@@ -162,7 +162,7 @@ static inline double nnm__log_kernel(double u, double c)
 }
 
 /* log(x), <= 1 ulp. */
-static inline double nnm_log(double x)
+NNM_INLINE double nnm_log(double x)
 {
     uint64_t bad = nnm_nonfinite_mask(x);
     double xs = nnm_blend(bad, 1.0, x);
@@ -177,7 +177,7 @@ static inline double nnm_log(double x)
 }
 
 /* log(1 + x), <= 1 ulp. */
-static inline double nnm_log1p(double x)
+NNM_INLINE double nnm_log1p(double x)
 {
     uint64_t bad = nnm_nonfinite_mask(x);
     double xs = nnm_blend(bad, 0.0, x);
@@ -199,7 +199,7 @@ static inline double nnm_log1p(double x)
 /* e^x = hi + *lo with |hi + lo - e^x| <= 2^-100 e^x (hi normal: x >= -708.3; below, hi is
  * rounded into the subnormal range once, and *lo is 0 for x < -623).  inf -> (inf, 0),
  * -inf -> (0, 0), NaN -> (NaN, 0). */
-static inline double nnm_exp_dd(double x, double *lo)
+NNM_INLINE double nnm_exp_dd(double x, double *lo)
 {
     uint64_t bad = nnm_nonfinite_mask(x);
     double xs = nnm_blend(bad, 0.0, x);

@@ -5,7 +5,7 @@
 #include "nnm_exp.h"
 
 /* tanh(x), <= 1 ulp: tanh|x| = -M / (2 + M), M = expm1(-2|x|) in double-double. */
-static inline double nnm_tanh(double x)
+NNM_INLINE double nnm_tanh(double x)
 {
     uint64_t bad = nnm_nonfinite_mask(x);
     double xs = nnm_blend(bad, 0.0, x);
