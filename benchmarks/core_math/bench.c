@@ -43,16 +43,13 @@ LOOP(g_tanh, tanh)
 LOOP(g_erf, erf)
 LOOP(g_erfc, erfc)
 
-static double dd_sink;
+static double *dd_lo; /* the low parts of exp_dd (a sum over them would not vectorise) */
 static void l_exp_dd(const double *x, double *y, size_t n)
 {
-    double s = 0.0;
+    double *lo = dd_lo;
     for (size_t i = 0; i < n; i++) {
-        double lo;
-        y[i] = nnm_exp_dd(x[i], &lo);
-        s += lo;
+        y[i] = nnm_exp_dd(x[i], &lo[i]);
     }
-    dd_sink += s;
 }
 
 typedef void (*loop_fn)(const double *, double *, size_t);
@@ -76,7 +73,8 @@ int main(void)
 {
     double *x = malloc(N * sizeof *x);
     double *y = malloc(N * sizeof *y);
-    if (x == NULL || y == NULL) {
+    dd_lo = malloc(N * sizeof *dd_lo);
+    if (x == NULL || y == NULL || dd_lo == NULL) {
         return 1;
     }
     srand(12345);
@@ -102,5 +100,6 @@ int main(void)
     }
     free(x);
     free(y);
-    return dd_sink == 12345.0;
+    free(dd_lo);
+    return 0;
 }
