@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "math/nnm_math_shim.h" /* the scalar math; see src/math/ */
+#include "math/nnm_math.h" /* the scalar math, vectorisable: see src/math/README.md */
 
 #define NNM_CAT_(a, b) a##b
 #define NNM_CAT(a, b) NNM_CAT_(a, b)
