@@ -7,6 +7,10 @@
 
 #include "math/nnm_math.h" /* the scalar math, vectorisable: see src/math/README.md */
 
+/* NNM_INLINE (from the math headers): static inline, and always inlined by GCC and Clang.
+ * kernels.c instantiates every formula in dozens of loops; left to its own judgment the
+ * compiler keeps a formula out of line and the loop that calls it does not vectorise. */
+
 #define NNM_CAT_(a, b) a##b
 #define NNM_CAT(a, b) NNM_CAT_(a, b)
 /* kernels.c is compiled once per ISA level with NNM_SUFFIX set (_avx512, _avx2,
@@ -17,7 +21,7 @@
 
 /* NaN by an integer compare of the bits: no floating-point compare of a NaN (an ordered
  * one raises invalid on any NaN, even x != x does on a signalling one) */
-static inline int nnm_isnan(double x)
+NNM_INLINE int nnm_isnan(double x)
 {
     return (nnm_bits(x) & 0x7fffffffffffffffULL) > 0x7ff0000000000000ULL;
 }
@@ -30,7 +34,7 @@ static inline int nnm_isnan(double x)
 #define NNM_BIT_BLEND 1
 #endif
 
-static inline double nnm_sel(int c, double t, double f)
+NNM_INLINE double nnm_sel(int c, double t, double f)
 {
 #ifdef NNM_BIT_BLEND
     uint64_t m = (uint64_t)0 - (uint64_t)(c != 0);
@@ -42,7 +46,7 @@ static inline double nnm_sel(int c, double t, double f)
 
 /* float16 <-> float64. Widening is exact; narrowing rounds once, to nearest even,
  * straight from float64 (no double rounding through float32). */
-static inline double nnm_h2d(uint16_t h)
+NNM_INLINE double nnm_h2d(uint16_t h)
 {
     uint64_t sign = (uint64_t)(h & 0x8000u) << 48;
     uint32_t e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
@@ -57,7 +61,7 @@ static inline double nnm_h2d(uint16_t h)
     return nnm_from_bits(sign | ((uint64_t)(e - 15 + 1023) << 52) | ((uint64_t)m << 42));
 }
 
-static inline uint16_t nnm_d2h(double d)
+NNM_INLINE uint16_t nnm_d2h(double d)
 {
     uint64_t b = nnm_bits(d);
     uint16_t sign = (uint16_t)((b >> 48) & 0x8000u);

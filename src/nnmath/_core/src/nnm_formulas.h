@@ -28,41 +28,41 @@
 /* Selects, and compares by the quiet C99 macros (isless, isgreater, ...): an ordered
  * compare such as x < y raises the invalid flag on a NaN operand, and the compiler may
  * evaluate it on an element the NaN guard of the loops has not yet replaced. */
-static inline double nnm_clamp(double x, double lo, double hi)
+NNM_INLINE double nnm_clamp(double x, double lo, double hi)
 {
     double y = nnm_sel(isless(x, lo), lo, x);
     return nnm_sel(isgreater(y, hi), hi, y);
 }
 
 /* -- sigmoid family ------------------------------------------------------------------ */
-static inline double f_sigmoid(double x, double a, double b)
+NNM_INLINE double f_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double z = nnm_exp(-fabs(x)); /* z = e^{-|x|} in (0, 1]: no overflow, no cancellation */
     return nnm_sel(isless(x, 0.0), z, 1.0) / (1.0 + z);
 }
 
-static inline double d_sigmoid(double x, double a, double b)
+NNM_INLINE double d_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double z = nnm_exp(-fabs(x));
     return z / ((1.0 + z) * (1.0 + z)); /* sigma(x) sigma(-x), even in x */
 }
 
-static inline double f_log_sigmoid(double x, double a, double b)
+NNM_INLINE double f_log_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     return nnm_sel(isless(x, 0.0), x, 0.0) - nnm_log1p(nnm_exp(-fabs(x)));
 }
 
-static inline double d_log_sigmoid(double x, double a, double b)
+NNM_INLINE double d_log_sigmoid(double x, double a, double b)
 {
     return f_sigmoid(-x, a, b);
 }
 
 /* e^{-|t|} for t = beta x carried to double-double (bh + bl): the rounding of beta x
  * alone would cost |beta x| ulps of the result in the tails */
-static inline double nnm_exp_neg_abs_product(double beta, double x, double *t)
+NNM_INLINE double nnm_exp_neg_abs_product(double beta, double x, double *t)
 {
     double bl;
     double bh = nnm_two_prod(beta, x, &bl);
@@ -72,7 +72,7 @@ static inline double nnm_exp_neg_abs_product(double beta, double x, double *t)
 }
 
 /* softplus(x; beta) = log(1 + e^{beta x}) / beta = max(x, 0) + log1p(e^{-|beta x|}) / beta */
-static inline double f_softplus(double x, double beta, double b)
+NNM_INLINE double f_softplus(double x, double beta, double b)
 {
     NNM_UNUSED(b);
     double t;
@@ -80,7 +80,7 @@ static inline double f_softplus(double x, double beta, double b)
     return nnm_sel(isgreater(x, 0.0), x, 0.0) + nnm_log1p(z) / beta;
 }
 
-static inline double d_softplus(double x, double beta, double b)
+NNM_INLINE double d_softplus(double x, double beta, double b)
 {
     NNM_UNUSED(b);
     double t;
@@ -88,7 +88,7 @@ static inline double d_softplus(double x, double beta, double b)
     return nnm_sel(isless(t, 0.0), z, 1.0) / (1.0 + z); /* sigma(beta x) */
 }
 
-static inline double f_silu(double x, double a, double b)
+NNM_INLINE double f_silu(double x, double a, double b)
 {
     double xc = nnm_sel(isless(x, -NNMF_SAT), -NNMF_SAT, x); /* x sigma(x) -> 0, not -inf * 0 */
     /* below -700, sigma(x) = e^x (1 - e^x + ...) is subnormal or nearly so: x e^x as
@@ -98,26 +98,26 @@ static inline double f_silu(double x, double a, double b)
     return nnm_sel(isless(xc, -700.0), deep, xc * f_sigmoid(xc, a, b));
 }
 
-static inline double d_silu(double x, double a, double b)
+NNM_INLINE double d_silu(double x, double a, double b)
 {
     double xc = nnm_clamp(x, -NNMF_SAT, NNMF_SAT);
     return f_sigmoid(xc, a, b) + xc * d_sigmoid(xc, a, b);
 }
 
 /* -- rectifiers ----------------------------------------------------------------------- */
-static inline double f_relu(double x, double a, double b)
+NNM_INLINE double f_relu(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     return nnm_sel(isgreater(x, 0.0), x, 0.0);
 }
 
-static inline double d_relu(double x, double a, double b)
+NNM_INLINE double d_relu(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     return nnm_sel(isgreater(x, 0.0), 1.0, 0.0);
 }
 
-static inline double f_leaky_relu(double x, double slope, double b)
+NNM_INLINE double f_leaky_relu(double x, double slope, double b)
 {
     NNM_UNUSED(b);
     /* slope 0: exactly +0 below (0 * -inf would be NaN) */
@@ -125,13 +125,13 @@ static inline double f_leaky_relu(double x, double slope, double b)
     return nnm_sel(islessequal(x, 0.0), lower, x);
 }
 
-static inline double d_leaky_relu(double x, double slope, double b)
+NNM_INLINE double d_leaky_relu(double x, double slope, double b)
 {
     NNM_UNUSED(b);
     return nnm_sel(islessequal(x, 0.0), slope, 1.0);
 }
 
-static inline double f_elu(double x, double alpha, double b)
+NNM_INLINE double f_elu(double x, double alpha, double b)
 {
     NNM_UNUSED(b);
     /* expm1 of min(x, 0): exact near 0, never overflows on the discarded branch */
@@ -139,7 +139,7 @@ static inline double f_elu(double x, double alpha, double b)
     return nnm_sel(isgreater(x, 0.0), x, lower);
 }
 
-static inline double d_elu(double x, double alpha, double b)
+NNM_INLINE double d_elu(double x, double alpha, double b)
 {
     NNM_UNUSED(b);
     double lower = alpha * nnm_exp(nnm_sel(isless(x, 0.0), x, 0.0));
@@ -147,13 +147,13 @@ static inline double d_elu(double x, double alpha, double b)
 }
 
 /* -- tanh ----------------------------------------------------------------------------- */
-static inline double f_tanh(double x, double a, double b)
+NNM_INLINE double f_tanh(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     return nnm_tanh(x);
 }
 
-static inline double d_tanh(double x, double a, double b)
+NNM_INLINE double d_tanh(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double ax = fabs(x);
@@ -165,7 +165,7 @@ static inline double d_tanh(double x, double a, double b)
 /* Phi(-a) for a >= 0 (a <= 40): erfc(a / sqrt 2) / 2, with a / sqrt 2 carried to
  * double-double and erfc corrected to first order for its low part (the rounding of
  * a / sqrt 2 alone would cost up to ~a^2 ulps in the tail). */
-static inline double nnm_phi_tail(double a)
+NNM_INLINE double nnm_phi_tail(double a)
 {
     double lo;
     double zh = nnm_two_prod(a, NNMF_INV_SQRT2_HI, &lo);
@@ -175,14 +175,14 @@ static inline double nnm_phi_tail(double a)
 }
 
 /* e^{-a^2/2} with a^2 carried to double-double */
-static inline double nnm_exp_neg_half_square(double a)
+NNM_INLINE double nnm_exp_neg_half_square(double a)
 {
     double lo;
     double hi = nnm_two_prod(a, a, &lo);
     return nnm_exp(-0.5 * hi) * (1.0 - 0.5 * lo);
 }
 
-static inline double f_gelu(double x, double a_, double b_)
+NNM_INLINE double f_gelu(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
     double a = fabs(x);
@@ -191,7 +191,7 @@ static inline double f_gelu(double x, double a_, double b_)
     return nnm_sel(isless(x, 0.0), xq, x - xq); /* x Phi(x) = x - x Phi(-x) for x >= 0 */
 }
 
-static inline double d_gelu(double x, double a_, double b_)
+NNM_INLINE double d_gelu(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
     double xc = nnm_clamp(x, -NNMF_SAT, NNMF_SAT);
@@ -204,7 +204,7 @@ static inline double d_gelu(double x, double a_, double b_)
 
 /* -- fused backward: g * f'(x; p) ------------------------------------------------------ */
 #define NNM_BACKWARD(name)                                                                  \
-    static inline double b_##name(double x, double g, double p)                             \
+    NNM_INLINE double b_##name(double x, double g, double p)                             \
     {                                                                                       \
         return g * d_##name(x, p, 0.0);                                                     \
     }
