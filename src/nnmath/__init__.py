@@ -10,9 +10,42 @@ array([1., 0.])
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import activations
-from ._kernels import get_num_threads, set_num_threads
+from ._kernels import get_num_threads
+from ._kernels import set_num_threads as _set_kernel_threads
 
 __version__ = "0.1.0"
+
+
+def set_num_threads(n: int) -> None:
+    """Set the number of threads large arrays are split over (``>= 1``; 1: none).
+
+    It sets both the NumPy paths' pool and the compiled core's (``nnmath._core``). The
+    default is the number of cores, or ``NNMATH_NUM_THREADS`` when it is set.
+
+    >>> import nnmath
+    >>> old = nnmath.get_num_threads()
+    >>> nnmath.set_num_threads(1); nnmath.get_num_threads()
+    1
+    >>> nnmath.set_num_threads(old)
+    """
+    _set_kernel_threads(n)  # validates n
+    core = _compiled_core()
+    if core is not None:
+        core.set_num_threads(int(n))
+
+
+def _compiled_core() -> Any:
+    """``nnmath._core``, or ``None`` while the package runs from a source tree without a
+    built core (nothing outside ``_core`` needs it yet)."""
+    try:
+        from . import _core
+    except ImportError as exc:
+        if "NNMATH_CPU" in str(exc) or "NNMATH_NUM_THREADS" in str(exc):
+            raise  # a wrong setting, not a missing build
+        return None
+    return _core
 
 __all__ = ["__version__", "activations", "get_num_threads", "set_num_threads"]

@@ -1,0 +1,87 @@
+"""The compiled core of nnmath: NumPy ufuncs and gufuncs for the activations.
+
+Elementwise ufuncs (float16, float32, float64; a float16 or float32 element is computed in
+float64 and rounded once; ``out=``, ``where=`` and broadcasting as for any ufunc; the GIL
+is released): for each activation ``NAME`` the forward value ``NAME``, the derivative
+``NAME_grad`` and the fused backward ``NAME_backward(x, g, ...) = g * NAME'(x)``.
+Parameters are further inputs: ``leaky_relu(x, negative_slope)``, ``elu(x, alpha)``,
+``softplus(x, beta)``; the backward takes ``(x, g, parameter)``.
+
+Along the last axis (gufuncs): ``softmax`` and ``log_softmax`` (``(n)->(n)``) and their
+row vector-Jacobian products ``softmax_backward(x, g)`` and ``log_softmax_backward(x, g)``
+(``(n),(n)->(n)``); pass ``axes=[axis, axis]`` (``[axis, axis, axis]`` for the products)
+for another axis.
+
+The loops are compiled for several x86-64 levels and chosen at import by the CPU
+(:func:`cpu_level`); the environment variable ``NNMATH_CPU`` (``avx512``, ``avx2`` or
+``baseline``) forces one, and an unknown or unsupported value is an ``ImportError``.
+Loops of at least ``2**17`` elements are split over :func:`set_num_threads` threads.
+
+>>> import numpy as np
+>>> from nnmath import _core
+>>> _core.sigmoid(np.array([0.0, 1000.0, -1000.0]))
+array([0.5, 1. , 0. ])
+>>> _core.leaky_relu(np.array([-2.0, 3.0], dtype=np.float32), 0.5)
+array([-1.,  3.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+try:
+    from . import _umath  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the build
+    if "NNMATH_CPU" in str(exc):
+        raise
+    raise ImportError(
+        "nnmath's compiled core (nnmath._core._umath) is not built: install nnmath with "
+        "pip (`pip install .`, or `make test` in a checkout) rather than putting src/ on "
+        f"the path ({exc})"
+    ) from exc
+
+from ._umath import (
+    cpu_level,
+    cpu_levels,
+    elu,
+    elu_backward,
+    elu_grad,
+    gelu,
+    gelu_backward,
+    gelu_grad,
+    get_num_threads,
+    leaky_relu,
+    leaky_relu_backward,
+    leaky_relu_grad,
+    log_sigmoid,
+    log_sigmoid_backward,
+    log_sigmoid_grad,
+    log_softmax,
+    log_softmax_backward,
+    relu,
+    relu_backward,
+    relu_grad,
+    set_num_threads,
+    sigmoid,
+    sigmoid_backward,
+    sigmoid_grad,
+    silu,
+    silu_backward,
+    silu_grad,
+    softmax,
+    softmax_backward,
+    softplus,
+    softplus_backward,
+    softplus_grad,
+    tanh,
+    tanh_backward,
+    tanh_grad,
+)
+
+__all__ = [
+    "cpu_level", "cpu_levels", "elu", "elu_backward", "elu_grad", "gelu", "gelu_backward",
+    "gelu_grad", "get_num_threads", "leaky_relu", "leaky_relu_backward", "leaky_relu_grad",
+    "log_sigmoid", "log_sigmoid_backward", "log_sigmoid_grad", "log_softmax",
+    "log_softmax_backward", "relu", "relu_backward", "relu_grad", "set_num_threads",
+    "sigmoid", "sigmoid_backward", "sigmoid_grad", "silu", "silu_backward", "silu_grad",
+    "softmax", "softmax_backward", "softplus", "softplus_backward", "softplus_grad", "tanh",
+    "tanh_backward", "tanh_grad",
+]

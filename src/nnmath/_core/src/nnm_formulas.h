@@ -1,0 +1,221 @@
+/* The activation formulas, once each, in float64 on one element.
+ *
+ * Every function has the signature (double x, double a, double b): x is the input (never
+ * NaN here: the loops route NaN around the formula, see kernels.c), a and b are the
+ * ufunc's further inputs (a parameter, or the cotangent g of a fused backward). Branches
+ * are written as selects between values computed on both sides (no arithmetic inside
+ * `?:` arms), which is what lets the compiler vectorise them under trapping math.
+ *
+ * f_NAME is the forward value, d_NAME the derivative, b_NAME the fused backward g * f'(x)
+ * (made by NNM_BACKWARD from d_NAME). Kinks follow PyTorch: relu'(0) = 0,
+ * leaky_relu'(0) = slope, elu'(0) = alpha * e^0.
+ */
+#ifndef NNM_FORMULAS_H
+#define NNM_FORMULAS_H
+#include <float.h>
+
+#include "nnm_common.h"
+
+#define NNM_UNUSED(v) ((void)(v))
+/* beyond this magnitude every saturating factor (sigma(x) for x < -SAT, e^{-x^2}) is 0 */
+#define NNMF_SAT 1.0e4
+#define NNMF_INV_SQRT2_HI 0.70710678118654757
+#define NNMF_INV_SQRT2_LO (-4.8336466567264567e-17)
+#define NNMF_INV_SQRT_2PI 0.3989422804014327
+#define NNMF_TWO_OVER_SQRT_PI 1.1283791670955126
+#define NNMF_EXP_M88 6.0546018954011858e-39
+
+/* Selects, and compares by the quiet C99 macros (isless, isgreater, ...): an ordered
+ * compare such as x < y raises the invalid flag on a NaN operand, and the compiler may
+ * evaluate it on an element the NaN guard of the loops has not yet replaced. */
+NNM_INLINE double nnm_clamp(double x, double lo, double hi)
+{
+    double y = nnm_sel(isless(x, lo), lo, x);
+    return nnm_sel(isgreater(y, hi), hi, y);
+}
+
+/* -- sigmoid family ------------------------------------------------------------------ */
+NNM_INLINE double f_sigmoid(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    double z = nnm_exp(-fabs(x)); /* z = e^{-|x|} in (0, 1]: no overflow, no cancellation */
+    return nnm_sel(isless(x, 0.0), z, 1.0) / (1.0 + z);
+}
+
+NNM_INLINE double d_sigmoid(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    double z = nnm_exp(-fabs(x));
+    return z / ((1.0 + z) * (1.0 + z)); /* sigma(x) sigma(-x), even in x */
+}
+
+NNM_INLINE double f_log_sigmoid(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    return nnm_sel(isless(x, 0.0), x, 0.0) - nnm_log1p(nnm_exp(-fabs(x)));
+}
+
+NNM_INLINE double d_log_sigmoid(double x, double a, double b)
+{
+    return f_sigmoid(-x, a, b);
+}
+
+/* e^{-|t|} for t = beta x carried to double-double (bh + bl): the rounding of beta x
+ * alone would cost |beta x| ulps of the result in the tails */
+NNM_INLINE double nnm_exp_neg_abs_product(double beta, double x, double *t)
+{
+    double bl;
+    double bh = nnm_two_prod(beta, x, &bl);
+    *t = bh;
+    double sl = nnm_from_bits(nnm_bits(bl) ^ (nnm_bits(bh) & 0x8000000000000000ULL));
+    return nnm_exp(-fabs(bh)) * (1.0 - sl); /* e^{-|bh| - sign(bh) bl} */
+}
+
+/* softplus(x; beta) = log(1 + e^{beta x}) / beta = max(x, 0) + log1p(e^{-|beta x|}) / beta */
+NNM_INLINE double f_softplus(double x, double beta, double b)
+{
+    NNM_UNUSED(b);
+    double t;
+    double z = nnm_exp_neg_abs_product(beta, nnm_clamp(x, -NNMF_SAT / beta, NNMF_SAT / beta), &t);
+    return nnm_sel(isgreater(x, 0.0), x, 0.0) + nnm_log1p(z) / beta;
+}
+
+NNM_INLINE double d_softplus(double x, double beta, double b)
+{
+    NNM_UNUSED(b);
+    double t;
+    double z = nnm_exp_neg_abs_product(beta, nnm_clamp(x, -NNMF_SAT / beta, NNMF_SAT / beta), &t);
+    return nnm_sel(isless(t, 0.0), z, 1.0) / (1.0 + z); /* sigma(beta x) */
+}
+
+NNM_INLINE double f_silu(double x, double a, double b)
+{
+    double xc = nnm_sel(isless(x, -NNMF_SAT), -NNMF_SAT, x); /* x sigma(x) -> 0, not -inf * 0 */
+    /* below -700, sigma(x) = e^x (1 - e^x + ...) is subnormal or nearly so: x e^x as
+     * (x e^{x + 88}) e^{-88}, products of normal numbers and one final rounding into the
+     * subnormals (x + 88 is exact there) */
+    double deep = (xc * nnm_exp(nnm_sel(isless(xc, -700.0), xc, -700.0) + 88.0)) * NNMF_EXP_M88;
+    return nnm_sel(isless(xc, -700.0), deep, xc * f_sigmoid(xc, a, b));
+}
+
+NNM_INLINE double d_silu(double x, double a, double b)
+{
+    double xc = nnm_clamp(x, -NNMF_SAT, NNMF_SAT);
+    return f_sigmoid(xc, a, b) + xc * d_sigmoid(xc, a, b);
+}
+
+/* -- rectifiers ----------------------------------------------------------------------- */
+NNM_INLINE double f_relu(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    return nnm_sel(isgreater(x, 0.0), x, 0.0);
+}
+
+NNM_INLINE double d_relu(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    return nnm_sel(isgreater(x, 0.0), 1.0, 0.0);
+}
+
+NNM_INLINE double f_leaky_relu(double x, double slope, double b)
+{
+    NNM_UNUSED(b);
+    /* slope 0: exactly +0 below (0 * -inf would be NaN) */
+    double lower = slope * nnm_sel(slope == 0.0, 0.0, x);
+    return nnm_sel(islessequal(x, 0.0), lower, x);
+}
+
+NNM_INLINE double d_leaky_relu(double x, double slope, double b)
+{
+    NNM_UNUSED(b);
+    return nnm_sel(islessequal(x, 0.0), slope, 1.0);
+}
+
+NNM_INLINE double f_elu(double x, double alpha, double b)
+{
+    NNM_UNUSED(b);
+    /* expm1 of min(x, 0): exact near 0, never overflows on the discarded branch */
+    double lower = alpha * nnm_expm1(nnm_sel(isless(x, 0.0), x, 0.0));
+    return nnm_sel(isgreater(x, 0.0), x, lower);
+}
+
+NNM_INLINE double d_elu(double x, double alpha, double b)
+{
+    NNM_UNUSED(b);
+    double lower = alpha * nnm_exp(nnm_sel(isless(x, 0.0), x, 0.0));
+    return nnm_sel(isgreater(x, 0.0), 1.0, lower);
+}
+
+/* -- tanh ----------------------------------------------------------------------------- */
+NNM_INLINE double f_tanh(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    return nnm_tanh(x);
+}
+
+NNM_INLINE double d_tanh(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    double ax = fabs(x);
+    double z = nnm_exp(-2.0 * nnm_sel(isgreater(ax, NNMF_SAT), NNMF_SAT, ax));
+    return 4.0 * z / ((1.0 + z) * (1.0 + z)); /* sech^2 x, no 1 - tanh^2 cancellation */
+}
+
+/* -- exact GELU: x Phi(x) ---------------------------------------------------------------- */
+/* Phi(-a) for a >= 0 (a <= 40): erfc(a / sqrt 2) / 2, with a / sqrt 2 carried to
+ * double-double and erfc corrected to first order for its low part (the rounding of
+ * a / sqrt 2 alone would cost up to ~a^2 ulps in the tail). */
+NNM_INLINE double nnm_phi_tail(double a)
+{
+    double lo;
+    double zh = nnm_two_prod(a, NNMF_INV_SQRT2_HI, &lo);
+    double zl = lo + a * NNMF_INV_SQRT2_LO;
+    double q = nnm_erfc(zh) - zl * NNMF_TWO_OVER_SQRT_PI * nnm_exp(-zh * zh);
+    return 0.5 * q;
+}
+
+/* e^{-a^2/2} with a^2 carried to double-double */
+NNM_INLINE double nnm_exp_neg_half_square(double a)
+{
+    double lo;
+    double hi = nnm_two_prod(a, a, &lo);
+    return nnm_exp(-0.5 * hi) * (1.0 - 0.5 * lo);
+}
+
+NNM_INLINE double f_gelu(double x, double a_, double b_)
+{
+    NNM_UNUSED(a_), NNM_UNUSED(b_);
+    double a = fabs(x);
+    double q = nnm_phi_tail(nnm_sel(isgreater(a, 40.0), 40.0, a));
+    double xq = nnm_clamp(x, -NNMF_SAT, NNMF_SAT) * q; /* x Phi(-|x|); inf * 0 avoided */
+    return nnm_sel(isless(x, 0.0), xq, x - xq); /* x Phi(x) = x - x Phi(-x) for x >= 0 */
+}
+
+NNM_INLINE double d_gelu(double x, double a_, double b_)
+{
+    NNM_UNUSED(a_), NNM_UNUSED(b_);
+    double xc = nnm_clamp(x, -NNMF_SAT, NNMF_SAT);
+    double a = fabs(xc), a40 = nnm_sel(isgreater(a, 40.0), 40.0, a);
+    double q = nnm_phi_tail(a40);
+    double pdf = NNMF_INV_SQRT_2PI * nnm_exp_neg_half_square(a40);
+    double cdf = nnm_sel(isless(xc, 0.0), q, 1.0 - q);
+    return cdf + xc * pdf; /* Phi(x) + x phi(x) */
+}
+
+/* -- fused backward: g * f'(x; p) ------------------------------------------------------ */
+#define NNM_BACKWARD(name)                                                                  \
+    NNM_INLINE double b_##name(double x, double g, double p)                             \
+    {                                                                                       \
+        return g * d_##name(x, p, 0.0);                                                     \
+    }
+NNM_BACKWARD(sigmoid)
+NNM_BACKWARD(log_sigmoid)
+NNM_BACKWARD(softplus)
+NNM_BACKWARD(silu)
+NNM_BACKWARD(relu)
+NNM_BACKWARD(leaky_relu)
+NNM_BACKWARD(elu)
+NNM_BACKWARD(tanh)
+NNM_BACKWARD(gelu)
+
+#endif

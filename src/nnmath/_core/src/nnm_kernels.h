@@ -1,0 +1,37 @@
+/* The interface between module.c and the per-ISA kernel objects. */
+#ifndef NNM_KERNELS_H
+#define NNM_KERNELS_H
+#include <stdint.h>
+
+/* an elementwise block: n elements; args[0 .. nin-1] inputs, args[nin] the output */
+typedef void (*nnm_ew_block)(char *const *args, intptr_t n, const intptr_t *steps);
+/* a row block: nrows rows of ncore elements; steps[0 .. nargs-1] between rows,
+ * steps[nargs .. 2 nargs - 1] between the elements of a row */
+typedef void (*nnm_row_block)(char *const *args, intptr_t nrows, intptr_t ncore,
+                              const intptr_t *steps);
+
+enum {
+#define NNM_EW(name, nin, nparam, formula, doc) NNM_EW_##name,
+#include "nnm_ufuncs.def"
+    NNM_N_EW
+};
+enum {
+#define NNM_ROW(name, nin, kind, doc) NNM_ROW_##name,
+#include "nnm_ufuncs.def"
+    NNM_N_ROW
+};
+
+/* per level: [ufunc][float16, float32, float64] */
+typedef struct {
+    nnm_ew_block ew[NNM_N_EW][3];
+    nnm_row_block row[NNM_N_ROW][3];
+} nnm_table;
+
+#define NNM_DECLARE_TABLE(suffix) extern const nnm_table nnm_table##suffix;
+NNM_DECLARE_TABLE(_baseline)
+#ifdef NNM_X86_DISPATCH
+NNM_DECLARE_TABLE(_avx2)
+NNM_DECLARE_TABLE(_avx512)
+#endif
+
+#endif
