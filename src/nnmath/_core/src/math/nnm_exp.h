@@ -196,9 +196,10 @@ NNM_INLINE double nnm_log1p(double x)
     return nnm_blend(bad, nnm__special(x, nan, INFINITY), y);
 }
 
-/* e^x = hi + *lo with |hi + lo - e^x| <= 2^-100 e^x (hi normal: x >= -708.3; below, hi is
- * rounded into the subnormal range once, and *lo is 0 for x < -623).  inf -> (inf, 0),
- * -inf -> (0, 0), NaN -> (NaN, 0). */
+/* e^x = hi + *lo with |hi + lo - e^x| <= 2^-95 e^x (about 2^-100 measured) for
+ * -623 <= x <= 709.78.  Below -623 (k < -900) *lo is 0, so that its scaling cannot
+ * underflow, and hi is e^x to 1 ulp (rounded once into the subnormal range below -708.4).
+ * Above the overflow threshold (inf, 0); inf -> (inf, 0), -inf -> (0, 0), NaN -> (NaN, 0). */
 NNM_INLINE double nnm_exp_dd(double x, double *lo)
 {
     uint64_t bad = nnm_nonfinite_mask(x);
