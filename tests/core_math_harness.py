@@ -26,6 +26,12 @@ DPS = 60
 TINY = 2.0**-1022
 DBL_MAX = float(np.finfo(np.float64).max)
 
+try:  # pytest's rootdir-relative import, a script run from tests/, or the tests package
+    from reference import mp_activations as mpa
+except ImportError:  # pragma: no cover
+    from tests.reference import mp_activations as mpa
+
+
 # CPU flags each level needs (from /proc/cpuinfo), as in the x86-64 psABI levels
 _LEVEL_FLAGS = {
     "x86-64": set(),
@@ -127,15 +133,7 @@ def build(level: str | None, directory: Path) -> Shim:
 # --- mpmath references ---------------------------------------------------------------
 
 
-def _mp_erfcx(x: mp.mpf) -> mp.mpf:
-    if x >= 100:  # asymptotic series: sum_n (-1)^n (2n - 1)!!/(2x^2)^n, remainder < 1e-60
-        t = 1 / (2 * x * x)
-        total = term = mp.mpf(1)
-        for n in range(1, 25):
-            term *= -(2 * n - 1) * t
-            total += term
-        return total / (x * mp.sqrt(mp.pi))
-    return mp.exp(x * x) * mp.erfc(x)
+_mp_erfcx = mpa.mp_erfcx  # the shared mpmath reference (tests/reference)
 
 
 def _mp_erfc(x: mp.mpf) -> mp.mpf:

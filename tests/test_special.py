@@ -12,6 +12,12 @@ import numpy as np
 import pytest
 import scipy.special as sc
 
+try:  # pytest's rootdir-relative import, a script run from tests/, or the tests package
+    from reference import mp_activations as mpa
+except ImportError:  # pragma: no cover
+    from tests.reference import mp_activations as mpa
+
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY = 2.2250738585072014e-308  # smallest normal double
 SUB = 5e-324  # smallest subnormal double
@@ -42,16 +48,7 @@ erf, erfc, erfcx = special.erf, special.erfc, special.erfcx
 # --- mpmath references, 50 digits -------------------------------------------------------
 
 
-def _mp_erfcx(x: float) -> mp.mpf:
-    x = mp.mpf(x)
-    if x >= 100:  # asymptotic series, 20 terms: remainder < 1e-60 relative
-        t = 1 / (2 * x * x)
-        total = term = mp.mpf(1)
-        for n in range(1, 21):
-            term *= -(2 * n - 1) * t
-            total += term
-        return total / (x * mp.sqrt(mp.pi))
-    return mp.exp(x * x) * mp.erfc(x)
+_mp_erfcx = mpa.mp_erfcx  # the shared mpmath reference (tests/reference)
 
 
 def _reference(fn, xs: np.ndarray) -> list[mp.mpf]:

@@ -476,3 +476,18 @@ def d2_gelu_tanh(x):
     d2w = 2 * mp.sqrt(2 / mp.pi) * 6 * mpf(GELU_K) * x
     s, t = sigmoid(w), sigmoid(-w)
     return s * t * dw * (2 + x * (t - s) * dw) + x * s * t * d2w
+
+
+def mp_erfcx(x: float | mpf) -> mpf:
+    """erfcx(x) = exp(x²) erfc(x) at the working precision; from x = 100 on, the asymptotic
+    series sum_n (-1)^n (2n - 1)!! / (2x²)^n (24 terms: remainder below 1e-60 relative),
+    since exp(x²) erfc(x) would need thousands of digits to cancel."""
+    x = mpf(x)
+    if x >= 100:
+        t = 1 / (2 * x * x)
+        total = term = mpf(1)
+        for n in range(1, 25):
+            term *= -(2 * n - 1) * t
+            total += term
+        return total / (x * mpmath.sqrt(mp.pi))
+    return mpmath.exp(x * x) * mpmath.erfc(x)
