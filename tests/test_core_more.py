@@ -1,7 +1,7 @@
 """The compiled core's further activations (``nnmath._core``: hard_sigmoid, relu6,
 softsign, hard_silu, selu, celu, hard_shrink, soft_shrink, sparse_plus, exponential,
-linear): values against ``nnmath.activations`` and mpmath, PyTorch's kink conventions,
-infinities and NaN, and the ISA levels."""
+linear, tanh_shrink): values against ``nnmath.activations`` and mpmath, PyTorch's kink
+conventions, infinities and NaN, and the ISA levels."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ MORE = {
     "sparse_plus": ({}, mpa.sparse_plus, mpa.d_sparse_plus),
     "exponential": ({}, mpa.exponential, mpa.d_exponential),
     "linear": ({}, mpa.linear, mpa.d_linear),
+    "tanh_shrink": ({}, mpa.tanh_shrink, mpa.d_tanh_shrink),
 }
 PARAM_CASES = [("celu", {"alpha": 0.3}), ("celu", {"alpha": 2.5}),
                ("hard_shrink", {"threshold": 0.0}), ("hard_shrink", {"threshold": 2.0}),
@@ -85,7 +86,7 @@ def sample(dtype, n=2000, seed=0):
         [0.0, -0.0, float(fi.tiny), -float(fi.tiny), float(fi.smallest_subnormal),
          -float(fi.smallest_subnormal), float(fi.max), -float(fi.max), np.inf, -np.inf,
          np.nan, 1e4, -1e4, 1e3, -1e3, -3.0, 3.0, 6.0, -1.0, 1.0, 0.5, -0.5, 1.5, -1.5,
-         2.0, -2.0],
+         2.0, -2.0, 0.125, -0.125, 0.12499999999999999, 1e-5, 1e-12, 1e-40],
     ])
     with np.errstate(over="ignore"):
         return x.astype(dtype)
@@ -178,6 +179,7 @@ KINK_GRADS = {
     ("linear", ()): ((0.0, 1.0), (-6e4, 1.0)),
     ("softsign", ()): ((0.0, 1.0), (1.0, 0.25), (-3.0, 1.0 / 16.0)),
     ("exponential", ()): ((0.0, 1.0),),
+    ("tanh_shrink", ()): ((0.0, 0.0), (-0.0, 0.0)),
 }
 
 
@@ -202,7 +204,7 @@ LIMITS = {
     "selu": (-SCALE_ALPHA, np.inf, 0.0, SCALE), "celu": (-1.0, np.inf, 0.0, 1.0),
     "hard_shrink": (-np.inf, np.inf, 1.0, 1.0), "soft_shrink": (-np.inf, np.inf, 1.0, 1.0),
     "sparse_plus": (0.0, np.inf, 0.0, 1.0), "exponential": (0.0, np.inf, 0.0, np.inf),
-    "linear": (-np.inf, np.inf, 1.0, 1.0),
+    "linear": (-np.inf, np.inf, 1.0, 1.0), "tanh_shrink": (-np.inf, np.inf, 1.0, 1.0),
 }
 
 

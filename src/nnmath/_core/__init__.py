@@ -108,6 +108,9 @@ from ._umath import (
     tanh,
     tanh_backward,
     tanh_grad,
+    tanh_shrink,
+    tanh_shrink_backward,
+    tanh_shrink_grad,
 )
 
 __all__ = [
@@ -123,5 +126,6 @@ __all__ = [
     "silu_grad", "soft_shrink", "soft_shrink_backward", "soft_shrink_grad", "softmax",
     "softmax_backward", "softplus", "softplus_backward", "softplus_grad", "softsign",
     "softsign_backward", "softsign_grad", "sparse_plus", "sparse_plus_backward",
-    "sparse_plus_grad", "tanh", "tanh_backward", "tanh_grad",
+    "sparse_plus_grad", "tanh", "tanh_backward", "tanh_grad", "tanh_shrink",
+    "tanh_shrink_backward", "tanh_shrink_grad",
 ]

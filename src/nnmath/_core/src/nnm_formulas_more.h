@@ -232,6 +232,72 @@ NNM_INLINE double d_linear(double x, double a, double b)
     return 1.0;
 }
 
+/* -- tanh_shrink: x - tanh x ----------------------------------------------------------------- */
+/* for 1/8 <= a <= 40 (a >= 0): 1 - tanh a = 2 / (e^{2a} + 1) as a double-double (hi
+ * returned, lo in *lo); e^{2a} from nnm_exp_dd (2a is exact) */
+NNM_INLINE double nnm_one_minus_tanh_dd(double a, double *lo)
+{
+    double el;
+    double eh = nnm_exp_dd(2.0 * a, &el);
+    double dl;
+    double dh = nnm_dd_add(eh, el, 1.0, 0.0, &dl);
+    return nnm_dd_div(2.0, 0.0, dh, dl, lo);
+}
+
+NNM_INLINE double f_tanh_shrink(double x, double a_, double b_)
+{
+    NNM_UNUSED(a_), NNM_UNUSED(b_);
+    double a = fabs(x);
+    /* |x| < 1/8: the series x^3/3 - 2x^5/15 + ... (the coefficients 2^{2n}(2^{2n} - 1)
+     * B_{2n} / (2n)!, to x^29), Horner in x^2 */
+    double as = nnm_sel(isless(a, 0.125), a, 0.125);
+    double x2 = as * as;
+    double acc = -689005380505609448.0 / 263505041412702261046875.0;
+    acc = acc * x2 + 8374643517010684.0 / 1298054391195577640625.0;
+    acc = acc * x2 - 58870668456604.0 / 3698160658676859375.0;
+    acc = acc * x2 + 113927491862.0 / 2900518163668125.0;
+    acc = acc * x2 - 18888466084.0 / 194896477400625.0;
+    acc = acc * x2 + 443861162.0 / 1856156927625.0;
+    acc = acc * x2 - 6404582.0 / 10854718875.0;
+    acc = acc * x2 + 929569.0 / 638512875.0;
+    acc = acc * x2 - 21844.0 / 6081075.0;
+    acc = acc * x2 + 1382.0 / 155925.0;
+    acc = acc * x2 - 62.0 / 2835.0;
+    acc = acc * x2 + 17.0 / 315.0;
+    acc = acc * x2 - 2.0 / 15.0;
+    acc = acc * x2 + 1.0 / 3.0;
+    double series = acc * x2 * as;
+    /* above: (a - 1) + (1 - tanh a) in double-double, rounded once (the cancellation of
+     * a - tanh a near 1/8 costs some 8 of its ~100 bits); beyond 2^60 it is a */
+    double ad = nnm_clamp(a, 0.125, 0x1p60);
+    double ql;
+    double qh = nnm_one_minus_tanh_dd(nnm_sel(isless(ad, 40.0), ad, 40.0), &ql);
+    double sl;
+    double sh = nnm_two_sum(ad, -1.0, &sl);
+    double rl;
+    double r = nnm_dd_add(sh, sl, qh, ql, &rl);
+    double y = nnm_sel(isless(a, 0.125), series, nnm_sel(isgreater(a, 0x1p60), a, r));
+    return nnm_copysign(y, x);
+}
+
+/* tanh^2 x = (1 - (1 - tanh |x|))^2 in double-double, rounded once; below 2^-40 it is x^2
+ * (the relative correction -2x^2/3 is below 2^-80) */
+NNM_INLINE double d_tanh_shrink(double x, double a_, double b_)
+{
+    NNM_UNUSED(a_), NNM_UNUSED(b_);
+    double a = fabs(x);
+    double ad = nnm_clamp(a, 0x1p-40, 40.0);
+    double ql;
+    double qh = nnm_one_minus_tanh_dd(ad, &ql);
+    double tl;
+    double th = nnm_dd_add(1.0, 0.0, -qh, -ql, &tl);
+    double pl;
+    double p = nnm_dd_mul(th, tl, th, tl, &pl);
+    double as = nnm_sel(isless(a, 0x1p-40), a, 0.0);
+    return nnm_sel(isless(a, 0x1p-40), as * as, p);
+}
+
+NNM_BACKWARD(tanh_shrink)
 NNM_BACKWARD(hard_sigmoid)
 NNM_BACKWARD(relu6)
 NNM_BACKWARD(softsign)
