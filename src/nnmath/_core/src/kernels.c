@@ -22,7 +22,7 @@ typedef uint16_t nnm_half;
 #define LD_e(v) nnm_h2d(v)
 #define ST_e(d) nnm_d2h(d)
 #define LD_f(v) ((double)(v))
-#define ST_f(d) ((float)(d))
+#define ST_f(d) nnm_d2f(d)
 #define LD_d(v) (v)
 #define ST_d(d) (d)
 

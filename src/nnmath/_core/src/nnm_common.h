@@ -87,4 +87,18 @@ NNM_INLINE uint16_t nnm_d2h(double d)
     return (uint16_t)(sign | q);
 }
 
+/* float64 -> float32, rounded once, with no overflow flag: a value that rounds beyond
+ * FLT_MAX (|d| >= 2^128 - 2^103, the tie rounds up to 2^128) is replaced by the infinity
+ * of its sign before the conversion, which gives the same result. Other flags are those
+ * of the conversion (inexact, underflow: NumPy ignores both by default). */
+NNM_INLINE float nnm_d2f(double d)
+{
+    uint64_t b = nnm_bits(d);
+    uint64_t a = b & 0x7fffffffffffffffULL;
+    int over = (a >= 0x47effffff0000000ULL) & (a < 0x7ff0000000000000ULL);
+    uint64_t m = (uint64_t)0 - (uint64_t)over;
+    uint64_t inf = (b & 0x8000000000000000ULL) | 0x7ff0000000000000ULL;
+    return (float)nnm_from_bits((b & ~m) | (inf & m));
+}
+
 #endif

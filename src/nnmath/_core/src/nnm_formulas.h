@@ -218,4 +218,6 @@ NNM_BACKWARD(elu)
 NNM_BACKWARD(tanh)
 NNM_BACKWARD(gelu)
 
+#include "nnm_formulas_more.h"
+
 #endif
