@@ -25,13 +25,13 @@
 #define NNMF_TWO_OVER_SQRT_PI 1.1283791670955126
 #define NNMF_EXP_M88 6.0546018954011858e-39
 
-/* Selects, and compares by the quiet C99 macros (isless, isgreater, ...): an ordered
- * compare such as x < y raises the invalid flag on a NaN operand, and the compiler may
- * evaluate it on an element the NaN guard of the loops has not yet replaced. */
+/* Selects are nnm_blend under the masks of nnm_less, nnm_greater, nnm_less_equal
+ * (nnm_common.h): quiet compares (an ordered x < y raises the invalid flag on a NaN
+ * operand) that vectorise at every level, SSE2 included. */
 NNM_INLINE double nnm_clamp(double x, double lo, double hi)
 {
-    double y = nnm_sel(isless(x, lo), lo, x);
-    return nnm_sel(isgreater(y, hi), hi, y);
+    double y = nnm_blend(nnm_less(x, lo), lo, x);
+    return nnm_blend(nnm_greater(y, hi), hi, y);
 }
 
 /* -- sigmoid family ------------------------------------------------------------------ */
@@ -39,7 +39,7 @@ NNM_INLINE double f_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double z = nnm_exp(-fabs(x)); /* z = e^{-|x|} in (0, 1]: no overflow, no cancellation */
-    return nnm_sel(isless(x, 0.0), z, 1.0) / (1.0 + z);
+    return nnm_blend(nnm_less(x, 0.0), z, 1.0) / (1.0 + z);
 }
 
 NNM_INLINE double d_sigmoid(double x, double a, double b)
@@ -52,7 +52,7 @@ NNM_INLINE double d_sigmoid(double x, double a, double b)
 NNM_INLINE double f_log_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return nnm_sel(isless(x, 0.0), x, 0.0) - nnm_log1p(nnm_exp(-fabs(x)));
+    return nnm_blend(nnm_less(x, 0.0), x, 0.0) - nnm_log1p(nnm_exp(-fabs(x)));
 }
 
 NNM_INLINE double d_log_sigmoid(double x, double a, double b)
@@ -77,7 +77,7 @@ NNM_INLINE double f_softplus(double x, double beta, double b)
     NNM_UNUSED(b);
     double t;
     double z = nnm_exp_neg_abs_product(beta, nnm_clamp(x, -NNMF_SAT / beta, NNMF_SAT / beta), &t);
-    return nnm_sel(isgreater(x, 0.0), x, 0.0) + nnm_log1p(z) / beta;
+    return nnm_blend(nnm_greater(x, 0.0), x, 0.0) + nnm_log1p(z) / beta;
 }
 
 NNM_INLINE double d_softplus(double x, double beta, double b)
@@ -85,17 +85,17 @@ NNM_INLINE double d_softplus(double x, double beta, double b)
     NNM_UNUSED(b);
     double t;
     double z = nnm_exp_neg_abs_product(beta, nnm_clamp(x, -NNMF_SAT / beta, NNMF_SAT / beta), &t);
-    return nnm_sel(isless(t, 0.0), z, 1.0) / (1.0 + z); /* sigma(beta x) */
+    return nnm_blend(nnm_less(t, 0.0), z, 1.0) / (1.0 + z); /* sigma(beta x) */
 }
 
 NNM_INLINE double f_silu(double x, double a, double b)
 {
-    double xc = nnm_sel(isless(x, -NNMF_SAT), -NNMF_SAT, x); /* x sigma(x) -> 0, not -inf * 0 */
+    double xc = nnm_blend(nnm_less(x, -NNMF_SAT), -NNMF_SAT, x); /* x sigma(x) -> 0, not -inf * 0 */
     /* below -700, sigma(x) = e^x (1 - e^x + ...) is subnormal or nearly so: x e^x as
      * (x e^{x + 88}) e^{-88}, products of normal numbers and one final rounding into the
      * subnormals (x + 88 is exact there) */
-    double deep = (xc * nnm_exp(nnm_sel(isless(xc, -700.0), xc, -700.0) + 88.0)) * NNMF_EXP_M88;
-    return nnm_sel(isless(xc, -700.0), deep, xc * f_sigmoid(xc, a, b));
+    double deep = (xc * nnm_exp(nnm_blend(nnm_less(xc, -700.0), xc, -700.0) + 88.0)) * NNMF_EXP_M88;
+    return nnm_blend(nnm_less(xc, -700.0), deep, xc * f_sigmoid(xc, a, b));
 }
 
 NNM_INLINE double d_silu(double x, double a, double b)
@@ -108,42 +108,42 @@ NNM_INLINE double d_silu(double x, double a, double b)
 NNM_INLINE double f_relu(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return nnm_sel(isgreater(x, 0.0), x, 0.0);
+    return nnm_blend(nnm_greater(x, 0.0), x, 0.0);
 }
 
 NNM_INLINE double d_relu(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return nnm_sel(isgreater(x, 0.0), 1.0, 0.0);
+    return nnm_blend(nnm_greater(x, 0.0), 1.0, 0.0);
 }
 
 NNM_INLINE double f_leaky_relu(double x, double slope, double b)
 {
     NNM_UNUSED(b);
     /* slope 0: exactly +0 below (0 * -inf would be NaN) */
-    double lower = slope * nnm_sel(slope == 0.0, 0.0, x);
-    return nnm_sel(islessequal(x, 0.0), lower, x);
+    double lower = slope * nnm_blend(nnm_zero_mask(slope), 0.0, x);
+    return nnm_blend(nnm_less_equal(x, 0.0), lower, x);
 }
 
 NNM_INLINE double d_leaky_relu(double x, double slope, double b)
 {
     NNM_UNUSED(b);
-    return nnm_sel(islessequal(x, 0.0), slope, 1.0);
+    return nnm_blend(nnm_less_equal(x, 0.0), slope, 1.0);
 }
 
 NNM_INLINE double f_elu(double x, double alpha, double b)
 {
     NNM_UNUSED(b);
     /* expm1 of min(x, 0): exact near 0, never overflows on the discarded branch */
-    double lower = alpha * nnm_expm1(nnm_sel(isless(x, 0.0), x, 0.0));
-    return nnm_sel(isgreater(x, 0.0), x, lower);
+    double lower = alpha * nnm_expm1(nnm_blend(nnm_less(x, 0.0), x, 0.0));
+    return nnm_blend(nnm_greater(x, 0.0), x, lower);
 }
 
 NNM_INLINE double d_elu(double x, double alpha, double b)
 {
     NNM_UNUSED(b);
-    double lower = alpha * nnm_exp(nnm_sel(isless(x, 0.0), x, 0.0));
-    return nnm_sel(isgreater(x, 0.0), 1.0, lower);
+    double lower = alpha * nnm_exp(nnm_blend(nnm_less(x, 0.0), x, 0.0));
+    return nnm_blend(nnm_greater(x, 0.0), 1.0, lower);
 }
 
 /* -- tanh ----------------------------------------------------------------------------- */
@@ -157,7 +157,7 @@ NNM_INLINE double d_tanh(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double ax = fabs(x);
-    double z = nnm_exp(-2.0 * nnm_sel(isgreater(ax, NNMF_SAT), NNMF_SAT, ax));
+    double z = nnm_exp(-2.0 * nnm_blend(nnm_greater(ax, NNMF_SAT), NNMF_SAT, ax));
     return 4.0 * z / ((1.0 + z) * (1.0 + z)); /* sech^2 x, no 1 - tanh^2 cancellation */
 }
 
@@ -186,19 +186,19 @@ NNM_INLINE double f_gelu(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
     double a = fabs(x);
-    double q = nnm_phi_tail(nnm_sel(isgreater(a, 40.0), 40.0, a));
+    double q = nnm_phi_tail(nnm_blend(nnm_greater(a, 40.0), 40.0, a));
     double xq = nnm_clamp(x, -NNMF_SAT, NNMF_SAT) * q; /* x Phi(-|x|); inf * 0 avoided */
-    return nnm_sel(isless(x, 0.0), xq, x - xq); /* x Phi(x) = x - x Phi(-x) for x >= 0 */
+    return nnm_blend(nnm_less(x, 0.0), xq, x - xq); /* x Phi(x) = x - x Phi(-x) for x >= 0 */
 }
 
 NNM_INLINE double d_gelu(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
     double xc = nnm_clamp(x, -NNMF_SAT, NNMF_SAT);
-    double a = fabs(xc), a40 = nnm_sel(isgreater(a, 40.0), 40.0, a);
+    double a = fabs(xc), a40 = nnm_blend(nnm_greater(a, 40.0), 40.0, a);
     double q = nnm_phi_tail(a40);
     double pdf = NNMF_INV_SQRT_2PI * nnm_exp_neg_half_square(a40);
-    double cdf = nnm_sel(isless(xc, 0.0), q, 1.0 - q);
+    double cdf = nnm_blend(nnm_less(xc, 0.0), q, 1.0 - q);
     return cdf + xc * pdf; /* Phi(x) + x phi(x) */
 }
 
