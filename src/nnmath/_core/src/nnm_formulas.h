@@ -42,11 +42,28 @@ NNM_INLINE double f_sigmoid(double x, double a, double b)
     return nnm_blend(nnm_less(x, 0.0), z, 1.0) / (1.0 + z);
 }
 
+/* z / (1 + z)^2 for z = e^{-|x|} (or e^{-2|x|}) in [e^{-80}, 1], with 1 + z and its square
+ * as double-doubles: the roundings of 1 + z and of the square would cost up to 1.5 ulp on
+ * top of z's own error; so only z's error (below 1 ulp) and one rounding remain */
+NNM_INLINE double nnm_z_over_one_plus_z_squared(double z)
+{
+    double dl, d = nnm_fast_two_sum(1.0, z, &dl);
+    double sl, sq = nnm_dd_mul(d, dl, d, dl, &sl);
+    double ql;
+    return nnm_dd_div(z, 0.0, sq, sl, &ql);
+}
+
+/* beyond |x| = 40, 1 + e^{-|x|} rounds to 1 and the plain formulas are as accurate */
+#define NNMF_DD_RANGE 40.0
+
 NNM_INLINE double d_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    double z = nnm_exp(-fabs(x));
-    return z / ((1.0 + z) * (1.0 + z)); /* sigma(x) sigma(-x), even in x */
+    double ax = fabs(x);
+    double z = nnm_exp(-ax);
+    double plain = z / ((1.0 + z) * (1.0 + z)); /* sigma(x) sigma(-x), even in x */
+    uint64_t near = nnm_less_equal(ax, NNMF_DD_RANGE);
+    return nnm_blend(near, nnm_z_over_one_plus_z_squared(nnm_blend(near, z, 0.5)), plain);
 }
 
 NNM_INLINE double f_log_sigmoid(double x, double a, double b)
@@ -101,7 +118,29 @@ NNM_INLINE double f_silu(double x, double a, double b)
 NNM_INLINE double d_silu(double x, double a, double b)
 {
     double xc = nnm_clamp(x, -NNMF_SAT, NNMF_SAT);
-    return f_sigmoid(xc, a, b) + xc * d_sigmoid(xc, a, b);
+    double plain = f_sigmoid(xc, a, b) + xc * d_sigmoid(xc, a, b);
+    /* below -700 the result e^x (1 + x) is subnormal or nearly so: as in f_silu,
+     * ((1 + x) e^{x + 88}) e^{-88}, rounded into the subnormals once (x + 88 is exact) */
+    double xd = nnm_blend(nnm_less(xc, -800.0), -800.0, xc);
+    double deep = ((1.0 + xd) * nnm_exp(nnm_blend(nnm_less(xd, -700.0), xd, -700.0) + 88.0)) *
+                  NNMF_EXP_M88;
+    plain = nnm_blend(nnm_less(xc, -700.0), deep, plain);
+    /* |x| <= 40: sigma(x) (1 + x sigma(-x)) in double-double from e^{-|x|} as a
+     * double-double (nnm_exp_dd): next to the zero of silu' (x = -1.2785) the sum cancels,
+     * and the rounding of e^{-|x|} alone would cost thousands of ulps there */
+    uint64_t near = nnm_less_equal(fabs(xc), NNMF_DD_RANGE);
+    double xn = nnm_blend(near, xc, 0.0);
+    uint64_t neg = nnm_less(xn, 0.0);
+    double zl, zh = nnm_exp_dd(-fabs(xn), &zl);
+    double dl, dh = nnm_dd_add(1.0, 0.0, zh, zl, &dl);
+    double pl, ph = nnm_dd_div(zh, zl, dh, dl, &pl);  /* sigma(-|x|) */
+    double ql, qh = nnm_dd_div(1.0, 0.0, dh, dl, &ql); /* sigma(|x|) */
+    double sh = nnm_blend(neg, ph, qh), sl = nnm_blend(neg, pl, ql); /* sigma(x) */
+    double th = nnm_blend(neg, qh, ph), tl = nnm_blend(neg, ql, pl); /* sigma(-x) */
+    double ul, uh = nnm_dd_mul_d(th, tl, xn, &ul);
+    uh = nnm_dd_add(1.0, 0.0, uh, ul, &ul);
+    double rl, rh = nnm_dd_mul(sh, sl, uh, ul, &rl);
+    return nnm_blend(near, rh, plain);
 }
 
 /* -- rectifiers ----------------------------------------------------------------------- */
@@ -158,7 +197,9 @@ NNM_INLINE double d_tanh(double x, double a, double b)
     NNM_UNUSED(a), NNM_UNUSED(b);
     double ax = fabs(x);
     double z = nnm_exp(-2.0 * nnm_blend(nnm_greater(ax, NNMF_SAT), NNMF_SAT, ax));
-    return 4.0 * z / ((1.0 + z) * (1.0 + z)); /* sech^2 x, no 1 - tanh^2 cancellation */
+    double plain = 4.0 * z / ((1.0 + z) * (1.0 + z)); /* sech^2 x, no 1 - tanh^2 cancellation */
+    uint64_t near = nnm_less_equal(ax, 0.5 * NNMF_DD_RANGE);
+    return nnm_blend(near, 4.0 * nnm_z_over_one_plus_z_squared(nnm_blend(near, z, 0.5)), plain);
 }
 
 /* -- exact GELU: x Phi(x) ---------------------------------------------------------------- */
