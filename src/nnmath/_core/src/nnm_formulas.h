@@ -24,6 +24,8 @@
 #define NNMF_INV_SQRT_2PI 0.3989422804014327
 #define NNMF_TWO_OVER_SQRT_PI 1.1283791670955126
 #define NNMF_EXP_M88 6.0546018954011858e-39
+/* beyond |x| = 40, 1 + e^{-|x|} rounds to 1 and the plain formulas are as accurate */
+#define NNMF_DD_RANGE 40.0
 
 /* Selects are nnm_blend under the masks of nnm_less, nnm_greater, nnm_less_equal
  * (nnm_common.h): quiet compares (an ordered x < y raises the invalid flag on a NaN
@@ -35,11 +37,24 @@ NNM_INLINE double nnm_clamp(double x, double lo, double hi)
 }
 
 /* -- sigmoid family ------------------------------------------------------------------ */
+/* sigma(x) as a double-double (returned hi, *lo) for |x| <= 40: (z or 1) / (1 + z) with
+ * 1 + z carried exactly, so only the error of z = e^{-|x|} and one rounding remain (the
+ * rounding of 1 + z and of the quotient would add up to 1 ulp) */
+NNM_INLINE double nnm_sigmoid_dd(double x, double *lo)
+{
+    double z = nnm_exp(-fabs(x));
+    double dl, d = nnm_fast_two_sum(1.0, z, &dl);
+    return nnm_dd_div(nnm_blend(nnm_less(x, 0.0), z, 1.0), 0.0, d, dl, lo);
+}
+
 NNM_INLINE double f_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double z = nnm_exp(-fabs(x)); /* z = e^{-|x|} in (0, 1]: no overflow, no cancellation */
-    return nnm_blend(nnm_less(x, 0.0), z, 1.0) / (1.0 + z);
+    double plain = nnm_blend(nnm_less(x, 0.0), z, 1.0) / (1.0 + z);
+    uint64_t near = nnm_less_equal(fabs(x), NNMF_DD_RANGE);
+    double lo;
+    return nnm_blend(near, nnm_sigmoid_dd(nnm_blend(near, x, 0.0), &lo), plain);
 }
 
 /* z / (1 + z)^2 for z = e^{-|x|} (or e^{-2|x|}) in [e^{-80}, 1], with 1 + z and its square
@@ -52,9 +67,6 @@ NNM_INLINE double nnm_z_over_one_plus_z_squared(double z)
     double ql;
     return nnm_dd_div(z, 0.0, sq, sl, &ql);
 }
-
-/* beyond |x| = 40, 1 + e^{-|x|} rounds to 1 and the plain formulas are as accurate */
-#define NNMF_DD_RANGE 40.0
 
 NNM_INLINE double d_sigmoid(double x, double a, double b)
 {
@@ -112,7 +124,13 @@ NNM_INLINE double f_silu(double x, double a, double b)
      * (x e^{x + 88}) e^{-88}, products of normal numbers and one final rounding into the
      * subnormals (x + 88 is exact there) */
     double deep = (xc * nnm_exp(nnm_blend(nnm_less(xc, -700.0), xc, -700.0) + 88.0)) * NNMF_EXP_M88;
-    return nnm_blend(nnm_less(xc, -700.0), deep, xc * f_sigmoid(xc, a, b));
+    /* |x| <= 40: x times sigma(x) as a double-double, one rounding */
+    uint64_t near = nnm_less_equal(fabs(xc), NNMF_DD_RANGE);
+    double xn = nnm_blend(near, xc, 0.0);
+    double sl, sh = nnm_sigmoid_dd(xn, &sl);
+    double pl, ph = nnm_dd_mul_d(sh, sl, xn, &pl);
+    double mid = nnm_blend(near, ph, xc * f_sigmoid(xc, a, b));
+    return nnm_blend(nnm_less(xc, -700.0), deep, mid);
 }
 
 NNM_INLINE double d_silu(double x, double a, double b)
