@@ -209,6 +209,41 @@ def test_float64_against_mpmath_at_extremes(name):
         assert ok.all(), (fn, x[~ok], got[~ok], want[~ok], d[~ok])
 
 
+# float64 against mpmath on a sample with the tails and the neighbourhoods of the zeros of
+# silu' (x = -1.27846) and gelu' (x = -0.75179): DESIGN.md's target, 2 ulps, at the FMA
+# levels (without FMA, the math's polynomials round differently: BASELINE_F64_ULPS more).
+# The exact GELU and its derivative do not reach it yet (measured: 28 ulps of the subnormal
+# spacing for gelu below x = -37.5, thousands next to the zero of gelu'): TARGET_EXCEPT.
+F64_TARGET_ULPS = 2
+TARGET_EXCEPT = ("gelu", "gelu_grad")
+
+
+def target_sample(n=2400, seed=11):
+    rng = np.random.default_rng(seed)
+    k = n // 8
+    parts = [rng.uniform(-10, 10, k), rng.uniform(-45, 45, k), rng.uniform(-3, 1, k),
+             np.sign(rng.standard_normal(k)) * np.exp(rng.uniform(-690, 6.6, k)),
+             rng.uniform(-760, -690, k), -1.2784645427610738 + rng.uniform(-1e-3, 1e-3, k),
+             -1.2784645427610738 + rng.uniform(-1e-9, 1e-9, k),
+             -0.7517915241650 + rng.uniform(-1e-3, 1e-3, n - 7 * k)]
+    return np.concatenate(parts)
+
+
+@pytest.mark.parametrize("name", list(ELEMENTWISE))
+def test_float64_within_target_of_mpmath(name):
+    x = target_sample()
+    p = core_args(name, ELEMENTWISE[name])
+    level_slack = 0 if C.cpu_level() != "baseline" else BASELINE_F64_ULPS
+    for fn, ref in zip((name, name + "_grad"), MP[name], strict=True):
+        if fn in TARGET_EXCEPT:
+            continue
+        got = getattr(C, fn)(x, *p)
+        want = np.array([to_float(mpa.evaluate(ref, float(v))) for v in x])
+        d = ulps(got, want)
+        bad = d > F64_TARGET_ULPS + level_slack
+        assert not bad.any(), (fn, x[bad][:5], got[bad][:5], want[bad][:5], d.max())
+
+
 def _mp_softplus(x, beta=1.0):
     b = mpa.mpf(beta)
     return mpa.mpmath.log1p(mpa.mpmath.exp(b * x)) / b

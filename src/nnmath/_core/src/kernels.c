@@ -34,7 +34,7 @@ typedef uint16_t nnm_half;
     do {                                                                                     \
         double x_ = (xv);                                                                    \
         uint64_t bits_ = nnm_bits(x_);                                                       \
-        uint64_t nan_ = (uint64_t)0 - (uint64_t)nnm_isnan(x_);                               \
+        uint64_t nan_ = nnm_nan_mask(x_);                                                 \
         double r_ = formula(nnm_from_bits(bits_ & ~nan_), (av), (bv));                       \
         (out) = nnm_from_bits((bits_ & nan_) | (nnm_bits(r_) & ~nan_));                      \
     } while (0)

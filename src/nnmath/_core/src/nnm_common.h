@@ -26,7 +26,41 @@ NNM_INLINE int nnm_isnan(double x)
     return (nnm_bits(x) & 0x7fffffffffffffffULL) > 0x7ff0000000000000ULL;
 }
 
-/* c ? t : f without control flow. Where 64-bit integer masks vectorise (SSE4.2, AVX,
+/* All ones where x is NaN, else zero: the sign of 0x7ff0000000000000 - |bits| (both below
+ * 2^63), so only a 64-bit subtraction and shift, which vectorise at every level (SSE2's
+ * 64-bit integer compares are missing, and a loop with one stays scalar there). */
+NNM_INLINE uint64_t nnm_nan_mask(double x)
+{
+    uint64_t a = nnm_bits(x) & 0x7fffffffffffffffULL;
+    return (uint64_t)0 - ((0x7ff0000000000000ULL - a) >> 63);
+}
+
+/* Masks of quiet compares for the formulas: all ones where a < b (a > b, a <= b), for a
+ * and b not NaN whose difference is finite. Where 64-bit mask compares vectorise
+ * (NNM_WIDE_COMPARE) the quiet macro; on plain SSE2 the sign of (a - b) + 0 (a - b is
+ * never zero for a != b, and + 0 turns the -0 of -0 - +0 into +0), which is plain
+ * arithmetic there. Both give the same masks, so the results do not depend on the form. */
+NNM_INLINE uint64_t nnm_less(double a, double b)
+{
+#ifdef NNM_WIDE_COMPARE
+    return nnm_mask(isless(a, b));
+#else
+    return (uint64_t)0 - (nnm_bits((a - b) + 0.0) >> 63);
+#endif
+}
+
+NNM_INLINE uint64_t nnm_greater(double a, double b)
+{
+    return nnm_less(b, a);
+}
+
+NNM_INLINE uint64_t nnm_less_equal(double a, double b)
+{
+    return ~nnm_less(b, a);
+}
+
+/* c ? t : f without control flow (for int conditions; the formulas use the masks above
+ * and nnm_blend). Where 64-bit integer masks vectorise (SSE4.2, AVX,
  * AArch64) a blend of bits, which the compiler cannot turn back into a branch or fold
  * into a compare; on plain SSE2 they do not, and a select of doubles is what the
  * vectoriser there if-converts. Both give the same bits. */

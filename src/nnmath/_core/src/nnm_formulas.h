@@ -24,35 +24,64 @@
 #define NNMF_INV_SQRT_2PI 0.3989422804014327
 #define NNMF_TWO_OVER_SQRT_PI 1.1283791670955126
 #define NNMF_EXP_M88 6.0546018954011858e-39
+/* beyond |x| = 40, 1 + e^{-|x|} rounds to 1 and the plain formulas are as accurate */
+#define NNMF_DD_RANGE 40.0
 
-/* Selects, and compares by the quiet C99 macros (isless, isgreater, ...): an ordered
- * compare such as x < y raises the invalid flag on a NaN operand, and the compiler may
- * evaluate it on an element the NaN guard of the loops has not yet replaced. */
+/* Selects are nnm_blend under the masks of nnm_less, nnm_greater, nnm_less_equal
+ * (nnm_common.h): quiet compares (an ordered x < y raises the invalid flag on a NaN
+ * operand) that vectorise at every level, SSE2 included. */
 NNM_INLINE double nnm_clamp(double x, double lo, double hi)
 {
-    double y = nnm_sel(isless(x, lo), lo, x);
-    return nnm_sel(isgreater(y, hi), hi, y);
+    double y = nnm_blend(nnm_less(x, lo), lo, x);
+    return nnm_blend(nnm_greater(y, hi), hi, y);
 }
 
 /* -- sigmoid family ------------------------------------------------------------------ */
+/* sigma(x) as a double-double (returned hi, *lo) for |x| <= 40: (z or 1) / (1 + z) with
+ * 1 + z carried exactly, so only the error of z = e^{-|x|} and one rounding remain (the
+ * rounding of 1 + z and of the quotient would add up to 1 ulp) */
+NNM_INLINE double nnm_sigmoid_dd(double x, double *lo)
+{
+    double z = nnm_exp(-fabs(x));
+    double dl, d = nnm_fast_two_sum(1.0, z, &dl);
+    return nnm_dd_div(nnm_blend(nnm_less(x, 0.0), z, 1.0), 0.0, d, dl, lo);
+}
+
 NNM_INLINE double f_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double z = nnm_exp(-fabs(x)); /* z = e^{-|x|} in (0, 1]: no overflow, no cancellation */
-    return nnm_sel(isless(x, 0.0), z, 1.0) / (1.0 + z);
+    double plain = nnm_blend(nnm_less(x, 0.0), z, 1.0) / (1.0 + z);
+    uint64_t near = nnm_less_equal(fabs(x), NNMF_DD_RANGE);
+    double lo;
+    return nnm_blend(near, nnm_sigmoid_dd(nnm_blend(near, x, 0.0), &lo), plain);
+}
+
+/* z / (1 + z)^2 for z = e^{-|x|} (or e^{-2|x|}) in [e^{-80}, 1], with 1 + z and its square
+ * as double-doubles: the roundings of 1 + z and of the square would cost up to 1.5 ulp on
+ * top of z's own error; so only z's error (below 1 ulp) and one rounding remain */
+NNM_INLINE double nnm_z_over_one_plus_z_squared(double z)
+{
+    double dl, d = nnm_fast_two_sum(1.0, z, &dl);
+    double sl, sq = nnm_dd_mul(d, dl, d, dl, &sl);
+    double ql;
+    return nnm_dd_div(z, 0.0, sq, sl, &ql);
 }
 
 NNM_INLINE double d_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    double z = nnm_exp(-fabs(x));
-    return z / ((1.0 + z) * (1.0 + z)); /* sigma(x) sigma(-x), even in x */
+    double ax = fabs(x);
+    double z = nnm_exp(-ax);
+    double plain = z / ((1.0 + z) * (1.0 + z)); /* sigma(x) sigma(-x), even in x */
+    uint64_t near = nnm_less_equal(ax, NNMF_DD_RANGE);
+    return nnm_blend(near, nnm_z_over_one_plus_z_squared(nnm_blend(near, z, 0.5)), plain);
 }
 
 NNM_INLINE double f_log_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return nnm_sel(isless(x, 0.0), x, 0.0) - nnm_log1p(nnm_exp(-fabs(x)));
+    return nnm_blend(nnm_less(x, 0.0), x, 0.0) - nnm_log1p(nnm_exp(-fabs(x)));
 }
 
 NNM_INLINE double d_log_sigmoid(double x, double a, double b)
@@ -77,7 +106,7 @@ NNM_INLINE double f_softplus(double x, double beta, double b)
     NNM_UNUSED(b);
     double t;
     double z = nnm_exp_neg_abs_product(beta, nnm_clamp(x, -NNMF_SAT / beta, NNMF_SAT / beta), &t);
-    return nnm_sel(isgreater(x, 0.0), x, 0.0) + nnm_log1p(z) / beta;
+    return nnm_blend(nnm_greater(x, 0.0), x, 0.0) + nnm_log1p(z) / beta;
 }
 
 NNM_INLINE double d_softplus(double x, double beta, double b)
@@ -85,65 +114,93 @@ NNM_INLINE double d_softplus(double x, double beta, double b)
     NNM_UNUSED(b);
     double t;
     double z = nnm_exp_neg_abs_product(beta, nnm_clamp(x, -NNMF_SAT / beta, NNMF_SAT / beta), &t);
-    return nnm_sel(isless(t, 0.0), z, 1.0) / (1.0 + z); /* sigma(beta x) */
+    return nnm_blend(nnm_less(t, 0.0), z, 1.0) / (1.0 + z); /* sigma(beta x) */
 }
 
 NNM_INLINE double f_silu(double x, double a, double b)
 {
-    double xc = nnm_sel(isless(x, -NNMF_SAT), -NNMF_SAT, x); /* x sigma(x) -> 0, not -inf * 0 */
+    double xc = nnm_blend(nnm_less(x, -NNMF_SAT), -NNMF_SAT, x); /* x sigma(x) -> 0, not -inf * 0 */
     /* below -700, sigma(x) = e^x (1 - e^x + ...) is subnormal or nearly so: x e^x as
      * (x e^{x + 88}) e^{-88}, products of normal numbers and one final rounding into the
      * subnormals (x + 88 is exact there) */
-    double deep = (xc * nnm_exp(nnm_sel(isless(xc, -700.0), xc, -700.0) + 88.0)) * NNMF_EXP_M88;
-    return nnm_sel(isless(xc, -700.0), deep, xc * f_sigmoid(xc, a, b));
+    double deep = (xc * nnm_exp(nnm_blend(nnm_less(xc, -700.0), xc, -700.0) + 88.0)) * NNMF_EXP_M88;
+    /* |x| <= 40: x times sigma(x) as a double-double, one rounding */
+    uint64_t near = nnm_less_equal(fabs(xc), NNMF_DD_RANGE);
+    double xn = nnm_blend(near, xc, 0.0);
+    double sl, sh = nnm_sigmoid_dd(xn, &sl);
+    double pl, ph = nnm_dd_mul_d(sh, sl, xn, &pl);
+    double mid = nnm_blend(near, ph, xc * f_sigmoid(xc, a, b));
+    return nnm_blend(nnm_less(xc, -700.0), deep, mid);
 }
 
 NNM_INLINE double d_silu(double x, double a, double b)
 {
     double xc = nnm_clamp(x, -NNMF_SAT, NNMF_SAT);
-    return f_sigmoid(xc, a, b) + xc * d_sigmoid(xc, a, b);
+    double plain = f_sigmoid(xc, a, b) + xc * d_sigmoid(xc, a, b);
+    /* below -700 the result e^x (1 + x) is subnormal or nearly so: as in f_silu,
+     * ((1 + x) e^{x + 88}) e^{-88}, rounded into the subnormals once (x + 88 is exact) */
+    double xd = nnm_blend(nnm_less(xc, -800.0), -800.0, xc);
+    double deep = ((1.0 + xd) * nnm_exp(nnm_blend(nnm_less(xd, -700.0), xd, -700.0) + 88.0)) *
+                  NNMF_EXP_M88;
+    plain = nnm_blend(nnm_less(xc, -700.0), deep, plain);
+    /* |x| <= 40: sigma(x) (1 + x sigma(-x)) in double-double from e^{-|x|} as a
+     * double-double (nnm_exp_dd): next to the zero of silu' (x = -1.2785) the sum cancels,
+     * and the rounding of e^{-|x|} alone would cost thousands of ulps there */
+    uint64_t near = nnm_less_equal(fabs(xc), NNMF_DD_RANGE);
+    double xn = nnm_blend(near, xc, 0.0);
+    uint64_t neg = nnm_less(xn, 0.0);
+    double zl, zh = nnm_exp_dd(-fabs(xn), &zl);
+    double dl, dh = nnm_dd_add(1.0, 0.0, zh, zl, &dl);
+    double pl, ph = nnm_dd_div(zh, zl, dh, dl, &pl);  /* sigma(-|x|) */
+    double ql, qh = nnm_dd_div(1.0, 0.0, dh, dl, &ql); /* sigma(|x|) */
+    double sh = nnm_blend(neg, ph, qh), sl = nnm_blend(neg, pl, ql); /* sigma(x) */
+    double th = nnm_blend(neg, qh, ph), tl = nnm_blend(neg, ql, pl); /* sigma(-x) */
+    double ul, uh = nnm_dd_mul_d(th, tl, xn, &ul);
+    uh = nnm_dd_add(1.0, 0.0, uh, ul, &ul);
+    double rl, rh = nnm_dd_mul(sh, sl, uh, ul, &rl);
+    return nnm_blend(near, rh, plain);
 }
 
 /* -- rectifiers ----------------------------------------------------------------------- */
 NNM_INLINE double f_relu(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return nnm_sel(isgreater(x, 0.0), x, 0.0);
+    return nnm_blend(nnm_greater(x, 0.0), x, 0.0);
 }
 
 NNM_INLINE double d_relu(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return nnm_sel(isgreater(x, 0.0), 1.0, 0.0);
+    return nnm_blend(nnm_greater(x, 0.0), 1.0, 0.0);
 }
 
 NNM_INLINE double f_leaky_relu(double x, double slope, double b)
 {
     NNM_UNUSED(b);
     /* slope 0: exactly +0 below (0 * -inf would be NaN) */
-    double lower = slope * nnm_sel(slope == 0.0, 0.0, x);
-    return nnm_sel(islessequal(x, 0.0), lower, x);
+    double lower = slope * nnm_blend(nnm_zero_mask(slope), 0.0, x);
+    return nnm_blend(nnm_less_equal(x, 0.0), lower, x);
 }
 
 NNM_INLINE double d_leaky_relu(double x, double slope, double b)
 {
     NNM_UNUSED(b);
-    return nnm_sel(islessequal(x, 0.0), slope, 1.0);
+    return nnm_blend(nnm_less_equal(x, 0.0), slope, 1.0);
 }
 
 NNM_INLINE double f_elu(double x, double alpha, double b)
 {
     NNM_UNUSED(b);
     /* expm1 of min(x, 0): exact near 0, never overflows on the discarded branch */
-    double lower = alpha * nnm_expm1(nnm_sel(isless(x, 0.0), x, 0.0));
-    return nnm_sel(isgreater(x, 0.0), x, lower);
+    double lower = alpha * nnm_expm1(nnm_blend(nnm_less(x, 0.0), x, 0.0));
+    return nnm_blend(nnm_greater(x, 0.0), x, lower);
 }
 
 NNM_INLINE double d_elu(double x, double alpha, double b)
 {
     NNM_UNUSED(b);
-    double lower = alpha * nnm_exp(nnm_sel(isless(x, 0.0), x, 0.0));
-    return nnm_sel(isgreater(x, 0.0), 1.0, lower);
+    double lower = alpha * nnm_exp(nnm_blend(nnm_less(x, 0.0), x, 0.0));
+    return nnm_blend(nnm_greater(x, 0.0), 1.0, lower);
 }
 
 /* -- tanh ----------------------------------------------------------------------------- */
@@ -157,8 +214,10 @@ NNM_INLINE double d_tanh(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double ax = fabs(x);
-    double z = nnm_exp(-2.0 * nnm_sel(isgreater(ax, NNMF_SAT), NNMF_SAT, ax));
-    return 4.0 * z / ((1.0 + z) * (1.0 + z)); /* sech^2 x, no 1 - tanh^2 cancellation */
+    double z = nnm_exp(-2.0 * nnm_blend(nnm_greater(ax, NNMF_SAT), NNMF_SAT, ax));
+    double plain = 4.0 * z / ((1.0 + z) * (1.0 + z)); /* sech^2 x, no 1 - tanh^2 cancellation */
+    uint64_t near = nnm_less_equal(ax, 0.5 * NNMF_DD_RANGE);
+    return nnm_blend(near, 4.0 * nnm_z_over_one_plus_z_squared(nnm_blend(near, z, 0.5)), plain);
 }
 
 /* -- exact GELU: x Phi(x) ---------------------------------------------------------------- */
@@ -186,19 +245,19 @@ NNM_INLINE double f_gelu(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
     double a = fabs(x);
-    double q = nnm_phi_tail(nnm_sel(isgreater(a, 40.0), 40.0, a));
+    double q = nnm_phi_tail(nnm_blend(nnm_greater(a, 40.0), 40.0, a));
     double xq = nnm_clamp(x, -NNMF_SAT, NNMF_SAT) * q; /* x Phi(-|x|); inf * 0 avoided */
-    return nnm_sel(isless(x, 0.0), xq, x - xq); /* x Phi(x) = x - x Phi(-x) for x >= 0 */
+    return nnm_blend(nnm_less(x, 0.0), xq, x - xq); /* x Phi(x) = x - x Phi(-x) for x >= 0 */
 }
 
 NNM_INLINE double d_gelu(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
     double xc = nnm_clamp(x, -NNMF_SAT, NNMF_SAT);
-    double a = fabs(xc), a40 = nnm_sel(isgreater(a, 40.0), 40.0, a);
+    double a = fabs(xc), a40 = nnm_blend(nnm_greater(a, 40.0), 40.0, a);
     double q = nnm_phi_tail(a40);
     double pdf = NNMF_INV_SQRT_2PI * nnm_exp_neg_half_square(a40);
-    double cdf = nnm_sel(isless(xc, 0.0), q, 1.0 - q);
+    double cdf = nnm_blend(nnm_less(xc, 0.0), q, 1.0 - q);
     return cdf + xc * pdf; /* Phi(x) + x phi(x) */
 }
 

@@ -1,0 +1,56 @@
+"""The loops of the compiled core vectorise at every x86-64 level, the SSE2 baseline
+included: GCC's own report (-fopt-info-vec) on src/nnmath/_core/src/kernels.c.
+
+Compiling kernels.c takes about a minute per level, so this runs under `-m slow`.
+"""
+
+from __future__ import annotations
+
+import collections
+import platform
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "nnmath" / "_core" / "src"
+
+
+def vectorised_loops(march: str, tmp_path: Path) -> collections.Counter:
+    """Vectorised loops per line of nnm_ufuncs.def (each line expands to a ufunc's loops)."""
+    cmd = [
+        "gcc", "-std=c11", "-O3", "-ffp-contract=off", "-fno-math-errno", f"-march={march}",
+        "-DNNM_SUFFIX=_t", "-fPIC", "-fopt-info-vec-optimized", "-c", str(SRC / "kernels.c"),
+        "-o", str(tmp_path / f"kernels_{march}.o"),
+    ]
+    r = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600)
+    hits = re.findall(r"nnm_ufuncs\.def:(\d+):\d+: optimized: loop vectorized", r.stderr)
+    return collections.Counter(int(line) for line in hits)
+
+
+def elementwise_lines() -> dict[int, str]:
+    text = (SRC / "nnm_ufuncs.def").read_text().splitlines()
+    return {
+        i: m.group(1)
+        for i, line in enumerate(text, start=1)
+        if (m := re.match(r"NNM_EW\((\w+),", line))
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("gcc") is None or platform.machine() not in ("x86_64", "AMD64"),
+    reason="needs GCC on x86-64",
+)
+@pytest.mark.parametrize("march", ["x86-64", "x86-64-v3"])
+def test_every_elementwise_ufunc_vectorises(request, tmp_path, march):
+    if "slow" not in (request.config.option.markexpr or ""):
+        pytest.skip("compiles kernels.c (about a minute): run with -m slow")
+    counts = vectorised_loops(march, tmp_path)
+    lines = elementwise_lines()
+    assert len(lines) == 27
+    # at least the float32 and float64 contiguous loops of every ufunc
+    scalar = {name: counts[i] for i, name in lines.items() if counts[i] < 2}
+    assert not scalar, f"-march={march}: loops left scalar (vectorised count): {scalar}"
