@@ -133,8 +133,8 @@ def _differentiable(fn: Any, cls: type[Activation]) -> Any:
 
 for _name, _fn in list(_FUNCTIONS.items()):
     _FUNCTIONS[_name] = globals()[_name] = _differentiable(_fn, REGISTRY[_name])
-swish = _FUNCTIONS["silu"]  # noqa: F811 - the aliases are the differentiable silu
-hard_swish = _FUNCTIONS["hard_silu"]  # noqa: F811
+# the aliases are the differentiable silu and hard_silu too
+globals()["swish"], globals()["hard_swish"] = _FUNCTIONS["silu"], _FUNCTIONS["hard_silu"]
 del _name, _fn
 
 

@@ -168,7 +168,8 @@ def check_labels(yt: np.ndarray, labels: str, n_classes: int, spec: str, start: 
         bad = ~(binary_rows(yt) & (yt.sum(axis=1) == 1))
         i = first_index(bad)
         if i is not None:
-            found.append((i, lambda: f"{spec}: row {start + i} is {show_row(yt[i])}; two label "
+            k: int = i  # an int inside the closure (mypy)
+            found.append((k, lambda: f"{spec}: row {start + k} is {show_row(yt[k])}; two label "
                                      "columns of a binary task must be one-hot ([1, 0] or "
                                      "[0, 1]): column 1 is the positive class"))
         out = yt[:, 1]
@@ -180,15 +181,17 @@ def check_labels(yt: np.ndarray, labels: str, n_classes: int, spec: str, start: 
             what = "binary" if labels == "binary" else "multi-label"
             hint = ("; for more classes give y_pred one column per class"
                     if labels == "binary" else "")
-            found.append((i, lambda: f"{spec}: holds {example(out[i], bad[i])} at row "
-                                     f"{start + i}; {what} labels must be 0 or 1{hint}"))
+            k = i
+            found.append((k, lambda: f"{spec}: holds {example(out[k], bad[k])} at row "
+                                     f"{start + k}; {what} labels must be 0 or 1{hint}"))
     elif labels == "sparse":
         out = yt.reshape(len(yt))
         if out.dtype.kind == "f":
             frac = out != np.floor(out)
             i = first_index(frac)
             if i is not None:
-                found.append((i, lambda: f"{spec}: holds {float(out[i]):g} at row {start + i}; "
+                k = i
+                found.append((k, lambda: f"{spec}: holds {float(out[k]):g} at row {start + k}; "
                                          "class labels must be integers 0..C-1 (or give "
                                          "one-hot rows)"))
         with np.errstate(invalid="ignore"):
@@ -204,8 +207,9 @@ def check_labels(yt: np.ndarray, labels: str, n_classes: int, spec: str, start: 
         ok, _ = probability_rows(y)
         i = first_index(~ok)
         if i is not None:
-            found.append((i, lambda: f"{spec}: row {start + i} is {show_row(y[i])}, which "
-                                     f"{why_not_probabilities(y[i])}; one-hot (or probability) "
+            k = i
+            found.append((k, lambda: f"{spec}: row {start + k} is {show_row(y[k])}, which "
+                                     f"{why_not_probabilities(y[k])}; one-hot (or probability) "
                                      "label rows hold values >= 0 that sum to 1 (pass --task "
                                      "multilabel if a sample can have several labels, or "
                                      "none)"))

@@ -90,11 +90,15 @@ def _scan_label_rows(inputs: Inputs, step: int) -> tuple[str, list[str]]:
                 neither = np.flatnonzero(~prob & ~binary)
                 if neither.size:
                     i = int(neither[0])
-                    found.append((i, lambda i=i, spec=spec, start=start, y=y: (
-                        f"{spec}: row {start + i} is {show_row(y[i])}: not a one-hot (or "
-                        f"probability) row (it {why_not_probabilities(y[i])}) nor a row of 0/1 "
-                        "labels; pass --task multiclass or --task multilabel to say what the "
-                        "rows are")))
+
+                    def message(i: int = i, spec: str = spec, start: int = start,
+                                y: np.ndarray = y) -> str:
+                        return (f"{spec}: row {start + i} is {show_row(y[i])}: not a one-hot "
+                                f"(or probability) row (it {why_not_probabilities(y[i])}) nor "
+                                "a row of 0/1 labels; pass --task multiclass or --task "
+                                "multilabel to say what the rows are")
+
+                    found.append((i, message))
                 try:
                     raise_earliest(found)
                 except RowError as exc:

@@ -204,7 +204,8 @@ def values_and_derivative(act: A.Activation, x: Any) -> tuple[np.ndarray, np.nda
     if act.name in _AXIS_NAMES:
         # the slice is the same along every axis: it is built along the last one (with
         # ``axis=0`` the pair [x, 0] was taken along the samples, a wrong picture or an error)
-        act = type(act)(axis=-1)
+        axis_class: Any = type(act)  # the axis activations take axis=
+        act = axis_class(axis=-1)
         if act.name == "glu":
             xs = np.stack([x, x], axis=-1)
             jac = act.gradient(xs)
