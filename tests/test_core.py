@@ -271,7 +271,13 @@ def test_infinities_and_nan(name, dtype):
         f = getattr(C, name)(x, *p)
         d = getattr(C, name + "_grad")(x, *p)
         b = getattr(C, name + "_backward")(x, np.ones_like(x), *p)
-    lim = np.array(LIMITS[name], dtype=np.float64).astype(dtype)
+    assert_limits(f, d, b, LIMITS[name], dtype)
+
+
+def assert_limits(f, d, b, limits, dtype):
+    """Value, derivative and backward (with g = 1) of [-inf, inf, nan]: the limits
+    ``limits = (f(-inf), f(inf), f'(-inf), f'(inf))`` and NaN."""
+    lim = np.array(limits, dtype=np.float64).astype(dtype)
     np.testing.assert_array_equal(f[:2], lim[:2])
     np.testing.assert_array_equal(d[:2], lim[2:])
     np.testing.assert_array_equal(b[:2], lim[2:])
