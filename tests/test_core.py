@@ -79,15 +79,19 @@ def test_ulps_helper():
     assert ulps(f, np.nextafter(f, np.float32(0)))[0] == 1
 
 
-def sample(dtype, n=4000, seed=0):
+def sample(dtype, n=4000, seed=0, wide=False, points=()):
+    """Test inputs of ``dtype``: random bulk and log-uniform magnitudes, with ``wide`` also
+    uniform on [-760, 760] (exp's overflow and underflow thresholds), then the special
+    values and the extra ``points`` (kinks, ends of series ranges)."""
     rng = np.random.default_rng(seed)
     fi = np.finfo(dtype)
     x = np.concatenate([
         rng.normal(0, 1, n), rng.normal(0, 8, n), rng.uniform(-40, 40, n),
         rng.choice([-1, 1], n) * np.exp(rng.uniform(-30, 6, n)),
+        rng.uniform(-760, 760, n // 4) if wide else [],
         [0.0, -0.0, float(fi.tiny), -float(fi.tiny), float(fi.smallest_subnormal),
          -float(fi.smallest_subnormal), float(fi.max), -float(fi.max), np.inf, -np.inf,
-         np.nan, 1e4, -1e4, 1e3, -1e3],
+         np.nan, 1e4, -1e4, 1e3, -1e3, *points],
     ])
     with np.errstate(over="ignore"):
         return x.astype(dtype)

@@ -19,9 +19,11 @@ from nnmath import activations as A
 try:  # pytest's rootdir-relative import, or the tests package
     from reference import mp_activations as mpa
     from test_core import LEVEL_SCRIPT, assert_limits, ulps
+    from test_core import sample as core_sample
 except ImportError:  # pragma: no cover
     from tests.reference import mp_activations as mpa
     from tests.test_core import LEVEL_SCRIPT, assert_limits, ulps
+    from tests.test_core import sample as core_sample
 
 FLOATS = [np.float16, np.float32, np.float64]
 
@@ -76,20 +78,13 @@ def mp_values(ref, x, params, scale=None):
     return np.array(out)
 
 
+# the kinks of the rectifiers and shrinks, and the end of tanh_shrink's series (1/8)
+SAMPLE_POINTS = (-3.0, 3.0, 6.0, -1.0, 1.0, 0.5, -0.5, 1.5, -1.5, 2.0, -2.0, 0.125, -0.125,
+         0.12499999999999999, 1e-5, 1e-12, 1e-40)
+
+
 def sample(dtype, n=2000, seed=0):
-    rng = np.random.default_rng(seed)
-    fi = np.finfo(dtype)
-    x = np.concatenate([
-        rng.normal(0, 1, n), rng.normal(0, 8, n), rng.uniform(-40, 40, n),
-        rng.choice([-1, 1], n) * np.exp(rng.uniform(-30, 6, n)),
-        rng.uniform(-760, 760, n // 4),
-        [0.0, -0.0, float(fi.tiny), -float(fi.tiny), float(fi.smallest_subnormal),
-         -float(fi.smallest_subnormal), float(fi.max), -float(fi.max), np.inf, -np.inf,
-         np.nan, 1e4, -1e4, 1e3, -1e3, -3.0, 3.0, 6.0, -1.0, 1.0, 0.5, -0.5, 1.5, -1.5,
-         2.0, -2.0, 0.125, -0.125, 0.12499999999999999, 1e-5, 1e-12, 1e-40],
-    ])
-    with np.errstate(over="ignore"):
-        return x.astype(dtype)
+    return core_sample(dtype, n, seed, wide=True, points=SAMPLE_POINTS)
 
 
 def core(name, x, params, g=None):
