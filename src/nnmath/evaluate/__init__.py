@@ -45,7 +45,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..io import describe_sources
-from ..io._text import TextSource
 from ._dask import DaskEngine, EngineError
 from ._inputs import Inputs, open_inputs
 from ._options import TASKS, check_options
@@ -181,9 +180,7 @@ def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str =
     started = time.perf_counter()
     inputs = open_inputs(y_true, y_pred, sample_weight, header=options.header)
     try:
-        if options.header is not None and not any(
-                isinstance(src, TextSource) or getattr(src, "text", False)
-                for src in inputs.sources):
+        if options.header is not None and not any(src.text for src in inputs.sources):
             raise ValueError("header (--header/--no-header) applies to .csv/.tsv files, and "
                              "no input is one; drop it")
         yt_src, yp_src = inputs.sources[0], inputs.sources[1]

@@ -215,6 +215,8 @@ class Source:
 
     spec: str = "<array>"
     shape: tuple[int, ...] = ()
+    #: whether rows come from a .csv/.tsv file (the header options apply)
+    text: bool = False
     dtype: np.dtype[Any] = np.dtype(np.float64)
     #: a short description of how the data are read, for reports
     kind: str = ""

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from ._base import FORMATS, DataError, Source, _check_range, _step, os_reason, parse_spec
-from ._text import TextSource
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -168,12 +167,12 @@ class MultiSource(Source):
         self.files = list(files)
         self.origin = None
         self._parts: list[Source] = []
-        self.text = False  # whether a file is a .csv/.tsv (the header options apply)
+        self.text = False  # whether one of the files is a .csv/.tsv
         lengths, trailing, dtypes, kinds, direct = [], None, [], [], []
         first_spec = ""
         for f in self.files:
             with opener(f, name) as src:
-                self.text = self.text or isinstance(src, TextSource)
+                self.text = self.text or src.text
                 if src.ndim == 0:  # pragma: no cover - every reader refuses scalars
                     raise src.error("holds a scalar, not a column of samples")
                 if trailing is None:

@@ -83,6 +83,8 @@ class TextSource(Source):
     :func:`decide_header`. Columns are picked by :func:`_select_columns`.
     """
 
+    text = True
+
     def __init__(self, path: Path, key: str | None, spec: str,
                  header: bool | None = None) -> None:
         self.spec, self.path = spec, path
