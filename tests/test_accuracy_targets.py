@@ -27,8 +27,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnmath.activations import _cores
-
 pytest.importorskip("mpmath")
 pytest.importorskip("scipy")
 
@@ -42,9 +40,6 @@ F64_POINTS = 3000
 DTYPES = ("float16", "float32", "float64")
 
 _RESULTS: dict[str, dict] = {}
-_LD = _cores.LD
-#: forward values computed in long double for float64 input (the derivatives all are)
-_LONG_DOUBLE_FORWARD = {"selu", "tanh_shrink", "squareplus", "gelu_tanh"}
 
 
 def results(dt: str) -> dict:
@@ -69,9 +64,6 @@ def _id(case) -> str:
 @pytest.mark.parametrize("case", CASES, ids=_id)
 def test_meets_target(case):
     dt, label, g = case
-    if dt == "float64" and _LD is None and (g or label in _LONG_DOUBLE_FORWARD):
-        pytest.skip("long double is float64 on this platform: this float64 row keeps its "
-                    "float64 formula (see activations/_cores.py, extended)")
     st = results(dt)[(label, g)]["nnmath"]
     target = H.AXIS_TARGET if label in H.AXIS_FUNCTIONS else H.TARGET[dt]
     name = label + ("′" if g else "")

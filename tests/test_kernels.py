@@ -1,30 +1,22 @@
-"""The fast NumPy paths (``nnmath._kernels``) agree with the reference math.
-
-The reference is the readable core of each function (``activations._cores``,
-``activations._axis_cores``, the loss cores, the metrics' ``*_hits``), called directly.
+"""The chunked NumPy paths of the losses and metrics (``nnmath._kernels``) agree with the
+reference math (the loss cores, the metrics' ``*_hits``), called directly.
 
 Tolerances, and why:
 
-* elementwise activations, softmax, log_softmax, sparse categorical crossentropy and the
-  accuracies: **bit-identical** (``assert_array_equal``, and the sign of every zero for the
-  activations). The kernels run the reference's own ufuncs on each element (a ``where``
-  replaced by an exact identity, e.g. ``where(x < 0, e^{-|x|}, 1) = e^{min(x, 0)}``) and
-  reduce the same contiguous rows, so there is nothing to round differently.
-* exact GELU with float32 (and float16) results: the float64 intermediate sums 18 terms
-  of the erfcx series instead of 30 (a relative change of ~1e-12), so the float32 result
-  is the reference's or its neighbour at a rounding tie: **within 1 ulp**, the accuracy
-  issue's float32 tolerance (float64 GELU is bit-identical). Likewise sigmoid, silu and
-  mish with float32 results: the reference core runs the compensated (double-double)
-  float64 formula, the float32 kernel the plain float64 one (both within ~2^-50
-  relative), so the rounded results differ only next to a tie: **within 1 ulp**.
+* sparse categorical crossentropy and the accuracies: **bit-identical**
+  (``assert_array_equal``): the kernels run the reference's own ufuncs on the same
+  contiguous rows, so there is nothing to round differently.
 * binary crossentropy from logits: the terms are rearranged into
-  ``y z⁻ + (1 - y) z⁺ + log1p(e^{-|z|})`` (one exp and log1p instead of two), which is
-  bit-identical for hard labels and within a few roundings for soft labels, and long rows
+  ``y z⁻ + (1 - y) z⁺ + log1p(e^{-|z|})`` (one exp and log1p instead of two), within
+  1 ulp of the reference (whose log_sigmoid is the compiled core's) for hard labels and
+  within a few roundings for soft labels, and long rows
   are summed chunk by chunk. The loss is a mean of non-negative terms, so its relative
   error is bounded by the terms' (4 ulp) plus the summation's (≤ log2(n) ulp): the tests
   use ``rtol = 32 eps`` of the dtype (float32: 3.8e-6, float64: 7.1e-15), well inside the
-  accuracy issue's per-element 1 ulp (float32) / 2 ulp (float64) for the terms
-  themselves, which are checked separately at ``2 eps``.
+  per-element 1 ulp (float32) / 2 ulp (float64) for the terms themselves, which are
+  checked separately at ``2 eps``.
+
+(The activations run in the compiled core: ``test_core*.py`` and ``test_activations_core.py``.)
 """
 
 from __future__ import annotations
@@ -41,7 +33,6 @@ from nnmath import _kernels
 from nnmath import activations as A
 from nnmath import losses as L
 from nnmath import metrics as M
-from nnmath.activations import _axis_cores, _cores
 from nnmath.losses import _crossentropy
 from nnmath.metrics import _functions as MF
 
@@ -76,24 +67,6 @@ def sample(n, dtype, special=True, nonfinite=False):
     return x
 
 
-ELEMENTWISE = {
-    "sigmoid": (A.sigmoid, lambda x: _cores.sigmoid(np, x)),
-    "tanh": (A.tanh, lambda x: _cores.tanh(np, x)),
-    "relu": (A.relu, lambda x: _cores.relu(np, x)),
-    "gelu": (A.gelu, lambda x: _cores.gelu(np, x, False)),
-    "silu": (A.silu, lambda x: _cores.silu(np, x)),
-    "softplus": (A.softplus, lambda x: _cores.softplus(np, x, 1.0)),
-    "log_sigmoid": (A.log_sigmoid, lambda x: _cores.log_sigmoid(np, x)),
-    "mish": (A.mish, lambda x: _cores.mish(np, x)),
-}
-
-
-def reference_elementwise(ref, x):
-    xc = x.astype(np.float64)  # the dtype rule: float16 and float32 computed in float64
-    with np.errstate(under="ignore", over="ignore"):
-        return np.asarray(ref(xc)).astype(x.dtype)
-
-
 def assert_identical(ours, ref):
     np.testing.assert_array_equal(ours, ref)
     assert ours.dtype == ref.dtype
@@ -122,168 +95,11 @@ def assert_close_ulps(ours, ref, ulps):
     np.testing.assert_array_equal(np.signbit(ours[zero]), np.signbit(ref[zero]))
 
 
-def check_elementwise(name, ours, ref):
-    if name in ("gelu", "silu", "mish", "sigmoid") and ours.dtype != np.float64:
-        assert_close_ulps(ours, ref, 1)
-    else:
-        assert_identical(ours, ref)
-
-
-@pytest.mark.parametrize("name", list(ELEMENTWISE))
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("n", SIZES)
-def test_elementwise_bit_identical_to_reference(name, dtype, n):
-    f, ref = ELEMENTWISE[name]
-    x = sample(n, dtype)
-    with np.errstate(all="raise"):  # finite input: no floating-point flag escapes
-        ours = f(x)
-    check_elementwise(name, ours, reference_elementwise(ref, x))
-
-
-@pytest.mark.parametrize("name", list(ELEMENTWISE))
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_elementwise_nonfinite_and_out(name, dtype):
-    f, ref = ELEMENTWISE[name]
-    x = sample(SIZES[-1], dtype, nonfinite=True).reshape(-1, 7)[:, :5]  # not contiguous
-    expected = reference_elementwise(ref, x)
-    check_elementwise(name, f(x), expected)
-    out = np.full(x.shape, 7.0, dtype)
-    assert f(x, out=out) is out
-    check_elementwise(name, out, expected)
-    y = np.ascontiguousarray(x)
-    assert f(y, out=y) is y  # in place
-    check_elementwise(name, y, expected)
-    strided = np.zeros((x.shape[0], 10), dtype)[:, ::2]
-    f(x, out=strided)
-    check_elementwise(name, np.ascontiguousarray(strided), expected)
-
-
-#: the classes whose forward call on NumPy float arrays is the function's fast path
-CLASSES = {"sigmoid": A.Sigmoid(), "tanh": A.Tanh(), "relu": A.ReLU(), "gelu": A.GELU(),
-           "silu": A.SiLU(), "softplus": A.Softplus(), "log_sigmoid": A.LogSigmoid(),
-           "mish": A.Mish()}
-
-
-@pytest.mark.parametrize("name", list(ELEMENTWISE))
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_classes_forward_through_the_fast_paths(name, dtype, monkeypatch):
-    f, ref = ELEMENTWISE[name]
-    act = CLASSES[name]
-    x = sample(SIZES[-1], dtype, nonfinite=True)
-    assert_identical(act(x), f(x))
-    check_elementwise(name, act(x), reference_elementwise(ref, x))
-    calls = []
-    original = _kernels.elementwise
-    monkeypatch.setattr(_kernels, "elementwise",
-                        lambda *a, **k: calls.append(1) or original(*a, **k))
-    act(x)
-    assert calls, "the class did not run the kernel"
-    for empty in (np.zeros(0, dtype), np.zeros((0, 3), dtype)):  # nothing to compute
-        assert act(empty).shape == empty.shape and act(empty).dtype == empty.dtype
-        assert f(empty).shape == empty.shape
-
-
-@pytest.mark.parametrize("name", list(ELEMENTWISE))
-def test_float32_memmap_is_widened_chunk_by_chunk(name, tmp_path):
-    import tracemalloc
-
-    f, _ = ELEMENTWISE[name]
-    n = 2_000_000  # 8 MB of float32: a whole float64 copy would be 16 MB
-    x = sample(n, np.float32)
-    mm = np.memmap(tmp_path / "x.f32", dtype=np.float32, mode="w+", shape=(n,))
-    mm[:] = x
-    f(mm[:1000])  # the scratch buffers, allocated once per thread
-    tracemalloc.start()
-    try:
-        y = f(mm)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert_identical(y, f(x))
-    assert peak - y.nbytes < 4 * n  # the output, not a float64 copy of the input
-
-
-def test_subclass_with_its_own_math_is_not_sent_to_the_fast_path():
-    class Doubled(A.Sigmoid):
-        _core = staticmethod(lambda xp, x: 2.0 * _cores.sigmoid(xp, x))
-
-    class Renamed(A.Sigmoid):
-        name = "renamed"
-
-    x = np.array([-1.0, 0.0, 3.0])
-    np.testing.assert_array_equal(Doubled()(x), 2.0 * A.sigmoid(x))
-    np.testing.assert_array_equal(Renamed()(x), A.sigmoid(x))
-    np.testing.assert_array_equal(Doubled()([-1.0, 0.0, 3.0]), 2.0 * A.sigmoid(x))
-
-
 def test_ulp_distance_counts_ulps():
     a = np.array([1.0, 0.0, -0.0, np.float32(1e-45)], np.float32)
     b = np.array([np.nextafter(np.float32(1), np.float32(2)), -0.0, np.float32(-1e-45),
                   0.0], np.float32)
     np.testing.assert_array_equal(ulp_distance(a, b), [1, 1, 1, 1])
-
-
-@pytest.mark.parametrize("dtype", [np.float16, np.float32])
-def test_gelu_float32_path_on_a_dense_grid(dtype):
-    x = np.concatenate([np.linspace(-16, 16, 400_001), -np.geomspace(1e-30, 16, 20_001)])
-    x = x.astype(dtype)
-    expected = reference_elementwise(ELEMENTWISE["gelu"][1], x)
-    assert_close_ulps(A.gelu(x), expected, 1)
-
-
-@pytest.mark.parametrize("name", list(ELEMENTWISE))
-def test_bad_out_is_refused_naming_out(name):
-    f, _ = ELEMENTWISE[name]
-    x = np.linspace(-3, 3, 12)
-    with pytest.raises(ValueError, match="out"):
-        f(x, out=np.empty(11))
-    with pytest.raises(TypeError, match="out"):
-        f(x, out=np.empty(12, np.float32))
-    with pytest.raises(TypeError, match="out"):
-        f(x, out=[0.0] * 12)
-
-
-def test_large_calls_use_the_threads_and_small_ones_do_not(monkeypatch):
-    calls = []
-    real = _kernels._engine._parallel
-
-    def spy(n, grain, work):
-        calls.append(n)
-        return real(n, grain, work)
-
-    monkeypatch.setattr(_kernels._engine, "_parallel", spy)
-    A.sigmoid(np.zeros(1000))
-    A.softmax(np.zeros((10, 100)))
-    assert calls == []
-    A.sigmoid(np.zeros(SIZES[-1], np.float32))
-    A.softmax(np.zeros((SIZES[-1] // 100, 100), np.float32))
-    assert len(calls) == 2
-    # float64 softmax and GELU run their compensated reference in small pieces, in the
-    # calling thread (threads would wait for the GIL); sigmoid, silu and mish have float64
-    # kernels of their own, threaded
-    A.softmax(np.zeros((SIZES[-1] // 100, 100)))
-    A.gelu(np.zeros(SIZES[-1]))
-    assert len(calls) == 2
-    A.sigmoid(np.zeros(SIZES[-1]))
-    A.silu(np.zeros(SIZES[-1]))
-    A.mish(np.zeros(SIZES[-1]))
-    assert len(calls) == 5
-
-
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_thread_count_does_not_change_results(threads):
-    old = nnmath.get_num_threads()
-    x = sample(SIZES[-1], np.float64)
-    z = sample(SIZES[-1], np.float32).reshape(-1, 100)
-    try:
-        nnmath.set_num_threads(threads)
-        assert nnmath.get_num_threads() == threads
-        assert_identical(A.silu(x), reference_elementwise(ELEMENTWISE["silu"][1], x))
-        with np.errstate(over="ignore", under="ignore"):
-            ref = _axis_cores.log_softmax(np, z.astype(np.float64)).astype(np.float32)
-        np.testing.assert_array_equal(A.log_softmax(z), ref)
-    finally:
-        nnmath.set_num_threads(old)
 
 
 def test_set_num_threads_validates():
@@ -303,8 +119,6 @@ def test_num_threads_from_environment():
     assert got.stdout.strip() == "3"
 
 
-# -- softmax, log_softmax -------------------------------------------------------------------
-
 def logits(rows, cols, dtype, nonfinite=False):
     z = sample(rows * cols, dtype, special=False).reshape(rows, cols)
     ex = extremes(dtype)
@@ -318,46 +132,6 @@ def logits(rows, cols, dtype, nonfinite=False):
         z[5, 0] = np.nan
         z[6, :] = np.inf
     return z
-
-
-@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(3, 5), (20, 50), (SIZES[-1] // 100 + 7, 100),
-                                   (9, _kernels.CHUNK + 5)])
-def test_axis_bit_identical_to_reference(name, dtype, shape):
-    z = logits(*shape, dtype)
-    core = getattr(_axis_cores, name)
-    zc = z.astype(np.float64)  # the dtype rule: float16 and float32 computed in float64
-    with np.errstate(over="ignore", under="ignore"):
-        ref = core(np, zc).astype(dtype)
-    with np.errstate(all="raise"):
-        ours = getattr(A, name)(z)
-    np.testing.assert_array_equal(ours, ref)
-    assert ours.dtype == dtype
-
-
-@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_axis_nonfinite_rows_out_and_axis(name, dtype):
-    z = logits(SIZES[-1] // 100, 100, dtype, nonfinite=True)
-    core = getattr(_axis_cores, name)
-    f = getattr(A, name)
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        ref = core(np, z.astype(np.float64)).astype(dtype)
-    np.testing.assert_array_equal(f(z), ref)
-    out = np.empty_like(z)
-    assert f(z, out=out) is out
-    np.testing.assert_array_equal(out, ref)
-    y = z.copy()
-    assert f(y, out=y) is y
-    np.testing.assert_array_equal(y, ref)
-    t = np.empty_like(z.T)
-    assert f(z.T.copy(), axis=0, out=t) is t
-    np.testing.assert_array_equal(t, ref.T)
-    with pytest.raises(ValueError, match="out"):
-        f(z, out=np.empty((3, 100), dtype))
-    with pytest.raises(TypeError, match="out"):
-        f(z, out=np.empty(z.shape, np.float16))
 
 
 # -- losses ---------------------------------------------------------------------------------
@@ -433,7 +207,9 @@ def test_binary_ce_terms_within_two_eps(dtype):
     ref = binary_reference(y, z)
     ours = L.binary_crossentropy(y, z, from_logits=True)
     np.testing.assert_allclose(ours, ref, rtol=2 * np.finfo(dtype).eps, atol=0)
-    np.testing.assert_array_equal(ours[:100], ref[:100])  # hard labels: bit-identical
+    # hard labels: the reference's log_sigmoid is the compiled core's, the kernel's its own
+    # NumPy chain: within 1 ulp of each other
+    assert_close_ulps(ours[:100], ref[:100], 1)
 
 
 def test_binary_ce_nonfinite_logits_take_the_reference_limits():
@@ -493,21 +269,3 @@ def test_sparse_accuracy_matches_reference(dtype, shape):
     with pytest.raises(ValueError, match="NaN"):
         M.sparse_categorical_accuracy(labels, p)
 
-
-def test_out_with_other_namespaces_is_refused():
-    strict = pytest.importorskip("array_api_strict")
-    x = strict.asarray([1.0, 2.0])
-    with pytest.raises(TypeError, match="out"):
-        A.sigmoid(x, out=np.empty(2))
-
-
-def test_the_kernels_tail_is_the_references():
-    # silu64/mish64 switch to the scaled exponential where the reference cores do
-    from nnmath._kernels import _elementwise
-
-    assert _elementwise.TAIL == _cores.TAIL
-    x = np.array([_cores.TAIL - 1e-9, _cores.TAIL, _cores.TAIL + 1e-9, -745.0, -1e5])
-    for name in ("silu", "mish"):
-        with np.errstate(under="ignore"):
-            ref = getattr(_cores, name)(np, x)
-        np.testing.assert_array_equal(getattr(A, name)(x), ref)

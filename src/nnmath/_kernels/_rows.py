@@ -1,5 +1,6 @@
-"""Row kernels (softmax, log_softmax, sparse crossentropy, argmax) and the binary loss and
-accuracy, each falling back to the reference where its fast formula does not apply."""
+"""Chunked kernels of the losses and metrics (sparse crossentropy, argmax hits, the binary
+loss and accuracy), each falling back to the reference where its fast formula does not
+apply. (The activations run in the compiled core; these move there next.)"""
 
 from __future__ import annotations
 
@@ -10,22 +11,28 @@ from typing import Any
 import numpy as np
 
 from . import _engine
-from ._elementwise import SUB, _log1p_exp_neg_abs
 from ._engine import (
     CHUNK,
     MAX_ROW,
     PARALLEL_MIN,
     WIDE,
-    _deliver,
     _per_row,
     _rows_engine,
     _scratch,
-    _target,
     check_out,
     fresh,
 )
 
+#: the rows of a float64 chunk that a reference formula gets at once
+SUB = 8192
 _MAX, _MIN, _SUM = np.maximum.reduce, np.minimum.reduce, np.add.reduce
+
+
+def _log1p_exp_neg_abs(xs: np.ndarray, a: np.ndarray) -> None:
+    np.abs(xs, out=a)
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    np.log1p(a, out=a)  # log1p(e^{-|x|}) in (0, log 2]
 _HALF_MAX = {np.dtype(t): 0.5 * float(np.finfo(t).max) for t in (np.float32, np.float64)}
 
 
@@ -46,60 +53,6 @@ def _shifted_exp(xs: np.ndarray, m: np.ndarray, d: np.ndarray,
     np.exp(d, out=e)
     e[np.arange(xs.shape[0]), first] = 0.0
     return _SUM(e, axis=1, keepdims=True), first
-
-
-def axis_kernel(kind: str, reference: Callable[[Any, Any], Any], x: np.ndarray, dtype: Any,
-                out: Any) -> Any:
-    """softmax / log_softmax along the last axis of ``x``: float64 rows by the reference
-    (compensated) in small chunks; float32 rows computed in float64 by the plain steps
-    below (accurate far beyond float32) and rounded once.
-
-    Finite chunks of rows run the reference's steps in place; a chunk holding a NaN or
-    an infinity is handed to the reference core (the limits at infinities live there).
-    """
-    n = x.shape[-1]
-    if x.ndim == 0 or n == 0 or n > MAX_ROW or x.size == 0:
-        return None
-    if not x.flags.c_contiguous:
-        x = np.ascontiguousarray(x)
-    res, work, _ = _target(x, dtype, out)
-    x2, w2 = x.reshape(-1, n), work.reshape(-1, n)
-
-    def rows(xs: np.ndarray, os: np.ndarray) -> None:
-        m = _row_max(xs)
-        if m is None:
-            np.copyto(os, reference(np, xs))
-            return
-        (e,) = _scratch(xs.dtype, 1, xs.size)
-        e = e.reshape(xs.shape)
-        if kind == "softmax":
-            rest, first = _shifted_exp(xs, m, os, e)
-            rest += 1.0
-            np.divide(e, rest, out=os)  # e / (1 + rest)
-            os[np.arange(xs.shape[0]), first] = 1.0 / rest[:, 0]  # the max entry: e^0 = 1
-        else:
-            rest, _ = _shifted_exp(xs, m, os, e)
-            np.log1p(rest, out=rest)
-            np.subtract(os, rest, out=os)  # d - log1p(rest)
-
-    def chunk(lo: int, hi: int) -> None:
-        xs, os = x2[lo:hi], w2[lo:hi]
-        if xs.dtype == np.float64:
-            # float64: the reference itself (exact shift, compensated sums), on row
-            # chunks small enough that its temporaries are not mapped afresh each time
-            np.copyto(os, reference(np, xs))
-            return
-        # float32 rows: computed in float64 (x - max is then exact) and rounded once
-        xw, ow = (b.reshape(xs.shape) for b in _scratch(np.float64, 2, xs.size, WIDE))
-        np.copyto(xw, xs)
-        rows(xw, ow)
-        with np.errstate(over="ignore"):  # log_softmax below -max(float32) is -inf
-            np.copyto(os, ow, casting="same_kind")
-
-    f64 = x2.dtype == np.float64  # the reference on small row chunks, in this thread
-    _rows_engine(x2, chunk, SUB if f64 else CHUNK, serial=f64)
-    _deliver(res, work)
-    return res
 
 
 def sparse_ce_logits(reference: Callable[[np.ndarray, np.ndarray], np.ndarray],

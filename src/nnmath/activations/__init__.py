@@ -13,6 +13,11 @@ activation along an axis (softmax, log_softmax, softmin, sparsemax, glu) is the 
 along that axis, moved last: ``J[..., i, j] = ∂y_i/∂x_j``. ``backward(x, g)`` is the
 vector-Jacobian product ``Jᵀ g`` that backpropagation needs; it never builds a Jacobian.
 
+All of them are derived from one table (``_spec.py``: names, parameters, properties,
+formulas, the compiled core's ufuncs and the plain ``xp`` formula of each activation).
+NumPy input runs the compiled core (``nnmath._core``); other array libraries run plain
+stable formulas in their own dtype.
+
 The seed notebook's classes ``Sigmoid``, ``Softmax``, ``ReLu``, ``Leaky_ReLu(alpha=0.01)``
 and ``TanH`` work with their original constructor arguments and give the correct values.
 
@@ -29,89 +34,40 @@ import difflib
 import functools
 from typing import Any
 
-from .._array import requires_grad
+from .._array import finish, float_input, requires_grad
+from . import _seed
 from ._axis import glu, log_softmax, softmax, softmin, sparsemax
 from ._axis_classes import GLU, LogSoftmax, Softmax, Softmin, Sparsemax
-from ._base import Activation, AxisActivation, ElementwiseActivation, Properties
-from ._classes import (
-    GELU,
-    Exponential,
-    HardShrink,
-    HardSigmoid,
-    HardSiLU,
-    HardSwish,
-    HardTanh,
-    Linear,
-    LogSigmoid,
-    Mish,
-    Sigmoid,
-    SiLU,
-    Softplus,
-    SoftShrink,
-    Softsign,
-    SparsePlus,
-    SparseSigmoid,
-    Squareplus,
-    Swish,
-    Tanh,
-    TanhShrink,
-    Threshold,
-)
-from ._functions import (
-    celu,
-    elu,
-    exponential,
-    gelu,
-    hard_shrink,
-    hard_sigmoid,
-    hard_silu,
-    hard_swish,
-    hard_tanh,
-    leaky_relu,
-    linear,
-    log_sigmoid,
-    mish,
-    prelu,
-    relu,
-    relu6,
-    rrelu,
-    selu,
-    sigmoid,
-    silu,
-    soft_shrink,
-    softplus,
-    softsign,
-    sparse_plus,
-    sparse_sigmoid,
-    squareplus,
-    swish,
-    tanh,
-    tanh_shrink,
-    threshold,
-)
-from ._rectifiers import CELU, ELU, SELU, LeakyReLU, PReLU, ReLU, ReLU6, RReLU
-from ._seed import Leaky_ReLu, ReLu, TanH
+from ._axis_classes import AxisActivation as AxisActivation
+from ._base import Activation, Properties
+from ._elementwise import CLASSES as _EW_CLASSES
+from ._elementwise import FUNCTIONS as _EW_FUNCTIONS
+from ._elementwise import ElementwiseActivation as ElementwiseActivation
+from ._leaky import PReLU, RReLU, prelu, rrelu
+from ._spec import ROWS
 
-_CLASSES: tuple[type[Activation], ...] = (
-    Sigmoid, HardSigmoid, SparseSigmoid, LogSigmoid, Softmax, LogSoftmax, Softmin, Sparsemax,
-    ReLU, ReLU6, LeakyReLU, RReLU, PReLU, ELU, SELU, CELU, GELU, SiLU, HardSiLU, Mish,
-    Softplus, SparsePlus, Squareplus, Softsign, Tanh, HardTanh, TanhShrink, HardShrink,
-    SoftShrink, Threshold, GLU, Exponential, Linear,
-)
-_FUNCTIONS = {
-    "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "sparse_sigmoid": sparse_sigmoid,
-    "log_sigmoid": log_sigmoid, "softmax": softmax, "log_softmax": log_softmax,
-    "softmin": softmin, "sparsemax": sparsemax, "relu": relu, "relu6": relu6,
-    "leaky_relu": leaky_relu, "rrelu": rrelu, "prelu": prelu, "elu": elu, "selu": selu,
-    "celu": celu, "gelu": gelu, "silu": silu, "hard_silu": hard_silu, "mish": mish,
-    "softplus": softplus, "sparse_plus": sparse_plus, "squareplus": squareplus,
-    "softsign": softsign, "tanh": tanh, "hard_tanh": hard_tanh, "tanh_shrink": tanh_shrink,
-    "hard_shrink": hard_shrink, "soft_shrink": soft_shrink, "threshold": threshold,
-    "glu": glu, "exponential": exponential, "linear": linear,
-}
-_ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
-REGISTRY: dict[str, type[Activation]] = {cls.name: cls for cls in _CLASSES}
-REGISTRY.update({alias: REGISTRY[target] for alias, target in _ALIASES.items()})
+_AXIS_FUNCTIONS = {"softmax": softmax, "log_softmax": log_softmax, "softmin": softmin,
+                   "sparsemax": sparsemax, "glu": glu}
+_AXIS_CLASSES: dict[str, type[Activation]] = {
+    "softmax": Softmax, "log_softmax": LogSoftmax, "softmin": Softmin,
+    "sparsemax": Sparsemax, "glu": GLU}
+_OWN_FUNCTIONS = {**_AXIS_FUNCTIONS, "prelu": prelu, "rrelu": rrelu}
+_OWN_CLASSES: dict[str, type[Activation]] = {**_AXIS_CLASSES, "prelu": PReLU, "rrelu": RReLU}
+
+#: registry name -> class, in the table's order; then the aliases
+REGISTRY: dict[str, type[Activation]] = {
+    row.name: _OWN_CLASSES.get(row.name) or _EW_CLASSES[row.name] for row in ROWS}
+_CLASSES: tuple[type[Activation], ...] = tuple(REGISTRY.values())
+_FUNCTIONS: dict[str, Any] = {
+    row.name: _OWN_FUNCTIONS.get(row.name) or _EW_FUNCTIONS[row.name] for row in ROWS}
+for _row in ROWS:
+    for _alias in _row.aliases:
+        REGISTRY[_alias] = REGISTRY[_row.name]
+    for _alias in _row.class_aliases:
+        globals()[_alias] = REGISTRY[_row.name]
+    globals()[_row.cls] = REGISTRY[_row.name]
+_SEED = tuple(_seed.__all__)
+globals().update({name: getattr(_seed, name) for name in _SEED})
 
 
 def _differentiable(fn: Any, cls: type[Activation]) -> Any:
@@ -133,9 +89,10 @@ def _differentiable(fn: Any, cls: type[Activation]) -> Any:
 
 for _name, _fn in list(_FUNCTIONS.items()):
     _FUNCTIONS[_name] = globals()[_name] = _differentiable(_fn, REGISTRY[_name])
-# the aliases are the differentiable silu and hard_silu too
-globals()["swish"], globals()["hard_swish"] = _FUNCTIONS["silu"], _FUNCTIONS["hard_silu"]
-del _name, _fn
+for _row in ROWS:
+    for _alias in _row.aliases:
+        globals()[_alias] = _FUNCTIONS[_row.name]
+del _name, _fn, _row, _alias
 
 
 def _key(name: str) -> str:
@@ -145,9 +102,7 @@ def _key(name: str) -> str:
 # registry names, class names and PyTorch's spellings ("Hardtanh", "LogSigmoid", ...)
 _LOOKUP: dict[str, type[Activation]] = {_key(n): cls for n, cls in REGISTRY.items()}
 _LOOKUP.update({_key(cls.__name__): cls for cls in _CLASSES})
-_LOOKUP.update({"swish": SiLU, "hardswish": HardSiLU})
 _FUNCTION_CLASSES = {id(fn): REGISTRY[name] for name, fn in _FUNCTIONS.items()}
-_FUNCTION_CLASSES.update({id(swish): SiLU, id(hard_swish): HardSiLU})
 
 
 def names() -> tuple[str, ...]:
@@ -159,7 +114,7 @@ def names() -> tuple[str, ...]:
     return tuple(sorted(REGISTRY))
 
 
-class Lambda(ElementwiseActivation):
+class Lambda(Activation):
     """A user's elementwise function as an activation, with an optional derivative.
 
     >>> sq = Lambda(lambda x: x * x, derivative=lambda x: 2 * x, name="square")
@@ -181,15 +136,22 @@ class Lambda(ElementwiseActivation):
     def get_config(self) -> dict[str, Any]:
         return {"fn": self.fn, "derivative": self.derivative, "name": self.name}
 
-    def _value(self, xp: Any, x: Any) -> Any:
-        return xp.asarray(self.fn(x))
+    def __call__(self, x: Any) -> Any:
+        xp, xc, dtype = float_input(x, "x")
+        return finish(xp, xp.asarray(self.fn(xc)), dtype)
 
-    def _derivative(self, xp: Any, x: Any) -> Any:
+    def gradient(self, x: Any) -> Any:
         if self.derivative is None:
             raise TypeError(
                 f"activation {self.name!r} has no derivative: pass derivative= to Lambda"
             )
-        return xp.asarray(self.derivative(x))
+        xp, xc, dtype = float_input(x, "x")
+        return finish(xp, xp.asarray(self.derivative(xc)), dtype)
+
+    def backward(self, x: Any, grad_output: Any) -> Any:
+        xp, xc, dtype = float_input(x, "x")
+        g = self._grad_output(xp, xc, grad_output)
+        return finish(xp, g * self.gradient(xc), dtype)
 
     @property
     def properties(self) -> Properties:
@@ -210,7 +172,7 @@ def get(identifier: Any = None, **params: Any) -> Activation:
     Sigmoid()
     """
     if identifier is None:
-        return Linear(**params)
+        return REGISTRY["linear"](**params)
     if isinstance(identifier, Activation):
         if params:
             raise TypeError(f"params {sorted(params)} cannot be applied to the instance "
@@ -237,18 +199,16 @@ def get(identifier: Any = None, **params: Any) -> Activation:
     )
 
 
-__all__ = [
-    "CELU", "ELU", "GELU", "GLU", "REGISTRY", "SELU", "Activation", "AxisActivation",
-    "ElementwiseActivation", "Exponential", "HardShrink", "HardSiLU", "HardSigmoid",
-    "HardSwish", "HardTanh", "Lambda", "LeakyReLU", "Leaky_ReLu", "Linear", "LogSigmoid",
-    "LogSoftmax", "Mish", "PReLU", "Properties", "RReLU", "ReLU", "ReLU6", "ReLu", "SiLU",
-    "Sigmoid", "SoftShrink", "Softmax", "Softmin", "Softplus", "Softsign", "SparsePlus",
-    "SparseSigmoid", "Sparsemax", "Squareplus", "Swish", "TanH", "Tanh", "TanhShrink",
-    "Threshold", "celu", "elu", "exponential", "gelu", "get", "glu", "hard_shrink",
-    "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "leaky_relu", "linear",
-    "log_sigmoid", "log_softmax", "mish", "names", "prelu", "relu", "relu6", "rrelu", "selu",
-    "sigmoid", "silu", "soft_shrink", "softmax", "softmin", "softplus", "softsign",
-    "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh",
-    "tanh_shrink", "threshold",
-]
+#: the public names, derived from the table
+__all__ = sorted({
+    "REGISTRY", "Activation", "AxisActivation", "ElementwiseActivation", "Lambda",
+    "Properties", "get", "names", *_SEED,
+    *(row.name for row in ROWS), *(row.cls for row in ROWS),
+    *(a for row in ROWS for a in row.aliases), *(a for row in ROWS for a in row.class_aliases),
+})
 
+
+def __getattr__(name: str) -> Any:
+    """Every public name is defined at import (from the table); this only tells static
+    checkers that the module's names are made at run time."""
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

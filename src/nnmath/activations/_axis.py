@@ -1,7 +1,10 @@
-"""Public activations along an axis: softmax, log_softmax, softmin, sparsemax, glu.
+"""The activations along an axis (softmax, log_softmax, softmin, sparsemax, glu): their
+public functions and the paths that compute them.
 
-softmax and log_softmax accept ``out=`` and, for NumPy input along the last axis, run the
-chunked, threaded path of ``nnmath._kernels``.
+NumPy arrays (and Dask arrays of NumPy chunks) run the compiled core's row functions
+(gufuncs along the axis: values and vector-Jacobian products); the Jacobians are built from
+the core's values (``_xp_axis``). Other array libraries run the plain formulas of
+``_xp_axis`` along the last axis (the axis is moved there and back).
 """
 
 from __future__ import annotations
@@ -10,36 +13,207 @@ from typing import Any
 
 import numpy as np
 
-from .. import _kernels
-from .._array import check_axis, finish, float_input, fp_guard
-from . import _axis_cores
+from .._array import check_axis, finish, float_input, fp_guard, is_dask, namespace
+from . import _xp, _xp_axis
+from ._elementwise import check_out, core_ufunc, numpy_input
 
-__all__ = ["glu", "log_softmax", "softmax", "softmin", "sparsemax"]
+__all__ = ["axis_run", "glu", "log_softmax", "softmax", "softmin", "sparsemax"]
+
+#: the xp formulas (value, Jacobian from the value, VJP from the value) of each row function
+_XP_ROWS = {
+    "softmax": (_xp_axis.softmax, _xp_axis.softmax_jacobian, _xp_axis.softmax_vjp),
+    "log_softmax": (_xp_axis.log_softmax, _xp_axis.log_softmax_jacobian,
+                    _xp_axis.log_softmax_vjp),
+    "sparsemax": (_xp_axis.sparsemax, _xp_axis.sparsemax_jacobian, _xp_axis.sparsemax_vjp),
+}
 
 
-def _apply_axis(core: Any, x: Any, axis: int, kind: str | None = None, out: Any = None) -> Any:
-    if type(x) is np.ndarray and x.dtype.char in "fd":  # float_input's answer, cheaply
-        xp, xc, dtype = np, x, x.dtype
-    else:
-        xp, xc, dtype = float_input(x, "x")
-        if xp is np and xc.dtype != np.float64:  # float16, or float32 of an ndarray subclass
-            xc = xc.astype(np.float64)
-    ax = check_axis(axis, xc.ndim)
-    if xp is np:
-        with fp_guard(xp):
-            if kind is not None and ax == xc.ndim - 1:  # float32 is widened chunk by chunk
-                y = _kernels.axis_kernel(kind, core, xc, dtype, out)
-                if y is not None:
-                    return y
-            if xc.dtype != np.float64:
-                xc = xc.astype(np.float64)
-            y = finish(xp, xp.moveaxis(core(xp, xp.moveaxis(xc, ax, -1)), -1, ax), dtype)
-        return y if out is None else _kernels.give(y, out)
+def axis_run(name: str, what: str, x: Any, axis: Any, g: Any = None, out: Any = None) -> Any:
+    """``what`` ("value", "jacobian" or "vjp") of the row function ``name`` along ``axis``."""
+    if isinstance(x, np.ndarray) or namespace(x) is np:
+        return _numpy(name, what, numpy_input(x), axis, g, out)
+    if is_dask(x) and isinstance(getattr(x, "_meta", None), np.ndarray) and what != "jacobian":
+        return _dask(name, what, x, axis, g)
     if out is not None:
         raise TypeError("out= is supported for NumPy arrays only")
+    xp, xc, dtype = float_input(x, "x")
+    ax = check_axis(axis, xc.ndim)
+    v = xp.moveaxis(xc, ax, -1)
+    gv = None if g is None else xp.moveaxis(_grad_output(xp, name, xc, ax, g), ax, -1)
     with fp_guard(xp):
-        y = core(xp, xp.moveaxis(xc, ax, -1))
-        return finish(xp, xp.moveaxis(y, -1, ax), dtype)
+        y = _xp_last(name, what, xp, v, gv)
+    if what == "jacobian":
+        return finish(xp, y, dtype)
+    return finish(xp, xp.moveaxis(y, -1, ax), dtype)
+
+
+def _xp_last(name: str, what: str, xp: Any, v: Any, g: Any) -> Any:
+    """The xp formulas along the last axis."""
+    if name == "glu":
+        a, b = _xp_axis.glu_halves(xp, v)
+        s = _xp.sigmoid(xp, b)
+        if what == "value":
+            return _xp_axis._gate(xp, a, s)
+        ds = _xp.sigmoid_grad(xp, b)
+        return (_xp_axis.glu_jacobian(xp, a, s, ds) if what == "jacobian"
+                else _xp_axis.glu_vjp(xp, a, s, ds, g))
+    vn = -v if name == "softmin" else v
+    value_f, jac_f, vjp_f = _XP_ROWS["softmax" if name == "softmin" else name]
+    if what == "value":
+        return value_f(xp, vn)
+    # the Jacobians and VJPs take the probabilities: sparsemax's, or softmax's
+    p = _xp_axis.sparsemax(xp, v) if name == "sparsemax" else _xp_axis.softmax(xp, vn)
+    y = jac_f(xp, p) if what == "jacobian" else vjp_f(xp, p, g)
+    return -y if name == "softmin" else y
+
+
+def _grad_output(xp: Any, name: str, x: Any, ax: int, grad_output: Any) -> Any:
+    """``grad_output`` checked against the output's shape (glu: half of x along the axis)."""
+    expected = list(x.shape)
+    if name == "glu":
+        if expected[ax] % 2:
+            raise ValueError(f"glu needs an even size along axis, got {expected[ax]}")
+        expected[ax] //= 2
+    if xp is np:
+        g = numpy_input(grad_output, "grad_output")
+    else:
+        _, g, _ = float_input(grad_output, "grad_output", xp=xp)
+        g = xp.astype(g, x.dtype) if g.dtype != x.dtype else g
+    if list(g.shape) != expected:
+        raise ValueError(
+            f"grad_output must have the {'output' if name == 'glu' else 'x'}'s shape "
+            f"{tuple(expected)}, got {tuple(g.shape)}"
+        )
+    return g
+
+
+def _numpy(name: str, what: str, xc: np.ndarray, axis: Any, g: Any, out: Any) -> Any:
+    ax = check_axis(axis, xc.ndim)
+    dtype = xc.dtype
+    if g is not None:
+        g = _grad_output(np, name, xc, ax, g)
+        if g.dtype != dtype:  # computed in float64, rounded once to x's dtype
+            y = _numpy(name, what, xc.astype(np.float64), ax, g.astype(np.float64), None)
+            y = finish(np, y, dtype)
+            return y if out is None else _give(y, out)
+    if what == "jacobian":
+        v = np.moveaxis(xc, ax, -1)
+        return _numpy_jacobian(name, v)
+    if name == "glu":
+        return _numpy_glu(what, xc, ax, g, out)
+    shape = xc.shape
+    if out is not None:
+        check_out(out, shape, dtype)
+    axes = [(ax,), (ax,)] if g is None else [(ax,), (ax,), (ax,)]
+    uf = core_ufunc(name if g is None else name + "_backward")
+    args = (xc,) if g is None else (xc, g)
+    if uf is not None:
+        return uf(*args, axes=axes, out=out)
+    if name == "softmin":  # softmax of -x (the core's softmax rows)
+        if g is None:
+            return core_ufunc("softmax")(-xc, axes=axes, out=out)
+        y = core_ufunc("softmax_backward")(-xc, g, axes=axes, out=out)
+        return np.negative(y, out=y)
+    # sparsemax: the plain formula in float64, rounded once
+    v = np.moveaxis(xc.astype(np.float64), ax, -1)
+    with fp_guard(np):
+        p = _xp_axis.sparsemax(np, v)
+        y = p if g is None else _xp_axis.sparsemax_vjp(np, p, np.moveaxis(g, ax, -1))
+    y = finish(np, np.moveaxis(y, -1, ax), dtype)
+    return y if out is None else _give(y, out)
+
+
+def _numpy_jacobian(name: str, v: np.ndarray) -> np.ndarray:
+    """The Jacobian along the last axis of ``v`` from the core's values."""
+    dtype = v.dtype
+    if name == "glu":
+        a, b = _xp_axis.glu_halves(np, v)
+        s, ds = core_ufunc("sigmoid")(b), core_ufunc("sigmoid_grad")(b)
+        return _xp_axis.glu_jacobian(np, a, s, ds)
+    if name == "softmin":
+        p = _numpy("softmin", "value", v, -1, None, None)
+        return np.negative(_xp_axis.softmax_jacobian(np, p)).astype(dtype, copy=False)
+    if name == "sparsemax":
+        p = _numpy("sparsemax", "value", v, -1, None, None)
+        return _xp_axis.sparsemax_jacobian(np, p)
+    p = _numpy("softmax", "value", v, -1, None, None)
+    jac = _xp_axis.softmax_jacobian if name == "softmax" else _xp_axis.log_softmax_jacobian
+    return jac(np, p)
+
+
+def _numpy_glu(what: str, xc: np.ndarray, ax: int, g: Any, out: Any) -> Any:
+    n = xc.shape[ax]
+    if n % 2:
+        raise ValueError(f"glu needs an even size along axis, got {n}")
+    a = np.take(xc, np.arange(n // 2), axis=ax)
+    b = np.take(xc, np.arange(n // 2, n), axis=ax)
+    if what == "value":
+        if out is not None:
+            check_out(out, a.shape, xc.dtype)
+        uf = core_ufunc("glu")
+        if uf is not None:
+            return uf(a, b, out=out)
+        with np.errstate(invalid="ignore"):  # ±inf times a gate of exactly 0: NaN
+            return np.multiply(a, core_ufunc("sigmoid")(b), out=out)
+    if out is not None:
+        check_out(out, xc.shape, xc.dtype)
+    uf = core_ufunc("glu_backward")
+    if uf is not None:
+        ga, gb = uf(a, b, g)
+    else:
+        with np.errstate(invalid="ignore"):
+            ga = g * core_ufunc("sigmoid")(b)
+            gb = core_ufunc("sigmoid_backward")(b, g * a)
+    return np.concatenate([ga, gb], axis=ax, out=out)
+
+
+def _give(y: Any, out: np.ndarray) -> np.ndarray:
+    y = np.asarray(y)
+    check_out(out, y.shape, y.dtype)
+    np.copyto(out, y)
+    return out
+
+
+def _dask(name: str, what: str, x: Any, axis: Any, g: Any) -> Any:
+    """A Dask array of NumPy chunks: the core's row functions chunk by chunk, the axis in
+    one chunk (rechunked when it is split)."""
+    ax = check_axis(axis, x.ndim)
+    xc = x if x.dtype.char in "efd" else x.astype(np.float64)
+    if xc.numblocks[ax] > 1:
+        xc = xc.rechunk({ax: -1})
+    if name == "glu":
+        n = xc.shape[ax]
+        if n % 2:
+            raise ValueError(f"glu needs an even size along axis, got {n}")
+        idx = [slice(None)] * xc.ndim
+        idx[ax] = slice(0, n // 2)
+        a = xc[tuple(idx)]
+        idx[ax] = slice(n // 2, n)
+        b = xc[tuple(idx)]
+        import dask.array as da
+
+        if what == "value":
+            return a * core_ufunc("sigmoid")(b)
+        ga = g * core_ufunc("sigmoid")(b)
+        gb = core_ufunc("sigmoid_backward")(b, g * a)
+        return da.concatenate([ga, gb], axis=ax)
+    axes = [(ax,), (ax,)] if g is None else [(ax,), (ax,), (ax,)]
+    uf = core_ufunc(name if g is None else name + "_backward")
+    if uf is None and name == "softmin":
+        if g is None:
+            return core_ufunc("softmax")(-xc, axes=axes)
+        return -core_ufunc("softmax_backward")(-xc, g.astype(xc.dtype), axes=axes)
+    if uf is None:
+        raise TypeError(f"{name} has no row function for Dask arrays here; compute x first")
+    if g is None:
+        return uf(xc, axes=axes)
+    gc: Any = g if is_dask(g) else np.asarray(g)
+    if tuple(gc.shape) != tuple(xc.shape):
+        raise ValueError(f"grad_output must have the x's shape {tuple(xc.shape)}, "
+                         f"got {tuple(gc.shape)}")
+    if is_dask(gc) and gc.numblocks[ax] > 1:
+        gc = gc.rechunk({ax: -1})
+    return uf(xc, gc.astype(xc.dtype), axes=axes)
 
 
 def softmax(x: Any, axis: int = -1, *, out: Any = None) -> Any:
@@ -59,7 +233,7 @@ def softmax(x: Any, axis: int = -1, *, out: Any = None) -> Any:
     array([[0.00626879, 0.01704033, 0.04632042, 0.93037047],
            [0.01203764, 0.08894682, 0.24178252, 0.65723302]])
     """
-    return _apply_axis(_axis_cores.softmax, x, axis, "softmax", out)
+    return axis_run("softmax", "value", x, axis, out=out)
 
 
 def log_softmax(x: Any, axis: int = -1, *, out: Any = None) -> Any:
@@ -75,19 +249,19 @@ def log_softmax(x: Any, axis: int = -1, *, out: Any = None) -> Any:
     >>> log_softmax([1000.0, 1.0, -1000.0])
     array([    0.,  -999., -2000.])
     """
-    return _apply_axis(_axis_cores.log_softmax, x, axis, "log_softmax", out)
+    return axis_run("log_softmax", "value", x, axis, out=out)
 
 
-def softmin(x: Any, axis: int = -1) -> Any:
+def softmin(x: Any, axis: int = -1, *, out: Any = None) -> Any:
     r"""Softmin along ``axis``: ``softmax(-x)``, a smooth arg-min.
 
     >>> softmin([0.0, 1000.0])
     array([1., 0.])
     """
-    return _apply_axis(lambda xp, v: _axis_cores.softmax(xp, -v), x, axis)
+    return axis_run("softmin", "value", x, axis, out=out)
 
 
-def sparsemax(x: Any, axis: int = -1) -> Any:
+def sparsemax(x: Any, axis: int = -1, *, out: Any = None) -> Any:
     r"""Sparsemax along ``axis`` (Martins & Astudillo, 2016): the Euclidean projection
     onto the probability simplex, which can give exact zeros.
 
@@ -97,14 +271,15 @@ def sparsemax(x: Any, axis: int = -1) -> Any:
     >>> sparsemax([0.0, 0.5, 1.0])
     array([0.  , 0.25, 0.75])
     """
-    return _apply_axis(_axis_cores.sparsemax, x, axis)
+    return axis_run("sparsemax", "value", x, axis, out=out)
 
 
-def glu(x: Any, axis: int = -1) -> Any:
+def glu(x: Any, axis: int = -1, *, out: Any = None) -> Any:
     r"""Gated linear unit (Dauphin et al., 2017): split ``x`` in halves ``a, b`` along
     ``axis`` and return ``a * σ(b)``; the size along ``axis`` must be even.
 
     >>> glu([1.0, 2.0, 0.0, 1000.0])
     array([0.5, 2. ])
     """
-    return _apply_axis(_axis_cores.glu, x, axis)
+    return axis_run("glu", "value", x, axis, out=out)
+

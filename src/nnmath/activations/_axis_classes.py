@@ -1,5 +1,6 @@
 """The classes of the activations along an axis: softmax, log_softmax, softmin, sparsemax,
-glu. ``gradient`` is the Jacobian along the axis (moved last), ``backward`` the VJP.
+glu. ``gradient`` is the Jacobian along the axis (moved last), ``backward`` the VJP. Names,
+formulas and properties come from their rows of the spec table.
 
 >>> Softmax().backward([1.0, 2.0, 3.0], [1.0, 1.0, 1.0])  # softmax rows sum to 1
 array([0., 0., 0.])
@@ -7,16 +8,58 @@ array([0., 0., 0.])
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from typing import Any, ClassVar
 
-from .._array import check_axis, float_input
-from . import _axis_cores
-from ._base import AxisActivation, Properties
+from .._array import requires_grad
+from ._axis import axis_run
+from ._base import Activation, Properties
+from ._spec import SPECS, Spec
 
-INF = math.inf
+__all__ = ["GLU", "AxisActivation", "LogSoftmax", "Softmax", "Softmin", "Sparsemax"]
 
-__all__ = ["GLU", "LogSoftmax", "Softmax", "Softmin", "Sparsemax"]
+
+class AxisActivation(Activation):
+    """An activation that couples the elements along one axis (softmax and friends).
+
+    ``gradient(x)`` returns the Jacobian along the axis with that axis moved last:
+    ``J[..., i, j] = ∂y_i/∂x_j``. ``backward(x, grad_output)`` returns the
+    vector-Jacobian product without ever forming the Jacobian.
+    """
+
+    _params: ClassVar[tuple[str, ...]] = ("axis",)
+    _spec: ClassVar[Spec]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = SPECS[cls.name]
+        cls._spec = spec
+        cls.formula = spec.formula
+        cls.derivative_text = spec.derivative
+
+    def __init__(self, axis: int = -1) -> None:
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise TypeError(f"axis must be an integer, got {axis!r}")
+        self.axis = axis
+
+    def __call__(self, x: Any) -> Any:
+        """The forward value along ``axis``."""
+        if requires_grad(x):
+            return self._differentiable_call(x)
+        return axis_run(self.name, "value", x, self.axis)
+
+    def gradient(self, x: Any) -> Any:
+        """The Jacobian along ``axis``, that axis moved last: ``J[..., i, j] = ∂y_i/∂x_j``."""
+        return axis_run(self.name, "jacobian", x, self.axis)
+
+    def backward(self, x: Any, grad_output: Any) -> Any:
+        """The vector-Jacobian product ``Jᵀ grad_output`` along ``axis`` (no Jacobian built)."""
+        return axis_run(self.name, "vjp", x, self.axis, grad_output)
+
+    @property
+    def properties(self) -> Properties:
+        props = self._spec.properties
+        assert isinstance(props, Properties)
+        return props
 
 
 class Softmax(AxisActivation):
@@ -24,63 +67,18 @@ class Softmax(AxisActivation):
     ``backward(x, g) = p * (g - sum(g * p))``."""
 
     name = "softmax"
-    derivative_text = 'Jacobian diag(p) − p pᵀ; vector-Jacobian product p ⊙ (g − ⟨g, p⟩)'
-    formula = r"\operatorname{softmax}(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}}"
-
-    def _value_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.softmax(xp, x)
-
-    def _jacobian_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.softmax_jacobian(xp, _axis_cores.softmax(xp, x))
-
-    def _vjp_last(self, xp: Any, x: Any, g: Any) -> Any:
-        return _axis_cores.softmax_vjp(xp, _axis_cores.softmax(xp, x), g)
-
-    @property
-    def properties(self) -> Properties:
-        return Properties(range=(0.0, 1.0), range_closed=(False, True), monotonic=None)
 
 
 class LogSoftmax(AxisActivation):
     """log softmax along ``axis``. Jacobian ``δ_ij - p_j``; ``backward = g - p sum(g)``."""
 
     name = "log_softmax"
-    derivative_text = 'Jacobian δᵢⱼ − pⱼ; vector-Jacobian product g − p Σⱼ gⱼ'
-    formula = r"x_i - \log\sum_j e^{x_j}"
-
-    def _value_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.log_softmax(xp, x)
-
-    def _jacobian_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.log_softmax_jacobian(xp, _axis_cores.softmax(xp, x))
-
-    def _vjp_last(self, xp: Any, x: Any, g: Any) -> Any:
-        return _axis_cores.log_softmax_vjp(xp, _axis_cores.softmax(xp, x), g)
-
-    @property
-    def properties(self) -> Properties:
-        return Properties(range=(-INF, 0.0), range_closed=(False, True), monotonic=None)
 
 
 class Softmin(AxisActivation):
     """``softmax(-x)`` along ``axis``; its Jacobian is ``-(diag(p) - p pᵀ)``."""
 
     name = "softmin"
-    derivative_text = 'Jacobian −(diag(p) − p pᵀ), p = softmin(x)'
-    formula = r"\operatorname{softmin}(x)_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}}"
-
-    def _value_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.softmax(xp, -x)
-
-    def _jacobian_last(self, xp: Any, x: Any) -> Any:
-        return -_axis_cores.softmax_jacobian(xp, _axis_cores.softmax(xp, -x))
-
-    def _vjp_last(self, xp: Any, x: Any, g: Any) -> Any:
-        return -_axis_cores.softmax_vjp(xp, _axis_cores.softmax(xp, -x), g)
-
-    @property
-    def properties(self) -> Properties:
-        return Properties(range=(0.0, 1.0), range_closed=(False, True), monotonic=None)
 
 
 class Sparsemax(AxisActivation):
@@ -88,23 +86,6 @@ class Sparsemax(AxisActivation):
     boundary ``x_i = τ`` count as outside), Jacobian ``diag(s) - s sᵀ/|S|``."""
 
     name = "sparsemax"
-    derivative_text = 'Jacobian diag(s) − s sᵀ/|S|, s the indicator of the support S'
-    formula = r"\arg\min_{p \in \Delta} \lVert p - x \rVert^2"
-
-    def _value_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.sparsemax(xp, x)
-
-    def _jacobian_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.sparsemax_jacobian(xp, _axis_cores.sparsemax(xp, x))
-
-    def _vjp_last(self, xp: Any, x: Any, g: Any) -> Any:
-        return _axis_cores.sparsemax_vjp(xp, _axis_cores.sparsemax(xp, x), g)
-
-    @property
-    def properties(self) -> Properties:
-        return Properties(range=(0.0, 1.0), range_closed=(True, True), monotonic=None,
-                          differentiable=False, smooth=False,
-                          kink_convention="entries with x_i = tau are outside the support")
 
 
 class GLU(AxisActivation):
@@ -112,32 +93,3 @@ class GLU(AxisActivation):
     ``grad_output`` of ``backward`` has the output's shape (half the size along ``axis``)."""
 
     name = "glu"
-    derivative_text = '∂/∂a = σ(b), ∂/∂b = a σ(b)(1 − σ(b)), for [a; b] = x'
-    formula = r"a \otimes \sigma(b),\ [a; b] = x"
-
-    def _value_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.glu(xp, x)
-
-    def _jacobian_last(self, xp: Any, x: Any) -> Any:
-        return _axis_cores.glu_jacobian(xp, x)
-
-    def _vjp_last(self, xp: Any, x: Any, g: Any) -> Any:
-        return _axis_cores.glu_vjp(xp, x, g)
-
-    def _grad_output_for(self, xp: Any, x: Any, grad_output: Any) -> Any:
-        axis = check_axis(self.axis, x.ndim)
-        expected = list(x.shape)
-        if expected[axis] % 2:
-            raise ValueError(f"glu needs an even size along axis, got {expected[axis]}")
-        expected[axis] //= 2
-        _, g, _ = float_input(grad_output, "grad_output", xp=xp)
-        if list(g.shape) != expected:
-            raise ValueError(
-                f"grad_output must have the output's shape {tuple(expected)}, "
-                f"got {tuple(g.shape)}"
-            )
-        return xp.astype(g, x.dtype) if g.dtype != x.dtype else g
-
-    @property
-    def properties(self) -> Properties:
-        return Properties(range=(-INF, INF), monotonic=None, zero_centred=True)

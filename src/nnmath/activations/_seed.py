@@ -21,17 +21,18 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ._classes import Tanh
-from ._rectifiers import LeakyReLU, ReLU
+from ._elementwise import CLASSES
+
+ReLU, LeakyReLU, Tanh = CLASSES["relu"], CLASSES["leaky_relu"], CLASSES["tanh"]
 
 __all__ = ["Leaky_ReLu", "ReLu", "TanH"]
 
 
-class ReLu(ReLU):
+class ReLu(ReLU):  # type: ignore[valid-type, misc]
     """The notebook's ``ReLu``: :class:`ReLU` with its defaults."""
 
 
-class Leaky_ReLu(LeakyReLU):
+class Leaky_ReLu(LeakyReLU):  # type: ignore[valid-type, misc]
     """The notebook's ``Leaky_ReLu(alpha=0.01)``: :class:`LeakyReLU` with slope ``alpha``."""
 
     _params: ClassVar[tuple[str, ...]] = ("alpha",)
@@ -44,5 +45,5 @@ class Leaky_ReLu(LeakyReLU):
         return self.negative_slope
 
 
-class TanH(Tanh):
+class TanH(Tanh):  # type: ignore[valid-type, misc]
     """The notebook's ``TanH``: :class:`Tanh`."""

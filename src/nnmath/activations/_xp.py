@@ -1,9 +1,13 @@
-"""Elementwise activation math: forward values and derivatives, written against ``xp``.
+"""The elementwise activations as plain stable formulas written against an array namespace
+``xp``: what array libraries other than NumPy compute (PyTorch, JAX, CuPy, array-api-strict).
 
-Each ``_name(xp, x, ...)`` computes in the compute dtype chosen by the dtype policy
-(``x`` is already a floating array) and never raises a floating-point warning for finite
-input; ``_name_grad`` is its analytic derivative. The public functions and the classes
-are thin wrappers around these cores.
+NumPy arrays (and Dask arrays of NumPy chunks) never come here: they run the compiled core
+(``nnmath._core``), the one copy of each formula for them. These formulas compute in the
+input's own dtype (float16 in float32), never raise a floating-point warning for finite
+input and keep the limits at ±inf and NaN; they are stable (no overflow, no catastrophic
+cancellation) but round more often than the core: README.md's accuracy table says how far
+each library is from the true value. ``name(xp, x, ...)`` is the value, ``name_grad`` the
+analytic derivative.
 
 Conventions that recur:
 
@@ -19,16 +23,12 @@ Conventions that recur:
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .._array import erfcx_nonneg, is_numpy, out_of_range
-from . import _dd as dd
 
 #: beyond this magnitude every saturating factor (σ(x) for x < -SAT, e^{-x²}, ...) is 0
 SAT = 1.0e4
@@ -42,125 +42,12 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-# -- extended precision for float64 ------------------------------------------------------
-#: NumPy's long double where it is wider than float64 (the x87 format of x86-64 Linux:
-#: a 64-bit significand, 11 bits more than float64, and a far wider exponent range);
-#: ``None`` where it is float64 itself (Windows, macOS on arm64)
-LD: Any = np.longdouble if np.finfo(np.longdouble).nmant >= 63 else None
-
-def is_ld(x: Any) -> bool:
-    """Whether ``x`` is a NumPy long double array (wider than float64)."""
-    return LD is not None and isinstance(x, (np.ndarray, np.generic)) and x.dtype == LD
-
-
-#: the constants at long double precision (the float ones are float64 roundings)
-_LD_CONST = {} if LD is None else {
-    "SELU_ALPHA": LD("1.6732632423543772848170429916717"),
-    "SELU_SCALE": LD("1.0507009873554804934193349852946"),
-    "SQRT_2_OVER_PI": LD("0.79788456080286535587989211986876373695"),
-    "INV_SQRT_2": LD("0.70710678118654752440084436210484903928"),
-    "INV_SQRT_2PI": LD("0.39894228040143267793994605993438186848"),
-    "TWO_OVER_SQRT_PI": LD("1.1283791670955125738961589031215451717"),
-}
-
-
-def _roots_ld() -> dict[str, tuple[Any, Any, tuple[Any, ...]]]:
-    from ._roots import ROOTS
-
-    return {name: (LD(hi), LD(lo), tuple(LD(c) for c in coefs))
-            for name, (hi, lo, coefs) in ROOTS.items()}
-
-
-_ROOTS_LD = {} if LD is None else _roots_ld()
-
-
-def near_root(xp: Any, x: Any, g: Any, name: str) -> Any:
-    """The derivative ``g`` of activation ``name``, replaced within ``WINDOW`` of its root
-    ``r`` by its Taylor series in ``d = x - r`` (long double input only).
-
-    There ``g`` is a difference of two nearly equal terms and loses ``1/|d|`` of its
-    relative accuracy, long double or not; ``d`` is exact (``x - r_hi`` by Sterbenz's
-    lemma, then ``- r_lo``) and the series has no cancellation. Coefficients from
-    ``tools/fit_roots.py`` (mpmath).
-    """
-    if not is_ld(x):
-        return g
-    from ._roots import WINDOW
-
-    r_hi, r_lo, coefs = _ROOTS_LD[name]
-    d = (x - r_hi) - r_lo
-    acc = coefs[-1] * d
-    for c in reversed(coefs[:-1]):
-        acc = (acc + c) * d
-    return np.where(np.abs(d) < WINDOW, acc, g)
-
-
-def _const(x: Any, name: str, value: float) -> Any:
-    """``value``, or the long double constant ``name`` when ``x`` is long double."""
-    if is_ld(x):
-        return _LD_CONST[name]
-    return value
-
-
-class _Narrow(threading.local):
-    on = False
-
-
-#: set while float64 carries a float32 or float16 input (``for_result``): long double
-#: buys nothing there, the float64 formula is ~10^7 times more accurate than the result
-_narrow = _Narrow()
-
-
-class for_result:  # a context manager, named like the function it acts as
-    """``with for_result(dtype):`` around a core call whose float64 input stands for a
-    float32 or float16 result, so that ``extended`` cores skip long double."""
-
-    __slots__ = ("_set",)
-
-    def __init__(self, dtype: Any) -> None:
-        self._set = isinstance(dtype, np.dtype) and dtype in _NARROW
-
-    def __enter__(self) -> None:
-        if self._set:
-            _narrow.on = True
-
-    def __exit__(self, *exc: object) -> None:
-        if self._set:
-            _narrow.on = False
-
-
-_NARROW = (np.dtype(np.float32), np.dtype(np.float16))
-
-
-def extended(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Evaluate the core ``fn`` in long double for NumPy float64 input and round once.
-
-    The stable float64 formulas still round several times, and some cancel (a derivative
-    near its root, ``x - tanh x``) or pass through a subnormal intermediate (``x σ(x)`` at
-    ``x = -740``); in long double the same formula errs by ~2^-11 of a float64 ulp per
-    step and no float64 subnormal is subnormal there, so the rounded result is within
-    about 0.5 ulp plus that. Where long double is float64 (``LD is None``), for other
-    array libraries, and inside ``for_result(float32)`` the float64 formula runs as it is.
-    """
-    @functools.wraps(fn)
-    def wrapper(xp: Any, x: Any, *args: Any) -> Any:
-        if LD is not None and is_numpy(xp) and x.dtype == np.float64 and not _narrow.on:
-            y = fn(xp, x.astype(LD), *args)
-            with np.errstate(over="ignore", under="ignore"):  # beyond float64: ±inf, 0
-                return np.asarray(y).astype(np.float64)
-        return fn(xp, x, *args)
-
-    return wrapper
-
-
 def keep_nan(xp: Any, x: Any, y: Any) -> Any:
     """``y`` with NaN wherever ``x`` is NaN (for derivatives of piecewise functions)."""
     return xp.where(xp.isnan(x), x, y)
 
 
 def _fmax(xp: Any, x: Any) -> Any:
-    if is_ld(x):
-        return np.finfo(LD).max  # beyond a Python float's range
     return float(xp.finfo(x.dtype).max)
 
 
@@ -180,9 +67,6 @@ def _lower_branch(xp: Any, slope: float, v: Any) -> Any:
 
 # -- sigmoid family --------------------------------------------------------------------
 def sigmoid(xp: Any, x: Any) -> Any:
-    if x.dtype == xp.float64 and not _narrow.on:
-        q, q_lo = _sigmoid_dd(xp, x)  # float64: the quotient refined, exp's error alone
-        return q + q_lo
     z = xp.exp(-xp.abs(x))  # z = e^{-|x|} in (0, 1]
     # σ(x) = 1/(1+z) for x >= 0 and z/(1+z) for x < 0: no overflow, no cancellation
     return xp.where(x < 0, z, 1.0) / (1.0 + z)
@@ -311,13 +195,13 @@ def elu_grad(xp: Any, x: Any, alpha: float) -> Any:
 
 
 def selu(xp: Any, x: Any) -> Any:
-    scale, alpha = _const(x, "SELU_SCALE", SELU_SCALE), _const(x, "SELU_ALPHA", SELU_ALPHA)
+    scale, alpha = SELU_SCALE, SELU_ALPHA
     with out_of_range(xp):  # scale * x > max float for x > 1.71e308: inf is correct
         return xp.where(x > 0, scale * x, (scale * alpha) * xp.expm1(xp.minimum(x, 0.0)))
 
 
 def selu_grad(xp: Any, x: Any) -> Any:
-    scale, alpha = _const(x, "SELU_SCALE", SELU_SCALE), _const(x, "SELU_ALPHA", SELU_ALPHA)
+    scale, alpha = SELU_SCALE, SELU_ALPHA
     return xp.where(x > 0, scale, (scale * alpha) * xp.exp(xp.minimum(x, 0.0)))
 
 
@@ -346,8 +230,7 @@ def _exp_neg_half_square(xp: Any, a: Any, prefactor: Any = 1.0) -> Any:
     value is a subnormal is rounded once, not flushed to 0 through a tinier intermediate.
     """
     # Veltkamp's constant 2^k + 1 for half the significand: float64, long double, float32
-    c = (134217729.0 if a.dtype == xp.float64 else
-         4294967297.0 if is_ld(a) else 4097.0)
+    c = 134217729.0 if a.dtype == xp.float64 else 4097.0  # float64, float32
     t = c * a
     a_hi = t - (t - a)  # Veltkamp split: a = a_hi + a_lo, a_hi with half the bits
     a_lo = a - a_hi
@@ -359,145 +242,55 @@ def _exp_neg_half_square(xp: Any, a: Any, prefactor: Any = 1.0) -> Any:
 def _phi_tail(xp: Any, a: Any, prefactor: Any = 1.0) -> Any:
     """``prefactor * Φ(-a)``, ``Φ(-a) = erfc(a/√2)/2`` for ``a >= 0``, with full relative
     accuracy in the tail."""
-    from .._special import erfcx
-
     ac = xp.minimum(a, 40.0)  # Φ(-40) < 2^-1074: the tail is 0 beyond
-    s = ac * _const(ac, "INV_SQRT_2", _INV_SQRT_2)
-    if is_ld(s):
-        # erfcx is float64: evaluate it at s rounded to float64 and step to the long
-        # double s with erfcx'(s) = 2 s erfcx(s) - 2/√π (the step is below 2^-52 s)
-        s64 = s.astype(np.float64)
-        r64 = erfcx(s64)
-        r = r64 + (2.0 * s * r64 - _LD_CONST["TWO_OVER_SQRT_PI"]) * (s - s64)
-    elif is_numpy(xp):
-        r = erfcx(s)
-    else:  # other namespaces (Dask lazily): the same series from standard operations
-        r = erfcx_nonneg(xp, s)
+    r = erfcx_nonneg(xp, ac * _INV_SQRT_2)
     # erfc(s) = e^{-s²} erfcx(s) with s = a/√2, so e^{-s²} = e^{-a²/2}
     return _exp_neg_half_square(xp, ac, prefactor * (0.5 * r))
 
 
-def _float64_or_wider(xp: Any, x: Any) -> Any:
-    if is_ld(x) or x.dtype == xp.float64:
-        return x
-    return xp.astype(x, xp.float64)
-
-
-def _phi_series(xp: Any, x: Any) -> Any:
-    """``Φ(x)`` for ``|x| <= 3`` (clipped there), for long double input: ``(1 + erf(x/√2))/2``
-    with ``erf(z) = 2/√π e^{-z²} Σ z (2z²)^n / (2n+1)!!``, a series of terms of one sign
-    (no cancellation), to 2^-70 after 64 terms at ``|z| = 3/√2``."""
-    z = xp.clip(x, -3.0, 3.0) * _const(x, "INV_SQRT_2", _INV_SQRT_2)
-    w = 2.0 * z * z
-    term = z
-    acc = z
-    for n in range(1, 64):
-        term = term * w / (2.0 * n + 1.0)
-        acc = acc + term
-    erf = _const(x, "TWO_OVER_SQRT_PI", 2.0 / math.sqrt(math.pi)) * xp.exp(-z * z) * acc
-    return 0.5 + 0.5 * erf
-
-
 def gelu_tanh(xp: Any, x: Any) -> Any:
     xc = xp.clip(x, -SAT, SAT)
-    u = _const(xc, "SQRT_2_OVER_PI", _SQRT_2_OVER_PI) * (xc + _GELU_TANH_C * xc * xc * xc)
+    u = _SQRT_2_OVER_PI * (xc + _GELU_TANH_C * xc * xc * xc)
     # (1 + tanh u)/2 = σ(2u); σ(2u) is 0 below -SAT, so x is clipped there (-inf * 0)
     return xp.maximum(x, -SAT) * sigmoid(xp, 2.0 * u)
-
-
-#: the float64 formula itself, for float32 results (``gelu_tanh`` becomes ``extended``)
-gelu_tanh_plain = gelu_tanh
 
 
 def gelu(xp: Any, x: Any, approximate: bool | None) -> Any:
     if approximate:
         return gelu_tanh(xp, x)
-    if is_numpy(xp) and x.dtype == np.float64 and not _narrow.on and approximate is not None:
-        from ._gelu64 import gelu as gelu64
-
-        return gelu64(x)  # double-double throughout: within 1 ulp
-    xf = _float64_or_wider(xp, x)
+    xf = x
     # xq = x Φ(-|x|), formed as one product (gelu(-38.53) is -1.5e-323, where x times an
     # already underflowed Φ(-38.53) would be -0); x is clipped so that ±inf * 0 is 0
     xq = _phi_tail(xp, xp.abs(xf), prefactor=xp.clip(xf, -SAT, SAT))
-    y = xp.where(xf < 0, xq, xf - xq)  # x Φ(x) = x - x Φ(-x) for x >= 0
-    return y if y.dtype == x.dtype else xp.astype(y, x.dtype)
+    return xp.where(xf < 0, xq, xf - xq)  # x Φ(x) = x - x Φ(-x) for x >= 0
 
 
 def gelu_grad(xp: Any, x: Any, approximate: bool) -> Any:
     xc = xp.clip(x, -SAT, SAT)
     if approximate:
-        c = _const(xc, "SQRT_2_OVER_PI", _SQRT_2_OVER_PI)
+        c = _SQRT_2_OVER_PI
         u = c * (xc + _GELU_TANH_C * xc * xc * xc)
         du = c * (1.0 + 3.0 * _GELU_TANH_C * xc * xc)
         g = sigmoid(xp, 2.0 * u) + xc * sigmoid_grad(xp, 2.0 * u) * 2.0 * du
-        return near_root(xp, xc, g, "gelu_tanh")
-    xf = _float64_or_wider(xp, xc)
+        return g
+    xf = xc
     a = xp.abs(xf)
     q = _phi_tail(xp, a)  # Φ(-|x|)
-    pdf = _const(xf, "INV_SQRT_2PI", _INV_SQRT_2PI) * _exp_neg_half_square(
+    pdf = _INV_SQRT_2PI * _exp_neg_half_square(
         xp, xp.minimum(a, 40.0))  # φ(x)
     cdf = xp.where(xf < 0, q, 1.0 - q)  # Φ(x)
-    if is_ld(xf):  # near the root of Φ + xφ, Φ to long double
-        cdf = xp.where(a < 3.0, _phi_series(xp, xf), cdf)
-    g = near_root(xp, xf, cdf + xf * pdf, "gelu")  # d/dx x Φ(x) = Φ(x) + x φ(x)
-    g = keep_nan(xp, xf, g)
-    return g if g.dtype == x.dtype else xp.astype(g, x.dtype)
+    g = cdf + xf * pdf  # d/dx x Φ(x) = Φ(x) + x φ(x)
+    return keep_nan(xp, xf, g)
 
 
 def silu(xp: Any, x: Any) -> Any:
     xc = xp.maximum(x, -SAT)  # σ(x) is 0 below -SAT, so x σ(x) -> 0, not -inf * 0
-    if x.dtype != xp.float64:
-        return xc * sigmoid(xp, xc)
-    # float64: x (q + q_lo) with σ(x) = q + q_lo to double-double, rounded once; below
-    # TAIL, x e^x from a scaled exponential (e^x is subnormal there)
-    q, q_lo = _sigmoid_dd(xp, xc)
-    return _deep_negative(xp, x, _times_dd(xp, xc, q, q_lo))
-
-
-#: below this float64 input, x σ(x) and x tanh(softplus(x)) pass through a subnormal σ
-TAIL = -700.0
-
-
-def _deep_negative(xp: Any, x: Any, y: Any) -> Any:
-    """``y`` (``silu`` or ``mish`` of float64 ``x``) with ``x e^x`` below ``TAIL``, from a
-    scaled exponential: there ``e^x`` is subnormal and both functions are ``x e^x`` to
-    ``e^{-700}`` relative. NumPy arrays are patched only where such elements exist."""
-    if is_numpy(xp):
-        tail = x < TAIL
-        if not tail.any():
-            return y
-        xt = xp.maximum(x[tail], -SAT)
-        y = np.array(y, copy=True)
-        y[tail] = dd.exp_times(xp, xt, xt)
-        return y
-    xc = xp.clip(x, -SAT, TAIL)
-    return xp.where(x < TAIL, dd.exp_times(xp, xc, xc), y)
-
-
-def _sigmoid_dd(xp: Any, x: Any) -> tuple[Any, Any]:
-    """``σ(x) = n/(1 + z)`` (``z = e^{-|x|}``, ``n = z`` for ``x < 0``, else 1) as a
-    double-double: ``1 + z`` is split exactly and the quotient refined once, so its only
-    error is ``exp``'s (for ``x >= 0`` damped by ``z/(1+z)``)."""
-    z = xp.exp(-xp.abs(x))
-    n = xp.where(x < 0, z, 1.0)
-    a, a_lo = dd.fast_two_sum(1.0, z)
-    return dd.div_dd(n, 0.0, a, a_lo)
-
-
-def _times_dd(xp: Any, x: Any, q: Any, q_lo: Any) -> Any:
-    """``x (q + q_lo)`` rounded once, ``q + q_lo`` in ``[0, 1]``; ``x`` beyond ``±1e300``
-    (where the split would overflow, and ``q`` is exactly 0 or 1) enters as ``±1e300``
-    the error terms only."""
-    xm = xp.clip(x, -1e300, 1e300)
-    _, e = dd.two_prod(xm, q)
-    # the product has the sign of x (q >= 0); copysign keeps it for a zero (x = -0.0)
-    return xp.copysign(x * q + (e + xm * q_lo), x)
+    return xc * sigmoid(xp, xc)
 
 
 def silu_grad(xp: Any, x: Any) -> Any:
     xc = xp.clip(x, -SAT, SAT)
-    return near_root(xp, xc, sigmoid(xp, xc) + xc * sigmoid_grad(xp, xc), "silu")  # σ + x σ'
+    return sigmoid(xp, xc) + xc * sigmoid_grad(xp, xc)  # σ + x σ'
 
 
 def hard_silu(xp: Any, x: Any) -> Any:
@@ -530,31 +323,15 @@ def _mish_parts(xp: Any, x: Any) -> tuple[Any, Any]:
 
 def mish(xp: Any, x: Any) -> Any:
     xc = xp.maximum(x, -SAT)  # x tanh(softplus(x)) -> 0 below -SAT, not -inf * 0
-    if x.dtype != xp.float64:
-        t, _ = _mish_parts(xp, x)
-        return xc * t
-    # float64: tanh(softplus(x)) = A/(A + B) with, for n = e^{-|x|},
-    # x > 0: A = 1 + 2n, B = 2n²; x <= 0: A = 2n + n², B = 2 (the rational forms of
-    # _mish_parts), each part a double-double, the quotient too, x times it rounded once
-    n = xp.exp(-xp.abs(x))
-    m, m_lo = dd.two_prod(n, n)  # n²
-    pos = x > 0
-    ap, ap_lo = dd.two_sum(1.0, 2.0 * n)
-    an, an_lo = dd.two_sum(2.0 * n, m)
-    a_hi = xp.where(pos, ap, an)
-    a_lo = xp.where(pos, ap_lo, an_lo + m_lo)
-    b_hi = xp.where(pos, 2.0 * m, 2.0)
-    b_lo = xp.where(pos, 2.0 * m_lo, 0.0)
-    d_hi, d_lo = dd.add(a_hi, a_lo, b_hi, b_lo)
-    q, q_lo = dd.div_dd(a_hi, a_lo, d_hi, d_lo)
-    return _deep_negative(xp, x, _times_dd(xp, xc, q, q_lo))
+    t, _ = _mish_parts(xp, xc)
+    return xc * t
 
 
 def mish_grad(xp: Any, x: Any) -> Any:
     xc = xp.clip(x, -SAT, SAT)
     t, s = _mish_parts(xp, xc)
     # d/dx x tanh(sp(x)) = tanh(sp) + x sech²(sp) σ(x)
-    return near_root(xp, xc, t + xc * s * sigmoid(xp, xc), "mish")
+    return t + xc * s * sigmoid(xp, xc)
 
 
 def softplus(xp: Any, x: Any, beta: float) -> Any:
@@ -650,9 +427,8 @@ _TANHSHRINK_SMALL = 0.5
 
 
 def tanh_shrink(xp: Any, x: Any) -> Any:
-    # x - tanh x cancels near 0: there use the series x³/3 - 2x⁵/15 + ... (Horner in x²);
-    # in long double the difference loses 3/x² of 2^11 spare bits: direct from 1/8
-    small = 0.125 if is_ld(x) else _TANHSHRINK_SMALL
+    # x - tanh x cancels near 0: there use the series x³/3 - 2x⁵/15 + ... (Horner in x²)
+    small = _TANHSHRINK_SMALL
     xs = xp.clip(x, -small, small)
     x2 = xs * xs
     acc = _TANHSHRINK_SERIES[-1] + 0.0 * x2
@@ -710,15 +486,3 @@ def linear(xp: Any, x: Any) -> Any:
 
 def linear_grad(xp: Any, x: Any) -> Any:
     return keep_nan(xp, x, xp.ones_like(x))
-
-
-# long double for float64 input (see ``extended``): every derivative that is not exact, and
-# the forward values whose float64 formula rounds too often or cancels
-for _name in (
-    "sigmoid_grad", "log_sigmoid_grad", "elu_grad", "selu", "selu_grad", "celu_grad",
-    "gelu_grad", "silu_grad", "mish_grad", "softplus_grad", "squareplus_grad",
-    "softsign_grad", "tanh_grad", "tanh_shrink", "tanh_shrink_grad", "hard_silu_grad",
-    "gelu_tanh", "squareplus",
-):
-    globals()[_name] = extended(globals()[_name])
-del _name

@@ -1,8 +1,12 @@
-"""Activations along an axis: softmax, log_softmax, softmin, sparsemax, glu.
+"""Activations along an axis (softmax, log_softmax, softmin, sparsemax, glu) as plain
+stable formulas against an array namespace ``xp``, for array libraries other than NumPy
+(NumPy arrays run the compiled core's row functions), and the Jacobians of all of them
+from their values (for NumPy too: the core computes values and vector-Jacobian products,
+never Jacobians).
 
-Every core works along the LAST axis of ``x`` (the callers move the axis there), returns
-the value, the Jacobian ``J[..., i, j] = ∂y_i/∂x_j`` or the vector-Jacobian product
-``g ↦ Jᵀ g``; the VJPs never build a Jacobian.
+Every function works along the LAST axis of ``x`` (the callers move the axis there) and
+returns the value, the Jacobian ``J[..., i, j] = ∂y_i/∂x_j`` or the vector-Jacobian
+product ``g ↦ Jᵀ g``; the VJPs never build a Jacobian.
 """
 
 from __future__ import annotations
@@ -12,8 +16,6 @@ from typing import Any
 import numpy as np
 
 from .._array import is_numpy, out_of_range, take_along_last
-from . import _cores
-from . import _dd as dd
 
 
 def shift_by_max(xp: Any, x: Any) -> Any:
@@ -48,79 +50,9 @@ def _exp_parts(xp: Any, x: Any) -> tuple[Any, Any, Any]:
     return d, e, rest
 
 
-def _row_sum_dd(xp: Any, hi: Any, lo: Any) -> tuple[Any, Any]:
-    """The sum of ``hi + lo`` along the last axis as a double-double (keepdims): pairwise,
-    each addition error-free (``two_sum``), the low parts summed alongside."""
-    n = hi.shape[-1]
-    while n > 1:
-        if n % 2:
-            pad = xp.zeros((*hi.shape[:-1], 1), dtype=hi.dtype)
-            hi, lo = xp.concat([hi, pad], axis=-1), xp.concat([lo, pad], axis=-1)
-            n += 1
-        h = n // 2
-        s, e = dd.two_sum(hi[..., :h], hi[..., h:])
-        lo = (lo[..., :h] + lo[..., h:]) + e
-        hi = s
-        n = h
-    return dd.fast_two_sum(hi, lo)
-
-
-def _exp_parts_dd(xp: Any, x: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
-    """float64: ``_exp_parts`` with the shift exact and the sum compensated.
-
-    ``x - max`` rounds (the source of softmax's tens to hundreds of ulps in every
-    library); its exact error ``t`` (``two_sum``) enters as ``e^{d + t} = e^d (1 + t)``,
-    and ``rest`` is summed as a double-double. Returns ``d, t, e, e_lo, rest, rest_lo``.
-    """
-    m = xp.max(x, axis=-1, keepdims=True)
-    if _all_finite_rows(xp, x, m):
-        # the common case, the same values as below without the masks: x - m is never
-        # inf, and d = 0 (with t = 0) exactly where x is the maximum
-        d, t = dd.two_sum(x, -m)
-    else:
-        d = shift_by_max(xp, x)
-        exact = xp.isfinite(d) & xp.isfinite(m) & (d != 0.0)
-        with out_of_range(xp):
-            _, t = dd.two_sum(xp.where(exact, x, 0.0), xp.where(exact, -m, 0.0))
-        t = xp.where(exact, t, 0.0)  # x - m = d + t exactly
-    e = xp.exp(d)
-    e_lo = e * t
-    n = x.shape[-1]
-    first_max = xp.argmax(d, axis=-1, keepdims=True)
-    is_first = xp.arange(n) == first_max
-    e_rest, lo_rest = xp.where(is_first, 0.0, e), xp.where(is_first, 0.0, e_lo)
-    if is_numpy(xp) and _cores.LD is not None:
-        # in long double (11 more bits, pairwise): the same double-double, 3x cheaper
-        s = xp.sum(e_rest.astype(_cores.LD), axis=-1, keepdims=True)
-        rest = s.astype(xp.float64)
-        rest_lo = (s - rest).astype(xp.float64) + xp.sum(lo_rest, axis=-1, keepdims=True)
-        rest, rest_lo = dd.fast_two_sum(rest, rest_lo)
-    else:
-        rest, rest_lo = _row_sum_dd(xp, e_rest, lo_rest)
-    return d, t, e, e_lo, rest, rest_lo
-
-
-def _all_finite_rows(xp: Any, x: Any, m: Any) -> bool:
-    """Whether every entry is finite and no ``x - max`` can overflow (NumPy only: a check
-    that reads the data, which a lazy array must not do)."""
-    if not is_numpy(xp) or x.size == 0:
-        return False
-    with out_of_range(xp):
-        span = float(xp.max(m)) - float(xp.min(x))  # NaN or inf when not finite
-    return span <= 0.5 * float(xp.finfo(x.dtype).max)
-
-
-def _compensated(xp: Any, x: Any) -> bool:
-    return x.dtype == xp.float64 and x.shape[-1] > 1
-
-
 def softmax(xp: Any, x: Any) -> Any:
     if x.shape[-1] == 0:
         return x * 1.0
-    if _compensated(xp, x):
-        _, _, e, e_lo, rest, rest_lo = _exp_parts_dd(xp, x)
-        s, s_lo = dd.fast_two_sum(1.0, rest)
-        return dd.div(e, e_lo, s, s_lo + rest_lo)  # rounded once
     _, e, rest = _exp_parts(xp, x)
     return e / (1.0 + rest)
 
@@ -128,14 +60,6 @@ def softmax(xp: Any, x: Any) -> Any:
 def log_softmax(xp: Any, x: Any) -> Any:
     if x.shape[-1] == 0:
         return x * 1.0
-    if _compensated(xp, x):
-        d, t, _, _, rest, rest_lo = _exp_parts_dd(xp, x)
-        big = xp.log1p(rest)  # log(1 + rest + rest_lo) = big + rest_lo/(1 + rest)
-        small = rest_lo / (1.0 + rest)
-        finite = xp.isfinite(d)  # -inf entries (and NaN rows) take d - big as it is
-        with out_of_range(xp):  # d - log1p(rest) below -max float: -inf
-            h, h_lo = dd.two_sum(xp.where(finite, d, 0.0), -big)
-            return xp.where(finite, h + ((h_lo + t) - small), d - big)
     d, _, rest = _exp_parts(xp, x)
     # log softmax = d - log(1 + rest): log1p keeps the top class's tiny log-probability
     return d - xp.log1p(rest)
@@ -225,22 +149,16 @@ def _gate(xp: Any, a: Any, s: Any) -> Any:
     return a * s
 
 
-def glu(xp: Any, x: Any) -> Any:
-    a, b = glu_halves(xp, x)
-    return _gate(xp, a, _cores.sigmoid(xp, b))
-
-
-def glu_jacobian(xp: Any, x: Any) -> Any:
-    """``(..., n/2, n)``: ``[diag(σ(b)) | diag(a σ'(b))]``; off the diagonals exactly 0."""
-    a, b = glu_halves(xp, x)
+def glu_jacobian(xp: Any, a: Any, s: Any, ds: Any) -> Any:
+    """``(..., n/2, n)``: ``[diag(σ(b)) | diag(a σ'(b))]`` from the halves' ``a``,
+    ``s = σ(b)`` and ``ds = σ'(b)``; off the diagonals exactly 0."""
     h = a.shape[-1]
-    eye = xp.eye(h, dtype=x.dtype) == 1  # where, not a product: inf * 0 off the diagonal
-    left = xp.where(eye, _cores.sigmoid(xp, b)[..., :, None], 0.0)
-    right = xp.where(eye, _gate(xp, a, _cores.sigmoid_grad(xp, b))[..., :, None], 0.0)
+    eye = xp.eye(h, dtype=a.dtype) == 1  # where, not a product: inf * 0 off the diagonal
+    left = xp.where(eye, s[..., :, None], 0.0)
+    right = xp.where(eye, _gate(xp, a, ds)[..., :, None], 0.0)
     return xp.concat([left, right], axis=-1)
 
 
-def glu_vjp(xp: Any, x: Any, g: Any) -> Any:
-    a, b = glu_halves(xp, x)
-    return xp.concat([_gate(xp, g, _cores.sigmoid(xp, b)),
-                      _gate(xp, g * a, _cores.sigmoid_grad(xp, b))], axis=-1)
+def glu_vjp(xp: Any, a: Any, s: Any, ds: Any, g: Any) -> Any:
+    """``[g σ(b), g a σ'(b)]`` along the last axis."""
+    return xp.concat([_gate(xp, g, s), _gate(xp, g * a, ds)], axis=-1)

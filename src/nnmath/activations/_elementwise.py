@@ -1,0 +1,286 @@
+"""The elementwise activations, built from the spec table (``_spec.py``).
+
+For every row this module makes the public function (``sigmoid(x, *, out=None)``,
+``elu(x, alpha=1.0, *, out=None)``, ...) and the class (``Sigmoid``, ``ELU(alpha=1.0)``, ...)
+with ``__call__``, ``gradient`` and ``backward``. All of them run one of two paths:
+
+* NumPy arrays (and anything NumPy converts: lists, scalars; Dask arrays of NumPy chunks,
+  lazily): the compiled core's ufuncs ``NAME``, ``NAME_grad`` and ``NAME_backward``, with
+  the parameters as further inputs. float16, float32 and float64 keep their dtype;
+  integers and bools become float64. ``out=`` is the ufunc's.
+* Other array libraries: the row's plain formula from ``_xp.py`` in the input's dtype.
+
+The only NumPy inputs that do not reach a ufunc are Keras's ``relu`` with a negative slope
+together with a threshold or a cap (no ufunc has three parameters): the ``_xp`` formula
+computes those in float64, rounded once.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .. import _core
+from .._array import (
+    finish,
+    float_input,
+    fp_guard,
+    is_dask,
+    namespace,
+    requires_grad,
+)
+from ._base import Activation, Properties
+from ._spec import REQUIRED, ROWS, Spec
+
+__all__ = ["CLASSES", "FUNCTIONS", "ElementwiseActivation", "check_out", "core_ufunc"]
+
+_FLOATS = "efd"  # float16, float32, float64: the core's loops
+
+
+def core_ufunc(name: str) -> Any:
+    """The core's ufunc ``name``, or ``None`` where the core has none."""
+    return getattr(_core, name, None)
+
+
+def check_out(out: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """Validate a user's ``out=`` array: a NumPy array of the result's shape and dtype."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != dtype:
+        raise TypeError(f"out must have the result's dtype {np.dtype(dtype)}, got {out.dtype}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"out must have the result's shape {tuple(shape)}, got {out.shape}")
+    if not out.flags.writeable:
+        raise ValueError("out must be writeable")
+    return out
+
+
+def numpy_input(x: Any, name: str = "x") -> np.ndarray:
+    """``x`` as a NumPy array the core computes on: float16/32/64 kept, integers and bools
+    as float64; anything else refused by ``float_input`` with an error naming ``name``."""
+    if isinstance(x, np.ndarray) and x.dtype.char in _FLOATS:
+        return x
+    _, xc, dtype = float_input(x, name, xp=np)
+    if dtype != xc.dtype:  # float16, which float_input hands over as float32
+        return np.asarray(x, dtype=dtype)
+    return xc
+
+
+def _is_numpy_dask(x: Any) -> bool:
+    return is_dask(x) and isinstance(getattr(x, "_meta", None), np.ndarray)
+
+
+def run(spec: Spec, suffix: str, x: Any, values: tuple[Any, ...], g: Any = None,
+        out: Any = None, route: Any = None, xp_args: Any = None) -> Any:
+    """``spec``'s value (``suffix=""``), derivative (``"_grad"``) or VJP (``"_backward"``,
+    with ``g``) of ``x`` for the validated parameter ``values``; ``route`` and ``xp_args``
+    override what the core and the ``xp`` formula are given (PReLU's weight array)."""
+    if route is None:
+        route = spec.route(values)
+    if xp_args is None:
+        xp_args = values
+    if isinstance(x, np.ndarray) or not _foreign(x):
+        return _run_numpy(spec, suffix, numpy_input(x), values, g, out, route, xp_args)
+    if _is_numpy_dask(x):
+        return _run_dask(spec, suffix, x, g, route)
+    if out is not None:
+        raise TypeError("out= is supported for NumPy arrays only")
+    xp, xc, dtype = float_input(x, "x")
+    with fp_guard(xp):
+        if suffix == "":
+            y = spec.xp(xp, xc, *xp_args)
+        else:
+            gc = _grad_output(xp, xc, g) if suffix == "_backward" else None
+            if gc is not None and spec.xp_vjp is not None:
+                y = spec.xp_vjp(xp, xc, gc, *xp_args)
+            else:
+                d = spec.xp_grad(xp, xc, *xp_args)
+                y = d if gc is None else gc * d
+        return finish(xp, y, dtype)
+
+
+def _foreign(x: Any) -> bool:
+    """Whether ``x`` is an array of another library (not NumPy nor anything NumPy takes)."""
+    return namespace(x) is not np
+
+
+def _run_numpy(spec: Spec, suffix: str, xc: np.ndarray, values: tuple[Any, ...], g: Any,
+               out: Any, route: Any, xp_args: Any) -> Any:
+    inputs: tuple[Any, ...] = (xc,)
+    wide = False
+    if suffix == "_backward":
+        gc = _grad_output(np, xc, g)
+        if gc.dtype != xc.dtype:  # computed in float64, rounded once to x's dtype
+            wide = True
+            inputs = (xc.astype(np.float64), gc.astype(np.float64))
+        else:
+            inputs = (xc, gc)
+    if out is not None:
+        check_out(out, xc.shape, xc.dtype)
+    uf = core_ufunc(route[0] + suffix) if route is not None else None
+    if uf is not None and not wide:
+        return uf(*inputs, *route[1]) if out is None else uf(*inputs, *route[1], out=out)
+    if uf is not None:
+        y = uf(*inputs, *route[1])
+    else:  # no ufunc for this parametrisation: the plain formula in float64
+        x64 = inputs[0].astype(np.float64)
+        with fp_guard(np):
+            if suffix == "":
+                y = spec.xp(np, x64, *xp_args)
+            else:
+                y = spec.xp_grad(np, x64, *xp_args)
+                if suffix == "_backward":
+                    y = inputs[1].astype(np.float64) * y
+    y = finish(np, np.asarray(y), xc.dtype)
+    if out is None:
+        return y
+    np.copyto(out, y)
+    return out
+
+
+def _run_dask(spec: Spec, suffix: str, x: Any, g: Any, route: Any) -> Any:
+    """A Dask array of NumPy chunks: the core's ufunc applied chunk by chunk, lazily."""
+    uf = core_ufunc(route[0] + suffix) if route is not None else None
+    if uf is None:
+        raise TypeError(f"{spec.name} with these parameters has no ufunc for Dask arrays; "
+                        "compute x first (x.compute())")
+    xc = x if x.dtype.char in _FLOATS else x.astype(np.float64)
+    if suffix == "_backward":
+        gc = g if is_dask(g) else np.asarray(g)
+        if tuple(gc.shape) != tuple(xc.shape):
+            raise ValueError(f"grad_output must have the shape of x {tuple(xc.shape)}, "
+                             f"got {tuple(gc.shape)}")
+        return uf(xc, gc.astype(xc.dtype), *route[1])
+    return uf(xc, *route[1])
+
+
+def _grad_output(xp: Any, x: Any, grad_output: Any) -> Any:
+    """Validate ``grad_output`` against ``x``: real, the shape of ``x``."""
+    if xp is np:
+        g = numpy_input(grad_output, "grad_output")
+    else:
+        _, g, _ = float_input(grad_output, "grad_output", xp=xp)
+        g = xp.astype(g, x.dtype) if g.dtype != x.dtype else g
+    if tuple(g.shape) != tuple(x.shape):
+        raise ValueError(
+            f"grad_output must have the shape of x {tuple(x.shape)}, got {tuple(g.shape)}"
+        )
+    return g
+
+
+class ElementwiseActivation(Activation):
+    """An activation applied to each element independently, described by a spec row."""
+
+    _spec: ClassVar[Spec]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        spec = self._spec
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{type(self).__name__}: {exc}") from None
+        bound.apply_defaults()
+        values = spec.validate(tuple(bound.arguments[p.name] for p in spec.params))
+        for p, v in zip(spec.params, values, strict=True):
+            setattr(self, p.name, v)
+
+    _signature: ClassVar[inspect.Signature] = inspect.Signature()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, p.name) for p in self._spec.params)
+
+    def _run(self, suffix: str, x: Any, g: Any = None) -> Any:
+        return run(self._spec, suffix, x, self._values(), g)
+
+    def __call__(self, x: Any) -> Any:
+        """The forward value ``f(x)``."""
+        if requires_grad(x):
+            return self._differentiable_call(x)
+        return self._run("", x)
+
+    def gradient(self, x: Any) -> Any:
+        """The derivative ``f'(x)``, elementwise, with the shape and dtype of ``x``."""
+        return self._run("_grad", x)
+
+    def backward(self, x: Any, grad_output: Any) -> Any:
+        """The vector-Jacobian product ``grad_output * f'(x)`` (what backpropagation needs)."""
+        return self._run("_backward", x, grad_output)
+
+    @property
+    def properties(self) -> Properties:
+        props = self._spec.properties
+        return props if isinstance(props, Properties) else props(self)
+
+
+def _signature_of(spec: Spec) -> inspect.Signature:
+    return inspect.Signature([
+        inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          default=inspect.Parameter.empty if p.default is REQUIRED
+                          else p.default)
+        for p in spec.params
+    ])
+
+
+def _docstring(spec: Spec, what: str) -> str:
+    return f"{spec.summary}\n{spec.doc}" if what == "function" else (
+        f"{spec.summary}\n\n    Derivative: {spec.derivative}. The function is "
+        f":func:`nnmath.activations.{spec.name}`.\n    ")
+
+
+def make_class(spec: Spec, base: type[ElementwiseActivation] = ElementwiseActivation,
+               module: str = "nnmath.activations") -> type[ElementwiseActivation]:
+    """The class of a spec row: the row's parameters in the constructor."""
+    attrs: dict[str, Any] = {
+        "__doc__": _docstring(spec, "class"),
+        "__module__": module,
+        "name": spec.name,
+        "formula": spec.formula,
+        "derivative_text": spec.derivative,
+        "_params": tuple(p.name for p in spec.params),
+        "_spec": spec,
+        "_signature": _signature_of(spec),
+        **spec.constants,
+    }
+    cls = type(spec.cls, (base,), attrs)
+    cls.__signature__ = attrs["_signature"]  # type: ignore[attr-defined]
+    return cls
+
+
+def make_function(spec: Spec) -> Any:
+    """The public function of a spec row, with a real signature: ``name(x, <params>, *,
+    out=None)``."""
+    params = [p.name if p.default is REQUIRED else f"{p.name}={p.name}__default"
+              for p in spec.params]
+    names = ", ".join(p.name for p in spec.params)
+    head = ", ".join(["x", *params, "*", "out=None"])
+    body = (f"    return _run(_spec, '', x, _spec.validate(({names},)), None, out)\n"
+            if spec.params else "    return _run(_spec, '', x, (), None, out)\n")
+    src = f"def {spec.name}({head}):\n{body}"
+    namespace_: dict[str, Any] = {"_run": run, "_spec": spec}
+    namespace_.update({f"{p.name}__default": p.default for p in spec.params
+                       if p.default is not REQUIRED})
+    exec(compile(src, f"<nnmath.activations.{spec.name}>", "exec"), namespace_)
+    fn = namespace_[spec.name]
+    fn.__doc__ = _docstring(spec, "function")
+    fn.__module__ = "nnmath.activations"
+    fn.__qualname__ = spec.name
+    return fn
+
+
+#: the rows whose function and class are written by hand (``_leaky.py``): their
+#: parameters are arrays or random draws
+CUSTOM = ("prelu", "rrelu")
+
+FUNCTIONS: dict[str, Any] = {}
+CLASSES: dict[str, type[ElementwiseActivation]] = {}
+for _row in ROWS:
+    if _row.axis or _row.name in CUSTOM:
+        continue
+    FUNCTIONS[_row.name] = make_function(_row)
+    CLASSES[_row.name] = make_class(_row)
+del _row
+
+#: the functions' docstrings are doctests too (they live in no module's namespace)
+__test__ = {name: fn for name, fn in FUNCTIONS.items()}
