@@ -153,7 +153,7 @@ def _numpy_glu(what: str, xc: np.ndarray, ax: int, g: Any, out: Any) -> Any:
         uf = core_ufunc("glu")
         if uf is not None:
             return uf(a, b, out=out)
-        with np.errstate(invalid="ignore"):  # ±inf times a gate of exactly 0: NaN
+        with np.errstate(invalid="ignore", under="ignore"):  # ±inf times a 0 gate: NaN
             return np.multiply(a, core_ufunc("sigmoid")(b), out=out)
     if out is not None:
         check_out(out, xc.shape, xc.dtype)
@@ -161,7 +161,7 @@ def _numpy_glu(what: str, xc: np.ndarray, ax: int, g: Any, out: Any) -> Any:
     if uf is not None:
         ga, gb = uf(a, b, g)
     else:
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", under="ignore"):
             ga = g * core_ufunc("sigmoid")(b)
             gb = core_ufunc("sigmoid_backward")(b, g * a)
     return np.concatenate([ga, gb], axis=ax, out=out)
@@ -175,45 +175,55 @@ def _give(y: Any, out: np.ndarray) -> np.ndarray:
 
 
 def _dask(name: str, what: str, x: Any, axis: Any, g: Any) -> Any:
-    """A Dask array of NumPy chunks: the core's row functions chunk by chunk, the axis in
-    one chunk (rechunked when it is split)."""
+    """A Dask array of NumPy chunks: the NumPy path (the core's row functions) block by
+    block, lazily, with the axis in one chunk (rechunked when it is split)."""
+    import dask.array as da
+
     ax = check_axis(axis, x.ndim)
     xc = x if x.dtype.char in "efd" else x.astype(np.float64)
     if xc.numblocks[ax] > 1:
         xc = xc.rechunk({ax: -1})
-    if name == "glu":
-        n = xc.shape[ax]
-        if n % 2:
-            raise ValueError(f"glu needs an even size along axis, got {n}")
-        idx = [slice(None)] * xc.ndim
+    n = xc.shape[ax]
+    if name == "glu" and n % 2:
+        raise ValueError(f"glu needs an even size along axis, got {n}")
+    gc = None
+    if g is not None:
+        gc = da.asarray(g)
+        expected = list(xc.shape)
+        if name == "glu":
+            expected[ax] //= 2
+        if list(gc.shape) != expected:
+            raise ValueError(f"grad_output must have the output's shape {tuple(expected)}, "
+                             f"got {tuple(gc.shape)}")
+        gc = gc.astype(xc.dtype)
+    if name == "glu":  # the halves, and the core's elementwise ufuncs on them
+        idx: list[Any] = [slice(None)] * xc.ndim
         idx[ax] = slice(0, n // 2)
         a = xc[tuple(idx)]
         idx[ax] = slice(n // 2, n)
         b = xc[tuple(idx)]
-        import dask.array as da
+        if gc is None:
+            return _glu_gate(a, core_ufunc("sigmoid")(b))
+        gc = gc.rechunk(a.chunks)
+        return da.concatenate([_glu_gate(gc, core_ufunc("sigmoid")(b)),
+                               core_ufunc("sigmoid_backward")(b, gc * a)], axis=ax)
+    if gc is None:
+        return xc.map_blocks(lambda blk: _numpy(name, what, blk, ax, None, None),
+                             dtype=xc.dtype)
+    return da.map_blocks(lambda blk, h: _numpy(name, what, blk, ax, h, None), xc,
+                         gc.rechunk(xc.chunks), dtype=xc.dtype)
 
-        if what == "value":
-            return a * core_ufunc("sigmoid")(b)
-        ga = g * core_ufunc("sigmoid")(b)
-        gb = core_ufunc("sigmoid_backward")(b, g * a)
-        return da.concatenate([ga, gb], axis=ax)
-    axes = [(ax,), (ax,)] if g is None else [(ax,), (ax,), (ax,)]
-    uf = core_ufunc(name if g is None else name + "_backward")
-    if uf is None and name == "softmin":
-        if g is None:
-            return core_ufunc("softmax")(-xc, axes=axes)
-        return -core_ufunc("softmax_backward")(-xc, g.astype(xc.dtype), axes=axes)
-    if uf is None:
-        raise TypeError(f"{name} has no row function for Dask arrays here; compute x first")
-    if g is None:
-        return uf(xc, axes=axes)
-    gc: Any = g if is_dask(g) else np.asarray(g)
-    if tuple(gc.shape) != tuple(xc.shape):
-        raise ValueError(f"grad_output must have the x's shape {tuple(xc.shape)}, "
-                         f"got {tuple(gc.shape)}")
-    if is_dask(gc) and gc.numblocks[ax] > 1:
-        gc = gc.rechunk({ax: -1})
-    return uf(xc, gc.astype(xc.dtype), axes=axes)
+
+def _glu_gate(a: Any, s: Any) -> Any:
+    """``a * s`` on Dask arrays: ±inf times a gate of exactly 0 is NaN, quietly."""
+    import dask.array as da
+
+    return da.map_blocks(_gate_block, a, s, dtype=a.dtype)
+
+
+def _gate_block(a: np.ndarray, s: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", under="ignore"):
+        return a * s
 
 
 def softmax(x: Any, axis: int = -1, *, out: Any = None) -> Any:

@@ -17,7 +17,6 @@ computes those in float64, rounded once.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, ClassVar
 
 import numpy as np
@@ -84,7 +83,7 @@ def run(spec: Spec, suffix: str, x: Any, values: tuple[Any, ...], g: Any = None,
     if isinstance(x, np.ndarray) or not _foreign(x):
         return _run_numpy(spec, suffix, numpy_input(x), values, g, out, route, xp_args)
     if _is_numpy_dask(x):
-        return _run_dask(spec, suffix, x, g, route)
+        return _run_dask(spec, suffix, x, values, g, route, xp_args)
     if out is not None:
         raise TypeError("out= is supported for NumPy arrays only")
     xp, xc, dtype = float_input(x, "x")
@@ -140,20 +139,32 @@ def _run_numpy(spec: Spec, suffix: str, xc: np.ndarray, values: tuple[Any, ...],
     return out
 
 
-def _run_dask(spec: Spec, suffix: str, x: Any, g: Any, route: Any) -> Any:
-    """A Dask array of NumPy chunks: the core's ufunc applied chunk by chunk, lazily."""
-    uf = core_ufunc(route[0] + suffix) if route is not None else None
-    if uf is None:
-        raise TypeError(f"{spec.name} with these parameters has no ufunc for Dask arrays; "
-                        "compute x first (x.compute())")
+def _run_dask(spec: Spec, suffix: str, x: Any, values: tuple[Any, ...], g: Any,
+              route: Any, xp_args: Any) -> Any:
+    """A Dask array of NumPy chunks: the core's ufunc applied chunk by chunk, lazily
+    (through the ufunc's ``__array_ufunc__``, which broadcasts array parameters), or the
+    NumPy path block by block where no ufunc computes this parametrisation."""
+    import dask.array as da
+
     xc = x if x.dtype.char in _FLOATS else x.astype(np.float64)
+    gc = None
     if suffix == "_backward":
-        gc = g if is_dask(g) else np.asarray(g)
+        gc = da.asarray(g)
         if tuple(gc.shape) != tuple(xc.shape):
             raise ValueError(f"grad_output must have the shape of x {tuple(xc.shape)}, "
                              f"got {tuple(gc.shape)}")
-        return uf(xc, gc.astype(xc.dtype), *route[1])
-    return uf(xc, *route[1])
+        gc = gc.astype(xc.dtype)
+    uf = core_ufunc(route[0] + suffix) if route is not None else None
+    if uf is not None:
+        return uf(xc, *route[1]) if gc is None else uf(xc, gc, *route[1])
+
+    def block(*arrays: np.ndarray) -> Any:
+        return _run_numpy(spec, suffix, arrays[0], values, *arrays[1:] or (None,), None,
+                          route, xp_args)
+
+    if gc is None:
+        return xc.map_blocks(block, dtype=xc.dtype)
+    return da.map_blocks(block, xc, gc.rechunk(xc.chunks), dtype=xc.dtype)
 
 
 def _grad_output(xp: Any, x: Any, grad_output: Any) -> Any:
@@ -170,23 +181,20 @@ def _grad_output(xp: Any, x: Any, grad_output: Any) -> Any:
     return g
 
 
+def _init(self: Any, values: tuple[Any, ...]) -> None:
+    """Validate the constructor's parameter values and set them as attributes."""
+    spec = self._spec
+    for p, v in zip(spec.params, spec.validate(values), strict=True):
+        setattr(self, p.name, v)
+
+
 class ElementwiseActivation(Activation):
     """An activation applied to each element independently, described by a spec row."""
 
     _spec: ClassVar[Spec]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        spec = self._spec
-        try:
-            bound = self._signature.bind(*args, **kwargs)
-        except TypeError as exc:
-            raise TypeError(f"{type(self).__name__}: {exc}") from None
-        bound.apply_defaults()
-        values = spec.validate(tuple(bound.arguments[p.name] for p in spec.params))
-        for p, v in zip(spec.params, values, strict=True):
-            setattr(self, p.name, v)
-
-    _signature: ClassVar[inspect.Signature] = inspect.Signature()
+    def __init__(self) -> None:  # each class gets its own (``make_class``)
+        _init(self, ())
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, p.name) for p in self._spec.params)
@@ -214,15 +222,6 @@ class ElementwiseActivation(Activation):
         return props if isinstance(props, Properties) else props(self)
 
 
-def _signature_of(spec: Spec) -> inspect.Signature:
-    return inspect.Signature([
-        inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                          default=inspect.Parameter.empty if p.default is REQUIRED
-                          else p.default)
-        for p in spec.params
-    ])
-
-
 def _docstring(spec: Spec, what: str) -> str:
     return f"{spec.summary}\n{spec.doc}" if what == "function" else (
         f"{spec.summary}\n\n    Derivative: {spec.derivative}. The function is "
@@ -240,32 +239,42 @@ def make_class(spec: Spec, base: type[ElementwiseActivation] = ElementwiseActiva
         "derivative_text": spec.derivative,
         "_params": tuple(p.name for p in spec.params),
         "_spec": spec,
-        "_signature": _signature_of(spec),
+        "__init__": _exec(spec, "__init__", ["self"], "_init(self, ({names}))",
+                          f"{spec.cls}.__init__", "None"),
         **spec.constants,
     }
-    cls = type(spec.cls, (base,), attrs)
-    cls.__signature__ = attrs["_signature"]  # type: ignore[attr-defined]
-    return cls
+    return type(spec.cls, (base,), attrs)
+
+
+def _exec(spec: Spec, name: str, head: list[str], call: str, qualname: str,
+          returns: str = "Any") -> Any:
+    """A function ``name(*head, <the row's parameters>[, *, out=None])`` whose body is
+    ``return <call>`` (``{names}``: the parameters as a tuple's items), compiled with a
+    real signature (what ``inspect.signature`` and the command line read), as
+    ``collections.namedtuple`` and ``dataclasses`` build theirs."""
+    params = [p.name if p.default is REQUIRED else f"{p.name}={p.name}__default"
+              for p in spec.params]
+    tail = ["*", "out=None"] if name != "__init__" else []
+    names = "".join(f"{p.name}, " for p in spec.params)
+    src = (f"def {name}({', '.join([*head, *params, *tail])}) -> {returns}:\n"
+           f"    return {call.format(names=names)}\n")
+    env: dict[str, Any] = {"_run": run, "_init": _init, "_spec": spec, "Any": Any}
+    env.update({f"{p.name}__default": p.default for p in spec.params
+                if p.default is not REQUIRED})
+    exec(compile(src, f"<nnmath.activations.{qualname}>", "exec"), env)  # noqa: S102
+    fn = env[name]
+    fn.__qualname__ = qualname
+    fn.__module__ = "nnmath.activations"
+    return fn
 
 
 def make_function(spec: Spec) -> Any:
     """The public function of a spec row, with a real signature: ``name(x, <params>, *,
     out=None)``."""
-    params = [p.name if p.default is REQUIRED else f"{p.name}={p.name}__default"
-              for p in spec.params]
-    names = ", ".join(p.name for p in spec.params)
-    head = ", ".join(["x", *params, "*", "out=None"])
-    body = (f"    return _run(_spec, '', x, _spec.validate(({names},)), None, out)\n"
-            if spec.params else "    return _run(_spec, '', x, (), None, out)\n")
-    src = f"def {spec.name}({head}):\n{body}"
-    namespace_: dict[str, Any] = {"_run": run, "_spec": spec}
-    namespace_.update({f"{p.name}__default": p.default for p in spec.params
-                       if p.default is not REQUIRED})
-    exec(compile(src, f"<nnmath.activations.{spec.name}>", "exec"), namespace_)
-    fn = namespace_[spec.name]
+    call = ("_run(_spec, '', x, _spec.validate(({names})), None, out)" if spec.params
+            else "_run(_spec, '', x, (), None, out)")
+    fn = _exec(spec, spec.name, ["x"], call, spec.name)
     fn.__doc__ = _docstring(spec, "function")
-    fn.__module__ = "nnmath.activations"
-    fn.__qualname__ = spec.name
     return fn
 
 

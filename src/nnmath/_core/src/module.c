@@ -3,6 +3,7 @@
  * large loops over the thread pool. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <fenv.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,6 +103,16 @@ static int choose_level(void)
 }
 
 /* -- loops: split large calls over the pool ------------------------------------------------ */
+/* A result beyond the float range (e^x for x > 709.78, selu of 1e308 in float32) is the
+ * correctly rounded inf, and a subnormal result the correctly rounded subnormal: neither is
+ * an error of the computation, so the loops clear the overflow and underflow flags they
+ * raised before NumPy reads them (no warning, whatever np.errstate says). The invalid and
+ * divide-by-zero flags are left alone: the formulas never raise them for finite input. */
+static void clear_range_flags(void)
+{
+    feclearexcept(FE_OVERFLOW | FE_UNDERFLOW);
+}
+
 /* below this many elements a loop runs on the calling thread */
 static intptr_t parallel_min = 1 << 17;
 /* piece boundaries at multiples of 64 elements: whole cache lines of every dtype */
@@ -137,10 +148,12 @@ static void ew_loop(char **args, npy_intp const *dimensions, npy_intp const *ste
     intptr_t n = dimensions[0];
     if (n < parallel_min) {
         block(args, n, steps);
+        clear_range_flags();
         return;
     }
     ew_job j = {args, steps, block, d->nargs};
     nnm_parallel_for(n, NNM_ALIGN, ew_piece, &j);
+    clear_range_flags();
 }
 
 typedef struct {
@@ -169,11 +182,13 @@ static void row_loop(char **args, npy_intp const *dimensions, npy_intp const *st
     intptr_t nrows = dimensions[0], ncore = dimensions[1];
     if (nrows < 2 || nrows * ncore < parallel_min) {
         block(args, nrows, ncore, steps);
+        clear_range_flags();
         return;
     }
     intptr_t align = ncore >= NNM_ALIGN ? 1 : NNM_ALIGN / (ncore > 0 ? ncore : 1);
     row_job j = {args, steps, block, ncore, d->nargs};
     nnm_parallel_for(nrows, align, row_piece, &j);
+    clear_range_flags();
 }
 
 /* -- module functions ----------------------------------------------------------------------- */
