@@ -30,7 +30,6 @@ import pytest
 
 import nnmath
 from nnmath import _kernels
-from nnmath import activations as A
 from nnmath import losses as L
 from nnmath import metrics as M
 from nnmath.losses import _crossentropy

@@ -159,8 +159,8 @@ def _run_dask(spec: Spec, suffix: str, x: Any, values: tuple[Any, ...], g: Any,
         return uf(xc, *route[1]) if gc is None else uf(xc, gc, *route[1])
 
     def block(*arrays: np.ndarray) -> Any:
-        return _run_numpy(spec, suffix, arrays[0], values, *arrays[1:] or (None,), None,
-                          route, xp_args)
+        g_block = arrays[1] if len(arrays) > 1 else None
+        return _run_numpy(spec, suffix, arrays[0], values, g_block, None, route, xp_args)
 
     if gc is None:
         return xc.map_blocks(block, dtype=xc.dtype)
@@ -261,7 +261,7 @@ def _exec(spec: Spec, name: str, head: list[str], call: str, qualname: str,
     env: dict[str, Any] = {"_run": run, "_init": _init, "_spec": spec, "Any": Any}
     env.update({f"{p.name}__default": p.default for p in spec.params
                 if p.default is not REQUIRED})
-    exec(compile(src, f"<nnmath.activations.{qualname}>", "exec"), env)  # noqa: S102
+    exec(compile(src, f"<nnmath.activations.{qualname}>", "exec"), env)
     fn = env[name]
     fn.__qualname__ = qualname
     fn.__module__ = "nnmath.activations"
