@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nnmath._exact import to_float
 from nnmath.cli import main
 from nnmath.evaluate import default_chunk_size
 from nnmath.io import DataError, load, open_source
-from nnmath.metrics._exact import to_float
 
 fmt = np.lib.format
 Y = np.array([0, 1, 1, 0, 1, 0])

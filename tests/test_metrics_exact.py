@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import nnmath.metrics as M
-from nnmath.metrics._exact import exact_group_sums, exact_sum
+from nnmath._exact import exact_group_sums, exact_sum
 
 # -- > 2**25 samples: integer counts -------------------------------------------------------------
 

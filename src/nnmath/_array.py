@@ -22,9 +22,8 @@ Other array libraries
 Arrays of PyTorch, JAX, CuPy, Dask, array-api-strict ... resolve through
 ``array-api-compat``; results stay in the library (and on the device) of the input. The
 helpers below fill the gaps of the standard once for every caller:
-:func:`take_along_last` (Dask has no ``take_along_axis``), :func:`erfcx_nonneg` (the
-standard has no error function), :func:`sum_all` (an exact, chunking-independent sum on
-Dask) and :func:`refuse` (validation that needs the data).
+:func:`take_along_last` (Dask has no ``take_along_axis``), :func:`sum_all` (an exact,
+chunking-independent sum on Dask) and :func:`refuse` (validation that needs the data).
 
 Lazy arrays (Dask) stay lazy: nothing is computed while a result is built. Validation
 that needs the data is then folded into the graph: the input comes back wrapped so that
@@ -53,7 +52,6 @@ __all__ = [
     "check_finite_scalar",
     "device_of",
     "dtype_kind",
-    "erfcx_nonneg",
     "finish",
     "float_input",
     "fp_guard",
@@ -466,58 +464,20 @@ def _exact_cell(value: Any, ndim: int) -> np.ndarray:
 
 
 def _exact_chunk(block: Any, axis: Any = None, keepdims: bool = True) -> np.ndarray:
-    from .metrics._base import exact_total
+    from ._exact import exact_total
 
     host = np.asarray(to_host(block), dtype=np.float64)
     return _exact_cell(exact_total(host), host.ndim)
 
 
 def _exact_combine(parts: np.ndarray, axis: Any = None, keepdims: bool = True) -> np.ndarray:
-    from .metrics._base import add_all
+    from ._exact import add_all
 
     return _exact_cell(add_all(parts.ravel().tolist()), parts.ndim)
 
 
 def _exact_aggregate(parts: np.ndarray, axis: Any = None, keepdims: bool = False, *,
                      dtype: np.dtype) -> np.ndarray:
-    from .metrics._base import add_all
-    from .metrics._exact import to_float
+    from ._exact import add_all, to_float
 
     return np.asarray(to_float(add_all(parts.ravel().tolist())), dtype=dtype)
-
-
-def erfcx_nonneg(xp: Any, a: Any) -> Any:
-    """``erfcx(a) = exp(a²) erfc(a)`` for float64 ``a >= 0`` (NaN propagates).
-
-    NumPy arrays (and the NumPy chunks of a Dask array, lazily) go to
-    :func:`nnmath._special.erfcx`; other namespaces evaluate the same Chebyshev series
-    (Reinsch's form of Clenshaw's recurrence, the same operations in the same order, so
-    the same values) from standard operations.
-    """
-    from . import _special as sp
-
-    if is_numpy(xp):
-        return sp.erfcx(a)
-    if is_dask(a) and isinstance(a._meta, np.ndarray):  # NumPy chunks: the NumPy kernel
-        return a.map_blocks(sp.erfcx, dtype=np.float64, meta=np.empty((0,) * a.ndim))
-    x = xp.minimum(a, sp._ERFCX_ASYMPTOTIC)
-    x = xp.where(x < sp._TINY, xp.zeros_like(x), x)
-    left = x <= sp._K
-    sigma = 1.0 - 2.0 * xp.astype(left, x.dtype)  # -1 where left, else +1
-    t = xp.where(left, 2.0 * x, xp.full_like(x, -2.0 * sp._K)) / (x + sp._K)
-    two_t = 2.0 * t
-    b = xp.full_like(t, sp._CHEB[-1])
-    d = b
-    for coef in sp._CHEB[-2::-1]:
-        d = coef + two_t * b + sigma * d
-        b = d + sigma * b
-    f_small = t * b + sigma * d
-    f = sp._CHEB_A0_HI + f_small
-    two_x = 2.0 * x
-    s = two_x + 1.0  # 1 + 2x = s + e exactly (TwoSum)
-    bb = s - two_x
-    e = (two_x - (s - bb)) + (1.0 - bb)
-    f = sp._CHEB_A0_HI + ((f_small + sp._CHEB_A0_LO) - f * (e / s))
-    mid = f / s
-    big = sp._INV_SQRT_PI / xp.maximum(a, sp._ERFCX_ASYMPTOTIC)
-    return xp.where(a < sp._ERFCX_ASYMPTOTIC, mid, big)

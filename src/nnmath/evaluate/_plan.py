@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from .. import metrics as M
+from .._exact import decode, encode, exact_group_sums, to_float
 from ..io import DataError, Source
-from ..metrics._exact import decode, encode, exact_group_sums, to_float
 from ._checks import SUM_TOL, RowCounts, RowError, check_labels, check_scores, check_weights
 from ._options import TASKS, Options, check_for_task, effective_threshold
 

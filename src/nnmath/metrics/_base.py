@@ -20,14 +20,14 @@ states are combined exactly, so the state equals that of one NumPy pass over all
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .._array import float_input, is_dask, namespace, refuse, same_rank, to_host
-from ._exact import encode, exact_sum, to_float
+from .._exact import add, add_all, encode, exact_sum, exact_total, to_float
 from ._state import Exact, StateField, decode_state
 
 __all__ = ["MeanMetric", "Metric", "StateField", "decode_state", "to_numpy", "update_by_blocks",
@@ -93,32 +93,6 @@ def align_weights(w: Any, shape: tuple[int, ...]) -> Any:
 
         return da.broadcast_to(w, shape)
     return np.broadcast_to(w, shape)
-
-
-def add(a: Exact, b: Exact) -> Exact:
-    """Exact addition; a non-finite (float) total absorbs everything."""
-    if isinstance(a, float) or isinstance(b, float):
-        return to_float(a) + to_float(b)
-    return a + b
-
-
-def add_all(parts: Iterable[Exact]) -> Exact:
-    """The exact sum of exact partial totals (NaN or ±inf when one of them is)."""
-    total: Exact = Fraction(0)
-    for part in parts:
-        total = add(total, part)
-    return total
-
-
-def exact_total(v: np.ndarray) -> Exact:
-    """The exact sum of ``v`` (bool: the count of True); nan/inf give a float."""
-    if v.dtype == np.bool_:
-        return Fraction(int(np.count_nonzero(v)))
-    v = np.asarray(v, dtype=np.float64)
-    finite = np.isfinite(v)
-    if not finite.all():
-        return float(np.sum(v[~finite]))
-    return exact_sum(v)
 
 
 def divide(total: Exact, count: Fraction) -> float:

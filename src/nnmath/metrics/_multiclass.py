@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._array import float_input
+from .._exact import encode, exact_group_sums, to_float
 from ._base import Metric, StateField, align_weights, to_numpy, update_by_blocks, weights
-from ._exact import encode, exact_group_sums, to_float
 from ._functions import argmax_last, check_k, in_top_k, int_labels, refuse_nan, shape_of
 
 __all__ = ["ConfusionMatrix", "MulticlassAccuracy"]

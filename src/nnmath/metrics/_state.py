@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from ._exact import decode
+from .._exact import Exact, decode
 
 __all__ = ["Exact", "StateField", "decode_state"]
 
-Exact = Fraction | float  # a float only for nan / ±inf totals
 
 
 @dataclass(frozen=True)

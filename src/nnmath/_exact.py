@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-__all__ = ["decode", "encode", "exact_group_sums", "exact_sum", "to_float"]
+Exact = Fraction | float  # a float only for nan / ±inf totals
+
+__all__ = ["Exact", "add", "add_all", "decode", "encode", "exact_group_sums", "exact_sum",
+           "exact_total", "to_float"]
 
 _LIMB_BITS = 32
 _MASK = np.uint64((1 << _LIMB_BITS) - 1)
@@ -192,3 +196,29 @@ def decode(v: Any, name: str) -> Fraction | float:
         f = float(v)
         return Fraction(f) if math.isfinite(f) else f
     raise TypeError(f"state entry {name!r} must be a number or a string, got {v!r}")
+
+
+def add(a: Exact, b: Exact) -> Exact:
+    """Exact addition; a non-finite (float) total absorbs everything."""
+    if isinstance(a, float) or isinstance(b, float):
+        return to_float(a) + to_float(b)
+    return a + b
+
+
+def add_all(parts: Iterable[Exact]) -> Exact:
+    """The exact sum of exact partial totals (NaN or ±inf when one of them is)."""
+    total: Exact = Fraction(0)
+    for part in parts:
+        total = add(total, part)
+    return total
+
+
+def exact_total(v: np.ndarray) -> Exact:
+    """The exact sum of ``v`` (bool: the count of True); nan/inf give a float."""
+    if v.dtype == np.bool_:
+        return Fraction(int(np.count_nonzero(v)))
+    v = np.asarray(v, dtype=np.float64)
+    finite = np.isfinite(v)
+    if not finite.all():
+        return float(np.sum(v[~finite]))
+    return exact_sum(v)
