@@ -3,62 +3,39 @@
 from __future__ import annotations
 
 import nnmath.activations as A
+from nnmath.activations._spec import ROWS
 
-# (registry name, constructor parameters): every activation, and its parameters varied
-ELEMENTWISE_CASES: list[tuple[str, dict]] = [
-    ("sigmoid", {}),
-    ("hard_sigmoid", {}),
-    ("sparse_sigmoid", {}),
-    ("log_sigmoid", {}),
-    ("relu", {}),
-    ("relu", {"negative_slope": 0.1, "max_value": 4.0, "threshold": 0.5}),
-    ("relu", {"negative_slope": -0.3, "threshold": -1.0}),
-    ("relu6", {}),
-    ("leaky_relu", {}),
-    ("leaky_relu", {"negative_slope": 0.2}),
-    ("rrelu", {}),
-    ("rrelu", {"lower": 0.05, "upper": 0.5}),
-    ("prelu", {}),
-    ("prelu", {"weight": -0.5}),
-    ("elu", {}),
-    ("elu", {"alpha": 0.5}),
-    ("selu", {}),
-    ("celu", {}),
-    ("celu", {"alpha": 2.5}),
-    ("gelu", {}),
-    ("gelu", {"approximate": True}),
-    ("silu", {}),
-    ("swish", {}),
-    ("hard_silu", {}),
-    ("hard_swish", {}),
-    ("mish", {}),
-    ("softplus", {}),
-    ("softplus", {"beta": 3.0}),
-    ("softplus", {"beta": 0.25}),
-    ("sparse_plus", {}),
-    ("squareplus", {}),
-    ("squareplus", {"b": 0.5}),
-    ("softsign", {}),
-    ("tanh", {}),
-    ("hard_tanh", {}),
-    ("hard_tanh", {"min_val": -2.0, "max_val": 0.5}),
-    ("tanh_shrink", {}),
-    ("hard_shrink", {}),
-    ("hard_shrink", {"threshold": 1.5}),
-    ("soft_shrink", {}),
-    ("soft_shrink", {"threshold": 1.5}),
-    ("threshold", {"threshold": 0.3, "default_value": -2.0}),
-    ("exponential", {}),
-    ("linear", {}),
-]
+#: parameters of the rows that have required ones (no defaults)
+REQUIRED_PARAMS: dict[str, dict] = {"threshold": {"threshold": 0.3, "default_value": -2.0}}
 
-AXIS_CASES: list[tuple[str, dict]] = [
-    ("softmax", {}),
-    ("log_softmax", {}),
-    ("softmin", {}),
-    ("sparsemax", {}),
-    ("glu", {}),
-]
+#: further parametrisations worth testing, by registry name
+VARIATIONS: dict[str, list[dict]] = {
+    "relu": [{"negative_slope": 0.1, "max_value": 4.0, "threshold": 0.5},
+             {"negative_slope": -0.3, "threshold": -1.0}],
+    "leaky_relu": [{"negative_slope": 0.2}],
+    "rrelu": [{"lower": 0.05, "upper": 0.5}],
+    "prelu": [{"weight": -0.5}],
+    "elu": [{"alpha": 0.5}],
+    "celu": [{"alpha": 2.5}],
+    "gelu": [{"approximate": True}],
+    "softplus": [{"beta": 3.0}, {"beta": 0.25}],
+    "squareplus": [{"b": 0.5}],
+    "hard_tanh": [{"min_val": -2.0, "max_val": 0.5}],
+    "hard_shrink": [{"threshold": 1.5}],
+    "soft_shrink": [{"threshold": 1.5}],
+}
+
+# (registry name, constructor parameters), derived from the spec table: every activation
+# with its defaults, its aliases, and the variations above
+ELEMENTWISE_CASES: list[tuple[str, dict]] = []
+for _row in ROWS:
+    if _row.axis:
+        continue
+    ELEMENTWISE_CASES.append((_row.name, REQUIRED_PARAMS.get(_row.name, {})))
+    ELEMENTWISE_CASES += [(_row.name, p) for p in VARIATIONS.get(_row.name, [])]
+    ELEMENTWISE_CASES += [(alias, {}) for alias in _row.aliases]
+
+AXIS_CASES: list[tuple[str, dict]] = [(row.name, {}) for row in ROWS if row.axis]
 
 ALL_CASES = ELEMENTWISE_CASES + AXIS_CASES
 
