@@ -806,7 +806,26 @@ def scipy_impl():
     return make
 
 
-PEERS = {"scipy": scipy_impl, "torch": torch_impl, "jax": jax_impl}
+def nnmath_torch_impl():
+    """nnmath on PyTorch tensors: the plain formulas of ``activations/_xp.py`` in the
+    tensor's own dtype (what every array library other than NumPy runs)."""
+    import torch
+
+    import nnmath.activations as A
+
+    def make(fn: Fn, grad: bool):
+        act = A.get(fn.name, **fn.params)
+        f = act.gradient if grad else act
+
+        def run(x):
+            t = torch.from_numpy(np.ascontiguousarray(x))
+            return np.asarray(f(t).numpy())
+        return run
+    return make
+
+
+PEERS = {"scipy": scipy_impl, "torch": torch_impl, "jax": jax_impl,
+         "nnmath-torch": nnmath_torch_impl}
 #: every library the harness can measure, by name
 LIBS = {"nnmath": nnmath_impl, **PEERS}
 
@@ -1028,7 +1047,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mode", choices=["sampled", "exhaustive"], default="sampled")
     p.add_argument("--functions", default=",".join(FN_BY_LABEL))
     p.add_argument("--dtypes", default="float16,float32,float64")
-    p.add_argument("--peers", default="scipy,torch,jax",
+    p.add_argument("--peers", default="scipy,torch,jax,nnmath-torch",
                    help="peers to measure when installed ('none' for nnmath alone)")
     p.add_argument("--stride", type=int, default=4093)
     p.add_argument("--f64-points", type=int, default=None)
@@ -1052,7 +1071,7 @@ def main(argv: list[str] | None = None) -> int:
     libs: dict[str, Any] = {"nnmath": nnmath_impl}
     for name in [s for s in args.peers.split(",") if s and s != "none"]:
         try:
-            __import__(name)
+            __import__(name.replace("nnmath-", ""))
         except ImportError:
             print(f"{name}: not installed, skipped")
             continue
