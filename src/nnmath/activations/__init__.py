@@ -88,7 +88,9 @@ def _differentiable(fn: Any, cls: type[Activation]) -> Any:
 
 
 for _name, _fn in list(_FUNCTIONS.items()):
-    _FUNCTIONS[_name] = globals()[_name] = _differentiable(_fn, REGISTRY[_name])
+    if _name in _OWN_FUNCTIONS:  # the generated functions differentiate by themselves
+        _fn = _differentiable(_fn, REGISTRY[_name])
+    _FUNCTIONS[_name] = globals()[_name] = _fn
 for _row in ROWS:
     for _alias in _row.aliases:
         globals()[_alias] = _FUNCTIONS[_row.name]

@@ -56,6 +56,21 @@ def check_out(out: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     return out
 
 
+#: the core ufuncs (value, derivative, backward) and parameter inputs of a validated
+#: parametrisation: what the fast paths call directly
+Plan = tuple[Any, Any, Any, tuple[Any, ...]]
+
+
+def plan_of(route: Any) -> Plan | None:
+    """The ufuncs of a route ``(base name, parameter inputs)``, or ``None``."""
+    if route is None:
+        return None
+    ufs = [core_ufunc(route[0] + suffix) for suffix in ("", "_grad", "_backward")]
+    if any(uf is None for uf in ufs):
+        return None
+    return (ufs[0], ufs[1], ufs[2], tuple(route[1]))
+
+
 def numpy_input(x: Any, name: str = "x") -> np.ndarray:
     """``x`` as a NumPy array the core computes on: float16/32/64 kept, integers and bools
     as float64; anything else refused by ``float_input`` with an error naming ``name``."""
@@ -98,6 +113,32 @@ def run(spec: Spec, suffix: str, x: Any, values: tuple[Any, ...], g: Any = None,
                 d = spec.xp_grad(xp, xc, *xp_args)
                 y = d if gc is None else gc * d
         return finish(xp, y, dtype)
+
+
+#: per spec row: raw parameter values -> plan (bounded: cleared past _PLANS_MAX entries)
+_PLANS: dict[str, dict[Any, Plan]] = {}
+_PLANS_MAX = 256
+
+
+def call_function(spec: Spec, x: Any, raw: tuple[Any, ...], out: Any) -> Any:
+    """A public function's call that its fast path (a NumPy float array, a cached plan)
+    did not take: validate, differentiate, cache the plan, run."""
+    values = spec.validate(raw)
+    if requires_grad(x) or any(requires_grad(v) for v in values):
+        if out is not None:
+            raise TypeError("out= is for NumPy arrays; it cannot hold a differentiated result")
+        return CLASSES[spec.name](*values)(x)
+    route = spec.route(values)
+    plan = plan_of(route)
+    if plan is not None:
+        plans = _PLANS.setdefault(spec.name, {})
+        if len(plans) >= _PLANS_MAX:
+            plans.clear()
+        try:
+            plans[raw] = plan
+        except TypeError:  # an unhashable parameter value: no cache
+            pass
+    return run(spec, "", x, values, None, out, route)
 
 
 def _foreign(x: Any) -> bool:
@@ -184,8 +225,10 @@ def _grad_output(xp: Any, x: Any, grad_output: Any) -> Any:
 def _init(self: Any, values: tuple[Any, ...]) -> None:
     """Validate the constructor's parameter values and set them as attributes."""
     spec = self._spec
-    for p, v in zip(spec.params, spec.validate(values), strict=True):
+    values = spec.validate(values)
+    for p, v in zip(spec.params, values, strict=True):
         setattr(self, p.name, v)
+    self._plan = plan_of(spec.route(values))
 
 
 class ElementwiseActivation(Activation):
@@ -202,18 +245,31 @@ class ElementwiseActivation(Activation):
     def _run(self, suffix: str, x: Any, g: Any = None) -> Any:
         return run(self._spec, suffix, x, self._values(), g)
 
+    #: the core ufuncs of this instance's parameters (``None``: no fast path)
+    _plan: Plan | None = None
+
     def __call__(self, x: Any) -> Any:
         """The forward value ``f(x)``."""
+        plan = self._plan
+        if plan is not None and type(x) is np.ndarray and x.dtype.char in _FLOATS:
+            return plan[0](x, *plan[3])
         if requires_grad(x):
             return self._differentiable_call(x)
         return self._run("", x)
 
     def gradient(self, x: Any) -> Any:
         """The derivative ``f'(x)``, elementwise, with the shape and dtype of ``x``."""
+        plan = self._plan
+        if plan is not None and type(x) is np.ndarray and x.dtype.char in _FLOATS:
+            return plan[1](x, *plan[3])
         return self._run("_grad", x)
 
     def backward(self, x: Any, grad_output: Any) -> Any:
         """The vector-Jacobian product ``grad_output * f'(x)`` (what backpropagation needs)."""
+        plan, g = self._plan, grad_output
+        if (plan is not None and type(x) is np.ndarray and x.dtype.char in _FLOATS
+                and type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape):
+            return plan[2](x, g, *plan[3])
         return self._run("_backward", x, grad_output)
 
     @property
@@ -254,7 +310,7 @@ def _exec(spec: Spec, name: str, head: list[str], call: str, qualname: str,
     ``collections.namedtuple`` and ``dataclasses`` build theirs."""
     params = [p.name if p.default is REQUIRED else f"{p.name}={p.name}__default"
               for p in spec.params]
-    tail = ["*", "out=None"] if name != "__init__" else []
+    tail: list[str] = []
     names = "".join(f"{p.name}, " for p in spec.params)
     src = (f"def {name}({', '.join([*head, *params, *tail])}) -> {returns}:\n"
            f"    return {call.format(names=names)}\n")
@@ -270,10 +326,31 @@ def _exec(spec: Spec, name: str, head: list[str], call: str, qualname: str,
 
 def make_function(spec: Spec) -> Any:
     """The public function of a spec row, with a real signature: ``name(x, <params>, *,
-    out=None)``."""
-    call = ("_run(_spec, '', x, _spec.validate(({names})), None, out)" if spec.params
-            else "_run(_spec, '', x, (), None, out)")
-    fn = _exec(spec, spec.name, ["x"], call, spec.name)
+    out=None)``. A NumPy float array with parameters seen before goes straight to the
+    core's ufunc; anything else through :func:`call_function`."""
+    params = [p.name if p.default is REQUIRED else f"{p.name}={p.name}__default"
+              for p in spec.params]
+    names = "".join(f"{p.name}, " for p in spec.params)
+    src = (f"def {spec.name}({', '.join(['x', *params, '*', 'out=None'])}) -> Any:\n"
+           f"    raw = ({names})\n"
+           f"    try:\n"
+           f"        plan = _plans.get(raw)\n"
+           f"    except TypeError:\n"
+           f"        plan = None\n"
+           f"    if plan is not None and type(x) is _ndarray and x.dtype.char in 'efd':\n"
+           f"        if out is None:\n"
+           f"            return plan[0](x, *plan[3])\n"
+           f"        return plan[0](x, *plan[3], out=_check_out(out, x.shape, x.dtype))\n"
+           f"    return _call(_spec, x, raw, out)\n")
+    env: dict[str, Any] = {"_call": call_function, "_spec": spec, "Any": Any,
+                           "_plans": _PLANS.setdefault(spec.name, {}),
+                           "_ndarray": np.ndarray, "_check_out": check_out}
+    env.update({f"{p.name}__default": p.default for p in spec.params
+                if p.default is not REQUIRED})
+    exec(compile(src, f"<nnmath.activations.{spec.name}>", "exec"), env)
+    fn = env[spec.name]
+    fn.__qualname__ = spec.name
+    fn.__module__ = "nnmath.activations"
     fn.__doc__ = _docstring(spec, "function")
     return fn
 

@@ -22,7 +22,7 @@ from .._array import (
     with_vjp,
 )
 from ._base import Properties
-from ._elementwise import make_class, numpy_input, run
+from ._elementwise import make_class, numpy_input, plan_of, run
 from ._spec import SPECS, leaky_properties
 
 __all__ = ["PReLU", "RReLU", "prelu", "prelu_weight", "rrelu", "rrelu_slopes"]
@@ -110,6 +110,9 @@ class RReLU(make_class(_RRELU)):  # type: ignore[misc]
     def __init__(self, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0,
                  training: bool = False, seed: Any = None) -> None:
         super().__init__(lower, upper, training, seed)
+        # evaluation mode: the mean slope, a plain leaky_relu (the fast paths apply)
+        self._plan = None if self.training else plan_of(
+            ("leaky_relu", (0.5 * (self.lower + self.upper),)))
         self._rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self.slopes: Any = None
 
@@ -138,6 +141,8 @@ class PReLU(make_class(_PRELU)):  # type: ignore[misc]
     ``gradient(x)`` is ∂y/∂x; ``weight_gradient(x, grad_output)`` is ∂L/∂weight, summed
     over the broadcast dimensions to ``weight``'s shape. ``gradient(0) = weight``.
     """
+
+    _plan = None  # the weight is checked against each x: no fast path
 
     def __init__(self, weight: Any = 0.25) -> None:
         if requires_grad(weight):  # a learnable tensor: kept as it is (see __call__)
