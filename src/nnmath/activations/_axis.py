@@ -30,6 +30,11 @@ _XP_ROWS = {
 
 def axis_run(name: str, what: str, x: Any, axis: Any, g: Any = None, out: Any = None) -> Any:
     """``what`` ("value", "jacobian" or "vjp") of the row function ``name`` along ``axis``."""
+    if (what == "value" and type(x) is np.ndarray and x.dtype.char in "efd" and x.ndim
+            and (axis == -1 or axis == x.ndim - 1) and type(axis) is int):
+        uf = core_ufunc(name)  # the last axis: the gufunc as it is
+        if uf is not None and name != "glu":
+            return uf(x) if out is None else uf(x, out=check_out(out, x.shape, x.dtype))
     if isinstance(x, np.ndarray) or namespace(x) is np:
         return _numpy(name, what, numpy_input(x), axis, g, out)
     if is_dask(x) and isinstance(getattr(x, "_meta", None), np.ndarray) and what != "jacobian":
