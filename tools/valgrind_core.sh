@@ -23,11 +23,13 @@ for level in $levels; do
         --num-callers=40 --track-origins=yes --leak-check=full --show-leak-kinds=definite \
         --errors-for-leak-kinds=definite --suppressions=tools/valgrind-python.supp \
         --log-file="$log" "$PY" tools/valgrind_core.py || status=1
-    # valgrind's log: one error per block of lines, blocks separated by a bare "==PID== "
-    ours=$(awk -v RS='\n==[0-9]+== \n' '/_umath|nnm_|kernels\.c|module\.c|pool\.c/ && \
-        /(Invalid|uninitialised|Mismatched|overlap|definitely lost|Syscall param)/' \
-        "$log" | grep -cE 'Invalid|uninitialised|Mismatched|overlap|definitely lost|Syscall' \
-        || true)
+    # valgrind's log: one error or leak per block of lines, blocks separated by a bare
+    # "==PID== " line; ours are those with a frame in nnmath's extension or its C files
+    # (`_umath` alone would also match NumPy's _multiarray_umath)
+    ours=$(awk -v RS='\n==[0-9]+== \n' \
+        '/(Invalid|uninitialised|Mismatched|overlap|definitely lost|Syscall param)/ &&
+         /(nnmath\/_core\/_umath|[( ](kernels|module|pool)\.c:|[( ]nnm_[a-z_]+\.h:)/ {n++}
+         END {print n + 0}' "$log")
     summary=$(grep -E 'ERROR SUMMARY' "$log" | tail -1 | sed 's/^==[0-9]*== //')
     if [ "$ours" != 0 ]; then
         echo "FAIL  $level: $ours error(s) in nnmath's compiled core; $summary (see $log)"
