@@ -5,6 +5,11 @@
 # then nnmath as an editable install without build isolation, so that the compiled core
 # (src/nnmath/_core) is rebuilt on import whenever its C sources change.
 #   make test-asan  the core's tests against a build with AddressSanitizer + UBSan
+#   make test-valgrind  a sample of the core's ufunc calls under valgrind memcheck
+#   make dist-check  build the sdist and the wheel (python -m build), install each into a
+#               fresh venv and run the sdist's tests against it (minutes; needs the index)
+#   make check-portable  the core's portable path (AArch64, MSVC) compiled -pedantic with
+#               gcc, clang and aarch64-linux-gnu-gcc, and run under qemu-aarch64, if present
 #   make bench  (optional) also install the peers (PyTorch CPU, JAX, SciPy) and time nnmath
 #               against them; writes benchmarks/RESULTS.md
 #   make accuracy  (optional) the same peers; measure nnmath and them in ulps (sampled;
@@ -21,7 +26,8 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 BUILD_TOOLS := 'meson-python>=0.18' 'meson>=1.4' ninja 'numpy>=2.0'
 PIP_E := $(BIN)/python -m pip install --quiet --no-build-isolation -e
 
-.PHONY: demo test test-slow test-asan lint docs-images bench accuracy peers clean
+.PHONY: demo test test-slow test-asan test-valgrind dist-check check-portable lint \
+	docs-images bench accuracy peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +88,15 @@ test-asan: $(STAMP)
 		LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 		$(BIN)/python tools/run_from_site.py $(ASAN_DIR)/site \
 		-q -p no:cacheprovider tests/test_core.py
+
+test-valgrind: $(STAMP)
+	tools/valgrind_core.sh $(BIN)/python
+
+dist-check:
+	PYTHON=$(PYTHON) tools/dist_check.sh build/dist-check
+
+check-portable: $(STAMP)
+	PYTHON=$(BIN)/python tools/check_portable_core.sh
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache nnmath-tour
