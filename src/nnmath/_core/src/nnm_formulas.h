@@ -59,7 +59,7 @@ NNM_INLINE double nnm_sigmoid_z(double x, double z)
 NNM_INLINE double f_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return nnm_sigmoid_z(x, nnm_exp(-fabs(x))); /* z in (0, 1]: no overflow */
+    return nnm_sigmoid_z(x, nnm_exp_neg(-fabs(x))); /* z in (0, 1]: no overflow */
 }
 
 /* z / (1 + z)^2 for z = e^{-|x|} (or e^{-2|x|}) in [e^{-80}, 1], with 1 + z and its square
@@ -78,7 +78,7 @@ NNM_INLINE double d_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double ax = fabs(x);
-    double z = nnm_exp(-ax);
+    double z = nnm_exp_neg(-ax);
     uint64_t near = nnm_less_equal(ax, NNMF_DD_RANGE);
     return nnm_blend(near, nnm_z_over_one_plus_z_squared(nnm_blend(near, z, 0.5)), z);
 }
@@ -86,7 +86,7 @@ NNM_INLINE double d_sigmoid(double x, double a, double b)
 NNM_INLINE double f_log_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return nnm_blend(nnm_less(x, 0.0), x, 0.0) - nnm_log1p(nnm_exp(-fabs(x)));
+    return nnm_blend(nnm_less(x, 0.0), x, 0.0) - nnm_log1p(nnm_exp_neg(-fabs(x)));
 }
 
 NNM_INLINE double d_log_sigmoid(double x, double a, double b)
@@ -102,7 +102,7 @@ NNM_INLINE double nnm_exp_neg_abs_product(double beta, double x, double *t)
     double bh = nnm_two_prod(beta, x, &bl);
     *t = bh;
     double sl = nnm_from_bits(nnm_bits(bl) ^ (nnm_bits(bh) & 0x8000000000000000ULL));
-    return nnm_exp(-fabs(bh)) * (1.0 - sl); /* e^{-|bh| - sign(bh) bl} */
+    return nnm_exp_neg(-fabs(bh)) * (1.0 - sl); /* e^{-|bh| - sign(bh) bl} */
 }
 
 /* softplus(x; beta) = log(1 + e^{beta x}) / beta = max(x, 0) + log1p(e^{-|beta x|}) / beta */
@@ -126,7 +126,7 @@ NNM_INLINE double d_softplus(double x, double beta, double b)
 NNM_INLINE double nnm_silu_exp(double xc)
 {
     uint64_t deep = nnm_less(xc, -700.0);
-    return nnm_exp(nnm_blend(deep, xc + 88.0, -fabs(xc)));
+    return nnm_exp_neg(nnm_blend(deep, xc + 88.0, -fabs(xc)));
 }
 
 NNM_INLINE double f_silu(double x, double a, double b)
@@ -218,7 +218,7 @@ NNM_INLINE double f_elu(double x, double alpha, double b)
 NNM_INLINE double d_elu(double x, double alpha, double b)
 {
     NNM_UNUSED(b);
-    double lower = alpha * nnm_exp(nnm_blend(nnm_less(x, 0.0), x, 0.0));
+    double lower = alpha * nnm_exp_neg(nnm_blend(nnm_less(x, 0.0), x, 0.0));
     return nnm_blend(nnm_greater(x, 0.0), 1.0, lower);
 }
 
@@ -233,7 +233,7 @@ NNM_INLINE double d_tanh(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double ax = fabs(x);
-    double z = nnm_exp(-2.0 * nnm_blend(nnm_greater(ax, NNMF_SAT), NNMF_SAT, ax));
+    double z = nnm_exp_neg(-2.0 * nnm_blend(nnm_greater(ax, NNMF_SAT), NNMF_SAT, ax));
     /* sech^2 x = 4 z / (1 + z)^2 (no 1 - tanh^2 cancellation); beyond |x| = 20 it is 4 z */
     uint64_t near = nnm_less_equal(ax, 0.5 * NNMF_DD_RANGE);
     return nnm_blend(near, 4.0 * nnm_z_over_one_plus_z_squared(nnm_blend(near, z, 0.5)), 4.0 * z);
