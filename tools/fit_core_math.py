@@ -14,6 +14,8 @@ What is computed (every number comes from mpmath at ``DPS`` digits):
 3. ``log``: ``R1(z) = (2 atanh(s) - 2 s) / (s z)``, z = s**2, on
    0 <= z <= ((sqrt2 - 1)/(sqrt2 + 1))**2, so that ``log(1 + f) = 2 s + s z R1(z)`` with
    ``s = f / (2 + f)``.
+   ``exp32``: the same P(r) of degree ``EXP32_DEGREE`` only, for the float32 path
+   (``nnm_exp_f32.h``), which needs a relative error near 2**-45, not 2**-60.
 4. ``exp_dd``: the Taylor coefficients 1/n! as double-double pairs (hi, lo).
 5. ``erfcx`` and ``erf``: the Chebyshev series of (1 + 2x) erfcx(x) in y = (x - K)/(x + K)
    and the Maclaurin coefficients of erf, computed by ``tools/fit_erfcx.py`` (the same
@@ -32,6 +34,7 @@ import fit_erfcx
 
 DPS = 60
 EXP_DEGREE = 11  # degree of P(r); 12 coefficients
+EXP32_DEGREE = 7  # degree of P(r) for the float32 path; 8 coefficients
 LOG_DEGREE = 8  # degree of R1(z); 9 coefficients
 EXP_DD_TERMS = 23  # 1/n! for n = 0 .. 22: |r|**23/23! < 2**-106 for |r| <= ln2/2
 EXP_DD_DOUBLE_FROM = 12  # terms n >= 12 are below 2**-47 and are summed in double
@@ -110,6 +113,10 @@ def generate() -> tuple[str, str]:
         half = ln2 / 2 * MARGIN
         exp_p, exp_err = _fit(_exp_p, -half, half, EXP_DEGREE)
         report.append(f"exp: P degree {EXP_DEGREE}, max abs error {mp.nstr(exp_err, 3)} (P ~ 0.5)")
+        exp32_p, exp32_err = _fit(_exp_p, -half, half, EXP32_DEGREE)
+        report.append(
+            f"exp32: P degree {EXP32_DEGREE}, max abs error {mp.nstr(exp32_err, 3)} (P ~ 0.5)"
+        )
         s_max = (mp.sqrt(2) - 1) / (mp.sqrt(2) + 1) * MARGIN
         log_r, log_err = _fit(_log_r1, mp.mpf(0), s_max**2, LOG_DEGREE)
         report.append(
@@ -164,6 +171,7 @@ def generate() -> tuple[str, str]:
         f"#define NNM_EXP_DD_DOUBLE_FROM {EXP_DD_DOUBLE_FROM}",
         "",
         _array("nnm_exp_p", exp_p, "(e^r - 1 - r)/r^2 = sum_n c_n r^n, |r| <= ln2/2"),
+        _array("nnm_exp32_p", exp32_p, "the same P(r), degree 7, for the float32 path"),
         _array("nnm_log_r1", log_r, "(2 atanh(s) - 2s)/s^3 = sum_n c_n z^n, z = s^2"),
         _array("nnm_fact_hi", fact_hi, "1/n!, high parts"),
         _array("nnm_fact_lo", fact_lo, "1/n!, low parts"),

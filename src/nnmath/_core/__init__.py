@@ -1,7 +1,8 @@
 """The compiled core of nnmath: NumPy ufuncs and gufuncs for the activations.
 
 Elementwise ufuncs (float16, float32, float64; a float16 or float32 element is computed in
-float64 and rounded once; ``out=``, ``where=`` and broadcasting as for any ufunc; the GIL
+float64 and rounded once, by the float64 formula or, for the exp family, by a cheaper one
+accurate to 1 ulp of float32; ``out=``, ``where=`` and broadcasting as for any ufunc; the GIL
 is released): for each activation ``NAME`` the forward value ``NAME``, the derivative
 ``NAME_grad`` and the fused backward ``NAME_backward(x, g, ...) = g * NAME'(x)``.
 Parameters are further inputs: ``leaky_relu(x, negative_slope)``, ``elu(x, alpha)``,

@@ -211,13 +211,34 @@ static inline double row_exp(double dh, double lo)
     NNM_ROW_LOOP(row_##name##_d, double, d, kind)
 #include "nnm_ufuncs.def"
 
+/* -- the float32 formulas -------------------------------------------------------------
+ * A ufunc with an NNM_EW32 line in nnm_ufuncs_f32.def gets float32 and float16 loops from
+ * that formula (nnm_formulas_f32.h: float64 arithmetic with cheaper math, accurate enough
+ * for a float32 result), which replace the generic ones in the table below: its
+ * designated entries come after the generic rows and override them (C11 6.7.9). */
+#include "nnm_formulas_f32.h"
+#define NNM_EW32(name, nin, nparam, formula)                                                 \
+    NNM_EW_TYPED(ew32_##name##_e, nnm_half, e, formula, nin, nparam)                         \
+    NNM_EW_TYPED(ew32_##name##_f, float, f, formula, nin, nparam)
+#include "nnm_ufuncs_f32.def"
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+#endif
 const nnm_table NNM_SYM(nnm_table) = {
     .ew = {
 #define NNM_EW(name, nin, nparam, formula, doc) {ew_##name##_e, ew_##name##_f, ew_##name##_d},
 #include "nnm_ufuncs.def"
+#define NNM_EW32(name, nin, nparam, formula)                                                 \
+    [NNM_EW_##name][0] = ew32_##name##_e, [NNM_EW_##name][1] = ew32_##name##_f,
+#include "nnm_ufuncs_f32.def"
     },
     .row = {
 #define NNM_ROW(name, nin, kind, doc) {row_##name##_e, row_##name##_f, row_##name##_d},
 #include "nnm_ufuncs.def"
     },
 };
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif

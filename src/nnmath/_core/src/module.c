@@ -358,6 +358,29 @@ PyMODINIT_FUNC PyInit__umath(void)
         goto fail;                                                                          \
     }
 #include "nnm_ufuncs.def"
+    /* _float32_formulas: the ufuncs whose float32 and float16 loops have their own
+     * formula (nnm_ufuncs_f32.def), for the tests */
+    static const char *const f32_names[] = {
+#define NNM_EW32(name, nin, nparam, formula) #name,
+#include "nnm_ufuncs_f32.def"
+    };
+    Py_ssize_t n32 = (Py_ssize_t)(sizeof f32_names / sizeof f32_names[0]);
+    PyObject *f32 = PyTuple_New(n32);
+    if (f32 == NULL) {
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n32; i++) {
+        PyObject *s = PyUnicode_FromString(f32_names[i]);
+        if (s == NULL) {
+            Py_DECREF(f32);
+            goto fail;
+        }
+        PyTuple_SET_ITEM(f32, i, s);
+    }
+    if (PyModule_AddObject(m, "_float32_formulas", f32) < 0) {
+        Py_DECREF(f32);
+        goto fail;
+    }
     return m;
 fail:
     Py_DECREF(m);

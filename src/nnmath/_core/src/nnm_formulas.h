@@ -37,24 +37,29 @@ NNM_INLINE double nnm_clamp(double x, double lo, double hi)
 }
 
 /* -- sigmoid family ------------------------------------------------------------------ */
-/* sigma(x) as a double-double (returned hi, *lo) for |x| <= 40: (z or 1) / (1 + z) with
- * 1 + z carried exactly, so only the error of z = e^{-|x|} and one rounding remain (the
- * rounding of 1 + z and of the quotient would add up to 1 ulp) */
-NNM_INLINE double nnm_sigmoid_dd(double x, double *lo)
+/* sigma(x) as a double-double (returned hi, *lo) for |x| <= 40, from z = e^{-|x|}:
+ * (z or 1) / (1 + z) with 1 + z carried exactly, so only the error of z and one rounding
+ * remain (the rounding of 1 + z and of the quotient would add up to 1 ulp) */
+NNM_INLINE double nnm_sigmoid_dd(double x, double z, double *lo)
 {
-    double z = nnm_exp(-fabs(x));
     double dl, d = nnm_fast_two_sum(1.0, z, &dl);
     return nnm_dd_div(nnm_blend(nnm_less(x, 0.0), z, 1.0), 0.0, d, dl, lo);
+}
+
+/* sigma(x) from z = e^{-|x|}: beyond |x| = 40, 1 + z rounds to 1 and sigma(x) is z or 1
+ * (no division); within, the double-double quotient above (one division). */
+NNM_INLINE double nnm_sigmoid_z(double x, double z)
+{
+    uint64_t near = nnm_less_equal(fabs(x), NNMF_DD_RANGE);
+    double lo;
+    double dd = nnm_sigmoid_dd(nnm_blend(near, x, 0.0), nnm_blend(near, z, 1.0), &lo);
+    return nnm_blend(near, dd, nnm_blend(nnm_less(x, 0.0), z, 1.0));
 }
 
 NNM_INLINE double f_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    double z = nnm_exp(-fabs(x)); /* z = e^{-|x|} in (0, 1]: no overflow, no cancellation */
-    double plain = nnm_blend(nnm_less(x, 0.0), z, 1.0) / (1.0 + z);
-    uint64_t near = nnm_less_equal(fabs(x), NNMF_DD_RANGE);
-    double lo;
-    return nnm_blend(near, nnm_sigmoid_dd(nnm_blend(near, x, 0.0), &lo), plain);
+    return nnm_sigmoid_z(x, nnm_exp_neg(-fabs(x))); /* z in (0, 1]: no overflow */
 }
 
 /* z / (1 + z)^2 for z = e^{-|x|} (or e^{-2|x|}) in [e^{-80}, 1], with 1 + z and its square
@@ -68,20 +73,20 @@ NNM_INLINE double nnm_z_over_one_plus_z_squared(double z)
     return nnm_dd_div(z, 0.0, sq, sl, &ql);
 }
 
+/* sigma(x) sigma(-x) = z / (1 + z)^2, even in x: beyond |x| = 40 (z < 2^-54) it is z */
 NNM_INLINE double d_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double ax = fabs(x);
-    double z = nnm_exp(-ax);
-    double plain = z / ((1.0 + z) * (1.0 + z)); /* sigma(x) sigma(-x), even in x */
+    double z = nnm_exp_neg(-ax);
     uint64_t near = nnm_less_equal(ax, NNMF_DD_RANGE);
-    return nnm_blend(near, nnm_z_over_one_plus_z_squared(nnm_blend(near, z, 0.5)), plain);
+    return nnm_blend(near, nnm_z_over_one_plus_z_squared(nnm_blend(near, z, 0.5)), z);
 }
 
 NNM_INLINE double f_log_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return nnm_blend(nnm_less(x, 0.0), x, 0.0) - nnm_log1p(nnm_exp(-fabs(x)));
+    return nnm_blend(nnm_less(x, 0.0), x, 0.0) - nnm_log1p(nnm_exp_neg(-fabs(x)));
 }
 
 NNM_INLINE double d_log_sigmoid(double x, double a, double b)
@@ -97,7 +102,7 @@ NNM_INLINE double nnm_exp_neg_abs_product(double beta, double x, double *t)
     double bh = nnm_two_prod(beta, x, &bl);
     *t = bh;
     double sl = nnm_from_bits(nnm_bits(bl) ^ (nnm_bits(bh) & 0x8000000000000000ULL));
-    return nnm_exp(-fabs(bh)) * (1.0 - sl); /* e^{-|bh| - sign(bh) bl} */
+    return nnm_exp_neg(-fabs(bh)) * (1.0 - sl); /* e^{-|bh| - sign(bh) bl} */
 }
 
 /* softplus(x; beta) = log(1 + e^{beta x}) / beta = max(x, 0) + log1p(e^{-|beta x|}) / beta */
@@ -117,42 +122,56 @@ NNM_INLINE double d_softplus(double x, double beta, double b)
     return nnm_blend(nnm_less(t, 0.0), z, 1.0) / (1.0 + z); /* sigma(beta x) */
 }
 
+/* One exp for silu and silu': e^{-|x|}, or below -700 e^{x + 88} (x + 88 exact there) */
+NNM_INLINE double nnm_silu_exp(double xc)
+{
+    uint64_t deep = nnm_less(xc, -700.0);
+    return nnm_exp_neg(nnm_blend(deep, xc + 88.0, -fabs(xc)));
+}
+
 NNM_INLINE double f_silu(double x, double a, double b)
 {
+    NNM_UNUSED(a), NNM_UNUSED(b);
     double xc = nnm_blend(nnm_less(x, -NNMF_SAT), -NNMF_SAT, x); /* x sigma(x) -> 0, not -inf * 0 */
+    double e = nnm_silu_exp(xc);
     /* below -700, sigma(x) = e^x (1 - e^x + ...) is subnormal or nearly so: x e^x as
      * (x e^{x + 88}) e^{-88}, products of normal numbers and one final rounding into the
-     * subnormals (x + 88 is exact there) */
-    double deep = (xc * nnm_exp(nnm_blend(nnm_less(xc, -700.0), xc, -700.0) + 88.0)) * NNMF_EXP_M88;
-    /* |x| <= 40: x times sigma(x) as a double-double, one rounding */
+     * subnormals */
+    double xd = nnm_blend(nnm_less(xc, -700.0), xc, -700.0); /* x = inf: not inf * 0 */
+    double deep = (xd * e) * NNMF_EXP_M88;
+    /* |x| <= 40: x times sigma(x) as a double-double, one rounding; beyond, x sigma(x)
+     * with sigma(x) = z or 1 */
     uint64_t near = nnm_less_equal(fabs(xc), NNMF_DD_RANGE);
     double xn = nnm_blend(near, xc, 0.0);
-    double sl, sh = nnm_sigmoid_dd(xn, &sl);
+    double sl, sh = nnm_sigmoid_dd(xn, nnm_blend(near, e, 1.0), &sl);
     double pl, ph = nnm_dd_mul_d(sh, sl, xn, &pl);
-    double mid = nnm_blend(near, ph, xc * f_sigmoid(xc, a, b));
+    double mid = nnm_blend(near, ph, xc * nnm_blend(nnm_less(xc, 0.0), e, 1.0));
     return nnm_blend(nnm_less(xc, -700.0), deep, mid);
 }
 
 NNM_INLINE double d_silu(double x, double a, double b)
 {
+    NNM_UNUSED(a), NNM_UNUSED(b);
     double xc = nnm_clamp(x, -NNMF_SAT, NNMF_SAT);
-    double plain = f_sigmoid(xc, a, b) + xc * d_sigmoid(xc, a, b);
-    /* below -700 the result e^x (1 + x) is subnormal or nearly so: as in f_silu,
-     * ((1 + x) e^{x + 88}) e^{-88}, rounded into the subnormals once (x + 88 is exact) */
+    /* beyond |x| = 40: sigma(x) + x sigma'(x) with sigma(x) = z or 1, sigma'(x) = z */
     double xd = nnm_blend(nnm_less(xc, -800.0), -800.0, xc);
-    double deep = ((1.0 + xd) * nnm_exp(nnm_blend(nnm_less(xd, -700.0), xd, -700.0) + 88.0)) *
-                  NNMF_EXP_M88;
+    double e = nnm_silu_exp(xd);
+    double plain = nnm_blend(nnm_less(xd, 0.0), e, 1.0) + xd * e;
+    /* below -700 the result e^x (1 + x) is subnormal or nearly so: as in f_silu,
+     * ((1 + x) e^{x + 88}) e^{-88}, rounded into the subnormals once */
+    double deep = ((1.0 + xd) * e) * NNMF_EXP_M88;
     plain = nnm_blend(nnm_less(xc, -700.0), deep, plain);
     /* |x| <= 40: sigma(x) (1 + x sigma(-x)) in double-double from e^{-|x|} as a
      * double-double (nnm_exp_dd): next to the zero of silu' (x = -1.2785) the sum cancels,
-     * and the rounding of e^{-|x|} alone would cost thousands of ulps there */
+     * and the rounding of e^{-|x|} alone would cost thousands of ulps there.
+     * sigma(-|x|) = z / (1 + z) by one division, sigma(|x|) = 1 - sigma(-|x|) exactly. */
     uint64_t near = nnm_less_equal(fabs(xc), NNMF_DD_RANGE);
     double xn = nnm_blend(near, xc, 0.0);
     uint64_t neg = nnm_less(xn, 0.0);
     double zl, zh = nnm_exp_dd(-fabs(xn), &zl);
     double dl, dh = nnm_dd_add(1.0, 0.0, zh, zl, &dl);
-    double pl, ph = nnm_dd_div(zh, zl, dh, dl, &pl);  /* sigma(-|x|) */
-    double ql, qh = nnm_dd_div(1.0, 0.0, dh, dl, &ql); /* sigma(|x|) */
+    double pl, ph = nnm_dd_div(zh, zl, dh, dl, &pl);     /* sigma(-|x|) */
+    double ql, qh = nnm_dd_add(1.0, 0.0, -ph, -pl, &ql); /* sigma(|x|) */
     double sh = nnm_blend(neg, ph, qh), sl = nnm_blend(neg, pl, ql); /* sigma(x) */
     double th = nnm_blend(neg, qh, ph), tl = nnm_blend(neg, ql, pl); /* sigma(-x) */
     double ul, uh = nnm_dd_mul_d(th, tl, xn, &ul);
@@ -199,7 +218,7 @@ NNM_INLINE double f_elu(double x, double alpha, double b)
 NNM_INLINE double d_elu(double x, double alpha, double b)
 {
     NNM_UNUSED(b);
-    double lower = alpha * nnm_exp(nnm_blend(nnm_less(x, 0.0), x, 0.0));
+    double lower = alpha * nnm_exp_neg(nnm_blend(nnm_less(x, 0.0), x, 0.0));
     return nnm_blend(nnm_greater(x, 0.0), 1.0, lower);
 }
 
@@ -214,10 +233,10 @@ NNM_INLINE double d_tanh(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double ax = fabs(x);
-    double z = nnm_exp(-2.0 * nnm_blend(nnm_greater(ax, NNMF_SAT), NNMF_SAT, ax));
-    double plain = 4.0 * z / ((1.0 + z) * (1.0 + z)); /* sech^2 x, no 1 - tanh^2 cancellation */
+    double z = nnm_exp_neg(-2.0 * nnm_blend(nnm_greater(ax, NNMF_SAT), NNMF_SAT, ax));
+    /* sech^2 x = 4 z / (1 + z)^2 (no 1 - tanh^2 cancellation); beyond |x| = 20 it is 4 z */
     uint64_t near = nnm_less_equal(ax, 0.5 * NNMF_DD_RANGE);
-    return nnm_blend(near, 4.0 * nnm_z_over_one_plus_z_squared(nnm_blend(near, z, 0.5)), plain);
+    return nnm_blend(near, 4.0 * nnm_z_over_one_plus_z_squared(nnm_blend(near, z, 0.5)), 4.0 * z);
 }
 
 /* -- exact GELU: x Phi(x) ---------------------------------------------------------------- */

@@ -113,7 +113,7 @@ NNM_INLINE double f_selu(double x, double a, double b)
 NNM_INLINE double d_selu(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    double e = nnm_exp(nnm_sel(isless(x, 0.0), x, 0.0));
+    double e = nnm_exp_neg(nnm_sel(isless(x, 0.0), x, 0.0));
     double lower = NNMF_SELU_SA_HI * e + NNMF_SELU_SA_LO * e;
     return nnm_sel(isgreater(x, 0.0), NNMF_SELU_SCALE_HI, lower);
 }
@@ -136,7 +136,7 @@ NNM_INLINE double f_celu(double x, double alpha, double b)
     NNM_UNUSED(b);
     double tl;
     double th = nnm_celu_arg(x, alpha, &tl);
-    double lower = alpha * (nnm_expm1(th) + tl * nnm_exp(th)); /* expm1(th + tl) */
+    double lower = alpha * (nnm_expm1(th) + tl * nnm_exp_neg(th)); /* expm1(th + tl) */
     return nnm_sel(isgreater(x, 0.0), x, lower);
 }
 
@@ -145,7 +145,7 @@ NNM_INLINE double d_celu(double x, double alpha, double b)
     NNM_UNUSED(b);
     double tl;
     double th = nnm_celu_arg(x, alpha, &tl);
-    return nnm_sel(isgreater(x, 0.0), 1.0, nnm_exp(th) * (1.0 + tl));
+    return nnm_sel(isgreater(x, 0.0), 1.0, nnm_exp_neg(th) * (1.0 + tl));
 }
 
 /* -- shrinkage ---------------------------------------------------------------------------- */

@@ -92,6 +92,16 @@ NNM_INLINE double nnm_exp(double x)
     return nnm_blend(bad, nnm__special(x, 0.0, INFINITY), y);
 }
 
+/* e^x for x <= 0 (-inf included, not NaN): nnm_exp without the checks that a
+ * non-positive argument does not need (non-finite lanes, overflow); the same bits. */
+NNM_INLINE double nnm_exp_neg(double x)
+{
+    int64_t k;
+    double kf, lo;
+    double h = nnm__exp_core(nnm_max(x, -746.0), &kf, &k, &lo);
+    return nnm_ldexp2(h + lo, k);
+}
+
 /* e^x - 1 = hi + *lo to ~2^-62 relative, for finite x in [-40, 40] (used by tanh). */
 NNM_INLINE double nnm__expm1_dd(double x, double *lo)
 {
