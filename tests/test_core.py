@@ -417,7 +417,9 @@ for dt in (np.float16, np.float32, np.float64):
         # may: g = inf times f'(x) = 0 is invalid, as in NumPy's multiply)
         with np.errstate(over="ignore" if back else "raise",
                          invalid="ignore" if back else "raise", divide="raise"):
-            out[f"{name}-{np.dtype(dt).name}"] = uf(xs, *p)
+            r = uf(xs, *p)
+        for k, v in enumerate(r if isinstance(r, tuple) else (r,)):  # outputs: name, name1
+            out[f"{name}{k or ''}-{np.dtype(dt).name}"] = v
 np.savez(sys.argv[1], level=C.cpu_level(), **out)
 """
 ALL_UFUNCS = [n for n in C.__all__ if isinstance(getattr(C, n), np.ufunc)]

@@ -7,10 +7,18 @@ is released): for each activation ``NAME`` the forward value ``NAME``, the deriv
 ``NAME_grad`` and the fused backward ``NAME_backward(x, g, ...) = g * NAME'(x)``.
 Parameters are further inputs: ``leaky_relu(x, negative_slope)``, ``elu(x, alpha)``,
 ``softplus(x, beta)``, ``celu(x, alpha)``, ``hard_shrink(x, threshold)``,
-``soft_shrink(x, threshold)``; the backward takes ``(x, g, parameter)``.
+``soft_shrink(x, threshold)``, ``squareplus(x, b)``; the backward takes
+``(x, g, parameter)``. Two parameters: ``hard_tanh(x, min_val, max_val)`` and
+``threshold(x, threshold, value)``, backward ``(x, g, p, q)``.
 
-Along the last axis (gufuncs): ``softmax`` and ``log_softmax`` (``(n)->(n)``) and their
-row vector-Jacobian products ``softmax_backward(x, g)`` and ``log_softmax_backward(x, g)``
+Two inputs: ``glu(a, b) = a * sigmoid(b)`` (the halves of the gated linear unit) and
+its backward ``glu_backward(a, b, g)``, one ufunc with two outputs (the cotangents of
+``a`` and ``b``); ``prelu_weight_backward(x, g) = g * min(x, 0)``, the elementwise part of
+PReLU's weight gradient (PReLU itself is ``leaky_relu`` with an array slope).
+
+Along the last axis (gufuncs): ``softmax``, ``log_softmax``, ``softmin`` and ``sparsemax``
+(``(n)->(n)``) and their row vector-Jacobian products ``softmax_backward(x, g)``,
+``log_softmax_backward(x, g)``, ``softmin_backward(x, g)`` and ``sparsemax_backward(x, g)``
 (``(n),(n)->(n)``); pass ``axes=[axis, axis]`` (``[axis, axis, axis]`` for the products)
 for another axis.
 
@@ -55,7 +63,12 @@ from ._umath import (
     gelu,
     gelu_backward,
     gelu_grad,
+    gelu_tanh,
+    gelu_tanh_backward,
+    gelu_tanh_grad,
     get_num_threads,
+    glu,
+    glu_backward,
     hard_shrink,
     hard_shrink_backward,
     hard_shrink_grad,
@@ -65,6 +78,9 @@ from ._umath import (
     hard_silu,
     hard_silu_backward,
     hard_silu_grad,
+    hard_tanh,
+    hard_tanh_backward,
+    hard_tanh_grad,
     leaky_relu,
     leaky_relu_backward,
     leaky_relu_grad,
@@ -76,6 +92,10 @@ from ._umath import (
     log_sigmoid_grad,
     log_softmax,
     log_softmax_backward,
+    mish,
+    mish_backward,
+    mish_grad,
+    prelu_weight_backward,
     relu,
     relu6,
     relu6_backward,
@@ -97,6 +117,8 @@ from ._umath import (
     soft_shrink_grad,
     softmax,
     softmax_backward,
+    softmin,
+    softmin_backward,
     softplus,
     softplus_backward,
     softplus_grad,
@@ -106,27 +128,42 @@ from ._umath import (
     sparse_plus,
     sparse_plus_backward,
     sparse_plus_grad,
+    sparse_sigmoid,
+    sparse_sigmoid_backward,
+    sparse_sigmoid_grad,
+    sparsemax,
+    sparsemax_backward,
+    squareplus,
+    squareplus_backward,
+    squareplus_grad,
     tanh,
     tanh_backward,
     tanh_grad,
     tanh_shrink,
     tanh_shrink_backward,
     tanh_shrink_grad,
+    threshold,
+    threshold_backward,
+    threshold_grad,
 )
 
 __all__ = [
     "celu", "celu_backward", "celu_grad", "cpu_level", "cpu_levels", "elu", "elu_backward",
     "elu_grad", "exponential", "exponential_backward", "exponential_grad", "gelu", "gelu_backward",
-    "gelu_grad", "get_num_threads", "hard_shrink", "hard_shrink_backward", "hard_shrink_grad",
-    "hard_sigmoid", "hard_sigmoid_backward", "hard_sigmoid_grad", "hard_silu",
-    "hard_silu_backward", "hard_silu_grad", "leaky_relu", "leaky_relu_backward", "leaky_relu_grad",
-    "linear", "linear_backward", "linear_grad", "log_sigmoid", "log_sigmoid_backward",
-    "log_sigmoid_grad", "log_softmax", "log_softmax_backward", "relu", "relu6", "relu6_backward",
-    "relu6_grad", "relu_backward", "relu_grad", "selu", "selu_backward", "selu_grad",
-    "set_num_threads", "sigmoid", "sigmoid_backward", "sigmoid_grad", "silu", "silu_backward",
-    "silu_grad", "soft_shrink", "soft_shrink_backward", "soft_shrink_grad", "softmax",
-    "softmax_backward", "softplus", "softplus_backward", "softplus_grad", "softsign",
-    "softsign_backward", "softsign_grad", "sparse_plus", "sparse_plus_backward",
-    "sparse_plus_grad", "tanh", "tanh_backward", "tanh_grad", "tanh_shrink",
-    "tanh_shrink_backward", "tanh_shrink_grad",
+    "gelu_grad", "gelu_tanh", "gelu_tanh_backward", "gelu_tanh_grad", "get_num_threads", "glu",
+    "glu_backward", "hard_shrink", "hard_shrink_backward", "hard_shrink_grad", "hard_sigmoid",
+    "hard_sigmoid_backward", "hard_sigmoid_grad", "hard_silu", "hard_silu_backward",
+    "hard_silu_grad", "hard_tanh", "hard_tanh_backward", "hard_tanh_grad", "leaky_relu",
+    "leaky_relu_backward", "leaky_relu_grad", "linear", "linear_backward", "linear_grad",
+    "log_sigmoid", "log_sigmoid_backward", "log_sigmoid_grad", "log_softmax",
+    "log_softmax_backward", "mish", "mish_backward", "mish_grad", "prelu_weight_backward", "relu",
+    "relu6", "relu6_backward", "relu6_grad", "relu_backward", "relu_grad", "selu", "selu_backward",
+    "selu_grad", "set_num_threads", "sigmoid", "sigmoid_backward", "sigmoid_grad", "silu",
+    "silu_backward", "silu_grad", "soft_shrink", "soft_shrink_backward", "soft_shrink_grad",
+    "softmax", "softmax_backward", "softmin", "softmin_backward", "softplus", "softplus_backward",
+    "softplus_grad", "softsign", "softsign_backward", "softsign_grad", "sparse_plus",
+    "sparse_plus_backward", "sparse_plus_grad", "sparse_sigmoid", "sparse_sigmoid_backward",
+    "sparse_sigmoid_grad", "sparsemax", "sparsemax_backward", "squareplus", "squareplus_backward",
+    "squareplus_grad", "tanh", "tanh_backward", "tanh_grad", "tanh_shrink", "tanh_shrink_backward",
+    "tanh_shrink_grad", "threshold", "threshold_backward", "threshold_grad",
 ]

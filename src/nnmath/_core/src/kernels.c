@@ -90,7 +90,8 @@ typedef uint16_t nnm_half;
     }
 
 /* the three loops of one ufunc; the arity selects the types of inputs a and b:
- * NIN_NPARAM = 1_0 (x), 2_0 (x, g), 2_1 (x, parameter), 3_1 (x, g, parameter) */
+ * NIN_NPARAM = 1_0 (x), 2_0 (x, g), 2_1 (x, parameter), 3_1 (x, g, parameter), 3_2 and
+ * 4_2 (below) */
 #define NNM_EW_TYPED(fname, T, S, formula, nin, nparam)                                      \
     NNM_CAT(NNM_EW_ARITY_, NNM_CAT(nin, NNM_CAT(_, nparam)))(fname, T, S, formula)
 #define NNM_EW_ARITY_1_0(fname, T, S, formula) NNM_EW_LOOP(fname, T, S, 1, T, S, T, S, formula)
@@ -99,6 +100,50 @@ typedef uint16_t nnm_half;
     NNM_EW_LOOP(fname, T, S, 2, double, d, double, d, formula)
 #define NNM_EW_ARITY_3_1(fname, T, S, formula)                                               \
     NNM_EW_LOOP(fname, T, S, 3, T, S, double, d, formula)
+
+/* two parameters: x, p, q (arity 3_2, the loop above) and x, g, p, q (4_2, NNM_EW_LOOP4) */
+#define NNM_EW_ARITY_3_2(fname, T, S, formula)                                               \
+    NNM_EW_LOOP(fname, T, S, 3, double, d, double, d, formula)
+#define NNM_EW_ARITY_4_2(fname, T, S, formula) NNM_EW_LOOP4(fname, T, S, formula)
+
+/* NNM_ELEM for a formula of four arguments, formula(x, g, p, q) */
+#define NNM_ELEM4(formula, xv, gv, pv, qv, out)                                              \
+    do {                                                                                     \
+        double x_ = (xv);                                                                    \
+        uint64_t bits_ = nnm_bits(x_);                                                       \
+        uint64_t nan_ = nnm_nan_mask(x_);                                                    \
+        double r_ = formula(nnm_from_bits(bits_ & ~nan_), (gv), (pv), (qv));                 \
+        (out) = nnm_from_bits((bits_ & nan_) | (nnm_bits(r_) & ~nan_));                      \
+    } while (0)
+
+/* x and g in the loop's type T, the parameters p and q in float64 */
+#define NNM_EW_LOOP4(fname, T, S, formula)                                                   \
+    static void fname(char *const *args, intptr_t n, const intptr_t *steps)                  \
+    {                                                                                        \
+        const intptr_t sz = (intptr_t)sizeof(T);                                             \
+        const char *px = args[0], *pg = args[1], *pp = args[2], *pq = args[3];               \
+        char *py = args[4];                                                                  \
+        if (steps[0] == sz && steps[1] == sz && steps[2] == 0 && steps[3] == 0 &&            \
+            steps[4] == sz) {                                                                \
+            const T *x = (const T *)px, *g = (const T *)pg;                                  \
+            T *y = (T *)py;                                                                  \
+            const double p = *(const double *)pp, q = *(const double *)pq;                   \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                double r;                                                                    \
+                NNM_ELEM4(formula, LD_##S(x[i]), LD_##S(g[i]), p, q, r);                     \
+                y[i] = ST_##S(r);                                                            \
+            }                                                                                \
+            return;                                                                          \
+        }                                                                                    \
+        for (intptr_t i = 0; i < n; i++) {                                                   \
+            double r;                                                                        \
+            NNM_ELEM4(formula, LD_##S(*(const T *)(px + i * steps[0])),                      \
+                      LD_##S(*(const T *)(pg + i * steps[1])),                               \
+                      *(const double *)(pp + i * steps[2]),                                  \
+                      *(const double *)(pq + i * steps[3]), r);                              \
+            *(T *)(py + i * steps[4]) = ST_##S(r);                                           \
+        }                                                                                    \
+    }
 
 #define NNM_EW(name, nin, nparam, formula, doc)                                              \
     NNM_EW_TYPED(ew_##name##_e, nnm_half, e, formula, nin, nparam)                           \
@@ -110,7 +155,11 @@ typedef uint16_t nnm_half;
  * A row is read in float64 through LOAD(i); the shift d_i = x_i - max is safe for
  * infinite maxima: with max = +inf the +inf entries share the mass (d = 0) and the others
  * get none (d = -inf); a row of -inf only is uniform. A row holding a NaN is all NaN. */
-enum { NNM_SOFTMAX, NNM_LOG_SOFTMAX, NNM_SOFTMAX_VJP, NNM_LOG_SOFTMAX_VJP };
+enum {
+    NNM_SOFTMAX, NNM_LOG_SOFTMAX, NNM_SOFTMAX_VJP, NNM_LOG_SOFTMAX_VJP,
+    NNM_SOFTMIN, NNM_SOFTMIN_VJP, /* softmax of -x: the loads negated */
+    NNM_SPARSEMAX, NNM_SPARSEMAX_VJP
+};
 
 static inline double nnm_shift(double x, double m, int m_inf, double *lo)
 {
@@ -126,6 +175,47 @@ static inline double nnm_shift(double x, double m, int m_inf, double *lo)
     return nnm_sel(special, nnm_sel(m_inf & (x == m), 0.0, -INFINITY), d);
 }
 
+/* sparsemax: x - max as a double-double (dh + *lo), clamped at -2: tau >= -1, so no entry
+ * below -1 is in the support, and every sum stays finite */
+static inline double nnm_spm_shift(double x, double m, int m_inf, double *lo)
+{
+    double l, d = nnm_shift(x, m, m_inf, &l);
+    int far = isless(d, -2.0);
+    *lo = nnm_sel(far, 0.0, l);
+    return nnm_sel(far, -2.0, d);
+}
+
+/* The threshold tau (th + *tl) of a sparsemax row, sum(max(d - tau, 0)) = 1, by Michelot's
+ * iteration: the support is {d > tau}, and tau of a superset of the support is at most the
+ * true one, so tau = (sum of the d above the previous tau - 1) / their count only grows
+ * (kept monotone against rounding) until the count stops changing: at most n passes, a
+ * few in practice; no sort and no buffer. Starts from tau = -1 (the maximum, d = 0, is
+ * always in the support). d and the sums are double-doubles. */
+#define NNM_SPARSEMAX_TAU(T, S, px, sx, n, m, m_inf, th, tl)                                 \
+    do {                                                                                     \
+        double prev_ = -1.0;                                                                 \
+        th = -1.0, tl = 0.0;                                                                 \
+        for (;;) {                                                                           \
+            double sh_ = 0.0, sl_ = 0.0, cnt_ = 0.0;                                         \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                double lo, d = nnm_spm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                double gl, gh = nnm_dd_add(d, lo, -th, -tl, &gl);                            \
+                int in = gh > 0.0;                                                           \
+                sh_ = nnm_dd_add(sh_, sl_, nnm_sel(in, d, 0.0), nnm_sel(in, lo, 0.0), &sl_); \
+                cnt_ += nnm_sel(in, 1.0, 0.0);                                               \
+            }                                                                                \
+            double nl_, nh_ = nnm_dd_add(sh_, sl_, -1.0, 0.0, &nl_);                         \
+            nh_ = nnm_dd_div(nh_, nl_, nnm_sel(cnt_ > 0.0, cnt_, 1.0), 0.0, &nl_);           \
+            if (nh_ > th || (nh_ == th && nl_ > tl)) {                                       \
+                th = nh_, tl = nl_;                                                          \
+            }                                                                                \
+            if (cnt_ == prev_) {                                                             \
+                break;                                                                       \
+            }                                                                                \
+            prev_ = cnt_;                                                                    \
+        }                                                                                    \
+    } while (0)
+
 /* e^{dh + lo} */
 static inline double row_exp(double dh, double lo)
 {
@@ -135,7 +225,9 @@ static inline double row_exp(double dh, double lo)
 #define NNM_ROW_LOOP(fname, T, S, KIND)                                                      \
     static void fname(char *const *args, intptr_t nrows, intptr_t n, const intptr_t *steps) \
     {                                                                                        \
-        const int vjp = (KIND) == NNM_SOFTMAX_VJP || (KIND) == NNM_LOG_SOFTMAX_VJP;          \
+        const int vjp = (KIND) == NNM_SOFTMAX_VJP || (KIND) == NNM_LOG_SOFTMAX_VJP ||        \
+                        (KIND) == NNM_SOFTMIN_VJP || (KIND) == NNM_SPARSEMAX_VJP;            \
+        const double sgn = (KIND) == NNM_SOFTMIN || (KIND) == NNM_SOFTMIN_VJP ? -1.0 : 1.0;  \
         const int nargs = vjp ? 3 : 2;                                                       \
         const intptr_t sx = steps[nargs], sg = vjp ? steps[nargs + 1] : 0;                   \
         const intptr_t sy = steps[2 * nargs - 1];                                            \
@@ -146,7 +238,7 @@ static inline double row_exp(double dh, double lo)
             int any_nan = 0;                                                                 \
             double m = -INFINITY;                                                            \
             for (intptr_t i = 0; i < n; i++) {                                               \
-                double v = LD_##S(*(const T *)(px + i * sx));                                \
+                double v = sgn * LD_##S(*(const T *)(px + i * sx));                                \
                 int nan_ = nnm_isnan(v);                                                     \
                 any_nan |= nan_;                                                             \
                 v = nnm_sel(nan_, -INFINITY, v);                                             \
@@ -159,26 +251,51 @@ static inline double row_exp(double dh, double lo)
                 continue;                                                                    \
             }                                                                                \
             const int m_inf = fabs(m) == INFINITY;                                           \
+            if ((KIND) == NNM_SPARSEMAX || (KIND) == NNM_SPARSEMAX_VJP) {                    \
+                double th, tl;                                                               \
+                NNM_SPARSEMAX_TAU(T, S, px, sx, n, m, m_inf, th, tl);                        \
+                /* the VJP: g - mean(g over the support) on the support, 0 off it */         \
+                double gh = 0.0, gl = 0.0, cnt = 0.0;                                        \
+                for (intptr_t i = 0; vjp && i < n; i++) {                                    \
+                    double lo, d = nnm_spm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                    double el, eh = nnm_dd_add(d, lo, -th, -tl, &el);                        \
+                    double g = LD_##S(*(const T *)(pg + i * sg));                            \
+                    gh = nnm_dd_add(gh, gl, nnm_sel(eh > 0.0, g, 0.0), 0.0, &gl);            \
+                    cnt += nnm_sel(eh > 0.0, 1.0, 0.0);                                      \
+                }                                                                            \
+                double mean = gh / nnm_sel(cnt > 0.0, cnt, 1.0);                             \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    double lo, d = nnm_spm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                    double el, eh = nnm_dd_add(d, lo, -th, -tl, &el);                        \
+                    double y = nnm_sel(eh > 0.0, eh, 0.0);                                   \
+                    if (vjp) {                                                               \
+                        double g = LD_##S(*(const T *)(pg + i * sg));                        \
+                        y = nnm_sel(eh > 0.0, g - mean, 0.0);                                \
+                    }                                                                        \
+                    *(T *)(py + i * sy) = ST_##S(y);                                         \
+                }                                                                            \
+                continue;                                                                    \
+            }                                                                                \
             /* s = cnt + rest: the entries at the maximum (e^0 = 1, counted exactly) and   \
              * the others; log s = log1p(cnt - 1 + rest) keeps log_softmax accurate where \
              * one entry dominates */                                                      \
             double rest = 0.0, cnt = 0.0;                                                    \
             for (intptr_t i = 0; i < n; i++) {                                               \
-                double lo, d = nnm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                double lo, d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
                 int top = d == 0.0;                                                          \
                 rest += nnm_sel(top, 0.0, row_exp(d, lo));                                \
                 cnt += nnm_sel(top, 1.0, 0.0);                                               \
             }                                                                                \
             double s = cnt + rest;                                                           \
-            if ((KIND) == NNM_SOFTMAX) {                                                     \
+            if ((KIND) == NNM_SOFTMAX || (KIND) == NNM_SOFTMIN) {                            \
                 for (intptr_t i = 0; i < n; i++) {                                           \
-                    double lo, d = nnm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                    double lo, d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
                     *(T *)(py + i * sy) = ST_##S(row_exp(d, lo) / s);                     \
                 }                                                                            \
             } else if ((KIND) == NNM_LOG_SOFTMAX) {                                          \
                 double ls = nnm_log1p((cnt - 1.0) + rest);                                   \
                 for (intptr_t i = 0; i < n; i++) {                                           \
-                    double lo, d = nnm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                    double lo, d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
                     *(T *)(py + i * sy) = ST_##S((d - ls) + lo);                             \
                 }                                                                            \
             } else {                                                                         \
@@ -186,9 +303,9 @@ static inline double row_exp(double dh, double lo)
                 double dot = 0.0;                                                            \
                 for (intptr_t i = 0; i < n; i++) {                                           \
                     double g = LD_##S(*(const T *)(pg + i * sg));                            \
-                    if ((KIND) == NNM_SOFTMAX_VJP) {                                         \
+                    if ((KIND) != NNM_LOG_SOFTMAX_VJP) {                                     \
                         double lo,                                                           \
-                            d = nnm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                            d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
                         dot += g * (row_exp(d, lo) / s);                                  \
                     } else {                                                                 \
                         dot += g;                                                            \
@@ -196,9 +313,10 @@ static inline double row_exp(double dh, double lo)
                 }                                                                            \
                 for (intptr_t i = 0; i < n; i++) {                                           \
                     double g = LD_##S(*(const T *)(pg + i * sg));                            \
-                    double lo, d = nnm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                    double lo, d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
                     double p = row_exp(d, lo) / s;                                        \
-                    double y = (KIND) == NNM_SOFTMAX_VJP ? p * (g - dot) : g - p * dot;      \
+                    /* softmin(x) = softmax(-x): the chain rule negates its VJP */           \
+                    double y = (KIND) == NNM_LOG_SOFTMAX_VJP ? g - p * dot : sgn * (p * (g - dot)); \
                     *(T *)(py + i * sy) = ST_##S(y);                                         \
                 }                                                                            \
             }                                                                                \
@@ -209,6 +327,46 @@ static inline double row_exp(double dh, double lo)
     NNM_ROW_LOOP(row_##name##_e, nnm_half, e, kind)                                          \
     NNM_ROW_LOOP(row_##name##_f, float, f, kind)                                             \
     NNM_ROW_LOOP(row_##name##_d, double, d, kind)
+#include "nnm_ufuncs.def"
+
+/* -- two outputs ---------------------------------------------------------------------------
+ * Every input in the loop's type; y1 = formula(x, a, b, &y2). The formula routes NaN
+ * itself (an output need not depend on every input). */
+#define NNM_EW2_LOOP(fname, T, S, NIN, formula)                                              \
+    static void fname(char *const *args, intptr_t n, const intptr_t *steps)                  \
+    {                                                                                        \
+        const intptr_t sz = (intptr_t)sizeof(T);                                             \
+        int contiguous = 1;                                                                  \
+        for (int k = 0; k < NIN + 2; k++) {                                                  \
+            contiguous &= steps[k] == sz;                                                    \
+        }                                                                                    \
+        if (contiguous) {                                                                    \
+            const T *x = (const T *)args[0], *a = (const T *)args[1];                        \
+            const T *b = (const T *)args[NIN > 2 ? 2 : 1];                                   \
+            T *y1 = (T *)args[NIN], *y2 = (T *)args[NIN + 1];                                \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                double r2;                                                                   \
+                double r1 = formula(LD_##S(x[i]), LD_##S(a[i]), NIN > 2 ? LD_##S(b[i]) : 0.0, &r2); \
+                y1[i] = ST_##S(r1);                                                          \
+                y2[i] = ST_##S(r2);                                                          \
+            }                                                                                \
+            return;                                                                          \
+        }                                                                                    \
+        for (intptr_t i = 0; i < n; i++) {                                                   \
+            double a = LD_##S(*(const T *)(args[1] + i * steps[1]));                         \
+            double b = NIN > 2 ? LD_##S(*(const T *)(args[NIN > 2 ? 2 : 1] +                  \
+                                                     i * steps[NIN > 2 ? 2 : 1])) : 0.0;     \
+            double r2;                                                                       \
+            double r1 = formula(LD_##S(*(const T *)(args[0] + i * steps[0])), a, b, &r2);   \
+            *(T *)(args[NIN] + i * steps[NIN]) = ST_##S(r1);                                 \
+            *(T *)(args[NIN + 1] + i * steps[NIN + 1]) = ST_##S(r2);                         \
+        }                                                                                    \
+    }
+
+#define NNM_EW2(name, nin, formula, doc)                                                     \
+    NNM_EW2_LOOP(ew2_##name##_e, nnm_half, e, nin, formula)                                  \
+    NNM_EW2_LOOP(ew2_##name##_f, float, f, nin, formula)                                     \
+    NNM_EW2_LOOP(ew2_##name##_d, double, d, nin, formula)
 #include "nnm_ufuncs.def"
 
 /* -- the float32 formulas -------------------------------------------------------------
@@ -236,6 +394,10 @@ const nnm_table NNM_SYM(nnm_table) = {
     },
     .row = {
 #define NNM_ROW(name, nin, kind, doc) {row_##name##_e, row_##name##_f, row_##name##_d},
+#include "nnm_ufuncs.def"
+    },
+    .ew2 = {
+#define NNM_EW2(name, nin, formula, doc) {ew2_##name##_e, ew2_##name##_f, ew2_##name##_d},
 #include "nnm_ufuncs.def"
     },
 };

@@ -113,6 +113,8 @@ static void clear_range_flags(void)
     feclearexcept(FE_OVERFLOW | FE_UNDERFLOW);
 }
 
+/* the most operands of a ufunc: inputs and outputs (x, g and two parameters, and y) */
+#define NNM_MAX_ARGS 5
 /* below this many elements a loop runs on the calling thread */
 static intptr_t parallel_min = 1 << 17;
 /* piece boundaries at multiples of 64 elements: whole cache lines of every dtype */
@@ -134,7 +136,7 @@ typedef struct {
 static void ew_piece(void *ctx, intptr_t b, intptr_t e)
 {
     const ew_job *j = ctx;
-    char *args[4];
+    char *args[NNM_MAX_ARGS];
     for (int k = 0; k < j->nargs; k++) {
         args[k] = j->args[k] + b * j->steps[k];
     }
@@ -145,6 +147,23 @@ static void ew_loop(char **args, npy_intp const *dimensions, npy_intp const *ste
 {
     const loop_data *d = data;
     nnm_ew_block block = table->ew[d->index][d->type];
+    intptr_t n = dimensions[0];
+    if (n < parallel_min) {
+        block(args, n, steps);
+        clear_range_flags();
+        return;
+    }
+    ew_job j = {args, steps, block, d->nargs};
+    nnm_parallel_for(n, NNM_ALIGN, ew_piece, &j);
+    clear_range_flags();
+}
+
+/* two outputs: as ew_loop, from the table's ew2 */
+static void ew2_loop(char **args, npy_intp const *dimensions, npy_intp const *steps,
+                     void *data)
+{
+    const loop_data *d = data;
+    nnm_ew_block block = table->ew2[d->index][d->type];
     intptr_t n = dimensions[0];
     if (n < parallel_min) {
         block(args, n, steps);
@@ -167,7 +186,7 @@ typedef struct {
 static void row_piece(void *ctx, intptr_t b, intptr_t e)
 {
     const row_job *j = ctx;
-    char *args[4];
+    char *args[NNM_MAX_ARGS];
     for (int k = 0; k < j->nargs; k++) {
         args[k] = j->args[k] + b * j->steps[k];
     }
@@ -277,7 +296,6 @@ static struct PyModuleDef moduledef = {
 };
 
 /* -- registration from the table ------------------------------------------------------------ */
-#define NNM_MAX_ARGS 4
 static PyUFuncGenericFunction ew_funcs[NNM_N_EW][3];
 static loop_data ew_data_store[NNM_N_EW][3];
 static void *ew_data[NNM_N_EW][3];
@@ -286,15 +304,20 @@ static PyUFuncGenericFunction row_funcs[NNM_N_ROW][3];
 static loop_data row_data_store[NNM_N_ROW][3];
 static void *row_data[NNM_N_ROW][3];
 static char row_types[NNM_N_ROW][3 * NNM_MAX_ARGS];
+static PyUFuncGenericFunction ew2_funcs[NNM_N_EW2][3];
+static loop_data ew2_data_store[NNM_N_EW2][3];
+static void *ew2_data[NNM_N_EW2][3];
+static char ew2_types[NNM_N_EW2][3 * NNM_MAX_ARGS];
 
 static const char npy_codes[3] = {NPY_HALF, NPY_FLOAT, NPY_DOUBLE};
 
-/* the loops: x (and g) in each float type, the last nparam inputs float64 */
-static int add_ufunc(PyObject *m, const char *name, int nin, int nparam, const char *signature,
+/* the loops: x (and g) in each float type, the last nparam inputs float64; nout outputs */
+static int add_ufunc(PyObject *m, const char *name, int nin, int nout, int nparam,
+                     const char *signature,
                      PyUFuncGenericFunction *funcs, loop_data *store, void **data,
                      char *types, PyUFuncGenericFunction loop, size_t index, const char *doc)
 {
-    int nargs = nin + 1;
+    int nargs = nin + nout;
     for (int t = 0; t < 3; t++) {
         funcs[t] = loop;
         store[t] = (loop_data){nargs, index, t};
@@ -304,7 +327,7 @@ static int add_ufunc(PyObject *m, const char *name, int nin, int nparam, const c
             types[t * nargs + k] = param ? NPY_DOUBLE : npy_codes[t];
         }
     }
-    PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(funcs, data, types, 3, nin, 1,
+    PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(funcs, data, types, 3, nin, nout,
                                                        PyUFunc_None, name, doc, 0, signature);
     if (uf == NULL) {
         return -1;
@@ -345,16 +368,22 @@ PyMODINIT_FUNC PyInit__umath(void)
         return NULL;
     }
 #define NNM_EW(name, nin, nparam, formula, doc)                                                     \
-    if (add_ufunc(m, #name, nin, nparam, NULL, ew_funcs[NNM_EW_##name],                            \
+    if (add_ufunc(m, #name, nin, 1, nparam, NULL, ew_funcs[NNM_EW_##name],                            \
                   ew_data_store[NNM_EW_##name], ew_data[NNM_EW_##name],                    \
                   ew_types[NNM_EW_##name], ew_loop, NNM_EW_##name, doc) < 0) {            \
         goto fail;                                                                          \
     }
 #define NNM_ROW(name, nin, kind, doc)                                                       \
-    if (add_ufunc(m, #name, nin, 0, nin == 1 ? "(n)->(n)" : "(n),(n)->(n)",                   \
+    if (add_ufunc(m, #name, nin, 1, 0, nin == 1 ? "(n)->(n)" : "(n),(n)->(n)",                   \
                   row_funcs[NNM_ROW_##name], row_data_store[NNM_ROW_##name],              \
                   row_data[NNM_ROW_##name], row_types[NNM_ROW_##name], row_loop,          \
                   NNM_ROW_##name, doc) < 0) {                                             \
+        goto fail;                                                                          \
+    }
+#define NNM_EW2(name, nin, formula, doc)                                                    \
+    if (add_ufunc(m, #name, nin, 2, 0, NULL, ew2_funcs[NNM_EW2_##name],                      \
+                  ew2_data_store[NNM_EW2_##name], ew2_data[NNM_EW2_##name],                \
+                  ew2_types[NNM_EW2_##name], ew2_loop, NNM_EW2_##name, doc) < 0) {        \
         goto fail;                                                                          \
     }
 #include "nnm_ufuncs.def"

@@ -309,4 +309,6 @@ NNM_BACKWARD(soft_shrink)
 NNM_BACKWARD(sparse_plus)
 NNM_BACKWARD(linear)
 
+#include "nnm_formulas_act.h"
+
 #endif

@@ -21,10 +21,18 @@ enum {
     NNM_N_ROW
 };
 
-/* per level: [ufunc][float16, float32, float64] */
+enum {
+#define NNM_EW2(name, nin, formula, doc) NNM_EW2_##name,
+#include "nnm_ufuncs.def"
+    NNM_N_EW2
+};
+
+/* per level: [ufunc][float16, float32, float64]; ew2: elementwise with two outputs
+ * (args[nin], args[nin + 1]) */
 typedef struct {
     nnm_ew_block ew[NNM_N_EW][3];
     nnm_row_block row[NNM_N_ROW][3];
+    nnm_ew_block ew2[NNM_N_EW2][3];
 } nnm_table;
 
 #define NNM_DECLARE_TABLE(suffix) extern const nnm_table nnm_table##suffix;
