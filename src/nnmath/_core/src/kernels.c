@@ -19,6 +19,12 @@
 
 typedef uint16_t nnm_half;
 
+/* The float32 loop of a formula F uses NNM_F32_F's second item where nnm_formulas.h
+ * defines NNM_F32_F as `~, float32_formula` (the exact GELU), else F itself. */
+#define NNM_SECOND_(a, b, ...) b
+#define NNM_SECOND(...) NNM_SECOND_(__VA_ARGS__)
+#define NNM_F32_OF(formula) NNM_SECOND(NNM_CAT(NNM_F32_, formula), formula, ~)
+
 #define LD_e(v) nnm_h2d(v)
 #define ST_e(d) nnm_d2h(d)
 #define LD_f(v) ((double)(v))
@@ -102,7 +108,7 @@ typedef uint16_t nnm_half;
 
 #define NNM_EW(name, nin, nparam, formula, doc)                                              \
     NNM_EW_TYPED(ew_##name##_e, nnm_half, e, formula, nin, nparam)                           \
-    NNM_EW_TYPED(ew_##name##_f, float, f, formula, nin, nparam)                              \
+    NNM_EW_TYPED(ew_##name##_f, float, f, NNM_F32_OF(formula), nin, nparam)                  \
     NNM_EW_TYPED(ew_##name##_d, double, d, formula, nin, nparam)
 #include "nnm_ufuncs.def"
 
