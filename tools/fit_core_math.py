@@ -20,6 +20,12 @@ What is computed (every number comes from mpmath at ``DPS`` digits):
 5. ``erfcx`` and ``erf``: the Chebyshev series of (1 + 2x) erfcx(x) in y = (x - K)/(x + K)
    and the Maclaurin coefficients of erf, computed by ``tools/fit_erfcx.py`` (the same
    algorithm as the Python fallback in ``src/nnmath/_special.py``).
+6. The exact GELU: the zero r of gelu'(x) = Phi(x) + x phi(x) (x = -0.7518) as a
+   double-double and the Taylor coefficients of gelu' about it (c_1 as a double-double),
+   for |x - r| <= ``GELU_ROOT_RADIUS``; and for the float32 GELU, the Mills ratio
+   M(a) = Phi(-a)/phi(a) on 0 <= a <= ``GELU32_AMAX`` as (1 + a/2) M(a) = p(y),
+   y = (a - 4)/(a + 4), a polynomial of degree ``GELU32_MILLS_DEGREE`` (relative error
+   about 2^-37; float32 needs 2^-30).
 """
 
 from __future__ import annotations
@@ -39,6 +45,11 @@ LOG_DEGREE = 8  # degree of R1(z); 9 coefficients
 EXP_DD_TERMS = 23  # 1/n! for n = 0 .. 22: |r|**23/23! < 2**-106 for |r| <= ln2/2
 EXP_DD_DOUBLE_FROM = 12  # terms n >= 12 are below 2**-47 and are summed in double
 MARGIN = mp.mpf("1.001")  # the reduced argument may exceed ln2/2 by rounding
+GELU_ROOT_RADIUS = mp.mpf("0.25")  # the Taylor expansion of gelu' about its zero
+GELU_ROOT_DEGREE = 17  # first dropped term < 2**-58 of c_1 t on that radius
+GELU32_AMAX = 20.0  # beyond, float32 g gelu'(x < 0) rounds to 0 for every float32 g
+GELU32_MILLS_K = 4.0
+GELU32_MILLS_DEGREE = 13
 
 
 def _exp_p(r: mp.mpf) -> mp.mpf:
@@ -61,6 +72,60 @@ def _fit(f, lo: mp.mpf, hi: mp.mpf, degree: int) -> tuple[list[float], mp.mpf]:
         p = mp.fsum(mp.mpf(c) * x**n for n, c in enumerate(coeffs))
         err = max(err, abs(p - f(x)))
     return coeffs, err
+
+
+def _gelu(report: list[str]) -> dict:
+    """The GELU constants (see the module docstring, item 6)."""
+
+    def cdf(x):
+        return mp.erfc(-x / mp.sqrt(2)) / 2
+
+    def pdf(x):
+        return mp.exp(-x * x / 2) / mp.sqrt(2 * mp.pi)
+
+    def dgelu(x):
+        return cdf(x) + x * pdf(x)
+
+    root = mp.findroot(dgelu, mp.mpf("-0.75"))
+    taylor = mp.taylor(dgelu, root, 40)
+    rest = sum(abs(c) * GELU_ROOT_RADIUS**k for k, c in enumerate(taylor)
+               if k > GELU_ROOT_DEGREE)
+    report.append(
+        f"gelu': zero at {mp.nstr(root, 20)}; Taylor degree {GELU_ROOT_DEGREE} on radius "
+        f"{mp.nstr(GELU_ROOT_RADIUS, 3)}, dropped terms "
+        f"2^{mp.nstr(mp.log(rest / (taylor[1] * GELU_ROOT_RADIUS), 2), 3)} of c_1 t"
+    )
+    k = mp.mpf(GELU32_MILLS_K)
+
+    def mills_scaled(y):
+        a = k * (1 + y) / (1 - y)
+        return (1 + a / 2) * cdf(-a) / pdf(a)
+
+    ymax = (mp.mpf(GELU32_AMAX) - k) / (mp.mpf(GELU32_AMAX) + k)
+    poly = mp.chebyfit(mills_scaled, [-1, ymax], GELU32_MILLS_DEGREE + 1)
+    mills = [float(c) for c in reversed(poly)]
+    worst = mp.mpf(0)
+    for j in range(1001):
+        y = -1 + (ymax + 1) * j / 1000
+        p = mp.fsum(mp.mpf(c) * y**n for n, c in enumerate(mills))
+        worst = max(worst, abs(p / mills_scaled(y) - 1))
+    report.append(
+        f"gelu float32: Mills ratio degree {GELU32_MILLS_DEGREE} in y on [0, {GELU32_AMAX}], "
+        f"max relative error 2^{mp.nstr(mp.log(worst, 2), 3)}"
+    )
+    inv_sqrt_2pi = 1 / mp.sqrt(2 * mp.pi)
+    inv_sqrt2 = 1 / mp.sqrt(2)
+    return {
+        "root_hi": float(root),
+        "root_lo": float(root - mp.mpf(float(root))),
+        "c1_lo": float(taylor[1] - mp.mpf(float(taylor[1]))),
+        "taylor": [float(c) for c in taylor[1 : GELU_ROOT_DEGREE + 1]],
+        "inv_sqrt_2pi_hi": float(inv_sqrt_2pi),
+        "inv_sqrt_2pi_lo": float(inv_sqrt_2pi - mp.mpf(float(inv_sqrt_2pi))),
+        "inv_sqrt2_hi": float(inv_sqrt2),
+        "inv_sqrt2_lo": float(inv_sqrt2 - mp.mpf(float(inv_sqrt2))),
+        "mills": mills,
+    }
 
 
 def _split(value: mp.mpf, bits: int) -> mp.mpf:
@@ -134,6 +199,7 @@ def generate() -> tuple[str, str]:
             v = 1 / mp.factorial(n)
             fact_hi.append(float(v))
             fact_lo.append(float(v - mp.mpf(float(v))))
+        gelu = _gelu(report)
         tail = (ln2 / 2) ** EXP_DD_TERMS / mp.factorial(EXP_DD_TERMS)
         report.append(
             f"exp_dd: {EXP_DD_TERMS} Taylor terms, first dropped term {mp.nstr(tail, 3)}"
@@ -169,6 +235,16 @@ def generate() -> tuple[str, str]:
         _c("NNM_ERFCX_A0_LO", a0_lo),
         _c("NNM_ERF_TAYLOR_MAX", float(fit_erfcx.ERF_TAYLOR_MAX)),
         f"#define NNM_EXP_DD_DOUBLE_FROM {EXP_DD_DOUBLE_FROM}",
+        _c("NNM_GELU_ROOT_HI", gelu["root_hi"]),
+        _c("NNM_GELU_ROOT_LO", gelu["root_lo"]),
+        _c("NNM_GELU_ROOT_RADIUS", float(GELU_ROOT_RADIUS)),
+        _c("NNM_GELU_ROOT_C1_LO", gelu["c1_lo"]),
+        _c("NNM_INV_SQRT_2PI_HI", gelu["inv_sqrt_2pi_hi"]),
+        _c("NNM_INV_SQRT_2PI_LO", gelu["inv_sqrt_2pi_lo"]),
+        _c("NNM_INV_SQRT2_HI", gelu["inv_sqrt2_hi"]),
+        _c("NNM_INV_SQRT2_LO", gelu["inv_sqrt2_lo"]),
+        _c("NNM_GELU32_AMAX", GELU32_AMAX),
+        _c("NNM_GELU32_MILLS_K", GELU32_MILLS_K),
         "",
         _array("nnm_exp_p", exp_p, "(e^r - 1 - r)/r^2 = sum_n c_n r^n, |r| <= ln2/2"),
         _array("nnm_exp32_p", exp32_p, "the same P(r), degree 7, for the float32 path"),
@@ -181,6 +257,16 @@ def generate() -> tuple[str, str]:
             "a_1 .. a_n: (1 + 2x) erfcx(x) = sum_k a_k T_k((x - K)/(x + K))",
         ),
         _array("nnm_erf_taylor", erf_taylor, "erf(x) = x + x P(x^2), P(t) = sum_n c_n t^n"),
+        _array(
+            "nnm_gelu_root_taylor",
+            gelu["taylor"],
+            "c_1 .. c_n: gelu'(r + t) = sum_n c_n t^n about the zero r of gelu'",
+        ),
+        _array(
+            "nnm_gelu32_mills",
+            gelu["mills"],
+            "(1 + a/2) Phi(-a)/phi(a) = sum_n c_n y^n, y = (a - K)/(a + K), 0 <= a <= AMAX",
+        ),
         "",
         "#endif /* NNM_MATH_COEFFS_H */",
     ]

@@ -240,44 +240,211 @@ NNM_INLINE double d_tanh(double x, double a, double b)
 }
 
 /* -- exact GELU: x Phi(x) ---------------------------------------------------------------- */
-/* Phi(-a) for a >= 0 (a <= 40): erfc(a / sqrt 2) / 2, with a / sqrt 2 carried to
- * double-double and erfc corrected to first order for its low part (the rounding of
- * a / sqrt 2 alone would cost up to ~a^2 ulps in the tail). */
-NNM_INLINE double nnm_phi_tail(double a)
+/* Beyond |x| = 39 gelu(x < 0) and gelu'(x < 0) round to 0 and Phi(-|x|) is negligible. */
+#define NNMF_GELU_AMAX 39.0
+
+/* Phi(-a) = 2^k (ph + *pl) and phi(a) = 2^k (*fh + *fl) for a in [0, 39], relative error
+ * ~2^-56, with the common scale 2^k = 2^{round(-a^2 / (2 ln 2))} (k >= -1097) returned in
+ * *kf: every product below is of normal numbers, and only the final scaling by 2^k rounds
+ * into the subnormal range. e^{-a^2/2} = 2^k (eh + el) from a^2 = sh + sl exactly;
+ * phi = e^{-a^2/2} / sqrt(2 pi). For z = a / sqrt 2 >= 0.75, Phi(-a) = e^{-a^2/2} erfcx(z)
+ * / 2 with z carried to double-double (erfcx corrected to first order for its low part);
+ * below, erfc(z) / 2 = ((1 - z) - z P(z^2)) / 2 from erf's series, 1 - z exact. */
+NNM_INLINE double nnm_gelu_parts(double a, double *pl, double *fh, double *fl, double *kf)
 {
-    double lo;
-    double zh = nnm_two_prod(a, NNMF_INV_SQRT2_HI, &lo);
-    double zl = lo + a * NNMF_INV_SQRT2_LO;
-    double q = nnm_erfc(zh) - zl * NNMF_TWO_OVER_SQRT_PI * nnm_exp(-zh * zh);
-    return 0.5 * q;
+    double as = nnm_blend(nnm_less(a, 0x1p-60), 0.0, a); /* a^2 would underflow */
+    double sl, sh = nnm_two_prod(as, as, &sl);
+    int64_t k;
+    double el, eh = nnm__exp_core(-0.5 * sh, kf, &k, &el);
+    el -= eh * (0.5 * sl); /* e^{-sl/2} = 1 - sl/2 to 2^-88 */
+    *fh = nnm_dd_mul(eh, el, NNM_INV_SQRT_2PI_HI, NNM_INV_SQRT_2PI_LO, fl);
+    double zl, zh = nnm_two_prod(as, NNM_INV_SQRT2_HI, &zl);
+    zl += as * NNM_INV_SQRT2_LO;
+    uint64_t small = nnm_less(zh, NNM_ERF_TAYLOR_MAX);
+    /* z >= 0.75: e^{-z^2} erfcx(z), erfcx'(z) = 2 z erfcx(z) - 2/sqrt(pi) */
+    double zc = nnm_blend(small, NNM_ERF_TAYLOR_MAX, zh);
+    double cl, ch = nnm__erfcx_pos_dd(zc, &cl);
+    cl += nnm_blend(small, 0.0, zl) * (2.0 * zc * ch - NNM_TWO_OVER_SQRT_PI);
+    double bl, bh = nnm_dd_mul(eh, el, ch, cl, &bl);
+    /* z < 0.75 (k is 0 or -1 there): erfc(z) 2^-k; erfc'(z) = -2/sqrt(pi) e^{-z^2} */
+    double zs = nnm_blend(small, zh, 0.0);
+    double p = nnm__erf_taylor_poly(zs * zs);
+    double kc = nnm_blend(small, *kf, 0.0);
+    double ue, u = nnm_two_sum(1.0, -zs, &ue);
+    double ql, qh = nnm_fast_two_sum(u, ue - (zs * p + zl * NNM_TWO_OVER_SQRT_PI * eh *
+                                                          nnm__pow2d(kc)), &ql);
+    double inv = nnm__pow2d(-kc);
+    *pl = 0.5 * nnm_blend(small, ql * inv, bl);
+    return 0.5 * nnm_blend(small, qh * inv, bh);
 }
 
-/* e^{-a^2/2} with a^2 carried to double-double */
-NNM_INLINE double nnm_exp_neg_half_square(double a)
+/* h 2^k for the x >= 0 side, where only values above 2^-100 matter: 0 below (keeps the
+ * low parts from underflowing) */
+NNM_INLINE double nnm_gelu_scale_pos(double h, double kf)
 {
-    double lo;
-    double hi = nnm_two_prod(a, a, &lo);
-    return nnm_exp(-0.5 * hi) * (1.0 - 0.5 * lo);
+    uint64_t tiny = nnm_less(kf, -100.0);
+    return nnm_blend(tiny, 0.0, nnm_ldexp2(h, nnm__int_of(nnm_blend(tiny, 0.0, kf))));
 }
 
 NNM_INLINE double f_gelu(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
-    double a = fabs(x);
-    double q = nnm_phi_tail(nnm_blend(nnm_greater(a, 40.0), 40.0, a));
-    double xq = nnm_clamp(x, -NNMF_SAT, NNMF_SAT) * q; /* x Phi(-|x|); inf * 0 avoided */
-    return nnm_blend(nnm_less(x, 0.0), xq, x - xq); /* x Phi(x) = x - x Phi(-x) for x >= 0 */
+    double a = nnm_blend(nnm_greater(fabs(x), NNMF_GELU_AMAX), NNMF_GELU_AMAX, fabs(x));
+    double pl, fh, fl, kf;
+    double ph = nnm_gelu_parts(a, &pl, &fh, &fl, &kf);
+    /* x < 0: -a Phi(-a), scaled by 2^k last (one rounding into the subnormals) */
+    double nl, nh = nnm_dd_mul_d(ph, pl, -a, &nl);
+    uint64_t negx = nnm_less(x, 0.0); /* (unscaled on x >= 0: no underflow there) */
+    double neg = nnm_ldexp2(nh + nl, nnm__int_of(nnm_blend(negx, kf, 0.0)));
+    /* x >= 0: x (1 - Phi(-x)); x itself beyond 39 (Phi(-x) < 2^-1000) */
+    double wl, wh = nnm_two_sum(1.0, -nnm_gelu_scale_pos(ph, kf), &wl);
+    wl -= nnm_gelu_scale_pos(pl, kf);
+    double ol, oh = nnm_dd_mul_d(wh, wl, a, &ol);
+    double pos = nnm_blend(nnm_greater(x, NNMF_GELU_AMAX), x, oh + ol);
+    return nnm_blend(negx, neg, pos);
+}
+
+/* gelu'(x) = Phi(x) + x phi(x) = D for x < 0, 1 - D for x >= 0, with
+ * D = Phi(-a) - a phi(a) (a = |x|) summed in double-double from the parts above. D
+ * crosses 0 at x = r = -0.7518 (the terms cancel); for |x - r| <= 1/4 the Taylor series of
+ * gelu' about r (coefficients from tools/fit_core_math.py) in t = x - r, carried to
+ * double-double (x - r_hi is exact), with c_1 t in double-double. */
+NNM_INLINE double nnm_gelu_grad(double x, double *dsum, double *kneg, uint64_t *scaled)
+{
+    double a = nnm_blend(nnm_greater(fabs(x), NNMF_GELU_AMAX), NNMF_GELU_AMAX, fabs(x));
+    double pl, fh, fl, kf;
+    double ph = nnm_gelu_parts(a, &pl, &fh, &fl, &kf);
+    double ml, mh = nnm_dd_mul_d(fh, fl, -a, &ml);
+    double dl, dh = nnm_dd_add(ph, pl, mh, ml, &dl); /* D 2^-k */
+    uint64_t negx = nnm_less(x, 0.0);
+    double neg = nnm_ldexp2(dh + dl, nnm__int_of(nnm_blend(negx, kf, 0.0)));
+    double sl, s = nnm_two_sum(1.0, -nnm_gelu_scale_pos(dh, kf), &sl);
+    double pos = s + (sl - nnm_gelu_scale_pos(dl, kf));
+    double y = nnm_blend(negx, neg, pos);
+    /* next to the zero */
+    uint64_t near = nnm_less_equal(fabs(x - NNM_GELU_ROOT_HI), NNM_GELU_ROOT_RADIUS);
+    double th = nnm_blend(near, x, NNM_GELU_ROOT_HI) - NNM_GELU_ROOT_HI; /* exact */
+    double tl, t = nnm_two_sum(th, -NNM_GELU_ROOT_LO, &tl);
+    const int n = (int)(sizeof nnm_gelu_root_taylor / sizeof nnm_gelu_root_taylor[0]);
+    double q = nnm_gelu_root_taylor[n - 1];
+#if defined(__GNUC__)
+#pragma GCC unroll 16
+#endif
+    for (int i = n - 2; i >= 1; i--) {
+        q = NNM_FMA(q, t, nnm_gelu_root_taylor[i]);
+    }
+    double cl, c = nnm_two_prod(nnm_gelu_root_taylor[0], t, &cl);
+    cl += nnm_gelu_root_taylor[0] * tl + NNM_GELU_ROOT_C1_LO * t;
+    double taylor = c + (cl + (t * t) * q);
+    *dsum = dh + dl;
+    *kneg = nnm_blend(negx, kf, 0.0);
+    *scaled = negx & ~near;
+    return nnm_blend(near, taylor, y);
 }
 
 NNM_INLINE double d_gelu(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
-    double xc = nnm_clamp(x, -NNMF_SAT, NNMF_SAT);
-    double a = fabs(xc), a40 = nnm_blend(nnm_greater(a, 40.0), 40.0, a);
-    double q = nnm_phi_tail(a40);
-    double pdf = NNMF_INV_SQRT_2PI * nnm_exp_neg_half_square(a40);
-    double cdf = nnm_blend(nnm_less(xc, 0.0), q, 1.0 - q);
-    return cdf + xc * pdf; /* Phi(x) + x phi(x) */
+    double dsum, kneg;
+    uint64_t scaled;
+    return nnm_gelu_grad(x, &dsum, &kneg, &scaled);
+}
+
+/* g gelu'(x): where gelu' = D 2^k (x < 0), g is multiplied in before the last scaling, so
+ * that a result in the subnormal range is rounded once (g times a rounded subnormal gelu'
+ * would be |g|/2 ulps off). D 2^{k_a} with k_a = max(k, -600) is normal, so g times it
+ * cannot overflow unless the result does (k_b = k - k_a < 0 only where D 2^{k_a} < 2^-595). */
+NNM_INLINE double b_gelu(double x, double g, double p)
+{
+    NNM_UNUSED(p);
+    double dsum, kneg;
+    uint64_t scaled;
+    double y = nnm_gelu_grad(x, &dsum, &kneg, &scaled);
+    double ka = nnm_max(kneg, -600.0);
+    double part = g * nnm_ldexp2(dsum, nnm__int_of(ka));
+    return nnm_blend(scaled, nnm_ldexp2(part, nnm__int_of(kneg - ka)), g * y);
+}
+
+/* float32: computed in double to about 2^-35 relative (float32 needs ~2^-30 before its
+ * rounding), without fma, so that every level gives the same bits. Phi(-a) = phi(a) M(a)
+ * with the Mills ratio M(a) = p(y) / (1 + a/2), y = (a - 4)/(a + 4), p of degree 13
+ * (tools/fit_core_math.py, 2^-34.9), and e^{-a^2/2} from a^2 (exact for float a) by the
+ * usual reduction and a degree-9 Taylor polynomial (2^-37). Beyond |x| = 20 the results
+ * for x < 0 round to 0, g gelu'(x) too for every float32 g (gelu(x) does from
+ * x = -14.36). Returns phi(a); *mills = M(a). */
+NNM_INLINE double nnm_gelu32_parts(double a, double *mills)
+{
+    double t = -0.5 * (a * a);
+    double kd = (t * NNM_INV_LN2 + NNM_SHIFT) - NNM_SHIFT;
+    double r = (t - kd * NNM_LN2_HI) - kd * NNM_LN2_LO;
+    double e = nnm_fact_hi[9];
+#if defined(__GNUC__)
+#pragma GCC unroll 16
+#endif
+    for (int i = 8; i >= 0; i--) {
+        e = e * r + nnm_fact_hi[i];
+    }
+    double s = 1.0 + 0.5 * a, w = a + NNM_GELU32_MILLS_K;
+    double inv = 1.0 / (w * s);
+    double y = (a - NNM_GELU32_MILLS_K) * s * inv;
+    const int n = (int)(sizeof nnm_gelu32_mills / sizeof nnm_gelu32_mills[0]);
+    double p = nnm_gelu32_mills[n - 1];
+#if defined(__GNUC__)
+#pragma GCC unroll 16
+#endif
+    for (int i = n - 2; i >= 0; i--) {
+        p = p * y + nnm_gelu32_mills[i];
+    }
+    *mills = p * w * inv;
+    return (e * nnm__pow2d(kd)) * NNM_INV_SQRT_2PI_HI;
+}
+
+NNM_INLINE float f32_gelu(float xf)
+{
+    double x = xf;
+    double a = nnm_blend(nnm_greater(fabs(x), NNM_GELU32_AMAX), NNM_GELU32_AMAX, fabs(x));
+    double m, phi = nnm_gelu32_parts(a, &m);
+    double q = phi * m; /* Phi(-a) */
+    return (float)nnm_blend(nnm_less(x, 0.0), -a * q, x * (1.0 - q));
+}
+
+/* gelu' = phi(a) (M(a) - a) for x < 0 and 1 - Phi(-a) + a phi(a) for x >= 0; within 1/64
+ * of the zero r the first five Taylor coefficients about r, t = (x - r_hi) - r_lo. In
+ * double, before the rounding to float32 (the fused backward multiplies g into it). */
+NNM_INLINE double nnm_gelu32_grad(double x)
+{
+    double a = nnm_blend(nnm_greater(fabs(x), NNM_GELU32_AMAX), NNM_GELU32_AMAX, fabs(x));
+    double m, phi = nnm_gelu32_parts(a, &m);
+    double y = nnm_blend(nnm_less(x, 0.0), phi * (m - a), (1.0 - phi * m) + a * phi);
+    double t = (x - NNM_GELU_ROOT_HI) - NNM_GELU_ROOT_LO;
+    const double *c = nnm_gelu_root_taylor;
+    double taylor = t * (c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * c[4]))));
+    return nnm_blend(nnm_less_equal(fabs(t), 0x1p-6), taylor, y);
+}
+
+NNM_INLINE float d32_gelu(float x)
+{
+    return (float)nnm_gelu32_grad(x);
+}
+
+/* the float32 formulas in the signature of the loops (x comes from a float32, g too);
+ * nnm_ufuncs_f32.def gives them to gelu's float32 and float16 loops */
+NNM_INLINE double f_gelu32(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    return f32_gelu((float)x);
+}
+
+NNM_INLINE double d_gelu32(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    return d32_gelu((float)x);
+}
+
+NNM_INLINE double b_gelu32(double x, double g, double p)
+{
+    NNM_UNUSED(p);
+    return g * nnm_gelu32_grad(x); /* one rounding, to float32 */
 }
 
 /* -- fused backward: g * f'(x; p) ------------------------------------------------------ */
@@ -294,7 +461,6 @@ NNM_BACKWARD(relu)
 NNM_BACKWARD(leaky_relu)
 NNM_BACKWARD(elu)
 NNM_BACKWARD(tanh)
-NNM_BACKWARD(gelu)
 
 #include "nnm_formulas_more.h"
 
