@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._array import check_axis, finish, float_input, fp_guard, is_dask, namespace
+from . import _jacobians as J
 from . import _xp, _xp_axis
 from ._elementwise import check_out, core_ufunc, numpy_input
 
@@ -21,10 +22,9 @@ __all__ = ["axis_run", "glu", "log_softmax", "softmax", "softmin", "sparsemax"]
 
 #: the xp formulas (value, Jacobian from the value, VJP from the value) of each row function
 _XP_ROWS = {
-    "softmax": (_xp_axis.softmax, _xp_axis.softmax_jacobian, _xp_axis.softmax_vjp),
-    "log_softmax": (_xp_axis.log_softmax, _xp_axis.log_softmax_jacobian,
-                    _xp_axis.log_softmax_vjp),
-    "sparsemax": (_xp_axis.sparsemax, _xp_axis.sparsemax_jacobian, _xp_axis.sparsemax_vjp),
+    "softmax": (_xp_axis.softmax, J.softmax_jacobian, _xp_axis.softmax_vjp),
+    "log_softmax": (_xp_axis.log_softmax, J.log_softmax_jacobian, _xp_axis.log_softmax_vjp),
+    "sparsemax": (_xp_axis.sparsemax, J.sparsemax_jacobian, _xp_axis.sparsemax_vjp),
 }
 
 
@@ -55,12 +55,12 @@ def axis_run(name: str, what: str, x: Any, axis: Any, g: Any = None, out: Any = 
 def _xp_last(name: str, what: str, xp: Any, v: Any, g: Any) -> Any:
     """The xp formulas along the last axis."""
     if name == "glu":
-        a, b = _xp_axis.glu_halves(xp, v)
+        a, b = J.glu_halves(xp, v)
         s = _xp.sigmoid(xp, b)
         if what == "value":
-            return _xp_axis._gate(xp, a, s)
+            return J._gate(xp, a, s)
         ds = _xp.sigmoid_grad(xp, b)
-        return (_xp_axis.glu_jacobian(xp, a, s, ds) if what == "jacobian"
+        return (J.glu_jacobian(xp, a, s, ds) if what == "jacobian"
                 else _xp_axis.glu_vjp(xp, a, s, ds, g))
     vn = -v if name == "softmin" else v
     value_f, jac_f, vjp_f = _XP_ROWS["softmax" if name == "softmin" else name]
@@ -112,37 +112,24 @@ def _numpy(name: str, what: str, xc: np.ndarray, axis: Any, g: Any, out: Any) ->
     axes = [(ax,), (ax,)] if g is None else [(ax,), (ax,), (ax,)]
     uf = core_ufunc(name if g is None else name + "_backward")
     args = (xc,) if g is None else (xc, g)
-    if uf is not None:
-        return uf(*args, axes=axes, out=out)
-    if name == "softmin":  # softmax of -x (the core's softmax rows)
-        if g is None:
-            return core_ufunc("softmax")(-xc, axes=axes, out=out)
-        y = core_ufunc("softmax_backward")(-xc, g, axes=axes, out=out)
-        return np.negative(y, out=y)
-    # sparsemax: the plain formula in float64, rounded once
-    v = np.moveaxis(xc.astype(np.float64), ax, -1)
-    with fp_guard(np):
-        p = _xp_axis.sparsemax(np, v)
-        y = p if g is None else _xp_axis.sparsemax_vjp(np, p, np.moveaxis(g, ax, -1))
-    y = finish(np, np.moveaxis(y, -1, ax), dtype)
-    return y if out is None else _give(y, out)
+    return uf(*args, axes=axes, out=out)
 
 
 def _numpy_jacobian(name: str, v: np.ndarray) -> np.ndarray:
     """The Jacobian along the last axis of ``v`` from the core's values."""
     dtype = v.dtype
     if name == "glu":
-        a, b = _xp_axis.glu_halves(np, v)
+        a, b = J.glu_halves(np, v)
         s, ds = core_ufunc("sigmoid")(b), core_ufunc("sigmoid_grad")(b)
-        return _xp_axis.glu_jacobian(np, a, s, ds)
+        return J.glu_jacobian(np, a, s, ds)
     if name == "softmin":
         p = _numpy("softmin", "value", v, -1, None, None)
-        return np.negative(_xp_axis.softmax_jacobian(np, p)).astype(dtype, copy=False)
+        return np.negative(J.softmax_jacobian(np, p)).astype(dtype, copy=False)
     if name == "sparsemax":
         p = _numpy("sparsemax", "value", v, -1, None, None)
-        return _xp_axis.sparsemax_jacobian(np, p)
+        return J.sparsemax_jacobian(np, p)
     p = _numpy("softmax", "value", v, -1, None, None)
-    jac = _xp_axis.softmax_jacobian if name == "softmax" else _xp_axis.log_softmax_jacobian
+    jac = J.softmax_jacobian if name == "softmax" else J.log_softmax_jacobian
     return jac(np, p)
 
 
@@ -155,20 +142,10 @@ def _numpy_glu(what: str, xc: np.ndarray, ax: int, g: Any, out: Any) -> Any:
     if what == "value":
         if out is not None:
             check_out(out, a.shape, xc.dtype)
-        uf = core_ufunc("glu")
-        if uf is not None:
-            return uf(a, b, out=out)
-        with np.errstate(invalid="ignore", under="ignore"):  # ±inf times a 0 gate: NaN
-            return np.multiply(a, core_ufunc("sigmoid")(b), out=out)
+        return core_ufunc("glu")(a, b, out=out)
     if out is not None:
         check_out(out, xc.shape, xc.dtype)
-    uf = core_ufunc("glu_backward")
-    if uf is not None:
-        ga, gb = uf(a, b, g)
-    else:
-        with np.errstate(invalid="ignore", under="ignore"):
-            ga = g * core_ufunc("sigmoid")(b)
-            gb = core_ufunc("sigmoid_backward")(b, g * a)
+    ga, gb = core_ufunc("glu_backward")(a, b, g)
     return np.concatenate([ga, gb], axis=ax, out=out)
 
 
@@ -208,27 +185,14 @@ def _dask(name: str, what: str, x: Any, axis: Any, g: Any) -> Any:
         idx[ax] = slice(n // 2, n)
         b = xc[tuple(idx)]
         if gc is None:
-            return _glu_gate(a, core_ufunc("sigmoid")(b))
-        gc = gc.rechunk(a.chunks)
-        return da.concatenate([_glu_gate(gc, core_ufunc("sigmoid")(b)),
-                               core_ufunc("sigmoid_backward")(b, gc * a)], axis=ax)
+            return core_ufunc("glu")(a, b)
+        ga, gb = core_ufunc("glu_backward")(a, b, gc.rechunk(a.chunks))
+        return da.concatenate([ga, gb], axis=ax)
     if gc is None:
         return xc.map_blocks(lambda blk: _numpy(name, what, blk, ax, None, None),
                              dtype=xc.dtype)
     return da.map_blocks(lambda blk, h: _numpy(name, what, blk, ax, h, None), xc,
                          gc.rechunk(xc.chunks), dtype=xc.dtype)
-
-
-def _glu_gate(a: Any, s: Any) -> Any:
-    """``a * s`` on Dask arrays: ±inf times a gate of exactly 0 is NaN, quietly."""
-    import dask.array as da
-
-    return da.map_blocks(_gate_block, a, s, dtype=a.dtype)
-
-
-def _gate_block(a: np.ndarray, s: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", under="ignore"):
-        return a * s
 
 
 def softmax(x: Any, axis: int = -1, *, out: Any = None) -> Any:

@@ -1,8 +1,7 @@
 """Activations along an axis (softmax, log_softmax, softmin, sparsemax, glu) as plain
 stable formulas against an array namespace ``xp``, for array libraries other than NumPy
-(NumPy arrays run the compiled core's row functions), and the Jacobians of all of them
-from their values (for NumPy too: the core computes values and vector-Jacobian products,
-never Jacobians).
+(NumPy arrays run the compiled core's row functions). The Jacobians, assembled from the
+values for every library, are in ``_jacobians.py``.
 
 Every function works along the LAST axis of ``x`` (the callers move the axis there) and
 returns the value, the Jacobian ``J[..., i, j] = ∂y_i/∂x_j`` or the vector-Jacobian
@@ -13,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from .._array import is_numpy, out_of_range, take_along_last
+from .._array import out_of_range, take_along_last
+from ._jacobians import _gate, sparsemax_support
 
 
 def shift_by_max(xp: Any, x: Any) -> Any:
@@ -65,23 +63,9 @@ def log_softmax(xp: Any, x: Any) -> Any:
     return d - xp.log1p(rest)
 
 
-def softmax_jacobian(xp: Any, p: Any) -> Any:
-    """``diag(p) - p pᵀ`` for each row of ``p``."""
-    n = p.shape[-1]
-    eye = xp.eye(n, dtype=p.dtype)
-    return p[..., :, None] * (eye - p[..., None, :])
-
-
 def softmax_vjp(xp: Any, p: Any, g: Any) -> Any:
     # Jᵀ g = (diag(p) - p pᵀ) g = p * (g - <g, p>)
     return p * (g - xp.sum(g * p, axis=-1, keepdims=True))
-
-
-def log_softmax_jacobian(xp: Any, p: Any) -> Any:
-    """``J[i, j] = δ_ij - p_j``."""
-    n = p.shape[-1]
-    eye = xp.eye(n, dtype=p.dtype)
-    return eye - p[..., None, :]
 
 
 def log_softmax_vjp(xp: Any, p: Any, g: Any) -> Any:
@@ -113,50 +97,9 @@ def sparsemax(xp: Any, x: Any) -> Any:
     return xp.where(row_nan, xp.nan, p)
 
 
-def sparsemax_support(xp: Any, p: Any) -> tuple[Any, Any]:
-    """The support indicator ``s = [p > 0]`` (kink convention) and its size."""
-    s = xp.astype(p > 0, p.dtype)
-    return s, xp.maximum(xp.sum(s, axis=-1, keepdims=True), 1.0)
-
-
-def sparsemax_jacobian(xp: Any, p: Any) -> Any:
-    """``diag(s) - s sᵀ/|S|`` with ``s`` the support indicator."""
-    s, size = sparsemax_support(xp, p)
-    n = p.shape[-1]
-    eye = xp.eye(n, dtype=p.dtype)
-    return s[..., :, None] * (eye - s[..., None, :] / size[..., None])
-
-
 def sparsemax_vjp(xp: Any, p: Any, g: Any) -> Any:
     s, size = sparsemax_support(xp, p)
     return s * (g - xp.sum(g * s, axis=-1, keepdims=True) / size)
-
-
-def glu_halves(xp: Any, x: Any) -> tuple[Any, Any]:
-    n = x.shape[-1]
-    if n % 2:
-        raise ValueError(f"glu needs an even size along axis, got {n}")
-    return x[..., : n // 2], x[..., n // 2 :]
-
-
-def _gate(xp: Any, a: Any, s: Any) -> Any:
-    """``a * s`` for a gate ``s`` in ``[0, 1]``: ``±inf`` times a gate of exactly 0 (an
-    infinite ``a`` against ``b = -inf``, or ``b`` below -745) has no limit and is NaN, quietly,
-    as any other NaN of the input (finite input never meets it)."""
-    if is_numpy(xp):
-        with np.errstate(invalid="ignore"):
-            return a * s
-    return a * s
-
-
-def glu_jacobian(xp: Any, a: Any, s: Any, ds: Any) -> Any:
-    """``(..., n/2, n)``: ``[diag(σ(b)) | diag(a σ'(b))]`` from the halves' ``a``,
-    ``s = σ(b)`` and ``ds = σ'(b)``; off the diagonals exactly 0."""
-    h = a.shape[-1]
-    eye = xp.eye(h, dtype=a.dtype) == 1  # where, not a product: inf * 0 off the diagonal
-    left = xp.where(eye, s[..., :, None], 0.0)
-    right = xp.where(eye, _gate(xp, a, ds)[..., :, None], 0.0)
-    return xp.concat([left, right], axis=-1)
 
 
 def glu_vjp(xp: Any, a: Any, s: Any, ds: Any, g: Any) -> Any:

@@ -278,25 +278,49 @@ static inline double row_exp(double dh, double lo)
             }                                                                                \
             /* s = cnt + rest: the entries at the maximum (e^0 = 1, counted exactly) and   \
              * the others; log s = log1p(cnt - 1 + rest) keeps log_softmax accurate where \
-             * one entry dominates */                                                      \
-            double rest = 0.0, cnt = 0.0;                                                    \
+             * one entry dominates. float64 rows sum rest compensated (two_sum, the        \
+             * errors kept in rest_lo) and divide in double-double, so that a row's length \
+             * costs no accuracy; float32 and float16 rows have 29 spare bits */          \
+            double rest = 0.0, rest_lo = 0.0, cnt = 0.0;                                     \
             for (intptr_t i = 0; i < n; i++) {                                               \
                 double lo, d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
                 int top = d == 0.0;                                                          \
-                rest += nnm_sel(top, 0.0, row_exp(d, lo));                                \
+                double e = nnm_sel(top, 0.0, row_exp(d, lo));                                \
+                if (sizeof(T) == 8) {                                                        \
+                    double err;                                                              \
+                    rest = nnm_two_sum(rest, e, &err);                                       \
+                    rest_lo += err;                                                          \
+                } else {                                                                     \
+                    rest += e;                                                               \
+                }                                                                            \
                 cnt += nnm_sel(top, 1.0, 0.0);                                               \
             }                                                                                \
-            double s = cnt + rest;                                                           \
+            double s_lo, s = nnm_two_sum(cnt, rest, &s_lo);                                  \
+            s_lo += rest_lo;                                                                 \
             if ((KIND) == NNM_SOFTMAX || (KIND) == NNM_SOFTMIN) {                            \
                 for (intptr_t i = 0; i < n; i++) {                                           \
                     double lo, d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
-                    *(T *)(py + i * sy) = ST_##S(row_exp(d, lo) / s);                     \
+                    double e = nnm_exp(d), q;                                                \
+                    if (sizeof(T) == 8) {                                                    \
+                        double ql;                                                           \
+                        q = nnm_dd_div(e, e * lo, s, s_lo, &ql);                             \
+                    } else {                                                                 \
+                        q = (e * (1.0 + lo)) / s;                                            \
+                    }                                                                        \
+                    *(T *)(py + i * sy) = ST_##S(q);                                         \
                 }                                                                            \
             } else if ((KIND) == NNM_LOG_SOFTMAX) {                                          \
-                double ls = nnm_log1p((cnt - 1.0) + rest);                                   \
+                /* log1p(a + a_lo) = log1p(a) + a_lo / (1 + a) to first order */           \
+                double a_lo, a = nnm_two_sum(cnt - 1.0, rest, &a_lo);                        \
+                a_lo += rest_lo;                                                             \
+                double ls = nnm_log1p(a);                                                    \
+                double ls_lo = a_lo / (1.0 + a);                                             \
                 for (intptr_t i = 0; i < n; i++) {                                           \
                     double lo, d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
-                    *(T *)(py + i * sy) = ST_##S((d - ls) + lo);                             \
+                    int dinf = d == -INFINITY; /* no inf - inf inside two_sum */           \
+                    double yl, y = nnm_two_sum(nnm_sel(dinf, 0.0, d), -ls, &yl);             \
+                    y = nnm_sel(dinf, -INFINITY, y + ((yl + lo) - ls_lo));                   \
+                    *(T *)(py + i * sy) = ST_##S(y);                                         \
                 }                                                                            \
             } else {                                                                         \
                 /* softmax: dot = sum g s; log_softmax: dot = sum g */                       \
@@ -306,7 +330,7 @@ static inline double row_exp(double dh, double lo)
                     if ((KIND) != NNM_LOG_SOFTMAX_VJP) {                                     \
                         double lo,                                                           \
                             d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
-                        dot += g * (row_exp(d, lo) / s);                                  \
+                        dot += g * (row_exp(d, lo) / (s + s_lo));                            \
                     } else {                                                                 \
                         dot += g;                                                            \
                     }                                                                        \
@@ -314,7 +338,7 @@ static inline double row_exp(double dh, double lo)
                 for (intptr_t i = 0; i < n; i++) {                                           \
                     double g = LD_##S(*(const T *)(pg + i * sg));                            \
                     double lo, d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
-                    double p = row_exp(d, lo) / s;                                        \
+                    double p = row_exp(d, lo) / (s + s_lo);                                  \
                     /* softmin(x) = softmax(-x): the chain rule negates its VJP */           \
                     double y = (KIND) == NNM_LOG_SOFTMAX_VJP ? g - p * dot : sgn * (p * (g - dot)); \
                     *(T *)(py + i * sy) = ST_##S(y);                                         \

@@ -215,10 +215,22 @@ NNM_INLINE double f_elu(double x, double alpha, double b)
     return nnm_blend(nnm_greater(x, 0.0), x, lower);
 }
 
+/* (c + c_lo) e^x for x <= 0, rounded once, into the subnormal range too: e^x = 2^k (h + l)
+ * from the exp's core, the product formed at that scale and 2^k applied last. c times an
+ * e^x already rounded to a subnormal would round twice, or flush: 1.7581 e^{-745.17} is
+ * 5e-324, where e^{-745.17} alone rounds to 0. */
+NNM_INLINE double nnm_c_exp_neg(double c, double c_lo, double x)
+{
+    double kf, l;
+    int64_t k;
+    double h = nnm__exp_core(nnm_max(x, -800.0), &kf, &k, &l);
+    return nnm_ldexp2(c * h + (c * l + c_lo * h), k);
+}
+
 NNM_INLINE double d_elu(double x, double alpha, double b)
 {
     NNM_UNUSED(b);
-    double lower = alpha * nnm_exp_neg(nnm_blend(nnm_less(x, 0.0), x, 0.0));
+    double lower = nnm_c_exp_neg(alpha, 0.0, nnm_blend(nnm_less(x, 0.0), x, 0.0));
     return nnm_blend(nnm_greater(x, 0.0), 1.0, lower);
 }
 

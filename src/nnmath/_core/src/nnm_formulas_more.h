@@ -113,8 +113,8 @@ NNM_INLINE double f_selu(double x, double a, double b)
 NNM_INLINE double d_selu(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    double e = nnm_exp_neg(nnm_sel(isless(x, 0.0), x, 0.0));
-    double lower = NNMF_SELU_SA_HI * e + NNMF_SELU_SA_LO * e;
+    double lower = nnm_c_exp_neg(NNMF_SELU_SA_HI, NNMF_SELU_SA_LO,
+                                 nnm_sel(isless(x, 0.0), x, 0.0));
     return nnm_sel(isgreater(x, 0.0), NNMF_SELU_SCALE_HI, lower);
 }
 
