@@ -21,74 +21,15 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import statistics
 import sys
-import threading
-import time
 
 os.environ.setdefault("NNMATH_PIN_THREADS", "1")
 
 import numpy as np
+from _common import TwoThreadCopy, measure, pin
 
 from nnmath import _core
 from nnmath import activations as A
-
-PAUSE = 0.05  # seconds between peers
-
-
-def pin(cpu: int) -> None:
-    """Pin the calling thread to one CPU (Linux; elsewhere nothing)."""
-    if hasattr(os, "sched_setaffinity"):
-        cpus = sorted(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpus[cpu % len(cpus)]})
-
-
-class TwoThreadCopy:
-    """``np.copyto(dst, src)`` in two halves, one on a helper thread pinned to the second
-    CPU, one on the caller."""
-
-    def __init__(self) -> None:
-        self.go = threading.Event()
-        self.done = threading.Event()
-        self.job: tuple[np.ndarray, np.ndarray] | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        pin(1)
-        while True:
-            self.go.wait()
-            self.go.clear()
-            assert self.job is not None
-            np.copyto(*self.job)
-            self.done.set()
-
-    def __call__(self, dst: np.ndarray, src: np.ndarray) -> None:
-        h = src.size // 2
-        self.job = (dst[h:], src[h:])
-        self.done.clear()
-        self.go.set()
-        np.copyto(dst[:h], src[:h])
-        self.done.wait()
-
-
-def timed(fn, number: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - t0) / number
-
-
-def measure(cases: dict[str, object], n: int, repeat: int) -> dict[str, float]:
-    number = max(1, int(2e6 // max(n, 1)))  # about 2M elements per timing
-    for fn in cases.values():
-        fn()  # warm up: pools started, pages touched
-    samples: dict[str, list[float]] = {k: [] for k in cases}
-    for _ in range(repeat):
-        for name, fn in cases.items():
-            time.sleep(PAUSE)
-            samples[name].append(timed(fn, number))
-    return {k: statistics.median(v) for k, v in samples.items()}
 
 
 def peers(core, ref, copy2, torch, func: str, x: np.ndarray, out: np.ndarray) -> dict:
