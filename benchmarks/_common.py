@@ -112,3 +112,38 @@ def allocated(fn: Callable[[], Any]) -> int:
         tracemalloc.stop()
     del r
     return peak
+
+
+# -- verdicts --------------------------------------------------------------------------
+
+#: tracemalloc's slack for the Python objects of a call (argument tuples, the result's
+#: array object): "allocates nothing" is at most this, "only its output" its bytes + this
+SLACK = 4096
+
+
+def ok_cell(v: float | None, limit: float) -> str:
+    if v is None:
+        return "–"
+    return f"{v:.2f}" + (" ✓" if v <= limit else " ✗")
+
+
+def fails(r: dict[str, Any]) -> list[str]:
+    """The targets a row misses (a missing measurement misses nothing)."""
+    checks = [("peer", r["vs_peer"], 1.0), ("torch out=", r.get("out_vs_torch"), 1.0),
+              ("copy", r["out_vs_copy"], r["copy_target"]), ("1,000", r["small"], 1.2)]
+    fails = [name for name, v, limit in checks if v is not None and v > limit]
+    if r["alloc"] > SLACK or (r.get("alloc_out") or 0) > SLACK:
+        fails.append("memory")
+    return fails
+
+
+def verdict(r: dict[str, Any]) -> str:
+    f = fails(r)
+    return "pass" if not f else "fail: " + ", ".join(f)
+
+
+def bytes_cell(v: int | None) -> str:
+    if v is None:
+        return "–"
+    return (f"{v / 2**20:.1f} MB" if abs(v) >= 2**20 else f"{v} B") + (
+        " ✓" if v <= SLACK else " ✗")

@@ -66,16 +66,24 @@ except ImportError:  # pragma: no cover - optional
 
 import _bench_losses as BL  # noqa: E402
 import _bench_ops as BO  # noqa: E402
-from _common import TwoThreadCopy, allocated, measure, pin, thread_affinities  # noqa: E402
+from _common import (  # noqa: E402
+    SLACK,
+    TwoThreadCopy,
+    allocated,
+    bytes_cell,
+    fails,
+    measure,
+    ok_cell,
+    pin,
+    thread_affinities,
+    verdict,
+)
 
 import nnmath  # noqa: E402
 from nnmath import _core  # noqa: E402
 
 BIG = 10_000_000
 SMALL = 1_000
-#: tracemalloc's slack for the Python objects of a call (argument tuples, the result's
-#: array object): "allocates nothing" is at most this, "only its output" its bytes + this
-SLACK = 4096
 PEERS = ("numpy", "scipy", "torch", "jax")
 
 
@@ -226,38 +234,10 @@ def main(argv: list[str] | None = None) -> int:
 
 # -- the report ----------------------------------------------------------------------------
 
-def _ok(v: float | None, limit: float) -> str:
-    if v is None:
-        return "–"
-    return f"{v:.2f}" + (" ✓" if v <= limit else " ✗")
-
-
-def _fails(r: dict[str, Any]) -> list[str]:
-    """The targets a row misses (a missing measurement misses nothing)."""
-    checks = [("peer", r["vs_peer"], 1.0), ("torch out=", r.get("out_vs_torch"), 1.0),
-              ("copy", r["out_vs_copy"], r["copy_target"]), ("1,000", r["small"], 1.2)]
-    fails = [name for name, v, limit in checks if v is not None and v > limit]
-    if r["alloc"] > SLACK or (r.get("alloc_out") or 0) > SLACK:
-        fails.append("memory")
-    return fails
-
-
-def _verdict(r: dict[str, Any]) -> str:
-    f = _fails(r)
-    return "pass" if not f else "fail: " + ", ".join(f)
-
-
-def _bytes(v: int | None) -> str:
-    if v is None:
-        return "–"
-    return (f"{v / 2**20:.1f} MB" if abs(v) >= 2**20 else f"{v} B") + (
-        " ✓" if v <= SLACK else " ✗")
-
-
 def _line(r: dict[str, Any]) -> str:
     others = ", ".join(f"{k} {v * 1e3:.1f}" for k, v in r["all"].items())
     return (f"{r['op']:16s} {r['dtype']:8s} {r.get('kind', ''):9s} "
-            f"nnmath {r['nnmath'] * 1e3:7.1f} ms  {_verdict(r)}   [{others}]")
+            f"nnmath {r['nnmath'] * 1e3:7.1f} ms  {verdict(r)}   [{others}]")
 
 
 def _versions() -> str:
@@ -294,7 +274,7 @@ def _medians(r: dict[str, Any]) -> str:
 
 def _report(acts: list[dict[str, Any]], losses: list[dict[str, Any]],
             args: argparse.Namespace) -> str:
-    passed = sum(not _fails(r) for r in acts + losses)
+    passed = sum(not fails(r) for r in acts + losses)
     lines = [
         "# nnmath benchmark results",
         "",
@@ -330,10 +310,10 @@ def _report(acts: list[dict[str, Any]], losses: list[dict[str, Any]],
     for r in acts:
         lines.append(
             f"| {r['op']} | {r['dtype']} | {r['kind']} | {r['nnmath'] * 1e3:.1f} | "
-            f"{r['best'] or '–'} | {_ms(r['best_t'])} | {_ok(r['vs_peer'], 1.0)} | "
-            f"{_ok(r['out_vs_torch'], 1.0)} | {_ok(r['out_vs_copy'], r['copy_target'])} | "
-            f"{_ok(r['small'], 1.2)} | {_bytes(r['alloc'])} | {_bytes(r['alloc_out'])} | "
-            f"{_verdict(r)} |")
+            f"{r['best'] or '–'} | {_ms(r['best_t'])} | {ok_cell(r['vs_peer'], 1.0)} | "
+            f"{ok_cell(r['out_vs_torch'], 1.0)} | "
+            f"{ok_cell(r['out_vs_copy'], r['copy_target'])} | {ok_cell(r['small'], 1.2)} | "
+            f"{bytes_cell(r['alloc'])} | {bytes_cell(r['alloc_out'])} | {verdict(r)} |")
     if losses:
         lines += ["", "Losses and metrics (out= vs copy: the two-thread copy of the "
                   "predictions; 1,000: 1,000 predictions, the sparse ones 10 × 100):", "",
@@ -343,9 +323,9 @@ def _report(acts: list[dict[str, Any]], losses: list[dict[str, Any]],
         for r in losses:
             lines.append(
                 f"| {r['op']} | {r['dtype']} | {r['nnmath'] * 1e3:.1f} | {r['best'] or '–'} "
-                f"| {_ms(r['best_t'])} | {_ok(r['vs_peer'], 1.0)} | "
-                f"{_ok(r['out_vs_copy'], r['copy_target'])} | {_ok(r['small'], 1.2)} | "
-                f"{_bytes(r['alloc'])} | {_verdict(r)} |")
+                f"| {_ms(r['best_t'])} | {ok_cell(r['vs_peer'], 1.0)} | "
+                f"{ok_cell(r['out_vs_copy'], r['copy_target'])} | {ok_cell(r['small'], 1.2)} | "
+                f"{bytes_cell(r['alloc'])} | {verdict(r)} |")
     lines += ["", "All medians (ms). *torch grad only*: `torch.autograd.grad(y, x, g, "
               "retain_graph=True)` on a graph `y = f(x)` built beforehand (PyTorch's backward "
               "alone); *nnmath value + backward*: the sum of the two medians (what nnmath's "
