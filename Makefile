@@ -6,7 +6,8 @@
 # (src/nnmath/_core) is rebuilt on import whenever its C sources change.
 #   make test-asan  the core's tests against a build with AddressSanitizer + UBSan
 #   make bench  (optional) also install the peers (PyTorch CPU, JAX, SciPy) and time nnmath
-#               against them; writes benchmarks/RESULTS.md
+#               against them, every target of the issue in one run (about 10 minutes on
+#               2 quiet cores; benchmarks/README.md); writes benchmarks/RESULTS.md
 #   make accuracy  (optional) the same peers; measure nnmath and them in ulps (sampled;
 #               EXHAUSTIVE=1 adds all 2³² float32 patterns, about an hour on 2 cores, kept
 #               in .accuracy-sweep/ so that a stopped sweep resumes); writes docs/ACCURACY.md
