@@ -142,6 +142,8 @@ OPS: list[Op] = [
        scipy=lambda x: sps.log_softmax(x, axis=-1), torch="torch.log_softmax(t, -1)",
        torch_out="torch.ops.aten._log_softmax.out(t, -1, False, out=o)",
        jax="jnn.log_softmax(v)", row=True),
+    Op("softmin", "softmin", lambda x: _softmax(-x), torch="F.softmin(t, -1)",
+       jax="jnn.softmax(-v)", row=True),
 ]
 BY_LABEL = {op.label.replace(" ", "_"): op for op in OPS}
 
