@@ -36,6 +36,7 @@ import argparse
 import os
 import platform
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -210,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                  if unknown else "--rounds and --small-rounds must be at least 1")
     dtypes = [np.dtype(s) for s in args.dtypes.split(",")]
     peers = set(args.peers.split(","))
+    start = time.perf_counter()
     copy2 = TwoThreadCopy()
     _start_pools(copy2)
     acts, losses = [], []
@@ -224,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
                 row = bench_loss(name, dt, peers, copy2, args.rounds, args.small_rounds)
                 losses.append(row)
                 print(_line(row), flush=True)
+    args.minutes = (time.perf_counter() - start) / 60
     report = _report(acts, losses, args)
     print()
     print(report)
@@ -283,8 +286,9 @@ def _report(acts: list[dict[str, Any]], losses: list[dict[str, Any]],
         f"Threads: {thread_affinities()}.  ",
         f"Medians of {args.rounds} interleaved rounds at 10M elements (rows of 1,000 along "
         f"the last axis; the sparse losses and metrics 10,000 × 1,000), of "
-        f"{args.small_rounds} rounds of 2,000 calls at 1,000 elements; "
-        f"{passed} of {len(acts) + len(losses)} rows meet all their targets.",
+        f"{args.small_rounds} rounds of 2,000 calls at 1,000 elements; the run took "
+        f"{args.minutes:.1f} minutes. {passed} of {len(acts) + len(losses)} rows meet all "
+        "their targets.",
         "",
         "Ratios are times over times (< 1: nnmath is faster), ✓/✗ against the target in the "
         "column's head. *vs peer*: nnmath's default call (value: `f(x)`; gradient: "
