@@ -128,6 +128,7 @@ def bench_op(op: BO.Op, dtype: Any, peers: set[str], copy2: Any, rounds: int,
             "out_vs_torch": _ratio(m.get("nnmath out="), m.get("torch out=")),
             "out_vs_copy": _ratio(out_t, copy_t), "copy_target": 2.0 if op.row else 1.5,
             "small": small.get(kind), "alloc": alloc, "alloc_out": alloc_out, "all": m,
+            "no_out": out_t is None,  # this build's core has no ufunc for it
         }
         if kind == "backward":
             row["all"] = {**m, "copy 2 threads": copy_t,
@@ -304,7 +305,8 @@ def _report(acts: list[dict[str, Any]], losses: list[dict[str, Any]],
         "over the naive NumPy expression (the gradient over `np.negative(x)`, the backward "
         "over `np.multiply(x, g)`). *alloc*: tracemalloc's peak during the default call "
         f"beyond its output, and during the `out=` call (✓: at most {SLACK} bytes, the "
-        "call's Python objects).",
+        "call's Python objects). *no out=*: the core has no `NAME_grad`/`NAME_backward` "
+        "ufunc for the row (the public method runs a fallback), so target 2 fails.",
         "",
         "| op | dtype | kind | nnmath ms | fastest peer | peer ms | vs peer ≤ 1 "
         "| out= vs torch out= ≤ 1 | out= vs copy ≤ 1.5 (rows 2) | 1,000 ≤ 1.2 "

@@ -125,6 +125,7 @@ def test_verdicts_follow_the_targets() -> None:
         "fail: peer, torch out=")
     assert common.verdict({**row, "small": 1.3, "alloc_out": 80_000_000}) == (
         "fail: 1,000, memory")
+    assert common.verdict({**row, "out_vs_copy": None, "no_out": True}) == "fail: no out="
     assert common.ok_cell(None, 1.0) == "–"
     assert common.ok_cell(1.5, 1.5) == "1.50 ✓"
     assert common.ok_cell(1.51, 1.5) == "1.51 ✗"
