@@ -11,7 +11,8 @@
 #   make check-portable  the core's portable path (AArch64, MSVC) compiled -pedantic with
 #               gcc, clang and aarch64-linux-gnu-gcc, and run under qemu-aarch64, if present
 #   make bench  (optional) also install the peers (PyTorch CPU, JAX, SciPy) and time nnmath
-#               against them; writes benchmarks/RESULTS.md
+#               against them, every target of the issue in one run (about 10 minutes on
+#               2 quiet cores; benchmarks/README.md); writes benchmarks/RESULTS.md
 #   make accuracy  (optional) the same peers; measure nnmath and them in ulps (sampled;
 #               EXHAUSTIVE=1 adds all 2³² float32 patterns, about an hour on 2 cores, kept
 #               in .accuracy-sweep/ so that a stopped sweep resumes); writes docs/ACCURACY.md

@@ -1,22 +1,27 @@
-"""nnmath against what a user would otherwise call, on a CPU, in one run.
+"""nnmath against what a user would otherwise call, on a CPU, every target in one run.
 
-For each op and dtype the candidates are timed in interleaved rounds (every candidate
-once per round, so a slow moment of the machine hits them all) and the medians are
-compared:
+For every activation (``_bench_ops.py``: those with a PyTorch or JAX counterpart, softmax
+and log_softmax), both dtypes, 10M elements (rows of 1,000 along the last axis), the
+value, the derivative (``gradient``) and the fused ``backward(x, g)`` are timed against
+naive NumPy, ``scipy.special``, PyTorch (2 threads, and its ``out=`` variants) and jitted
+JAX, beside a two-thread ``np.copyto`` of the input (the memory floor). Every candidate of
+an op and dtype runs once per round, after a pause, in interleaved rounds; the tables give
+medians and ratios, and each row says whether it meets its targets:
 
-* ``nnmath`` — the default call, and with ``out=`` a preallocated array;
-* ``numpy`` — the naive NumPy expression a user would write;
-* ``scipy`` — ``scipy.special`` where it has the function;
-* ``torch`` — PyTorch CPU with its default threads, and its ``out=`` variant where one
-  exists;
-* ``jax`` — JAX CPU, the function under ``jax.jit`` (compiled before timing);
-* ``copy`` — one single-thread ``np.copyto`` of the op's input into a preallocated array:
-  the memory-bandwidth floor.
+1. nnmath's default call at most the fastest peer's time; ``out=`` at most PyTorch's
+   ``out=``; ``backward`` at most PyTorch autograd's forward + grad;
+2. ``out=`` (the core ufuncs ``NAME_grad``/``NAME_backward`` for the derivatives) within
+   1.5x of the two-thread copy (2x for the functions along an axis);
+3. at 1,000 elements, nnmath within 1.2x of the naive NumPy expression (the derivatives:
+   of one NumPy ufunc call, ``np.negative(x)`` or ``np.multiply(x, g)``);
+4. ``out=`` allocates nothing, the default call only its output (``tracemalloc``).
 
-The table gives the median time of nnmath, its ratio to the fastest peer's default call
-(< 1 means nnmath is faster), nnmath ``out=`` against torch ``out=``, nnmath against the
-copy floor, and the peak extra memory of the nnmath call measured with ``tracemalloc``
-(beyond its output). A second table times 1,000 elements against naive NumPy.
+The losses and metrics (``_bench_losses.py``) keep their rows: nnmath against the peers
+and the copy.
+
+Threads: the core's pool is pinned one thread per CPU (``NNMATH_PIN_THREADS=1``, set here
+before the import), PyTorch runs ``set_num_threads(2)``, the copy's helper thread is
+pinned to the second CPU, and the calling thread to the first once every pool has started.
 
 Usage::
 
@@ -28,343 +33,202 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import platform
-import statistics
 import sys
 import time
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+os.environ.setdefault("NNMATH_PIN_THREADS", "1")
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
 
-import nnmath  # noqa: E402
-from nnmath import activations as A  # noqa: E402
-from nnmath import losses as L  # noqa: E402
-from nnmath import metrics as M  # noqa: E402
+import numpy as np  # noqa: E402
 
-try:
-    import scipy
-    import scipy.special as sps
-except ImportError:  # pragma: no cover - optional
-    scipy = sps = None
 try:
     import torch
-    import torch.nn.functional as F
+
+    torch.set_num_threads(2)
 except ImportError:  # pragma: no cover - optional
-    torch = F = None
+    torch = None
 try:
     import jax
 
     jax.config.update("jax_enable_x64", True)
     jax.config.update("jax_platforms", "cpu")
-    import jax.numpy as jnp
 except ImportError:  # pragma: no cover - optional
-    jax = jnp = None
+    jax = None
+try:
+    import scipy
+except ImportError:  # pragma: no cover - optional
+    scipy = None
+
+import _bench_losses as BL  # noqa: E402
+import _bench_ops as BO  # noqa: E402
+from _common import (  # noqa: E402
+    SLACK,
+    TwoThreadCopy,
+    allocated,
+    bytes_cell,
+    fails,
+    measure,
+    ok_cell,
+    pin,
+    thread_affinities,
+    verdict,
+)
+
+import nnmath  # noqa: E402
+from nnmath import _core  # noqa: E402
 
 BIG = 10_000_000
-ROWS, COLS = 10_000, 1_000
 SMALL = 1_000
-ELEMENTWISE = ["sigmoid", "tanh", "relu", "gelu", "silu", "softplus", "log_sigmoid", "mish"]
-AXIS = ["softmax", "log_softmax"]
-LOSSES = ["sparse_ce", "binary_ce"]
-ACCURACIES = ["binary_accuracy", "sparse_accuracy"]
-OPS = ELEMENTWISE + AXIS + LOSSES + ACCURACIES
-#: the issue's targets: nnmath / single-thread copy
-COPY_TARGET = {**dict.fromkeys(ELEMENTWISE, 1.5), **dict.fromkeys(AXIS + LOSSES, 3.0),
-               **dict.fromkeys(ACCURACIES, 1.5)}
+PEERS = ("numpy", "scipy", "torch", "jax")
 
 
-# -- the candidates -------------------------------------------------------------------------
-
-def _inputs(op: str, dtype: Any, size: str) -> dict[str, Any]:
-    rng = np.random.default_rng(42)
-    if op in AXIS or op in ("sparse_ce", "sparse_accuracy"):
-        shape = (ROWS, COLS) if size == "big" else (SMALL // 100, 100)
-        x = (3.0 * rng.standard_normal(shape)).astype(dtype)
-        labels = rng.integers(0, shape[1], shape[0])
-        return {"x": x, "labels": labels}
-    n = BIG if size == "big" else SMALL
-    if op == "binary_accuracy":
-        return {"x": rng.uniform(0, 1, n).astype(dtype),
-                "y": (rng.uniform(0, 1, n) > 0.5).astype(dtype)}
-    x = (3.0 * rng.standard_normal(n)).astype(dtype)
-    if op == "binary_ce":
-        return {"x": x, "y": (rng.uniform(0, 1, n) > 0.5).astype(dtype)}
-    return {"x": x}
-
-
-def _nnmath(op: str, d: dict[str, Any]) -> tuple[Callable[[], Any], Callable[[], Any] | None]:
-    x = d["x"]
-    if op in ELEMENTWISE + AXIS:
-        f = getattr(A, op)
-        o = np.empty_like(x)
-        return (lambda: f(x)), (lambda: f(x, out=o))
-    if op == "sparse_ce":
-        lab = d["labels"]
-        o = np.empty(x.shape[0], x.dtype)
-        return ((lambda: L.sparse_categorical_crossentropy(lab, x, from_logits=True).mean()),
-                lambda: L.sparse_categorical_crossentropy(lab, x, from_logits=True,
-                                                          out=o).mean())
-    if op == "binary_ce":
-        y = d["y"]
-        return (lambda: L.binary_crossentropy(y, x, from_logits=True)), None
-    if op == "binary_accuracy":
-        y = d["y"]
-        o = np.empty_like(x)
-        return (lambda: M.binary_accuracy(y, x)), (lambda: M.binary_accuracy(y, x, out=o))
-    lab = d["labels"]
-    o = np.empty(x.shape[0], x.dtype)
-    return ((lambda: M.sparse_categorical_accuracy(lab, x)),
-            lambda: M.sparse_categorical_accuracy(lab, x, out=o))
-
-
-def _numpy(op: str, d: dict[str, Any]) -> Callable[[], Any]:
-    x = d["x"]
-    one = x.dtype.type(1)
-    if op == "sigmoid":
-        return lambda: one / (one + np.exp(-x))
-    if op == "tanh":
-        return lambda: np.tanh(x)
-    if op == "relu":
-        return lambda: np.maximum(x, 0)
-    if op == "gelu":  # the naive exact GELU: x Φ(x) with SciPy's scalar erf
-        if sps is None:
-            return None
-        return lambda: 0.5 * x * (1.0 + sps.erf(x / np.sqrt(2.0)).astype(x.dtype))
-    if op == "silu":
-        return lambda: x / (one + np.exp(-x))
-    if op == "softplus":
-        return lambda: np.log1p(np.exp(x))
-    if op == "log_sigmoid":
-        return lambda: -np.log1p(np.exp(-x))
-    if op == "mish":
-        return lambda: x * np.tanh(np.log1p(np.exp(x)))
-    if op == "softmax":
-        def softmax() -> Any:
-            e = np.exp(x - x.max(axis=-1, keepdims=True))
-            return e / e.sum(axis=-1, keepdims=True)
-        return softmax
-    if op == "log_softmax":
-        def log_softmax() -> Any:
-            s = x - x.max(axis=-1, keepdims=True)
-            return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
-        return log_softmax
-    if op == "sparse_ce":
-        lab = d["labels"]
-        rows = np.arange(x.shape[0])
-
-        def sce() -> Any:
-            m = x.max(axis=-1, keepdims=True)
-            lse = np.log(np.exp(x - m).sum(axis=-1)) + m[:, 0]
-            return (lse - x[rows, lab]).mean()
-        return sce
-    if op == "binary_ce":
-        y = d["y"]
-        return lambda: np.mean(np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x))))
-    if op == "binary_accuracy":
-        y = d["y"]
-        return lambda: (y == (x > 0.5)).astype(x.dtype)
-    lab = d["labels"]
-    return lambda: (lab == x.argmax(axis=-1)).astype(x.dtype)
-
-
-def _scipy(op: str, d: dict[str, Any]) -> Callable[[], Any] | None:
-    if sps is None:
-        return None
-    x = d["x"]
-    table: dict[str, Callable[[], Any]] = {
-        "sigmoid": lambda: sps.expit(x),
-        "log_sigmoid": lambda: sps.log_expit(x),
-        "gelu": lambda: x * sps.ndtr(x),
-        "softmax": lambda: sps.softmax(x, axis=-1),
-        "log_softmax": lambda: sps.log_softmax(x, axis=-1),
-    }
-    if op == "sparse_ce":
-        lab = d["labels"]
-        rows = np.arange(x.shape[0])
-        return lambda: (sps.logsumexp(x, axis=-1) - x[rows, lab]).mean()
-    return table.get(op)
-
-
-def _torch(op: str, d: dict[str, Any]) -> tuple[Callable[[], Any] | None,
-                                                 Callable[[], Any] | None]:
-    if torch is None:
+def _fastest(med: dict[str, float], exclude: set[str]) -> tuple[str | None, float | None]:
+    peers = {k: v for k, v in med.items() if k not in exclude}
+    if not peers:
         return None, None
-    x = torch.from_numpy(d["x"])
-    o = torch.empty_like(x)
-    default = {
-        "sigmoid": lambda: torch.sigmoid(x), "tanh": lambda: torch.tanh(x),
-        "relu": lambda: torch.relu(x), "gelu": lambda: F.gelu(x),
-        "silu": lambda: F.silu(x), "softplus": lambda: F.softplus(x),
-        "log_sigmoid": lambda: F.logsigmoid(x), "mish": lambda: F.mish(x),
-        "softmax": lambda: torch.softmax(x, -1), "log_softmax": lambda: torch.log_softmax(x, -1),
-    }
-    with_out = {
-        "sigmoid": lambda: torch.sigmoid(x, out=o), "tanh": lambda: torch.tanh(x, out=o),
-        "relu": lambda: torch.clamp_min(x, 0, out=o),
-        "softmax": lambda: torch.softmax(x, -1, out=o) if False else torch._softmax(x, -1,
-                                                                                   False),
-    }
-    with_out.pop("softmax")
-    if op in default:
-        return default[op], with_out.get(op)
-    if op == "sparse_ce":
-        lab = torch.from_numpy(d["labels"])
-        return (lambda: F.cross_entropy(x, lab)), None
-    if op == "binary_ce":
-        y = torch.from_numpy(d["y"])
-        return (lambda: F.binary_cross_entropy_with_logits(x, y)), None
-    if op == "binary_accuracy":
-        y = torch.from_numpy(d["y"])
-        return (lambda: (y == (x > 0.5)).to(x.dtype)), None
-    lab = torch.from_numpy(d["labels"])
-    return (lambda: (lab == x.argmax(dim=-1)).to(x.dtype)), None
+    best = min(peers, key=lambda k: peers[k])
+    return best, peers[best]
 
 
-def _jax(op: str, d: dict[str, Any]) -> Callable[[], Any] | None:
-    if jax is None:
-        return None
-    nn = jax.nn
-    x = jnp.asarray(d["x"])
-    if op in ELEMENTWISE + AXIS:
-        f = {"sigmoid": nn.sigmoid, "tanh": jnp.tanh, "relu": nn.relu,
-             "gelu": lambda v: nn.gelu(v, approximate=False), "silu": nn.silu,
-             "softplus": nn.softplus, "log_sigmoid": nn.log_sigmoid, "mish": nn.mish,
-             "softmax": nn.softmax, "log_softmax": nn.log_softmax}[op]
-        jf = jax.jit(f)
-        args: tuple[Any, ...] = (x,)
-    elif op == "sparse_ce":
-        def sce(v: Any, lab: Any) -> Any:
-            ls = nn.log_softmax(v)
-            return -jnp.mean(jnp.take_along_axis(ls, lab[:, None], axis=-1))
-        jf, args = jax.jit(sce), (x, jnp.asarray(d["labels"]))
-    elif op == "binary_ce":
-        def bce(v: Any, y: Any) -> Any:
-            return jnp.mean(jnp.maximum(v, 0) - v * y + jnp.log1p(jnp.exp(-jnp.abs(v))))
-        jf, args = jax.jit(bce), (x, jnp.asarray(d["y"]))
-    elif op == "binary_accuracy":
-        jf, args = jax.jit(lambda v, y: (y == (v > 0.5)).astype(v.dtype)), (x, jnp.asarray(d["y"]))
-    else:
-        jf = jax.jit(lambda v, lab: (lab == jnp.argmax(v, axis=-1)).astype(v.dtype))
-        args = (x, jnp.asarray(d["labels"]))
-    jf(*args).block_until_ready()  # compile
-    return lambda: jf(*args).block_until_ready()
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a / b
 
 
-def _copy(d: dict[str, Any]) -> Callable[[], Any]:
-    x = d["x"]
-    o = np.empty_like(x)
-    return lambda: np.copyto(o, x)
+def bench_op(op: BO.Op, dtype: Any, peers: set[str], copy2: Any, rounds: int,
+             small_rounds: int) -> list[dict[str, Any]]:
+    """The rows (value, gradient, backward) of one activation and dtype."""
+    x, g = BO.inputs(op, dtype, BIG)
+    kinds = BO.candidates(op, x, g, peers, copy2)
+    flat = {f"{kind}/{name}": fn for kind, cands in kinds.items() for name, fn in cands.items()}
+    med = measure(flat, BIG, rounds)
+    by_kind = {kind: {name: med[f"{kind}/{name}"] for name in cands}
+               for kind, cands in kinds.items()}
+    copy_t = by_kind["value"]["copy 2 threads"]
+    small = _small(op, dtype, small_rounds)
+    rows = []
+    for kind, m in by_kind.items():
+        if "nnmath" not in m:
+            continue
+        best, best_t = _fastest(m, BO.NOT_PEERS)
+        out_t = m.get("nnmath out=", m.get("core out="))
+        cands = kinds[kind]
+        alloc = allocated(cands["nnmath"]) - x.nbytes
+        alloc_out = allocated(cands["nnmath out="] if "nnmath out=" in cands
+                              else cands["core out="]) if out_t is not None else None
+        row: dict[str, Any] = {
+            "op": op.label, "dtype": np.dtype(dtype).name, "kind": kind,
+            "nnmath": m["nnmath"], "best": best, "best_t": best_t,
+            "vs_peer": _ratio(m["nnmath"], best_t),
+            "out_vs_torch": _ratio(m.get("nnmath out="), m.get("torch out=")),
+            "out_vs_copy": _ratio(out_t, copy_t), "copy_target": 2.0 if op.row else 1.5,
+            "small": small.get(kind), "alloc": alloc, "alloc_out": alloc_out, "all": m,
+            "no_out": out_t is None,  # this build's core has no ufunc for it
+        }
+        if kind == "backward":
+            row["all"] = {**m, "copy 2 threads": copy_t,
+                          "nnmath value + backward": by_kind["value"]["nnmath"] + m["nnmath"]}
+        elif kind == "gradient":
+            row["all"] = {**m, "copy 2 threads": copy_t}
+        rows.append(row)
+    return rows
 
 
-# -- timing ---------------------------------------------------------------------------------
-
-def _candidates(op: str, d: dict[str, Any], peers: set[str]) -> dict[str, Callable[[], Any]]:
-    nn, nn_out = _nnmath(op, d)
-    t, t_out = _torch(op, d) if "torch" in peers else (None, None)
-    # the order of a round: nnmath runs right after torch's threads of the last round
-    cands = {"nnmath": nn, "nnmath out=": nn_out, "copy": _copy(d),
-             "numpy": _numpy(op, d) if "numpy" in peers else None,
-             "scipy": _scipy(op, d) if "scipy" in peers else None,
-             "jax": _jax(op, d) if "jax" in peers else None,
-             "torch": t, "torch out=": t_out}
-    return {k: v for k, v in cands.items() if v is not None}
-
-
-def _time_rounds(cands: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {k: [] for k in cands}
-    for f in cands.values():  # warm up: page in, caches, pools
-        f()
-    for _ in range(rounds):
-        for k, f in cands.items():
-            gc.collect()
-            t0 = time.perf_counter()
-            f()
-            times[k].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in times.items()}
+def _small(op: BO.Op, dtype: Any, rounds: int) -> dict[str, float]:
+    """nnmath at 1,000 elements over its NumPy reference, for each kind."""
+    x, g = BO.inputs(op, dtype, SMALL)
+    inst = BO.instance(op)
+    f = getattr(nnmath.activations, op.name)
+    kw = op.params
+    cases: dict[str, Callable[[], Any]] = {
+        "value": lambda: f(x, **kw), "backward": lambda: inst.backward(x, g),
+        "np.negative": lambda: np.negative(x), "np.multiply": lambda: np.multiply(x, g)}
+    if op.numpy(x[:2]) is not None:
+        cases["numpy"] = lambda: op.numpy(x)
+    if not op.row:
+        cases["gradient"] = lambda: inst.gradient(x)
+    t = measure(cases, SMALL, rounds, pause=0.0)
+    res = {"backward": t["backward"] / t["np.multiply"]}
+    if "numpy" in t:
+        res["value"] = t["value"] / t["numpy"]
+    if "gradient" in t:
+        res["gradient"] = t["gradient"] / t["np.negative"]
+    return res
 
 
-def _time_small(f: Callable[[], Any], number: int = 200, rounds: int = 7) -> float:
-    best = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            f()
-        best.append((time.perf_counter() - t0) / number)
-    return statistics.median(best)
+def bench_loss(op: str, dtype: Any, peers: set[str], copy2: Any, rounds: int,
+               small_rounds: int) -> dict[str, Any]:
+    d = BL.inputs(op, dtype, "big")
+    cands = BL.candidates(op, d, peers, copy2)
+    med = measure(cands, BIG, rounds)
+    best, best_t = _fastest(med, {"nnmath", "nnmath out=", "copy 2 threads"})
+    alloc = allocated(cands["nnmath"]) - BL.out_bytes(op, d)
+    ds = BL.inputs(op, dtype, "small")
+    t = measure({"nnmath": BL.nnmath_calls(op, ds)[0], "numpy": BL.numpy_call(op, ds)},
+                SMALL, small_rounds, pause=0.0)
+    return {"op": op, "dtype": np.dtype(dtype).name, "nnmath": med["nnmath"], "best": best,
+            "best_t": best_t, "vs_peer": _ratio(med["nnmath"], best_t),
+            "out_vs_copy": _ratio(med.get("nnmath out="), med["copy 2 threads"]),
+            "copy_target": BL.COPY_TARGET[op], "small": t["nnmath"] / t["numpy"],
+            "alloc": alloc, "all": med}
 
 
-def _peak_extra(f: Callable[[], Any], out_bytes: int) -> float:
-    gc.collect()
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    r = f()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    del r
-    return (peak - out_bytes) / 2**20
-
-
-def _out_bytes(op: str, d: dict[str, Any]) -> int:
-    x = d["x"]
-    if op in ELEMENTWISE + AXIS + ["binary_accuracy"]:
-        return x.nbytes
-    if op in ("sparse_ce", "sparse_accuracy"):
-        return x.shape[0] * x.itemsize
-    return 0
+def _start_pools(copy2: Any) -> None:
+    """Start every thread pool while the calling thread may still run on every CPU (a
+    pool's threads inherit its CPUs), then pin the calling thread to the first CPU."""
+    big = np.zeros(1 << 21)
+    _core.sigmoid(big)
+    copy2(np.empty_like(big), big)
+    if torch is not None:
+        torch.sigmoid(torch.from_numpy(big))
+    if jax is not None:
+        jax.jit(jax.nn.sigmoid)(big).block_until_ready()
+    pin(0)
 
 
 def main(argv: list[str] | None = None) -> int:
+    names = [*BO.BY_LABEL, *BL.OPS]
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--ops", default=",".join(OPS))
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="interleaved rounds at 10M elements (default 3)")
+    ap.add_argument("--small-rounds", type=int, default=7,
+                    help="rounds at 1,000 elements (default 7)")
+    ap.add_argument("--ops", default=",".join(names),
+                    help="comma-separated (default all): " + ", ".join(names))
     ap.add_argument("--dtypes", default="float32,float64")
-    ap.add_argument("--peers", default="numpy,scipy,torch,jax",
+    ap.add_argument("--peers", default=",".join(PEERS),
                     help="the peers to time (comma-separated)")
     ap.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
     ops = args.ops.split(",")
+    unknown = [o for o in ops if o not in names]
+    if unknown or args.rounds < 1 or args.small_rounds < 1:
+        ap.error(f"unknown op(s) {', '.join(unknown)}; choose from {', '.join(names)}"
+                 if unknown else "--rounds and --small-rounds must be at least 1")
     dtypes = [np.dtype(s) for s in args.dtypes.split(",")]
-    threads = nnmath.get_num_threads()
-
-    rows_big, rows_small = [], []
-    for op in ops:
+    peers = set(args.peers.split(","))
+    start = time.perf_counter()
+    copy2 = TwoThreadCopy()
+    _start_pools(copy2)
+    acts, losses = [], []
+    for name in ops:
         for dt in dtypes:
-            d = _inputs(op, dt, "big")
-            cands = _candidates(op, d, set(args.peers.split(",")))
-            med = _time_rounds(cands, args.rounds)
-            peers = {k: v for k, v in med.items()
-                     if k in ("numpy", "scipy", "torch", "jax")}
-            best = min(peers, key=peers.get)
-            mem = _peak_extra(cands["nnmath"], _out_bytes(op, d))
-            row = {"op": op, "dtype": dt.name, "nnmath": med["nnmath"],
-                   "best": best, "best_t": peers[best],
-                   "vs_peer": med["nnmath"] / peers[best],
-                   "out_vs_torch": (med["nnmath out="] / med["torch out="]
-                                    if "nnmath out=" in med and "torch out=" in med else None),
-                   "vs_copy": med["nnmath"] / med["copy"],
-                   "out_vs_copy": (med["nnmath out="] / med["copy"]
-                                   if "nnmath out=" in med else None),
-                   "mem": mem, "all": med}
-            rows_big.append(row)
-            print(_fmt_big(row), flush=True)
-            del d, cands
-            ds = _inputs(op, dt, "small")
-            nn = _nnmath(op, ds)[0]
-            naive = _numpy(op, ds)
-            t_nn, t_np = _time_small(nn), _time_small(naive)
-            rows_small.append({"op": op, "dtype": dt.name, "nnmath": t_nn, "numpy": t_np,
-                               "ratio": t_nn / t_np})
-            print(f"    1,000 elements: nnmath {t_nn * 1e6:.1f} us, numpy {t_np * 1e6:.1f} us, "
-                  f"ratio {t_nn / t_np:.2f}", flush=True)
-    report = _report(rows_big, rows_small, threads, args.rounds)
+            if name in BO.BY_LABEL:
+                for row in bench_op(BO.BY_LABEL[name], dt, peers, copy2, args.rounds,
+                                    args.small_rounds):
+                    acts.append(row)
+                    print(_line(row), flush=True)
+            else:
+                row = bench_loss(name, dt, peers, copy2, args.rounds, args.small_rounds)
+                losses.append(row)
+                print(_line(row), flush=True)
+    args.minutes = (time.perf_counter() - start) / 60
+    report = _report(acts, losses, args)
     print()
     print(report)
     if args.write:
@@ -372,11 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _fmt_big(r: dict[str, Any]) -> str:
+# -- the report ----------------------------------------------------------------------------
+
+def _line(r: dict[str, Any]) -> str:
     others = ", ".join(f"{k} {v * 1e3:.1f}" for k, v in r["all"].items())
-    return (f"{r['op']:16s} {r['dtype']:8s} nnmath {r['nnmath'] * 1e3:7.1f} ms  "
-            f"vs {r['best']} {r['vs_peer']:.2f}  vs copy {r['vs_copy']:.2f}  "
-            f"mem {r['mem']:.1f} MB   [{others}]")
+    return (f"{r['op']:16s} {r['dtype']:8s} {r.get('kind', ''):9s} "
+            f"nnmath {r['nnmath'] * 1e3:7.1f} ms  {verdict(r)}   [{others}]")
 
 
 def _versions() -> str:
@@ -387,7 +252,8 @@ def _versions() -> str:
         parts.append(f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)")
     if jax is not None:
         parts.append(f"JAX {jax.__version__}")
-    parts.append(f"nnmath {nnmath.__version__}")
+    parts.append(f"nnmath {nnmath.__version__} (core level {_core.cpu_level()}, "
+                 f"{_core.get_num_threads()} threads)")
     return ", ".join(parts)
 
 
@@ -400,61 +266,85 @@ def _machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = ", load average at the end {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}{load}"
 
 
-def _ok(v: float | None, limit: float) -> str:
-    if v is None:
-        return "–"
-    return f"{v:.2f}" + ("" if v <= limit else " ✗")
+def _medians(r: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v * 1e3:.1f}" for k, v in r["all"].items())
 
 
-def _report(big: list[dict[str, Any]], small: list[dict[str, Any]], threads: int,
-            rounds: int) -> str:
+def _report(acts: list[dict[str, Any]], losses: list[dict[str, Any]],
+            args: argparse.Namespace) -> str:
+    passed = sum(not fails(r) for r in acts + losses)
     lines = [
         "# nnmath benchmark results",
         "",
         f"Machine: {_machine()}.  ",
         f"Versions: {_versions()}.  ",
-        f"nnmath threads: {threads}; medians of {rounds} interleaved rounds; "
-        f"10M elements (softmax family, sparse ones: {ROWS} × {COLS}).",
+        f"Threads: {thread_affinities()}.  ",
+        f"Medians of {args.rounds} interleaved rounds at 10M elements (rows of 1,000 along "
+        f"the last axis; the sparse losses and metrics 10,000 × 1,000), of "
+        f"{args.small_rounds} rounds of 2,000 calls at 1,000 elements; the run took "
+        f"{args.minutes:.1f} minutes. {passed} of {len(acts) + len(losses)} rows meet all "
+        "their targets.",
         "",
-        "Ratios are times divided by times (< 1: nnmath is faster). *vs peer*: nnmath's default "
-        "call against the fastest of naive NumPy, scipy.special, PyTorch and jitted JAX; "
-        "*out= vs torch out=*: both writing into preallocated arrays; *vs copy*: against one "
-        "single-thread `np.copyto` of the input (the bandwidth floor; target 1.5 for "
-        "activations and accuracies, 3 for softmax, log_softmax and the crossentropies). "
-        "*mem*: tracemalloc peak of the nnmath call beyond its output (the per-thread scratch "
-        "buffers, at most 7 × 512 kB, are allocated on the first call and reused, so they do "
-        "not show here). ✗ marks a missed target. Default calls include allocating the "
-        "output; the *out=* columns do not.",
+        "Ratios are times over times (< 1: nnmath is faster), ✓/✗ against the target in the "
+        "column's head. *vs peer*: nnmath's default call (value: `f(x)`; gradient: "
+        "`Cls().gradient(x)`; backward: `Cls().backward(x, g)`) over the fastest peer's "
+        "default call: for the value naive NumPy, scipy.special, PyTorch and jitted JAX; "
+        "for the gradient PyTorch autograd `torch.autograd.grad(f(x), x, ones)` and jitted "
+        "`jax.grad(lambda v: f(v).sum())`; for the backward `torch.autograd.grad(f(x), x, "
+        "g)` (forward and backward, what a PyTorch user pays) and jitted `jax.vjp(f, x)[1]"
+        "(g)`. *out= vs torch*: `f(x, out=o)` over PyTorch's `out=` (where it has one). "
+        "*out= vs copy*: nnmath's `out=` (the derivatives: the core ufuncs `NAME_grad(x, "
+        "out=o)` and `NAME_backward(x, g, out=o)`) over a two-thread `np.copyto` of x "
+        "(the backward reads two arrays, the copy one). *1,000*: nnmath at 1,000 elements "
+        "over the naive NumPy expression (the gradient over `np.negative(x)`, the backward "
+        "over `np.multiply(x, g)`). *alloc*: tracemalloc's peak during the default call "
+        f"beyond its output, and during the `out=` call (✓: at most {SLACK} bytes, the "
+        "call's Python objects). *no out=*: the core has no `NAME_grad`/`NAME_backward` "
+        "ufunc for the row (the public method runs a fallback), so target 2 fails.",
         "",
-        "| op | dtype | nnmath ms | fastest peer | peer ms | vs peer | out= vs torch out= "
-        "| vs copy | out= vs copy | mem MB |",
-        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| op | dtype | kind | nnmath ms | fastest peer | peer ms | vs peer ≤ 1 "
+        "| out= vs torch out= ≤ 1 | out= vs copy ≤ 1.5 (rows 2) | 1,000 ≤ 1.2 "
+        "| alloc default | alloc out= | targets |",
+        "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for r in big:
+    for r in acts:
         lines.append(
-            f"| {r['op']} | {r['dtype']} | {r['nnmath'] * 1e3:.1f} | {r['best']} | "
-            f"{r['best_t'] * 1e3:.1f} | {_ok(r['vs_peer'], 1.0)} | "
-            f"{_ok(r['out_vs_torch'], 1.0)} | {_ok(r['vs_copy'], COPY_TARGET[r['op']])} | "
-            f"{_ok(r['out_vs_copy'], COPY_TARGET[r['op']])} | "
-            f"{_ok(r['mem'], 16.0 * threads)} |")
-    lines += ["", "All medians (ms):", "", "| op | dtype | " + " | ".join(
-        ["nnmath", "nnmath out=", "numpy", "scipy", "torch", "torch out=", "jax", "copy"]) + " |",
-        "|---|---|" + "---:|" * 8]
-    for r in big:
-        cells = [f"{r['all'][k] * 1e3:.1f}" if k in r["all"] else "–" for k in
-                 ["nnmath", "nnmath out=", "numpy", "scipy", "torch", "torch out=", "jax",
-                  "copy"]]
-        lines.append(f"| {r['op']} | {r['dtype']} | " + " | ".join(cells) + " |")
-    lines += ["", "1,000 elements (softmax family: 10 × 100), call overhead against the naive "
-              "NumPy expression (target ≤ 1.5):", "",
-              "| op | dtype | nnmath µs | numpy µs | ratio |", "|---|---|---:|---:|---:|"]
-    for r in small:
-        lines.append(f"| {r['op']} | {r['dtype']} | {r['nnmath'] * 1e6:.1f} | "
-                     f"{r['numpy'] * 1e6:.1f} | {_ok(r['ratio'], 1.5)} |")
+            f"| {r['op']} | {r['dtype']} | {r['kind']} | {r['nnmath'] * 1e3:.1f} | "
+            f"{r['best'] or '–'} | {_ms(r['best_t'])} | {ok_cell(r['vs_peer'], 1.0)} | "
+            f"{ok_cell(r['out_vs_torch'], 1.0)} | "
+            f"{ok_cell(r['out_vs_copy'], r['copy_target'])} | {ok_cell(r['small'], 1.2)} | "
+            f"{bytes_cell(r['alloc'])} | {bytes_cell(r['alloc_out'])} | {verdict(r)} |")
+    if losses:
+        lines += ["", "Losses and metrics (out= vs copy: the two-thread copy of the "
+                  "predictions; 1,000: 1,000 predictions, the sparse ones 10 × 100):", "",
+                  "| op | dtype | nnmath ms | fastest peer | peer ms | vs peer ≤ 1 "
+                  "| out= vs copy | 1,000 ≤ 1.2 | alloc default | targets |",
+                  "|---|---|---:|---|---:|---:|---:|---:|---:|---|"]
+        for r in losses:
+            lines.append(
+                f"| {r['op']} | {r['dtype']} | {r['nnmath'] * 1e3:.1f} | {r['best'] or '–'} "
+                f"| {_ms(r['best_t'])} | {ok_cell(r['vs_peer'], 1.0)} | "
+                f"{ok_cell(r['out_vs_copy'], r['copy_target'])} | {ok_cell(r['small'], 1.2)} | "
+                f"{bytes_cell(r['alloc'])} | {verdict(r)} |")
+    lines += ["", "All medians (ms). *torch grad only*: `torch.autograd.grad(y, x, g, "
+              "retain_graph=True)` on a graph `y = f(x)` built beforehand (PyTorch's backward "
+              "alone); *nnmath value + backward*: the sum of the two medians (what nnmath's "
+              "forward and backward cost together, against *torch autograd*).", "",
+              "| op | dtype | kind | medians |", "|---|---|---|---|"]
+    for r in acts + losses:
+        lines.append(f"| {r['op']} | {r['dtype']} | {r.get('kind', 'value')} | "
+                     f"{_medians(r)} |")
     return "\n".join(lines) + "\n"
+
+
+def _ms(v: float | None) -> str:
+    return "–" if v is None else f"{v * 1e3:.1f}"
 
 
 if __name__ == "__main__":

@@ -23,75 +23,14 @@ import functools
 import os
 import statistics
 import sys
-import threading
-import time
 
 os.environ.setdefault("NNMATH_PIN_THREADS", "1")
 
 import numpy as np
+from _common import TwoThreadCopy, measure, pin
 
 from nnmath import _core
 from nnmath import activations as A
-
-PAUSE = 0.05  # seconds between peers
-
-
-def pin(cpu: int) -> None:
-    """Pin the calling thread to one CPU (Linux; elsewhere nothing)."""
-    if hasattr(os, "sched_setaffinity"):
-        cpus = sorted(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpus[cpu % len(cpus)]})
-
-
-class TwoThreadCopy:
-    """``np.copyto(dst, src)`` in two halves, one on a helper thread pinned to the second
-    CPU, one on the caller."""
-
-    def __init__(self) -> None:
-        self.go = threading.Event()
-        self.done = threading.Event()
-        self.job: tuple[np.ndarray, np.ndarray] | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        pin(1)
-        while True:
-            self.go.wait()
-            self.go.clear()
-            assert self.job is not None
-            np.copyto(*self.job)
-            self.done.set()
-
-    def __call__(self, dst: np.ndarray, src: np.ndarray) -> None:
-        h = src.size // 2
-        self.job = (dst[h:], src[h:])
-        self.done.clear()
-        self.go.set()
-        np.copyto(dst[:h], src[:h])
-        self.done.wait()
-
-
-def timed(fn, number: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - t0) / number
-
-
-STAT = statistics.median  # --best: min, for a machine shared with other jobs
-
-
-def measure(cases: dict[str, object], n: int, repeat: int) -> dict[str, float]:
-    number = max(1, int(2e6 // max(n, 1)))  # about 2M elements per timing
-    for fn in cases.values():
-        fn()  # warm up: pools started, pages touched
-    samples: dict[str, list[float]] = {k: [] for k in cases}
-    for _ in range(repeat):
-        for name, fn in cases.items():
-            time.sleep(PAUSE)
-            samples[name].append(timed(fn, number))
-    return {k: STAT(v) for k, v in samples.items()}
 
 
 def peers(core, ref, copy2, torch, func: str, x: np.ndarray, out: np.ndarray) -> dict:
@@ -134,7 +73,7 @@ def main_bench(args: argparse.Namespace) -> None:
             x = np.random.default_rng(0).normal(0, 3, n).astype(dtype)
             out = np.empty_like(x)
             cases = peers(core, ref, copy2, torch, args.func, x, out)
-            t = measure(cases, n, args.repeat)
+            t = measure(cases, n, args.repeat, stat=min if args.best else statistics.median)
             stat = "best" if args.best else "median"
             print(f"\n{np.dtype(dtype).name}, {n:,} elements ({stat} of {args.repeat})")
             for name, v in t.items():
@@ -166,7 +105,8 @@ def main_threshold(args: argparse.Namespace) -> None:
         for label, pmin in (("1 thread", 1 << 40), (f"{nthreads} threads", 1)):
             old = _core._umath._set_parallel_min(pmin)
             res[label] = measure({label: functools.partial(core, x, out=out)}, n,
-                                 args.repeat)[label]
+                                 args.repeat,
+                                 stat=min if args.best else statistics.median)[label]
             _core._umath._set_parallel_min(old)
         a, b = res.values()
         print(f"  n = 2^{k:2d} = {n:9,d}: {a * 1e6:9.1f} {b * 1e6:9.1f}   ratio {b / a:5.2f}")
@@ -181,9 +121,6 @@ def main() -> int:
     p.add_argument("--best", action="store_true",
                    help="report the fastest round instead of the median (a busy machine)")
     args = p.parse_args()
-    if args.best:
-        global STAT
-        STAT = min
     if not hasattr(_core, args.func) or not hasattr(A, args.func):
         print(f"core_bench.py: error: --func {args.func!r} is not an activation of the "
               "core", file=sys.stderr)
