@@ -87,7 +87,8 @@ def measure(cases: dict[str, Callable[[], Any]], n: int, rounds: int,
             stat: Callable[[list[float]], float] = statistics.median) -> dict[str, float]:
     """Median (or ``stat``) seconds per call of each case: ``rounds`` interleaved rounds
     (every case once per round, after a pause), each timing about 2M elements' worth of
-    calls (one call at 10M); one untimed call of each first (pools started, pages touched, JIT compiled)."""
+    calls (one call at 10M); one untimed call of each first (pools started, pages
+    touched, JIT compiled)."""
     number = max(1, int(2e6 // max(n, 1)))
     for fn in cases.values():
         fn()

@@ -186,7 +186,12 @@ def _dask(name: str, what: str, x: Any, axis: Any, g: Any) -> Any:
         b = xc[tuple(idx)]
         if gc is None:
             return core_ufunc("glu")(a, b)
-        ga, gb = core_ufunc("glu_backward")(a, b, gc.rechunk(a.chunks))
+        # a ufunc of two outputs is not one Dask maps: each output block by block
+        gc = gc.rechunk(a.chunks)
+        ga = da.map_blocks(lambda *v: core_ufunc("glu_backward")(*v)[0], a, b, gc,
+                           dtype=xc.dtype)
+        gb = da.map_blocks(lambda *v: core_ufunc("glu_backward")(*v)[1], a, b, gc,
+                           dtype=xc.dtype)
         return da.concatenate([ga, gb], axis=ax)
     if gc is None:
         return xc.map_blocks(lambda blk: _numpy(name, what, blk, ax, None, None),
