@@ -411,13 +411,18 @@ NNM_INLINE double nnm_gelu32_parts(double a, double *mills)
     return (e * nnm__pow2d(kd)) * NNM_INV_SQRT_2PI_HI;
 }
 
-NNM_INLINE float f32_gelu(float xf)
+/* in double, before the one rounding to float32 or float16 (f32_gelu rounds it to float) */
+NNM_INLINE double nnm_gelu32_value(double x)
 {
-    double x = xf;
     double a = nnm_blend(nnm_greater(fabs(x), NNM_GELU32_AMAX), NNM_GELU32_AMAX, fabs(x));
     double m, phi = nnm_gelu32_parts(a, &m);
     double q = phi * m; /* Phi(-a) */
-    return (float)nnm_blend(nnm_less(x, 0.0), -a * q, x * (1.0 - q));
+    return nnm_blend(nnm_less(x, 0.0), -a * q, x * (1.0 - q));
+}
+
+NNM_INLINE float f32_gelu(float xf)
+{
+    return (float)nnm_gelu32_value(xf);
 }
 
 /* gelu' = phi(a) (M(a) - a) for x < 0 and 1 - Phi(-a) + a phi(a) for x >= 0; within 1/64
@@ -444,13 +449,13 @@ NNM_INLINE float d32_gelu(float x)
 NNM_INLINE double f_gelu32(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return f32_gelu((float)x);
+    return nnm_gelu32_value(x); /* rounded once by the loop: float32 or float16 */
 }
 
 NNM_INLINE double d_gelu32(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return d32_gelu((float)x);
+    return nnm_gelu32_grad(x);
 }
 
 NNM_INLINE double b_gelu32(double x, double g, double p)
