@@ -368,5 +368,7 @@ for _row in ROWS:
     CLASSES[_row.name] = make_class(_row)
 del _row
 
-#: the functions' docstrings are doctests too (they live in no module's namespace)
+#: the functions' docstrings are doctests too (they live in no module's namespace); their
+#: examples call them by name, so the names are this module's globals as well
 __test__ = {name: fn for name, fn in FUNCTIONS.items()}
+globals().update(FUNCTIONS)
