@@ -50,6 +50,7 @@ from ._autodiff import requires_grad, with_vjp
 __all__ = [
     "check_axis",
     "check_finite_scalar",
+    "check_out",
     "device_of",
     "dtype_kind",
     "finish",
@@ -303,6 +304,19 @@ def check_axis(axis: Any, ndim: int, name: str = "axis") -> int:
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name}={axis} is out of range for an array with {ndim} dimension(s)")
     return axis % ndim
+
+
+def check_out(out: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """Validate a user's ``out=`` array: a NumPy array of the result's shape and dtype."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != dtype:
+        raise TypeError(f"out must have the result's dtype {np.dtype(dtype)}, got {out.dtype}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"out must have the result's shape {tuple(shape)}, got {out.shape}")
+    if not out.flags.writeable:
+        raise ValueError("out must be writeable")
+    return out
 
 
 def check_finite_scalar(value: Any, name: str, *, positive: bool = False,

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .._array import check_out
+
 #: elements per chunk: a few chunk-sized buffers fit in a core's L2 cache
 CHUNK = 65536
 #: below this many elements a call runs in one pass, without the pool
@@ -157,19 +159,6 @@ def widen(fn: Chunk) -> Chunk:
 
 
 # -- out= -----------------------------------------------------------------------------------
-
-def check_out(out: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """Validate a user's ``out=`` array: a NumPy array of the result's shape and dtype."""
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
-    if out.dtype != dtype:
-        raise TypeError(f"out must have the result's dtype {np.dtype(dtype)}, got {out.dtype}")
-    if out.shape != tuple(shape):
-        raise ValueError(f"out must have the result's shape {tuple(shape)}, got {out.shape}")
-    if not out.flags.writeable:
-        raise ValueError("out must be writeable")
-    return out
-
 
 def give(result: Any, out: Any) -> Any:
     """Write ``result`` (a NumPy array or scalar) into ``out`` and return ``out``."""

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import _core
 from .._array import (
+    check_out,
     finish,
     float_input,
     fp_guard,
@@ -41,19 +42,6 @@ _FLOATS = "efd"  # float16, float32, float64: the core's loops
 def core_ufunc(name: str) -> Any:
     """The core's ufunc ``name``, or ``None`` where the core has none."""
     return getattr(_core, name, None)
-
-
-def check_out(out: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """Validate a user's ``out=`` array: a NumPy array of the result's shape and dtype."""
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
-    if out.dtype != dtype:
-        raise TypeError(f"out must have the result's dtype {np.dtype(dtype)}, got {out.dtype}")
-    if out.shape != tuple(shape):
-        raise ValueError(f"out must have the result's shape {tuple(shape)}, got {out.shape}")
-    if not out.flags.writeable:
-        raise ValueError("out must be writeable")
-    return out
 
 
 #: the core ufuncs (value, derivative, backward) and parameter inputs of a validated

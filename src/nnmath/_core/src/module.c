@@ -143,19 +143,24 @@ static void ew_piece(void *ctx, intptr_t b, intptr_t e)
     j->block(args, e - b, j->steps);
 }
 
+/* one elementwise block over n elements: on the calling thread below parallel_min, else
+ * split over the pool */
+static void run_ew_block(nnm_ew_block block, char **args, const npy_intp *steps, intptr_t n,
+                         int nargs)
+{
+    if (n < parallel_min) {
+        block(args, n, steps);
+    } else {
+        ew_job j = {args, steps, block, nargs};
+        nnm_parallel_for(n, NNM_ALIGN, ew_piece, &j);
+    }
+    clear_range_flags();
+}
+
 static void ew_loop(char **args, npy_intp const *dimensions, npy_intp const *steps, void *data)
 {
     const loop_data *d = data;
-    nnm_ew_block block = table->ew[d->index][d->type];
-    intptr_t n = dimensions[0];
-    if (n < parallel_min) {
-        block(args, n, steps);
-        clear_range_flags();
-        return;
-    }
-    ew_job j = {args, steps, block, d->nargs};
-    nnm_parallel_for(n, NNM_ALIGN, ew_piece, &j);
-    clear_range_flags();
+    run_ew_block(table->ew[d->index][d->type], args, steps, dimensions[0], d->nargs);
 }
 
 /* two outputs: as ew_loop, from the table's ew2 */
@@ -163,16 +168,7 @@ static void ew2_loop(char **args, npy_intp const *dimensions, npy_intp const *st
                      void *data)
 {
     const loop_data *d = data;
-    nnm_ew_block block = table->ew2[d->index][d->type];
-    intptr_t n = dimensions[0];
-    if (n < parallel_min) {
-        block(args, n, steps);
-        clear_range_flags();
-        return;
-    }
-    ew_job j = {args, steps, block, d->nargs};
-    nnm_parallel_for(n, NNM_ALIGN, ew_piece, &j);
-    clear_range_flags();
+    run_ew_block(table->ew2[d->index][d->type], args, steps, dimensions[0], d->nargs);
 }
 
 typedef struct {
