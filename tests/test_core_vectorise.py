@@ -1,5 +1,5 @@
 """The loops of the compiled core vectorise at every x86-64 level, the SSE2 baseline
-included: GCC's own report (-fopt-info-vec) on src/nnmath/_core/src/kernels.c.
+included: GCC's own report (-fopt-info-vec) on src/nnmath/_core/src/kernels.c and rows.c.
 
 Compiling kernels.c takes about a minute per level, so this runs under `-m slow`.
 """
@@ -62,3 +62,48 @@ def test_every_elementwise_ufunc_vectorises(request, tmp_path, march):
     scalar.update({name + " (float32)": 0 for i, name in own32.items()
                    if counts["nnm_ufuncs_f32", i] < 1})
     assert not scalar, f"-march={march}: loops left scalar (vectorised count): {scalar}"
+
+
+ROW_PASSES = ("nnm_rmax", "nnm_rexp", "nnm_rsum", "nnm_rdot", "nnm_rout")
+
+
+def row_pass_loops() -> dict[str, list[int]]:
+    """The lines of the `for (intptr_t i ...)` loops of each pass function of rows.c."""
+    text = (SRC / "rows.c").read_text().splitlines()
+    loops: dict[str, list[int]] = {}
+    for name in ROW_PASSES:
+        start = next(i for i, line in enumerate(text)
+                     if re.match(rf"static inline \w+ {name}\(", line))
+        end = next(i for i in range(start, len(text)) if text[i] == "}")
+        loops[name] = [i + 1 for i in range(start, end)
+                       if re.match(r"\s*for \(intptr_t i = 0;", text[i])]
+    return loops
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("gcc") is None or platform.machine() not in ("x86_64", "AMD64"),
+    reason="needs GCC on x86-64",
+)
+@pytest.mark.parametrize("march", ["x86-64", "x86-64-v3"])
+def test_every_row_pass_vectorises(request, tmp_path, march):
+    """The passes of softmax, log_softmax, softmin and their VJPs over a row (maximum,
+    exponentials, the sums into fixed accumulators, the outputs) vectorise at each level."""
+    markexpr = request.config.option.markexpr or ""
+    if "slow" not in markexpr or "not slow" in markexpr:
+        pytest.skip("compiles rows.c: run with -m slow")
+    cmd = [
+        "gcc", "-std=c11", "-O3", "-ffp-contract=off", "-fno-math-errno", f"-march={march}",
+        "-DNNM_SUFFIX=_t", "-fPIC", "-fopt-info-vec-optimized", "-c", str(SRC / "rows.c"),
+        "-o", str(tmp_path / f"rows_{march}.o"),
+    ]
+    r = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600)
+    done = {int(n) for n in re.findall(r"rows\.c:(\d+):\d+: optimized: loop vectorized",
+                                       r.stderr)}
+    loops = row_pass_loops()
+    assert sum(map(len, loops.values())) >= 7  # the file was read
+    # a pass's loop over the block, or its inner loop over the accumulators (the next line)
+    scalar = {name: [n for n in lines if n not in done and n + 1 not in done]
+              for name, lines in loops.items()}
+    scalar = {name: lines for name, lines in scalar.items() if lines}
+    assert not scalar, f"-march={march}: row passes left scalar (lines): {scalar}"

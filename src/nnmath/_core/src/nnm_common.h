@@ -135,4 +135,15 @@ NNM_INLINE float nnm_d2f(double d)
     return (float)nnm_from_bits((b & ~m) | (inf & m));
 }
 
+/* Element types of the loops and their conversions to and from float64 (LD_S, ST_S for
+ * S = e: float16, f: float32, d: float64). */
+typedef uint16_t nnm_half;
+
+#define LD_e(v) nnm_h2d(v)
+#define ST_e(d) nnm_d2h(d)
+#define LD_f(v) ((double)(v))
+#define ST_f(d) nnm_d2f(d)
+#define LD_d(v) (v)
+#define ST_d(d) (d)
+
 #endif

@@ -35,6 +35,16 @@ typedef struct {
     nnm_ew_block ew2[NNM_N_EW2][3];
 } nnm_table;
 
+
+/* the row blocks, defined in rows.c once per level (row_NAME_T<suffix>) */
+#ifdef NNM_SUFFIX
+#define NNM_ROW(name, nin, kind, doc)                                                        \
+    void NNM_SYM(row_##name##_e)(char *const *, intptr_t, intptr_t, const intptr_t *);       \
+    void NNM_SYM(row_##name##_f)(char *const *, intptr_t, intptr_t, const intptr_t *);       \
+    void NNM_SYM(row_##name##_d)(char *const *, intptr_t, intptr_t, const intptr_t *);
+#include "nnm_ufuncs.def"
+#endif
+
 #define NNM_DECLARE_TABLE(suffix) extern const nnm_table nnm_table##suffix;
 NNM_DECLARE_TABLE(_baseline)
 #ifdef NNM_X86_DISPATCH

@@ -1,0 +1,532 @@
+/* The row functions (gufuncs along the last axis): softmax, log_softmax, softmin and
+ * sparsemax and their VJPs, for float16, float32 and float64. Compiled once per ISA level
+ * like kernels.c (NNM_SUFFIX); exports row_NAME_T<suffix>, which kernels.c puts in its
+ * table. */
+#include <float.h>
+
+#include "nnm_formulas_f32.h"
+#include "nnm_kernels.h"
+
+#ifndef NNM_SUFFIX
+#error "rows.c is compiled with -DNNM_SUFFIX=_<level>"
+#endif
+
+/* -- rows ---------------------------------------------------------------------------------
+ * A row is read in float64 through LOAD(i); the shift d_i = x_i - max is safe for
+ * infinite maxima: with max = +inf the +inf entries share the mass (d = 0) and the others
+ * get none (d = -inf); a row of -inf only is uniform. A row holding a NaN is all NaN. */
+enum {
+    NNM_SOFTMAX, NNM_LOG_SOFTMAX, NNM_SOFTMAX_VJP, NNM_LOG_SOFTMAX_VJP,
+    NNM_SOFTMIN, NNM_SOFTMIN_VJP, /* softmax of -x: the loads negated */
+    NNM_SPARSEMAX, NNM_SPARSEMAX_VJP
+};
+
+static inline double nnm_shift(double x, double m, int m_inf, double *lo)
+{
+    /* d = x - m to double-double (dh + *lo): the rounding of x - m would cost |d| ulps of
+     * e^d. The special cases are chosen, not computed (no overflow or invalid flag): d is
+     * -inf below -DBL_MAX or for x = -inf, and with an infinite maximum 0 for the entries
+     * equal to it and -inf for the others. */
+    double mm = nnm_sel(m_inf, 0.0, m);
+    int special = m_inf | (fabs(x) == INFINITY) | isless(0.5 * x - 0.5 * mm, -0.5 * DBL_MAX);
+    double l;
+    double d = nnm_two_sum(nnm_sel(special, mm, x), -mm, &l);
+    *lo = nnm_sel(special, 0.0, l);
+    return nnm_sel(special, nnm_sel(m_inf & (x == m), 0.0, -INFINITY), d);
+}
+
+/* sparsemax: x - max as a double-double (dh + *lo), clamped at -2: tau >= -1, so no entry
+ * below -1 is in the support, and every sum stays finite */
+static inline double nnm_spm_shift(double x, double m, int m_inf, double *lo)
+{
+    double l, d = nnm_shift(x, m, m_inf, &l);
+    int far = isless(d, -2.0);
+    *lo = nnm_sel(far, 0.0, l);
+    return nnm_sel(far, -2.0, d);
+}
+
+/* The threshold tau (th + *tl) of a sparsemax row, sum(max(d - tau, 0)) = 1, by Michelot's
+ * iteration: the support is {d > tau}, and tau of a superset of the support is at most the
+ * true one, so tau = (sum of the d above the previous tau - 1) / their count only grows
+ * (kept monotone against rounding) until the count stops changing: at most n passes, a
+ * few in practice; no sort and no buffer. Starts from tau = -1 (the maximum, d = 0, is
+ * always in the support). d and the sums are double-doubles. */
+#define NNM_SPARSEMAX_TAU(T, S, px, sx, n, m, m_inf, th, tl)                                 \
+    do {                                                                                     \
+        double prev_ = -1.0;                                                                 \
+        th = -1.0, tl = 0.0;                                                                 \
+        for (;;) {                                                                           \
+            double sh_ = 0.0, sl_ = 0.0, cnt_ = 0.0;                                         \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                double lo, d = nnm_spm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                double gl, gh = nnm_dd_add(d, lo, -th, -tl, &gl);                            \
+                int in = gh > 0.0;                                                           \
+                sh_ = nnm_dd_add(sh_, sl_, nnm_sel(in, d, 0.0), nnm_sel(in, lo, 0.0), &sl_); \
+                cnt_ += nnm_sel(in, 1.0, 0.0);                                               \
+            }                                                                                \
+            double nl_, nh_ = nnm_dd_add(sh_, sl_, -1.0, 0.0, &nl_);                         \
+            nh_ = nnm_dd_div(nh_, nl_, nnm_sel(cnt_ > 0.0, cnt_, 1.0), 0.0, &nl_);           \
+            if (nh_ > th || (nh_ == th && nl_ > tl)) {                                       \
+                th = nh_, tl = nl_;                                                          \
+            }                                                                                \
+            if (cnt_ == prev_) {                                                             \
+                break;                                                                       \
+            }                                                                                \
+            prev_ = cnt_;                                                                    \
+        }                                                                                    \
+    } while (0)
+
+/* e^{dh + lo} */
+static inline double row_exp(double dh, double lo)
+{
+    return nnm_exp(dh) * (1.0 + lo);
+}
+
+/* One row by the general method (any stride; every special case): the maximum, then
+ * passes that recompute x - max and its exponential per element. The row blocks below use
+ * it for sparsemax and for the rows whose maximum is infinite. */
+#define NNM_ROW_ONE(fname, T, S, KIND)                                                       \
+    static void fname(const char *px, intptr_t sx, const char *pg, intptr_t sg, char *py,   \
+                      intptr_t sy, intptr_t n)                                               \
+    {                                                                                        \
+        const int vjp = (KIND) == NNM_SOFTMAX_VJP || (KIND) == NNM_LOG_SOFTMAX_VJP ||        \
+                        (KIND) == NNM_SOFTMIN_VJP || (KIND) == NNM_SPARSEMAX_VJP;            \
+        const double sgn = (KIND) == NNM_SOFTMIN || (KIND) == NNM_SOFTMIN_VJP ? -1.0 : 1.0;  \
+        (void)sg, (void)pg, (void)vjp;                                                       \
+        {                                                                                    \
+            int any_nan = 0;                                                                 \
+            double m = -INFINITY;                                                            \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                double v = sgn * LD_##S(*(const T *)(px + i * sx));                                \
+                int nan_ = nnm_isnan(v);                                                     \
+                any_nan |= nan_;                                                             \
+                v = nnm_sel(nan_, -INFINITY, v);                                             \
+                m = nnm_sel(isgreater(v, m), v, m);                                                  \
+            }                                                                                \
+            if (any_nan) {                                                                   \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    *(T *)(py + i * sy) = ST_##S(NAN);                                       \
+                }                                                                            \
+                return;                                                                      \
+            }                                                                                \
+            const int m_inf = fabs(m) == INFINITY;                                           \
+            if ((KIND) == NNM_SPARSEMAX || (KIND) == NNM_SPARSEMAX_VJP) {                    \
+                double th, tl;                                                               \
+                NNM_SPARSEMAX_TAU(T, S, px, sx, n, m, m_inf, th, tl);                        \
+                /* the VJP: g - mean(g over the support) on the support, 0 off it */         \
+                double gh = 0.0, gl = 0.0, cnt = 0.0;                                        \
+                for (intptr_t i = 0; vjp && i < n; i++) {                                    \
+                    double lo, d = nnm_spm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                    double el, eh = nnm_dd_add(d, lo, -th, -tl, &el);                        \
+                    double g = LD_##S(*(const T *)(pg + i * sg));                            \
+                    gh = nnm_dd_add(gh, gl, nnm_sel(eh > 0.0, g, 0.0), 0.0, &gl);            \
+                    cnt += nnm_sel(eh > 0.0, 1.0, 0.0);                                      \
+                }                                                                            \
+                double mean = gh / nnm_sel(cnt > 0.0, cnt, 1.0);                             \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    double lo, d = nnm_spm_shift(LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                    double el, eh = nnm_dd_add(d, lo, -th, -tl, &el);                        \
+                    double y = nnm_sel(eh > 0.0, eh, 0.0);                                   \
+                    if (vjp) {                                                               \
+                        double g = LD_##S(*(const T *)(pg + i * sg));                        \
+                        y = nnm_sel(eh > 0.0, g - mean, 0.0);                                \
+                    }                                                                        \
+                    *(T *)(py + i * sy) = ST_##S(y);                                         \
+                }                                                                            \
+                return;                                                                      \
+            }                                                                                \
+            /* s = cnt + rest: the entries at the maximum (e^0 = 1, counted exactly) and   \
+             * the others; log s = log1p(cnt - 1 + rest) keeps log_softmax accurate where \
+             * one entry dominates. float64 rows sum rest compensated (two_sum, the        \
+             * errors kept in rest_lo) and divide in double-double, so that a row's length \
+             * costs no accuracy; float32 and float16 rows have 29 spare bits */          \
+            double rest = 0.0, rest_lo = 0.0, cnt = 0.0;                                     \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                double lo, d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                int top = d == 0.0;                                                          \
+                double e = nnm_sel(top, 0.0, row_exp(d, lo));                                \
+                if (sizeof(T) == 8) {                                                        \
+                    double err;                                                              \
+                    rest = nnm_two_sum(rest, e, &err);                                       \
+                    rest_lo += err;                                                          \
+                } else {                                                                     \
+                    rest += e;                                                               \
+                }                                                                            \
+                cnt += nnm_sel(top, 1.0, 0.0);                                               \
+            }                                                                                \
+            double s_lo, s = nnm_two_sum(cnt, rest, &s_lo);                                  \
+            s_lo += rest_lo;                                                                 \
+            if ((KIND) == NNM_SOFTMAX || (KIND) == NNM_SOFTMIN) {                            \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    double lo, d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                    double e = nnm_exp(d), q;                                                \
+                    if (sizeof(T) == 8) {                                                    \
+                        double ql;                                                           \
+                        q = nnm_dd_div(e, e * lo, s, s_lo, &ql);                             \
+                    } else {                                                                 \
+                        q = (e * (1.0 + lo)) / s;                                            \
+                    }                                                                        \
+                    *(T *)(py + i * sy) = ST_##S(q);                                         \
+                }                                                                            \
+            } else if ((KIND) == NNM_LOG_SOFTMAX) {                                          \
+                /* log1p(a + a_lo) = log1p(a) + a_lo / (1 + a) to first order */           \
+                double a_lo, a = nnm_two_sum(cnt - 1.0, rest, &a_lo);                        \
+                a_lo += rest_lo;                                                             \
+                double ls = nnm_log1p(a);                                                    \
+                double ls_lo = a_lo / (1.0 + a);                                             \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    double lo, d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                    int dinf = d == -INFINITY; /* no inf - inf inside two_sum */           \
+                    double yl, y = nnm_two_sum(nnm_sel(dinf, 0.0, d), -ls, &yl);             \
+                    y = nnm_sel(dinf, -INFINITY, y + ((yl + lo) - ls_lo));                   \
+                    *(T *)(py + i * sy) = ST_##S(y);                                         \
+                }                                                                            \
+            } else {                                                                         \
+                /* softmax: dot = sum g s; log_softmax: dot = sum g */                       \
+                double dot = 0.0;                                                            \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    double g = LD_##S(*(const T *)(pg + i * sg));                            \
+                    if ((KIND) != NNM_LOG_SOFTMAX_VJP) {                                     \
+                        double lo,                                                           \
+                            d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                        dot += g * (row_exp(d, lo) / (s + s_lo));                            \
+                    } else {                                                                 \
+                        dot += g;                                                            \
+                    }                                                                        \
+                }                                                                            \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    double g = LD_##S(*(const T *)(pg + i * sg));                            \
+                    double lo, d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
+                    double p = row_exp(d, lo) / (s + s_lo);                                  \
+                    /* softmin(x) = softmax(-x): the chain rule negates its VJP */           \
+                    double y = (KIND) == NNM_LOG_SOFTMAX_VJP ? g - p * dot : sgn * (p * (g - dot)); \
+                    *(T *)(py + i * sy) = ST_##S(y);                                         \
+                }                                                                            \
+            }                                                                                \
+        }                                                                                    \
+    }
+
+
+/* -- the vectorised rows ------------------------------------------------------------------
+ * A row is taken in blocks of NNM_RB elements, loaded (converted to float64, negated for
+ * softmin) into a buffer; every pass is either a map over a buffer (no reduction, so the
+ * compiler vectorises it, exp included) or a sum over a buffer into NNM_NL accumulators
+ * whose order of operations is fixed by the source, so that every ISA level gives the same
+ * bits whatever its vector width. A row of at most NNM_RB elements is read once and its
+ * exponentials computed once; a longer row recomputes them block by block in each pass.
+ *
+ * The maximum m comes first (NaN, +inf and "no finite entry" noted by integer masks); a row
+ * with a NaN is all NaN, and a row whose maximum is infinite (or with no finite entry)
+ * goes to the general method above. Otherwise d = x - m is finite or -inf (where it would
+ * overflow, and for x = -inf), chosen by masks, so that no flag is raised. The sum
+ * s = cnt + rest keeps the entries at the maximum apart (counted exactly), as above;
+ * float64 rows take x - m as a double-double (dh + dl) and sum rest compensated, per
+ * accumulator; float32 and float16 rows use the float32 path's exp (relative error
+ * below 2^-42) and plain float64 sums. */
+#define NNM_RB 1024
+#define NNM_NL 8
+
+typedef struct {
+    double x[NNM_RB], e[NNM_RB], dl[NNM_RB], top[NNM_RB], g[NNM_RB];
+} nnm_rowbuf;
+
+/* the block's length rounded up to whole accumulator groups; the padding is set so that
+ * it contributes nothing */
+static inline intptr_t nnm_rpad(intptr_t len)
+{
+    return (len + NNM_NL - 1) & ~(intptr_t)(NNM_NL - 1);
+}
+
+/* pass 1 over one block: per accumulator the maximum of the finite entries and masks of
+ * NaN, +inf and finite entries (padding: -inf, which sets none of them) */
+static inline void nnm_rmax(const double *x, intptr_t lenp, double *mx, uint64_t *nan,
+                            uint64_t *pinf, uint64_t *fin)
+{
+    for (intptr_t i = 0; i < lenp; i += NNM_NL) {
+        for (int j = 0; j < NNM_NL; j++) {
+            double v = x[i + j];
+            uint64_t nf = nnm_nonfinite_mask(v), nm = nnm_nan_mask(v);
+            nan[j] |= nm;
+            pinf[j] |= nf & ~nm & ~nnm_signbit_mask(v);
+            fin[j] |= ~nf;
+            mx[j] = nnm_max(mx[j], nnm_blend(nf, -DBL_MAX, v));
+        }
+    }
+}
+
+/* d = x - m (dh + *dl for float64 rows), -inf where x - m < -DBL_MAX (x = -inf included,
+ * tested by halves: no overflow flag) */
+static inline double nnm_rshift(double x, double m, int dd, double *dl)
+{
+    uint64_t ovf = nnm_lt(0.5 * x - 0.5 * m, -0.5 * DBL_MAX);
+    double xs = nnm_blend(ovf, m, x), l = 0.0, d;
+    if (dd) {
+        d = nnm_two_sum(xs, -m, &l);
+    } else {
+        d = xs - m;
+    }
+    *dl = nnm_blend(ovf, 0.0, l);
+    return nnm_blend(ovf, -INFINITY, d);
+}
+
+/* the map of pass 2: e = e^d, top = 1 at the maximum (d = 0); padding contributes 0 */
+static inline void nnm_rexp(nnm_rowbuf *b, intptr_t len, double m, int dd)
+{
+    intptr_t lenp = nnm_rpad(len);
+    for (intptr_t i = 0; i < lenp; i++) {
+        double dl, d = nnm_rshift(b->x[i], m, dd, &dl);
+        b->dl[i] = dl;
+        b->top[i] = nnm_blend(nnm_zero_mask(d), 1.0, 0.0);
+        b->e[i] = dd ? nnm_exp_neg(d) : nnm_exp32(nnm_max(d, -NNMF32_EXP_MIN));
+    }
+    for (intptr_t i = len; i < lenp; i++) {
+        b->e[i] = 0.0, b->dl[i] = 0.0, b->top[i] = 0.0;
+    }
+}
+
+/* the sum of pass 2: rest += e (1 + dl) off the maximum (compensated: err), cnt += top */
+static inline void nnm_rsum(const nnm_rowbuf *b, intptr_t lenp, int dd, double *rest,
+                            double *err, double *cnt)
+{
+    for (intptr_t i = 0; i < lenp; i += NNM_NL) {
+        for (int j = 0; j < NNM_NL; j++) {
+            double e = b->e[i + j], top = b->top[i + j];
+            double t = (e + e * b->dl[i + j]) * (1.0 - top);
+            if (dd) {
+                double l;
+                rest[j] = nnm_two_sum(rest[j], t, &l);
+                err[j] += l;
+            } else {
+                rest[j] += t;
+            }
+            cnt[j] += top;
+        }
+    }
+}
+
+/* sum_i g_i e_i (1 + dl_i) / s (softmax VJP) or sum_i g_i (plain: log_softmax VJP);
+ * float64 rows compensated (err), as the sum of the exponentials */
+static inline void nnm_rdot(const nnm_rowbuf *b, intptr_t lenp, double s, int plain, int dd,
+                            double *dot, double *err)
+{
+    for (intptr_t i = 0; i < lenp; i += NNM_NL) {
+        for (int j = 0; j < NNM_NL; j++) {
+            double e = b->e[i + j];
+            double p = (e + e * b->dl[i + j]) / s;
+            double t = b->g[i + j] * (plain ? 1.0 : p);
+            if (dd) {
+                double l;
+                dot[j] = nnm_two_sum(dot[j], t, &l);
+                err[j] += l;
+            } else {
+                dot[j] += t;
+            }
+        }
+    }
+}
+
+/* the accumulators summed in a fixed order; float64 rows with their errors (two_sum) */
+static inline double nnm_rtotal(const double *v, const double *err, double *lo)
+{
+    double s = 0.0, l = 0.0;
+    for (int j = 0; j < NNM_NL; j++) {
+        double e;
+        s = nnm_two_sum(s, v[j], &e);
+        l += e + (err ? err[j] : 0.0);
+    }
+    *lo = l;
+    return s;
+}
+
+/* the outputs of one block into y (which may be b->dl: each element is read before it is
+ * written) */
+static inline void nnm_rout(nnm_rowbuf *b, intptr_t len, int kind, int dd, double m,
+                            double s, double s_lo, double ls, double ls_lo, double dot,
+                            double sgn, double *y)
+{
+    if (kind == NNM_LOG_SOFTMAX) {
+        for (intptr_t i = 0; i < len; i++) {
+            double dl, d = nnm_rshift(b->x[i], m, dd, &dl);
+            uint64_t dinf = nnm_nonfinite_mask(d); /* no inf - inf in two_sum */
+            double yl, v = nnm_two_sum(nnm_blend(dinf, 0.0, d), -ls, &yl);
+            y[i] = nnm_blend(dinf, -INFINITY, v + ((yl + dl) - ls_lo));
+        }
+    } else if (kind == NNM_SOFTMAX || kind == NNM_SOFTMIN) {
+        for (intptr_t i = 0; i < len; i++) {
+            double e = b->e[i], ql;
+            y[i] = dd ? nnm_dd_div(e, e * b->dl[i], s, s_lo, &ql) : e / s;
+        }
+    } else {
+        for (intptr_t i = 0; i < len; i++) {
+            double e = b->e[i], g = b->g[i];
+            double p = (e + e * b->dl[i]) / (s + s_lo);
+            /* softmin(x) = softmax(-x): the chain rule negates its VJP */
+            y[i] = kind == NNM_LOG_SOFTMAX_VJP ? g - p * dot : sgn * (p * (g - dot));
+        }
+    }
+}
+
+/* Loading and storing a block of one element type; contiguous blocks as plain indexed
+ * loops. NNM_ROW_TYPE(T, S) defines nnm_rload_S, nnm_rstore_S and nnm_row_S. */
+#define NNM_ROW_TYPE(T, S)                                                                   \
+    static inline void nnm_rload_##S(const char *p, intptr_t s, intptr_t len, double sgn,   \
+                                     double pad, double *out)                                \
+    {                                                                                        \
+        if (s == (intptr_t)sizeof(T)) {                                                      \
+            const T *x = (const T *)p;                                                       \
+            for (intptr_t i = 0; i < len; i++) {                                             \
+                out[i] = sgn * LD_##S(x[i]);                                                 \
+            }                                                                                \
+        } else {                                                                             \
+            for (intptr_t i = 0; i < len; i++) {                                             \
+                out[i] = sgn * LD_##S(*(const T *)(p + i * s));                              \
+            }                                                                                \
+        }                                                                                    \
+        for (intptr_t i = len; i < nnm_rpad(len); i++) {                                     \
+            out[i] = pad;                                                                    \
+        }                                                                                    \
+    }                                                                                        \
+    static inline void nnm_rstore_##S(char *p, intptr_t s, intptr_t len, const double *v)   \
+    {                                                                                        \
+        if (s == (intptr_t)sizeof(T)) {                                                      \
+            T *y = (T *)p;                                                                   \
+            for (intptr_t i = 0; i < len; i++) {                                             \
+                y[i] = ST_##S(v[i]);                                                         \
+            }                                                                                \
+        } else {                                                                             \
+            for (intptr_t i = 0; i < len; i++) {                                             \
+                *(T *)(p + i * s) = ST_##S(v[i]);                                            \
+            }                                                                                \
+        }                                                                                    \
+    }                                                                                        \
+    /* one row of softmax, log_softmax, softmin or their VJPs; 1: not done (the maximum is \
+     * infinite or there is no finite entry), for the general method */                    \
+    NNM_INLINE int nnm_row_##S(int kind, const char *px, intptr_t sx,            \
+                                          const char *pg, intptr_t sg, char *py, intptr_t sy, \
+                                          intptr_t n, nnm_rowbuf *b)                         \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        const int vjp = kind == NNM_SOFTMAX_VJP || kind == NNM_LOG_SOFTMAX_VJP ||            \
+                        kind == NNM_SOFTMIN_VJP;                                             \
+        const double sgn = kind == NNM_SOFTMIN || kind == NNM_SOFTMIN_VJP ? -1.0 : 1.0;      \
+        const int one = n <= NNM_RB; /* one block: loaded once, exponentials kept */         \
+        double mx[NNM_NL];                                                                   \
+        uint64_t nan[NNM_NL], pinf[NNM_NL], fin[NNM_NL];                                     \
+        for (int j = 0; j < NNM_NL; j++) {                                                   \
+            mx[j] = -DBL_MAX, nan[j] = 0, pinf[j] = 0, fin[j] = 0;                           \
+        }                                                                                    \
+        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
+            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
+            nnm_rload_##S(px + i0 * sx, sx, len, sgn, -INFINITY, b->x);                      \
+            nnm_rmax(b->x, nnm_rpad(len), mx, nan, pinf, fin);                               \
+        }                                                                                    \
+        double m = -DBL_MAX;                                                                 \
+        uint64_t any_nan = 0, any_pinf = 0, any_fin = 0;                                     \
+        for (int j = 0; j < NNM_NL; j++) {                                                   \
+            m = nnm_max(m, mx[j]);                                                           \
+            any_nan |= nan[j], any_pinf |= pinf[j], any_fin |= fin[j];                       \
+        }                                                                                    \
+        if (any_nan) {                                                                       \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                *(T *)(py + i * sy) = ST_##S(NAN);                                           \
+            }                                                                                \
+            return 0;                                                                        \
+        }                                                                                    \
+        if (any_pinf || !any_fin) {                                                          \
+            return 1;                                                                        \
+        }                                                                                    \
+        double rest[NNM_NL], err[NNM_NL], cnt[NNM_NL];                                       \
+        for (int j = 0; j < NNM_NL; j++) {                                                   \
+            rest[j] = 0.0, err[j] = 0.0, cnt[j] = 0.0;                                       \
+        }                                                                                    \
+        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
+            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
+            if (!one) {                                                                      \
+                nnm_rload_##S(px + i0 * sx, sx, len, sgn, -INFINITY, b->x);                  \
+            }                                                                                \
+            nnm_rexp(b, len, m, dd);                                                 \
+            nnm_rsum(b, nnm_rpad(len), dd, rest, err, cnt);                                  \
+        }                                                                                    \
+        double rl, r = nnm_rtotal(rest, dd ? err : NULL, &rl), cl;                           \
+        double c = nnm_rtotal(cnt, NULL, &cl); /* exact: whole numbers below 2^53 */        \
+        double s_lo, s = nnm_two_sum(c, r, &s_lo);                                           \
+        s_lo += rl;                                                                          \
+        double ls = 0.0, ls_lo = 0.0, dot = 0.0;                                             \
+        if (kind == NNM_LOG_SOFTMAX) {                                                       \
+            /* log s = log1p(cnt - 1 + rest) + a_lo / (1 + a) to first order */              \
+            double a_lo, a = nnm_two_sum(c - 1.0, r, &a_lo);                                 \
+            a_lo += rl;                                                                      \
+            ls = nnm_log1p(a);                                                               \
+            ls_lo = a_lo / (1.0 + a);                                                        \
+        }                                                                                    \
+        if (vjp) {                                                                           \
+            double dots[NNM_NL], derr[NNM_NL];                                               \
+            for (int j = 0; j < NNM_NL; j++) {                                               \
+                dots[j] = 0.0, derr[j] = 0.0;                                                \
+            }                                                                                \
+            for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
+                intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                            \
+                if (!one && kind != NNM_LOG_SOFTMAX_VJP) {                                   \
+                    nnm_rload_##S(px + i0 * sx, sx, len, sgn, -INFINITY, b->x);              \
+                    nnm_rexp(b, len, m, dd);                                         \
+                }                                                                            \
+                nnm_rload_##S(pg + i0 * sg, sg, len, 1.0, 0.0, b->g);                        \
+                nnm_rdot(b, nnm_rpad(len), s + s_lo, kind == NNM_LOG_SOFTMAX_VJP, dd, dots,  \
+                         derr);                                                              \
+            }                                                                                \
+            double dl_;                                                                      \
+            dot = nnm_rtotal(dots, dd ? derr : NULL, &dl_);                                  \
+            dot += dl_;                                                                      \
+        }                                                                                    \
+        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
+            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
+            if (!one) {                                                                      \
+                nnm_rload_##S(px + i0 * sx, sx, len, sgn, -INFINITY, b->x);                  \
+                if (kind != NNM_LOG_SOFTMAX) {                                               \
+                    nnm_rexp(b, len, m, dd);                                         \
+                }                                                                            \
+            }                                                                                \
+            if (vjp && !one) {                                                             \
+                nnm_rload_##S(pg + i0 * sg, sg, len, 1.0, 0.0, b->g);                        \
+            }                                                                                \
+            double *y = b->dl; /* reused for the outputs once dl is read */                 \
+            nnm_rout(b, len, kind, dd, m, s, s_lo, ls, ls_lo, dot, sgn, y);                 \
+            nnm_rstore_##S(py + i0 * sy, sy, len, y);                                        \
+        }                                                                                    \
+        return 0;                                                                            \
+    }
+
+NNM_ROW_TYPE(nnm_half, e)
+NNM_ROW_TYPE(float, f)
+NNM_ROW_TYPE(double, d)
+
+/* the exported block of rows: each row by the vectorised method, or by the general one
+ * (sparsemax; a row whose maximum is infinite) */
+#define NNM_ROW_BLOCK(fname, T, S, KIND, one_fn)                                             \
+    void fname(char *const *args, intptr_t nrows, intptr_t n, const intptr_t *steps)        \
+    {                                                                                        \
+        const int vjp = (KIND) == NNM_SOFTMAX_VJP || (KIND) == NNM_LOG_SOFTMAX_VJP ||        \
+                        (KIND) == NNM_SOFTMIN_VJP || (KIND) == NNM_SPARSEMAX_VJP;            \
+        const int nargs = vjp ? 3 : 2;                                                       \
+        const intptr_t sx = steps[nargs], sg = vjp ? steps[nargs + 1] : 0;                   \
+        const intptr_t sy = steps[2 * nargs - 1];                                            \
+        const int general = (KIND) == NNM_SPARSEMAX || (KIND) == NNM_SPARSEMAX_VJP;          \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            const char *px = args[0] + r * steps[0];                                         \
+            const char *pg = vjp ? args[1] + r * steps[1] : px;                              \
+            char *py = args[nargs - 1] + r * steps[nargs - 1];                               \
+            if (general || nnm_row_##S(KIND, px, sx, pg, sg, py, sy, n, &buf)) {             \
+                one_fn(px, sx, pg, sg, py, sy, n);                                           \
+            }                                                                                \
+        }                                                                                    \
+    }
+
+#define NNM_ROW(name, nin, kind, doc)                                                        \
+    NNM_ROW_ONE(row1_##name##_e, nnm_half, e, kind)                                          \
+    NNM_ROW_ONE(row1_##name##_f, float, f, kind)                                             \
+    NNM_ROW_ONE(row1_##name##_d, double, d, kind)                                            \
+    NNM_ROW_BLOCK(NNM_SYM(row_##name##_e), nnm_half, e, kind, row1_##name##_e)               \
+    NNM_ROW_BLOCK(NNM_SYM(row_##name##_f), float, f, kind, row1_##name##_f)                  \
+    NNM_ROW_BLOCK(NNM_SYM(row_##name##_d), double, d, kind, row1_##name##_d)
+#include "nnm_ufuncs.def"
