@@ -63,9 +63,10 @@ Inputs
   significands), about 1.05 million patterns, plus every pattern of the windows in
   ``F32_WINDOWS`` (65,536 consecutive patterns around each centre), for nnmath and the
   peers. ``--mode exhaustive`` adds all 2**32 patterns for nnmath (``--sweep-libs`` for
-  more): ``accuracy_sweep.py`` measures them in 256 blocks on ``--jobs`` processes, saves
-  each block to ``--state`` as it is done (a stopped sweep resumes there) and merges them
-  exactly; about an hour on 2 cores.
+  more): ``accuracy_sweep.py`` measures them in 256 blocks per function on ``--jobs``
+  processes, saves each (function, block) to ``--state`` as it is done (a stopped sweep
+  resumes there; a function whose results on a probe changed is measured again) and
+  merges them exactly; about an hour on 2 cores.
 * float64: ``--f64-points`` points (default 100,000), the same
   for every function: log-uniform magnitudes 1e-300..1e3 of both signs, uniform [-40, 40],
   uniform ±2 around the overflow/underflow boundaries (``BOUNDARIES_F64``), log-uniform

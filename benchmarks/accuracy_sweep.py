@@ -1,13 +1,20 @@
 """The exhaustive float32 sweep of ``benchmarks/accuracy.py``: all 2**32 bit patterns.
 
 The patterns are cut into ``BLOCKS`` blocks of 2**24 consecutive patterns; worker
-processes (one per core by default, each with one nnmath thread) measure a block at a
-time, in pieces of ``PIECE`` patterns that stay in the CPU's cache, and write its
-statistics to ``<state>/block-NNN.json`` as soon as it is done. A sweep that is stopped
-resumes where it was: blocks whose file exists are not measured again. The statistics of
-the blocks merge exactly (counts add; the maximum and its input are the largest over the
-blocks, the first in pattern order on a tie), so the result does not depend on how the
-blocks were shared out.
+processes (one per core by default, each with one nnmath thread) measure one function of
+one library on one block at a time, in pieces of ``PIECE`` patterns that stay in the
+CPU's cache, and write its statistics to ``<state>/<lib>/<function>/block-NNN.json`` as
+soon as it is done. A sweep that is stopped resumes where it was: blocks whose file
+exists are not measured again. The statistics of the blocks merge exactly (counts add;
+the maximum and its input are the largest over the blocks, the first in pattern order on a
+tie), so the result does not depend on how the blocks were shared out.
+
+Each function's directory also holds ``probe.txt``: a SHA-256 of the function's and its
+derivative's float32 results on a probe of 2**20 patterns spread over the whole range
+(every 4,096th pattern plus 65,536 patterns around 1.0). When the library's results on the
+probe change (a new build with another formula), that function's blocks are stale: they
+are deleted and measured again, while the blocks of the functions whose results did not
+change are kept.
 
 Used by ``accuracy.py --mode exhaustive``; by itself::
 
@@ -80,46 +87,101 @@ def merge(parts: list[dict[str, dict]]) -> dict[str, acc.Stats]:
     return out
 
 
-def _job(args: tuple[int, list[str], list[str], str]) -> tuple[int, float]:
-    block, labels, libs, state = args
+def probe_patterns() -> np.ndarray:
+    """The probe: every 4,096th float32 pattern and the 65,536 patterns from 1.0 on."""
+    spread = np.arange(0, 1 << 32, 1 << 12, dtype=np.uint64).astype(np.uint32)
+    one = np.arange(0x3F800000, 0x3F800000 + (1 << 16), dtype=np.uint32)
+    return np.concatenate([spread, one]).view(np.float32)
+
+
+def probe_digest(label: str, lib: str) -> str:
+    """SHA-256 of ``lib``'s float32 results for ``label`` and its derivative on the probe
+    (the bytes of the result arrays; a function the library lacks digests as such)."""
+    import hashlib
+
+    x = probe_patterns()
+    impls = acc.make_impls([acc.FN_BY_LABEL[label]], {lib: acc.LIBS[lib]})
+    h = hashlib.sha256(f"{label}|{lib}".encode())
+    for g in (False, True):
+        f = impls[(label, g, lib)]
+        y = None if f is None else _call_or_none(f, x)
+        h.update(b"none" if y is None else np.ascontiguousarray(y).tobytes())
+    return h.hexdigest()
+
+
+def _call_or_none(f, x):
+    try:
+        return acc._call(f, x)
+    except Exception:  # a peer without this dtype: as in accuracy.measure
+        return None
+
+
+def _job(args: tuple[int, str, str, str]) -> tuple[int, str, float]:
+    block, label, lib, state = args
     t0 = time.perf_counter()
-    data = measure_block(block, labels, libs)
-    path = Path(state) / f"block-{block:03d}.json"
+    data = measure_block(block, [label], [lib])
+    path = Path(state) / lib / label / f"block-{block:03d}.json"
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"block": block, "labels": labels, "libs": libs,
-                               "stats": data}))
+    tmp.write_text(json.dumps({"block": block, "label": label, "lib": lib, "stats": data}))
     os.replace(tmp, path)  # a block file is complete or absent
-    return block, time.perf_counter() - t0
+    return block, label, time.perf_counter() - t0
+
+
+def _refresh(state: Path, label: str, lib: str, log=print) -> None:
+    """Delete the blocks of ``label`` measured on results other than today's probe."""
+    d = state / lib / label
+    d.mkdir(parents=True, exist_ok=True)
+    digest = probe_digest(label, lib)
+    probe = d / "probe.txt"
+    if probe.exists() and probe.read_text().strip() == digest:
+        return
+    stale = sorted(d.glob("block-*.json"))
+    if stale:
+        log(f"  {lib} {label}: results on the probe changed; measuring its "
+            f"{len(stale)} blocks again")
+    for f in stale:
+        f.unlink()
+    probe.write_text(digest + "\n")
 
 
 def sweep(state: str | Path, labels: list[str], libs: list[str], jobs: int | None = None,
           blocks: list[int] | None = None, log=print) -> dict[str, acc.Stats]:
-    """Measure the blocks that ``state`` lacks, then merge all of them."""
+    """Measure the (function, block) pairs that ``state`` lacks, then merge all of them."""
     state = Path(state)
     state.mkdir(parents=True, exist_ok=True)
     blocks = list(range(BLOCKS)) if blocks is None else blocks
-    todo = [b for b in blocks if not (state / f"block-{b:03d}.json").exists()]
+    for lib in libs:
+        for label in labels:
+            _refresh(state, label, lib, log)
+    pairs = [(b, label, lib) for lib in libs for label in labels for b in blocks]
+    todo = [(b, label, lib) for b, label, lib in pairs
+            if not (state / lib / label / f"block-{b:03d}.json").exists()]
     jobs = jobs or os.cpu_count() or 1
-    log(f"float32 sweep: {len(blocks) - len(todo)} of {len(blocks)} blocks done in {state}, "
-        f"{len(todo)} to measure on {jobs} processes")
+    log(f"float32 sweep: {len(pairs) - len(todo)} of {len(pairs)} (function, block) pairs "
+        f"done in {state}, {len(todo)} to measure on {jobs} processes")
     t0 = time.perf_counter()
     if todo:
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(jobs, initializer=_init_worker) as pool:
             done = 0
-            for block, sec in pool.imap_unordered(
-                    _job, [(b, labels, libs, str(state)) for b in todo]):
+            for block, label, sec in pool.imap_unordered(
+                    _job, [(b, label, lib, str(state)) for b, label, lib in todo]):
                 done += 1
                 left = (time.perf_counter() - t0) / done * (len(todo) - done)
-                log(f"  block {block:3d}: {sec:.0f} s ({done}/{len(todo)}, "
-                    f"~{left / 60:.0f} min left)")
+                if done % 64 == 0 or done == len(todo):
+                    log(f"  {label} block {block:3d}: {sec:.1f} s ({done}/{len(todo)}, "
+                        f"~{left / 60:.0f} min left)")
     parts = []
-    for b in blocks:
-        d = json.loads((state / f"block-{b:03d}.json").read_text())
-        if d["labels"] != labels or d["libs"] != libs:
-            raise SystemExit(f"{state}/block-{b:03d}.json measured other functions or "
-                             "libraries; use another --state directory")
-        parts.append(d["stats"])
+    for b in blocks:  # in pattern order, for the merge's tie rule
+        part: dict[str, dict] = {}
+        for lib in libs:
+            for label in labels:
+                d = json.loads((state / lib / label / f"block-{b:03d}.json").read_text())
+                if d["label"] != label or d["lib"] != lib or d["block"] != b:
+                    raise SystemExit(f"{state}/{lib}/{label}/block-{b:03d}.json holds "
+                                     "another measurement; use another --state directory")
+                part.update(d["stats"])
+        parts.append(part)
     return merge(parts)
 
 

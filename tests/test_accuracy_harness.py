@@ -274,3 +274,28 @@ def test_sweep_blocks_merge_to_one_pass():
                     assert getattr(st, k) == getattr(one, k), (label, g, k)
                 assert (st.at_x, st.at_y) == (one.at_x, one.at_y) or one.max_err <= 0
                 assert [tuple(e) for e in st.cat_examples] == one.cat_examples
+
+
+def test_sweep_keeps_a_functions_blocks_only_while_its_probe_results_hold(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "nnmath_accuracy_sweep", _PATH.with_name("accuracy_sweep.py"))
+    S = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(S)
+    x = S.probe_patterns()
+    assert x.dtype == f32 and x.size == (1 << 20) + (1 << 16)
+    d = tmp_path / "nnmath" / "sigmoid"
+    d.mkdir(parents=True)
+    (d / "block-007.json").write_text("{}")
+    S._refresh(tmp_path, "sigmoid", "nnmath", log=lambda *a: None)  # no probe yet: stale
+    assert not (d / "block-007.json").exists()
+    digest = (d / "probe.txt").read_text().strip()
+    assert len(digest) == 64
+    (d / "block-007.json").write_text("{}")
+    S._refresh(tmp_path, "sigmoid", "nnmath", log=lambda *a: None)  # same results: kept
+    assert (d / "block-007.json").exists()
+    # another function's results digest differently, and a changed probe drops the blocks
+    assert S.probe_digest("tanh", "nnmath") != digest
+    (d / "probe.txt").write_text("0" * 64 + "\n")
+    S._refresh(tmp_path, "sigmoid", "nnmath", log=lambda *a: None)
+    assert not (d / "block-007.json").exists()
+    assert (d / "probe.txt").read_text().strip() == digest
