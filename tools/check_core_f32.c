@@ -11,6 +11,9 @@
  *       -Isrc/nnmath/_core/src tools/check_core_f32.c -o /tmp/check_core_f32 -lm
  *   /tmp/check_core_f32 sigmoid [STRIDE]
  *
+ * NAME_backward_big and NAME_backward_small check a fused backward with a fixed float32 g
+ * (1.5 2^100 and 2^-100) in place of the parameter, against the float64 backward.
+ *
  * The exit status is 1 if any error exceeds 1 ulp.
  */
 #include <float.h>
@@ -47,6 +50,19 @@ static const struct {
     {"exponential", f32_exponential, f_exponential, 0.0},
     {"tanh_shrink", f32_tanh_shrink, f_tanh_shrink, 0.0},
     {"tanh_shrink_grad", d32_tanh_shrink, d_tanh_shrink, 0.0},
+    {"silu_grad", d32_silu, d_silu, 0.0},
+    {"mish", f32_mish, f_mish, 0.0},
+    {"mish_grad", d32_mish, d_mish, 0.0},
+    {"gelu_tanh", f32_gelu_tanh, f_gelu_tanh, 0.0},
+    {"gelu_tanh_grad", d32_gelu_tanh, d_gelu_tanh, 0.0},
+    /* fused backward, g (a float32) in place of the parameter: g f'(x) rounded once, where
+     * f'(x) itself is far below float32 (g = 1.5 2^100) or g f'(x) subnormal (2^-100) */
+    {"silu_backward_big", b32_silu, b_silu, 0x1.8p100},
+    {"silu_backward_small", b32_silu, b_silu, 0x1p-100},
+    {"mish_backward_big", b32_mish, b_mish, 0x1.8p100},
+    {"mish_backward_small", b32_mish, b_mish, 0x1p-100},
+    {"gelu_tanh_backward_big", b32_gelu_tanh, b_gelu_tanh, 0x1.8p100},
+    {"gelu_tanh_backward_small", b32_gelu_tanh, b_gelu_tanh, 0x1p-100},
 };
 
 /* error of y against the reference r, in float32 ulps of r */
@@ -94,7 +110,7 @@ int main(int argc, char **argv)
                 worst_x = x;
             }
         }
-        printf("%s: %llu inputs, max error %.4f ulp at x = %a (%.9g), %llu above 1 ulp\n",
+        printf("%s: %llu inputs, max error %.6f ulp at x = %a (%.9g), %llu above 1 ulp\n",
                FUNCS[k].name, (unsigned long long)n, worst, (double)worst_x, (double)worst_x,
                (unsigned long long)over);
         return over != 0;
