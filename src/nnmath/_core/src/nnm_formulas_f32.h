@@ -9,14 +9,20 @@
  * target), and every ISA level gives the same bits. Arguments of exp are clamped to
  * [-700, 700], far beyond where a float32 (or float16) result saturates.
  *
- * Not here (their float32 loops keep the float64 formula): silu_grad and silu_backward,
- * whose value cancels next to the zero of silu' (x = -1.2785): there 2^-42 of the terms
- * is not 2^-40 of the result.
+ * silu', mish' and gelu_tanh' cancel next to their zeros (x = -1.2785, -1.1924, -0.7525),
+ * where 2^-42 of the terms would not be 2^-40 of the result. Their formulas are written
+ * about the zero instead: with t = x - x0 (x0 a double-double; x - x0_hi exact by
+ * Sterbenz next to it) the cancelling sum becomes a sum of terms that all have the sign
+ * of t, e.g. 1 + x + e^x = t + e^{x0} (e^t - 1) for silu', with e^t and e^t - 1 from one
+ * reduction (nnm_exp_expm1_32); so nothing cancels at any x, without a polynomial or a
+ * blend. The constants come from tools/fit_f32_roots.py (math/nnm_f32_roots.h), which
+ * checks each identity in mpmath.
  */
 #ifndef NNM_FORMULAS_F32_H
 #define NNM_FORMULAS_F32_H
 
 #include "math/nnm_exp_f32.h"
+#include "math/nnm_f32_roots.h"
 #include "nnm_formulas.h"
 
 #define NNMF32_EXP_MIN 700.0
@@ -224,6 +230,134 @@ NNM_INLINE double d32_tanh_shrink(double x, double a_, double b_)
     return t * t;
 }
 
+/* -- silu', mish, gelu_tanh: written about the zeros of their derivatives ---------------
+ * e^u and e^u - 1 from one reduction (nnm_exp32, nnm_expm1_32), u finite in [-700, 700]:
+ * returns (1 + p) 2^k, *em1 = (2^k - 1) + 2^k p, p = e^r - 1; each within a relative
+ * 2^-42 */
+NNM_INLINE double nnm_exp_expm1_32(double u, double *em1)
+{
+    double kf;
+    double r = nnm__exp32_reduce(u, &kf);
+    double p = nnm__expm1_32_kernel(r);
+    double p2 = nnm__pow2d(kf);
+    *em1 = (p2 - 1.0) + p2 * p;
+    return (1.0 + p) * p2;
+}
+
+/* silu'(x) = sigma(x) (1 + x sigma(-x)). x >= 0, z = e^{-x}: (1 + z (1 + x)) / (1 + z)^2,
+ * all terms positive. x < 0, z = e^x: z (1 + x + z) / (1 + z)^2, where 1 + x + z cancels
+ * next to the zero x0 = -1.2785 (1 + x0 + e^{x0} = 0); with t = x - x0 (x0 a double-
+ * double, x - x0_hi exact by Sterbenz near x0) and e0 = e^{x0} = -1 - x0:
+ * 1 + x + z = t + e0 (e^t - 1) and z = e0 e^t, whose terms have the sign of t, so nothing
+ * cancels at any x < 0 (tools/fit_f32_roots.py). One exp (of t or -x), one division.
+ * Beyond |x| = 700 (float32 results 1, or -0 below -103.3; g silu' of any float32 g
+ * rounds to -0 g below -200) x is clamped. */
+NNM_INLINE double d32_silu(double x, double a, double b)
+{
+    NNM_UNUSED(a), NNM_UNUSED(b);
+    double xc = nnm_clamp(x, -NNMF32_EXP_MIN, NNMF32_EXP_MIN);
+    uint64_t neg = nnm_less(xc, 0.0);
+    double t = (xc - NNM_SILU_ROOT_HI) - NNM_SILU_ROOT_LO;
+    double m, e = nnm_exp_expm1_32(nnm_blend(neg, t, -xc), &m);
+    double z = nnm_blend(neg, NNM_SILU_ROOT_EXP * e, e);
+    double num = nnm_blend(neg, z * (t + NNM_SILU_ROOT_EXP * m), 1.0 + z * (1.0 + xc));
+    double d = 1.0 + z;
+    return num / (d * d);
+}
+
+/* mish(x) = x tanh(softplus(x)): x <= 0, n = e^x, N = n (n + 2): tanh(softplus(x)) =
+ * N / (N + 2); x > 0, w = e^{-x}: (1 + 2w) / (1 + 2w + 2w^2). All terms positive. x is
+ * clamped to [-700, 40] for the exp (above 40 the quotient is 1 in float64; below -700
+ * x e^x is far below float32: -0). */
+#define NNMF32_MISH_HI 40.0
+NNM_INLINE double f32_mish(double x, double a_, double b_)
+{
+    NNM_UNUSED(a_), NNM_UNUSED(b_);
+    double xc = nnm_clamp(x, -NNMF32_EXP_MIN, NNMF32_MISH_HI);
+    uint64_t neg = nnm_less_equal(xc, 0.0);
+    double n = nnm_exp32(-fabs(xc));
+    double w = nnm_blend(neg, 0.0, n); /* w^2: no underflow in the lanes x <= 0 */
+    double num = nnm_blend(neg, n * (n + 2.0), 1.0 + 2.0 * w);
+    double den = num + nnm_blend(neg, 2.0, 2.0 * (w * w));
+    return nnm_max(x, -NNMF32_EXP_MIN) * (num / den); /* x = inf: inf * 1 */
+}
+
+/* mish'(x) = tanh(sp) + x sech^2(sp) sigma(x), sp = softplus(x), sech^2 = 1 - tanh^2.
+ * x > 0, with A = 1 + 2w, D = A + 2w^2: sech^2 = 4 w^2 (1 + w)^2 / D^2, sigma = 1/(1 + w),
+ * mish' = (A D + 4x w^2 (1 + w)) / D^2, all terms positive.
+ * x <= 0: sech^2 = 4 (N + 1) / (N + 2)^2 with N + 1 = (1 + n)^2, sigma = n / (1 + n):
+ * mish' = n K / (N + 2)^2, K = (n + 2)(n^2 + 2n + 2) + 4x (1 + n), which cancels next to
+ * the zero x1 = -1.1924. With t = x - x1, n1 = e^{x1}, E = e^t, M = e^t - 1 (n = n1 E):
+ * K = M (n1^3 (3 + 3M + M^2) + 4 n1^2 (2 + M) + n1 (6 + 4 x1)) + 4t (1 + n), every term
+ * of the sign of t (6 + 4 x1 = 1.23 > 0; tools/fit_f32_roots.py). One exp (of t or -x). */
+NNM_INLINE double d32_mish(double x, double a_, double b_)
+{
+    NNM_UNUSED(a_), NNM_UNUSED(b_);
+    double xc = nnm_clamp(x, -NNMF32_EXP_MIN, NNMF32_MISH_HI);
+    uint64_t neg = nnm_less_equal(xc, 0.0);
+    double t = (xc - NNM_MISH_ROOT_HI) - NNM_MISH_ROOT_LO;
+    double m, e = nnm_exp_expm1_32(nnm_blend(neg, t, -xc), &m);
+    /* x <= 0 */
+    double n = NNM_MISH_ROOT_EXP * e;
+    double nn2 = n * (n + 2.0) + 2.0;
+    double k = m * (NNM_MISH_ROOT_A3 * (3.0 + m * (3.0 + m)) + NNM_MISH_ROOT_A2 * (2.0 + m)
+                    + NNM_MISH_ROOT_A1)
+               + 4.0 * t * (1.0 + n);
+    double lower = n * k / (nn2 * nn2);
+    /* x > 0 */
+    double w = nnm_blend(neg, 0.0, e);
+    double w2 = w * w;
+    double aa = 1.0 + 2.0 * w;
+    double dd = aa + 2.0 * w2;
+    double upper = (aa * dd + 4.0 * xc * w2 * (1.0 + w)) / (dd * dd);
+    return nnm_blend(neg, lower, upper);
+}
+
+/* gelu_tanh(x) = x sigma(t), t = c2 (x + k x^3), c2 = 2 sqrt(2/pi), k = 0.044715 (t's
+ * relative rounding error of a few 2^-53 costs |t| 2^-51 of sigma, below 2^-42 where the
+ * float32 result or g gelu_tanh' is not 0). x is clamped to +-20 (t = -602.8: below
+ * x = -14, g gelu_tanh'(x) rounds to -0 g for every float32 g; above 20, sigma = 1). */
+#define NNMF32_GELU_TANH_MAX 20.0
+NNM_INLINE double nnm_gelu_tanh_t32(double xc)
+{
+    return NNMF_C2_HI * (xc * (1.0 + NNMF_GK_HI * (xc * xc)));
+}
+
+NNM_INLINE double f32_gelu_tanh(double x, double a_, double b_)
+{
+    NNM_UNUSED(a_), NNM_UNUSED(b_);
+    double xc = nnm_clamp(x, -NNMF32_GELU_TANH_MAX, NNMF32_GELU_TANH_MAX);
+    double t = nnm_gelu_tanh_t32(xc);
+    double z = nnm_exp32(-fabs(t));
+    double s = nnm_blend(nnm_less(t, 0.0), z, 1.0) / (1.0 + z);
+    return nnm_max(x, -NNMF32_GELU_TANH_MAX) * s;
+}
+
+/* gelu_tanh'(x) = sigma(t) + x sigma'(t) t', t' = c2 (1 + 3k x^2). x >= 0, z = e^{-t}:
+ * ((1 + z) + x z t') / (1 + z)^2, all positive. x < 0, z = e^t: z Q / (1 + z)^2,
+ * Q = 1 + z + x t', which cancels next to the zero x2 = -0.7525. With s = x - x2,
+ * q = x^2 + x x2 + x2^2 > 0 and D = t(x) - t(x2) = c2 s (1 + k q): z = e^{t(x2)} e^D and
+ * Q = e^{t(x2)} (e^D - 1) + c2 s (1 + 3k q), both terms of the sign of s
+ * (tools/fit_f32_roots.py). One exp (of D or -t). */
+NNM_INLINE double d32_gelu_tanh(double x, double a_, double b_)
+{
+    NNM_UNUSED(a_), NNM_UNUSED(b_);
+    double xc = nnm_clamp(x, -NNMF32_GELU_TANH_MAX, NNMF32_GELU_TANH_MAX);
+    uint64_t neg = nnm_less(xc, 0.0);
+    double x2 = xc * xc;
+    double t = NNMF_C2_HI * (xc * (1.0 + NNMF_GK_HI * x2));
+    double s = (xc - NNM_GELU_TANH_ROOT_HI) - NNM_GELU_TANH_ROOT_LO;
+    double q = x2 + NNM_GELU_TANH_ROOT_HI * (xc + NNM_GELU_TANH_ROOT_HI);
+    double dt = NNMF_C2_HI * (s * (1.0 + NNMF_GK_HI * q));
+    double m, e = nnm_exp_expm1_32(nnm_blend(neg, dt, -t), &m);
+    double z = nnm_blend(neg, NNM_GELU_TANH_ROOT_EXP * e, e);
+    double lower = z * (NNM_GELU_TANH_ROOT_EXP * m
+                        + NNMF_C2_HI * (s * (1.0 + 3.0 * NNMF_GK_HI * q)));
+    double upper = (1.0 + z) + xc * z * (NNMF_C2_HI * (1.0 + 3.0 * NNMF_GK_HI * x2));
+    double d = 1.0 + z;
+    return nnm_blend(neg, lower, upper) / (d * d);
+}
+
 #define NNM_BACKWARD32(name)                                                                \
     NNM_INLINE double b32_##name(double x, double g, double p)                             \
     {                                                                                       \
@@ -237,5 +371,8 @@ NNM_BACKWARD32(tanh)
 NNM_BACKWARD32(selu)
 NNM_BACKWARD32(celu)
 NNM_BACKWARD32(tanh_shrink)
+NNM_BACKWARD32(silu)
+NNM_BACKWARD32(mish)
+NNM_BACKWARD32(gelu_tanh)
 
 #endif
