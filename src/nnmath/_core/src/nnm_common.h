@@ -129,8 +129,12 @@ NNM_INLINE float nnm_d2f(double d)
 {
     uint64_t b = nnm_bits(d);
     uint64_t a = b & 0x7fffffffffffffffULL;
-    int over = (a >= 0x47effffff0000000ULL) & (a < 0x7ff0000000000000ULL);
-    uint64_t m = (uint64_t)0 - (uint64_t)over;
+    /* a >= the bound and a < inf, from the signs of 64-bit differences (a and both
+     * constants are below 2^63): SSE2 has no 64-bit compare, and one stops the loop from
+     * vectorising at the baseline level */
+    uint64_t at_least = ((a - 0x47effffff0000000ULL) >> 63) ^ 1;
+    uint64_t over = at_least & ((a - 0x7ff0000000000000ULL) >> 63);
+    uint64_t m = (uint64_t)0 - over;
     uint64_t inf = (b & 0x8000000000000000ULL) | 0x7ff0000000000000ULL;
     return (float)nnm_from_bits((b & ~m) | (inf & m));
 }
