@@ -24,38 +24,50 @@
 /* beyond a = 200, 4 |g| e^{-a} < 2^-158 for every finite float32 g (|g| < 2^128) */
 #define NNMF32N_DEEP 200.0f
 
-/* z = e^{-a} = 2^k (eh + *el) and d = 1 + z = *dh + *dl, for 0 <= a <= 200; d uses
- * z = 2^max(k, -100) (eh + el), off by less than 2^-100 */
-NNM_INLINE float nnm_vf_logistic_parts(float a, float *el, float *kf, float *dh, float *dl)
+/* z = e^{-a} = 2^kr (*zh + *zl) and d = 1 + z = *dh + *dl, for 0 <= a <= 200: with
+ * e^{-a} = 2^k (eh + el), z's pair carries 2^max(k, -90) (exact: it stays normal, and so
+ * do the products of the division that follows) and kr = min(k + 90, 0) the rest; d uses
+ * 2^kr z = 2^max(k, -90) (eh + el) too, off by less than 2^-89 */
+NNM_INLINE float nnm_vf_logistic_parts(float a, float *zl, float *kr, float *dh, float *dl)
 {
-    float eh = nnm_vf_exp_core(-a, el, kf);
-    float s = nnm_vf_pow2(nnm_fmax_(*kf, -100.0f));
-    *dh = nnm_vf_fast_two_sum(1.0f, eh * s, dl);
-    *dl += *el * s;
-    return eh;
+    float el, k, eh = nnm_vf_exp_core(-a, &el, &k);
+    float s = nnm_vf_pow2(nnm_fmax_(k, -90.0f));
+    *kr = nnm_fmin_(k + 90.0f, 0.0f);
+    float zh = eh * s;
+    *zl = el * s;
+    *dh = nnm_vf_fast_two_sum(1.0f, zh, dl);
+    *dl += *zl;
+    return zh;
 }
 
 /* sigma(x) = (q + *c) 2^(*kk), with |x| clamped to amax (<= 200): 1 / d for x >= 0,
- * 2^k e / d below */
+ * z / d below */
 NNM_INLINE float nnm_vf_sigmoid_parts(float x, float amax, float *c, float *kk)
 {
     float a = nnm_fmin_(nnm_fabs_(x), amax);
-    float el, kf, dh, dl;
-    float eh = nnm_vf_logistic_parts(a, &el, &kf, &dh, &dl);
+    float zl, kr, dh, dl;
+    float zh = nnm_vf_logistic_parts(a, &zl, &kr, &dh, &dl);
     uint32_t neg = nnm_fless(x, 0.0f);
-    *kk = nnm_fblend(neg, kf, 0.0f);
-    return nnm_vf_div(nnm_fblend(neg, eh, 1.0f), nnm_fblend(neg, el, 0.0f), dh, dl, c);
+    *kk = nnm_fblend(neg, kr, 0.0f);
+    return nnm_vf_div(nnm_fblend(neg, zh, 1.0f), nnm_fblend(neg, zl, 0.0f), dh, dl, c);
 }
 
-/* sigma'(a) = e^{-a} / (1 + e^{-a})^2 = (q + *c) 2^(*kf), 0 <= a <= 200; d^2 to the pair's
- * precision (two_prod) */
-NNM_INLINE float nnm_vf_sigmoid_grad_parts(float a, float *c, float *kf)
+/* sigma'(a) = e^{-a} / (1 + e^{-a})^2 = (q + *c) 2^(*kr), 0 <= a <= 200; d^2 to the
+ * pair's precision (two_prod) */
+NNM_INLINE float nnm_vf_sigmoid_grad_parts(float a, float *c, float *kr)
 {
-    float el, dh, dl;
-    float eh = nnm_vf_logistic_parts(a, &el, kf, &dh, &dl);
+    float zl, dh, dl;
+    float zh = nnm_vf_logistic_parts(a, &zl, kr, &dh, &dl);
     float sl, sh = nnm_vf_two_prod(dh, dh, &sl);
     sl += 2.0f * dh * dl;
-    return nnm_vf_div(eh, el, sh, sl, c);
+    return nnm_vf_div(zh, zl, sh, sl, c);
+}
+
+/* (q + c) 2^k for k in [-126, 127]: q + c rounded, then scaled (exact, or rounded once more
+ * into the subnormal range: within 0.75 ulp of the subnormal spacing there) */
+NNM_INLINE float nnm_vf_scale(float q, float c, float k)
+{
+    return (q + c) * nnm_vf_pow2(k);
 }
 
 /* -- sigmoid ------------------------------------------------------------------------------ */
@@ -63,14 +75,14 @@ NNM_INLINE float f32n_sigmoid(float x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     float c, k, q = nnm_vf_sigmoid_parts(x, NNMF32N_SIG_MAX, &c, &k);
-    return nnm_vf_ldexp(q + c, k);
+    return nnm_vf_scale(q, c, k);
 }
 
 NNM_INLINE float d32n_sigmoid(float x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     float c, k, q = nnm_vf_sigmoid_grad_parts(nnm_fmin_(nnm_fabs_(x), NNMF32N_SIG_MAX), &c, &k);
-    return nnm_vf_ldexp(q + c, k);
+    return nnm_vf_scale(q, c, k);
 }
 
 NNM_INLINE float b32n_sigmoid(float x, double g, double p)
@@ -123,7 +135,7 @@ NNM_INLINE float d32n_tanh(float x, double a, double b)
     NNM_UNUSED(a), NNM_UNUSED(b);
     float t = 2.0f * nnm_fmin_(nnm_fabs_(x), 0.5f * NNMF32N_SIG_MAX);
     float c, k, q = nnm_vf_sigmoid_grad_parts(t, &c, &k);
-    return nnm_vf_ldexp(q + c, k + 2.0f);
+    return nnm_vf_scale(q, c, k + 2.0f);
 }
 
 NNM_INLINE float b32n_tanh(float x, double g, double p)

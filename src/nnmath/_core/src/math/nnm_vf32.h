@@ -142,21 +142,33 @@ NNM_INLINE float nnm_vf_div(float nh, float nl, float dh, float dl, float *c)
 
 /* ---- exp ------------------------------------------------------------------------------- */
 
-/* ln 2 = C1 + C2 + C3: C1 and C2 of 9 bits, so that k C1 and k C2 are exact for |k| < 2^15 */
+/* ln 2 = C1 + C2 + C3, C1 and C2 of 9 bits. For finite t, |t| <= 745, and k = round(t / ln2)
+ * (|k| <= 1075), t - k C1 and k C2 are exact (at most 20 bits), and so is
+ * rh = (t - k C1) - k C2: for k != 0 both are multiples of min(ulp(t), 2^-21) >= 2^-25
+ * (|t| > 0.34) and |rh| < 0.35, so rh fits in 24 bits; for k = 0, rh = t. Only k C3 is
+ * rounded, into rl (|rl| < 2^-18, error below 2^-42). */
 #define NNM_VF_LN2_1 0x1.63p-1f
 #define NNM_VF_LN2_2 -0x1.bdp-13f
 #define NNM_VF_LN2_3 -0x1.05c61p-29f
 
-/* e^t = 2^k (1 + uh + *ul) for finite t in [-745, 89] (callers clamp), *kf = k (integral,
- * |k| <= 1075): |uh + ul - (e^r - 1)| below 2^-32 absolutely and 2^-30 relatively.
+/* t = k ln2 + rh + *rl (see above); *kf = k */
+NNM_INLINE float nnm_vf_reduce(float t, float *rl, float *kf)
+{
+    float k = (t * 0x1.715476p0f + 0x1.8p23f) - 0x1.8p23f;
+    *kf = k;
+    *rl = -(k * NNM_VF_LN2_3);
+    return (t - k * NNM_VF_LN2_1) - k * NNM_VF_LN2_2;
+}
+
+/* e^t = 2^k (1 + uh + *ul) for finite t in [-745, 89] (callers clamp), *kf = k:
+ * |uh + ul - (e^r - 1)| below 2^-32 absolutely and 2^-29 relatively (for the k = 0 of
+ * small t too, where e^t - 1 = uh + ul itself).
  *
- * k = round(t / ln2); r = t - k ln2 = rh + rl: t - k C1 is exact (Sterbenz; k C1 has at
- * most 20 bits), k C2 is exact, and their difference is split by two_sum; k C3 rounded
- * into rl (|rl| < 2^-18). e^r - 1 = u + rl (1 + u), u = e^rh - 1 = rh + rh^2/2 + rh^3 Q(rh),
- * with rh^2 exact (two_prod;
- * |rh| below 2^-30 is taken as 0 there: its square would be tiny), Q of degree 4
- * (tools/fit_core_math.py's float32 fit: |r^3 Q(r) - (e^r - 1 - r - r^2/2)| < 2^-33 on
- * |r| <= ln2/2), and the sum normalised. */
+ * e^(rh + rl) - 1 = u + rl (1 + u), u = e^rh - 1 = rh + rh^2/2 + rh^3 Q(rh), with rh^2
+ * exact (two_prod; |rh| below 2^-30 is taken as 0 there: its square would be tiny, and
+ * fmaf and Dekker's product could differ on it), Q of degree 4 (fitted in float32
+ * coefficients on |r| <= ln2/2: |r^3 Q(r) - (e^r - 1 - r - r^2/2)| < 2^-33), and the sum
+ * normalised. */
 #define NNM_VF_Q0 0x1.555556p-3f
 #define NNM_VF_Q1 0x1.5554e4p-5f
 #define NNM_VF_Q2 0x1.110feep-7f
@@ -164,10 +176,7 @@ NNM_INLINE float nnm_vf_div(float nh, float nl, float dh, float dl, float *c)
 #define NNM_VF_Q4 0x1.a27408p-13f
 NNM_INLINE float nnm_vf_expm1_core(float t, float *ul, float *kf)
 {
-    float k = (t * 0x1.715476p0f + 0x1.8p23f) - 0x1.8p23f;
-    float r1 = t - k * NNM_VF_LN2_1;
-    float rl, rh = nnm_vf_two_sum(r1, -(k * NNM_VF_LN2_2), &rl);
-    rl -= k * NNM_VF_LN2_3;
+    float rl, rh = nnm_vf_reduce(t, &rl, kf);
     float rs = nnm_fblend(nnm_fless(nnm_fabs_(rh), 0x1p-30f), 0.0f, rh);
     float sl, sh = nnm_vf_two_prod(rs, rs, &sl);
     float q = NNM_VF_Q4;
@@ -179,17 +188,26 @@ NNM_INLINE float nnm_vf_expm1_core(float t, float *ul, float *kf)
     float e1, h = nnm_vf_fast_two_sum(rh, 0.5f * sh, &e1);
     float lo = e1 + (0.5f * sl + cube);
     lo += rl + rl * (h + lo); /* e^(rh + rl) - 1 = u + rl (1 + u), u = e^rh - 1 */
-    *kf = k;
     return nnm_vf_fast_two_sum(h, lo, ul);
 }
 
-/* e^t = 2^k (eh + *el), eh + el = e^r in [0.70, 1.42] (same bounds as above) */
+/* e^t = 2^k (eh + *el) for finite t in [-745, 89], *kf = k; eh + el = e^r in [0.70, 1.42],
+ * normalised, to about 2^-27 relatively: e^r = e^rh (1 + rl), e^rh = (1 + rh) + rh^2/2 + rh^3 Q(rh),
+ * 1 + rh split exactly (fast_two_sum), the rest in plain float32 (the roundings of
+ * rh^2/2 < 0.061 and of rh^3 Q < 0.007 are the error; no error-free product) */
 NNM_INLINE float nnm_vf_exp_core(float t, float *el, float *kf)
 {
-    float ul, uh = nnm_vf_expm1_core(t, &ul, kf);
-    float l, h = nnm_vf_fast_two_sum(1.0f, uh, &l);
-    *el = l + ul;
-    return h;
+    float rl, rh = nnm_vf_reduce(t, &rl, kf);
+    float q = NNM_VF_Q4;
+    q = q * rh + NNM_VF_Q3;
+    q = q * rh + NNM_VF_Q2;
+    q = q * rh + NNM_VF_Q1;
+    q = q * rh + NNM_VF_Q0;
+    float sq = rh * rh;
+    float l, h = nnm_vf_fast_two_sum(1.0f, rh, &l);
+    l += 0.5f * sq + (sq * rh) * q;
+    l += rl * (h + l); /* e^(rh + rl) = e^rh (1 + rl) */
+    return nnm_vf_fast_two_sum(h, l, el);
 }
 
 /* e^t - 1 = mh + *ml for t in [-87, 0] (callers clamp), relative error about 2^-29:
