@@ -5,7 +5,9 @@
  * -ffp-contract=off keeps the levels bitwise identical: no level fuses a * b + c unless
  * the source says fma().
  *
- * Every element is computed in float64 and rounded once to the output type. A NaN input
+ * Every element is computed in float64 and rounded once to the output type, except in the
+ * native float32 loops (nnm_ufuncs_f32n.def, the section after the float32 formulas),
+ * which compute in float32 and round their float32 pairs once. A NaN input
  * x is routed around the formula (detected by an integer compare, replaced by 0 for the
  * formula, put back in the result), so no compare inside a formula ever sees a NaN and
  * raises the invalid flag.

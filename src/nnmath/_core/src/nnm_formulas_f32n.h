@@ -149,12 +149,12 @@ NNM_INLINE float b32n_tanh(float x, double g, double p)
 /* -- elu (alpha in float64) ------------------------------------------------------------------
  * x > 0: x (the gradient 1, the backward g); below, alpha (e^x - 1) with x clamped at -87
  * (e^-87 is below 2^-125 of 1), alpha e^x with x clamped at -300 (any |alpha| < 2^100
- * times e^-300 rounds to 0), the products in float64 (nnm_d2f: no overflow flag) */
+ * times e^-300 rounds to 0), the products in float64 (nnm_vf_narrow: no overflow flag) */
 NNM_INLINE float f32n_elu(float x, double alpha, double b)
 {
     NNM_UNUSED(b);
     float ml, mh = nnm_vf_expm1(nnm_fmax_(nnm_fmin_(x, 0.0f), -87.0f), &ml);
-    float lower = nnm_d2f(alpha * ((double)mh + (double)ml));
+    float lower = nnm_vf_narrow(alpha * ((double)mh + (double)ml));
     return nnm_fblend(nnm_fless(0.0f, x), x, lower);
 }
 
@@ -167,15 +167,15 @@ NNM_INLINE double nnm_vf_exp_neg_d(float x)
 NNM_INLINE float d32n_elu(float x, double alpha, double b)
 {
     NNM_UNUSED(b);
-    return nnm_fblend(nnm_fless(0.0f, x), 1.0f, nnm_d2f(alpha * nnm_vf_exp_neg_d(x)));
+    return nnm_fblend(nnm_fless(0.0f, x), 1.0f, nnm_vf_narrow(alpha * nnm_vf_exp_neg_d(x)));
 }
 
 /* g times (1 above 0, alpha e^x below): the factor chosen before the product, as
  * g * d_elu does (no product of g with alpha on the discarded side) */
 NNM_INLINE float b32n_elu(float x, double g, double alpha)
 {
-    double s = nnm_blend(nnm_mask(isless(0.0f, x)), 1.0, alpha);
-    return nnm_d2f(g * (s * nnm_vf_exp_neg_d(x)));
+    double s = nnm_blend(nnm_less(0.0, (double)x), 1.0, alpha);
+    return nnm_vf_narrow(g * (s * nnm_vf_exp_neg_d(x)));
 }
 
 #endif

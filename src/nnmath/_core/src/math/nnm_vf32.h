@@ -234,4 +234,16 @@ NNM_INLINE double nnm_vf_widen(float h, float l, float kf)
     return ((double)h + (double)l) * nnm__pow2d((double)kf);
 }
 
+/* float64 -> float32 without the overflow flag: |v| >= 2^128 - 2^103 (which rounds to
+ * infinity) becomes the infinity of its sign before the conversion; NaN stays NaN. As
+ * nnm_d2f, but with masks that vectorise at the SSE2 baseline too (nnm_lt, the NaN mask
+ * by a 64-bit subtraction), where nnm_d2f's 64-bit compares keep a loop scalar. */
+NNM_INLINE float nnm_vf_narrow(double v)
+{
+    uint64_t b = nnm_bits(v) & 0x7fffffffffffffffULL;
+    uint64_t nanm = (uint64_t)0 - ((0x7ff0000000000000ULL - b) >> 63);
+    uint64_t over = nnm_lt(0x1.fffffefffffffp127, nnm_from_bits(b & ~nanm));
+    return (float)nnm_blend(over, nnm_copysign(INFINITY, v), v);
+}
+
 #endif /* NNM_VF32_H */
