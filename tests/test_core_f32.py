@@ -23,6 +23,7 @@ import pytest
 from scipy import special
 
 from nnmath import _core as C
+from test_core_f32n import NATIVE
 
 try:  # pytest's rootdir-relative import, or the tests package
     from reference import mp_activations as mpa
@@ -152,8 +153,11 @@ def test_within_1_ulp_of_float64_reference(name, p):
         assert got.dtype == np.float32
         err = f32_ulps(got, want)
         worst = int(np.argmax(err))
-        # the design bound is 0.5 + 2**-16 ulp; the target 1 ulp
-        assert err.max() <= 0.51, (what, x[worst], got[worst], want[worst], err.max())
+        # the design bound is 0.5 + 2**-16 ulp; the target 1 ulp, which is the bound of the
+        # native float32 loops (nnm_ufuncs_f32n.def, tests/test_core_f32n.py)
+        fn = name + {"value": "", "grad": "_grad", "backward": "_backward"}[what]
+        bound = 1.0 if fn in NATIVE else 0.51
+        assert err.max() <= bound, (what, x[worst], got[worst], want[worst], err.max())
 
 
 def test_silu_within_1_ulp_of_float64_reference():
@@ -162,7 +166,7 @@ def test_silu_within_1_ulp_of_float64_reference():
     with np.errstate(invalid="ignore"):  # -inf * 0, replaced by the limit -0
         want = np.where(xd == -np.inf, -0.0, xd * special.expit(xd))
     err = f32_ulps(call("silu", x, None), want)
-    assert err.max() <= 0.51, x[np.argmax(err)]
+    assert err.max() <= (1.0 if "silu" in NATIVE else 0.51), x[np.argmax(err)]
 
 
 @pytest.mark.parametrize(("name", "p"), CASES, ids=[f"{n}-{p}" for n, p in CASES])

@@ -26,7 +26,7 @@ def vectorised_loops(march: str, tmp_path: Path) -> collections.Counter:
         "-o", str(tmp_path / f"kernels_{march}.o"),
     ]
     r = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600)
-    hits = re.findall(r"(nnm_ufuncs(?:_f32)?)\.def:(\d+):\d+: optimized: loop vectorized",
+    hits = re.findall(r"(nnm_ufuncs(?:_f32n?)?)\.def:(\d+):\d+: optimized: loop vectorized",
                       r.stderr)
     return collections.Counter((f, int(line)) for f, line in hits)
 
@@ -53,14 +53,20 @@ def test_every_elementwise_ufunc_vectorises(request, tmp_path, march):
     counts = vectorised_loops(march, tmp_path)
     lines = elementwise_lines()
     own32 = elementwise_lines("nnm_ufuncs_f32", "NNM_EW32")
-    assert len(lines) >= 60 and len(own32) >= 30  # the tables were read
+    native = elementwise_lines("nnm_ufuncs_f32n", "NNM_EW32N")
+    assert len(lines) >= 60 and len(own32) >= 30 and len(native) >= 6  # the tables were read
     # the float32 and float64 contiguous loops of every ufunc; where nnm_ufuncs_f32.def
-    # gives the float32 loop its own formula, that loop is counted on its line there
+    # gives the float32 loop its own formula, that loop is counted on its line there, and
+    # where nnm_ufuncs_f32n.def gives it a native one, there (the float32 loop of
+    # nnm_ufuncs_f32.def is then unused and not compiled; its float16 loop is scalar)
     names32 = set(own32.values())
+    names32n = set(native.values())
     scalar = {name: counts["nnm_ufuncs", i] for i, name in lines.items()
               if counts["nnm_ufuncs", i] < (1 if name in names32 else 2)}
     scalar.update({name + " (float32)": 0 for i, name in own32.items()
-                   if counts["nnm_ufuncs_f32", i] < 1})
+                   if name not in names32n and counts["nnm_ufuncs_f32", i] < 1})
+    scalar.update({name + " (native float32)": 0 for i, name in native.items()
+                   if counts["nnm_ufuncs_f32n", i] < 1})
     assert not scalar, f"-march={march}: loops left scalar (vectorised count): {scalar}"
 
 

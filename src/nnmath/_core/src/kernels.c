@@ -5,7 +5,9 @@
  * -ffp-contract=off keeps the levels bitwise identical: no level fuses a * b + c unless
  * the source says fma().
  *
- * Every element is computed in float64 and rounded once to the output type. A NaN input
+ * Every element is computed in float64 and rounded once to the output type, except in the
+ * native float32 loops (nnm_ufuncs_f32n.def, the section after the float32 formulas),
+ * which compute in float32 and round their float32 pairs once. A NaN input
  * x is routed around the formula (detected by an integer compare, replaced by 0 for the
  * formula, put back in the result), so no compare inside a formula ever sees a NaN and
  * raises the invalid flag.
@@ -193,6 +195,79 @@
     NNM_EW_TYPED(ew32_##name##_f, float, f, formula, nin, nparam)
 #include "nnm_ufuncs_f32.def"
 
+/* -- the native float32 formulas ----------------------------------------------------------
+ * A ufunc with an NNM_EW32N line in nnm_ufuncs_f32n.def gets a float32 loop computed in
+ * float32 (nnm_formulas_f32n.h, formula(float x, double a, double b)): x is loaded as a
+ * float32 and the result stored as one, so a vector holds 8 (AVX2) or 16 (AVX-512)
+ * elements; a and b as in NNM_EW_LOOP (g widened to float64, exactly; parameters in
+ * float64, loaded once for a broadcast scalar). Its entry overrides column [1] of the
+ * table after the NNM_EW32 ones.
+ *
+ * NaN in x: as NNM_ELEM, with a 32-bit mask from a 32-bit subtraction (all ones where
+ * |bits| > 0x7f800000), the formula sees 0 in its place, and the NaN comes back quieted
+ * (as the float64 loops' float -> double -> float conversions return it). */
+#define NNM_ELEM32N(formula, xv, av, bv, out)                                                \
+    do {                                                                                     \
+        uint32_t bits_ = nnm_fbits(xv);                                                      \
+        uint32_t nan_ = (uint32_t)0 - ((0x7f800000u - (bits_ & 0x7fffffffu)) >> 31);         \
+        float r_ = formula(nnm_ffrom_bits(bits_ & ~nan_), (av), (bv));                       \
+        (out) = nnm_ffrom_bits(((bits_ | 0x00400000u) & nan_) | (nnm_fbits(r_) & ~nan_));    \
+    } while (0)
+
+#define NNM_EW32N_LOOP(fname, NIN, TA, SA, TB, SB, formula)                                  \
+    static void fname(char *const *args, intptr_t n, const intptr_t *steps)                  \
+    {                                                                                        \
+        const intptr_t sz = (intptr_t)sizeof(float);                                         \
+        const intptr_t sza = (intptr_t)sizeof(TA), szb = (intptr_t)sizeof(TB);               \
+        const char *px = args[0];                                                            \
+        const char *pa = NIN > 1 ? args[1] : args[0];                                        \
+        const char *pb = NIN > 2 ? args[2] : args[0];                                        \
+        char *py = args[NIN];                                                                \
+        intptr_t sx = steps[0], sa = NIN > 1 ? steps[1] : 0, sb = NIN > 2 ? steps[2] : 0;    \
+        intptr_t sy = steps[NIN];                                                            \
+        if (sx == sz && sy == sz && (sa == 0 || sa == sza) && (sb == 0 || sb == szb)) {      \
+            const float *x = (const float *)px;                                              \
+            float *y = (float *)py;                                                          \
+            if (sa == 0 && sb == 0) {                                                        \
+                const double a = NIN > 1 ? LD_##SA(*(const TA *)pa) : 0.0;                   \
+                const double b = NIN > 2 ? LD_##SB(*(const TB *)pb) : 0.0;                   \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    NNM_ELEM32N(formula, x[i], a, b, y[i]);                                  \
+                }                                                                            \
+                return;                                                                      \
+            }                                                                                \
+            if (sa == sza && (NIN < 3 || sb == szb)) {                                       \
+                const TA *av = (const TA *)pa;                                               \
+                const TB *bv = (const TB *)pb;                                               \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    NNM_ELEM32N(formula, x[i], LD_##SA(av[i]),                               \
+                                NIN > 2 ? LD_##SB(bv[i]) : 0.0, y[i]);                       \
+                }                                                                            \
+                return;                                                                      \
+            }                                                                                \
+        }                                                                                    \
+        for (intptr_t i = 0; i < n; i++) {                                                   \
+            double a = NIN > 1 ? LD_##SA(*(const TA *)(pa + i * sa)) : 0.0;                 \
+            double b = NIN > 2 ? LD_##SB(*(const TB *)(pb + i * sb)) : 0.0;                 \
+            NNM_ELEM32N(formula, *(const float *)(px + i * sx), a, b,                        \
+                        *(float *)(py + i * sy));                                            \
+        }                                                                                    \
+    }
+
+/* the arities of NNM_EW_ARITY_*: 1_0 (x), 2_0 (x, g), 2_1 (x, parameter), 3_1 (x, g,
+ * parameter) */
+#define NNM_EW32N_ARITY_1_0(fname, formula) NNM_EW32N_LOOP(fname, 1, float, f, float, f, formula)
+#define NNM_EW32N_ARITY_2_0(fname, formula) NNM_EW32N_LOOP(fname, 2, float, f, float, f, formula)
+#define NNM_EW32N_ARITY_2_1(fname, formula)                                                  \
+    NNM_EW32N_LOOP(fname, 2, double, d, double, d, formula)
+#define NNM_EW32N_ARITY_3_1(fname, formula)                                                  \
+    NNM_EW32N_LOOP(fname, 3, float, f, double, d, formula)
+
+#include "nnm_formulas_f32n.h"
+#define NNM_EW32N(name, nin, nparam, formula)                                                \
+    NNM_CAT(NNM_EW32N_ARITY_, NNM_CAT(nin, NNM_CAT(_, nparam)))(ew32n_##name##_f, formula)
+#include "nnm_ufuncs_f32n.def"
+
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
@@ -204,6 +279,8 @@ const nnm_table NNM_SYM(nnm_table) = {
 #define NNM_EW32(name, nin, nparam, formula)                                                 \
     [NNM_EW_##name][0] = ew32_##name##_e, [NNM_EW_##name][1] = ew32_##name##_f,
 #include "nnm_ufuncs_f32.def"
+#define NNM_EW32N(name, nin, nparam, formula) [NNM_EW_##name][1] = ew32n_##name##_f,
+#include "nnm_ufuncs_f32n.def"
     },
     .row = {
 #define NNM_ROW(name, nin, kind, doc)                                                        \
