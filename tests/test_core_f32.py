@@ -23,13 +23,14 @@ import pytest
 from scipy import special
 
 from nnmath import _core as C
-from test_core_f32n import NATIVE
 
 try:  # pytest's rootdir-relative import, or the tests package
     from reference import mp_activations as mpa
+    from test_core_f32n import NATIVE
     from test_core_more import mp_values
 except ImportError:  # pragma: no cover
     from tests.reference import mp_activations as mpa
+    from tests.test_core_f32n import NATIVE
     from tests.test_core_more import mp_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -250,29 +251,35 @@ def root_sample(root):
     return x.astype(np.float32)
 
 
-def _check_f32(got, want, what, x):
+def _check_f32(got, want, what, x, ufunc):
+    """0.51 ulp for the float32 formulas computed in float64, 1 ulp for the native float32
+    loops (tests/test_core_f32n.py)."""
     assert got.dtype == np.float32
     err = f32_ulps(got, want)
     worst = int(np.argmax(err))
-    assert err.max() <= 0.51, (what, x[worst], got[worst], want[worst], err.max())
+    bound = 1.0 if ufunc in NATIVE else 0.51
+    assert err.max() <= bound, (what, x[worst], got[worst], want[worst], err.max())
 
 
 @pytest.mark.parametrize("name", list(ROOTS))
 def test_next_to_the_zero_and_in_the_tails_against_mpmath(name):
     """float32 value, derivative and fused backward (g normal, g = 1.5 2**100, where g f'
     is not 0 far below f' itself, and g = 2**-100, subnormal products) within 0.51 ulp of
-    mpmath, next to the zero of the derivative and in the tails; no flag."""
+    mpmath (1 ulp where the float32 loop is a native one: silu's value), next to the zero
+    of the derivative and in the tails; no flag."""
     fv, fd, root, _, _ = ROOTS[name]
     x = root_sample(root)
     x64 = x.astype(np.float64)
-    _check_f32(call(name, x, None), mp_values(fv, x64, {}), "value", x)
-    _check_f32(call(name + "_grad", x, None), mp_values(fd, x64, {}), "grad", x)
+    _check_f32(call(name, x, None), mp_values(fv, x64, {}), "value", x, name)
+    _check_f32(call(name + "_grad", x, None), mp_values(fd, x64, {}), "grad", x,
+               name + "_grad")
     rng = np.random.default_rng(4)
     for g in (rng.normal(0, 2, x.shape).astype(np.float32),
               np.full(x.shape, 1.5 * 2.0**100, np.float32),
               np.full(x.shape, 2.0**-100, np.float32)):
         got = call(name + "_backward", x, None, g)
-        _check_f32(got, mp_values(fd, x64, {}, g.astype(np.float64)), "backward", x)
+        _check_f32(got, mp_values(fd, x64, {}, g.astype(np.float64)), "backward", x,
+                   name + "_backward")
 
 
 @pytest.mark.parametrize("name", list(ROOTS))

@@ -42,7 +42,7 @@ def family(name: str) -> str:
 
 def cases():
     out = []
-    for name, (nin, nparam) in NATIVE.items():
+    for name, (_nin, nparam) in NATIVE.items():
         for p in PARAMS.get(family(name), [None]) if nparam else [None]:
             out.append((name, p))
     return out
@@ -151,7 +151,7 @@ def test_strided_and_array_operands_agree(name, p):
     one give the same bits."""
     x = sample(4000, seed=9)
     g = g_sample(x.shape, seed=10)
-    nin, nparam = NATIVE[name]
+    _nin, nparam = NATIVE[name]
     f = getattr(C, name)
     want = f(*args_for(name, x, p, g))
     xs = np.repeat(x, 2)[::2]
