@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -55,9 +56,10 @@ CASE_IDS = [f"{n}-{'-'.join(f'{k}={v}' for k, v in p.items())}" for n, p in ALL_
 ACT_UFUNCS = [f"{n}{s}" for n in ACT for s in ("", "_grad", "_backward")] + [
     "glu", "glu_backward", "prelu_weight_backward", "softmin", "softmin_backward",
     "sparsemax", "sparsemax_backward"]
-# the zeros of mish' and gelu_tanh' (mpmath.findroot on the references)
-MISH_ROOT = -1.1924099935423472
-GELU_TANH_ROOT = -0.7524614151165384
+# the zeros of mish' and gelu_tanh', found by mpmath on the references
+with mpmath.workdps(40):
+    MISH_ROOT = float(mpmath.findroot(mpa.d_mish, -1.19))
+    GELU_TANH_ROOT = float(mpmath.findroot(mpa.d_gelu_tanh, -0.75))
 POINTS = (-3.0, 3.0, 6.0, -1.0, 1.0, 0.5, -0.5, 2.0, -2.0, -0.75, -1.19, 40.0, -40.0, 600.0,
           -600.0, -650.0, -700.0, -745.0, 1e-5, 1e-12, 1e-40, MISH_ROOT, GELU_TANH_ROOT)
 
