@@ -26,11 +26,11 @@ from nnmath import _core as C
 
 try:  # pytest's rootdir-relative import, or the tests package
     from reference import mp_activations as mpa
-    from test_core_f32n import NATIVE
+    from test_core_f32n import NATIVE, f32_ulps
     from test_core_more import mp_values
 except ImportError:  # pragma: no cover
     from tests.reference import mp_activations as mpa
-    from tests.test_core_f32n import NATIVE
+    from tests.test_core_f32n import NATIVE, f32_ulps
     from tests.test_core_more import mp_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,21 +102,6 @@ def sample(n=100_000, seed=0):
     ])
     with np.errstate(over="ignore"):
         return x.astype(np.float32)
-
-
-def f32_ulps(got, ref):
-    """|got - ref| in float32 ulps of the float64 ref (of 2**-149 below 2**-126); where ref
-    rounds to +-inf in float32, 0 if got is that inf, else inf."""
-    got = np.asarray(got, np.float64)
-    ref = np.asarray(ref, np.float64)
-    with np.errstate(over="ignore"):
-        rf = ref.astype(np.float32).astype(np.float64)
-    inf = np.isinf(rf) | np.isinf(got)
-    _, e = np.frexp(np.where(inf, 1.0, ref))
-    ulp = np.where(np.abs(ref) >= 2.0**-126, np.ldexp(1.0, e - 24), 2.0**-149)
-    with np.errstate(invalid="ignore"):  # inf - inf, on the lanes replaced by 0
-        err = np.abs(np.where(inf, 0.0, got - ref)) / ulp
-    return np.where(inf, np.where(got == rf, 0.0, np.inf), err)
 
 
 def call(name, x, p, g=None):

@@ -24,22 +24,9 @@
 #include <string.h>
 
 #include "nnm_formulas_f32n.h"
+#include "check_f32_ulps.h"
 
 #define BLOCK 4096
-
-/* error of y against the reference r, in float32 ulps of r */
-static double ulps(float y, double r)
-{
-    float rf = nnm_d2f(r);
-    if (fabsf(rf) == INFINITY || fabsf(y) == INFINITY) {
-        return rf == y ? 0.0 : INFINITY;
-    }
-    double ar = fabs(r);
-    int e;
-    frexp(ar, &e); /* ar = m 2^e, m in [0.5, 1) */
-    double ulp = ar >= 0x1p-126 ? ldexp(1.0, e - 24) : 0x1p-149;
-    return fabs((double)y - r) / ulp;
-}
 
 typedef struct {
     double worst;
