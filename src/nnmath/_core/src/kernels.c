@@ -32,6 +32,19 @@
         (out) = nnm_from_bits((bits_ & nan_) | (nnm_bits(r_) & ~nan_));                      \
     } while (0)
 
+/* one element of type S from the raw input xv into the lvalue out: loaded to float64 (LD_S),
+ * NNM_ELEM, stored (ST_S); S = n: a native float32 loop (NNM_ELEM32N, below) */
+#define NNM_STEP_ROUND(S, formula, xv, av, bv, out)                                          \
+    do {                                                                                     \
+        double y_;                                                                           \
+        NNM_ELEM(formula, LD_##S(xv), av, bv, y_);                                           \
+        (out) = ST_##S(y_);                                                                  \
+    } while (0)
+#define NNM_STEP_e(formula, xv, av, bv, out) NNM_STEP_ROUND(e, formula, xv, av, bv, out)
+#define NNM_STEP_f(formula, xv, av, bv, out) NNM_STEP_ROUND(f, formula, xv, av, bv, out)
+#define NNM_STEP_d(formula, xv, av, bv, out) NNM_STEP_ROUND(d, formula, xv, av, bv, out)
+#define NNM_STEP_n(formula, xv, av, bv, out) NNM_ELEM32N(formula, xv, av, bv, out)
+
 /* Elementwise loops. Inputs: x and, for a fused backward, the cotangent g in the loop's
  * type T; parameters in float64 (TA/TB, SA/SB: the type and loader of inputs a and b), so
  * that a parameter such as a slope of 0.01 is not first rounded to float16. The
@@ -55,9 +68,7 @@
                 const double a = NIN > 1 ? LD_##SA(*(const TA *)pa) : 0.0;                   \
                 const double b = NIN > 2 ? LD_##SB(*(const TB *)pb) : 0.0;                   \
                 for (intptr_t i = 0; i < n; i++) {                                           \
-                    double r;                                                                \
-                    NNM_ELEM(formula, LD_##S(x[i]), a, b, r);                                \
-                    y[i] = ST_##S(r);                                                        \
+                    NNM_STEP_##S(formula, x[i], a, b, y[i]);                                 \
                 }                                                                            \
                 return;                                                                      \
             }                                                                                \
@@ -65,20 +76,16 @@
                 const TA *av = (const TA *)pa;                                               \
                 const TB *bv = (const TB *)pb;                                               \
                 for (intptr_t i = 0; i < n; i++) {                                           \
-                    double r;                                                                \
-                    NNM_ELEM(formula, LD_##S(x[i]), LD_##SA(av[i]),                          \
-                             NIN > 2 ? LD_##SB(bv[i]) : 0.0, r);                             \
-                    y[i] = ST_##S(r);                                                        \
+                    NNM_STEP_##S(formula, x[i], LD_##SA(av[i]),                              \
+                                 NIN > 2 ? LD_##SB(bv[i]) : 0.0, y[i]);                      \
                 }                                                                            \
                 return;                                                                      \
             }                                                                                \
         }                                                                                    \
         for (intptr_t i = 0; i < n; i++) {                                                   \
-            double r;                                                                        \
-            double a = NIN > 1 ? LD_##SA(*(const TA *)(pa + i * sa)) : 0.0;                 \
-            double b = NIN > 2 ? LD_##SB(*(const TB *)(pb + i * sb)) : 0.0;                 \
-            NNM_ELEM(formula, LD_##S(*(const T *)(px + i * sx)), a, b, r);                   \
-            *(T *)(py + i * sy) = ST_##S(r);                                                 \
+            double a = NIN > 1 ? LD_##SA(*(const TA *)(pa + i * sa)) : 0.0;                  \
+            double b = NIN > 2 ? LD_##SB(*(const TB *)(pb + i * sb)) : 0.0;                  \
+            NNM_STEP_##S(formula, *(const T *)(px + i * sx), a, b, *(T *)(py + i * sy));     \
         }                                                                                    \
     }
 
@@ -214,54 +221,16 @@
         (out) = nnm_ffrom_bits(((bits_ | 0x00400000u) & nan_) | (nnm_fbits(r_) & ~nan_));    \
     } while (0)
 
-#define NNM_EW32N_LOOP(fname, NIN, TA, SA, TB, SB, formula)                                  \
-    static void fname(char *const *args, intptr_t n, const intptr_t *steps)                  \
-    {                                                                                        \
-        const intptr_t sz = (intptr_t)sizeof(float);                                         \
-        const intptr_t sza = (intptr_t)sizeof(TA), szb = (intptr_t)sizeof(TB);               \
-        const char *px = args[0];                                                            \
-        const char *pa = NIN > 1 ? args[1] : args[0];                                        \
-        const char *pb = NIN > 2 ? args[2] : args[0];                                        \
-        char *py = args[NIN];                                                                \
-        intptr_t sx = steps[0], sa = NIN > 1 ? steps[1] : 0, sb = NIN > 2 ? steps[2] : 0;    \
-        intptr_t sy = steps[NIN];                                                            \
-        if (sx == sz && sy == sz && (sa == 0 || sa == sza) && (sb == 0 || sb == szb)) {      \
-            const float *x = (const float *)px;                                              \
-            float *y = (float *)py;                                                          \
-            if (sa == 0 && sb == 0) {                                                        \
-                const double a = NIN > 1 ? LD_##SA(*(const TA *)pa) : 0.0;                   \
-                const double b = NIN > 2 ? LD_##SB(*(const TB *)pb) : 0.0;                   \
-                for (intptr_t i = 0; i < n; i++) {                                           \
-                    NNM_ELEM32N(formula, x[i], a, b, y[i]);                                  \
-                }                                                                            \
-                return;                                                                      \
-            }                                                                                \
-            if (sa == sza && (NIN < 3 || sb == szb)) {                                       \
-                const TA *av = (const TA *)pa;                                               \
-                const TB *bv = (const TB *)pb;                                               \
-                for (intptr_t i = 0; i < n; i++) {                                           \
-                    NNM_ELEM32N(formula, x[i], LD_##SA(av[i]),                               \
-                                NIN > 2 ? LD_##SB(bv[i]) : 0.0, y[i]);                       \
-                }                                                                            \
-                return;                                                                      \
-            }                                                                                \
-        }                                                                                    \
-        for (intptr_t i = 0; i < n; i++) {                                                   \
-            double a = NIN > 1 ? LD_##SA(*(const TA *)(pa + i * sa)) : 0.0;                 \
-            double b = NIN > 2 ? LD_##SB(*(const TB *)(pb + i * sb)) : 0.0;                 \
-            NNM_ELEM32N(formula, *(const float *)(px + i * sx), a, b,                        \
-                        *(float *)(py + i * sy));                                            \
-        }                                                                                    \
-    }
-
 /* the arities of NNM_EW_ARITY_*: 1_0 (x), 2_0 (x, g), 2_1 (x, parameter), 3_1 (x, g,
  * parameter) */
-#define NNM_EW32N_ARITY_1_0(fname, formula) NNM_EW32N_LOOP(fname, 1, float, f, float, f, formula)
-#define NNM_EW32N_ARITY_2_0(fname, formula) NNM_EW32N_LOOP(fname, 2, float, f, float, f, formula)
+#define NNM_EW32N_ARITY_1_0(fname, formula)                                                  \
+    NNM_EW_LOOP(fname, float, n, 1, float, f, float, f, formula)
+#define NNM_EW32N_ARITY_2_0(fname, formula)                                                  \
+    NNM_EW_LOOP(fname, float, n, 2, float, f, float, f, formula)
 #define NNM_EW32N_ARITY_2_1(fname, formula)                                                  \
-    NNM_EW32N_LOOP(fname, 2, double, d, double, d, formula)
+    NNM_EW_LOOP(fname, float, n, 2, double, d, double, d, formula)
 #define NNM_EW32N_ARITY_3_1(fname, formula)                                                  \
-    NNM_EW32N_LOOP(fname, 3, float, f, double, d, formula)
+    NNM_EW_LOOP(fname, float, n, 3, float, f, double, d, formula)
 
 #include "nnm_formulas_f32n.h"
 #define NNM_EW32N(name, nin, nparam, formula)                                                \
