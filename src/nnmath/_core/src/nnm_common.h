@@ -35,6 +35,13 @@ NNM_INLINE uint64_t nnm_nan_mask(double x)
     return (uint64_t)0 - ((0x7ff0000000000000ULL - a) >> 63);
 }
 
+/* All ones where x is +-inf (not NaN), from the two masks above: integer arithmetic that
+ * vectorises at every level (a compare of |x| with INFINITY does not on SSE2) */
+NNM_INLINE uint64_t nnm_inf_mask(double x)
+{
+    return nnm_nonfinite_mask(x) & ~nnm_nan_mask(x);
+}
+
 /* Masks of quiet compares for the formulas: all ones where a < b (a > b, a <= b), for a
  * and b not NaN whose difference is finite. Where 64-bit mask compares vectorise
  * (NNM_WIDE_COMPARE) the quiet macro; on plain SSE2 the sign of (a - b) + 0 (a - b is
@@ -57,6 +64,11 @@ NNM_INLINE uint64_t nnm_greater(double a, double b)
 NNM_INLINE uint64_t nnm_less_equal(double a, double b)
 {
     return ~nnm_less(b, a);
+}
+
+NNM_INLINE uint64_t nnm_greater_equal(double a, double b)
+{
+    return ~nnm_less(a, b);
 }
 
 /* c ? t : f without control flow (for int conditions; the formulas use the masks above

@@ -146,7 +146,7 @@ NNM_INLINE double f_squareplus(double x, double b, double c_)
     double pos = nnm_dd_add(nnm_finite(x), 0.0, qh, ql, &yl);
     double y = nnm_blend(nnm_less(x, 0.0), qh, pos);
     /* the limits: +inf at +inf, 0 at -inf */
-    uint64_t inf = nnm_mask(fabs(x) == INFINITY);
+    uint64_t inf = nnm_inf_mask(x);
     return nnm_blend(inf, nnm_blend(nnm_greater(x, 0.0), x, 0.0), y);
 }
 
@@ -379,7 +379,7 @@ NNM_INLINE double b_gelu_tanh(double x, double g, double p_)
  * the finite stand-ins decides the sign, and whether the other factor is 0) */
 NNM_INLINE double nnm_mul_quiet(double p, double q)
 {
-    uint64_t pinf = nnm_mask(fabs(p) == INFINITY), qinf = nnm_mask(fabs(q) == INFINITY);
+    uint64_t pinf = nnm_inf_mask(p), qinf = nnm_inf_mask(q);
     double r = nnm_blend(pinf, nnm_copysign(1.0, p), p) * nnm_blend(qinf, nnm_copysign(1.0, q), q);
     double inf = nnm_blend(nnm_zero_mask(r), NAN, nnm_copysign(INFINITY, r));
     return nnm_blend(pinf | qinf, inf, r);
@@ -390,7 +390,7 @@ NNM_INLINE double f_glu(double a, double b, double c_)
     NNM_UNUSED(c_);
     uint64_t bnan = nnm_nan_mask(b);
     double bc = nnm_blend(bnan, 0.0, b);
-    uint64_t ainf = nnm_mask(fabs(a) == INFINITY);
+    uint64_t ainf = nnm_inf_mask(a);
     double af = nnm_blend(ainf, 0.0, a);
     uint64_t big = nnm_greater(fabs(af), 0x1p900);
     double as = af * nnm_blend(big, 0x1p-200, 1.0);

@@ -32,7 +32,7 @@ NNM_INLINE double f_hard_sigmoid(double x, double a, double b)
 NNM_INLINE double d_hard_sigmoid(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return nnm_sel(isgreater(x, -3.0) & isless(x, 3.0), 1.0 / 6.0, 0.0);
+    return nnm_blend(nnm_greater(x, -3.0) & nnm_less(x, 3.0), 1.0 / 6.0, 0.0);
 }
 
 NNM_INLINE double f_relu6(double x, double a, double b)
@@ -44,7 +44,7 @@ NNM_INLINE double f_relu6(double x, double a, double b)
 NNM_INLINE double d_relu6(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
-    return nnm_sel(isgreater(x, 0.0) & isless(x, 6.0), 1.0, 0.0);
+    return nnm_blend(nnm_greater(x, 0.0) & nnm_less(x, 6.0), 1.0, 0.0);
 }
 
 /* -- softsign: x / (1 + |x|) -------------------------------------------------------------- */
@@ -52,9 +52,9 @@ NNM_INLINE double f_softsign(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
     double a = fabs(x);
-    double lo = nnm_sel(isless(a, 1.0), a, 1.0), hi = nnm_sel(isgreater(a, 1.0), a, 1.0);
+    double lo = nnm_blend(nnm_less(a, 1.0), a, 1.0), hi = nnm_blend(nnm_greater(a, 1.0), a, 1.0);
     /* 1 / (1 + 1/|x|) above 1: |x| = inf gives 1, not inf / inf */
-    double r = nnm_sel(isgreater(a, 1.0), 1.0 / (1.0 + 1.0 / hi), lo / (1.0 + lo));
+    double r = nnm_blend(nnm_greater(a, 1.0), 1.0 / (1.0 + 1.0 / hi), lo / (1.0 + lo));
     return nnm_copysign(r, x);
 }
 
@@ -65,14 +65,14 @@ NNM_INLINE double d_softsign(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
     double a = fabs(x);
-    double ac = nnm_sel(isless(a, NNMF_2P500), a, NNMF_2P500);
+    double ac = nnm_blend(nnm_less(a, NNMF_2P500), a, NNMF_2P500);
     double sl;
     double sh = nnm_two_sum(1.0, ac, &sl);
     double pl;
     double ph = nnm_two_prod(sh, sh, &pl);
     double near = 1.0 / (ph + (pl + 2.0 * sh * sl));
-    double r = 1.0 / (1.0 + nnm_sel(isless(a, NNMF_2P500), NNMF_2P500, a));
-    return nnm_sel(isless(a, NNMF_2P500), near, r * r);
+    double r = 1.0 / (1.0 + nnm_blend(nnm_less(a, NNMF_2P500), NNMF_2P500, a));
+    return nnm_blend(nnm_less(a, NNMF_2P500), near, r * r);
 }
 
 /* -- hard_silu: x relu6(x + 3) / 6 --------------------------------------------------------- */
@@ -81,7 +81,7 @@ NNM_INLINE double f_hard_silu(double x, double a, double b)
     NNM_UNUSED(a), NNM_UNUSED(b);
     double xc = nnm_clamp(x, -3.0, 3.0);
     double mid = xc * (xc + 3.0) / 6.0;
-    return nnm_sel(islessequal(x, -3.0), 0.0, nnm_sel(isgreaterequal(x, 3.0), x, mid));
+    return nnm_blend(nnm_less_equal(x, -3.0), 0.0, nnm_blend(nnm_greater_equal(x, 3.0), x, mid));
 }
 
 NNM_INLINE double d_hard_silu(double x, double a, double b)
@@ -89,7 +89,7 @@ NNM_INLINE double d_hard_silu(double x, double a, double b)
     NNM_UNUSED(a), NNM_UNUSED(b);
     double xc = nnm_clamp(x, -3.0, 3.0);
     double mid = (2.0 * xc + 3.0) / 6.0;
-    return nnm_sel(islessequal(x, -3.0), 0.0, nnm_sel(isgreaterequal(x, 3.0), 1.0, mid));
+    return nnm_blend(nnm_less_equal(x, -3.0), 0.0, nnm_blend(nnm_greater_equal(x, 3.0), 1.0, mid));
 }
 
 /* -- selu, celu ------------------------------------------------------------------------------ */
@@ -99,23 +99,23 @@ NNM_INLINE double f_selu(double x, double a, double b)
     /* scale * x with scale a double-double, rounded once; from 2^900 on (where the error
      * term of nnm_two_prod would not be exact) on x 2^-200, scaled back exactly */
     double xp = nnm_clamp(x, 0.0, NNMF_SELU_OVER);
-    int big = isgreaterequal(xp, NNMF_2P900);
-    double xd = xp * nnm_sel(big, 0x1p-200, 1.0);
+    uint64_t big = nnm_greater_equal(xp, NNMF_2P900);
+    double xd = xp * nnm_blend(big, 0x1p-200, 1.0);
     double el;
     double ph = nnm_two_prod(NNMF_SELU_SCALE_HI, xd, &el);
-    double upper = (ph + (el + NNMF_SELU_SCALE_LO * xd)) * nnm_sel(big, 0x1p200, 1.0);
-    double e = nnm_expm1(nnm_sel(isless(x, 0.0), x, 0.0));
+    double upper = (ph + (el + NNMF_SELU_SCALE_LO * xd)) * nnm_blend(big, 0x1p200, 1.0);
+    double e = nnm_expm1(nnm_blend(nnm_less(x, 0.0), x, 0.0));
     double lower = NNMF_SELU_SA_HI * e + NNMF_SELU_SA_LO * e;
-    return nnm_sel(isgreater(x, 0.0),
-                   nnm_sel(isgreater(x, NNMF_SELU_OVER), INFINITY, upper), lower);
+    return nnm_blend(nnm_greater(x, 0.0),
+                   nnm_blend(nnm_greater(x, NNMF_SELU_OVER), INFINITY, upper), lower);
 }
 
 NNM_INLINE double d_selu(double x, double a, double b)
 {
     NNM_UNUSED(a), NNM_UNUSED(b);
     double lower = nnm_c_exp_neg(NNMF_SELU_SA_HI, NNMF_SELU_SA_LO,
-                                 nnm_sel(isless(x, 0.0), x, 0.0));
-    return nnm_sel(isgreater(x, 0.0), NNMF_SELU_SCALE_HI, lower);
+                                 nnm_blend(nnm_less(x, 0.0), x, 0.0));
+    return nnm_blend(nnm_greater(x, 0.0), NNMF_SELU_SCALE_HI, lower);
 }
 
 /* min(x, 0) / alpha as a double-double th + *tl (x clipped at -SAT alpha first, where
@@ -137,7 +137,7 @@ NNM_INLINE double f_celu(double x, double alpha, double b)
     double tl;
     double th = nnm_celu_arg(x, alpha, &tl);
     double lower = alpha * (nnm_expm1(th) + tl * nnm_exp_neg(th)); /* expm1(th + tl) */
-    return nnm_sel(isgreater(x, 0.0), x, lower);
+    return nnm_blend(nnm_greater(x, 0.0), x, lower);
 }
 
 NNM_INLINE double d_celu(double x, double alpha, double b)
@@ -145,20 +145,20 @@ NNM_INLINE double d_celu(double x, double alpha, double b)
     NNM_UNUSED(b);
     double tl;
     double th = nnm_celu_arg(x, alpha, &tl);
-    return nnm_sel(isgreater(x, 0.0), 1.0, nnm_exp_neg(th) * (1.0 + tl));
+    return nnm_blend(nnm_greater(x, 0.0), 1.0, nnm_exp_neg(th) * (1.0 + tl));
 }
 
 /* -- shrinkage ---------------------------------------------------------------------------- */
 NNM_INLINE double f_hard_shrink(double x, double threshold, double b)
 {
     NNM_UNUSED(b);
-    return nnm_sel(islessequal(fabs(x), threshold), 0.0, x);
+    return nnm_blend(nnm_less_equal(fabs(x), threshold), 0.0, x);
 }
 
 NNM_INLINE double d_hard_shrink(double x, double threshold, double b)
 {
     NNM_UNUSED(b);
-    return nnm_sel(islessequal(fabs(x), threshold), 0.0, 1.0);
+    return nnm_blend(nnm_less_equal(fabs(x), threshold), 0.0, 1.0);
 }
 
 /* x - clip(x, -threshold, threshold): x -+ threshold outside, 0 inside */
@@ -179,7 +179,7 @@ NNM_INLINE double f_sparse_plus(double x, double a, double b)
     NNM_UNUSED(a), NNM_UNUSED(b);
     double xc = nnm_clamp(x, -1.0, 1.0);
     double mid = (xc + 1.0) * (xc + 1.0) / 4.0;
-    return nnm_sel(islessequal(x, -1.0), 0.0, nnm_sel(isgreaterequal(x, 1.0), x, mid));
+    return nnm_blend(nnm_less_equal(x, -1.0), 0.0, nnm_blend(nnm_greater_equal(x, 1.0), x, mid));
 }
 
 NNM_INLINE double d_sparse_plus(double x, double a, double b)
@@ -187,7 +187,7 @@ NNM_INLINE double d_sparse_plus(double x, double a, double b)
     NNM_UNUSED(a), NNM_UNUSED(b);
     double xc = nnm_clamp(x, -1.0, 1.0);
     double mid = (xc + 1.0) / 2.0;
-    return nnm_sel(islessequal(x, -1.0), 0.0, nnm_sel(isgreaterequal(x, 1.0), 1.0, mid));
+    return nnm_blend(nnm_less_equal(x, -1.0), 0.0, nnm_blend(nnm_greater_equal(x, 1.0), 1.0, mid));
 }
 
 /* -- exponential, linear ---------------------------------------------------------------------- */
@@ -212,12 +212,12 @@ NNM_INLINE double b_exponential(double x, double g, double p)
     NNM_UNUSED(p);
     double hl;
     double hh = nnm_exp_dd(0.5 * x, &hl);
-    double h = nnm_sel(g == 0.0, 0.0, hh);
+    double h = nnm_blend(nnm_zero_mask(g), 0.0, hh);
     double y = (g * h) * h;
-    int fin = isgreater(hh, 0x1p-1000) & isless(hh, INFINITY);
-    double c = 2.0 * hl / nnm_sel(fin, hh, 1.0);
-    double yf = nnm_sel(isless(fabs(y), INFINITY), y, 0.0);
-    return y + yf * nnm_sel(fin, c, 0.0);
+    uint64_t fin = nnm_greater(hh, 0x1p-1000) & ~nnm_nonfinite_mask(hh);
+    double c = 2.0 * hl / nnm_blend(fin, hh, 1.0);
+    double yf = nnm_blend(~nnm_nonfinite_mask(y), y, 0.0);
+    return y + yf * nnm_blend(fin, c, 0.0);
 }
 
 NNM_INLINE double f_linear(double x, double a, double b)
@@ -250,7 +250,7 @@ NNM_INLINE double f_tanh_shrink(double x, double a_, double b_)
     double a = fabs(x);
     /* |x| < 1/8: the series x^3/3 - 2x^5/15 + ... (the coefficients 2^{2n}(2^{2n} - 1)
      * B_{2n} / (2n)!, to x^29), Horner in x^2 */
-    double as = nnm_sel(isless(a, 0.125), a, 0.125);
+    double as = nnm_blend(nnm_less(a, 0.125), a, 0.125);
     double x2 = as * as;
     double acc = -689005380505609448.0 / 263505041412702261046875.0;
     acc = acc * x2 + 8374643517010684.0 / 1298054391195577640625.0;
@@ -278,12 +278,12 @@ NNM_INLINE double f_tanh_shrink(double x, double a_, double b_)
      * a - tanh a near 1/8 costs some 8 of its ~100 bits); beyond 2^60 it is a */
     double ad = nnm_clamp(a, 0.125, 0x1p60);
     double ql;
-    double qh = nnm_one_minus_tanh_dd(nnm_sel(isless(ad, 40.0), ad, 40.0), &ql);
+    double qh = nnm_one_minus_tanh_dd(nnm_blend(nnm_less(ad, 40.0), ad, 40.0), &ql);
     double sl;
     double sh = nnm_two_sum(ad, -1.0, &sl);
     double rl;
     double r = nnm_dd_add(sh, sl, qh, ql, &rl);
-    double y = nnm_sel(isless(a, 0.125), series, nnm_sel(isgreater(a, 0x1p60), a, r));
+    double y = nnm_blend(nnm_less(a, 0.125), series, nnm_blend(nnm_greater(a, 0x1p60), a, r));
     return nnm_copysign(y, x);
 }
 
@@ -300,8 +300,8 @@ NNM_INLINE double d_tanh_shrink(double x, double a_, double b_)
     double th = nnm_dd_add(1.0, 0.0, -qh, -ql, &tl);
     double pl;
     double p = nnm_dd_mul(th, tl, th, tl, &pl);
-    double as = nnm_sel(isless(a, 0x1p-40), a, 0.0);
-    return nnm_sel(isless(a, 0x1p-40), as * as, p);
+    double as = nnm_blend(nnm_less(a, 0x1p-40), a, 0.0);
+    return nnm_blend(nnm_less(a, 0x1p-40), as * as, p);
 }
 
 NNM_BACKWARD(tanh_shrink)
