@@ -202,6 +202,53 @@ def _classify_f32(x: np.ndarray, y: np.ndarray, hi: np.ndarray) -> tuple[np.ndar
     return err, cat
 
 
+#: the compiled common case of the float32 statistics (``benchmarks/sweep_stats.c``, set
+#: by :func:`load_fast_f32`), or None for the NumPy path: both give the same :class:`Stats`
+FAST_F32: Callable | None = None
+
+
+def load_fast_f32(build_dir: Path, log=print) -> Callable | None:
+    """Compile ``sweep_stats.c`` into ``build_dir`` (once per version of the file) and
+    set :data:`FAST_F32` to it; without a working C compiler the NumPy path stays."""
+    global FAST_F32
+    import ctypes
+    import hashlib
+    import subprocess
+
+    src = Path(__file__).resolve().with_name("sweep_stats.c")
+    so = Path(build_dir) / f"sweep_stats-{hashlib.sha256(src.read_bytes()).hexdigest()[:12]}.so"
+    if not so.exists():
+        Path(build_dir).mkdir(parents=True, exist_ok=True)
+        tmp = so.with_suffix(f".{os.getpid()}.tmp")
+        cc = os.environ.get("CC", "cc")
+        try:
+            subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", str(tmp), str(src), "-lm"],
+                           check=True, capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.SubprocessError) as e:
+            log(f"  {src.name} not compiled ({type(e).__name__}): the NumPy statistics")
+            return None
+        os.replace(tmp, so)
+    fn = ctypes.CDLL(str(so)).sweep_stats_f32
+    fn.restype = ctypes.c_int64
+    fn.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_int64] + [ctypes.c_void_p] * 2
+
+    def fast(x: np.ndarray, y: np.ndarray, hi: np.ndarray):
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        y = np.ascontiguousarray(y, dtype=np.float32)
+        hi = np.ascontiguousarray(hi, dtype=np.float64)
+        if not (x.shape == y.shape == hi.shape and x.ndim == 1):
+            raise ValueError(f"x, y, hi: expected three 1-d arrays of one length, got "
+                             f"{x.shape}, {y.shape}, {hi.shape}")
+        odd = np.empty(x.size, dtype=np.int64)
+        out = np.empty(4, dtype=np.float64)
+        k = fn(x.ctypes.data, y.ctypes.data, hi.ctypes.data, x.size, odd.ctypes.data,
+               out.ctypes.data)
+        return odd[:k], float(out[0]), int(out[1]), int(out[2]), int(out[3])
+
+    FAST_F32 = fast
+    return fast
+
+
 @dataclass
 class Stats:
     """Accumulated over chunks: mergeable, so that the exhaustive sweep can stream."""
@@ -220,6 +267,10 @@ class Stats:
     def add(self, x: np.ndarray, y: np.ndarray, hi: np.ndarray,
             lo: np.ndarray | None = None) -> None:
         y = np.asarray(y)
+        if (FAST_F32 is not None and x.dtype == np.float32 and y.dtype == np.float32
+                and lo is None):
+            self._add_f32_compiled(x, y, hi)
+            return
         nan_in = np.isnan(x)
         if nan_in.any():  # NaN in: not a value to measure; count results that are not NaN
             self.n_nan_lost += int(np.count_nonzero(nan_in & ~np.isnan(y)))
@@ -243,6 +294,30 @@ class Stats:
                 self.at_r = float(hi[i]) + (float(lo[i]) if lo is not None else 0.0)
         for i in np.flatnonzero(cat)[: 3 - len(self.cat_examples)]:
             self.cat_examples.append((float(x[i]), float(y[i]), float(hi[i])))
+
+    def _add_f32_compiled(self, x: np.ndarray, y: np.ndarray, hi: np.ndarray) -> None:
+        """:meth:`add` for float32 results through :data:`FAST_F32`: the elements within
+        half an ulp are counted in C, the others (``odd``) classified here as before, so
+        the statistics are those of the NumPy path."""
+        assert FAST_F32 is not None
+        odd, best, at, nan_lost, measured = FAST_F32(x, y, hi)
+        self.n_nan_lost += nan_lost
+        self.n += measured
+        if odd.size:
+            err, cat = classify(x[odd], y[odd], hi[odd])
+            self.n_half += int(np.count_nonzero(err > 0.5))
+            self.n_one += int(np.count_nonzero(err > 1.0))
+            self.n_cat += int(np.count_nonzero(cat))
+            ok = np.where(cat, -1.0, err)
+            j = int(np.argmax(ok))
+            # the largest error, the first in input order on a tie (as np.argmax over all)
+            if ok[j] > best or (ok[j] == best and (at < 0 or odd[j] < at)):
+                best, at = float(ok[j]), int(odd[j])
+            for i in odd[np.flatnonzero(cat)[: 3 - len(self.cat_examples)]]:
+                self.cat_examples.append((float(x[i]), float(y[i]), float(hi[i])))
+        if at >= 0 and best > self.max_err:
+            self.max_err = best
+            self.at_x, self.at_y, self.at_r = float(x[at]), float(y[at]), float(hi[at])
 
     def merge(self, other: Stats) -> None:
         """Add the statistics of inputs that come after this one's (a later chunk): the
@@ -512,12 +587,18 @@ def ref64(fn: Callable, x: np.ndarray) -> np.ndarray:
     at ±inf (where the formula gives NaN, ``inf * 0``, the value at ±1e300 or ±1e30)."""
     with np.errstate(all="ignore"):
         x64 = x.astype(np.float64)
-        r = np.asarray(fn(x64), dtype=np.float64) + np.zeros_like(x64)
-        for big in (1e300, 1e30):
-            bad = np.isinf(x64) & np.isnan(r)
-            if bad.any():
-                r[bad] = np.asarray(fn(np.copysign(big, x64[bad])), dtype=np.float64) * 1.0
-    r[np.isnan(x64)] = np.nan
+        r = np.asarray(fn(x64), dtype=np.float64)
+        if r.shape != x64.shape or np.shares_memory(r, x64):  # a constant, or x itself
+            r = r + np.zeros_like(x64)
+        inf_in = np.isinf(x64)
+        if inf_in.any():
+            for big in (1e300, 1e30):
+                bad = inf_in & np.isnan(r)
+                if bad.any():
+                    r[bad] = np.asarray(fn(np.copysign(big, x64[bad])), dtype=np.float64) * 1.0
+    nan_in = np.isnan(x64)
+    if nan_in.any():
+        r[nan_in] = np.nan
     return r
 
 

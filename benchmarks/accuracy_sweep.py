@@ -3,7 +3,9 @@
 The patterns are cut into ``BLOCKS`` blocks of 2**24 consecutive patterns; worker
 processes (one per core by default, each with one nnmath thread) measure one function of
 one library on one block at a time, in pieces of ``PIECE`` patterns that stay in the
-CPU's cache, and write its statistics to ``<state>/<lib>/<function>/block-NNN.json`` as
+CPU's cache (the results within half an ulp are counted by ``sweep_stats.c``, compiled
+into the state directory; the others are classified by ``accuracy.py`` as in the
+sampled run), and write its statistics to ``<state>/<lib>/<function>/block-NNN.json`` as
 soon as it is done. A sweep that is stopped resumes where it was: blocks whose file
 exists are not measured again. The statistics of the blocks merge exactly (counts add;
 the maximum and its input are the largest over the blocks, the first in pattern order on a
@@ -49,8 +51,11 @@ PIECE = 1 << 16
 _IMPLS: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[tuple[str, bool, str], Any]] = {}
 
 
-def _init_worker() -> None:
+def _init_worker(state: str | None = None) -> None:
     import nnmath
+
+    if state is not None:  # compiled by sweep() before the workers start
+        acc.load_fast_f32(Path(state))
 
     nnmath.set_num_threads(1)  # one process per core; pieces are below the pool's size
     np.seterr(all="ignore")
@@ -161,8 +166,10 @@ def sweep(state: str | Path, labels: list[str], libs: list[str], jobs: int | Non
         f"done in {state}, {len(todo)} to measure on {jobs} processes")
     t0 = time.perf_counter()
     if todo:
+        fast = acc.load_fast_f32(state, log) is not None
         ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(jobs, initializer=_init_worker) as pool:
+        with ctx.Pool(jobs, initializer=_init_worker,
+                      initargs=(str(state) if fast else None,)) as pool:
             done = 0
             for block, label, sec in pool.imap_unordered(
                     _job, [(b, label, lib, str(state)) for b, label, lib in todo]):

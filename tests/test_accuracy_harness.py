@@ -4,6 +4,7 @@ asserts that nnmath meets the accuracy targets."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import math
 import sys
@@ -242,6 +243,36 @@ def test_float32_shortcut_classifies_as_the_full_classification():
         e_fast, c_fast = H._classify_f32(x, y, hi)
         np.testing.assert_array_equal(c_fast, c_full)
         np.testing.assert_array_equal(e_fast, e_full)  # NaN where NaN, inf where inf
+
+
+def test_compiled_float32_statistics_equal_the_numpy_ones(tmp_path, monkeypatch):
+    """sweep_stats.c (the sweep's common case in C) gives the Stats of the NumPy path, on
+    inputs with NaNs, infinities, results off by a few ulps, catastrophic ones, ties."""
+    if H.load_fast_f32(tmp_path, log=lambda *a: None) is None:
+        pytest.skip("no C compiler")
+    fast = H.FAST_F32
+    rng = np.random.default_rng(11)
+    cases = 0
+    for fn in H.FUNCTIONS[::2]:
+        x = rng.integers(0, 1 << 32, 50_000, dtype=np.uint64).astype(np.uint32).view(f32)
+        x[:3] = [np.nan, np.inf, -np.inf]
+        hi = H.ref64(fn.ref, x)
+        with np.errstate(all="ignore"):
+            y = hi.astype(f32)
+            y = (y.view(np.int32) + rng.integers(-1, 2, y.size).astype(np.int32)).view(f32)
+            for v in (0.0, np.inf, np.nan):
+                y[rng.random(y.size) < 0.002] = v
+            y_rounded = hi.astype(f32)
+        for yy in (y, y_rounded):  # some errors above 0.5 ulp; all within it
+            want, got = H.Stats(), H.Stats()
+            monkeypatch.setattr(H, "FAST_F32", None)
+            want.add(x, yy, hi)
+            monkeypatch.setattr(H, "FAST_F32", fast)
+            got.add(x, yy, hi)
+            np.testing.assert_equal(dataclasses.asdict(got), dataclasses.asdict(want),
+                                    err_msg=fn.label)  # NaN equal to NaN
+            cases += want.n_cat > 0
+    assert cases >= 5  # catastrophic results were among the inputs
 
 
 def test_sweep_blocks_merge_to_one_pass():
