@@ -575,3 +575,22 @@ def test_gelu_subnormal_tail_is_not_flushed_to_zero():
     step = 2.0**-1074
     assert A.gelu(x) == -round(float(-exact / mpmath.mpf(step))) * step
     assert A.gelu(x) != 0
+
+
+def test_constructor_cache_keeps_validation_and_instances_apart():
+    """Classes remember the validated parameters of values seen before (the constructor
+    is on the path of every `Cls().gradient(x)`); a cached value is still the validated
+    one, an invalid value still raises, and instances stay independent."""
+    from nnmath.activations import ELU, LeakyReLU
+
+    a, b = ELU(2), ELU(2)
+    assert a.alpha == b.alpha == 2.0 and type(a.alpha) is float
+    a.alpha = 5.0  # an instance's attribute, not the cache's
+    assert ELU(2).alpha == 2.0
+    for bad in (float("nan"), float("inf")):
+        ELU(1.0)
+        with pytest.raises(ValueError, match="alpha"):
+            ELU(bad)
+    x = np.array([-1.0, 0.5])
+    np.testing.assert_array_equal(LeakyReLU(0.1).gradient(x), [0.1, 1.0])
+    np.testing.assert_array_equal(LeakyReLU(0.2).gradient(x), [0.2, 1.0])

@@ -210,13 +210,31 @@ def _grad_output(xp: Any, x: Any, grad_output: Any) -> Any:
     return g
 
 
+#: per spec row: the constructor's raw values (with their types) -> (validated values,
+#: plan), for values that validate to Python scalars (bounded like _PLANS)
+_INITS: dict[str, dict[Any, tuple[tuple[Any, ...], Plan | None]]] = {}
+_SCALARS = (float, int, bool, str, type(None))
+
+
 def _init(self: Any, values: tuple[Any, ...]) -> None:
     """Validate the constructor's parameter values and set them as attributes."""
     spec = self._spec
-    values = spec.validate(values)
-    for p, v in zip(spec.params, values, strict=True):
+    cache = _INITS.setdefault(spec.name, {})
+    key: Any = tuple((type(v), v) for v in values)
+    try:
+        hit = cache.get(key)
+    except TypeError:  # an unhashable value (PReLU's weight array): no cache
+        key = hit = None
+    if hit is None:
+        checked = spec.validate(values)
+        hit = (checked, plan_of(spec.route(checked)))
+        if key is not None and all(type(v) in _SCALARS for v in checked):
+            if len(cache) >= _PLANS_MAX:
+                cache.clear()
+            cache[key] = hit
+    for p, v in zip(spec.params, hit[0], strict=True):
         setattr(self, p.name, v)
-    self._plan = plan_of(spec.route(values))
+    self._plan = hit[1]
 
 
 class ElementwiseActivation(Activation):
