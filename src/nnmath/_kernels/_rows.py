@@ -1,6 +1,6 @@
-"""Chunked kernels of the losses and metrics (sparse crossentropy, argmax hits, the binary
-loss and accuracy), each falling back to the reference where its fast formula does not
-apply. (The activations run in the compiled core; these move there next.)"""
+"""Chunked kernels of the metrics and of the binary loss (argmax hits, the binary loss and
+accuracy), each falling back to the reference where its fast formula does not apply. (The
+activations and the sparse crossentropy run in the compiled core; these move there next.)"""
 
 from __future__ import annotations
 
@@ -13,9 +13,7 @@ import numpy as np
 from . import _engine
 from ._engine import (
     CHUNK,
-    MAX_ROW,
     PARALLEL_MIN,
-    WIDE,
     _per_row,
     _rows_engine,
     _scratch,
@@ -33,66 +31,6 @@ def _log1p_exp_neg_abs(xs: np.ndarray, a: np.ndarray) -> None:
     np.negative(a, out=a)
     np.exp(a, out=a)
     np.log1p(a, out=a)  # log1p(e^{-|x|}) in (0, log 2]
-_HALF_MAX = {np.dtype(t): 0.5 * float(np.finfo(t).max) for t in (np.float32, np.float64)}
-
-
-def _row_max(xs: np.ndarray) -> np.ndarray | None:
-    """The row maxima of a chunk, or ``None`` when the chunk holds a NaN or an infinity or
-    ``x - max`` could overflow (the reference's limits and its scoped overflow apply)."""
-    m = _MAX(xs, axis=1, keepdims=True)
-    span = float(_MAX(m, axis=None)) - float(_MIN(xs, axis=None))  # NaN, inf if not finite
-    return m if span <= _HALF_MAX[xs.dtype] else None
-
-
-def _shifted_exp(xs: np.ndarray, m: np.ndarray, d: np.ndarray,
-                 e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For finite rows: ``d = x - max``, ``e = exp(d)`` with the first maximum's entry 0,
-    and the row sum of ``e`` (the reference's ``rest``); returns ``(rest, first_max)``."""
-    np.subtract(xs, m, out=d)  # 0 exactly at the maxima, as the reference's where sets it
-    first = d.argmax(axis=1)
-    np.exp(d, out=e)
-    e[np.arange(xs.shape[0]), first] = 0.0
-    return _SUM(e, axis=1, keepdims=True), first
-
-
-def sparse_ce_logits(reference: Callable[[np.ndarray, np.ndarray], np.ndarray],
-                     labels: np.ndarray, z: np.ndarray, dtype: Any, out: Any) -> Any:
-    """``log1p(rest) - (z_y - max)`` per row: the reference's ``-log_softmax(z)[y]``, the
-    same operations (bit for bit up to the sign of a zero loss).
-
-    ``labels`` are valid int64 class indices of shape ``z.shape[:-1]``; ``reference`` maps
-    a chunk of (labels, logits) to its losses (used for rows with NaN or infinities).
-    """
-    n = z.shape[-1]
-    if z.ndim == 0 or n == 0 or n > MAX_ROW or z.size == 0:
-        return None
-    z2 = np.ascontiguousarray(z).reshape(-1, n)
-    lab = np.ascontiguousarray(labels).reshape(-1)
-    vals = np.empty(z2.shape[0], np.float64)  # rounded once to dtype by _per_row
-
-    def chunk(lo: int, hi: int) -> None:
-        xs = z2[lo:hi]
-        if xs.dtype == np.float64:  # the reference (log_softmax's exact shift and sums)
-            vals[lo:hi] = reference(lab[lo:hi], xs)
-            return
-        if xs.dtype != np.float64:  # as log_softmax: float32 rows computed in float64
-            (xw,) = _scratch(np.float64, 1, xs.size, WIDE)
-            xs = xw.reshape(xs.shape)
-            np.copyto(xs, z2[lo:hi])
-        m = _row_max(xs)
-        if m is None:
-            vals[lo:hi] = reference(lab[lo:hi], xs)
-            return
-        d, e = _scratch(xs.dtype, 2, xs.size)
-        d, e = d.reshape(xs.shape), e.reshape(xs.shape)
-        rest, _ = _shifted_exp(xs, m, d, e)
-        np.log1p(rest, out=rest)
-        dy = d[np.arange(xs.shape[0]), lab[lo:hi]]
-        np.subtract(rest[:, 0], dy, out=vals[lo:hi])  # -(d_y - log1p(rest))
-
-    f64 = z2.dtype == np.float64  # the reference on small row chunks, in this thread
-    _rows_engine(z2, chunk, SUB if f64 else CHUNK, serial=f64)
-    return _per_row(vals, z.shape[:-1], dtype, out)
 
 
 def argmax_hits(labels: np.ndarray, yp: np.ndarray, dtype: Any, out: Any) -> Any:

@@ -449,7 +449,10 @@ def run(core: Core, y_true: Any, y_pred: Any, opts: Mapping[str, Any], *, sparse
                              scale=scale, target=target)
         if not gradient:
             return finish(xp, value, dtype)
-        grad = grad * xp.expand_dims(coef, axis=-1)
+        if callable(grad):  # a fused gradient that takes the per-sample coefficients
+            grad = grad(coef)
+        else:
+            grad = grad * xp.expand_dims(coef, axis=-1)
         grad = xp.reshape(xp.moveaxis(grad, -1, ax), shape)
         return finish(xp, grad, dtype)
 

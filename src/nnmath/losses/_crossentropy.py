@@ -7,10 +7,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import _kernels
+from .. import _core, _kernels
 from .._array import (
     check_axis,
     check_finite_scalar,
+    check_out,
     device_of,
     float_input,
     fp_guard,
@@ -374,6 +375,18 @@ class CategoricalCrossentropy(Loss):
 def _sparse_core(xp: Any, labels: Any, p: Any, opts: Mapping[str, Any],
                  need_grad: bool) -> tuple[Any, Any, Any]:
     valid = opts["valid"]
+    if (xp is np and opts["from_logits"] and valid is None and not opts["label_smoothing"]
+            and opts["class_weight"] is None and p.dtype.char in "efd"):
+        # the core's fused gufuncs: the loss in one pass over a row, and the gradient
+        # coef * (softmax(z) - onehot(y)) in one more, with the reduction's per-sample
+        # coefficients (run() calls the function with them)
+        lab = labels.astype(np.int64, copy=False)
+        value = np.asarray(_core.sparse_ce_logits(p, lab))
+
+        def fused(coef: Any) -> Any:
+            return _core.sparse_ce_logits_backward(p, lab, np.asarray(coef, p.dtype))
+
+        return value, (fused if need_grad else None), None
     if valid is not None:
         labels = xp.where(valid, labels, xp.zeros_like(labels))
     y = one_hot(xp, labels, p.shape[-1], p.dtype)
@@ -474,14 +487,14 @@ def _sparse_logits_fast(y_true: Any, y_pred: Any, axis: int, opts: Mapping[str, 
     if ax != z.ndim - 1:
         return None
     labels, _ = sparse_labels(np, y_true, z.shape[ax], z.shape, ax, None)
-    labels = labels.astype(np.intp, copy=False)
-    ref_opts = dict(opts, valid=None)
-
-    def reference(lab: Any, zs: Any) -> Any:
-        return _sparse_core(np, lab, zs, ref_opts, False)[0]
-
-    with fp_guard(np):
-        return _kernels.sparse_ce_logits(reference, labels, z, dtype, out)
+    labels = labels.astype(np.int64, copy=False)
+    z = z.astype(dtype, copy=False)  # float16 comes as float32, exactly
+    # the core's gufunc: one pass over a row (its maximum, the sum of its exponentials
+    # and the label's term), the limits for infinite logits, NaN for a row with a NaN
+    if out is None:
+        return _core.sparse_ce_logits(z, labels)
+    check_out(out, z.shape[:-1], dtype)
+    return _core.sparse_ce_logits(z, labels, out=out)
 
 
 class SparseCategoricalCrossentropy(Loss):

@@ -260,6 +260,11 @@ const nnm_table NNM_SYM(nnm_table) = {
 #define NNM_EW2(name, nin, formula, doc) {ew2_##name##_e, ew2_##name##_f, ew2_##name##_d},
 #include "nnm_ufuncs.def"
     },
+    .loss = {
+#define NNM_LOSS(name, nin, signature, doc)                                                  \
+    {NNM_SYM(loss_##name##_e), NNM_SYM(loss_##name##_f), NNM_SYM(loss_##name##_d)},
+#include "nnm_ufuncs.def"
+    },
 };
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop

@@ -189,11 +189,9 @@ static void row_piece(void *ctx, intptr_t b, intptr_t e)
     j->block(args, e - b, j->ncore, j->steps);
 }
 
-static void row_loop(char **args, npy_intp const *dimensions, npy_intp const *steps,
-                     void *data)
+static void run_row_block(nnm_row_block block, char **args, npy_intp const *dimensions,
+                          npy_intp const *steps, int nargs)
 {
-    const loop_data *d = data;
-    nnm_row_block block = table->row[d->index][d->type];
     intptr_t nrows = dimensions[0], ncore = dimensions[1];
     if (nrows < 2 || nrows * ncore < parallel_min) {
         block(args, nrows, ncore, steps);
@@ -201,9 +199,24 @@ static void row_loop(char **args, npy_intp const *dimensions, npy_intp const *st
         return;
     }
     intptr_t align = ncore >= NNM_ALIGN ? 1 : NNM_ALIGN / (ncore > 0 ? ncore : 1);
-    row_job j = {args, steps, block, ncore, d->nargs};
+    row_job j = {args, steps, block, ncore, nargs};
     nnm_parallel_for(nrows, align, row_piece, &j);
     clear_range_flags();
+}
+
+static void row_loop(char **args, npy_intp const *dimensions, npy_intp const *steps,
+                     void *data)
+{
+    const loop_data *d = data;
+    run_row_block(table->row[d->index][d->type], args, dimensions, steps, d->nargs);
+}
+
+/* rows of logits with a label each: split over the pool like the rows above */
+static void loss_loop(char **args, npy_intp const *dimensions, npy_intp const *steps,
+                      void *data)
+{
+    const loop_data *d = data;
+    run_row_block(table->loss[d->index][d->type], args, dimensions, steps, d->nargs);
 }
 
 /* -- module functions ----------------------------------------------------------------------- */
@@ -300,6 +313,10 @@ static PyUFuncGenericFunction row_funcs[NNM_N_ROW][3];
 static loop_data row_data_store[NNM_N_ROW][3];
 static void *row_data[NNM_N_ROW][3];
 static char row_types[NNM_N_ROW][3 * NNM_MAX_ARGS];
+static PyUFuncGenericFunction loss_funcs[NNM_N_LOSS][3];
+static loop_data loss_data_store[NNM_N_LOSS][3];
+static void *loss_data[NNM_N_LOSS][3];
+static char loss_types[NNM_N_LOSS][3 * NNM_MAX_ARGS];
 static PyUFuncGenericFunction ew2_funcs[NNM_N_EW2][3];
 static loop_data ew2_data_store[NNM_N_EW2][3];
 static void *ew2_data[NNM_N_EW2][3];
@@ -307,9 +324,10 @@ static char ew2_types[NNM_N_EW2][3 * NNM_MAX_ARGS];
 
 static const char npy_codes[3] = {NPY_HALF, NPY_FLOAT, NPY_DOUBLE};
 
-/* the loops: x (and g) in each float type, the last nparam inputs float64; nout outputs */
+/* the loops: x (and g) in each float type, the last nparam inputs float64; nout outputs;
+ * input label_arg (if >= 0) int64 */
 static int add_ufunc(PyObject *m, const char *name, int nin, int nout, int nparam,
-                     const char *signature,
+                     int label_arg, const char *signature,
                      PyUFuncGenericFunction *funcs, loop_data *store, void **data,
                      char *types, PyUFuncGenericFunction loop, size_t index, const char *doc)
 {
@@ -320,7 +338,9 @@ static int add_ufunc(PyObject *m, const char *name, int nin, int nout, int npara
         data[t] = &store[t];
         for (int k = 0; k < nargs; k++) {
             int param = k >= nin - nparam && k < nin;
-            types[t * nargs + k] = param ? NPY_DOUBLE : npy_codes[t];
+            types[t * nargs + k] = k == label_arg ? NPY_INT64
+                                   : param       ? NPY_DOUBLE
+                                                 : npy_codes[t];
         }
     }
     PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(funcs, data, types, 3, nin, nout,
@@ -364,22 +384,28 @@ PyMODINIT_FUNC PyInit__umath(void)
         return NULL;
     }
 #define NNM_EW(name, nin, nparam, formula, doc)                                                     \
-    if (add_ufunc(m, #name, nin, 1, nparam, NULL, ew_funcs[NNM_EW_##name],                            \
+    if (add_ufunc(m, #name, nin, 1, nparam, -1, NULL, ew_funcs[NNM_EW_##name],                            \
                   ew_data_store[NNM_EW_##name], ew_data[NNM_EW_##name],                    \
                   ew_types[NNM_EW_##name], ew_loop, NNM_EW_##name, doc) < 0) {            \
         goto fail;                                                                          \
     }
 #define NNM_ROW(name, nin, kind, doc)                                                       \
-    if (add_ufunc(m, #name, nin, 1, 0, nin == 1 ? "(n)->(n)" : "(n),(n)->(n)",                   \
+    if (add_ufunc(m, #name, nin, 1, 0, -1, nin == 1 ? "(n)->(n)" : "(n),(n)->(n)",                   \
                   row_funcs[NNM_ROW_##name], row_data_store[NNM_ROW_##name],              \
                   row_data[NNM_ROW_##name], row_types[NNM_ROW_##name], row_loop,          \
                   NNM_ROW_##name, doc) < 0) {                                             \
         goto fail;                                                                          \
     }
 #define NNM_EW2(name, nin, formula, doc)                                                    \
-    if (add_ufunc(m, #name, nin, 2, 0, NULL, ew2_funcs[NNM_EW2_##name],                      \
+    if (add_ufunc(m, #name, nin, 2, 0, -1, NULL, ew2_funcs[NNM_EW2_##name],                      \
                   ew2_data_store[NNM_EW2_##name], ew2_data[NNM_EW2_##name],                \
                   ew2_types[NNM_EW2_##name], ew2_loop, NNM_EW2_##name, doc) < 0) {        \
+        goto fail;                                                                          \
+    }
+#define NNM_LOSS(name, nin, signature, doc)                                                 \
+    if (add_ufunc(m, #name, nin, 1, 0, 1, signature, loss_funcs[NNM_LOSS_##name],           \
+                  loss_data_store[NNM_LOSS_##name], loss_data[NNM_LOSS_##name],           \
+                  loss_types[NNM_LOSS_##name], loss_loop, NNM_LOSS_##name, doc) < 0) {    \
         goto fail;                                                                          \
     }
 #include "nnm_ufuncs.def"

@@ -27,12 +27,19 @@ enum {
     NNM_N_EW2
 };
 
+enum {
+#define NNM_LOSS(name, nin, signature, doc) NNM_LOSS_##name,
+#include "nnm_ufuncs.def"
+    NNM_N_LOSS
+};
+
 /* per level: [ufunc][float16, float32, float64]; ew2: elementwise with two outputs
- * (args[nin], args[nin + 1]) */
+ * (args[nin], args[nin + 1]); loss: rows of logits with an int64 label each */
 typedef struct {
     nnm_ew_block ew[NNM_N_EW][3];
     nnm_row_block row[NNM_N_ROW][3];
     nnm_ew_block ew2[NNM_N_EW2][3];
+    nnm_row_block loss[NNM_N_LOSS][3];
 } nnm_table;
 
 
@@ -42,6 +49,11 @@ typedef struct {
     void NNM_SYM(row_##name##_e)(char *const *, intptr_t, intptr_t, const intptr_t *);       \
     void NNM_SYM(row_##name##_f)(char *const *, intptr_t, intptr_t, const intptr_t *);       \
     void NNM_SYM(row_##name##_d)(char *const *, intptr_t, intptr_t, const intptr_t *);
+#include "nnm_ufuncs.def"
+#define NNM_LOSS(name, nin, signature, doc)                                                  \
+    void NNM_SYM(loss_##name##_e)(char *const *, intptr_t, intptr_t, const intptr_t *);      \
+    void NNM_SYM(loss_##name##_f)(char *const *, intptr_t, intptr_t, const intptr_t *);      \
+    void NNM_SYM(loss_##name##_d)(char *const *, intptr_t, intptr_t, const intptr_t *);
 #include "nnm_ufuncs.def"
 #endif
 

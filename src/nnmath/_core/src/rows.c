@@ -530,3 +530,194 @@ NNM_ROW_TYPE(double, d)
     NNM_ROW_BLOCK(NNM_SYM(row_##name##_f), float, f, kind, row1_##name##_f)                  \
     NNM_ROW_BLOCK(NNM_SYM(row_##name##_d), double, d, kind, row1_##name##_d)
 #include "nnm_ufuncs.def"
+
+/* -- sparse categorical cross-entropy from logits -------------------------------------------
+ * One row z and its label y: loss = -log_softmax(z)_y = log s - d_y, with s = cnt + rest
+ * the sum of the rows above and d_y = z_y - max; both terms are non-negative, so nothing
+ * cancels, and float64 rows carry both as double-doubles. The VJP, for the cotangent g of
+ * the row's loss, is g (softmax(z) - onehot(y)): softmax's outputs as above, and at y
+ * -g (s - e_y) / s, with s - e_y formed from the sum's parts, so that 1 - p_y keeps its
+ * accuracy where p_y is near 1. A row with a NaN gives NaN; a row whose maximum is +inf, or
+ * with no finite entry, takes the limits (softmax uniform over the entries at +inf, or over
+ * all of them when every entry is -inf). A label outside [0, n) gives NaN (the Python layer
+ * refuses such labels before). */
+enum { NNM_SCE_OK, NNM_SCE_NAN, NNM_SCE_SPECIAL };
+
+/* 1 - p_y as (s - e_y) / s, s = c + r (+ rl): for y at the maximum (d = 0) e_y = 1 is one
+ * of the c; otherwise e_y = e (1 + dl) is one of the terms of r */
+static inline double nnm_sce_complement(double d, double dl, int dd, double c, double r,
+                                        double rl, double s, double s_lo)
+{
+    double hl, h;
+    if (d == 0.0) {
+        h = nnm_two_sum(c - 1.0, r, &hl);
+        hl += rl;
+    } else {
+        double e = dd ? nnm_exp_neg(d) : nnm_exp32(nnm_max(d, -NNMF32_EXP_MIN));
+        double tl, t = nnm_two_sum(r, -(e + e * dl), &tl);
+        h = nnm_two_sum(c, t, &hl);
+        hl += tl + rl;
+    }
+    return (h + hl) / (s + s_lo);
+}
+
+/* the VJP's outputs of one block: g softmax(z) */
+static inline void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
+                               double s_lo, double g, double *y)
+{
+    for (intptr_t i = 0; i < len; i++) {
+        double e = b->e[i], ql;
+        y[i] = g * (dd ? nnm_dd_div(e, e * b->dl[i], s, s_lo, &ql) : e / s);
+    }
+}
+
+#define NNM_SCE_TYPE(T, S)                                                                   \
+    /* the maximum m and the sum c + r (+ rl) of a row, as nnm_row_S computes them; the   \
+     * buffer keeps the exponentials of a row of one block */                               \
+    static int nnm_sce_sum_##S(const char *px, intptr_t sx, intptr_t n, nnm_rowbuf *b,       \
+                               double *m_, double *c_, double *r_, double *rl_)              \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8, one = n <= NNM_RB;                                    \
+        double mx[NNM_NL];                                                                   \
+        uint64_t nan[NNM_NL], pinf[NNM_NL], fin[NNM_NL];                                     \
+        for (int j = 0; j < NNM_NL; j++) {                                                   \
+            mx[j] = -DBL_MAX, nan[j] = 0, pinf[j] = 0, fin[j] = 0;                           \
+        }                                                                                    \
+        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
+            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
+            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, -INFINITY, b->x);                      \
+            nnm_rmax(b->x, nnm_rpad(len), mx, nan, pinf, fin);                               \
+        }                                                                                    \
+        double m = -DBL_MAX;                                                                 \
+        uint64_t any_nan = 0, any_pinf = 0, any_fin = 0;                                     \
+        for (int j = 0; j < NNM_NL; j++) {                                                   \
+            m = nnm_max(m, mx[j]);                                                           \
+            any_nan |= nan[j], any_pinf |= pinf[j], any_fin |= fin[j];                       \
+        }                                                                                    \
+        if (any_nan) {                                                                       \
+            return NNM_SCE_NAN;                                                              \
+        }                                                                                    \
+        if (any_pinf || !any_fin) {                                                          \
+            return NNM_SCE_SPECIAL;                                                          \
+        }                                                                                    \
+        double rest[NNM_NL], err[NNM_NL], cnt[NNM_NL];                                       \
+        for (int j = 0; j < NNM_NL; j++) {                                                   \
+            rest[j] = 0.0, err[j] = 0.0, cnt[j] = 0.0;                                       \
+        }                                                                                    \
+        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
+            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
+            if (!one) {                                                                      \
+                nnm_rload_##S(px + i0 * sx, sx, len, 1.0, -INFINITY, b->x);                  \
+            }                                                                                \
+            nnm_rexp(b, len, m, dd);                                                         \
+            nnm_rsum(b, nnm_rpad(len), dd, rest, err, cnt);                                  \
+        }                                                                                    \
+        double cl;                                                                           \
+        *r_ = nnm_rtotal(rest, dd ? err : NULL, rl_);                                        \
+        *c_ = nnm_rtotal(cnt, NULL, &cl); /* exact: whole numbers below 2^53 */             \
+        *m_ = m;                                                                             \
+        return NNM_SCE_OK;                                                                   \
+    }                                                                                        \
+    /* the entries equal to +inf */                                                         \
+    static double nnm_sce_count_inf_##S(const char *px, intptr_t sx, intptr_t n)             \
+    {                                                                                        \
+        double k = 0.0;                                                                      \
+        for (intptr_t i = 0; i < n; i++) {                                                   \
+            k += LD_##S(*(const T *)(px + i * sx)) == INFINITY ? 1.0 : 0.0;                  \
+        }                                                                                    \
+        return k;                                                                            \
+    }                                                                                        \
+    static double nnm_sce_##S(const char *px, intptr_t sx, intptr_t n, int64_t y,            \
+                              nnm_rowbuf *b)                                                 \
+    {                                                                                        \
+        if (y < 0 || y >= n) {                                                               \
+            return NAN;                                                                      \
+        }                                                                                    \
+        const int dd = sizeof(T) == 8;                                                       \
+        double m, c, r, rl;                                                                  \
+        int st = nnm_sce_sum_##S(px, sx, n, b, &m, &c, &r, &rl);                             \
+        double zy = LD_##S(*(const T *)(px + y * sx));                                       \
+        if (st == NNM_SCE_NAN) {                                                             \
+            return NAN;                                                                      \
+        }                                                                                    \
+        if (st == NNM_SCE_SPECIAL) { /* log k at one of k entries +inf; log n: all -inf */  \
+            double k = nnm_sce_count_inf_##S(px, sx, n);                                     \
+            if (k == 0.0) {                                                                  \
+                return nnm_log1p((double)n - 1.0);                                           \
+            }                                                                                \
+            return zy == INFINITY ? nnm_log1p(k - 1.0) : INFINITY;                           \
+        }                                                                                    \
+        /* log s = log1p(cnt - 1 + rest) + a_lo / (1 + a) to first order */                  \
+        double a_lo, a = nnm_two_sum(c - 1.0, r, &a_lo);                                     \
+        a_lo += rl;                                                                          \
+        double ls = nnm_log1p(a), ls_lo = a_lo / (1.0 + a);                                  \
+        double dl, d = nnm_rshift(zy, m, dd, &dl);                                           \
+        if (d == -INFINITY) { /* e^{d_y} below the float64 range (z_y = -inf included) */   \
+            return INFINITY;                                                                 \
+        }                                                                                    \
+        double el, h = nnm_two_sum(ls, -d, &el);                                             \
+        return h + (el + (ls_lo - dl));                                                      \
+    }                                                                                        \
+    static void nnm_sce_vjp_##S(const char *px, intptr_t sx, intptr_t n, int64_t y,          \
+                                double g, char *py, intptr_t sy, nnm_rowbuf *b)              \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8, one = n <= NNM_RB;                                    \
+        double m = 0.0, c = 0.0, r = 0.0, rl = 0.0;                                          \
+        int st = y < 0 || y >= n ? NNM_SCE_NAN                                               \
+                                 : nnm_sce_sum_##S(px, sx, n, b, &m, &c, &r, &rl);            \
+        if (st == NNM_SCE_NAN) {                                                             \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                *(T *)(py + i * sy) = ST_##S(NAN);                                           \
+            }                                                                                \
+            return;                                                                          \
+        }                                                                                    \
+        if (st == NNM_SCE_SPECIAL) { /* softmax is 1/k on the k entries at +inf, else 1/n */ \
+            double k = nnm_sce_count_inf_##S(px, sx, n);                                     \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                double v = LD_##S(*(const T *)(px + i * sx));                                \
+                double p = k == 0.0 ? 1.0 / (double)n : (v == INFINITY ? 1.0 / k : 0.0);    \
+                *(T *)(py + i * sy) = ST_##S(g * (p - (i == y ? 1.0 : 0.0)));                \
+            }                                                                                \
+            return;                                                                          \
+        }                                                                                    \
+        double s_lo, s = nnm_two_sum(c, r, &s_lo);                                           \
+        s_lo += rl;                                                                          \
+        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
+            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
+            if (!one) {                                                                      \
+                nnm_rload_##S(px + i0 * sx, sx, len, 1.0, -INFINITY, b->x);                  \
+                nnm_rexp(b, len, m, dd);                                                     \
+            }                                                                                \
+            nnm_sce_out(b, len, dd, s, s_lo, g, b->g);                                       \
+            nnm_rstore_##S(py + i0 * sy, sy, len, b->g);                                     \
+        }                                                                                    \
+        double dl, d = nnm_rshift(LD_##S(*(const T *)(px + y * sx)), m, dd, &dl);           \
+        double q = nnm_sce_complement(d, dl, dd, c, r, rl, s, s_lo);                         \
+        *(T *)(py + y * sy) = ST_##S(-(g * q));                                              \
+    }                                                                                        \
+    /* the exported blocks: (n),()->() and (n),(),()->(n); the labels int64 */              \
+    void NNM_SYM(loss_sparse_ce_logits_##S)(char *const *args, intptr_t nrows, intptr_t n,   \
+                                            const intptr_t *steps)                           \
+    {                                                                                        \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
+            double v = nnm_sce_##S(args[0] + r * steps[0], steps[3], n, y, &buf);            \
+            *(T *)(args[2] + r * steps[2]) = ST_##S(v);                                      \
+        }                                                                                    \
+    }                                                                                        \
+    void NNM_SYM(loss_sparse_ce_logits_backward_##S)(char *const *args, intptr_t nrows,      \
+                                                     intptr_t n, const intptr_t *steps)      \
+    {                                                                                        \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
+            double g = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
+            nnm_sce_vjp_##S(args[0] + r * steps[0], steps[4], n, y, g,                       \
+                            args[3] + r * steps[3], steps[5], &buf);                         \
+        }                                                                                    \
+    }
+
+NNM_SCE_TYPE(nnm_half, e)
+NNM_SCE_TYPE(float, f)
+NNM_SCE_TYPE(double, d)

@@ -1,0 +1,152 @@
+"""The core's loss gufuncs: sparse categorical cross-entropy from logits and its gradient,
+against mpmath (60 digits), on random rows of several lengths and scales (rows longer than
+the row kernels' block of 1,024 included) and on rows with infinities and NaNs."""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+
+from nnmath import _core as C
+
+DTYPES = [np.float16, np.float32, np.float64]
+
+
+def ulps(got, want):
+    """|got - want| in ulps of want's dtype at want (0 where both are equal or both NaN)."""
+    got, want = np.asarray(got), np.asarray(want)
+    t = want.dtype
+    with np.errstate(all="ignore"):
+        spacing = np.abs(np.spacing(want.astype(t))).astype(np.float64)
+        spacing = np.maximum(spacing, float(np.finfo(t).smallest_subnormal))
+        d = np.abs(got.astype(np.float64) - want.astype(np.float64)) / spacing
+    same = (got == want) | (np.isnan(got) & np.isnan(want))
+    return np.where(same, 0.0, d)
+
+
+def mp_loss_and_grad(z, y, g):
+    """-log_softmax(z)[y] and g (softmax(z) - onehot(y)) of one row, by mpmath; the limits
+    for infinite entries (softmax uniform over the entries at the maximum +inf, or over all
+    entries when all are -inf), NaN for a row with a NaN."""
+    z = [float(v) for v in z]
+    n = len(z)
+    if any(np.isnan(v) for v in z):
+        return np.nan, np.full(n, np.nan)
+    with mpmath.workdps(60):
+        if np.inf in z or all(v == -np.inf for v in z):
+            top = [v == np.inf for v in z] if np.inf in z else [True] * n
+            k = sum(top)
+            p = [mpmath.mpf(1) / k if t else mpmath.mpf(0) for t in top]
+            loss = mpmath.log(k) if top[y] else mpmath.inf
+        else:
+            m = max(z)
+            e = [mpmath.exp(mpmath.mpf(v) - m) if v != -np.inf else mpmath.mpf(0) for v in z]
+            s = mpmath.fsum(e)
+            p = [v / s for v in e]
+            loss = (mpmath.log(s) - (mpmath.mpf(z[y]) - m) if z[y] != -np.inf
+                    else mpmath.inf)
+        grad = [g * (p[j] - (1 if j == y else 0)) for j in range(n)]
+        if z[y] != -np.inf or np.inf in z:  # 1 - p_y from the other terms: no cancellation
+            grad[y] = -g * mpmath.fsum(p[j] for j in range(n) if j != y)
+        return float(loss), np.array([float(v) for v in grad])
+
+
+SPECIAL_ROWS = [
+    [np.inf, 0.0, 1.0], [np.inf, np.inf, 0.0], [-np.inf, 0.0, 1.0], [-np.inf] * 3,
+    [np.nan, 0.0, 1.0], [1000.0, -1000.0, 0.0], [1e308, -1e308, 0.0], [5e-324, 0.0, -0.0],
+    [30.0, 0.0, -30.0], [1.0, 1.0, 1.0],
+]
+
+
+def rows_and_labels(dtype, rng):
+    blocks = []
+    with np.errstate(over="ignore"):
+        for row in SPECIAL_ROWS:  # each label of each special row
+            z = np.array([row] * 3, dtype=dtype)
+            blocks.append((z, np.arange(3)))
+        blocks.append((rng.normal(0, 5, (30, 4)).astype(dtype), rng.integers(0, 4, 30)))
+    for n in (1, 2, 10, 1000, 1024, 1025, 2500):
+        z = np.concatenate([rng.normal(0, s, (2, n)) for s in (0.5, 4.0, 40.0)]).astype(dtype)
+        blocks.append((z, rng.integers(0, n, len(z))))
+    return blocks
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_ce_logits_against_mpmath(dtype):
+    """The loss within 1 ulp in float16 and float32 (computed in float64 and rounded
+    once), 2 ulps in float64; the gradient within 1 ulp (float64: 2) of every element, or
+    a few ulps of |g| absolutely where the entries are far below |g| (a softmax output
+    that underflows)."""
+    rng = np.random.default_rng(5)
+    for z, y in rows_and_labels(dtype, rng):
+        y = y.astype(np.int64)
+        g = rng.normal(0, 2, len(z)).astype(dtype)
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            loss = C.sparse_ce_logits(z, y)
+            grad = C.sparse_ce_logits_backward(z, y, g)
+        assert loss.dtype == dtype and loss.shape == z.shape[:-1]
+        assert grad.dtype == dtype and grad.shape == z.shape
+        tol = 2 if dtype == np.float64 else 1
+        for i in range(len(z)):
+            wl, wg = mp_loss_and_grad(z[i], int(y[i]), float(g[i]))
+            with np.errstate(over="ignore", under="ignore"):
+                wl_t, wg_t = np.array(wl).astype(dtype), wg.astype(dtype)
+            assert ulps(loss[i], wl_t) <= tol, (z[i], y[i], loss[i], wl)
+            floor = 4 * abs(float(g[i])) * float(np.finfo(dtype).eps)
+            err = np.abs(grad[i].astype(np.float64) - wg)
+            bad = (ulps(grad[i], wg_t) > tol) & ~(err <= floor)
+            assert not bad.any(), (z[i], y[i], grad[i][bad][:4], wg[bad][:4])
+
+
+def test_sparse_ce_logits_matches_log_softmax_and_softmax():
+    """The fused loss is -log_softmax(z)[y] and its gradient g (softmax(z) - onehot(y)),
+    with the core's own row functions (not the reference: both are checked against mpmath
+    above), here on strided, broadcast and other-axis inputs."""
+    rng = np.random.default_rng(6)
+    z = rng.normal(0, 3, (7, 9, 5))
+    y = rng.integers(0, 9, (7, 5))
+    zt = np.moveaxis(z, 1, -1)  # a strided view: the class axis in the middle
+    loss = C.sparse_ce_logits(zt, y)
+    want = -np.take_along_axis(C.log_softmax(zt), y[..., None], axis=-1)[..., 0]
+    np.testing.assert_allclose(loss, want, rtol=4e-16, atol=0)
+    got_axes = C.sparse_ce_logits(z, y, axes=[(1,), ()])
+    np.testing.assert_array_equal(got_axes, loss)
+    g = rng.normal(0, 1, (7, 5))
+    grad = C.sparse_ce_logits_backward(zt, y, g)
+    onehot = np.arange(9) == y[..., None]
+    want = g[..., None] * (C.softmax(zt) - onehot)
+    np.testing.assert_allclose(grad, want, rtol=1e-15, atol=1e-16)
+    # one label broadcast over every row; g broadcast too
+    np.testing.assert_array_equal(C.sparse_ce_logits(zt, 3), C.sparse_ce_logits(zt, y * 0 + 3))
+    np.testing.assert_array_equal(C.sparse_ce_logits_backward(zt, 3, 1.0),
+                                  C.sparse_ce_logits_backward(zt, y * 0 + 3, np.ones((7, 5))))
+
+
+def test_sparse_ce_logits_threads_give_the_same_bits():
+    rng = np.random.default_rng(9)
+    z = rng.normal(0, 4, (400, 1000)).astype(np.float32)  # above the pool's 2^17 elements
+    y = rng.integers(0, 1000, 400)
+    g = rng.normal(0, 1, 400).astype(np.float32)
+    many = C.sparse_ce_logits(z, y), C.sparse_ce_logits_backward(z, y, g)
+    rows = [(C.sparse_ce_logits(z[i:i + 50], y[i:i + 50]),
+             C.sparse_ce_logits_backward(z[i:i + 50], y[i:i + 50], g[i:i + 50]))
+            for i in range(0, 400, 50)]  # 50,000 elements each: one thread
+    np.testing.assert_array_equal(many[0], np.concatenate([r[0] for r in rows]))
+    np.testing.assert_array_equal(many[1], np.concatenate([r[1] for r in rows]))
+
+
+def test_sparse_ce_logits_labels():
+    z = np.array([[1.0, 2.0, 3.0]] * 4)
+    # out of range: NaN, not a read outside the row (the Python losses refuse these first)
+    loss = C.sparse_ce_logits(z, np.array([-1, 3, 2**40, 0]))
+    assert np.isnan(loss[:3]).all() and np.isfinite(loss[3])
+    grad = C.sparse_ce_logits_backward(z, np.array([-1, 3, 2**40, 0]), np.ones(4))
+    assert np.isnan(grad[:3]).all() and np.isfinite(grad[3]).all()
+    # int32 labels are cast safely; float labels are refused by NumPy's casting rules
+    np.testing.assert_array_equal(C.sparse_ce_logits(z, np.array([0, 1, 2, 0], np.int32)),
+                                  C.sparse_ce_logits(z, np.array([0, 1, 2, 0])))
+    with pytest.raises(TypeError):
+        C.sparse_ce_logits(z, np.array([0.0, 1.0, 2.0, 0.0]))
+    # an empty row has no class to pick
+    assert np.isnan(C.sparse_ce_logits(np.zeros((2, 0)), np.array([0, 0]))).all()
