@@ -89,3 +89,19 @@ def test_crossentropy_refuses_targets_outside_the_unit_interval(loss, y_true) ->
     expected = -(0.25 * np.log(0.7) + 0.75 * np.log(0.3))
     got = L.binary_crossentropy(np.array([[0.25, 0.75]]), np.array([[0.7, 0.3]]))
     assert got[0] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("target", [2.0, -0.5, np.inf])
+def test_binary_crossentropy_from_logits_refuses_targets_outside_the_unit_interval(target):
+    """From logits as from probabilities: a target outside [0, 1] is an error, not a
+    negative loss (the compiled path marks the row, the reference names the problem); a
+    NaN target gives NaN, as from probabilities."""
+    assert np.isnan(L.binary_crossentropy([[np.nan]], [[1.0]], from_logits=True)).all()
+    y, z = [[target, 0.0]], [[1.0, -1.0]]
+    with pytest.raises(ValueError, match=r"y_true must lie in \[0, 1\]"):
+        L.binary_crossentropy(y, z, from_logits=True)
+    loss = L.BinaryCrossentropy(from_logits=True)
+    with pytest.raises(ValueError, match=r"y_true must lie in \[0, 1\]"):
+        loss(y, z)
+    with pytest.raises(ValueError, match=r"y_true must lie in \[0, 1\]"):
+        loss.gradient(y, z)

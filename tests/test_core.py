@@ -467,6 +467,9 @@ for dt in (np.float16, np.float32, np.float64):
         if name.startswith("sparse_ce_logits"):  # a label per row, and g per row
             lab = np.arange(len(xs), dtype=np.int64) % 7
             p = (lab,) if uf.nin == 2 else (lab, g[:len(xs)])
+        if name.startswith("binary_ce_logits"):  # targets in [0, 1], and c per row
+            yb = np.linspace(0.0, 1.0, xs.size).reshape(xs.shape).astype(dt)
+            p = (yb,) if uf.nin == 2 else (yb, g[:len(xs)])
         # forward values and derivatives raise no flag at any level (a fused backward
         # may: g = inf times f'(x) = 0 is invalid, as in NumPy's multiply)
         with np.errstate(over="ignore" if back else "raise",
@@ -510,7 +513,8 @@ def test_every_level_gives_identical_results(tmp_path):
     for lv in levels[1:]:
         for key, want in best.items():
             got = results[lv][key]
-            if lv != "baseline" or not key.endswith("float64"):
+            # (binary_ce_logits_sum gives float64 sums for every input type)
+            if lv != "baseline" or want.dtype != np.float64:
                 assert same(got, want).all(), (lv, key)
             else:
                 d = ulps(got, want)
@@ -521,6 +525,8 @@ def test_every_level_gives_identical_results(tmp_path):
                 if "backward" in key:  # g times a derivative: scaled by |g|
                     g = np.abs(best["g-float64"])
                     scale = np.maximum(1.0, g[:22008].reshape(-1, 7) if want.ndim == 2 else g)
+                if "_ce_logits_backward" in key:  # the losses: |g| of the row
+                    scale = np.maximum(1.0, np.abs(best["g-float64"])[:len(want), None])
                 ok = same(got, want) | (d <= BASELINE_F64_ULPS) | (np.abs(err) <= ROOT_ABS * scale)
                 assert ok.all(), (lv, key, d.max())
     assert str(run_level(None, tmp_path / "default.npz")["level"]) == levels[0]

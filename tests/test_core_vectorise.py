@@ -74,7 +74,8 @@ def test_every_elementwise_ufunc_vectorises(request, tmp_path, march):
     assert not scalar, f"-march={march}: loops left scalar (vectorised count): {scalar}"
 
 
-ROW_PASSES = ("nnm_rmax", "nnm_rexp", "nnm_rsum", "nnm_rdot", "nnm_rout")
+ROW_PASSES = ("nnm_rmax", "nnm_rexp", "nnm_rsum", "nnm_rdot", "nnm_rout", "nnm_sce_out",
+              "nnm_bce_terms", "nnm_bce_grad")
 
 
 def row_pass_loops() -> dict[str, list[int]]:

@@ -273,3 +273,25 @@ def test_sparse_accuracy_matches_reference(dtype, shape):
     with pytest.raises(ValueError, match="NaN"):
         M.sparse_categorical_accuracy(labels, p)
 
+
+
+@pytest.mark.parametrize("shape", [(3 * _crossentropy.BCE_PIECE + 5,),
+                                   (2, _crossentropy.BCE_PIECE + 1)])
+def test_binary_ce_long_rows_in_pieces(shape):
+    """Rows longer than the core's piece are summed piece by piece (fixed pieces: the same
+    bits on any number of threads) and differentiated piece by piece."""
+    z = RNG.normal(0, 3, shape)
+    y = RNG.uniform(0, 1, shape)
+    opts = {"label_smoothing": 0.0, "pos_weight": None, "from_logits": True}
+    ref_value, ref_grad, _ = _crossentropy._binary_core(np, y, z, opts, True)
+    np.testing.assert_allclose(L.binary_crossentropy(y, z, from_logits=True), ref_value,
+                               rtol=1e-14, atol=0)
+    grad = L.BinaryCrossentropy(from_logits=True, reduction="sum").gradient(y, z)
+    # sigmoid(z) - y cancels where the two are close: a few ulps of the terms absolutely
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-14, atol=4 * np.finfo(float).eps)
+    nnmath.set_num_threads(1)
+    try:
+        one = L.binary_crossentropy(y, z, from_logits=True)
+    finally:
+        nnmath.set_num_threads(os.cpu_count() or 1)
+    np.testing.assert_array_equal(one, L.binary_crossentropy(y, z, from_logits=True))

@@ -27,6 +27,10 @@ A loss along the last axis with an int64 label per row: ``sparse_ce_logits(z, y)
 ``z``, and its gradient times the row's cotangent, ``sparse_ce_logits_backward(z, y, g) =
 g * (softmax(z) - onehot(y))`` (``(n),(),()->(n)``); one pass over a row of up to 1,024
 logits for the loss (the maximum and the sum of exponentials, then the label's term).
+``binary_ce_logits_sum(z, y)`` (``(n),(n)->()``) sums the binary cross-entropy terms
+``y softplus(-z) + (1 - y) softplus(z)`` of a row in float64 (NaN for a row with a target
+outside [0, 1] or a logit that is not finite), and ``binary_ce_logits_backward(z, y, c) =
+c * (sigmoid(z) - y)`` (``(n),(n),()->(n)``) is their gradient times ``c``.
 
 The loops are compiled for several x86-64 levels and chosen at import by the CPU
 (:func:`cpu_level`); the environment variable ``NNMATH_CPU`` (``avx512``, ``avx2`` or
@@ -55,6 +59,8 @@ except ImportError as exc:  # pragma: no cover - depends on the build
     ) from exc
 
 from ._umath import (
+    binary_ce_logits_backward,
+    binary_ce_logits_sum,
     celu,
     celu_backward,
     celu_grad,
@@ -156,6 +162,8 @@ from ._umath import (
 )
 
 __all__ = [
+    "binary_ce_logits_backward",
+    "binary_ce_logits_sum",
     "celu",
     "celu_backward",
     "celu_grad",

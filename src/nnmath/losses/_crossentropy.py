@@ -14,7 +14,6 @@ from .._array import (
     check_out,
     device_of,
     float_input,
-    fp_guard,
     namespace,
     same_rank,
 )
@@ -172,12 +171,75 @@ def _binary_logits_fast(y_true: Any, y_pred: Any, axis: int, out: Any) -> Any:
         return None
     if check_axis(axis, z.ndim, "axis") != z.ndim - 1:
         return None
+    sums = bce_row_sums(z.astype(dtype, copy=False), y.astype(dtype, copy=False))
+    if np.isnan(sums).any():  # a target outside [0, 1], a logit not finite: the reference
+        return None
+    with np.errstate(over="ignore", under="ignore"):  # rounding to float16 may give inf
+        res = (sums / z.shape[-1]).astype(dtype)
+    if out is None:
+        return res if res.ndim else res[()]
+    check_out(out, res.shape, dtype)
+    np.copyto(out, res)
+    return out
 
-    def reference(ys: Any, zs: Any) -> Any:
-        return binary_terms(np, ys, zs, True, None, False, "binary_crossentropy")[0]
 
-    with fp_guard(np):
-        return _kernels.binary_ce_logits(reference, y, z, dtype, out)
+#: rows of binary terms longer than this are summed in pieces of this length, fixed so that
+#: the sums do not depend on the number of threads (the core splits a call by rows)
+BCE_PIECE = 1 << 16
+
+
+def _bce_pieces(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The last axis of ``a`` as (..., k, BCE_PIECE) pieces and the remainder (views)."""
+    n = a.shape[-1]
+    k = n // BCE_PIECE
+    head = a[..., :k * BCE_PIECE].reshape((*a.shape[:-1], k, BCE_PIECE))  # a view
+    return head, a[..., k * BCE_PIECE:]
+
+
+def bce_row_sums(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The sums (float64) of the binary cross-entropy terms of logits ``z`` and targets
+    ``y`` (same shape, a NumPy float dtype) along the last axis, by the core; NaN for a row
+    with a target outside [0, 1] or a logit that is not finite."""
+    if z.shape[-1] <= BCE_PIECE:
+        return np.asarray(_core.binary_ce_logits_sum(z, y))
+    (zh, zr), (yh, yr) = _bce_pieces(z), _bce_pieces(y)
+    total = np.sum(_core.binary_ce_logits_sum(zh, yh), axis=-1)
+    if zr.shape[-1]:
+        total += _core.binary_ce_logits_sum(zr, yr)
+    return np.asarray(total)
+
+
+def bce_row_grads(z: np.ndarray, y: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``c[..., None] * (sigmoid(z) - y)`` by the core, in long rows piece by piece (so that
+    the pool splits them too)."""
+    c = np.asarray(c, z.dtype)
+    if z.shape[-1] <= BCE_PIECE:
+        return _core.binary_ce_logits_backward(z, y, c)
+    out = np.empty(z.shape, z.dtype)
+    for zp, yp, op in zip(_bce_pieces(z), _bce_pieces(y), _bce_pieces(out), strict=True):
+        if zp.shape[-1]:
+            cp = c[..., None] if zp.ndim > z.ndim else c
+            _core.binary_ce_logits_backward(zp, yp, cp, out=op)
+    return out
+
+
+def _binary_core_fused(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
+                       need_grad: bool) -> tuple[Any, Any, Any]:
+    """The binary loss's core for the class: from logits without smoothing or pos_weight,
+    NumPy floats, the core's gufuncs (the gradient fused with the reduction's per-sample
+    coefficients); everything else, and rows the core marks NaN, :func:`_binary_core`."""
+    if (xp is np and opts["from_logits"] and not opts["label_smoothing"]
+            and opts["pos_weight"] is None and p.dtype.char in "efd"
+            and y.shape == p.shape and y.dtype == p.dtype):
+        sums = bce_row_sums(p, y)
+        if not np.isnan(sums).any():
+            n = p.shape[-1]
+
+            def fused(coef: Any) -> Any:
+                return bce_row_grads(p, y, np.asarray(coef, np.float64) / n)
+
+            return (sums / n).astype(p.dtype), (fused if need_grad else None), None
+    return _binary_core(xp, y, p, opts, need_grad)
 
 
 def _binary_opts(from_logits: bool, label_smoothing: float, pos_weight: Any) -> dict[str, Any]:
@@ -210,7 +272,7 @@ class BinaryCrossentropy(Loss):
     formula = r"-\frac{1}{n}\sum_j \big(w\,y_j \log p_j + (1-y_j)\log(1-p_j)\big)"
     _params: ClassVar[tuple[str, ...]] = ("from_logits", "label_smoothing", "axis",
                                           "pos_weight")
-    _core = _binary_core
+    _core = _binary_core_fused
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
                  axis: int = -1, reduction: str | None = "sum_over_batch_size",

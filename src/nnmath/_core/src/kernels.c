@@ -261,7 +261,7 @@ const nnm_table NNM_SYM(nnm_table) = {
 #include "nnm_ufuncs.def"
     },
     .loss = {
-#define NNM_LOSS(name, nin, signature, doc)                                                  \
+#define NNM_LOSS(name, nin, signature, kinds, doc)                                                  \
     {NNM_SYM(loss_##name##_e), NNM_SYM(loss_##name##_f), NNM_SYM(loss_##name##_d)},
 #include "nnm_ufuncs.def"
     },

@@ -325,9 +325,10 @@ static char ew2_types[NNM_N_EW2][3 * NNM_MAX_ARGS];
 static const char npy_codes[3] = {NPY_HALF, NPY_FLOAT, NPY_DOUBLE};
 
 /* the loops: x (and g) in each float type, the last nparam inputs float64; nout outputs;
- * input label_arg (if >= 0) int64 */
+ * or, with kinds, the type of each operand (T: the loop's float type, l: int64,
+ * d: float64) */
 static int add_ufunc(PyObject *m, const char *name, int nin, int nout, int nparam,
-                     int label_arg, const char *signature,
+                     const char *kinds, const char *signature,
                      PyUFuncGenericFunction *funcs, loop_data *store, void **data,
                      char *types, PyUFuncGenericFunction loop, size_t index, const char *doc)
 {
@@ -338,9 +339,9 @@ static int add_ufunc(PyObject *m, const char *name, int nin, int nout, int npara
         data[t] = &store[t];
         for (int k = 0; k < nargs; k++) {
             int param = k >= nin - nparam && k < nin;
-            types[t * nargs + k] = k == label_arg ? NPY_INT64
-                                   : param       ? NPY_DOUBLE
-                                                 : npy_codes[t];
+            char kind = kinds != NULL ? kinds[k] : (param ? 'd' : 'T');
+            types[t * nargs + k] = kind == 'l' ? NPY_INT64 : kind == 'd' ? NPY_DOUBLE
+                                                                         : npy_codes[t];
         }
     }
     PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(funcs, data, types, 3, nin, nout,
@@ -384,26 +385,26 @@ PyMODINIT_FUNC PyInit__umath(void)
         return NULL;
     }
 #define NNM_EW(name, nin, nparam, formula, doc)                                                     \
-    if (add_ufunc(m, #name, nin, 1, nparam, -1, NULL, ew_funcs[NNM_EW_##name],                            \
+    if (add_ufunc(m, #name, nin, 1, nparam, NULL, NULL, ew_funcs[NNM_EW_##name],                            \
                   ew_data_store[NNM_EW_##name], ew_data[NNM_EW_##name],                    \
                   ew_types[NNM_EW_##name], ew_loop, NNM_EW_##name, doc) < 0) {            \
         goto fail;                                                                          \
     }
 #define NNM_ROW(name, nin, kind, doc)                                                       \
-    if (add_ufunc(m, #name, nin, 1, 0, -1, nin == 1 ? "(n)->(n)" : "(n),(n)->(n)",                   \
+    if (add_ufunc(m, #name, nin, 1, 0, NULL, nin == 1 ? "(n)->(n)" : "(n),(n)->(n)",                   \
                   row_funcs[NNM_ROW_##name], row_data_store[NNM_ROW_##name],              \
                   row_data[NNM_ROW_##name], row_types[NNM_ROW_##name], row_loop,          \
                   NNM_ROW_##name, doc) < 0) {                                             \
         goto fail;                                                                          \
     }
 #define NNM_EW2(name, nin, formula, doc)                                                    \
-    if (add_ufunc(m, #name, nin, 2, 0, -1, NULL, ew2_funcs[NNM_EW2_##name],                      \
+    if (add_ufunc(m, #name, nin, 2, 0, NULL, NULL, ew2_funcs[NNM_EW2_##name],                      \
                   ew2_data_store[NNM_EW2_##name], ew2_data[NNM_EW2_##name],                \
                   ew2_types[NNM_EW2_##name], ew2_loop, NNM_EW2_##name, doc) < 0) {        \
         goto fail;                                                                          \
     }
-#define NNM_LOSS(name, nin, signature, doc)                                                 \
-    if (add_ufunc(m, #name, nin, 1, 0, 1, signature, loss_funcs[NNM_LOSS_##name],           \
+#define NNM_LOSS(name, nin, signature, kinds, doc)                                                 \
+    if (add_ufunc(m, #name, nin, 1, 0, kinds, signature, loss_funcs[NNM_LOSS_##name],           \
                   loss_data_store[NNM_LOSS_##name], loss_data[NNM_LOSS_##name],           \
                   loss_types[NNM_LOSS_##name], loss_loop, NNM_LOSS_##name, doc) < 0) {    \
         goto fail;                                                                          \

@@ -28,7 +28,7 @@ enum {
 };
 
 enum {
-#define NNM_LOSS(name, nin, signature, doc) NNM_LOSS_##name,
+#define NNM_LOSS(name, nin, signature, kinds, doc) NNM_LOSS_##name,
 #include "nnm_ufuncs.def"
     NNM_N_LOSS
 };
@@ -50,7 +50,7 @@ typedef struct {
     void NNM_SYM(row_##name##_f)(char *const *, intptr_t, intptr_t, const intptr_t *);       \
     void NNM_SYM(row_##name##_d)(char *const *, intptr_t, intptr_t, const intptr_t *);
 #include "nnm_ufuncs.def"
-#define NNM_LOSS(name, nin, signature, doc)                                                  \
+#define NNM_LOSS(name, nin, signature, kinds, doc)                                                  \
     void NNM_SYM(loss_##name##_e)(char *const *, intptr_t, intptr_t, const intptr_t *);      \
     void NNM_SYM(loss_##name##_f)(char *const *, intptr_t, intptr_t, const intptr_t *);      \
     void NNM_SYM(loss_##name##_d)(char *const *, intptr_t, intptr_t, const intptr_t *);

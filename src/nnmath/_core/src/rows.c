@@ -721,3 +721,115 @@ static inline void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double
 NNM_SCE_TYPE(nnm_half, e)
 NNM_SCE_TYPE(float, f)
 NNM_SCE_TYPE(double, d)
+
+/* -- binary cross-entropy from logits ---------------------------------------------------------
+ * Per element t = y z- + (1 - y) z+ + log1p(e^{-|z|}) (= y softplus(-z) + (1 - y)
+ * softplus(z), z+ = max(z, 0), z- = z+ - z): for y in [0, 1] three non-negative terms, so
+ * nothing cancels. binary_ce_logits_sum gives the sum over a row in float64 (float64 rows
+ * summed compensated, in NNM_NL accumulators as the rows above, so that every level gives
+ * the same bits; float32 and float16 rows with the float32 path's exp and log1p, relative
+ * error below 2^-42); the Python layer divides by the row's length and splits long rows
+ * into fixed pieces. A row with a label outside [0, 1] (NaN included) or a logit that is
+ * not finite gives NaN: the Python layer computes such rows by its reference, which
+ * refuses such labels and takes the limits of infinite logits.
+ *
+ * The gradient of the mean, times its cotangent, is c (sigma(z) - y) with c = g / n given
+ * per row: binary_ce_logits_backward takes c. sigma(z) - y is formed as
+ * (1 - y) sigma(z) - y sigma(-z), exact in its sign and, for hard labels, a single
+ * product. */
+static inline void nnm_bce_terms(nnm_rowbuf *b, intptr_t lenp, int dd, double *acc,
+                                 double *err, uint64_t *bad)
+{
+    for (intptr_t i = 0; i < lenp; i += NNM_NL) {
+        for (int j = 0; j < NNM_NL; j++) {
+            double z = b->x[i + j], y = b->g[i + j];
+            uint64_t ynan = nnm_nan_mask(y);
+            double yc = nnm_blend(ynan, 0.0, y); /* no compare sees a NaN */
+            uint64_t no = nnm_nonfinite_mask(z) | ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
+            bad[j] |= no;
+            z = nnm_blend(no, 0.0, z), y = nnm_blend(no, 0.0, y);
+            double zp = nnm_max(z, 0.0), zm = zp - z;
+            double a = -fabs(z);
+            double l = dd ? nnm_log1p(nnm_exp_neg(a))
+                          : nnm_log1p32(nnm_exp32(nnm_max(a, -NNMF32_EXP_MIN)));
+            double t = (y * zm + (1.0 - y) * zp) + l;
+            if (dd) {
+                double e;
+                acc[j] = nnm_two_sum(acc[j], t, &e);
+                err[j] += e;
+            } else {
+                acc[j] += t;
+            }
+        }
+    }
+}
+
+static inline void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, double c,
+                                double *out)
+{
+    for (intptr_t i = 0; i < len; i++) {
+        double z = b->x[i], y = b->g[i];
+        /* NaN in, or a label outside [0, 1]: NaN out, quietly */
+        uint64_t ynan = nnm_nan_mask(y);
+        double yc = nnm_blend(ynan, 0.0, y);
+        uint64_t no = nnm_nan_mask(z) | ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
+        z = nnm_blend(no, 0.0, z), y = nnm_blend(no, 0.0, y);
+        double a = -fabs(z);
+        double e = dd ? nnm_exp_neg(a) : nnm_exp32(nnm_max(a, -NNMF32_EXP_MIN));
+        double lo = e / (1.0 + e), hi = 1.0 / (1.0 + e); /* sigma(-|z|), sigma(|z|) */
+        uint64_t neg = nnm_signbit_mask(z);
+        double sp = nnm_blend(neg, lo, hi), sn = nnm_blend(neg, hi, lo); /* sigma(z), sigma(-z) */
+        out[i] = nnm_blend(no, NAN, c * ((1.0 - y) * sp - y * sn));
+    }
+}
+
+#define NNM_BCE_TYPE(T, S)                                                                   \
+    void NNM_SYM(loss_binary_ce_logits_sum_##S)(char *const *args, intptr_t nrows,           \
+                                                intptr_t n, const intptr_t *steps)           \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
+            double acc[NNM_NL], err[NNM_NL];                                                 \
+            uint64_t bad[NNM_NL];                                                            \
+            for (int j = 0; j < NNM_NL; j++) {                                               \
+                acc[j] = 0.0, err[j] = 0.0, bad[j] = 0;                                      \
+            }                                                                                \
+            for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
+                intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                            \
+                /* the padding: z = -1000, y = 0, whose term is log1p(e^-1000) = 0 */       \
+                nnm_rload_##S(pz + i0 * steps[3], steps[3], len, 1.0, -1000.0, buf.x);       \
+                nnm_rload_##S(py + i0 * steps[4], steps[4], len, 1.0, 0.0, buf.g);           \
+                nnm_bce_terms(&buf, nnm_rpad(len), dd, acc, err, bad);                       \
+            }                                                                                \
+            uint64_t any = 0;                                                                \
+            for (int j = 0; j < NNM_NL; j++) {                                               \
+                any |= bad[j];                                                               \
+            }                                                                                \
+            double lo, s = nnm_rtotal(acc, dd ? err : NULL, &lo);                            \
+            *(double *)(args[2] + r * steps[2]) = any ? NAN : s + lo;                        \
+        }                                                                                    \
+    }                                                                                        \
+    void NNM_SYM(loss_binary_ce_logits_backward_##S)(char *const *args, intptr_t nrows,      \
+                                                     intptr_t n, const intptr_t *steps)      \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
+            double c = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
+            char *po = args[3] + r * steps[3];                                               \
+            for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
+                intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                            \
+                nnm_rload_##S(pz + i0 * steps[4], steps[4], len, 1.0, 0.0, buf.x);           \
+                nnm_rload_##S(py + i0 * steps[5], steps[5], len, 1.0, 0.0, buf.g);           \
+                nnm_bce_grad(&buf, len, dd, c, buf.e);                                       \
+                nnm_rstore_##S(po + i0 * steps[6], steps[6], len, buf.e);                    \
+            }                                                                                \
+        }                                                                                    \
+    }
+
+NNM_BCE_TYPE(nnm_half, e)
+NNM_BCE_TYPE(float, f)
+NNM_BCE_TYPE(double, d)
