@@ -213,3 +213,41 @@ def test_binary_ce_logits_marks_rows_it_leaves_to_the_reference():
     # is that element's term
     one = C.binary_ce_logits_sum(np.array([[3.0]]), np.array([[0.25]]))
     assert one[0] == pytest.approx(float(mp_binary([3.0], [0.25])[0]), rel=4e-16)
+
+
+def test_hits_against_numpy():
+    """sparse_argmax_hits is argmax(z) == y (the first index of the maximum) and
+    sparse_top_k_hits is #{z_j > z_y} < k, on rows with many ties (small integers),
+    infinities, rows longer than a block (the label before, in and after the first
+    block), and in every float dtype."""
+    rng = np.random.default_rng(14)
+    for dtype in DTYPES:
+        for n in (1, 3, 10, 1000, 1500, 3000):
+            z = rng.integers(-3, 4, (200, n)).astype(dtype)
+            z[::7, 0] = np.inf
+            z[::11, -1] = -np.inf
+            z[3::13] = np.inf
+            y = rng.integers(0, n, 200)
+            if n > 1024:
+                y[:3] = [0, 1023, n - 1]
+            want = np.argmax(z, axis=-1) == y
+            got = C.sparse_argmax_hits(z, y)
+            assert got.dtype == dtype
+            np.testing.assert_array_equal(got, want.astype(dtype))
+            above = np.sum(z > np.take_along_axis(z, y[:, None], axis=-1), axis=-1)
+            for k in (1, 2, 5, n):
+                np.testing.assert_array_equal(C.sparse_top_k_hits(z, y, k),
+                                              (above < k).astype(dtype))
+
+
+def test_hits_mark_nan_rows_and_bad_labels():
+    z = np.array([[1.0, np.nan, 0.0], [np.nan, 1.0, 0.0], [1.0, 2.0, 0.0], [1.0, 2.0, 0.0]])
+    with np.errstate(all="raise"):
+        a = C.sparse_argmax_hits(z, np.array([0, 1, 3, -1]))
+        t = C.sparse_top_k_hits(z, np.array([0, 1, 3, 1]), np.array([1, 1, 1, 0]))
+    assert np.isnan(a).all() and np.isnan(t).all()
+    # long rows: a NaN in a later block
+    z = np.zeros((2, 3000))
+    z[0, 2500] = np.nan
+    assert np.isnan(C.sparse_argmax_hits(z, np.array([0, 0]))[0])
+    assert C.sparse_argmax_hits(z, np.array([0, 0]))[1] == 1.0

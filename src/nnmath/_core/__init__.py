@@ -31,6 +31,10 @@ logits for the loss (the maximum and the sum of exponentials, then the label's t
 ``y softplus(-z) + (1 - y) softplus(z)`` of a row in float64 (NaN for a row with a target
 outside [0, 1] or a logit that is not finite), and ``binary_ce_logits_backward(z, y, c) =
 c * (sigmoid(z) - y)`` (``(n),(n),()->(n)``) is their gradient times ``c``.
+The hits of the accuracy metrics, 1.0 or 0.0 in the scores' dtype (NaN for a row with a
+NaN or a label outside ``[0, n)``): ``sparse_argmax_hits(z, y)`` (``y`` is the first
+index of the row's maximum) and ``sparse_top_k_hits(z, y, k)`` (fewer than ``k`` scores
+above ``z[y]``), one pass over the row and no sort.
 
 The loops are compiled for several x86-64 levels and chosen at import by the CPU
 (:func:`cpu_level`); the environment variable ``NNMATH_CPU`` (``avx512``, ``avx2`` or
@@ -137,6 +141,7 @@ from ._umath import (
     softsign,
     softsign_backward,
     softsign_grad,
+    sparse_argmax_hits,
     sparse_ce_logits,
     sparse_ce_logits_backward,
     sparse_plus,
@@ -145,6 +150,7 @@ from ._umath import (
     sparse_sigmoid,
     sparse_sigmoid_backward,
     sparse_sigmoid_grad,
+    sparse_top_k_hits,
     sparsemax,
     sparsemax_backward,
     squareplus,
@@ -240,6 +246,7 @@ __all__ = [
     "softsign",
     "softsign_backward",
     "softsign_grad",
+    "sparse_argmax_hits",
     "sparse_ce_logits",
     "sparse_ce_logits_backward",
     "sparse_plus",
@@ -248,6 +255,7 @@ __all__ = [
     "sparse_sigmoid",
     "sparse_sigmoid_backward",
     "sparse_sigmoid_grad",
+    "sparse_top_k_hits",
     "sparsemax",
     "sparsemax_backward",
     "squareplus",

@@ -26,10 +26,10 @@ from ._engine import (
     set_num_threads,
     widen,
 )
-from ._rows import argmax_hits, binary_hits
+from ._rows import binary_hits
 
 __all__ = [
-    "CHUNK", "MAX_ROW", "PARALLEL_MIN", "SMALL", "argmax_hits",
+    "CHUNK", "MAX_ROW", "PARALLEL_MIN", "SMALL",
     "binary_hits", "check_out", "elementwise", "get_num_threads", "give", "set_num_threads",
     "widen",
 ]

@@ -1,6 +1,6 @@
-"""Chunked kernels of the metrics (argmax hits, binary accuracy), each falling back to the
-reference where its fast formula does not apply. (The activations and the cross-entropy
-losses from logits run in the compiled core; these move there next.)"""
+"""The chunked kernel of binary accuracy, falling back to the reference where its fast
+formula does not apply. (The activations, the cross-entropy losses from logits and the
+argmax and top-k hits run in the compiled core; this moves there next.)"""
 
 from __future__ import annotations
 
@@ -12,40 +12,12 @@ from . import _engine
 from ._engine import (
     CHUNK,
     PARALLEL_MIN,
-    _per_row,
-    _rows_engine,
     _scratch,
     check_out,
     fresh,
 )
 
-#: the rows of a float64 chunk that a reference formula gets at once
-SUB = 8192
-_MAX, _MIN, _SUM = np.maximum.reduce, np.minimum.reduce, np.add.reduce
-
-
-def argmax_hits(labels: np.ndarray, yp: np.ndarray, dtype: Any, out: Any) -> Any:
-    """``labels == argmax(yp, axis=-1)`` as ``dtype``; ``None`` when a row holds a NaN
-    (NumPy's argmax returns the first NaN, so a NaN is found where the argmax points)."""
-    n = yp.shape[-1]
-    if yp.ndim == 0 or n == 0 or yp.size == 0:
-        return None
-    y2 = np.ascontiguousarray(yp).reshape(-1, n)
-    lab = np.ascontiguousarray(labels).reshape(-1)
-    hits = np.empty(y2.shape[0], np.bool_)
-
-    def chunk(lo: int, hi: int) -> bool:
-        xs = y2[lo:hi]
-        idx = xs.argmax(axis=1)
-        if np.isnan(xs[np.arange(hi - lo), idx]).any():
-            return False
-        np.equal(lab[lo:hi], idx, out=hits[lo:hi])
-        return True
-
-    # one pass and no scratch: larger chunks cost less Python per row
-    if not all(_rows_engine(y2, chunk, 16 * CHUNK)):
-        return None
-    return _per_row(hits, yp.shape[:-1], dtype, out)
+_MAX = np.maximum.reduce
 
 
 def binary_hits(yt: np.ndarray, yp: np.ndarray, t: float, dtype: Any, out: Any) -> Any:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _kernels
+from .. import _core, _kernels
 from .._array import (
     check_finite_scalar,
     device_of,
@@ -161,6 +161,8 @@ def in_top_k(xp: Any, yp: Any, labels: Any, k: int) -> Any:
     """
     if k >= yp.shape[-1]:
         return xp.ones(shape_of(yp)[:-1], dtype=xp.bool, device=device_of(yp))
+    if xp is np and yp.dtype.char in "efd":  # the core: one pass over a row, no sort
+        return np.asarray(_core.sparse_top_k_hits(yp, np.asarray(labels, np.int64), k)) == 1
     s = xp.expand_dims(label_score(xp, yp, labels), axis=-1)
     above = xp.sum(xp.astype(yp > s, xp.int64), axis=-1)
     return above < k
@@ -438,10 +440,16 @@ def sparse_categorical_accuracy(y_true: Any, y_pred: Any, *, out: Any = None) ->
     if namespace(y_true, y_pred) is np:
         _, yp, dtype = float_input(y_pred, "y_pred", xp=np)
         if yp.ndim > 0 and yp.shape[-1] > 0:
-            labels = sparse_labels(np, y_true, yp)
-            fast = _kernels.argmax_hits(labels, yp, dtype, out)
-            if fast is not None:
-                return fast
+            labels = sparse_labels(np, y_true, yp).astype(np.int64, copy=False)
+            # the core: one pass over a row; a row with a NaN comes back NaN, and the
+            # reference below refuses it
+            hits = np.asarray(_core.sparse_argmax_hits(yp.astype(dtype, copy=False), labels))
+            if not np.isnan(hits).any():
+                if out is None:
+                    return hits if hits.ndim else hits[()]
+                _kernels.check_out(out, hits.shape, dtype)
+                np.copyto(out, hits)
+                return out
     xp, hits, dtype = sparse_categorical_hits(y_true, y_pred)
     return give(cast_hits(xp, hits, dtype), out)
 

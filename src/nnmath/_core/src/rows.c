@@ -833,3 +833,93 @@ static inline void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, doubl
 NNM_BCE_TYPE(nnm_half, e)
 NNM_BCE_TYPE(float, f)
 NNM_BCE_TYPE(double, d)
+
+/* -- hits of the accuracy metrics ------------------------------------------------------------
+ * For a row of scores z and its label y: sparse_argmax_hits is 1 where y is the first index
+ * of the row's maximum, that is where no entry before y is >= z_y and none after it is
+ * > z_y; sparse_top_k_hits is 1 where fewer than k entries are > z_y (a score tied with the
+ * k-th largest counts as a hit, as Keras's in_top_k). One pass: each entry's difference
+ * from z_y counted by its sign in integer sums (which vectorise at every level). A row
+ * with a NaN, or a label outside [0, n), gives NaN: the Python layer then runs its
+ * reference, which refuses NaN scores and such labels. */
+static inline uint64_t nnm_count_above(const double *x, intptr_t len, double zy, int or_equal,
+                                       uint64_t *nan)
+{
+    uint64_t c = 0, nn = 0;
+    for (intptr_t i = 0; i < len; i++) {
+        double v = x[i];
+        uint64_t nm = nnm_nan_mask(v);
+        nn |= nm;
+        double d = nnm_blend(nm, -1.0, v - zy); /* z_y finite: no inf - inf */
+        uint64_t above = or_equal ? ~nnm_lt(d, 0.0) : nnm_lt(0.0, d);
+        c += above & 1u;
+    }
+    *nan |= nn;
+    return c;
+}
+
+#define NNM_HITS_TYPE(T, S)                                                                  \
+    /* the entries >= z_y before index y (or_equal_before) and > z_y from it on, or NaN    \
+     * (-1) for a row with a NaN */                                                        \
+    static double nnm_above_##S(const char *px, intptr_t sx, intptr_t n, int64_t y,          \
+                                int or_equal_before, nnm_rowbuf *b)                          \
+    {                                                                                        \
+        double zy = LD_##S(*(const T *)(px + y * sx));                                       \
+        if (nnm_isnan(zy)) {                                                                 \
+            return -1.0;                                                                     \
+        }                                                                                    \
+        if (fabs(zy) == INFINITY) { /* rare: by compares, one element at a time */         \
+            double c = 0.0;                                                                  \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                double v = LD_##S(*(const T *)(px + i * sx));                                \
+                if (nnm_isnan(v)) {                                                          \
+                    return -1.0;                                                             \
+                }                                                                            \
+                c += (v > zy || (or_equal_before && i < y && v == zy)) ? 1.0 : 0.0;          \
+            }                                                                                \
+            return c;                                                                        \
+        }                                                                                    \
+        uint64_t c = 0, nan = 0;                                                             \
+        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
+            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
+            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, 0.0, b->x);                            \
+            /* [i0, y) compared with >= (when asked), [y, i0 + len) with > */              \
+            intptr_t cut = y - i0 < 0 ? 0 : (y - i0 > len ? len : (intptr_t)(y - i0));       \
+            c += nnm_count_above(b->x, cut, zy, or_equal_before, &nan);                      \
+            c += nnm_count_above(b->x + cut, len - cut, zy, 0, &nan);                        \
+        }                                                                                    \
+        return nan ? -1.0 : (double)c;                                                       \
+    }                                                                                        \
+    void NNM_SYM(loss_sparse_argmax_hits_##S)(char *const *args, intptr_t nrows, intptr_t n, \
+                                              const intptr_t *steps)                         \
+    {                                                                                        \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
+            double v = NAN;                                                                  \
+            if (y >= 0 && y < n) {                                                           \
+                double c = nnm_above_##S(args[0] + r * steps[0], steps[3], n, y, 1, &buf);   \
+                v = c < 0.0 ? NAN : (c == 0.0 ? 1.0 : 0.0);                                  \
+            }                                                                                \
+            *(T *)(args[2] + r * steps[2]) = ST_##S(v);                                      \
+        }                                                                                    \
+    }                                                                                        \
+    void NNM_SYM(loss_sparse_top_k_hits_##S)(char *const *args, intptr_t nrows, intptr_t n,  \
+                                             const intptr_t *steps)                          \
+    {                                                                                        \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
+            int64_t k = *(const int64_t *)(args[2] + r * steps[2]);                          \
+            double v = NAN;                                                                  \
+            if (y >= 0 && y < n && k >= 1) {                                                 \
+                double c = nnm_above_##S(args[0] + r * steps[0], steps[4], n, y, 0, &buf);   \
+                v = c < 0.0 ? NAN : (c < (double)k ? 1.0 : 0.0);                             \
+            }                                                                                \
+            *(T *)(args[3] + r * steps[3]) = ST_##S(v);                                      \
+        }                                                                                    \
+    }
+
+NNM_HITS_TYPE(nnm_half, e)
+NNM_HITS_TYPE(float, f)
+NNM_HITS_TYPE(double, d)
