@@ -1,6 +1,9 @@
 """The losses and metrics ``bench.py`` times, and their candidates: nnmath (default call and
 ``out=`` where it has one), the naive NumPy expression, ``scipy.special``, PyTorch and
-jitted JAX, on 10M predictions (the sparse ones: 10,000 rows × 1,000 classes)."""
+jitted JAX, on 10M predictions (the sparse ones: 10,000 rows × 1,000 classes). The
+``_grad`` ops are the gradients of the mean loss in the logits: nnmath's
+``Loss.gradient``, PyTorch's autograd (``torch.autograd.grad`` of the loss, forward and
+backward) and jitted ``jax.grad``."""
 
 from __future__ import annotations
 
@@ -31,16 +34,17 @@ Fn = Callable[[], Any]
 BIG = 10_000_000
 ROWS, COLS = 10_000, 1_000
 SMALL = 1_000
-LOSSES = ["sparse_ce", "binary_ce"]
+LOSSES = ["sparse_ce", "binary_ce", "sparse_ce_grad", "binary_ce_grad"]
 ACCURACIES = ["binary_accuracy", "sparse_accuracy"]
 OPS = LOSSES + ACCURACIES
 #: the targets of ``out=`` against the two-thread copy of the input: the row functions 2
 COPY_TARGET = {"sparse_ce": 2.0, "binary_ce": 1.5, "binary_accuracy": 1.5,
-               "sparse_accuracy": 2.0}
+               "sparse_accuracy": 2.0, "sparse_ce_grad": 2.0, "binary_ce_grad": 1.5}
 
 
 def inputs(op: str, dtype: Any, size: str) -> dict[str, Any]:
     rng = np.random.default_rng(42)
+    op = op.removesuffix("_grad")
     if op in ("sparse_ce", "sparse_accuracy"):
         shape = (ROWS, COLS) if size == "big" else (SMALL // 100, 100)
         x = (3.0 * rng.standard_normal(shape)).astype(dtype)
@@ -56,7 +60,7 @@ def inputs(op: str, dtype: Any, size: str) -> dict[str, Any]:
 def out_bytes(op: str, d: dict[str, Any]) -> int:
     """The bytes of the default call's result."""
     x = d["x"]
-    if op == "binary_accuracy":
+    if op in ("binary_accuracy", "sparse_ce_grad", "binary_ce_grad"):
         return x.nbytes
     if op in ("sparse_ce", "sparse_accuracy"):
         return x.shape[0] * x.itemsize
@@ -66,6 +70,12 @@ def out_bytes(op: str, d: dict[str, Any]) -> int:
 def nnmath_calls(op: str, d: dict[str, Any]) -> tuple[Fn, Fn | None]:
     """nnmath's default call, and its ``out=`` call (``None``: none)."""
     x = d["x"]
+    if op == "sparse_ce_grad":
+        loss = L.SparseCategoricalCrossentropy(from_logits=True)
+        return (lambda: loss.gradient(d["labels"], x)), None
+    if op == "binary_ce_grad":
+        bce = L.BinaryCrossentropy(from_logits=True)
+        return (lambda: bce.gradient(d["y"], x)), None
     if op == "sparse_ce":
         lab = d["labels"]
         o = np.empty(x.shape[0], x.dtype)
@@ -87,6 +97,18 @@ def nnmath_calls(op: str, d: dict[str, Any]) -> tuple[Fn, Fn | None]:
 
 def numpy_call(op: str, d: dict[str, Any]) -> Fn:
     x = d["x"]
+    if op == "sparse_ce_grad":  # (softmax(x) - onehot) / N
+        lab, rows = d["labels"], np.arange(x.shape[0])
+
+        def sce_grad() -> Any:
+            e = np.exp(x - x.max(axis=-1, keepdims=True))
+            g = e / e.sum(axis=-1, keepdims=True)
+            g[rows, lab] -= 1
+            return g / x.shape[0]
+        return sce_grad
+    if op == "binary_ce_grad":  # (sigmoid(x) - y) / N
+        y = d["y"]
+        return lambda: (1 / (1 + np.exp(-x)) - y) / x.size
     if op == "sparse_ce":
         lab = d["labels"]
         rows = np.arange(x.shape[0])
@@ -118,6 +140,13 @@ def torch_call(op: str, d: dict[str, Any]) -> Fn | None:
     if torch is None:
         return None
     x = torch.from_numpy(d["x"])
+    if op in ("sparse_ce_grad", "binary_ce_grad"):
+        xr = x.clone().requires_grad_(True)
+        if op == "sparse_ce_grad":
+            lab = torch.from_numpy(d["labels"])
+            return lambda: torch.autograd.grad(F.cross_entropy(xr, lab), xr)[0]
+        y = torch.from_numpy(d["y"])
+        return lambda: torch.autograd.grad(F.binary_cross_entropy_with_logits(xr, y), xr)[0]
     if op == "sparse_ce":
         lab = torch.from_numpy(d["labels"])
         return lambda: F.cross_entropy(x, lab)
@@ -136,7 +165,15 @@ def jax_call(op: str, d: dict[str, Any]) -> Fn | None:
         return None
     nn = jax.nn
     x = jnp.asarray(d["x"])
-    if op == "sparse_ce":
+    if op == "sparse_ce_grad":
+        def sce_mean(v: Any, lab: Any) -> Any:
+            return -jnp.mean(jnp.take_along_axis(nn.log_softmax(v), lab[:, None], axis=-1))
+        jf, args = jax.jit(jax.grad(sce_mean)), (x, jnp.asarray(d["labels"]))
+    elif op == "binary_ce_grad":
+        def bce_mean(v: Any, y: Any) -> Any:
+            return jnp.mean(jnp.maximum(v, 0) - v * y + jnp.log1p(jnp.exp(-jnp.abs(v))))
+        jf, args = jax.jit(jax.grad(bce_mean)), (x, jnp.asarray(d["y"]))
+    elif op == "sparse_ce":
         def sce(v: Any, lab: Any) -> Any:
             ls = nn.log_softmax(v)
             return -jnp.mean(jnp.take_along_axis(ls, lab[:, None], axis=-1))

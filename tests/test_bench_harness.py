@@ -14,6 +14,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCH))
 BO = importlib.import_module("_bench_ops")
+BL = importlib.import_module("_bench_losses")
 sys.path.remove(str(BENCH))
 
 OPS = BO.OPS
@@ -129,3 +130,26 @@ def test_verdicts_follow_the_targets() -> None:
     assert common.ok_cell(None, 1.0) == "–"
     assert common.ok_cell(1.5, 1.5) == "1.50 ✓"
     assert common.ok_cell(1.51, 1.5) == "1.51 ✗"
+
+
+@pytest.mark.parametrize("op", BL.OPS)
+def test_loss_and_metric_candidates_compute_the_op(op: str) -> None:
+    """Every peer timed for a loss, a metric or a loss gradient (the naive NumPy
+    expression, SciPy, PyTorch and jitted JAX where installed) computes what nnmath does."""
+    d = BL.inputs(op, np.float64, "small")
+    cands = BL.candidates(op, d, {"numpy", "scipy", "jax", "torch"}, lambda o, x: None)
+    want = np.asarray(cands.pop("nnmath")())
+    if "nnmath out=" in cands:
+        np.testing.assert_allclose(np.asarray(cands.pop("nnmath out=")()), want, rtol=1e-12)
+    cands.pop("copy 2 threads")
+    assert "numpy" in cands
+    for name, f in cands.items():
+        got = f()
+        got = got.detach().numpy() if hasattr(got, "detach") else np.asarray(got)
+        if op.endswith("accuracy"):
+            np.testing.assert_array_equal(got, want, err_msg=name)
+        else:  # a mean loss (nnmath's per-sample losses averaged) or its gradient
+            f64 = got.dtype == np.float64  # JAX without x64 computes in float32
+            np.testing.assert_allclose(got, want.mean() if got.ndim < want.ndim else want,
+                                       rtol=1e-9 if f64 else 1e-5,
+                                       atol=1e-15 if f64 else 1e-8, err_msg=name)
