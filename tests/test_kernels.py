@@ -1,22 +1,22 @@
-"""The chunked NumPy paths of the losses and metrics (``nnmath._kernels``) agree with the
-reference math (the loss cores, the metrics' ``*_hits``), called directly.
+"""The NumPy paths of the losses and metrics that run on the compiled core (sparse and
+binary cross-entropy from logits, sparse and binary accuracy) agree with the reference
+math (the loss cores, the metrics' ``*_hits``, ``log_softmax``), through the public
+functions.
 
 Tolerances, and why:
 
 * sparse categorical crossentropy and the accuracies: **bit-identical**
-  (``assert_array_equal``): the kernels run the reference's own ufuncs on the same
-  contiguous rows, so there is nothing to round differently.
-* binary crossentropy from logits: the terms are rearranged into
-  ``y z⁻ + (1 - y) z⁺ + log1p(e^{-|z|})`` (one exp and log1p instead of two), within
-  1 ulp of the reference (whose log_sigmoid is the compiled core's) for hard labels and
-  within a few roundings for soft labels, and long rows
-  are summed chunk by chunk. The loss is a mean of non-negative terms, so its relative
-  error is bounded by the terms' (4 ulp) plus the summation's (≤ log2(n) ulp): the tests
-  use ``rtol = 32 eps`` of the dtype (float32: 3.8e-6, float64: 7.1e-15), well inside the
-  per-element 1 ulp (float32) / 2 ulp (float64) for the terms themselves, which are
-  checked separately at ``2 eps``.
+  (``assert_array_equal``): the fused gufunc computes ``-log_softmax(z)[y]`` with the row
+  functions' own operations, and a hit is a hit.
+* binary crossentropy from logits: the core sums ``y z⁻ + (1 - y) z⁺ + log1p(e^{-|z|})``
+  (one exp and log1p instead of two) in float64, compensated for float64 rows, long rows
+  in fixed pieces; within 1 ulp of the reference (whose log_sigmoid is the compiled
+  core's) for hard labels and within a few roundings for soft labels. The loss is a mean of
+  non-negative terms, so its relative error is bounded by the terms' plus the summation's:
+  the tests use ``rtol = 32 eps`` of the dtype (float32: 3.8e-6, float64: 7.1e-15), and the
+  terms themselves are checked separately at ``2 eps``.
 
-(The activations run in the compiled core: ``test_core*.py`` and ``test_activations_core.py``.)
+(The gufuncs themselves are checked against mpmath in ``test_core_losses.py``.)
 """
 
 from __future__ import annotations

@@ -34,7 +34,8 @@ c * (sigmoid(z) - y)`` (``(n),(n),()->(n)``) is their gradient times ``c``.
 The hits of the accuracy metrics, 1.0 or 0.0 in the scores' dtype (NaN for a row with a
 NaN or a label outside ``[0, n)``): ``sparse_argmax_hits(z, y)`` (``y`` is the first
 index of the row's maximum) and ``sparse_top_k_hits(z, y, k)`` (fewer than ``k`` scores
-above ``z[y]``), one pass over the row and no sort.
+above ``z[y]``), one pass over the row and no sort; elementwise, ``binary_hits(p, y, t)``
+(1 where ``y`` equals the decision ``p > t``, NaN where ``p`` or ``y`` is NaN).
 
 The loops are compiled for several x86-64 levels and chosen at import by the CPU
 (:func:`cpu_level`); the environment variable ``NNMATH_CPU`` (``avx512``, ``avx2`` or
@@ -65,6 +66,7 @@ except ImportError as exc:  # pragma: no cover - depends on the build
 from ._umath import (
     binary_ce_logits_backward,
     binary_ce_logits_sum,
+    binary_hits,
     celu,
     celu_backward,
     celu_grad,
@@ -170,6 +172,7 @@ from ._umath import (
 __all__ = [
     "binary_ce_logits_backward",
     "binary_ce_logits_sum",
+    "binary_hits",
     "celu",
     "celu_backward",
     "celu_grad",

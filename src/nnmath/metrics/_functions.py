@@ -343,11 +343,22 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5, *,
         _, yt, _ = float_input(y_true, "y_true", xp=np)
         yt, yp = same_rank(np, yt, yp)
         if yt.shape == yp.shape and yp.ndim > 0:
-            # the threshold rounded to y_pred's dtype, as binary_hits does
+            # the threshold rounded to y_pred's dtype, as binary_hits does; the core's
+            # ufunc in the wider of the two dtypes (the labels compared as they are); NaN
+            # where either input is NaN, which the reference below refuses
             tc = float(np.asarray(t, dtype=dtype).astype(yp.dtype))
-            fast = _kernels.binary_hits(yt, yp, tc, dtype, out)
-            if fast is not None:
-                return fast
+            wide = np.result_type(dtype, yt.dtype)
+            if out is not None:
+                _kernels.check_out(out, yp.shape, dtype)
+            direct = out if wide == dtype else None
+            hits = _core.binary_hits(yp.astype(wide, copy=False), yt.astype(wide, copy=False),
+                                     tc, out=direct)
+            if not np.isnan(hits).any():
+                hits = hits.astype(dtype, copy=False)
+                if out is None or hits is out:
+                    return hits
+                np.copyto(out, hits)
+                return out
     xp, hits, dtype = binary_hits(y_true, y_pred, t)
     return give(cast_hits(xp, hits, dtype), out)
 

@@ -304,6 +304,18 @@ NNM_INLINE double d_tanh_shrink(double x, double a_, double b_)
     return nnm_blend(nnm_less(a, 0x1p-40), as * as, p);
 }
 
+/* -- binary accuracy: 1 where the label y equals the decision [p > t], else 0 --------------
+ * p is the loop's x (its NaN routed around: NaN out), y the second input (a NaN label
+ * gives NaN), t the threshold; a label other than 0 and 1 never matches (Keras). */
+NNM_INLINE double f_binary_hits(double p, double y, double t)
+{
+    double decided = nnm_blend(nnm_greater(p, t), 1.0, 0.0);
+    uint64_t ynan = nnm_nan_mask(y);
+    double yc = nnm_blend(ynan, 0.0, y);
+    double hit = nnm_blend(nnm_zero_mask(yc - decided), 1.0, 0.0);
+    return nnm_blend(ynan, y, hit);
+}
+
 NNM_BACKWARD(tanh_shrink)
 NNM_BACKWARD(hard_sigmoid)
 NNM_BACKWARD(relu6)
