@@ -194,13 +194,17 @@ def test_reduced_losses_are_exact_and_independent_of_chunks(dtype: type) -> None
         labels, z, from_logits=True), rtol=1e-13 if dtype is np.float64 else 1e-5, atol=1e-30)
     # a float sum depends on the order of the additions ...
     assert len({float(np.sum(np.roll(per_sample, k))) for k in range(0, n, 7)}) > 1
-    # ... the references: correctly rounded sums (math.fsum), rounded to the dtype once
+    # ... the references: correctly rounded sums (math.fsum), rounded to the dtype once,
+    # then divided (one more rounding). The weights are first divided by the largest one
+    # (sample_weights: huge and subnormal weights stay in range), and the products are
+    # those of the scaled weights, rounded as nnmath rounds them.
     losses64 = per_sample.astype(np.float64)
-    weighted = (per_sample * w).astype(np.float64)  # the products, rounded as nnmath does
+    ws = w / w.max()
+    weighted = (per_sample * ws).astype(np.float64)
     exact = {
         "sum": dtype(math.fsum(losses64)),
         "sum_over_batch_size": dtype(math.fsum(losses64)) / dtype(n),
-        "mean_with_sample_weight": dtype(math.fsum(weighted)) / dtype(math.fsum(w.astype(
+        "mean_with_sample_weight": dtype(math.fsum(weighted)) / dtype(math.fsum(ws.astype(
             np.float64))),
     }
     for reduction, want in exact.items():

@@ -228,9 +228,9 @@ def _binary_core_fused(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
     """The binary loss's core for the class: from logits without smoothing or pos_weight,
     NumPy floats, the core's gufuncs (the gradient fused with the reduction's per-sample
     coefficients); everything else, and rows the core marks NaN, :func:`_binary_core`."""
-    if (xp is np and opts["from_logits"] and not opts["label_smoothing"]
-            and opts["pos_weight"] is None and p.dtype.char in "efd"
-            and y.shape == p.shape and y.dtype == p.dtype):
+    if (type(p) is np.ndarray and type(y) is np.ndarray and opts["from_logits"]
+            and not opts["label_smoothing"] and opts["pos_weight"] is None
+            and p.dtype.char in "efd" and y.shape == p.shape and y.dtype == p.dtype):
         sums = bce_row_sums(p, y)
         if not np.isnan(sums).any():
             n = p.shape[-1]
@@ -437,7 +437,8 @@ class CategoricalCrossentropy(Loss):
 def _sparse_core(xp: Any, labels: Any, p: Any, opts: Mapping[str, Any],
                  need_grad: bool) -> tuple[Any, Any, Any]:
     valid = opts["valid"]
-    if (xp is np and opts["from_logits"] and valid is None and not opts["label_smoothing"]
+    if (type(p) is np.ndarray and type(labels) is np.ndarray and opts["from_logits"]
+            and valid is None and not opts["label_smoothing"]
             and opts["class_weight"] is None and p.dtype.char in "efd"):
         # the core's fused gufuncs: the loss in one pass over a row, and the gradient
         # coef * (softmax(z) - onehot(y)) in one more, with the reduction's per-sample

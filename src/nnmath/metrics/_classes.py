@@ -11,12 +11,14 @@ from .._array import check_finite_scalar, dtype_kind, float_input, namespace, re
 from ._base import MeanMetric
 from ._functions import (
     accuracy_hits,
+    binary_accuracy,
     binary_hits,
     categorical_hits,
     check_k,
     check_threshold,
     refuse_nan,
     shape_of,
+    sparse_categorical_accuracy,
     sparse_categorical_hits,
     sparse_top_k_hits,
     top_k_hits,
@@ -100,6 +102,8 @@ class BinaryAccuracy(MeanMetric):
         super().__init__(name)
 
     def _values(self, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+        if namespace(y_true, y_pred) is np:  # the core's hits: one pass, the same decisions
+            return np.asarray(binary_accuracy(y_true, y_pred, self.threshold)) == 1, None
         return binary_hits(y_true, y_pred, self.threshold)[1], None
 
 
@@ -142,6 +146,8 @@ class SparseCategoricalAccuracy(MeanMetric):
     name = "sparse_categorical_accuracy"
 
     def _values(self, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+        if namespace(y_true, y_pred) is np:  # the core's hits: one pass over each row
+            return np.asarray(sparse_categorical_accuracy(y_true, y_pred)) == 1, None
         return sparse_categorical_hits(y_true, y_pred)[1], None
 
 

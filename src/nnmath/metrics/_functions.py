@@ -161,7 +161,7 @@ def in_top_k(xp: Any, yp: Any, labels: Any, k: int) -> Any:
     """
     if k >= yp.shape[-1]:
         return xp.ones(shape_of(yp)[:-1], dtype=xp.bool, device=device_of(yp))
-    if xp is np and yp.dtype.char in "efd":  # the core: one pass over a row, no sort
+    if type(yp) is np.ndarray and yp.dtype.char in "efd":  # the core: one pass, no sort
         return np.asarray(_core.sparse_top_k_hits(yp, np.asarray(labels, np.int64), k)) == 1
     s = xp.expand_dims(label_score(xp, yp, labels), axis=-1)
     above = xp.sum(xp.astype(yp > s, xp.int64), axis=-1)
