@@ -31,6 +31,10 @@ logits for the loss (the maximum and the sum of exponentials, then the label's t
 ``y softplus(-z) + (1 - y) softplus(z)`` of a row in float64 (NaN for a row with a target
 outside [0, 1] or a logit that is not finite), and ``binary_ce_logits_backward(z, y, c) =
 c * (sigmoid(z) - y)`` (``(n),(n),()->(n)``) is their gradient times ``c``.
+``cce_logits(z, y)`` (``(n),(n)->()``) is the categorical cross-entropy of logits and
+dense targets in [0, 1], ``-sum(y * log_softmax(z))`` (NaN for a row with a target
+outside [0, 1] or a logit that is not finite), and ``cce_logits_backward(z, y, c) =
+c * (sum(y) * softmax(z) - y)`` its gradient.
 The hits of the accuracy metrics, 1.0 or 0.0 in the scores' dtype (NaN for a row with a
 NaN or a label outside ``[0, n)``): ``sparse_argmax_hits(z, y)`` (``y`` is the first
 index of the row's maximum) and ``sparse_top_k_hits(z, y, k)`` (fewer than ``k`` scores
@@ -67,6 +71,8 @@ from ._umath import (
     binary_ce_logits_backward,
     binary_ce_logits_sum,
     binary_hits,
+    cce_logits,
+    cce_logits_backward,
     celu,
     celu_backward,
     celu_grad,
@@ -173,6 +179,8 @@ __all__ = [
     "binary_ce_logits_backward",
     "binary_ce_logits_sum",
     "binary_hits",
+    "cce_logits",
+    "cce_logits_backward",
     "celu",
     "celu_backward",
     "celu_grad",

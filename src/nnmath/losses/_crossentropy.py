@@ -338,6 +338,27 @@ def _categorical_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
     return value, grad, None
 
 
+def _categorical_core_fused(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
+                            need_grad: bool) -> tuple[Any, Any, Any]:
+    """The categorical loss's core for the function and the class: from logits without
+    smoothing or class weights, NumPy floats, the core's gufuncs (one pass for the row's
+    maximum and exponentials, one for the targets' terms; the gradient fused with the
+    reduction's per-sample coefficients); everything else, and rows the core marks NaN (a
+    target outside [0, 1], a logit that is not finite), :func:`_categorical_core`."""
+    if (type(p) is np.ndarray and type(y) is np.ndarray and opts["from_logits"]
+            and not opts["label_smoothing"] and opts["class_weight"] is None
+            and p.dtype.char in "efd" and y.shape == p.shape and y.dtype.kind in "fiub"):
+        yc = y.astype(p.dtype, copy=False)
+        value = np.asarray(_core.cce_logits(p, yc))
+        if not np.isnan(value).any():
+
+            def fused(coef: Any) -> Any:
+                return _core.cce_logits_backward(p, yc, np.asarray(coef, p.dtype))
+
+            return value, (fused if need_grad else None), None
+    return _categorical_core(xp, y, p, opts, need_grad)
+
+
 def _categorical_opts(from_logits: bool, label_smoothing: float,
                       class_weight: Any) -> dict[str, Any]:
     return {"from_logits": bool(from_logits),
@@ -394,7 +415,7 @@ def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False
     array([1000.])
     """
     opts = _categorical_opts(from_logits, label_smoothing, class_weight)
-    return run(_categorical_core, y_true, y_pred, opts, axis=check_axis_type(axis))
+    return run(_categorical_core_fused, y_true, y_pred, opts, axis=check_axis_type(axis))
 
 
 class CategoricalCrossentropy(Loss):
@@ -419,7 +440,7 @@ class CategoricalCrossentropy(Loss):
     formula = r"-\sum_j c_j\,y_j \log p_j"
     _params: ClassVar[tuple[str, ...]] = ("from_logits", "label_smoothing", "axis",
                                           "class_weight")
-    _core = _categorical_core
+    _core = _categorical_core_fused
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
                  axis: int = -1, reduction: str | None = "sum_over_batch_size",

@@ -923,3 +923,139 @@ static inline uint64_t nnm_count_above(const double *x, intptr_t len, double zy,
 NNM_HITS_TYPE(nnm_half, e)
 NNM_HITS_TYPE(float, f)
 NNM_HITS_TYPE(double, d)
+
+/* -- categorical cross-entropy from logits, dense targets -------------------------------------
+ * loss = -sum_j y_j log_softmax(z)_j = Y log s - sum_j y_j d_j (Y = sum_j y_j, d_j = z_j - max,
+ * s as above): two non-negative terms for targets in [0, 1], so nothing cancels; float64 rows
+ * carry d as a double-double and sum compensated, in NNM_NL accumulators. The gradient,
+ * times the row's cotangent c, is c (Y softmax(z) - y). A row with a target outside [0, 1]
+ * (NaN included), or a logit that is not finite, or whose shift z_j - max overflows, gives
+ * NaN (the loss and every entry of the gradient): the Python layer then runs its
+ * reference, which refuses such targets and takes the limits of infinite logits. */
+static inline void nnm_cce_terms(const nnm_rowbuf *b, intptr_t lenp, double m, int dd,
+                                 double *syd, double *eyd, double *sy, double *ey,
+                                 uint64_t *bad)
+{
+    for (intptr_t i = 0; i < lenp; i += NNM_NL) {
+        for (int j = 0; j < NNM_NL; j++) {
+            double x = b->x[i + j], y = b->g[i + j];
+            uint64_t xbad = nnm_nonfinite_mask(x), ynan = nnm_nan_mask(y);
+            double yc = nnm_blend(ynan, 0.0, y);
+            uint64_t no = xbad | ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
+            double dl, d = nnm_rshift(nnm_blend(xbad, m, x), m, dd, &dl);
+            no |= nnm_nonfinite_mask(d);
+            bad[j] |= no;
+            yc = nnm_blend(no, 0.0, yc);
+            d = nnm_blend(no, 0.0, d), dl = nnm_blend(no, 0.0, dl);
+            double t = yc * d + yc * dl; /* <= 0 */
+            if (dd) {
+                double e;
+                syd[j] = nnm_two_sum(syd[j], t, &e);
+                eyd[j] += e;
+                sy[j] = nnm_two_sum(sy[j], yc, &e);
+                ey[j] += e;
+            } else {
+                syd[j] += t;
+                sy[j] += yc;
+            }
+        }
+    }
+}
+
+/* the gradient's outputs of one block: c (Y softmax(z) - y) */
+static inline void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
+                               double s_lo, double yt, double c, double *out)
+{
+    for (intptr_t i = 0; i < len; i++) {
+        double e = b->e[i], ql;
+        double p = dd ? nnm_dd_div(e, e * b->dl[i], s, s_lo, &ql) : e / s;
+        out[i] = c * (yt * p - b->g[i]);
+    }
+}
+
+#define NNM_CCE_TYPE(T, S)                                                                   \
+    /* the row's sum s = c + r (+ rl) and maximum m, and Y and sum y d (+ their errors);  \
+     * 1: a row the reference takes (NaN in z, a non-finite logit, a bad target) */         \
+    static int nnm_cce_row_##S(const char *pz, intptr_t sz, const char *py, intptr_t sy_,    \
+                               intptr_t n, nnm_rowbuf *b, double *m, double *s,              \
+                               double *s_lo, double *yt, double *yd)                         \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        double c, r, rl;                                                                     \
+        if (nnm_sce_sum_##S(pz, sz, n, b, m, &c, &r, &rl) != NNM_SCE_OK) {                   \
+            return 1;                                                                        \
+        }                                                                                    \
+        *s = nnm_two_sum(c, r, s_lo);                                                        \
+        *s_lo += rl;                                                                         \
+        double syd[NNM_NL], eyd[NNM_NL], syy[NNM_NL], eyy[NNM_NL];                           \
+        uint64_t bad[NNM_NL];                                                                \
+        for (int j = 0; j < NNM_NL; j++) {                                                   \
+            syd[j] = 0.0, eyd[j] = 0.0, syy[j] = 0.0, eyy[j] = 0.0, bad[j] = 0;              \
+        }                                                                                    \
+        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
+            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
+            /* padding: z = max, y = 0, which adds nothing */                               \
+            nnm_rload_##S(pz + i0 * sz, sz, len, 1.0, *m, b->x);                             \
+            nnm_rload_##S(py + i0 * sy_, sy_, len, 1.0, 0.0, b->g);                          \
+            nnm_cce_terms(b, nnm_rpad(len), *m, dd, syd, eyd, syy, eyy, bad);                \
+        }                                                                                    \
+        uint64_t any = 0;                                                                    \
+        for (int j = 0; j < NNM_NL; j++) {                                                   \
+            any |= bad[j];                                                                   \
+        }                                                                                    \
+        double l1, l2;                                                                       \
+        double v1 = nnm_rtotal(syd, dd ? eyd : NULL, &l1);                                   \
+        double v2 = nnm_rtotal(syy, dd ? eyy : NULL, &l2);                                   \
+        *yd = v1 + l1, *yt = v2 + l2;                                                        \
+        return any != 0;                                                                     \
+    }                                                                                        \
+    void NNM_SYM(loss_cce_logits_##S)(char *const *args, intptr_t nrows, intptr_t n,         \
+                                      const intptr_t *steps)                                 \
+    {                                                                                        \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            double m, s, s_lo, yt, yd, v = NAN;                                              \
+            if (!nnm_cce_row_##S(args[0] + r * steps[0], steps[3], args[1] + r * steps[1],   \
+                                 steps[4], n, &buf, &m, &s, &s_lo, &yt, &yd)) {              \
+                /* log s = log1p(s - 1) + its low part to first order */                   \
+                double a_lo, a = nnm_two_sum(s - 1.0, s_lo, &a_lo);                          \
+                double ls = nnm_log1p(a), ls_lo = a_lo / (1.0 + a);                          \
+                double pl, ph = nnm_two_prod(yt, ls, &pl);                                   \
+                double el, h = nnm_two_sum(ph, -yd, &el);                                    \
+                v = h + (el + pl + yt * ls_lo);                                              \
+            }                                                                                \
+            *(T *)(args[2] + r * steps[2]) = ST_##S(v);                                      \
+        }                                                                                    \
+    }                                                                                        \
+    void NNM_SYM(loss_cce_logits_backward_##S)(char *const *args, intptr_t nrows,            \
+                                               intptr_t n, const intptr_t *steps)            \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
+            double c = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
+            char *po = args[3] + r * steps[3];                                               \
+            double m, s, s_lo, yt, yd;                                                       \
+            if (nnm_cce_row_##S(pz, steps[4], py, steps[5], n, &buf, &m, &s, &s_lo, &yt,     \
+                                &yd)) {                                                      \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    *(T *)(po + i * steps[6]) = ST_##S(NAN);                                 \
+                }                                                                            \
+                continue;                                                                    \
+            }                                                                                \
+            for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
+                intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                            \
+                nnm_rload_##S(pz + i0 * steps[4], steps[4], len, 1.0, -INFINITY, buf.x);     \
+                nnm_rexp(&buf, len, m, dd);                                                  \
+                nnm_rload_##S(py + i0 * steps[5], steps[5], len, 1.0, 0.0, buf.g);           \
+                double *out = buf.top; /* free once the exponentials are taken */          \
+                nnm_cce_out(&buf, len, dd, s, s_lo, yt, c, out);                             \
+                nnm_rstore_##S(po + i0 * steps[6], steps[6], len, out);                      \
+            }                                                                                \
+        }                                                                                    \
+    }
+
+NNM_CCE_TYPE(nnm_half, e)
+NNM_CCE_TYPE(float, f)
+NNM_CCE_TYPE(double, d)
