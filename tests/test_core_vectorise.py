@@ -85,7 +85,7 @@ def row_pass_loops() -> dict[str, list[int]]:
     loops: dict[str, list[int]] = {}
     for name in ROW_PASSES:
         start = next(i for i, line in enumerate(text)
-                     if re.match(rf"static inline \w+ {name}\(", line))
+                     if re.match(rf"(?:static inline|NNM_INLINE) \w+ {name}\(", line))
         end = next(i for i in range(start, len(text)) if text[i] == "}")
         loops[name] = [i + 1 for i in range(start, end)
                        if re.match(r"\s*for \(intptr_t i = 0;", text[i])]

@@ -239,7 +239,7 @@ static inline intptr_t nnm_rpad(intptr_t len)
 
 /* pass 1 over one block: per accumulator the maximum of the finite entries and masks of
  * NaN, +inf and finite entries (padding: -inf, which sets none of them) */
-static inline void nnm_rmax(const double *x, intptr_t lenp, double *mx, uint64_t *nan,
+NNM_INLINE void nnm_rmax(const double *x, intptr_t lenp, double *mx, uint64_t *nan,
                             uint64_t *pinf, uint64_t *fin)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
@@ -256,7 +256,7 @@ static inline void nnm_rmax(const double *x, intptr_t lenp, double *mx, uint64_t
 
 /* d = x - m (dh + *dl for float64 rows), -inf where x - m < -DBL_MAX (x = -inf included,
  * tested by halves: no overflow flag) */
-static inline double nnm_rshift(double x, double m, int dd, double *dl)
+NNM_INLINE double nnm_rshift(double x, double m, int dd, double *dl)
 {
     uint64_t ovf = nnm_lt(0.5 * x - 0.5 * m, -0.5 * DBL_MAX);
     double xs = nnm_blend(ovf, m, x), l = 0.0, d;
@@ -270,7 +270,7 @@ static inline double nnm_rshift(double x, double m, int dd, double *dl)
 }
 
 /* the map of pass 2: e = e^d, top = 1 at the maximum (d = 0); padding contributes 0 */
-static inline void nnm_rexp(nnm_rowbuf *b, intptr_t len, double m, int dd)
+NNM_INLINE void nnm_rexp(nnm_rowbuf *b, intptr_t len, double m, int dd)
 {
     intptr_t lenp = nnm_rpad(len);
     for (intptr_t i = 0; i < lenp; i++) {
@@ -285,7 +285,7 @@ static inline void nnm_rexp(nnm_rowbuf *b, intptr_t len, double m, int dd)
 }
 
 /* the sum of pass 2: rest += e (1 + dl) off the maximum (compensated: err), cnt += top */
-static inline void nnm_rsum(const nnm_rowbuf *b, intptr_t lenp, int dd, double *rest,
+NNM_INLINE void nnm_rsum(const nnm_rowbuf *b, intptr_t lenp, int dd, double *rest,
                             double *err, double *cnt)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
@@ -306,7 +306,7 @@ static inline void nnm_rsum(const nnm_rowbuf *b, intptr_t lenp, int dd, double *
 
 /* sum_i g_i e_i (1 + dl_i) / s (softmax VJP) or sum_i g_i (plain: log_softmax VJP);
  * float64 rows compensated (err), as the sum of the exponentials */
-static inline void nnm_rdot(const nnm_rowbuf *b, intptr_t lenp, double s, int plain, int dd,
+NNM_INLINE void nnm_rdot(const nnm_rowbuf *b, intptr_t lenp, double s, int plain, int dd,
                             double *dot, double *err)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
@@ -326,7 +326,7 @@ static inline void nnm_rdot(const nnm_rowbuf *b, intptr_t lenp, double s, int pl
 }
 
 /* the accumulators summed in a fixed order; float64 rows with their errors (two_sum) */
-static inline double nnm_rtotal(const double *v, const double *err, double *lo)
+NNM_INLINE double nnm_rtotal(const double *v, const double *err, double *lo)
 {
     double s = 0.0, l = 0.0;
     for (int j = 0; j < NNM_NL; j++) {
@@ -340,7 +340,7 @@ static inline double nnm_rtotal(const double *v, const double *err, double *lo)
 
 /* the outputs of one block into y (which may be b->dl: each element is read before it is
  * written) */
-static inline void nnm_rout(nnm_rowbuf *b, intptr_t len, int kind, int dd, double m,
+NNM_INLINE void nnm_rout(nnm_rowbuf *b, intptr_t len, int kind, int dd, double m,
                             double s, double s_lo, double ls, double ls_lo, double dot,
                             double sgn, double *y)
 {
@@ -545,7 +545,7 @@ enum { NNM_SCE_OK, NNM_SCE_NAN, NNM_SCE_SPECIAL };
 
 /* 1 - p_y as (s - e_y) / s, s = c + r (+ rl): for y at the maximum (d = 0) e_y = 1 is one
  * of the c; otherwise e_y = e (1 + dl) is one of the terms of r */
-static inline double nnm_sce_complement(double d, double dl, int dd, double c, double r,
+NNM_INLINE double nnm_sce_complement(double d, double dl, int dd, double c, double r,
                                         double rl, double s, double s_lo)
 {
     double hl, h;
@@ -562,7 +562,7 @@ static inline double nnm_sce_complement(double d, double dl, int dd, double c, d
 }
 
 /* the VJP's outputs of one block: g softmax(z) */
-static inline void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
+NNM_INLINE void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
                                double s_lo, double g, double *y)
 {
     for (intptr_t i = 0; i < len; i++) {
@@ -574,7 +574,7 @@ static inline void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double
 #define NNM_SCE_TYPE(T, S)                                                                   \
     /* the maximum m and the sum c + r (+ rl) of a row, as nnm_row_S computes them; the   \
      * buffer keeps the exponentials of a row of one block */                               \
-    static int nnm_sce_sum_##S(const char *px, intptr_t sx, intptr_t n, nnm_rowbuf *b,       \
+    NNM_INLINE int nnm_sce_sum_##S(const char *px, intptr_t sx, intptr_t n, nnm_rowbuf *b,     \
                                double *m_, double *c_, double *r_, double *rl_)              \
     {                                                                                        \
         const int dd = sizeof(T) == 8, one = n <= NNM_RB;                                    \
@@ -634,7 +634,7 @@ static inline void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double
             return NAN;                                                                      \
         }                                                                                    \
         const int dd = sizeof(T) == 8;                                                       \
-        double m, c, r, rl;                                                                  \
+        double m = 0.0, c = 0.0, r = 0.0, rl = 0.0;                                          \
         int st = nnm_sce_sum_##S(px, sx, n, b, &m, &c, &r, &rl);                             \
         double zy = LD_##S(*(const T *)(px + y * sx));                                       \
         if (st == NNM_SCE_NAN) {                                                             \
@@ -737,7 +737,7 @@ NNM_SCE_TYPE(double, d)
  * per row: binary_ce_logits_backward takes c. sigma(z) - y is formed as
  * (1 - y) sigma(z) - y sigma(-z), exact in its sign and, for hard labels, a single
  * product. */
-static inline void nnm_bce_terms(nnm_rowbuf *b, intptr_t lenp, int dd, double *acc,
+NNM_INLINE void nnm_bce_terms(nnm_rowbuf *b, intptr_t lenp, int dd, double *acc,
                                  double *err, uint64_t *bad)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
@@ -764,7 +764,7 @@ static inline void nnm_bce_terms(nnm_rowbuf *b, intptr_t lenp, int dd, double *a
     }
 }
 
-static inline void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, double c,
+NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, double c,
                                 double *out)
 {
     for (intptr_t i = 0; i < len; i++) {
@@ -842,7 +842,7 @@ NNM_BCE_TYPE(double, d)
  * from z_y counted by its sign in integer sums (which vectorise at every level). A row
  * with a NaN, or a label outside [0, n), gives NaN: the Python layer then runs its
  * reference, which refuses NaN scores and such labels. */
-static inline uint64_t nnm_count_above(const double *x, intptr_t len, double zy, int or_equal,
+NNM_INLINE uint64_t nnm_count_above(const double *x, intptr_t len, double zy, int or_equal,
                                        uint64_t *nan)
 {
     uint64_t c = 0, nn = 0;
@@ -932,7 +932,7 @@ NNM_HITS_TYPE(double, d)
  * (NaN included), or a logit that is not finite, or whose shift z_j - max overflows, gives
  * NaN (the loss and every entry of the gradient): the Python layer then runs its
  * reference, which refuses such targets and takes the limits of infinite logits. */
-static inline void nnm_cce_terms(const nnm_rowbuf *b, intptr_t lenp, double m, int dd,
+NNM_INLINE void nnm_cce_terms(const nnm_rowbuf *b, intptr_t lenp, double m, int dd,
                                  double *syd, double *eyd, double *sy, double *ey,
                                  uint64_t *bad)
 {
@@ -963,7 +963,7 @@ static inline void nnm_cce_terms(const nnm_rowbuf *b, intptr_t lenp, double m, i
 }
 
 /* the gradient's outputs of one block: c (Y softmax(z) - y) */
-static inline void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
+NNM_INLINE void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
                                double s_lo, double yt, double c, double *out)
 {
     for (intptr_t i = 0; i < len; i++) {
@@ -981,7 +981,7 @@ static inline void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double
                                double *s_lo, double *yt, double *yd)                         \
     {                                                                                        \
         const int dd = sizeof(T) == 8;                                                       \
-        double c, r, rl;                                                                     \
+        double c = 0.0, r = 0.0, rl = 0.0;                                                   \
         if (nnm_sce_sum_##S(pz, sz, n, b, m, &c, &r, &rl) != NNM_SCE_OK) {                   \
             return 1;                                                                        \
         }                                                                                    \
@@ -1014,7 +1014,7 @@ static inline void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double
     {                                                                                        \
         nnm_rowbuf buf;                                                                      \
         for (intptr_t r = 0; r < nrows; r++) {                                               \
-            double m, s, s_lo, yt, yd, v = NAN;                                              \
+            double m = 0.0, s = 1.0, s_lo = 0.0, yt = 0.0, yd = 0.0, v = NAN;                \
             if (!nnm_cce_row_##S(args[0] + r * steps[0], steps[3], args[1] + r * steps[1],   \
                                  steps[4], n, &buf, &m, &s, &s_lo, &yt, &yd)) {              \
                 /* log s = log1p(s - 1) + its low part to first order */                   \
@@ -1036,7 +1036,7 @@ static inline void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double
             const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
             double c = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
             char *po = args[3] + r * steps[3];                                               \
-            double m, s, s_lo, yt, yd;                                                       \
+            double m = 0.0, s = 1.0, s_lo = 0.0, yt = 0.0, yd = 0.0;                         \
             if (nnm_cce_row_##S(pz, steps[4], py, steps[5], n, &buf, &m, &s, &s_lo, &yt,     \
                                 &yd)) {                                                      \
                 for (intptr_t i = 0; i < n; i++) {                                           \
