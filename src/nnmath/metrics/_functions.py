@@ -353,7 +353,8 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5, *,
             direct = out if wide == dtype else None
             hits = _core.binary_hits(yp.astype(wide, copy=False), yt.astype(wide, copy=False),
                                      tc, out=direct)
-            if not np.isnan(hits).any():
+            # a NaN among the 0/1 hits makes their sum NaN (no temporary of the hits' size)
+            if not np.isnan(np.sum(hits, dtype=np.float64)):
                 hits = hits.astype(dtype, copy=False)
                 if out is None or hits is out:
                     return hits
