@@ -280,12 +280,13 @@ def test_cce_logits_against_mpmath(dtype):
                 yi = [mpmath.mpf(float(v)) for v in y[i]]
                 m = max(zi)
                 s = mpmath.fsum(mpmath.exp(v - m) for v in zi)
-                wl = mpmath.fsum(yy * (mpmath.log(s) - (v - m)) for yy, v in zip(yi, zi))
+                wl = mpmath.fsum(yy * (mpmath.log(s) - (v - m))
+                                 for yy, v in zip(yi, zi, strict=True))
                 with np.errstate(over="ignore", under="ignore"):
                     assert ulps(loss[i], np.array(float(wl)).astype(dtype)) <= tol, (i, z[i])
                 big_y = mpmath.fsum(yi)
                 wg = np.array([float(c[i] * (big_y * mpmath.exp(v - m) / s - yy))
-                               for yy, v in zip(yi, zi)])
+                               for yy, v in zip(yi, zi, strict=True)])
                 with np.errstate(over="ignore", under="ignore"):
                     wg_t = wg.astype(dtype)
                 floor = 4 * abs(float(c[i])) * float(big_y) * float(np.finfo(dtype).eps)
@@ -303,3 +304,41 @@ def test_cce_logits_marks_rows_for_the_reference():
         g = C.cce_logits_backward(z, y, 1.0)
     assert np.isnan(v[:5]).all() and np.isfinite(v[5])
     assert np.isnan(g[:5]).all() and np.isfinite(g[5]).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_loss_gufuncs_on_odd_layouts(dtype):
+    """Every loss gufunc on empty rows, zero rows, negative and non-unit strides and
+    broadcast operands gives the result of the same call on contiguous copies (and no
+    read outside its operands: the suite also runs under AddressSanitizer)."""
+    rng = np.random.default_rng(16)
+    z = rng.normal(0, 3, (6, 2 * 1100)).astype(dtype)[:, ::-2]  # strided rows of 1,100
+    y = rng.uniform(0, 1, z.shape).astype(dtype)[::-1]
+    lab = rng.integers(0, z.shape[1], 6)[::-1]
+    g = rng.normal(0, 1, 6).astype(dtype)[::-1]
+    zc, yc, labc, gc = (np.ascontiguousarray(a) for a in (z, y, lab, g))
+    calls = [
+        (C.sparse_ce_logits, (z, lab), (zc, labc)),
+        (C.sparse_ce_logits_backward, (z, lab, g), (zc, labc, gc)),
+        (C.cce_logits, (z, y), (zc, yc)),
+        (C.cce_logits_backward, (z, y, g), (zc, yc, gc)),
+        (C.binary_ce_logits_sum, (z, y), (zc, yc)),
+        (C.binary_ce_logits_backward, (z, y, g), (zc, yc, gc)),
+        (C.sparse_argmax_hits, (z, lab), (zc, labc)),
+        (C.sparse_top_k_hits, (z, lab, 5), (zc, labc, 5)),
+    ]
+    for uf, args, contiguous in calls:
+        np.testing.assert_array_equal(uf(*args), uf(*contiguous), err_msg=uf.__name__)
+        # no rows, and rows of no elements
+        empty = [a[:0] if isinstance(a, np.ndarray) else a for a in args]
+        assert uf(*empty).shape[0] == 0
+        if uf.__name__ in ("binary_ce_logits_sum", "binary_ce_logits_backward",
+                           "cce_logits", "cce_logits_backward"):
+            none = [a[:, :0] if isinstance(a, np.ndarray) and a.ndim == 2 else a
+                    for a in args]
+            with np.errstate(all="ignore"):
+                uf(*none)  # an empty row: no crash (cce: NaN, binary: a sum of 0)
+    # one label for every row, broadcast; a scalar cotangent
+    np.testing.assert_array_equal(C.sparse_ce_logits_backward(z, 3, dtype(1.0)),
+                                  C.sparse_ce_logits_backward(zc, np.full(6, 3),
+                                                              np.ones(6, dtype)))
