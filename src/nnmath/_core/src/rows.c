@@ -86,7 +86,7 @@ static inline double row_exp(double dh, double lo)
  * passes that recompute x - max and its exponential per element. The row blocks below use
  * it for sparsemax and for the rows whose maximum is infinite. */
 #define NNM_ROW_ONE(fname, T, S, KIND)                                                       \
-    static void fname(const char *px, intptr_t sx, const char *pg, intptr_t sg, char *py,   \
+    static void fname(const char *px, intptr_t sx, const char *pg, intptr_t sg, char *py,    \
                       intptr_t sy, intptr_t n)                                               \
     {                                                                                        \
         const int vjp = (KIND) == NNM_SOFTMAX_VJP || (KIND) == NNM_LOG_SOFTMAX_VJP ||        \
@@ -97,16 +97,14 @@ static inline double row_exp(double dh, double lo)
             int any_nan = 0;                                                                 \
             double m = -INFINITY;                                                            \
             for (intptr_t i = 0; i < n; i++) {                                               \
-                double v = sgn * LD_##S(*(const T *)(px + i * sx));                                \
+                double v = sgn * LD_##S(*(const T *)(px + i * sx));                          \
                 int nan_ = nnm_isnan(v);                                                     \
                 any_nan |= nan_;                                                             \
                 v = nnm_sel(nan_, -INFINITY, v);                                             \
-                m = nnm_sel(isgreater(v, m), v, m);                                                  \
+                m = nnm_sel(isgreater(v, m), v, m);                                          \
             }                                                                                \
             if (any_nan) {                                                                   \
-                for (intptr_t i = 0; i < n; i++) {                                           \
-                    *(T *)(py + i * sy) = ST_##S(NAN);                                       \
-                }                                                                            \
+                nnm_rfill_nan_##S(py, sy, n);                                                \
                 return;                                                                      \
             }                                                                                \
             const int m_inf = fabs(m) == INFINITY;                                           \
@@ -135,11 +133,11 @@ static inline double row_exp(double dh, double lo)
                 }                                                                            \
                 return;                                                                      \
             }                                                                                \
-            /* s = cnt + rest: the entries at the maximum (e^0 = 1, counted exactly) and   \
-             * the others; log s = log1p(cnt - 1 + rest) keeps log_softmax accurate where \
-             * one entry dominates. float64 rows sum rest compensated (two_sum, the        \
-             * errors kept in rest_lo) and divide in double-double, so that a row's length \
-             * costs no accuracy; float32 and float16 rows have 29 spare bits */          \
+            /* s = cnt + rest: the entries at the maximum (e^0 = 1, counted exactly) and     \
+             * the others; log s = log1p(cnt - 1 + rest) keeps log_softmax accurate where    \
+             * one entry dominates. float64 rows sum rest compensated (two_sum, the          \
+             * errors kept in rest_lo) and divide in double-double, so that a row's length   \
+             * costs no accuracy; float32 and float16 rows have 29 spare bits */             \
             double rest = 0.0, rest_lo = 0.0, cnt = 0.0;                                     \
             for (intptr_t i = 0; i < n; i++) {                                               \
                 double lo, d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
@@ -169,14 +167,14 @@ static inline double row_exp(double dh, double lo)
                     *(T *)(py + i * sy) = ST_##S(q);                                         \
                 }                                                                            \
             } else if ((KIND) == NNM_LOG_SOFTMAX) {                                          \
-                /* log1p(a + a_lo) = log1p(a) + a_lo / (1 + a) to first order */           \
+                /* log1p(a + a_lo) = log1p(a) + a_lo / (1 + a) to first order */             \
                 double a_lo, a = nnm_two_sum(cnt - 1.0, rest, &a_lo);                        \
                 a_lo += rest_lo;                                                             \
                 double ls = nnm_log1p(a);                                                    \
                 double ls_lo = a_lo / (1.0 + a);                                             \
                 for (intptr_t i = 0; i < n; i++) {                                           \
                     double lo, d = nnm_shift(sgn * LD_##S(*(const T *)(px + i * sx)), m, m_inf, &lo); \
-                    int dinf = d == -INFINITY; /* no inf - inf inside two_sum */           \
+                    int dinf = d == -INFINITY; /* no inf - inf inside two_sum */             \
                     double yl, y = nnm_two_sum(nnm_sel(dinf, 0.0, d), -ls, &yl);             \
                     y = nnm_sel(dinf, -INFINITY, y + ((yl + lo) - ls_lo));                   \
                     *(T *)(py + i * sy) = ST_##S(y);                                         \
@@ -235,6 +233,35 @@ typedef struct {
 static inline intptr_t nnm_rpad(intptr_t len)
 {
     return (len + NNM_NL - 1) & ~(intptr_t)(NNM_NL - 1);
+}
+
+/* the length of the block of a row of n elements that starts at element i0 */
+static inline intptr_t nnm_rblock(intptr_t n, intptr_t i0)
+{
+    return n - i0 < NNM_RB ? n - i0 : NNM_RB;
+}
+
+/* whether any accumulator's mask is set */
+static inline uint64_t nnm_rany(const uint64_t *m)
+{
+    uint64_t any = 0;
+    for (int j = 0; j < NNM_NL; j++) {
+        any |= m[j];
+    }
+    return any;
+}
+
+/* what the maximum and sum pass of a row found (nnm_row_sum_S) */
+enum { NNM_RSUM_OK, NNM_RSUM_NAN, NNM_RSUM_SPECIAL };
+
+/* log s for s = cnt + rest (+ rl): log1p(cnt - 1 + rest), which keeps its accuracy where
+ * one entry dominates, and (*lo) the low part's a_lo / (1 + a) to first order */
+NNM_INLINE double nnm_rlog_s(double c, double r, double rl, double *lo)
+{
+    double a_lo, a = nnm_two_sum(c - 1.0, r, &a_lo);
+    a_lo += rl;
+    *lo = a_lo / (1.0 + a);
+    return nnm_log1p(a);
 }
 
 /* pass 1 over one block: per accumulator the maximum of the finite entries and masks of
@@ -369,7 +396,7 @@ NNM_INLINE void nnm_rout(nnm_rowbuf *b, intptr_t len, int kind, int dd, double m
 /* Loading and storing a block of one element type; contiguous blocks as plain indexed
  * loops. NNM_ROW_TYPE(T, S) defines nnm_rload_S, nnm_rstore_S and nnm_row_S. */
 #define NNM_ROW_TYPE(T, S)                                                                   \
-    static inline void nnm_rload_##S(const char *p, intptr_t s, intptr_t len, double sgn,   \
+    static inline void nnm_rload_##S(const char *p, intptr_t s, intptr_t len, double sgn,    \
                                      double pad, double *out)                                \
     {                                                                                        \
         if (s == (intptr_t)sizeof(T)) {                                                      \
@@ -386,7 +413,7 @@ NNM_INLINE void nnm_rout(nnm_rowbuf *b, intptr_t len, int kind, int dd, double m
             out[i] = pad;                                                                    \
         }                                                                                    \
     }                                                                                        \
-    static inline void nnm_rstore_##S(char *p, intptr_t s, intptr_t len, const double *v)   \
+    static inline void nnm_rstore_##S(char *p, intptr_t s, intptr_t len, const double *v)    \
     {                                                                                        \
         if (s == (intptr_t)sizeof(T)) {                                                      \
             T *y = (T *)p;                                                                   \
@@ -399,16 +426,21 @@ NNM_INLINE void nnm_rout(nnm_rowbuf *b, intptr_t len, int kind, int dd, double m
             }                                                                                \
         }                                                                                    \
     }                                                                                        \
-    /* one row of softmax, log_softmax, softmin or their VJPs; 1: not done (the maximum is \
-     * infinite or there is no finite entry), for the general method */                    \
-    NNM_INLINE int nnm_row_##S(int kind, const char *px, intptr_t sx,            \
-                                          const char *pg, intptr_t sg, char *py, intptr_t sy, \
-                                          intptr_t n, nnm_rowbuf *b)                         \
+    static inline void nnm_rfill_nan_##S(char *p, intptr_t s, intptr_t n)                    \
+    {                                                                                        \
+        for (intptr_t i = 0; i < n; i++) {                                                   \
+            *(T *)(p + i * s) = ST_##S(NAN);                                                 \
+        }                                                                                    \
+    }                                                                                        \
+    /* the maximum (*m_) of a row loaded times sgn, and the sum of its exponentials, s =     \
+     * cnt + rest (*c_ + *r_, *rl_ the compensation of rest); NNM_RSUM_NAN for a row with    \
+     * a NaN, NNM_RSUM_SPECIAL for one whose maximum is +inf or without a finite entry.      \
+     * A row of one block stays in the buffer with its exponentials. */                      \
+    NNM_INLINE int nnm_row_sum_##S(const char *px, intptr_t sx, intptr_t n, double sgn,      \
+                                   nnm_rowbuf *b, double *m_, double *c_, double *r_,        \
+                                   double *rl_)                                              \
     {                                                                                        \
         const int dd = sizeof(T) == 8;                                                       \
-        const int vjp = kind == NNM_SOFTMAX_VJP || kind == NNM_LOG_SOFTMAX_VJP ||            \
-                        kind == NNM_SOFTMIN_VJP;                                             \
-        const double sgn = kind == NNM_SOFTMIN || kind == NNM_SOFTMIN_VJP ? -1.0 : 1.0;      \
         const int one = n <= NNM_RB; /* one block: loaded once, exponentials kept */         \
         double mx[NNM_NL];                                                                   \
         uint64_t nan[NNM_NL], pinf[NNM_NL], fin[NNM_NL];                                     \
@@ -416,7 +448,7 @@ NNM_INLINE void nnm_rout(nnm_rowbuf *b, intptr_t len, int kind, int dd, double m
             mx[j] = -DBL_MAX, nan[j] = 0, pinf[j] = 0, fin[j] = 0;                           \
         }                                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
-            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
+            intptr_t len = nnm_rblock(n, i0);                                                \
             nnm_rload_##S(px + i0 * sx, sx, len, sgn, -INFINITY, b->x);                      \
             nnm_rmax(b->x, nnm_rpad(len), mx, nan, pinf, fin);                               \
         }                                                                                    \
@@ -427,37 +459,53 @@ NNM_INLINE void nnm_rout(nnm_rowbuf *b, intptr_t len, int kind, int dd, double m
             any_nan |= nan[j], any_pinf |= pinf[j], any_fin |= fin[j];                       \
         }                                                                                    \
         if (any_nan) {                                                                       \
-            for (intptr_t i = 0; i < n; i++) {                                               \
-                *(T *)(py + i * sy) = ST_##S(NAN);                                           \
-            }                                                                                \
-            return 0;                                                                        \
+            return NNM_RSUM_NAN;                                                             \
         }                                                                                    \
         if (any_pinf || !any_fin) {                                                          \
-            return 1;                                                                        \
+            return NNM_RSUM_SPECIAL;                                                         \
         }                                                                                    \
         double rest[NNM_NL], err[NNM_NL], cnt[NNM_NL];                                       \
         for (int j = 0; j < NNM_NL; j++) {                                                   \
             rest[j] = 0.0, err[j] = 0.0, cnt[j] = 0.0;                                       \
         }                                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
-            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
+            intptr_t len = nnm_rblock(n, i0);                                                \
             if (!one) {                                                                      \
                 nnm_rload_##S(px + i0 * sx, sx, len, sgn, -INFINITY, b->x);                  \
             }                                                                                \
-            nnm_rexp(b, len, m, dd);                                                 \
+            nnm_rexp(b, len, m, dd);                                                         \
             nnm_rsum(b, nnm_rpad(len), dd, rest, err, cnt);                                  \
         }                                                                                    \
-        double rl, r = nnm_rtotal(rest, dd ? err : NULL, &rl), cl;                           \
-        double c = nnm_rtotal(cnt, NULL, &cl); /* exact: whole numbers below 2^53 */        \
+        double cl;                                                                           \
+        *r_ = nnm_rtotal(rest, dd ? err : NULL, rl_);                                        \
+        *c_ = nnm_rtotal(cnt, NULL, &cl); /* exact: whole numbers below 2^53 */              \
+        *m_ = m;                                                                             \
+        return NNM_RSUM_OK;                                                                  \
+    }                                                                                        \
+    /* one row of softmax, log_softmax, softmin or their VJPs; 1: not done (the maximum is   \
+     * infinite or there is no finite entry), for the general method */                      \
+    NNM_INLINE int nnm_row_##S(int kind, const char *px, intptr_t sx, const char *pg,        \
+                               intptr_t sg, char *py, intptr_t sy, intptr_t n, nnm_rowbuf *b) \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        const int vjp = kind == NNM_SOFTMAX_VJP || kind == NNM_LOG_SOFTMAX_VJP ||            \
+                        kind == NNM_SOFTMIN_VJP;                                             \
+        const double sgn = kind == NNM_SOFTMIN || kind == NNM_SOFTMIN_VJP ? -1.0 : 1.0;      \
+        const int one = n <= NNM_RB; /* one block: loaded once, exponentials kept */         \
+        double m = 0.0, c = 0.0, r = 0.0, rl = 0.0;                                          \
+        int st = nnm_row_sum_##S(px, sx, n, sgn, b, &m, &c, &r, &rl);                        \
+        if (st == NNM_RSUM_NAN) {                                                            \
+            nnm_rfill_nan_##S(py, sy, n);                                                    \
+            return 0;                                                                        \
+        }                                                                                    \
+        if (st == NNM_RSUM_SPECIAL) {                                                        \
+            return 1;                                                                        \
+        }                                                                                    \
         double s_lo, s = nnm_two_sum(c, r, &s_lo);                                           \
         s_lo += rl;                                                                          \
         double ls = 0.0, ls_lo = 0.0, dot = 0.0;                                             \
         if (kind == NNM_LOG_SOFTMAX) {                                                       \
-            /* log s = log1p(cnt - 1 + rest) + a_lo / (1 + a) to first order */              \
-            double a_lo, a = nnm_two_sum(c - 1.0, r, &a_lo);                                 \
-            a_lo += rl;                                                                      \
-            ls = nnm_log1p(a);                                                               \
-            ls_lo = a_lo / (1.0 + a);                                                        \
+            ls = nnm_rlog_s(c, r, rl, &ls_lo);                                               \
         }                                                                                    \
         if (vjp) {                                                                           \
             double dots[NNM_NL], derr[NNM_NL];                                               \
@@ -465,10 +513,10 @@ NNM_INLINE void nnm_rout(nnm_rowbuf *b, intptr_t len, int kind, int dd, double m
                 dots[j] = 0.0, derr[j] = 0.0;                                                \
             }                                                                                \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                            \
+                intptr_t len = nnm_rblock(n, i0);                                            \
                 if (!one && kind != NNM_LOG_SOFTMAX_VJP) {                                   \
                     nnm_rload_##S(px + i0 * sx, sx, len, sgn, -INFINITY, b->x);              \
-                    nnm_rexp(b, len, m, dd);                                         \
+                    nnm_rexp(b, len, m, dd);                                                 \
                 }                                                                            \
                 nnm_rload_##S(pg + i0 * sg, sg, len, 1.0, 0.0, b->g);                        \
                 nnm_rdot(b, nnm_rpad(len), s + s_lo, kind == NNM_LOG_SOFTMAX_VJP, dd, dots,  \
@@ -479,18 +527,18 @@ NNM_INLINE void nnm_rout(nnm_rowbuf *b, intptr_t len, int kind, int dd, double m
             dot += dl_;                                                                      \
         }                                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
-            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
+            intptr_t len = nnm_rblock(n, i0);                                                \
             if (!one) {                                                                      \
                 nnm_rload_##S(px + i0 * sx, sx, len, sgn, -INFINITY, b->x);                  \
                 if (kind != NNM_LOG_SOFTMAX) {                                               \
-                    nnm_rexp(b, len, m, dd);                                         \
+                    nnm_rexp(b, len, m, dd);                                                 \
                 }                                                                            \
             }                                                                                \
-            if (vjp && !one) {                                                             \
+            if (vjp && !one) {                                                               \
                 nnm_rload_##S(pg + i0 * sg, sg, len, 1.0, 0.0, b->g);                        \
             }                                                                                \
-            double *y = b->dl; /* reused for the outputs once dl is read */                 \
-            nnm_rout(b, len, kind, dd, m, s, s_lo, ls, ls_lo, dot, sgn, y);                 \
+            double *y = b->dl; /* reused for the outputs once dl is read */                  \
+            nnm_rout(b, len, kind, dd, m, s, s_lo, ls, ls_lo, dot, sgn, y);                  \
             nnm_rstore_##S(py + i0 * sy, sy, len, y);                                        \
         }                                                                                    \
         return 0;                                                                            \
@@ -503,7 +551,7 @@ NNM_ROW_TYPE(double, d)
 /* the exported block of rows: each row by the vectorised method, or by the general one
  * (sparsemax; a row whose maximum is infinite) */
 #define NNM_ROW_BLOCK(fname, T, S, KIND, one_fn)                                             \
-    void fname(char *const *args, intptr_t nrows, intptr_t n, const intptr_t *steps)        \
+    void fname(char *const *args, intptr_t nrows, intptr_t n, const intptr_t *steps)         \
     {                                                                                        \
         const int vjp = (KIND) == NNM_SOFTMAX_VJP || (KIND) == NNM_LOG_SOFTMAX_VJP ||        \
                         (KIND) == NNM_SOFTMIN_VJP || (KIND) == NNM_SPARSEMAX_VJP;            \
@@ -541,8 +589,6 @@ NNM_ROW_TYPE(double, d)
  * with no finite entry, takes the limits (softmax uniform over the entries at +inf, or over
  * all of them when every entry is -inf). A label outside [0, n) gives NaN (the Python layer
  * refuses such labels before). */
-enum { NNM_SCE_OK, NNM_SCE_NAN, NNM_SCE_SPECIAL };
-
 /* 1 - p_y as (s - e_y) / s, s = c + r (+ rl): for y at the maximum (d = 0) e_y = 1 is one
  * of the c; otherwise e_y = e (1 + dl) is one of the terms of r */
 NNM_INLINE double nnm_sce_complement(double d, double dl, int dd, double c, double r,
@@ -572,53 +618,7 @@ NNM_INLINE void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
 }
 
 #define NNM_SCE_TYPE(T, S)                                                                   \
-    /* the maximum m and the sum c + r (+ rl) of a row, as nnm_row_S computes them; the   \
-     * buffer keeps the exponentials of a row of one block */                               \
-    NNM_INLINE int nnm_sce_sum_##S(const char *px, intptr_t sx, intptr_t n, nnm_rowbuf *b,     \
-                               double *m_, double *c_, double *r_, double *rl_)              \
-    {                                                                                        \
-        const int dd = sizeof(T) == 8, one = n <= NNM_RB;                                    \
-        double mx[NNM_NL];                                                                   \
-        uint64_t nan[NNM_NL], pinf[NNM_NL], fin[NNM_NL];                                     \
-        for (int j = 0; j < NNM_NL; j++) {                                                   \
-            mx[j] = -DBL_MAX, nan[j] = 0, pinf[j] = 0, fin[j] = 0;                           \
-        }                                                                                    \
-        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
-            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
-            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, -INFINITY, b->x);                      \
-            nnm_rmax(b->x, nnm_rpad(len), mx, nan, pinf, fin);                               \
-        }                                                                                    \
-        double m = -DBL_MAX;                                                                 \
-        uint64_t any_nan = 0, any_pinf = 0, any_fin = 0;                                     \
-        for (int j = 0; j < NNM_NL; j++) {                                                   \
-            m = nnm_max(m, mx[j]);                                                           \
-            any_nan |= nan[j], any_pinf |= pinf[j], any_fin |= fin[j];                       \
-        }                                                                                    \
-        if (any_nan) {                                                                       \
-            return NNM_SCE_NAN;                                                              \
-        }                                                                                    \
-        if (any_pinf || !any_fin) {                                                          \
-            return NNM_SCE_SPECIAL;                                                          \
-        }                                                                                    \
-        double rest[NNM_NL], err[NNM_NL], cnt[NNM_NL];                                       \
-        for (int j = 0; j < NNM_NL; j++) {                                                   \
-            rest[j] = 0.0, err[j] = 0.0, cnt[j] = 0.0;                                       \
-        }                                                                                    \
-        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
-            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
-            if (!one) {                                                                      \
-                nnm_rload_##S(px + i0 * sx, sx, len, 1.0, -INFINITY, b->x);                  \
-            }                                                                                \
-            nnm_rexp(b, len, m, dd);                                                         \
-            nnm_rsum(b, nnm_rpad(len), dd, rest, err, cnt);                                  \
-        }                                                                                    \
-        double cl;                                                                           \
-        *r_ = nnm_rtotal(rest, dd ? err : NULL, rl_);                                        \
-        *c_ = nnm_rtotal(cnt, NULL, &cl); /* exact: whole numbers below 2^53 */             \
-        *m_ = m;                                                                             \
-        return NNM_SCE_OK;                                                                   \
-    }                                                                                        \
-    /* the entries equal to +inf */                                                         \
+    /* the entries equal to +inf */                                                          \
     static double nnm_sce_count_inf_##S(const char *px, intptr_t sx, intptr_t n)             \
     {                                                                                        \
         double k = 0.0;                                                                      \
@@ -635,24 +635,21 @@ NNM_INLINE void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
         }                                                                                    \
         const int dd = sizeof(T) == 8;                                                       \
         double m = 0.0, c = 0.0, r = 0.0, rl = 0.0;                                          \
-        int st = nnm_sce_sum_##S(px, sx, n, b, &m, &c, &r, &rl);                             \
+        int st = nnm_row_sum_##S(px, sx, n, 1.0, b, &m, &c, &r, &rl);                        \
         double zy = LD_##S(*(const T *)(px + y * sx));                                       \
-        if (st == NNM_SCE_NAN) {                                                             \
+        if (st == NNM_RSUM_NAN) {                                                            \
             return NAN;                                                                      \
         }                                                                                    \
-        if (st == NNM_SCE_SPECIAL) { /* log k at one of k entries +inf; log n: all -inf */  \
+        if (st == NNM_RSUM_SPECIAL) { /* log k at one of k entries +inf; log n: all -inf */  \
             double k = nnm_sce_count_inf_##S(px, sx, n);                                     \
             if (k == 0.0) {                                                                  \
                 return nnm_log1p((double)n - 1.0);                                           \
             }                                                                                \
             return zy == INFINITY ? nnm_log1p(k - 1.0) : INFINITY;                           \
         }                                                                                    \
-        /* log s = log1p(cnt - 1 + rest) + a_lo / (1 + a) to first order */                  \
-        double a_lo, a = nnm_two_sum(c - 1.0, r, &a_lo);                                     \
-        a_lo += rl;                                                                          \
-        double ls = nnm_log1p(a), ls_lo = a_lo / (1.0 + a);                                  \
+        double ls_lo, ls = nnm_rlog_s(c, r, rl, &ls_lo);                                     \
         double dl, d = nnm_rshift(zy, m, dd, &dl);                                           \
-        if (d == -INFINITY) { /* e^{d_y} below the float64 range (z_y = -inf included) */   \
+        if (d == -INFINITY) { /* e^{d_y} below the float64 range (z_y = -inf included) */    \
             return INFINITY;                                                                 \
         }                                                                                    \
         double el, h = nnm_two_sum(ls, -d, &el);                                             \
@@ -663,19 +660,17 @@ NNM_INLINE void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
     {                                                                                        \
         const int dd = sizeof(T) == 8, one = n <= NNM_RB;                                    \
         double m = 0.0, c = 0.0, r = 0.0, rl = 0.0;                                          \
-        int st = y < 0 || y >= n ? NNM_SCE_NAN                                               \
-                                 : nnm_sce_sum_##S(px, sx, n, b, &m, &c, &r, &rl);            \
-        if (st == NNM_SCE_NAN) {                                                             \
-            for (intptr_t i = 0; i < n; i++) {                                               \
-                *(T *)(py + i * sy) = ST_##S(NAN);                                           \
-            }                                                                                \
+        int st = y < 0 || y >= n ? NNM_RSUM_NAN                                              \
+                                 : nnm_row_sum_##S(px, sx, n, 1.0, b, &m, &c, &r, &rl);      \
+        if (st == NNM_RSUM_NAN) {                                                            \
+            nnm_rfill_nan_##S(py, sy, n);                                                    \
             return;                                                                          \
         }                                                                                    \
-        if (st == NNM_SCE_SPECIAL) { /* softmax is 1/k on the k entries at +inf, else 1/n */ \
+        if (st == NNM_RSUM_SPECIAL) { /* softmax is 1/k on the k entries at +inf, else 1/n */ \
             double k = nnm_sce_count_inf_##S(px, sx, n);                                     \
             for (intptr_t i = 0; i < n; i++) {                                               \
                 double v = LD_##S(*(const T *)(px + i * sx));                                \
-                double p = k == 0.0 ? 1.0 / (double)n : (v == INFINITY ? 1.0 / k : 0.0);    \
+                double p = k == 0.0 ? 1.0 / (double)n : (v == INFINITY ? 1.0 / k : 0.0);     \
                 *(T *)(py + i * sy) = ST_##S(g * (p - (i == y ? 1.0 : 0.0)));                \
             }                                                                                \
             return;                                                                          \
@@ -683,7 +678,7 @@ NNM_INLINE void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
         double s_lo, s = nnm_two_sum(c, r, &s_lo);                                           \
         s_lo += rl;                                                                          \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
-            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
+            intptr_t len = nnm_rblock(n, i0);                                                \
             if (!one) {                                                                      \
                 nnm_rload_##S(px + i0 * sx, sx, len, 1.0, -INFINITY, b->x);                  \
                 nnm_rexp(b, len, m, dd);                                                     \
@@ -691,11 +686,11 @@ NNM_INLINE void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
             nnm_sce_out(b, len, dd, s, s_lo, g, b->g);                                       \
             nnm_rstore_##S(py + i0 * sy, sy, len, b->g);                                     \
         }                                                                                    \
-        double dl, d = nnm_rshift(LD_##S(*(const T *)(px + y * sx)), m, dd, &dl);           \
+        double dl, d = nnm_rshift(LD_##S(*(const T *)(px + y * sx)), m, dd, &dl);            \
         double q = nnm_sce_complement(d, dl, dd, c, r, rl, s, s_lo);                         \
         *(T *)(py + y * sy) = ST_##S(-(g * q));                                              \
     }                                                                                        \
-    /* the exported blocks: (n),()->() and (n),(),()->(n); the labels int64 */              \
+    /* the exported blocks: (n),()->() and (n),(),()->(n); the labels int64 */               \
     void NNM_SYM(loss_sparse_ce_logits_##S)(char *const *args, intptr_t nrows, intptr_t n,   \
                                             const intptr_t *steps)                           \
     {                                                                                        \
@@ -797,18 +792,14 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, double c
                 acc[j] = 0.0, err[j] = 0.0, bad[j] = 0;                                      \
             }                                                                                \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                            \
-                /* the padding: z = -1000, y = 0, whose term is log1p(e^-1000) = 0 */       \
+                intptr_t len = nnm_rblock(n, i0);                                            \
+                /* the padding: z = -1000, y = 0, whose term is log1p(e^-1000) = 0 */        \
                 nnm_rload_##S(pz + i0 * steps[3], steps[3], len, 1.0, -1000.0, buf.x);       \
                 nnm_rload_##S(py + i0 * steps[4], steps[4], len, 1.0, 0.0, buf.g);           \
                 nnm_bce_terms(&buf, nnm_rpad(len), dd, acc, err, bad);                       \
             }                                                                                \
-            uint64_t any = 0;                                                                \
-            for (int j = 0; j < NNM_NL; j++) {                                               \
-                any |= bad[j];                                                               \
-            }                                                                                \
             double lo, s = nnm_rtotal(acc, dd ? err : NULL, &lo);                            \
-            *(double *)(args[2] + r * steps[2]) = any ? NAN : s + lo;                        \
+            *(double *)(args[2] + r * steps[2]) = nnm_rany(bad) ? NAN : s + lo;              \
         }                                                                                    \
     }                                                                                        \
     void NNM_SYM(loss_binary_ce_logits_backward_##S)(char *const *args, intptr_t nrows,      \
@@ -821,7 +812,7 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, double c
             double c = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
             char *po = args[3] + r * steps[3];                                               \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                            \
+                intptr_t len = nnm_rblock(n, i0);                                            \
                 nnm_rload_##S(pz + i0 * steps[4], steps[4], len, 1.0, 0.0, buf.x);           \
                 nnm_rload_##S(py + i0 * steps[5], steps[5], len, 1.0, 0.0, buf.g);           \
                 nnm_bce_grad(&buf, len, dd, c, buf.e);                                       \
@@ -859,8 +850,8 @@ NNM_INLINE uint64_t nnm_count_above(const double *x, intptr_t len, double zy, in
 }
 
 #define NNM_HITS_TYPE(T, S)                                                                  \
-    /* the entries >= z_y before index y (or_equal_before) and > z_y from it on, or NaN    \
-     * (-1) for a row with a NaN */                                                        \
+    /* the entries >= z_y before index y (or_equal_before) and > z_y from it on, or NaN      \
+     * (-1) for a row with a NaN */                                                          \
     static double nnm_above_##S(const char *px, intptr_t sx, intptr_t n, int64_t y,          \
                                 int or_equal_before, nnm_rowbuf *b)                          \
     {                                                                                        \
@@ -868,7 +859,7 @@ NNM_INLINE uint64_t nnm_count_above(const double *x, intptr_t len, double zy, in
         if (nnm_isnan(zy)) {                                                                 \
             return -1.0;                                                                     \
         }                                                                                    \
-        if (fabs(zy) == INFINITY) { /* rare: by compares, one element at a time */         \
+        if (fabs(zy) == INFINITY) { /* rare: by compares, one element at a time */           \
             double c = 0.0;                                                                  \
             for (intptr_t i = 0; i < n; i++) {                                               \
                 double v = LD_##S(*(const T *)(px + i * sx));                                \
@@ -881,9 +872,9 @@ NNM_INLINE uint64_t nnm_count_above(const double *x, intptr_t len, double zy, in
         }                                                                                    \
         uint64_t c = 0, nan = 0;                                                             \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
-            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
+            intptr_t len = nnm_rblock(n, i0);                                                \
             nnm_rload_##S(px + i0 * sx, sx, len, 1.0, 0.0, b->x);                            \
-            /* [i0, y) compared with >= (when asked), [y, i0 + len) with > */              \
+            /* [i0, y) compared with >= (when asked), [y, i0 + len) with > */                \
             intptr_t cut = y - i0 < 0 ? 0 : (y - i0 > len ? len : (intptr_t)(y - i0));       \
             c += nnm_count_above(b->x, cut, zy, or_equal_before, &nan);                      \
             c += nnm_count_above(b->x + cut, len - cut, zy, 0, &nan);                        \
@@ -974,52 +965,43 @@ NNM_INLINE void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
 }
 
 #define NNM_CCE_TYPE(T, S)                                                                   \
-    /* the row's sum s = c + r (+ rl) and maximum m, and Y and sum y d (+ their errors);  \
-     * 1: a row the reference takes (NaN in z, a non-finite logit, a bad target) */         \
+    /* the row's maximum m and sum s = c + r (+ rl) (nnm_row_sum_S), and Y and sum y d;      \
+     * 1: a row the reference takes (NaN in z, a non-finite logit, a bad target) */          \
     static int nnm_cce_row_##S(const char *pz, intptr_t sz, const char *py, intptr_t sy_,    \
-                               intptr_t n, nnm_rowbuf *b, double *m, double *s,              \
-                               double *s_lo, double *yt, double *yd)                         \
+                               intptr_t n, nnm_rowbuf *b, double *m, double *c, double *r,   \
+                               double *rl, double *yt, double *yd)                           \
     {                                                                                        \
         const int dd = sizeof(T) == 8;                                                       \
-        double c = 0.0, r = 0.0, rl = 0.0;                                                   \
-        if (nnm_sce_sum_##S(pz, sz, n, b, m, &c, &r, &rl) != NNM_SCE_OK) {                   \
+        if (nnm_row_sum_##S(pz, sz, n, 1.0, b, m, c, r, rl) != NNM_RSUM_OK) {                \
             return 1;                                                                        \
         }                                                                                    \
-        *s = nnm_two_sum(c, r, s_lo);                                                        \
-        *s_lo += rl;                                                                         \
         double syd[NNM_NL], eyd[NNM_NL], syy[NNM_NL], eyy[NNM_NL];                           \
         uint64_t bad[NNM_NL];                                                                \
         for (int j = 0; j < NNM_NL; j++) {                                                   \
             syd[j] = 0.0, eyd[j] = 0.0, syy[j] = 0.0, eyy[j] = 0.0, bad[j] = 0;              \
         }                                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
-            intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                                \
-            /* padding: z = max, y = 0, which adds nothing */                               \
+            intptr_t len = nnm_rblock(n, i0);                                                \
+            /* padding: z = max, y = 0, which adds nothing */                                \
             nnm_rload_##S(pz + i0 * sz, sz, len, 1.0, *m, b->x);                             \
             nnm_rload_##S(py + i0 * sy_, sy_, len, 1.0, 0.0, b->g);                          \
             nnm_cce_terms(b, nnm_rpad(len), *m, dd, syd, eyd, syy, eyy, bad);                \
-        }                                                                                    \
-        uint64_t any = 0;                                                                    \
-        for (int j = 0; j < NNM_NL; j++) {                                                   \
-            any |= bad[j];                                                                   \
         }                                                                                    \
         double l1, l2;                                                                       \
         double v1 = nnm_rtotal(syd, dd ? eyd : NULL, &l1);                                   \
         double v2 = nnm_rtotal(syy, dd ? eyy : NULL, &l2);                                   \
         *yd = v1 + l1, *yt = v2 + l2;                                                        \
-        return any != 0;                                                                     \
+        return nnm_rany(bad) != 0;                                                           \
     }                                                                                        \
     void NNM_SYM(loss_cce_logits_##S)(char *const *args, intptr_t nrows, intptr_t n,         \
                                       const intptr_t *steps)                                 \
     {                                                                                        \
         nnm_rowbuf buf;                                                                      \
         for (intptr_t r = 0; r < nrows; r++) {                                               \
-            double m = 0.0, s = 1.0, s_lo = 0.0, yt = 0.0, yd = 0.0, v = NAN;                \
+            double m = 0.0, c = 0.0, rs = 0.0, rl = 0.0, yt = 0.0, yd = 0.0, v = NAN;        \
             if (!nnm_cce_row_##S(args[0] + r * steps[0], steps[3], args[1] + r * steps[1],   \
-                                 steps[4], n, &buf, &m, &s, &s_lo, &yt, &yd)) {              \
-                /* log s = log1p(s - 1) + its low part to first order */                   \
-                double a_lo, a = nnm_two_sum(s - 1.0, s_lo, &a_lo);                          \
-                double ls = nnm_log1p(a), ls_lo = a_lo / (1.0 + a);                          \
+                                 steps[4], n, &buf, &m, &c, &rs, &rl, &yt, &yd)) {           \
+                double ls_lo, ls = nnm_rlog_s(c, rs, rl, &ls_lo);                            \
                 double pl, ph = nnm_two_prod(yt, ls, &pl);                                   \
                 double el, h = nnm_two_sum(ph, -yd, &el);                                    \
                 v = h + (el + pl + yt * ls_lo);                                              \
@@ -1036,20 +1018,20 @@ NNM_INLINE void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
             const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
             double c = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
             char *po = args[3] + r * steps[3];                                               \
-            double m = 0.0, s = 1.0, s_lo = 0.0, yt = 0.0, yd = 0.0;                         \
-            if (nnm_cce_row_##S(pz, steps[4], py, steps[5], n, &buf, &m, &s, &s_lo, &yt,     \
+            double m = 0.0, cs = 0.0, rs = 0.0, rl = 0.0, yt = 0.0, yd = 0.0;                \
+            if (nnm_cce_row_##S(pz, steps[4], py, steps[5], n, &buf, &m, &cs, &rs, &rl, &yt, \
                                 &yd)) {                                                      \
-                for (intptr_t i = 0; i < n; i++) {                                           \
-                    *(T *)(po + i * steps[6]) = ST_##S(NAN);                                 \
-                }                                                                            \
+                nnm_rfill_nan_##S(po, steps[6], n);                                          \
                 continue;                                                                    \
             }                                                                                \
+            double s_lo, s = nnm_two_sum(cs, rs, &s_lo);                                     \
+            s_lo += rl;                                                                      \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = n - i0 < NNM_RB ? n - i0 : NNM_RB;                            \
+                intptr_t len = nnm_rblock(n, i0);                                            \
                 nnm_rload_##S(pz + i0 * steps[4], steps[4], len, 1.0, -INFINITY, buf.x);     \
                 nnm_rexp(&buf, len, m, dd);                                                  \
                 nnm_rload_##S(py + i0 * steps[5], steps[5], len, 1.0, 0.0, buf.g);           \
-                double *out = buf.top; /* free once the exponentials are taken */          \
+                double *out = buf.top; /* free once the exponentials are taken */            \
                 nnm_cce_out(&buf, len, dd, s, s_lo, yt, c, out);                             \
                 nnm_rstore_##S(po + i0 * steps[6], steps[6], len, out);                      \
             }                                                                                \
