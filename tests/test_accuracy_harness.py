@@ -226,6 +226,17 @@ def test_rows_cover_the_extremes():
         assert flat.max() >= np.finfo(dt).max / 2  # huge magnitudes are in
 
 
+def off_by_ulps(rng, hi, ulps, share):
+    """float32 results for the references hi: rounded, moved by up to ``ulps`` ulps, and a
+    ``share`` of them replaced by each of 0, inf and NaN."""
+    with np.errstate(all="ignore"):
+        y = hi.astype(f32)
+        y = (y.view(np.int32) + rng.integers(-ulps, ulps + 1, y.size).astype(np.int32)).view(f32)
+        for v in (0.0, np.inf, np.nan):
+            y[rng.random(y.size) < share] = v
+    return y
+
+
 def test_float32_shortcut_classifies_as_the_full_classification():
     # random patterns and results a few ulps off, zeros, infinities, NaNs and flipped signs
     rng = np.random.default_rng(3)
@@ -233,11 +244,8 @@ def test_float32_shortcut_classifies_as_the_full_classification():
         x = rng.integers(0, 1 << 32, 100_000, dtype=np.uint64).astype(np.uint32).view(f32)
         x = x[~np.isnan(x)]
         hi = H.ref64(fn.ref, x)
+        y = off_by_ulps(rng, hi, 3, 0.01)
         with np.errstate(all="ignore"):
-            y = hi.astype(f32)
-            y = (y.view(np.int32) + rng.integers(-3, 4, y.size).astype(np.int32)).view(f32)
-            for v in (0.0, np.inf, np.nan):
-                y[rng.random(y.size) < 0.01] = v
             y[rng.random(y.size) < 0.01] *= -1
         e_full, c_full = H.classify(x, y, hi)
         e_fast, c_fast = H._classify_f32(x, y, hi)
@@ -257,11 +265,8 @@ def test_compiled_float32_statistics_equal_the_numpy_ones(tmp_path, monkeypatch)
         x = rng.integers(0, 1 << 32, 50_000, dtype=np.uint64).astype(np.uint32).view(f32)
         x[:3] = [np.nan, np.inf, -np.inf]
         hi = H.ref64(fn.ref, x)
+        y = off_by_ulps(rng, hi, 1, 0.002)
         with np.errstate(all="ignore"):
-            y = hi.astype(f32)
-            y = (y.view(np.int32) + rng.integers(-1, 2, y.size).astype(np.int32)).view(f32)
-            for v in (0.0, np.inf, np.nan):
-                y[rng.random(y.size) < 0.002] = v
             y_rounded = hi.astype(f32)
         for yy in (y, y_rounded):  # some errors above 0.5 ulp; all within it
             want, got = H.Stats(), H.Stats()

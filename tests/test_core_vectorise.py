@@ -18,20 +18,39 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "nnmath" / "_core" / "src"
 
 
-def vectorised_loops(march: str, tmp_path: Path) -> collections.Counter:
-    """Vectorised loops per line of nnm_ufuncs.def (each line expands to a ufunc's loops)."""
+#: the x86-64 levels the tests compile for, and the condition they need
+needs_gcc_x86 = pytest.mark.skipif(
+    shutil.which("gcc") is None or platform.machine() not in ("x86_64", "AMD64"),
+    reason="needs GCC on x86-64",
+)
+
+
+def require_slow(request, what: str) -> None:
+    """Skip unless the run selected the slow tests (``-m slow``)."""
+    markexpr = request.config.option.markexpr or ""
+    if "slow" not in markexpr or "not slow" in markexpr:
+        pytest.skip(f"compiles {what}: run with -m slow")
+
+
+def vector_report(source: str, march: str, tmp_path: Path, *extra: str) -> str:
+    """GCC's report of the loops it vectorised in ``source`` at ``-march``, compiled with the
+    core's flags."""
     cmd = [
         "gcc", "-std=c11", "-O3", "-ffp-contract=off", "-fno-math-errno", f"-march={march}",
-        # -fno-ipa-icf: a ufunc whose loop is identical to another's (soft_shrink_grad and
-        # hard_shrink_grad) would otherwise be folded into a call of that one, and its own
-        # line would report no loop at all
-        "-DNNM_SUFFIX=_t", "-fPIC", "-fno-ipa-icf", "-fopt-info-vec-optimized", "-c",
-        str(SRC / "kernels.c"),
-        "-o", str(tmp_path / f"kernels_{march}.o"),
+        "-DNNM_SUFFIX=_t", "-fPIC", *extra, "-fopt-info-vec-optimized", "-c",
+        str(SRC / source), "-o", str(tmp_path / f"{source}_{march}.o"),
     ]
-    r = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600)
+    return subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600).stderr
+
+
+def vectorised_loops(march: str, tmp_path: Path) -> collections.Counter:
+    """Vectorised loops per line of nnm_ufuncs.def (each line expands to a ufunc's loops)."""
+    # -fno-ipa-icf: a ufunc whose loop is identical to another's (soft_shrink_grad and
+    # hard_shrink_grad) would otherwise be folded into a call of that one, and its own
+    # line would report no loop at all
+    report = vector_report("kernels.c", march, tmp_path, "-fno-ipa-icf")
     hits = re.findall(r"(nnm_ufuncs(?:_f32n?)?)\.def:(\d+):\d+: optimized: loop vectorized",
-                      r.stderr)
+                      report)
     return collections.Counter((f, int(line)) for f, line in hits)
 
 
@@ -45,15 +64,10 @@ def elementwise_lines(table: str = "nnm_ufuncs", macro: str = "NNM_EW") -> dict[
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    shutil.which("gcc") is None or platform.machine() not in ("x86_64", "AMD64"),
-    reason="needs GCC on x86-64",
-)
+@needs_gcc_x86
 @pytest.mark.parametrize("march", ["x86-64", "x86-64-v3"])
 def test_every_elementwise_ufunc_vectorises(request, tmp_path, march):
-    markexpr = request.config.option.markexpr or ""
-    if "slow" not in markexpr or "not slow" in markexpr:
-        pytest.skip("compiles kernels.c (about a minute): run with -m slow")
+    require_slow(request, "kernels.c (about a minute)")
     counts = vectorised_loops(march, tmp_path)
     lines = elementwise_lines()
     own32 = elementwise_lines("nnm_ufuncs_f32", "NNM_EW32")
@@ -93,25 +107,14 @@ def row_pass_loops() -> dict[str, list[int]]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    shutil.which("gcc") is None or platform.machine() not in ("x86_64", "AMD64"),
-    reason="needs GCC on x86-64",
-)
+@needs_gcc_x86
 @pytest.mark.parametrize("march", ["x86-64", "x86-64-v3"])
 def test_every_row_pass_vectorises(request, tmp_path, march):
     """The passes of softmax, log_softmax, softmin and their VJPs over a row (maximum,
     exponentials, the sums into fixed accumulators, the outputs) vectorise at each level."""
-    markexpr = request.config.option.markexpr or ""
-    if "slow" not in markexpr or "not slow" in markexpr:
-        pytest.skip("compiles rows.c: run with -m slow")
-    cmd = [
-        "gcc", "-std=c11", "-O3", "-ffp-contract=off", "-fno-math-errno", f"-march={march}",
-        "-DNNM_SUFFIX=_t", "-fPIC", "-fopt-info-vec-optimized", "-c", str(SRC / "rows.c"),
-        "-o", str(tmp_path / f"rows_{march}.o"),
-    ]
-    r = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600)
+    require_slow(request, "rows.c")
     done = {int(n) for n in re.findall(r"rows\.c:(\d+):\d+: optimized: loop vectorized",
-                                       r.stderr)}
+                                       vector_report("rows.c", march, tmp_path))}
     loops = row_pass_loops()
     assert sum(map(len, loops.values())) >= 7  # the file was read
     # a pass's loop over the block, or its inner loop over the accumulators (the next line)
