@@ -176,16 +176,12 @@ def _binary_logits_fast(y_true: Any, y_pred: Any, axis: int, out: Any) -> Any:
         return None
     with np.errstate(over="ignore", under="ignore"):  # rounding to float16 may give inf
         res = (sums / z.shape[-1]).astype(dtype)
-    if out is None:
-        return res if res.ndim else res[()]
-    check_out(out, res.shape, dtype)
-    np.copyto(out, res)
-    return out
+    return _give(res if res.ndim or out is not None else res[()], out)
 
 
 #: rows of binary terms longer than this are summed in pieces of this length, fixed so that
 #: the sums do not depend on the number of threads (the core splits a call by rows)
-BCE_PIECE = 1 << 16
+BCE_PIECE = _kernels.CHUNK
 
 
 def _bce_pieces(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

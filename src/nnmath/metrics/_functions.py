@@ -457,11 +457,7 @@ def sparse_categorical_accuracy(y_true: Any, y_pred: Any, *, out: Any = None) ->
             # reference below refuses it
             hits = np.asarray(_core.sparse_argmax_hits(yp.astype(dtype, copy=False), labels))
             if not np.isnan(hits).any():
-                if out is None:
-                    return hits if hits.ndim else hits[()]
-                _kernels.check_out(out, hits.shape, dtype)
-                np.copyto(out, hits)
-                return out
+                return give(hits if hits.ndim or out is not None else hits[()], out)
     xp, hits, dtype = sparse_categorical_hits(y_true, y_pred)
     return give(cast_hits(xp, hits, dtype), out)
 
