@@ -282,17 +282,27 @@ class Stats:
         else:
             err, cat = classify(x, y, hi, lo)
         self.n += x.size
-        self.n_half += int(np.count_nonzero(err > 0.5))
-        self.n_one += int(np.count_nonzero(err > 1.0))
-        self.n_cat += int(np.count_nonzero(cat))
-        ok = np.where(cat, -1.0, err)
+        ok = self._count(err, cat)
         if ok.size:
             i = int(np.argmax(ok))
             if ok[i] > self.max_err:
                 self.max_err = float(ok[i])
                 self.at_x, self.at_y = float(x[i]), float(y[i])
                 self.at_r = float(hi[i]) + (float(lo[i]) if lo is not None else 0.0)
-        for i in np.flatnonzero(cat)[: 3 - len(self.cat_examples)]:
+        self._examples(x, y, hi, np.flatnonzero(cat))
+
+    def _count(self, err: np.ndarray, cat: np.ndarray) -> np.ndarray:
+        """Count the errors above 1/2 and 1 ulp and the catastrophic results; return the
+        errors with the catastrophic ones at -1 (for the maximum)."""
+        self.n_half += int(np.count_nonzero(err > 0.5))
+        self.n_one += int(np.count_nonzero(err > 1.0))
+        self.n_cat += int(np.count_nonzero(cat))
+        return np.where(cat, -1.0, err)
+
+    def _examples(self, x: np.ndarray, y: np.ndarray, hi: np.ndarray,
+                  idx: np.ndarray) -> None:
+        """Keep the first three catastrophic results (``idx``: their inputs, in order)."""
+        for i in idx[: 3 - len(self.cat_examples)]:
             self.cat_examples.append((float(x[i]), float(y[i]), float(hi[i])))
 
     def _add_f32_compiled(self, x: np.ndarray, y: np.ndarray, hi: np.ndarray) -> None:
@@ -305,16 +315,12 @@ class Stats:
         self.n += measured
         if odd.size:
             err, cat = classify(x[odd], y[odd], hi[odd])
-            self.n_half += int(np.count_nonzero(err > 0.5))
-            self.n_one += int(np.count_nonzero(err > 1.0))
-            self.n_cat += int(np.count_nonzero(cat))
-            ok = np.where(cat, -1.0, err)
+            ok = self._count(err, cat)
             j = int(np.argmax(ok))
             # the largest error, the first in input order on a tie (as np.argmax over all)
             if ok[j] > best or (ok[j] == best and (at < 0 or odd[j] < at)):
                 best, at = float(ok[j]), int(odd[j])
-            for i in odd[np.flatnonzero(cat)[: 3 - len(self.cat_examples)]]:
-                self.cat_examples.append((float(x[i]), float(y[i]), float(hi[i])))
+            self._examples(x, y, hi, odd[np.flatnonzero(cat)])
         if at >= 0 and best > self.max_err:
             self.max_err = best
             self.at_x, self.at_y, self.at_r = float(x[at]), float(y[at]), float(hi[at])
