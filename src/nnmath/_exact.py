@@ -1,17 +1,13 @@
-"""Exact sums of float64 arrays, and the JSON encoding of exact numbers.
+"""Exact sums of float arrays, correctly rounded ratios, and the JSON encoding of exact numbers.
 
 Every finite float64 is a dyadic rational ``M · 2**e`` with an integer ``|M| < 2**53``, so
-the sum of any number of them is a dyadic rational too and can be kept *exactly*. The
-metrics keep their weighted totals that way (as :class:`fractions.Fraction`), which makes
-a result independent of how the data were split into batches or across workers: the
-order of summation cannot matter when no summation rounds.
-
-The sum is vectorised with NumPy. Each value's 53-bit integer mantissa is placed in a
-fixed-point number of 32-bit limbs (the limb and the shift within it come from the
-exponent); the pieces, each below ``2**33``, are added per limb with ``np.bincount`` in
-chunks small enough that float64 partial sums stay exact (below ``2**53``), and the limb
-totals are joined with Python integers at the end. The cost is a few passes over the
-data; no value is ever rounded.
+the sum of any number of them (or of their products with weights) is a dyadic rational
+too and can be kept *exactly*. The sums run in the compiled core
+(:func:`nnmath._core.exact_sums`: a fixed-point accumulator wide enough for any double and
+any product of two, threads and all, no value ever rounded); here they become
+:class:`fractions.Fraction` values (the metrics keep their weighted totals that way, which
+makes a result independent of how the data were split into batches or across workers) or
+are rounded once to a float (the reduced losses).
 """
 
 from __future__ import annotations
@@ -24,87 +20,61 @@ from typing import Any
 
 import numpy as np
 
+from ._core import exact_sums
+
 Exact = Fraction | float  # a float only for nan / ±inf totals
+#: an exact sum as the core gives it: ``(mantissa, exponent)`` for ``mantissa * 2**exponent``,
+#: or a float (nan, ±inf) when a non-finite value was added
+Dyadic = tuple[int, int] | float
 
-__all__ = ["Exact", "add", "add_all", "decode", "encode", "exact_group_sums", "exact_sum",
-           "exact_total", "to_float"]
-
-_LIMB_BITS = 32
-_MASK = np.uint64((1 << _LIMB_BITS) - 1)
-# pieces are < 2**33 in absolute value: up to 2**19 of them sum below 2**52, exactly in
-# float64; chunks of 2**16 also keep the working arrays in cache
-_CHUNK = 1 << 16
+__all__ = ["Dyadic", "Exact", "add", "add_all", "decode", "dyadic_sum", "encode",
+           "exact_group_sums", "exact_sum", "exact_total", "round_ratio", "to_float"]
 
 
-def _limb_sums(x: np.ndarray, groups: np.ndarray | None, ngroups: int) -> list[Fraction]:
-    """The exact sums of ``x`` (finite float64, 1-D) per group (``groups`` in [0, ngroups))."""
-    totals = [0] * ngroups
-    base = 0  # sum of group g = totals[g] * 2**base
-    # chunks small enough to stay in cache, and for the float64 bincounts to be exact
-    for start in range(0, x.size, _CHUNK):
-        xs = x[start:start + _CHUNK]
-        gs = None if groups is None else groups[start:start + _CHUNK]
-        part, part_base = _chunk_sums(xs, gs, ngroups)
-        if part_base is None:
-            continue
-        if part_base < base:
-            totals = [t << (base - part_base) for t in totals]
-            base = part_base
-        up = part_base - base
-        for g, v in part.items():
-            totals[g] += v << up
-    if base >= 0:
-        return [Fraction(t << base) for t in totals]
-    return [Fraction(t, 1 << -base) for t in totals]
+def _floats(x: Any) -> np.ndarray:
+    """``x`` as a float32 or float64 array (float16 widens to float32, exactly; other
+    dtypes convert to float64) in the machine's byte order."""
+    arr = np.asarray(x)
+    if arr.dtype == np.float16:
+        return arr.astype(np.float32)
+    if arr.dtype not in (np.float32, np.float64) or not arr.dtype.isnative:
+        return arr.astype(np.float64)
+    return arr
 
 
-def _chunk_sums(x: np.ndarray, groups: np.ndarray | None,
-                ngroups: int) -> tuple[dict[int, int], int | None]:
-    """Exact per-group sums of one chunk: ``({group: integer}, base)``, sum = int · 2**base."""
-    nonzero = x != 0
-    if not nonzero.all():
-        x = x[nonzero]
-        groups = None if groups is None else groups[nonzero]
-    if x.size == 0:
-        return {}, None
-    m, e = np.frexp(x)  # x = m 2**e with 0.5 <= |m| < 1, also for subnormals
-    mant = (m * 9007199254740992.0).astype(np.int64)  # m 2**53: exact, |mant| < 2**53
-    lsb = e - 53  # x = mant * 2**lsb
-    base = int(lsb.min())
-    offset = lsb - base
-    limb = offset >> 5
-    shift = (offset & 31).astype(np.uint64)
-    negative = bool((mant < 0).any())
-    a = np.abs(mant).astype(np.uint64) if negative else mant.astype(np.uint64)
-    lo = (a & _MASK) << shift  # < 2**63
-    hi = (a >> np.uint64(_LIMB_BITS)) << shift  # < 2**52
-    pieces = [
-        lo & _MASK,  # limb k
-        (lo >> np.uint64(_LIMB_BITS)) + (hi & _MASK),  # limb k + 1 (< 2**33)
-        hi >> np.uint64(_LIMB_BITS),  # limb k + 2
-    ]
-    nlimb = int(limb.max()) + 3
-    index = limb if groups is None else groups.astype(np.int64) * nlimb + limb
-    size = ngroups * nlimb
-    acc = np.zeros(size, dtype=np.int64)
-    for j, piece in enumerate(pieces):
-        w = piece.astype(np.float64)
-        if negative:
-            w = np.where(mant < 0, -w, w)
-        # at most 2**16 pieces below 2**33 per bin: the float64 bin sums are exact integers
-        acc += np.bincount(index + j, weights=w, minlength=size).astype(np.int64)
-    out: dict[int, int] = {}
-    acc2 = acc.reshape(ngroups, nlimb)
-    for g in np.flatnonzero(acc2.any(axis=1)).tolist():
-        total = 0
-        for v in reversed(acc2[g].tolist()):
-            total = (total << _LIMB_BITS) + v
-        out[g] = total
-    return out, base
+def _dyadic(raw: Any) -> Dyadic:
+    if isinstance(raw, float):
+        return raw
+    digits, exponent = raw
+    m, e = int.from_bytes(digits, "little", signed=True), int(exponent)
+    if m == 0:
+        return 0, 0
+    zeros = (m & -m).bit_length() - 1  # an odd mantissa: one form per number
+    return m >> zeros, e + zeros
+
+
+def _fraction(d: Dyadic) -> Exact:
+    if isinstance(d, float):
+        return d
+    m, e = d
+    return Fraction(m << e) if e >= 0 else Fraction(m, 1 << -e)
+
+
+def dyadic_sum(x: Any, w: Any = None) -> Dyadic:
+    """The exact sum of ``x`` (of ``x * w``, broadcast together), as ``(m, e)`` for
+    ``m * 2**e``, or nan/±inf when a value (a product) is not finite.
+
+    >>> dyadic_sum(np.array([0.5, 0.25, -1.0]))
+    (-1, -2)
+    >>> dyadic_sum(np.array([1.0, np.inf]))
+    inf
+    """
+    xs = _floats(x)
+    return _dyadic(exact_sums(xs) if w is None else exact_sums(xs, _floats(w)))
 
 
 def exact_sum(x: Any) -> Fraction:
-    """The exact sum of the finite float64 values ``x``, as a ``Fraction``.
+    """The exact sum of the finite float values ``x``, as a ``Fraction``.
 
     >>> exact_sum([0.1] * 10)  # the ten stored values of 0.1, added without rounding
     Fraction(18014398509481985, 18014398509481984)
@@ -113,8 +83,11 @@ def exact_sum(x: Any) -> Fraction:
     >>> exact_sum([1e300, 1.0, -1e300])
     Fraction(1, 1)
     """
-    arr = np.asarray(x, dtype=np.float64).ravel()
-    return _limb_sums(arr, None, 1)[0]
+    total = _fraction(dyadic_sum(np.asarray(x, dtype=np.float64)
+                                 if not isinstance(x, np.ndarray) else x))
+    if isinstance(total, float):
+        raise ValueError(f"exact_sum: the values are not all finite (their sum is {total})")
+    return total
 
 
 def exact_group_sums(x: Any, groups: Any, ngroups: int) -> list[Fraction]:
@@ -123,17 +96,73 @@ def exact_group_sums(x: Any, groups: Any, ngroups: int) -> list[Fraction]:
     >>> exact_group_sums([0.5, 0.25, 1.0], [1, 1, 0], 3)
     [Fraction(1, 1), Fraction(3, 4), Fraction(0, 1)]
     """
-    arr = np.asarray(x, dtype=np.float64).ravel()
-    grp = np.asarray(groups).ravel()
-    if grp.size == 0:
-        return [Fraction(0)] * ngroups
-    # compress the groups that occur, so that the bins stay few for large ngroups
-    used, inverse = np.unique(grp, return_inverse=True)
-    sums = _limb_sums(arr, inverse.ravel(), used.size)
-    out = [Fraction(0)] * ngroups
-    for g, s in zip(used.tolist(), sums, strict=True):
-        out[int(g)] = s
-    return out
+    arr = np.ascontiguousarray(_floats(x if isinstance(x, np.ndarray)
+                                       else np.asarray(x, dtype=np.float64))).ravel()
+    grp = np.ascontiguousarray(np.asarray(groups).ravel(), dtype=np.int64)
+    if grp.size != arr.size:
+        raise ValueError(f"exact_group_sums: {arr.size} values but {grp.size} groups")
+    out = [_fraction(_dyadic(r)) for r in exact_sums(arr, None, grp, int(ngroups))]
+    if any(isinstance(v, float) for v in out):
+        raise ValueError("exact_group_sums: the values are not all finite")
+    return out  # type: ignore[return-value]
+
+
+def round_ratio(num: Dyadic, den: int | Fraction, dtype: Any = np.float64) -> float:
+    """``num / den`` (an exact sum over a positive integer or fraction), correctly rounded
+    to ``dtype`` (float16, float32 or float64) and returned as a Python float; ``±inf``
+    beyond the dtype's range; a non-finite ``num`` divided as a float.
+
+    >>> round_ratio((1, 0), 3)
+    0.3333333333333333
+    >>> round_ratio((1, 0), 3, np.float32) == float(np.float32(1 / 3))
+    True
+    >>> round_ratio((2**24 + 1, 0), 1, np.float32)  # a tie: to even
+    16777216.0
+    """
+    if isinstance(num, float):
+        return num / float(den)
+    m, e = num
+    q = Fraction(den)
+    # m 2**e / (p / r) = (m r 2**e) / p: CPython divides integers correctly rounded
+    a, b = m * q.denominator, q.numerator
+    if e >= 0:
+        a <<= e
+    else:
+        b <<= -e
+    try:
+        wide = a / b
+    except OverflowError:
+        wide = math.inf if (a > 0) == (b > 0) else -math.inf
+    dt = np.dtype(dtype)
+    if dt == np.float64 or wide == 0 or math.isnan(wide):
+        return wide
+    return _narrow(wide, a, b, dt)
+
+
+def _narrow(wide: float, a: int, b: int, dt: np.dtype) -> float:
+    """``a / b`` correctly rounded to ``dt`` (float16 or float32) from ``wide``, its
+    correct rounding to float64: rounding ``wide`` again errs only when ``wide`` is a
+    midpoint of ``dt`` that ``a / b`` is not, decided here by an exact comparison."""
+    with np.errstate(over="ignore"):
+        near = dt.type(wide)
+    if float(near) == wide:
+        return wide
+    toward = math.copysign(math.inf, wide - float(near)) if math.isfinite(float(near)) \
+        else -math.copysign(math.inf, wide)
+    with np.errstate(over="ignore"):
+        other = np.nextafter(near, dt.type(toward))
+    # an infinity stands for the next power of two beyond the largest finite value
+    top = 2.0 ** np.finfo(dt).maxexp
+    lo, hi = (math.copysign(top, float(v)) if math.isinf(float(v)) else float(v)
+              for v in (near, other))
+    # neighbours of float16/float32 values: their sum and half are exact in float64
+    if wide != (lo + hi) / 2:
+        return float(near)  # no tie: the second rounding is the right one
+    mid, exact = Fraction(wide), Fraction(a, b)
+    if exact == mid:
+        return float(near)  # a true tie, to even as the second rounding did
+    # exact is not the midpoint: take the neighbour on its side of it
+    return float(near) if (exact > mid) == (lo > hi) else float(other)
 
 
 def to_float(q: Fraction | float | int) -> float:
@@ -213,12 +242,9 @@ def add_all(parts: Iterable[Exact]) -> Exact:
     return total
 
 
-def exact_total(v: np.ndarray) -> Exact:
-    """The exact sum of ``v`` (bool: the count of True); nan/inf give a float."""
-    if v.dtype == np.bool_:
+def exact_total(v: np.ndarray, w: Any = None) -> Exact:
+    """The exact sum of ``v`` (bool: the count of True), or of the exact products ``v * w``
+    (broadcast together); nan/inf give a float."""
+    if v.dtype == np.bool_ and w is None:
         return Fraction(int(np.count_nonzero(v)))
-    v = np.asarray(v, dtype=np.float64)
-    finite = np.isfinite(v)
-    if not finite.all():
-        return float(np.sum(v[~finite]))
-    return exact_sum(v)
+    return _fraction(dyadic_sum(v, w))

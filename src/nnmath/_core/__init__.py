@@ -41,6 +41,12 @@ index of the row's maximum) and ``sparse_top_k_hits(z, y, k)`` (fewer than ``k``
 above ``z[y]``), one pass over the row and no sort; elementwise, ``binary_hits(p, y, t)``
 (1 where ``y`` equals the decision ``p > t``, NaN where ``p`` or ``y`` is NaN).
 
+Exact sums (no ufunc): ``exact_sums(x, w=None, groups=None, ngroups=1)`` adds float32 or
+float64 values (or their products with weights ``w``) without rounding, in all or per
+group, in a fixed-point accumulator wide enough for any double or product of two; the
+result is an integer mantissa (as little-endian two's complement bytes) and a power of
+two, or a float when a NaN or an infinity was added. ``nnmath._exact`` builds on it.
+
 The loops are compiled for several x86-64 levels and chosen at import by the CPU
 (:func:`cpu_level`); the environment variable ``NNMATH_CPU`` (``avx512``, ``avx2`` or
 ``baseline``) forces one, and an unknown or unsupported value is an ``ImportError``.
@@ -79,6 +85,7 @@ from ._umath import (
     cpu_level,
     cpu_levels,
     elu,
+    exact_sums,
     elu_backward,
     elu_grad,
     exponential,
@@ -187,6 +194,7 @@ __all__ = [
     "cpu_level",
     "cpu_levels",
     "elu",
+    "exact_sums",
     "elu_backward",
     "elu_grad",
     "exponential",

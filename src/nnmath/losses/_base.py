@@ -21,11 +21,19 @@ needs the data (probabilities in [0, 1], labels in range, finite non-negative we
 runs chunk by chunk when the result is computed, and raises there; the reductions sum each
 chunk exactly and combine the partial sums without rounding, so a reduced loss does not
 depend on the chunking.
+
+On NumPy arrays a reduced loss is the exact weighted sum ``Σ w_i l_i`` of the per-sample
+losses (every product and every addition exact, in the compiled core), divided exactly
+by the batch size, the number of valid samples or the exact sum of the weights, and
+rounded once to the result's dtype: it does not depend on the order of the samples, the
+thread count or the batch's memory layout.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,6 +46,7 @@ from .._array import (
     finish,
     float_input,
     fp_guard,
+    is_numpy,
     namespace,
     out_of_range,
     refuse,
@@ -49,6 +58,7 @@ from .._array import (
     unbroadcast,
     with_vjp,
 )
+from .._exact import dyadic_sum, round_ratio
 
 __all__ = ["EPSILON", "REDUCTIONS", "AxisLoss", "Loss"]
 
@@ -230,7 +240,7 @@ def check_reduction(reduction: Any) -> str:
     return reduction
 
 
-def sample_weights(xp: Any, sample_weight: Any, dtype: Any) -> tuple[Any, Any]:
+def sample_weights(xp: Any, sample_weight: Any, dtype: Any) -> tuple[Any, Any, Any]:
     """Validate ``sample_weight`` and split it into ``(w / s, s)``.
 
     ``s`` is the largest weight (1 when every weight is 0), a 0-d array in the weights'
@@ -238,10 +248,11 @@ def sample_weights(xp: Any, sample_weight: Any, dtype: Any) -> tuple[Any, Any]:
     the scaled weights and apply ``s`` once at the end (it cancels in
     ``"mean_with_sample_weight"``), so huge weights (beyond ``dtype``'s range, or whose sum
     is) and subnormal weights (whose products with the losses would underflow) give the
-    correctly weighted result. ``(None, None)`` when there are no weights.
+    correctly weighted result. ``(None, None, None)`` when there are no weights; the third
+    entry is the validated weights themselves, unscaled (for the exact NumPy reductions).
     """
     if sample_weight is None:
-        return None, None
+        return None, None, None
     _, sw, _ = float_input(sample_weight, "sample_weight", xp=xp)
     sw = refuse(xp, sw, lambda xp, w: ~xp.isfinite(w),
                 lambda xp, w: ValueError("sample_weight must be finite (no NaN or inf)"))
@@ -252,8 +263,9 @@ def sample_weights(xp: Any, sample_weight: Any, dtype: Any) -> tuple[Any, Any]:
     else:
         top = xp.max(sw)
         scale = xp.where(top > 0, top, xp.ones_like(top))
+    raw = sw
     sw = sw / scale  # in [0, 1]: exact for equal weights, subnormal ones included
-    return (xp.astype(sw, dtype) if sw.dtype != dtype else sw), scale
+    return (xp.astype(sw, dtype) if sw.dtype != dtype else sw), scale, raw
 
 
 def target_weights(xp: Any, y: Any, opts: Mapping[str, Any], sparse: bool) -> Any:
@@ -279,16 +291,24 @@ def target_weights(xp: Any, y: Any, opts: Mapping[str, Any], sparse: bool) -> An
 
 def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
            cotangent: Any = None, want_coef: bool = False, *, scale: Any = None,
-           target: Any = None) -> tuple[Any, Any]:
+           target: Any = None, raw: Any = None, result_dtype: Any = None) -> tuple[Any, Any]:
     """Reduce per-sample ``losses`` as Keras's ``reduce_weighted_values`` does.
 
     ``sw`` and ``scale`` come from :func:`sample_weights` (the weights are ``sw * scale``);
     ``target`` from :func:`target_weights` (used by ``"mean_with_sample_weight"`` only).
+    On NumPy arrays the reduced value comes from :func:`exact_value` (``raw``: the
+    unscaled weights; ``result_dtype``: the dtype it is rounded to, once).
     Returns ``(value, coef)``: the reduced loss, and (when ``want_coef``) its derivative
     with respect to each per-sample loss — the shape of ``losses`` — multiplied by the
     ``cotangent`` (for ``"none"``, an array of the shape of ``value``; else a scalar).
     """
     dtype = losses.dtype
+    exact = None
+    if is_numpy(xp) and reduction != "none":
+        exact = exact_value(losses, raw, mask, reduction, target,
+                            dtype if result_dtype is None else result_dtype)
+        if not want_coef:
+            return exact, None
     if mask is not None:
         fmask = xp.astype(mask, dtype)
         if reduction in ("sum_over_batch_size", "mean"):
@@ -352,6 +372,8 @@ def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
             factor = xp.where(nonzero, 1.0 / safe, xp.zeros_like(total))
             if rescale:
                 value, factor = scaled(value), scaled(factor)
+        if exact is not None:
+            value = exact
         if not want_coef:
             return value, None
         if cotangent is not None:
@@ -361,6 +383,66 @@ def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
             coef = (xp.ones_like(values) if weights is None else weights) * factor
     coef = unbroadcast(xp, coef, tuple(aligned))
     return value, xp.reshape(coef, losses.shape)
+
+
+def exact_value(losses: np.ndarray, raw: Any, mask: Any, reduction: str, target: Any,
+                dtype: Any) -> np.ndarray:
+    """A reduction of NumPy ``losses`` (not ``"none"``), exactly: as :func:`reduce`'s
+    value, with the weighted sum ``S = Σ w l`` (``w``: the sample weights ``raw`` times
+    the mask) and the divisor exact and their ratio rounded once to ``dtype``.
+
+    The divisor is 1 for ``"sum"``; the number of values for the means (Keras: of the
+    valid ones under a mask); for ``"mean_with_sample_weight"`` with weights or class
+    weights, ``Σ w t`` (``t``: each sample's target class weight) — PyTorch's weighted mean.
+    """
+    weights = None if mask is None else mask.astype(np.float64)
+    if raw is not None:
+        if weights is None:
+            weights = raw
+        else:
+            m, r = same_rank(np, weights, raw)
+            weights = _broadcast_product(np, r, m)  # times 0 or 1: exact
+    values, shape = losses, tuple(losses.shape)
+    if weights is not None:
+        values, weights = same_rank(np, losses, weights)
+        shape = _broadcast_shape(values, weights)
+    total = dyadic_sum(values, weights)
+    den: int | Fraction = 1
+    if reduction == "mean_with_sample_weight" and (weights is not None or target is not None):
+        w = np.ones(shape) if weights is None else np.broadcast_to(weights, shape)
+        if target is not None:
+            t, w = same_rank(np, np.asarray(target), w)
+            _broadcast_shape(t, w)
+            d = dyadic_sum(t, w)
+        else:
+            d = dyadic_sum(w)
+        if isinstance(d, float):  # an infinite class weight
+            return np.asarray(round_ratio(total, 1) / d, dtype)
+        if d[0] == 0:  # divide_no_nan: no weight at all gives 0
+            return np.zeros((), dtype)
+        den = Fraction(d[0] << d[1]) if d[1] >= 0 else Fraction(d[0], 1 << -d[1])
+    elif reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
+        n_values = math.prod(shape)
+        if mask is not None and reduction != "mean_with_sample_weight":
+            valid = int(np.count_nonzero(mask))
+            if valid == 0:
+                return np.zeros((), dtype)
+            den = Fraction(valid * n_values, mask.size)
+        elif n_values == 0:
+            return np.zeros((), dtype)
+        else:
+            den = n_values
+    return np.asarray(round_ratio(total, den, dtype), dtype)
+
+
+def _broadcast_shape(a: np.ndarray, w: np.ndarray) -> tuple[int, ...]:
+    try:
+        return np.broadcast_shapes(tuple(a.shape), tuple(w.shape))
+    except ValueError:
+        raise ValueError(
+            f"sample_weight of shape {tuple(w.shape)} does not broadcast against the "
+            f"per-sample losses of shape {tuple(a.shape)}"
+        ) from None
 
 
 def _broadcast_product(xp: Any, a: Any, w: Any) -> Any:
@@ -428,7 +510,7 @@ def run(core: Core, y_true: Any, y_pred: Any, opts: Mapping[str, Any], *, sparse
         raise ValueError(f"y_pred has no elements along axis {axis}")
     yp_last = xp.moveaxis(yp, ax, -1)
     with fp_guard(xp):
-        sw, scale = sample_weights(xp, sample_weight, yp.dtype)
+        sw, scale, raw = sample_weights(xp, sample_weight, yp.dtype)
         losses, grad, mask = core(xp, yt, yp_last, opts, gradient)
         if reduction is None:
             return finish(xp, losses, dtype)
@@ -446,7 +528,7 @@ def run(core: Core, y_true: Any, y_pred: Any, opts: Mapping[str, Any], *, sparse
             target = target_weights(xp, yt, {**opts, "n_classes": shape[ax],
                                              "dtype": yp.dtype}, sparse)
         value, coef = reduce(xp, losses, sw, mask, reduction, cot, want_coef=gradient,
-                             scale=scale, target=target)
+                             scale=scale, target=target, raw=raw, result_dtype=dtype)
         if not gradient:
             return finish(xp, value, dtype)
         if callable(grad):  # a fused gradient that takes the per-sample coefficients

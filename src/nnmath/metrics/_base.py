@@ -385,19 +385,8 @@ def weighted_total(v: np.ndarray, wb: np.ndarray) -> Exact:
     when a value is NaN or infinite)."""
     if v.dtype == np.bool_:
         return exact_sum(wb[v])
-    v64 = np.asarray(v, dtype=np.float64)
-    with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 -> nan, as Keras
-        prod = v64 * wb
-    finite = np.isfinite(prod)
-    if finite.all():
-        return exact_sum(prod)
-    bad_values = ~np.isfinite(v64)
-    if bad_values.any():  # nan or ±inf losses: the total is nan or ±inf
-        return float(np.sum(prod[bad_values]))
-    # finite products too large for float64: those few are multiplied exactly
-    over = ~finite
-    return sum((Fraction(a) * Fraction(b) for a, b in zip(
-        v64[over].tolist(), wb[over].tolist(), strict=True)), exact_sum(prod[finite]))
+    # every product exact (inf * 0 is nan, as Keras), no addition rounded
+    return exact_total(np.asarray(v), wb)
 
 
 def _cell(value: Any, ndim: int) -> np.ndarray:

@@ -8,9 +8,11 @@
 #include <string.h>
 
 #define NPY_NO_DEPRECATED_API NPY_1_23_API_VERSION
+#define PY_ARRAY_UNIQUE_SYMBOL nnm_ARRAY_API /* shared with exact.c */
 #include <numpy/arrayobject.h>
 #include <numpy/ufuncobject.h>
 
+#include "exact.h"
 #include "nnm_kernels.h"
 #include "pool.h"
 
@@ -295,6 +297,15 @@ static PyMethodDef methods[] = {
     {"_set_parallel_min", py_set_parallel_min, METH_O,
      "_set_parallel_min(n) -> int: loops of fewer than n elements stay on the calling "
      "thread; returns the previous value (for tests and measurement)."},
+    {"exact_sums", (PyCFunction)(void (*)(void))nnm_py_exact_sums,
+     METH_VARARGS | METH_KEYWORDS,
+     "exact_sums(x, w=None, groups=None, ngroups=1): the exact sum of the float32 or float64 "
+     "array x (of x * w, broadcast together, when w is given), with no rounding at any "
+     "step: a float (nan, inf or -inf) when a non-finite value (or product) is present, "
+     "else (digits, e) with the sum int.from_bytes(digits, 'little', signed=True) * 2**e. "
+     "With groups (int64, contiguous 1-D like x and w; values in [0, ngroups)): a list of "
+     "ngroups such results, the sums of x[groups == g]. The GIL is released; large inputs "
+     "are split over the threads."},
     {NULL, NULL, 0, NULL},
 };
 
