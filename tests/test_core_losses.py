@@ -342,3 +342,43 @@ def test_loss_gufuncs_on_odd_layouts(dtype):
     np.testing.assert_array_equal(C.sparse_ce_logits_backward(z, 3, dtype(1.0)),
                                   C.sparse_ce_logits_backward(zc, np.full(6, 3),
                                                               np.ones(6, dtype)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_class_weight_and_ignore_class_on_the_core(dtype):
+    """The class's fast path with class weights and an ignored class: values and
+    gradients against a hand formula in float64 (logsumexp by SciPy)."""
+    from scipy.special import logsumexp, softmax
+
+    from nnmath import losses as L
+    rng = np.random.default_rng(12)
+    z = (3 * rng.standard_normal((64, 7))).astype(dtype)
+    y = rng.integers(0, 7, 64)
+    y[::5] = 4  # the ignored class
+    z[5, 2] = np.nan  # an ignored row with a NaN logit: still 0, value and gradient
+    cw = rng.uniform(0.5, 2.0, 7)
+    valid = y != 4
+    z64 = z.astype(np.float64)
+    per = np.where(valid, cw[y] * (logsumexp(np.where(valid[:, None], z64, 0), axis=1)
+                                   - np.where(valid, z64[np.arange(64), y], 0)), 0.0)
+    got = L.sparse_categorical_crossentropy(y, z, from_logits=True, ignore_class=4,
+                                            class_weight=cw)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, per, rtol=tol, atol=tol)
+    assert got.dtype == dtype and np.all(got[~valid] == 0)
+    loss = L.SparseCategoricalCrossentropy(from_logits=True, ignore_class=4, class_weight=cw)
+    # Keras: the mean runs over the valid samples
+    np.testing.assert_allclose(loss(y, z), per[valid].sum() / valid.sum(), rtol=tol)
+    sw = rng.uniform(0, 1, 64)
+    grad = loss.gradient(y, z, sample_weight=sw)
+    sm = softmax(np.where(valid[:, None], z64, 0), axis=1)
+    want = (sw * cw[y] * valid / valid.sum())[:, None] * (sm - np.eye(7)[y])
+    np.testing.assert_allclose(grad, want, rtol=10 * tol, atol=tol)
+    assert np.all(grad[~valid] == 0)
+    mw = L.SparseCategoricalCrossentropy(from_logits=True, class_weight=cw,
+                                         reduction="mean_with_sample_weight")
+    yy = np.where(valid, y, 0)
+    p2 = cw[yy] * (logsumexp(z64, axis=1) - z64[np.arange(64), yy])
+    ok = np.isfinite(p2)
+    np.testing.assert_allclose(mw(yy[ok], z[ok], sample_weight=sw[ok]),
+                               (sw * p2)[ok].sum() / (sw * cw[yy])[ok].sum(), rtol=tol)

@@ -455,18 +455,8 @@ def _sparse_core(xp: Any, labels: Any, p: Any, opts: Mapping[str, Any],
                  need_grad: bool) -> tuple[Any, Any, Any]:
     valid = opts["valid"]
     if (type(p) is np.ndarray and type(labels) is np.ndarray and opts["from_logits"]
-            and valid is None and not opts["label_smoothing"]
-            and opts["class_weight"] is None and p.dtype.char in "efd"):
-        # the core's fused gufuncs: the loss in one pass over a row, and the gradient
-        # coef * (softmax(z) - onehot(y)) in one more, with the reduction's per-sample
-        # coefficients (run() calls the function with them)
-        lab = labels.astype(np.int64, copy=False)
-        value = np.asarray(_core.sparse_ce_logits(p, lab))
-
-        def fused(coef: Any) -> Any:
-            return _core.sparse_ce_logits_backward(p, lab, np.asarray(coef, p.dtype))
-
-        return value, (fused if need_grad else None), None
+            and not opts["label_smoothing"] and p.dtype.char in "efd"):
+        return _sparse_core_fused(labels, p, opts, valid, need_grad)
     if valid is not None:
         labels = xp.where(valid, labels, xp.zeros_like(labels))
     y = one_hot(xp, labels, p.shape[-1], p.dtype)
@@ -476,6 +466,45 @@ def _sparse_core(xp: Any, labels: Any, p: Any, opts: Mapping[str, Any],
         if grad is not None:
             grad = xp.where(xp.expand_dims(valid, axis=-1), grad, xp.zeros_like(grad))
     return value, grad, valid
+
+
+def _sparse_core_fused(labels: np.ndarray, p: np.ndarray, opts: Mapping[str, Any],
+                       valid: np.ndarray | None, need_grad: bool) -> tuple[Any, Any, Any]:
+    """The core's fused gufuncs: the loss in one pass over a row, and the gradient
+    ``coef * (softmax(z) - onehot(y))`` in one more, with the reduction's per-sample
+    coefficients (run() calls the function with them). Ignored samples (``valid`` false)
+    take label 0 in the core and are zeroed after it (and masked in the reduction); class
+    weights scale each sample's value and coefficient by its label's weight, in float64."""
+    lab = labels.astype(np.int64, copy=False)
+    if valid is not None:
+        lab = np.where(valid, lab, 0)
+    weight = None
+    if opts["class_weight"] is not None:
+        c = per_class(np, opts["class_weight"], p.shape[-1], np.float64, "class_weight")
+        weight = np.broadcast_to(c, (p.shape[-1],))[lab]
+        if valid is not None:
+            weight = np.where(valid, weight, 0.0)
+    elif valid is not None:
+        weight = valid.astype(np.float64)
+    if not need_grad:
+        value = np.asarray(_core.sparse_ce_logits(p, lab))
+        if weight is not None:
+            value = (value * weight).astype(p.dtype)
+        if valid is not None:  # an ignored sample is 0, whatever its logits
+            value[~valid] = 0
+        return value, None, valid
+
+    def fused(coef: Any) -> Any:
+        c = np.asarray(coef, np.float64 if weight is not None else p.dtype)
+        if weight is not None:
+            c = (c * weight).astype(p.dtype)
+        g = _core.sparse_ce_logits_backward(p, lab, c)
+        if valid is not None:
+            g[~valid] = 0
+        return g
+
+    # the gradient needs only the losses' shape and dtype (reduce() skips the value)
+    return np.zeros(p.shape[:-1], p.dtype), fused, valid
 
 
 def _sparse_opts(from_logits: bool, ignore_class: int | None, label_smoothing: float,
