@@ -382,3 +382,102 @@ def test_sparse_class_weight_and_ignore_class_on_the_core(dtype):
     ok = np.isfinite(p2)
     np.testing.assert_allclose(mw(yy[ok], z[ok], sample_weight=sw[ok]),
                                (sw * p2)[ok].sum() / (sw * cw[yy])[ok].sum(), rtol=tol)
+
+
+def mp_binary_general(x, y, w, s, probs, lo, hi):
+    """binary_ce_sum's row and its gradient by mpmath: smoothing, weights, logits or
+    clipped probabilities (the clip's bounds given in float64, as the core rounds them)."""
+    with mpmath.workdps(60):
+        terms, grads, scales = [], [], []
+        for xj, yj, wj in zip(map(float, x), map(float, y), map(float, w), strict=True):
+            yj = mpmath.mpf(yj) * (1 - mpmath.mpf(s)) + mpmath.mpf(s) / 2
+            wy = mpmath.mpf(wj) * yj
+            if probs:
+                p = min(max(mpmath.mpf(xj), mpmath.mpf(lo)), mpmath.mpf(hi))
+                terms.append(-(wy * mpmath.log(p) + (1 - yj) * mpmath.log(1 - p)))
+                inside = lo <= xj <= hi
+                grads.append(((1 - yj) / (1 - p) - wy / p) if inside else mpmath.mpf(0))
+                scales.append(abs((1 - yj) / (1 - p)) + abs(wy / p))
+            else:
+                z = mpmath.mpf(xj)
+                sp_pos = mpmath.log1p(mpmath.exp(-abs(z))) + max(z, 0)  # softplus(z)
+                sp_neg = sp_pos - z  # softplus(-z)
+                terms.append(wy * sp_neg + (1 - yj) * sp_pos)
+                sig = 1 / (1 + mpmath.exp(-z))
+                grads.append((1 - yj) * sig - wy * (1 - sig))
+                scales.append(abs((1 - yj) * sig) + abs(wy * (1 - sig)))
+        return mpmath.fsum(terms), grads, [float(v) for v in scales]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_binary_ce_sum_general_against_mpmath(dtype):
+    """Probabilities (at and beyond the clip bounds, 0 and 1 themselves) and logits, with
+    positive weights and label smoothing: the float64 row sums within a few float64 ulps
+    (float64 rows) or 2^-40 relative (float16/32 rows: float32 exp and log1p) of mpmath;
+    the gradient within 2 ulps of its dtype, or (a difference of two terms) 4 ulps of
+    the larger term."""
+    rng = np.random.default_rng(21)
+    lo = float(np.float32(1e-7)) if dtype != np.float64 else 1e-7
+    hi = float(np.float32(1 - 1e-7)) if dtype != np.float64 else 1 - 1e-7
+    edge = np.array([0.0, 1.0, 1e-7, 1 - 1e-7, 1e-9, 1 - 1e-9, 0.5, 1e-3])
+    cases = []
+    for probs in (0.0, 1.0):
+        for n in (1, 8, 37, 1030):
+            x = rng.uniform(0, 1, (2, n)) if probs else rng.normal(0, 6, (2, n))
+            if probs and n >= 8:
+                x[0, :8] = edge
+            y = rng.uniform(0, 1, (2, n))
+            y[1] = y[1] > 0.5
+            for w, s in ((np.ones(n), 0.0), (rng.uniform(0.2, 3, n), 0.1), (np.full(n, 2.0), 0.0)):
+                cases.append((x, y, w, s, probs))
+    for x, y, w, s, probs in cases:
+        x, y = x.astype(dtype), y.astype(dtype)
+        c = rng.normal(0, 1, len(x)).astype(dtype)
+        with np.errstate(all="raise"):
+            got = C.binary_ce_sum(x, y, w, s, probs)
+            grad = C.binary_ce_backward(x, y, w, s, probs, c)
+        rel = 8 * 2.0**-52 if dtype == np.float64 else 2.0**-40
+        for i in range(len(x)):
+            want, wg, scale = mp_binary_general(x[i], y[i], w, s, probs, lo, hi)
+            assert abs(got[i] - float(want)) <= rel * float(want) + 1e-300, (probs, s, i)
+            ref = np.array([float(c[i] * v) for v in wg])
+            with np.errstate(over="ignore", under="ignore"):
+                ref_t = ref.astype(dtype)
+            floor = 4 * abs(float(c[i])) * float(np.finfo(dtype).eps) * np.array(scale)
+            bad = (ulps(grad[i], ref_t) > 2) & ~(np.abs(grad[i] - ref) <= floor)
+            assert not bad.any(), (probs, s, x[i][bad][:3], grad[i][bad][:3], ref[bad][:3])
+
+
+def test_binary_ce_sum_marks_rows_for_the_reference():
+    x = np.array([[0.2, 0.3], [1.5, 0.2], [np.nan, 0.1], [0.2, 0.3]])
+    y = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0], [2.0, 1.0]])
+    got = C.binary_ce_sum(x, y, np.ones(2), 0.0, 1.0)
+    assert np.isfinite(got[0]) and np.isnan(got[1:]).all()
+    z = np.array([[np.inf, 0.0], [1.0, 2.0]])
+    got = C.binary_ce_sum(z, np.zeros((2, 2)), np.ones(2), 0.2, 0.0)
+    assert np.isnan(got[0]) and np.isfinite(got[1])
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_binary_loss_options_on_the_core_against_the_reference(from_logits):
+    """The functions and classes with pos_weight and label smoothing (the core) against the
+    array-API formulas of the same loss (run on array-api-strict arrays: the reference)."""
+    xp = pytest.importorskip("array_api_strict")
+    from nnmath import losses as L
+    rng = np.random.default_rng(5)
+    y = (rng.uniform(0, 1, (40, 6)) > 0.4).astype(np.float64)
+    x = rng.normal(0, 3, (40, 6)) if from_logits else rng.uniform(0, 1, (40, 6))
+    pw = rng.uniform(0.5, 2, 6)
+    kw = {"from_logits": from_logits, "label_smoothing": 0.2, "pos_weight": pw}
+    got = L.binary_crossentropy(y, x, **kw)
+    ref = np.asarray(L.binary_crossentropy(xp.asarray(y), xp.asarray(x), **kw))
+    np.testing.assert_allclose(got, ref, rtol=1e-13)
+    loss = L.BinaryCrossentropy(**kw)
+    sw = rng.uniform(0, 1, 40)
+    np.testing.assert_allclose(loss(y, x, sample_weight=sw),
+                               float(loss(xp.asarray(y), xp.asarray(x),
+                                          sample_weight=xp.asarray(sw))), rtol=1e-13)
+    np.testing.assert_allclose(loss.gradient(y, x, sample_weight=sw),
+                               np.asarray(loss.gradient(xp.asarray(y), xp.asarray(x),
+                                                        sample_weight=xp.asarray(sw))),
+                               rtol=1e-12, atol=1e-15)

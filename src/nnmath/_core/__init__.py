@@ -31,6 +31,10 @@ logits for the loss (the maximum and the sum of exponentials, then the label's t
 ``y softplus(-z) + (1 - y) softplus(z)`` of a row in float64 (NaN for a row with a target
 outside [0, 1] or a logit that is not finite), and ``binary_ce_logits_backward(z, y, c) =
 c * (sigmoid(z) - y)`` (``(n),(n),()->(n)``) is their gradient times ``c``.
+``binary_ce_sum(x, y, w, s, probs)`` (``(n),(n),(n),(),()->()``) is the general form: logits
+(``probs = 0``) or probabilities (``probs = 1``, clipped to Keras's ``[eps, 1 - eps]``),
+positive weights ``w`` and label smoothing ``s``; ``binary_ce_backward(x, y, w, s, probs, c)``
+its gradient times ``c``.
 ``cce_logits(z, y)`` (``(n),(n)->()``) is the categorical cross-entropy of logits and
 dense targets in [0, 1], ``-sum(y * log_softmax(z))`` (NaN for a row with a target
 outside [0, 1] or a logit that is not finite), and ``cce_logits_backward(z, y, c) =
@@ -74,8 +78,10 @@ except ImportError as exc:  # pragma: no cover - depends on the build
     ) from exc
 
 from ._umath import (
+    binary_ce_backward,
     binary_ce_logits_backward,
     binary_ce_logits_sum,
+    binary_ce_sum,
     binary_hits,
     cce_logits,
     cce_logits_backward,
@@ -183,8 +189,10 @@ from ._umath import (
 )
 
 __all__ = [
+    "binary_ce_backward",
     "binary_ce_logits_backward",
     "binary_ce_logits_sum",
+    "binary_ce_sum",
     "binary_hits",
     "cce_logits",
     "cce_logits_backward",

@@ -116,7 +116,8 @@ static void clear_range_flags(void)
 }
 
 /* the most operands of a ufunc: inputs and outputs (x, g and two parameters, and y) */
-#define NNM_MAX_ARGS 5
+/* the most operands (inputs and outputs) of a ufunc of the table; add_ufunc refuses more */
+#define NNM_MAX_ARGS 8
 /* below this many elements a loop runs on the calling thread */
 static intptr_t parallel_min = 1 << 17;
 /* piece boundaries at multiples of 64 elements: whole cache lines of every dtype */
@@ -344,6 +345,11 @@ static int add_ufunc(PyObject *m, const char *name, int nin, int nout, int npara
                      char *types, PyUFuncGenericFunction loop, size_t index, const char *doc)
 {
     int nargs = nin + nout;
+    if (nargs > NNM_MAX_ARGS || (kinds != NULL && strlen(kinds) != (size_t)nargs)) {
+        PyErr_Format(PyExc_SystemError, "%s: %d operands (at most %d) or kinds '%s' of another "
+                     "length", name, nargs, NNM_MAX_ARGS, kinds != NULL ? kinds : "");
+        return -1;
+    }
     for (int t = 0; t < 3; t++) {
         funcs[t] = loop;
         store[t] = (loop_data){nargs, index, t};

@@ -732,22 +732,54 @@ NNM_SCE_TYPE(double, d)
  * per row: binary_ce_logits_backward takes c. sigma(z) - y is formed as
  * (1 - y) sigma(z) - y sigma(-z), exact in its sign and, for hard labels, a single
  * product. */
-NNM_INLINE void nnm_bce_terms(nnm_rowbuf *b, intptr_t lenp, int dd, double *acc,
-                                 double *err, uint64_t *bad)
+/* The binary terms of a block into the accumulators: of logits (probs = 0) or of
+ * probabilities (probs = 1: p clipped to [lo, hi], the Keras bounds rounded to the row's
+ * type, and log p, log(1 - p) exact in float64: 1 - p is exact for float32 and float16 p,
+ * float64 rows take log1p(-p)); w: the positive weights of the block (NULL: 1), s: the
+ * label smoothing (y' = y (1 - s) + s / 2). Lanes from len on are padding: the padding
+ * z = -1000, y = 0 of logits without options contributes log1p(e^-1000) = 0; with options
+ * (or probabilities) the padding's terms are set to 0. Called with probs, w and s constant, the unused parts vanish. */
+NNM_INLINE void nnm_bce_terms(nnm_rowbuf *b, intptr_t len, intptr_t lenp, int dd, int probs,
+                              const double *w, double s, double lo, double hi, double *acc,
+                              double *err, uint64_t *bad)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
             double z = b->x[i + j], y = b->g[i + j];
             uint64_t ynan = nnm_nan_mask(y);
             double yc = nnm_blend(ynan, 0.0, y); /* no compare sees a NaN */
-            uint64_t no = nnm_nonfinite_mask(z) | ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
+            uint64_t no = ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
+            if (probs) {
+                uint64_t znan = nnm_nan_mask(z);
+                double zc = nnm_blend(znan, 0.5, z);
+                no |= znan | nnm_lt(zc, 0.0) | nnm_lt(1.0, zc);
+            } else {
+                no |= nnm_nonfinite_mask(z);
+            }
             bad[j] |= no;
-            z = nnm_blend(no, 0.0, z), y = nnm_blend(no, 0.0, y);
-            double zp = nnm_max(z, 0.0), zm = zp - z;
-            double a = -fabs(z);
-            double l = dd ? nnm_log1p(nnm_exp_neg(a))
-                          : nnm_log1p32(nnm_exp32(nnm_max(a, -NNMF32_EXP_MIN)));
-            double t = (y * zm + (1.0 - y) * zp) + l;
+            z = nnm_blend(no, probs ? 0.5 : 0.0, z), y = nnm_blend(no, 0.0, y);
+            /* y' and 1 - y', each formed directly (1 - y' would lose y's smoothing) */
+            double ys = s != 0.0 ? y * (1.0 - s) + 0.5 * s : y;
+            double ns = s != 0.0 ? (1.0 - y) * (1.0 - s) + 0.5 * s : 1.0 - y;
+            double wy = w != NULL ? w[i + j] * ys : ys;
+            double t;
+            if (probs) {
+                double pc = nnm_min(nnm_max(z, lo), hi);
+                double lp = nnm__log_kernel(pc, 0.0);
+                double lq = dd ? nnm_log1p(-pc) : nnm__log_kernel(1.0 - pc, 0.0);
+                t = -(wy * lp + ns * lq);
+            } else {
+                double zp = nnm_max(z, 0.0), zm = zp - z;
+                double a = -fabs(z);
+                double l = dd ? nnm_log1p(nnm_exp_neg(a))
+                              : nnm_log1p32(nnm_exp32(nnm_max(a, -NNMF32_EXP_MIN)));
+                /* w y' softplus(-z) + (1 - y') softplus(z), softplus(+-z) = z-+ + l */
+                double k = w != NULL || s != 0.0 ? wy + ns : 1.0;
+                t = (wy * zm + ns * zp) + k * l;
+            }
+            if (probs || w != NULL || s != 0.0) {
+                t = i + j < len ? t : 0.0; /* padding (smoothing would make it count) */
+            }
             if (dd) {
                 double e;
                 acc[j] = nnm_two_sum(acc[j], t, &e);
@@ -759,8 +791,13 @@ NNM_INLINE void nnm_bce_terms(nnm_rowbuf *b, intptr_t lenp, int dd, double *acc,
     }
 }
 
-NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, double c,
-                                double *out)
+/* c times the gradient of the block's terms (as nnm_bce_terms; NaN out where a term is
+ * refused): with logits (1 - y') sigma(z) - w y' sigma(-z) (exact in its sign and, for hard
+ * labels and w = 1, a single product); with probabilities (1 - y') / (1 - p) - w y' / p
+ * inside the clip range and 0 outside it */
+NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int probs,
+                             const double *w, double s, double lo, double hi, double c,
+                             double *out)
 {
     for (intptr_t i = 0; i < len; i++) {
         double z = b->x[i], y = b->g[i];
@@ -768,24 +805,50 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, double c
         uint64_t ynan = nnm_nan_mask(y);
         double yc = nnm_blend(ynan, 0.0, y);
         uint64_t no = nnm_nan_mask(z) | ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
-        z = nnm_blend(no, 0.0, z), y = nnm_blend(no, 0.0, y);
-        double a = -fabs(z);
-        double e = dd ? nnm_exp_neg(a) : nnm_exp32(nnm_max(a, -NNMF32_EXP_MIN));
-        double lo = e / (1.0 + e), hi = 1.0 / (1.0 + e); /* sigma(-|z|), sigma(|z|) */
-        uint64_t neg = nnm_signbit_mask(z);
-        double sp = nnm_blend(neg, lo, hi), sn = nnm_blend(neg, hi, lo); /* sigma(z), sigma(-z) */
-        out[i] = nnm_blend(no, NAN, c * ((1.0 - y) * sp - y * sn));
+        z = nnm_blend(no, probs ? 0.5 : 0.0, z), y = nnm_blend(no, 0.0, y);
+        double ys = s != 0.0 ? y * (1.0 - s) + 0.5 * s : y;
+        double ns = s != 0.0 ? (1.0 - y) * (1.0 - s) + 0.5 * s : 1.0 - y;
+        double wy = w != NULL ? w[i] * ys : ys;
+        double d;
+        if (probs) {
+            uint64_t in = nnm_less_equal(lo, z) & nnm_less_equal(z, hi);
+            double pc = nnm_min(nnm_max(z, lo), hi);
+            d = nnm_blend(in, ns / (1.0 - pc) - wy / pc, 0.0);
+        } else {
+            double a = -fabs(z);
+            double e = dd ? nnm_exp_neg(a) : nnm_exp32(nnm_max(a, -NNMF32_EXP_MIN));
+            double sl = e / (1.0 + e), sh = 1.0 / (1.0 + e); /* sigma(-|z|), sigma(|z|) */
+            uint64_t neg = nnm_signbit_mask(z);
+            double sp = nnm_blend(neg, sl, sh), sn = nnm_blend(neg, sh, sl); /* sigma(+-z) */
+            d = ns * sp - wy * sn;
+        }
+        out[i] = nnm_blend(no, NAN, c * d);
     }
 }
 
+/* the clip bounds of probabilities of type T: Keras's eps = 1e-7 and 1 - eps, rounded to T
+ * (float16 rows, computed in float32 by the Python layer, take float32's: float16's would
+ * be 1.2e-7 and 1) */
+#define NNM_BCE_LO_e ((double)(float)1e-7)
+#define NNM_BCE_HI_e ((double)(float)(1.0 - 1e-7))
+#define NNM_BCE_LO_f ((double)(float)1e-7)
+#define NNM_BCE_HI_f ((double)(float)(1.0 - 1e-7))
+#define NNM_BCE_LO_d 1e-7
+#define NNM_BCE_HI_d (1.0 - 1e-7)
+
 #define NNM_BCE_TYPE(T, S)                                                                   \
-    void NNM_SYM(loss_binary_ce_logits_sum_##S)(char *const *args, intptr_t nrows,           \
-                                                intptr_t n, const intptr_t *steps)           \
+    /* the row sums of terms: args x, y [, w (float64 row), s, probs], out */                \
+    NNM_INLINE void nnm_bce_sum_##S(char *const *args, intptr_t nrows, intptr_t n,           \
+                                    const intptr_t *steps, int general)                      \
     {                                                                                        \
         const int dd = sizeof(T) == 8;                                                       \
+        const int no = general ? 5 : 2; /* the output's argument */                          \
+        const intptr_t *cs = steps + no + 1; /* the core strides */                          \
         nnm_rowbuf buf;                                                                      \
         for (intptr_t r = 0; r < nrows; r++) {                                               \
             const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
+            double s = general ? *(const double *)(args[3] + r * steps[3]) : 0.0;            \
+            int probs = general && *(const double *)(args[4] + r * steps[4]) != 0.0;         \
             double acc[NNM_NL], err[NNM_NL];                                                 \
             uint64_t bad[NNM_NL];                                                            \
             for (int j = 0; j < NNM_NL; j++) {                                               \
@@ -793,32 +856,82 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, double c
             }                                                                                \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
                 intptr_t len = nnm_rblock(n, i0);                                            \
-                /* the padding: z = -1000, y = 0, whose term is log1p(e^-1000) = 0 */        \
-                nnm_rload_##S(pz + i0 * steps[3], steps[3], len, 1.0, -1000.0, buf.x);       \
-                nnm_rload_##S(py + i0 * steps[4], steps[4], len, 1.0, 0.0, buf.g);           \
-                nnm_bce_terms(&buf, nnm_rpad(len), dd, acc, err, bad);                       \
+                nnm_rload_##S(pz + i0 * cs[0], cs[0], len, 1.0, probs ? 0.5 : -1000.0,       \
+                              buf.x);                                                        \
+                nnm_rload_##S(py + i0 * cs[1], cs[1], len, 1.0, 0.0, buf.g);                 \
+                if (!general) {                                                              \
+                    nnm_bce_terms(&buf, len, nnm_rpad(len), dd, 0, NULL, 0.0, 0.0, 0.0,      \
+                                  acc, err, bad);                                            \
+                    continue;                                                                \
+                }                                                                            \
+                nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 1.0,       \
+                            buf.top);                                                        \
+                if (probs) {                                                                 \
+                    nnm_bce_terms(&buf, len, nnm_rpad(len), dd, 1, buf.top, s,               \
+                                  NNM_BCE_LO_##S, NNM_BCE_HI_##S, acc, err, bad);            \
+                } else {                                                                     \
+                    nnm_bce_terms(&buf, len, nnm_rpad(len), dd, 0, buf.top, s, 0.0, 0.0,     \
+                                  acc, err, bad);                                            \
+                }                                                                            \
             }                                                                                \
-            double lo, s = nnm_rtotal(acc, dd ? err : NULL, &lo);                            \
-            *(double *)(args[2] + r * steps[2]) = nnm_rany(bad) ? NAN : s + lo;              \
+            double lo, t = nnm_rtotal(acc, dd ? err : NULL, &lo);                            \
+            *(double *)(args[no] + r * steps[no]) = nnm_rany(bad) ? NAN : t + lo;            \
         }                                                                                    \
+    }                                                                                        \
+    /* c times the gradient: args x, y [, w, s, probs], c, out */                             \
+    NNM_INLINE void nnm_bce_back_##S(char *const *args, intptr_t nrows, intptr_t n,          \
+                                     const intptr_t *steps, int general)                     \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        const int ci = general ? 5 : 2, no = ci + 1;                                         \
+        const intptr_t *cs = steps + no + 1; /* core strides: x, y[, w], out */              \
+        const intptr_t so = cs[general ? 3 : 2];                                             \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
+            double c = LD_##S(*(const T *)(args[ci] + r * steps[ci]));                       \
+            double s = general ? *(const double *)(args[3] + r * steps[3]) : 0.0;            \
+            int probs = general && *(const double *)(args[4] + r * steps[4]) != 0.0;         \
+            char *po = args[no] + r * steps[no];                                             \
+            for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
+                intptr_t len = nnm_rblock(n, i0);                                            \
+                nnm_rload_##S(pz + i0 * cs[0], cs[0], len, 1.0, 0.0, buf.x);                 \
+                nnm_rload_##S(py + i0 * cs[1], cs[1], len, 1.0, 0.0, buf.g);                 \
+                if (!general) {                                                              \
+                    nnm_bce_grad(&buf, len, dd, 0, NULL, 0.0, 0.0, 0.0, c, buf.e);           \
+                } else {                                                                     \
+                    nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 1.0,   \
+                                buf.top);                                                    \
+                    if (probs) {                                                             \
+                        nnm_bce_grad(&buf, len, dd, 1, buf.top, s, NNM_BCE_LO_##S,           \
+                                     NNM_BCE_HI_##S, c, buf.e);                              \
+                    } else {                                                                 \
+                        nnm_bce_grad(&buf, len, dd, 0, buf.top, s, 0.0, 0.0, c, buf.e);      \
+                    }                                                                        \
+                }                                                                            \
+                nnm_rstore_##S(po + i0 * so, so, len, buf.e);                                \
+            }                                                                                \
+        }                                                                                    \
+    }                                                                                        \
+    void NNM_SYM(loss_binary_ce_logits_sum_##S)(char *const *args, intptr_t nrows,           \
+                                                intptr_t n, const intptr_t *steps)           \
+    {                                                                                        \
+        nnm_bce_sum_##S(args, nrows, n, steps, 0);                                           \
     }                                                                                        \
     void NNM_SYM(loss_binary_ce_logits_backward_##S)(char *const *args, intptr_t nrows,      \
                                                      intptr_t n, const intptr_t *steps)      \
     {                                                                                        \
-        const int dd = sizeof(T) == 8;                                                       \
-        nnm_rowbuf buf;                                                                      \
-        for (intptr_t r = 0; r < nrows; r++) {                                               \
-            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
-            double c = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
-            char *po = args[3] + r * steps[3];                                               \
-            for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = nnm_rblock(n, i0);                                            \
-                nnm_rload_##S(pz + i0 * steps[4], steps[4], len, 1.0, 0.0, buf.x);           \
-                nnm_rload_##S(py + i0 * steps[5], steps[5], len, 1.0, 0.0, buf.g);           \
-                nnm_bce_grad(&buf, len, dd, c, buf.e);                                       \
-                nnm_rstore_##S(po + i0 * steps[6], steps[6], len, buf.e);                    \
-            }                                                                                \
-        }                                                                                    \
+        nnm_bce_back_##S(args, nrows, n, steps, 0);                                          \
+    }                                                                                        \
+    void NNM_SYM(loss_binary_ce_sum_##S)(char *const *args, intptr_t nrows, intptr_t n,      \
+                                         const intptr_t *steps)                              \
+    {                                                                                        \
+        nnm_bce_sum_##S(args, nrows, n, steps, 1);                                           \
+    }                                                                                        \
+    void NNM_SYM(loss_binary_ce_backward_##S)(char *const *args, intptr_t nrows, intptr_t n, \
+                                              const intptr_t *steps)                         \
+    {                                                                                        \
+        nnm_bce_back_##S(args, nrows, n, steps, 1);                                          \
     }
 
 NNM_BCE_TYPE(nnm_half, e)
