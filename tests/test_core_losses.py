@@ -481,3 +481,99 @@ def test_binary_loss_options_on_the_core_against_the_reference(from_logits):
                                np.asarray(loss.gradient(xp.asarray(y), xp.asarray(x),
                                                         sample_weight=xp.asarray(sw))),
                                rtol=1e-12, atol=1e-15)
+
+
+def mp_cce_probs(p, y, w, s, lo, hi):
+    """Keras's categorical cross-entropy of probabilities by mpmath: renormalise, clip
+    (bounds given as the core rounds them), smooth, weight; and its gradient in p."""
+    with mpmath.workdps(60):
+        n = len(p)
+        pm = [mpmath.mpf(float(v)) for v in p]
+        total = mpmath.fsum(pm)
+        total = total if total > 0 else mpmath.mpf(1)
+        ys = [mpmath.mpf(float(v)) * (1 - mpmath.mpf(s)) + mpmath.mpf(s) / n for v in y]
+        wy = [mpmath.mpf(float(a)) * b for a, b in zip(w, ys, strict=True)]
+        r = [v / total for v in pm]
+        rc = [min(max(v, mpmath.mpf(lo)), mpmath.mpf(hi)) for v in r]
+        loss = -mpmath.fsum(a * mpmath.log(b) for a, b in zip(wy, rc, strict=True))
+        g = [(-a / b if lo <= v <= hi else mpmath.mpf(0))
+             for a, b, v in zip(wy, rc, r, strict=True)]
+        dot = mpmath.fsum(a * b for a, b in zip(g, r, strict=True))
+        grad = [(a - dot) / total for a in g]
+        scale = [float((abs(a) + abs(dot)) / total) for a in g]
+        return loss, grad, scale
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cce_and_sparse_probs_against_mpmath(dtype):
+    """cce_probs and sparse_ce_probs (float64 values) within a few float64 ulps (float64
+    rows) or 2^-40 relative of mpmath; gradients within 2 ulps of their dtype or 4 ulps
+    of the larger of the two terms they subtract; rows that do not sum to 1, rows with
+    zeros and entries beyond the clip bounds, rows longer than a block."""
+    rng = np.random.default_rng(33)
+    lo = float(np.float32(1e-7)) if dtype != np.float64 else 1e-7
+    hi = float(np.float32(1 - 1e-7)) if dtype != np.float64 else 1 - 1e-7
+    for n in (1, 3, 10, 1030):
+        p = rng.dirichlet(np.ones(n) * 0.3, 3)
+        p[1] *= 0.7  # not summing to 1
+        if n >= 3:
+            p[2, :2] = [0.0, 1e-9]
+        lab = rng.integers(0, n, 3)
+        y = np.eye(n)[lab]
+        w = rng.uniform(0.5, 2, n)
+        for s in (0.0, 0.1):
+            pt, yt = p.astype(dtype), y.astype(dtype)
+            c = rng.normal(0, 1, 3).astype(dtype)
+            with np.errstate(all="raise"):
+                v = C.cce_probs(pt, yt, w, s)
+                g = C.cce_probs_backward(pt, yt, w, s, c)
+                vs = C.sparse_ce_probs(pt, lab)
+                gs = C.sparse_ce_probs_backward(pt, lab, c)
+            rel = 8 * 2.0**-52 if dtype == np.float64 else 2.0**-40
+            for i in range(3):
+                want, wg, scale = mp_cce_probs(pt[i], yt[i], w, s, lo, hi)
+                assert abs(v[i] - float(want)) <= rel * float(want) + 1e-300, (n, s, i)
+                ref = np.array([float(c[i] * x) for x in wg])
+                with np.errstate(over="ignore", under="ignore"):
+                    ref_t = ref.astype(dtype)
+                floor = 4 * abs(float(c[i])) * float(np.finfo(dtype).eps) * np.array(scale)
+                bad = (ulps(g[i], ref_t) > 2) & ~(np.abs(g[i] - ref) <= floor)
+                assert not bad.any(), (n, s, i, g[i][bad][:3], ref[bad][:3])
+                if s == 0.0:
+                    want, wg, scale = mp_cce_probs(pt[i], yt[i], np.ones(n), 0.0, lo, hi)
+                    assert abs(vs[i] - float(want)) <= rel * float(want) + 1e-300
+                    ref = np.array([float(c[i] * x) for x in wg])
+                    floor = 4 * abs(float(c[i])) * float(np.finfo(dtype).eps) * np.array(scale)
+                    with np.errstate(over="ignore", under="ignore"):
+                        bad = (ulps(gs[i], ref.astype(dtype)) > 2) & ~(
+                            np.abs(gs[i] - ref) <= floor)
+                    assert not bad.any(), (n, i, gs[i][bad][:3], ref[bad][:3])
+    # rows the core leaves to the reference: NaN
+    p = np.array([[0.2, 0.8], [1.2, 0.1], [np.nan, 0.5], [0.5, 0.5]])
+    y = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0], [-0.5, 1.0]])
+    assert np.isnan(C.cce_probs(p, y, np.ones(2), 0.0)[1:]).all()
+    assert np.isnan(C.sparse_ce_probs(p, np.array([1, 1, 1, 2]))[1:]).all()
+
+
+@pytest.mark.parametrize("cls", ["CategoricalCrossentropy", "SparseCategoricalCrossentropy"])
+def test_probability_losses_on_the_core_against_the_reference(cls):
+    """The classes from probabilities (the core) against the array-API formulas of the same
+    loss on array-api-strict arrays (the reference), with class weights and smoothing."""
+    xp = pytest.importorskip("array_api_strict")
+    from nnmath import losses as L
+    rng = np.random.default_rng(8)
+    p = rng.dirichlet(np.ones(5), 30) * rng.uniform(0.5, 1, (30, 1))
+    lab = rng.integers(0, 5, 30)
+    y = lab if cls.startswith("Sparse") else np.eye(5)[lab]
+    cw = rng.uniform(0.5, 2, 5)
+    kw = {"class_weight": cw} if cls.startswith("Sparse") else {
+        "class_weight": cw, "label_smoothing": 0.1}
+    loss = getattr(L, cls)(**kw)
+    sw = rng.uniform(0, 1, 30)
+    np.testing.assert_allclose(
+        loss(y, p, sample_weight=sw),
+        float(loss(xp.asarray(y), xp.asarray(p), sample_weight=xp.asarray(sw))), rtol=1e-13)
+    np.testing.assert_allclose(
+        loss.gradient(y, p, sample_weight=sw),
+        np.asarray(loss.gradient(xp.asarray(y), xp.asarray(p), sample_weight=xp.asarray(sw))),
+        rtol=1e-11, atol=1e-14)

@@ -39,6 +39,11 @@ its gradient times ``c``.
 dense targets in [0, 1], ``-sum(y * log_softmax(z))`` (NaN for a row with a target
 outside [0, 1] or a logit that is not finite), and ``cce_logits_backward(z, y, c) =
 c * (sum(y) * softmax(z) - y)`` its gradient.
+Of probabilities (Keras: each row renormalised to sum 1, then clipped to ``[eps, 1 - eps]``):
+``cce_probs(p, y, w, s)`` with class weights ``w`` and label smoothing ``s``, and
+``sparse_ce_probs(p, y)`` (float64 results, NaN for rows the Python layer leaves to its
+reference), with their gradients times ``c``, ``cce_probs_backward(p, y, w, s, c)`` and
+``sparse_ce_probs_backward(p, y, c)``.
 The hits of the accuracy metrics, 1.0 or 0.0 in the scores' dtype (NaN for a row with a
 NaN or a label outside ``[0, n)``): ``sparse_argmax_hits(z, y)`` (``y`` is the first
 index of the row's maximum) and ``sparse_top_k_hits(z, y, k)`` (fewer than ``k`` scores
@@ -85,6 +90,8 @@ from ._umath import (
     binary_hits,
     cce_logits,
     cce_logits_backward,
+    cce_probs,
+    cce_probs_backward,
     celu,
     celu_backward,
     celu_grad,
@@ -165,6 +172,8 @@ from ._umath import (
     sparse_argmax_hits,
     sparse_ce_logits,
     sparse_ce_logits_backward,
+    sparse_ce_probs,
+    sparse_ce_probs_backward,
     sparse_plus,
     sparse_plus_backward,
     sparse_plus_grad,
@@ -196,6 +205,8 @@ __all__ = [
     "binary_hits",
     "cce_logits",
     "cce_logits_backward",
+    "cce_probs",
+    "cce_probs_backward",
     "celu",
     "celu_backward",
     "celu_grad",
@@ -276,6 +287,8 @@ __all__ = [
     "sparse_argmax_hits",
     "sparse_ce_logits",
     "sparse_ce_logits_backward",
+    "sparse_ce_probs",
+    "sparse_ce_probs_backward",
     "sparse_plus",
     "sparse_plus_backward",
     "sparse_plus_grad",

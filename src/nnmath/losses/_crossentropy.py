@@ -375,11 +375,13 @@ def _categorical_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
 
 def _categorical_core_fused(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                             need_grad: bool) -> tuple[Any, Any, Any]:
-    """The categorical loss's core for the function and the class: from logits without
-    smoothing or class weights, NumPy floats, the core's gufuncs (one pass for the row's
-    maximum and exponentials, one for the targets' terms; the gradient fused with the
-    reduction's per-sample coefficients); everything else, and rows the core marks NaN (a
-    target outside [0, 1], a logit that is not finite), :func:`_categorical_core`."""
+    """The categorical loss's core for the function and the class on NumPy floats, the
+    core's gufuncs: from logits without smoothing or class weights (one pass for the row's
+    maximum and exponentials, one for the targets' terms), and from probabilities with
+    every option (the row's sum, then its terms); the gradient fused with the
+    reduction's per-sample coefficients. Everything else, and rows the core marks NaN (a
+    target outside [0, 1], a logit that is not finite, a probability outside [0, 1]),
+    :func:`_categorical_core`."""
     if (type(p) is np.ndarray and type(y) is np.ndarray and opts["from_logits"]
             and not opts["label_smoothing"] and opts["class_weight"] is None
             and p.dtype.char in "efd" and y.shape == p.shape and y.dtype.kind in "fiub"):
@@ -391,6 +393,21 @@ def _categorical_core_fused(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                 return _core.cce_logits_backward(p, yc, np.asarray(coef, p.dtype))
 
             return value, (fused if need_grad else None), None
+    elif (type(p) is np.ndarray and type(y) is np.ndarray and not opts["from_logits"]
+            and p.dtype.char in "efd" and y.shape == p.shape and y.dtype.kind in "fiub"):
+        # probabilities: renormalised, clipped, smoothed and class-weighted in the core
+        yc = y.astype(p.dtype, copy=False)
+        n = p.shape[-1]
+        w = np.broadcast_to(np.ones(()) if opts["class_weight"] is None else per_class(
+            np, opts["class_weight"], n, np.float64, "class_weight"), (n,))
+        smooth = float(opts["label_smoothing"])
+        sums = np.asarray(_core.cce_probs(p, yc, w, smooth))
+        if not np.isnan(sums).any():
+
+            def fused_p(coef: Any) -> Any:
+                return _core.cce_probs_backward(p, yc, w, smooth, np.asarray(coef, p.dtype))
+
+            return sums.astype(p.dtype), (fused_p if need_grad else None), None
     return _categorical_core(xp, y, p, opts, need_grad)
 
 
@@ -493,9 +510,11 @@ class CategoricalCrossentropy(Loss):
 def _sparse_core(xp: Any, labels: Any, p: Any, opts: Mapping[str, Any],
                  need_grad: bool) -> tuple[Any, Any, Any]:
     valid = opts["valid"]
-    if (type(p) is np.ndarray and type(labels) is np.ndarray and opts["from_logits"]
+    if (type(p) is np.ndarray and type(labels) is np.ndarray
             and not opts["label_smoothing"] and p.dtype.char in "efd"):
-        return _sparse_core_fused(labels, p, opts, valid, need_grad)
+        fast = _sparse_core_fused(labels, p, opts, valid, need_grad)
+        if fast is not None:
+            return fast
     if valid is not None:
         labels = xp.where(valid, labels, xp.zeros_like(labels))
     y = one_hot(xp, labels, p.shape[-1], p.dtype)
@@ -508,12 +527,16 @@ def _sparse_core(xp: Any, labels: Any, p: Any, opts: Mapping[str, Any],
 
 
 def _sparse_core_fused(labels: np.ndarray, p: np.ndarray, opts: Mapping[str, Any],
-                       valid: np.ndarray | None, need_grad: bool) -> tuple[Any, Any, Any]:
-    """The core's fused gufuncs: the loss in one pass over a row, and the gradient
-    ``coef * (softmax(z) - onehot(y))`` in one more, with the reduction's per-sample
-    coefficients (run() calls the function with them). Ignored samples (``valid`` false)
-    take label 0 in the core and are zeroed after it (and masked in the reduction); class
-    weights scale each sample's value and coefficient by its label's weight, in float64."""
+                       valid: np.ndarray | None, need_grad: bool) -> tuple[Any, Any, Any] | None:
+    """The core's fused gufuncs: from logits the loss in one pass over a row, and the
+    gradient ``coef * (softmax(z) - onehot(y))`` in one more; from probabilities a pass
+    for the row's sum (Keras renormalises) and the label's term, the gradient in one more;
+    with the reduction's per-sample coefficients (run() calls the function with them).
+    Ignored samples (``valid`` false) take label 0 in the core and are zeroed after it
+    (and masked in the reduction); class weights scale each sample's value and
+    coefficient by its label's weight, in float64. ``None``: probabilities the core
+    refuses (outside [0, 1], NaN), left to the reference."""
+    probs = not opts["from_logits"]
     lab = labels.astype(np.int64, copy=False)
     if valid is not None:
         lab = np.where(valid, lab, 0)
@@ -525,8 +548,15 @@ def _sparse_core_fused(labels: np.ndarray, p: np.ndarray, opts: Mapping[str, Any
             weight = np.where(valid, weight, 0.0)
     elif valid is not None:
         weight = valid.astype(np.float64)
+    if probs:
+        value = np.asarray(_core.sparse_ce_probs(p, lab))
+        if np.isnan(value).any():  # the reference refuses, or propagates NaN
+            return None
+        if not need_grad:
+            value = value.astype(p.dtype)
     if not need_grad:
-        value = np.asarray(_core.sparse_ce_logits(p, lab))
+        if not probs:
+            value = np.asarray(_core.sparse_ce_logits(p, lab))
         if weight is not None:
             value = (value * weight).astype(p.dtype)
         if valid is not None:  # an ignored sample is 0, whatever its logits
@@ -537,7 +567,8 @@ def _sparse_core_fused(labels: np.ndarray, p: np.ndarray, opts: Mapping[str, Any
         c = np.asarray(coef, np.float64 if weight is not None else p.dtype)
         if weight is not None:
             c = (c * weight).astype(p.dtype)
-        g = _core.sparse_ce_logits_backward(p, lab, c)
+        back = _core.sparse_ce_probs_backward if probs else _core.sparse_ce_logits_backward
+        g = back(p, lab, c)
         if valid is not None:
             g[~valid] = 0
         return g

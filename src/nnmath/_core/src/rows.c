@@ -938,6 +938,247 @@ NNM_BCE_TYPE(nnm_half, e)
 NNM_BCE_TYPE(float, f)
 NNM_BCE_TYPE(double, d)
 
+/* -- categorical and sparse cross-entropy of probabilities --------------------------------------
+ * Keras: the row renormalised, r = p / S with S = sum(p) (1 for a row of zeros), clipped to
+ * [eps, 1 - eps] (the bounds rounded to the row's type, as the binary loss's), and the
+ * loss -sum_j w_j y'_j log r_j with y' = y (1 - s) + s / n (label smoothing s) and class
+ * weights w; sparse: -log r_y (weights applied by the Python layer). S is summed in float64
+ * (compensated for float64 rows) and r formed in float64. A row with a probability outside
+ * [0, 1] (NaN included) or a target outside [0, 1] gives NaN: the Python layer computes it
+ * by its reference, which refuses or propagates.
+ *
+ * The gradient in p through the renormalisation: with g_j = -w_j y'_j / r_j inside the clip
+ * range (0 outside it), dL/dp_k = (g_k - sum_j g_j r_j) / S; three passes over the row
+ * (S, the dot, the output). */
+NNM_INLINE void nnm_psum(const nnm_rowbuf *b, intptr_t lenp, int dd, int targets,
+                         double *acc, double *err, uint64_t *bad)
+{
+    for (intptr_t i = 0; i < lenp; i += NNM_NL) {
+        for (int j = 0; j < NNM_NL; j++) {
+            double p = b->x[i + j];
+            uint64_t pn = nnm_nan_mask(p);
+            double pc = nnm_blend(pn, 0.0, p);
+            uint64_t no = pn | nnm_lt(pc, 0.0) | nnm_lt(1.0, pc);
+            if (targets) {
+                double y = b->g[i + j];
+                uint64_t yn = nnm_nan_mask(y);
+                double yc = nnm_blend(yn, 0.0, y);
+                no |= yn | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
+            }
+            bad[j] |= no;
+            if (dd) {
+                double e;
+                acc[j] = nnm_two_sum(acc[j], pc, &e);
+                err[j] += e;
+            } else {
+                acc[j] += pc;
+            }
+        }
+    }
+}
+
+/* the smoothed, weighted target of element i of a block (0 for the padding) */
+NNM_INLINE double nnm_cce_target(const nnm_rowbuf *b, intptr_t i, intptr_t len, double s,
+                                 double s_n)
+{
+    double y = s != 0.0 ? b->g[i] * (1.0 - s) + s_n : b->g[i];
+    return i < len ? b->top[i] * y : 0.0;
+}
+
+/* pass 2: sum_j w_j y'_j log r_j (mode 0), or sum_j g_j r_j (mode 1) */
+NNM_INLINE void nnm_cce_p_terms(const nnm_rowbuf *b, intptr_t len, intptr_t lenp, int dd,
+                                int mode, double sum, double s, double s_n, double lo,
+                                double hi, double *acc, double *err)
+{
+    for (intptr_t i = 0; i < lenp; i += NNM_NL) {
+        for (int j = 0; j < NNM_NL; j++) {
+            double wy = nnm_cce_target(b, i + j, len, s, s_n);
+            double r = b->x[i + j] / sum;
+            double rc = nnm_min(nnm_max(r, lo), hi);
+            double t;
+            if (mode == 0) {
+                t = wy * nnm__log_kernel(rc, 0.0);
+            } else {
+                uint64_t in = nnm_less_equal(lo, r) & nnm_less_equal(r, hi);
+                t = nnm_blend(in, -wy / rc, 0.0) * r;
+            }
+            if (dd) {
+                double e;
+                acc[j] = nnm_two_sum(acc[j], t, &e);
+                err[j] += e;
+            } else {
+                acc[j] += t;
+            }
+        }
+    }
+}
+
+/* pass 3: c (g_k - dot) / S into out */
+NNM_INLINE void nnm_cce_p_out(const nnm_rowbuf *b, intptr_t len, double sum, double s,
+                              double s_n, double lo, double hi, double dot, double c,
+                              double *out)
+{
+    for (intptr_t i = 0; i < len; i++) {
+        double wy = nnm_cce_target(b, i, len, s, s_n);
+        double r = b->x[i] / sum;
+        double rc = nnm_min(nnm_max(r, lo), hi);
+        uint64_t in = nnm_less_equal(lo, r) & nnm_less_equal(r, hi);
+        out[i] = c * ((nnm_blend(in, -wy / rc, 0.0) - dot) / sum);
+    }
+}
+
+/* the sparse gradient's output: c (g_y [k = y] - g_y r_y) / S */
+NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot_s,
+                              double *out)
+{
+    for (intptr_t i = 0; i < len; i++) {
+        out[i] = (i == at ? gy_s : 0.0) - dot_s;
+    }
+}
+
+#define NNM_CCE_P_TYPE(T, S)                                                                 \
+    /* S of a row (1 for a row of zeros), or NaN for a refused row */                        \
+    NNM_INLINE double nnm_prow_sum_##S(const char *px, intptr_t sx, const char *py,          \
+                                       intptr_t sy, intptr_t n, nnm_rowbuf *b)               \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        double acc[NNM_NL], err[NNM_NL];                                                     \
+        uint64_t bad[NNM_NL];                                                                \
+        for (int j = 0; j < NNM_NL; j++) {                                                   \
+            acc[j] = 0.0, err[j] = 0.0, bad[j] = 0;                                          \
+        }                                                                                    \
+        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
+            intptr_t len = nnm_rblock(n, i0);                                                \
+            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, 0.0, b->x);                            \
+            if (py != NULL) {                                                                \
+                nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->g);                        \
+            }                                                                                \
+            nnm_psum(b, nnm_rpad(len), dd, py != NULL, acc, err, bad);                       \
+        }                                                                                    \
+        double lo, t = nnm_rtotal(acc, dd ? err : NULL, &lo);                                \
+        t += lo;                                                                             \
+        return nnm_rany(bad) ? NAN : t > 0.0 ? t : 1.0;                                      \
+    }                                                                                        \
+    /* sum over the row of pass 2 (mode 0: the loss terms, 1: the gradient's dot) */         \
+    NNM_INLINE double nnm_cce_p_pass_##S(char *const *args, intptr_t r, intptr_t n,          \
+                                         const intptr_t *steps, const intptr_t *cs,          \
+                                         nnm_rowbuf *b, int mode, double sum, double s)      \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        double acc[NNM_NL], err[NNM_NL];                                                     \
+        for (int j = 0; j < NNM_NL; j++) {                                                   \
+            acc[j] = 0.0, err[j] = 0.0;                                                      \
+        }                                                                                    \
+        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
+            intptr_t len = nnm_rblock(n, i0);                                                \
+            nnm_rload_##S(args[0] + r * steps[0] + i0 * cs[0], cs[0], len, 1.0, 0.0, b->x);  \
+            nnm_rload_##S(args[1] + r * steps[1] + i0 * cs[1], cs[1], len, 1.0, 0.0, b->g);  \
+            nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 0.0, b->top);  \
+            nnm_cce_p_terms(b, len, nnm_rpad(len), dd, mode, sum, s, s / (double)n,          \
+                            NNM_BCE_LO_##S, NNM_BCE_HI_##S, acc, err);                       \
+        }                                                                                    \
+        double lo, t = nnm_rtotal(acc, dd ? err : NULL, &lo);                                \
+        return t + lo;                                                                       \
+    }                                                                                        \
+    /* args: p, y, w (float64 row), s (float64), out (float64) */                            \
+    void NNM_SYM(loss_cce_probs_##S)(char *const *args, intptr_t nrows, intptr_t n,          \
+                                     const intptr_t *steps)                                  \
+    {                                                                                        \
+        const intptr_t *cs = steps + 5;                                                      \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            double s = *(const double *)(args[3] + r * steps[3]);                            \
+            double sum = nnm_prow_sum_##S(args[0] + r * steps[0], cs[0],                     \
+                                          args[1] + r * steps[1], cs[1], n, &buf);           \
+            double v = sum == sum ? -nnm_cce_p_pass_##S(args, r, n, steps, cs, &buf, 0, sum, s) \
+                                  : NAN;                                                     \
+            *(double *)(args[4] + r * steps[4]) = v;                                         \
+        }                                                                                    \
+    }                                                                                        \
+    /* args: p, y, w, s, c (T), out (T row) */                                               \
+    void NNM_SYM(loss_cce_probs_backward_##S)(char *const *args, intptr_t nrows, intptr_t n, \
+                                              const intptr_t *steps)                         \
+    {                                                                                        \
+        const intptr_t *cs = steps + 6; /* p, y, w, out */                                   \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            double s = *(const double *)(args[3] + r * steps[3]);                            \
+            double c = LD_##S(*(const T *)(args[4] + r * steps[4]));                         \
+            char *po = args[5] + r * steps[5];                                               \
+            double sum = nnm_prow_sum_##S(args[0] + r * steps[0], cs[0],                     \
+                                          args[1] + r * steps[1], cs[1], n, &buf);           \
+            if (sum != sum) {                                                                \
+                nnm_rfill_nan_##S(po, cs[3], n);                                             \
+                continue;                                                                    \
+            }                                                                                \
+            double dot = nnm_cce_p_pass_##S(args, r, n, steps, cs, &buf, 1, sum, s);         \
+            for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
+                intptr_t len = nnm_rblock(n, i0);                                            \
+                nnm_rload_##S(args[0] + r * steps[0] + i0 * cs[0], cs[0], len, 1.0, 0.0,     \
+                              buf.x);                                                        \
+                nnm_rload_##S(args[1] + r * steps[1] + i0 * cs[1], cs[1], len, 1.0, 0.0,     \
+                              buf.g);                                                        \
+                nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 0.0,       \
+                            buf.top);                                                        \
+                nnm_cce_p_out(&buf, len, sum, s, s / (double)n, NNM_BCE_LO_##S,              \
+                              NNM_BCE_HI_##S, dot, c, buf.e);                                \
+                nnm_rstore_##S(po + i0 * cs[3], cs[3], len, buf.e);                          \
+            }                                                                                \
+        }                                                                                    \
+    }                                                                                        \
+    /* args: p, label (int64), out (float64): -log clip(p_y / S); NaN for a refused row */   \
+    void NNM_SYM(loss_sparse_ce_probs_##S)(char *const *args, intptr_t nrows, intptr_t n,    \
+                                           const intptr_t *steps)                            \
+    {                                                                                        \
+        const intptr_t sx = steps[3];                                                        \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            const char *px = args[0] + r * steps[0];                                         \
+            int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
+            double sum = nnm_prow_sum_##S(px, sx, NULL, 0, n, &buf);                         \
+            double v = NAN;                                                                  \
+            if (sum == sum && y >= 0 && y < (int64_t)n) {                                    \
+                double rr = LD_##S(*(const T *)(px + y * sx)) / sum;                         \
+                double rc = nnm_min(nnm_max(rr, NNM_BCE_LO_##S), NNM_BCE_HI_##S);            \
+                v = -nnm__log_kernel(rc, 0.0);                                               \
+            }                                                                                \
+            *(double *)(args[2] + r * steps[2]) = v;                                         \
+        }                                                                                    \
+    }                                                                                        \
+    /* args: p, label, c (T), out (T row): c (g_y [k = y] - g_y r_y) / S, g_y = -1 / r_y     \
+     * inside the clip range (0 outside it) */                                               \
+    void NNM_SYM(loss_sparse_ce_probs_backward_##S)(char *const *args, intptr_t nrows,       \
+                                                    intptr_t n, const intptr_t *steps)       \
+    {                                                                                        \
+        const intptr_t sx = steps[4], so = steps[5];                                         \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            const char *px = args[0] + r * steps[0];                                         \
+            int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
+            double c = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
+            char *po = args[3] + r * steps[3];                                               \
+            double sum = nnm_prow_sum_##S(px, sx, NULL, 0, n, &buf);                         \
+            if (sum != sum || y < 0 || y >= (int64_t)n) {                                    \
+                nnm_rfill_nan_##S(po, so, n);                                                \
+                continue;                                                                    \
+            }                                                                                \
+            double rr = LD_##S(*(const T *)(px + y * sx)) / sum;                             \
+            double rc = nnm_min(nnm_max(rr, NNM_BCE_LO_##S), NNM_BCE_HI_##S);                \
+            int in = rr >= NNM_BCE_LO_##S && rr <= NNM_BCE_HI_##S;                           \
+            double gy = in ? -1.0 / rc : 0.0;                                                \
+            double gy_s = c * gy / sum, dot_s = c * (gy * rr) / sum;                         \
+            for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
+                intptr_t len = nnm_rblock(n, i0);                                            \
+                nnm_sce_p_out(len, y - i0, gy_s, dot_s, buf.e);                              \
+                nnm_rstore_##S(po + i0 * so, so, len, buf.e);                                \
+            }                                                                                \
+        }                                                                                    \
+    }
+
+NNM_CCE_P_TYPE(nnm_half, e)
+NNM_CCE_P_TYPE(float, f)
+NNM_CCE_P_TYPE(double, d)
+
 /* -- hits of the accuracy metrics ------------------------------------------------------------
  * For a row of scores z and its label y: sparse_argmax_hits is 1 where y is the first index
  * of the row's maximum, that is where no entry before y is >= z_y and none after it is
