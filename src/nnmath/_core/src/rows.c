@@ -1027,12 +1027,16 @@ NNM_INLINE void nnm_cce_p_out(const nnm_rowbuf *b, intptr_t len, double sum, dou
     }
 }
 
-/* the sparse gradient's output: c (g_y [k = y] - g_y r_y) / S */
+/* the sparse gradient's output: c (g_y [k = y] - g_y r_y) / S (the label's entry set
+ * after the loop, which stays a plain fill) */
 NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot_s,
                               double *out)
 {
     for (intptr_t i = 0; i < len; i++) {
-        out[i] = (i == at ? gy_s : 0.0) - dot_s;
+        out[i] = -dot_s;
+    }
+    if (at >= 0 && at < len) {
+        out[at] = gy_s - dot_s;
     }
 }
 
@@ -1074,8 +1078,13 @@ NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot
             nnm_rload_##S(args[0] + r * steps[0] + i0 * cs[0], cs[0], len, 1.0, 0.0, b->x);  \
             nnm_rload_##S(args[1] + r * steps[1] + i0 * cs[1], cs[1], len, 1.0, 0.0, b->g);  \
             nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 0.0, b->top);  \
-            nnm_cce_p_terms(b, len, nnm_rpad(len), dd, mode, sum, s, s / (double)n,          \
-                            NNM_BCE_LO_##S, NNM_BCE_HI_##S, acc, err);                       \
+            if (mode == 0) { /* a constant mode in each call: no branch in the loop */       \
+                nnm_cce_p_terms(b, len, nnm_rpad(len), dd, 0, sum, s, s / (double)n,         \
+                                NNM_BCE_LO_##S, NNM_BCE_HI_##S, acc, err);                   \
+            } else {                                                                         \
+                nnm_cce_p_terms(b, len, nnm_rpad(len), dd, 1, sum, s, s / (double)n,         \
+                                NNM_BCE_LO_##S, NNM_BCE_HI_##S, acc, err);                   \
+            }                                                                                \
         }                                                                                    \
         double lo, t = nnm_rtotal(acc, dd ? err : NULL, &lo);                                \
         return t + lo;                                                                       \
