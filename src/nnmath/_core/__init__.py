@@ -38,7 +38,11 @@ c * (sum(y) * softmax(z) - y)`` its gradient.
 The hits of the accuracy metrics, 1.0 or 0.0 in the scores' dtype (NaN for a row with a
 NaN or a label outside ``[0, n)``): ``sparse_argmax_hits(z, y)`` (``y`` is the first
 index of the row's maximum) and ``sparse_top_k_hits(z, y, k)`` (fewer than ``k`` scores
-above ``z[y]``), one pass over the row and no sort; elementwise, ``binary_hits(p, y, t)``
+above ``z[y]``), one pass over the row and no sort; ``sparse_eval_rows(z, y)``
+(``(n),()->(),(),()``) gives all of the evaluation's per-row numbers in one pass:
+``(pred, rank, loss)``, the first index of the maximum (int64), the number of scores above
+``z[y]`` (int64; a top-k hit is ``rank < k``) and ``sparse_ce_logits(z, y)`` (the same
+bits), with ``-1``, ``-1``, NaN for a row with a NaN; elementwise, ``binary_hits(p, y, t)``
 (1 where ``y`` equals the decision ``p > t``, NaN where ``p`` or ``y`` is NaN).
 
 The loops are compiled for several x86-64 levels and chosen at import by the CPU
@@ -152,6 +156,7 @@ from ._umath import (
     sparse_argmax_hits,
     sparse_ce_logits,
     sparse_ce_logits_backward,
+    sparse_eval_rows,
     sparse_plus,
     sparse_plus_backward,
     sparse_plus_grad,
@@ -260,6 +265,7 @@ __all__ = [
     "sparse_argmax_hits",
     "sparse_ce_logits",
     "sparse_ce_logits_backward",
+    "sparse_eval_rows",
     "sparse_plus",
     "sparse_plus_backward",
     "sparse_plus_grad",

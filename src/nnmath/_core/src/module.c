@@ -113,7 +113,8 @@ static void clear_range_flags(void)
     feclearexcept(FE_OVERFLOW | FE_UNDERFLOW);
 }
 
-/* the most operands of a ufunc: inputs and outputs (x, g and two parameters, and y) */
+/* the most operands of a ufunc: inputs and outputs (x, g and two parameters, and y; z and
+ * y, and three outputs, of sparse_eval_rows) */
 #define NNM_MAX_ARGS 5
 /* below this many elements a loop runs on the calling thread */
 static intptr_t parallel_min = 1 << 17;
@@ -404,7 +405,8 @@ PyMODINIT_FUNC PyInit__umath(void)
         goto fail;                                                                          \
     }
 #define NNM_LOSS(name, nin, signature, kinds, doc)                                                 \
-    if (add_ufunc(m, #name, nin, 1, 0, kinds, signature, loss_funcs[NNM_LOSS_##name],           \
+    if (add_ufunc(m, #name, nin, (int)sizeof(kinds) - 1 - nin, 0, kinds, signature,           \
+                  loss_funcs[NNM_LOSS_##name],                                              \
                   loss_data_store[NNM_LOSS_##name], loss_data[NNM_LOSS_##name],           \
                   loss_types[NNM_LOSS_##name], loss_loop, NNM_LOSS_##name, doc) < 0) {    \
         goto fail;                                                                          \
