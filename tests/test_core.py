@@ -467,7 +467,8 @@ for dt in (np.float16, np.float32, np.float64):
         if name.startswith("sparse_ce_logits"):  # a label per row, and g per row
             lab = np.arange(len(xs), dtype=np.int64) % 7
             p = (lab,) if uf.nin == 2 else (lab, g[:len(xs)])
-        if name in ("sparse_argmax_hits", "sparse_top_k_hits"):  # a label, and k = 3
+        if name in ("sparse_argmax_hits", "sparse_top_k_hits",
+                    "sparse_eval_rows"):  # a label, and k = 3
             lab = np.arange(len(xs), dtype=np.int64) % 7
             p = (lab,) if uf.nin == 2 else (lab, 3)
         if name.startswith(("binary_ce_logits", "cce_logits")):  # targets in [0, 1], c

@@ -577,3 +577,100 @@ def test_probability_losses_on_the_core_against_the_reference(cls):
         loss.gradient(y, p, sample_weight=sw),
         np.asarray(loss.gradient(xp.asarray(y), xp.asarray(p), sample_weight=xp.asarray(sw))),
         rtol=1e-11, atol=1e-14)
+# -- sparse_eval_rows: the evaluation's per-row numbers in one pass -------------------------
+
+def eval_reference(z, y):
+    """(pred, rank) by NumPy: np.argmax and the count of scores above z[y]; -1 for a row
+    with a NaN, rank -1 for a label outside [0, n)."""
+    n = z.shape[-1]
+    nan = np.isnan(z).any(axis=-1)
+    pred = np.where(nan, -1, np.argmax(np.where(np.isnan(z), -np.inf, z), axis=-1))
+    zy = np.take_along_axis(z, np.clip(y, 0, n - 1)[:, None], axis=-1)
+    with np.errstate(invalid="ignore"):
+        above = np.sum(z > zy, axis=-1)
+    rank = np.where(nan | (y < 0) | (y >= n), -1, above)
+    return pred, rank
+
+
+def eval_rows_case(dtype, n, rng, rows=600):
+    """Rows of n scores with ties, zeros of both signs, infinities and NaNs, at several
+    scales, and labels partly outside [0, n)."""
+    scale = rng.choice([0.1, 3.0, 30.0, 1000.0], (rows, 1))
+    with np.errstate(over="ignore"):
+        z = (rng.standard_normal((rows, n)) * scale).astype(dtype)
+        for p, v in ((0.05, 0.0), (0.02, -0.0), (0.01, np.inf), (0.01, -np.inf),
+                     (0.002, np.nan)):
+            z[rng.random((rows, n)) < p] = v
+        z[::7] = np.round(z[::7])  # many ties
+        z[5::11] = -np.inf  # no finite entry
+        z[6::13] = np.finfo(dtype).max  # z - max below the float64 range (float64 rows)
+        z[6::13, 0] = -np.finfo(dtype).max
+    return z, rng.integers(-1, n + 1, rows)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_eval_rows_against_numpy_and_sparse_ce_logits(dtype):
+    """pred is np.argmax, rank the count of scores above the label's, and loss the bits of
+    sparse_ce_logits, for rows narrow (the across-rows kernel, up to 32 scores) and wide,
+    with every special case; no floating-point warning."""
+    rng = np.random.default_rng(41)
+    for n in (1, 2, 3, 7, 8, 9, 10, 16, 17, 31, 32, 33, 100, 1025):
+        z, y = eval_rows_case(dtype, n, rng)
+        with np.errstate(all="raise"):
+            pred, rank, loss = C.sparse_eval_rows(z, y)
+            want_loss = C.sparse_ce_logits(z, y)
+        want_pred, want_rank = eval_reference(z, y)
+        assert pred.dtype == rank.dtype == np.int64 and loss.dtype == dtype
+        np.testing.assert_array_equal(pred, want_pred, err_msg=f"n={n}")
+        np.testing.assert_array_equal(rank, want_rank, err_msg=f"n={n}")
+        assert loss.tobytes() == want_loss.tobytes(), f"n={n}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_eval_rows_loss_against_mpmath(dtype):
+    """The loss is -log_softmax(z)[y] within the targets of sparse_ce_logits (float16 and
+    float32 to 1 ulp, float64 to 2), also on the special rows."""
+    rng = np.random.default_rng(42)
+    for z, y in rows_and_labels(dtype, rng):
+        _, _, loss = C.sparse_eval_rows(z, y)
+        want = np.array([mp_loss_and_grad(row, int(lab), 1.0)[0]
+                         for row, lab in zip(z, y, strict=True)], dtype=dtype)
+        assert ulps(loss, want).max() <= (2 if dtype == np.float64 else 1)
+
+
+def test_sparse_eval_rows_accuracies_against_the_hits():
+    """Accuracy's hit is pred == y and the top-k hit rank < k: the same decisions as
+    sparse_argmax_hits and sparse_top_k_hits, on rows of small integers (many ties)."""
+    rng = np.random.default_rng(43)
+    for n in (2, 5, 10, 40):
+        z = rng.integers(-2, 3, (500, n)).astype(np.float32)
+        y = rng.integers(0, n, 500)
+        pred, rank, _ = C.sparse_eval_rows(z, y)
+        np.testing.assert_array_equal(pred == y, C.sparse_argmax_hits(z, y) == 1)
+        for k in (1, 2, 5, n):
+            np.testing.assert_array_equal(rank < k, C.sparse_top_k_hits(z, y, k) == 1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_eval_rows_layouts_and_threads(dtype):
+    """Strided, reversed and Fortran-ordered rows, broadcast labels, out= arrays, and a
+    call split over threads give the contiguous call's results."""
+    rng = np.random.default_rng(44)
+    z, y = eval_rows_case(dtype, 10, rng, rows=3000)
+    want = C.sparse_eval_rows(z, y)
+    zf = np.asfortranarray(z)
+    for zz, yy, sl in ((zf, y, slice(None)), (z[::-1], y[::-1], slice(None, None, -1)),
+                       (z[::3], y[::3], slice(None, None, 3))):
+        for got, w in zip(C.sparse_eval_rows(zz, yy), want, strict=True):
+            assert got.tobytes() == np.ascontiguousarray(w[sl]).tobytes()
+    got = C.sparse_eval_rows(z[:4], np.int64(2))
+    np.testing.assert_array_equal(got[0], want[0][:4])
+    outs = (np.empty(3000, np.int64), np.empty(3000, np.int64), np.empty(3000, dtype))
+    C.sparse_eval_rows(z, y, out=outs)
+    old = C._umath._set_parallel_min(1)
+    try:
+        split = C.sparse_eval_rows(z, y)
+    finally:
+        C._umath._set_parallel_min(old)
+    for a, b, c in zip(outs, split, want, strict=True):
+        assert a.tobytes() == b.tobytes() == c.tobytes()

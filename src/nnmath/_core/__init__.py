@@ -47,7 +47,11 @@ reference), with their gradients times ``c``, ``cce_probs_backward(p, y, w, s, c
 The hits of the accuracy metrics, 1.0 or 0.0 in the scores' dtype (NaN for a row with a
 NaN or a label outside ``[0, n)``): ``sparse_argmax_hits(z, y)`` (``y`` is the first
 index of the row's maximum) and ``sparse_top_k_hits(z, y, k)`` (fewer than ``k`` scores
-above ``z[y]``), one pass over the row and no sort; elementwise, ``binary_hits(p, y, t)``
+above ``z[y]``), one pass over the row and no sort; ``sparse_eval_rows(z, y)``
+(``(n),()->(),(),()``) gives all of the evaluation's per-row numbers in one pass:
+``(pred, rank, loss)``, the first index of the maximum (int64), the number of scores above
+``z[y]`` (int64; a top-k hit is ``rank < k``) and ``sparse_ce_logits(z, y)`` (the same
+bits), with ``-1``, ``-1``, NaN for a row with a NaN; elementwise, ``binary_hits(p, y, t)``
 (1 where ``y`` equals the decision ``p > t``, NaN where ``p`` or ``y`` is NaN).
 
 Exact sums (no ufunc): ``exact_sums(x, w=None, groups=None, ngroups=1)`` adds float32 or
@@ -98,9 +102,9 @@ from ._umath import (
     cpu_level,
     cpu_levels,
     elu,
-    exact_sums,
     elu_backward,
     elu_grad,
+    exact_sums,
     exponential,
     exponential_backward,
     exponential_grad,
@@ -174,6 +178,7 @@ from ._umath import (
     sparse_ce_logits_backward,
     sparse_ce_probs,
     sparse_ce_probs_backward,
+    sparse_eval_rows,
     sparse_plus,
     sparse_plus_backward,
     sparse_plus_grad,
@@ -213,9 +218,9 @@ __all__ = [
     "cpu_level",
     "cpu_levels",
     "elu",
-    "exact_sums",
     "elu_backward",
     "elu_grad",
+    "exact_sums",
     "exponential",
     "exponential_backward",
     "exponential_grad",
@@ -289,6 +294,7 @@ __all__ = [
     "sparse_ce_logits_backward",
     "sparse_ce_probs",
     "sparse_ce_probs_backward",
+    "sparse_eval_rows",
     "sparse_plus",
     "sparse_plus_backward",
     "sparse_plus_grad",

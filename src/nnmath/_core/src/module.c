@@ -115,7 +115,6 @@ static void clear_range_flags(void)
     feclearexcept(FE_OVERFLOW | FE_UNDERFLOW);
 }
 
-/* the most operands of a ufunc: inputs and outputs (x, g and two parameters, and y) */
 /* the most operands (inputs and outputs) of a ufunc of the table; add_ufunc refuses more */
 #define NNM_MAX_ARGS 8
 /* below this many elements a loop runs on the calling thread */
@@ -421,7 +420,8 @@ PyMODINIT_FUNC PyInit__umath(void)
         goto fail;                                                                          \
     }
 #define NNM_LOSS(name, nin, signature, kinds, doc)                                                 \
-    if (add_ufunc(m, #name, nin, 1, 0, kinds, signature, loss_funcs[NNM_LOSS_##name],           \
+    if (add_ufunc(m, #name, nin, (int)sizeof(kinds) - 1 - nin, 0, kinds, signature,           \
+                  loss_funcs[NNM_LOSS_##name],                                              \
                   loss_data_store[NNM_LOSS_##name], loss_data[NNM_LOSS_##name],           \
                   loss_types[NNM_LOSS_##name], loss_loop, NNM_LOSS_##name, doc) < 0) {    \
         goto fail;                                                                          \

@@ -1278,6 +1278,237 @@ NNM_HITS_TYPE(nnm_half, e)
 NNM_HITS_TYPE(float, f)
 NNM_HITS_TYPE(double, d)
 
+/* -- the fused evaluation of a row: prediction, rank of the label, cross-entropy ------------
+ * sparse_eval_rows(z, y) -> (pred, rank, loss), for a row of scores (logits) z and its int64
+ * label y, in one pass over the row: pred is the first index of the row's maximum
+ * (np.argmax), rank the number of entries strictly above z_y (a top-k hit is rank < k, a
+ * score tied with the k-th largest counting as a hit, as sparse_top_k_hits; accuracy's hit
+ * is pred == y, as sparse_argmax_hits), and loss is sparse_ce_logits(z, y), bit for bit. A
+ * row with a NaN gives pred = rank = -1 and a NaN loss; a label outside [0, n) rank = -1
+ * and a NaN loss (the Python layer refuses both).
+ *
+ * Narrow float32 and float16 rows (n <= NNM_EN: a classifier's logits) are taken up to
+ * NNM_EB rows at a time, transposed into a buffer by element, so that every pass is a loop
+ * over the block's rows, which the compiler vectorises one row per lane. Each row goes
+ * through the operations of nnm_sce_S in the same order (its sums in NNM_NL accumulators by
+ * element index mod NNM_NL, combined in nnm_rtotal's order), so that the loss has the same
+ * bits. The maximum is taken in one accumulator: the maximum of non-NaN values does not
+ * depend on the order but for the sign of a zero maximum, and no output depends on that
+ * sign (x - m and z_y - m are then the same, or zeros whose sign is lost in the sums). The
+ * rows that nnm_sce_S treats apart (a NaN, a maximum of +inf, no finite entry, z_y - max
+ * below the float64 range, a label outside [0, n)) are done again one at a time by the
+ * general functions; so are float64 rows and wider ones. */
+#define NNM_EN 32
+#define NNM_EB 128
+#define NNM_EX 4096 /* the buffer of a block: n * rows <= NNM_EX */
+
+typedef struct {
+    double x[NNM_EX], t[NNM_EX];
+    double m[NNM_EB], zy[NNM_EB], cnt[NNM_EB], acc[NNM_EB], rs[NNM_EB], rl[NNM_EB];
+    double pred[NNM_EB], rank[NNM_EB], loss[NNM_EB];
+    uint64_t bad[NNM_EB], fin[NNM_EB], sp[NNM_EB];
+    int64_t y[NNM_EB];
+} nnm_evalbuf;
+
+/* pass 1 of a block of nr rows (stride rb in the buffer): per row the maximum of the finite
+ * entries, a mask of NaN and +inf entries (bad) and one of finite entries (fin) */
+NNM_INLINE void nnm_eval_max(nnm_evalbuf *e, intptr_t nr, intptr_t rb, intptr_t n)
+{
+    for (intptr_t r = 0; r < nr; r++) {
+        e->m[r] = -DBL_MAX, e->bad[r] = 0, e->fin[r] = 0;
+    }
+    for (intptr_t i = 0; i < n; i++) {
+        const double *x = e->x + i * rb;
+        for (intptr_t r = 0; r < nr; r++) {
+            double v = x[r];
+            uint64_t nf = nnm_nonfinite_mask(v);
+            e->bad[r] |= nf & ~(nnm_signbit_mask(v) & ~nnm_nan_mask(v)); /* all but -inf */
+            e->fin[r] |= ~nf;
+            e->m[r] = nnm_max(e->m[r], nnm_blend(nf, -DBL_MAX, v));
+        }
+    }
+}
+
+/* pass 2: t = e^{x - max} off the maximum (nnm_rexp's terms), and the entries at the maximum
+ * counted; the rows set apart (sp) computed on zeros */
+NNM_INLINE void nnm_eval_exp(nnm_evalbuf *e, intptr_t nr, intptr_t rb, intptr_t n)
+{
+    for (intptr_t r = 0; r < nr; r++) {
+        e->cnt[r] = 0.0;
+    }
+    for (intptr_t i = 0; i < n; i++) {
+        const double *x = e->x + i * rb;
+        double *t = e->t + i * rb;
+        for (intptr_t r = 0; r < nr; r++) {
+            double dl, d = nnm_rshift(nnm_blend(e->sp[r], 0.0, x[r]), e->m[r], 0, &dl);
+            double top = nnm_blend(nnm_zero_mask(d), 1.0, 0.0);
+            double ex = nnm_exp32(nnm_max(d, -NNMF32_EXP_MIN));
+            t[r] = (ex + ex * dl) * (1.0 - top);
+            e->cnt[r] += top; /* whole numbers: exact in any order */
+        }
+    }
+}
+
+/* the sum of the terms as nnm_rsum and nnm_rtotal form it: accumulator j adds the terms
+ * j, j + NNM_NL, ... in order, and the accumulators are added by two_sum in order, their
+ * errors summed apart */
+NNM_INLINE void nnm_eval_sum(nnm_evalbuf *e, intptr_t nr, intptr_t rb, intptr_t n)
+{
+    for (intptr_t r = 0; r < nr; r++) {
+        e->rs[r] = 0.0, e->rl[r] = 0.0;
+    }
+    for (intptr_t j = 0; j < NNM_NL; j++) {
+        for (intptr_t r = 0; r < nr; r++) {
+            e->acc[r] = 0.0;
+        }
+        for (intptr_t i = j; i < n; i += NNM_NL) {
+            const double *t = e->t + i * rb;
+            for (intptr_t r = 0; r < nr; r++) {
+                e->acc[r] += t[r];
+            }
+        }
+        for (intptr_t r = 0; r < nr; r++) {
+            double er;
+            e->rs[r] = nnm_two_sum(e->rs[r], e->acc[r], &er);
+            e->rl[r] += er + 0.0;
+        }
+    }
+}
+
+/* per row: log s and the loss log s - d_y, as nnm_sce_S; a row whose d_y is -inf (e^{d_y}
+ * below the float64 range) is set apart */
+NNM_INLINE void nnm_eval_loss(nnm_evalbuf *e, intptr_t nr)
+{
+    for (intptr_t r = 0; r < nr; r++) {
+        double ls_lo, ls = nnm_rlog_s(e->cnt[r], e->rs[r], e->rl[r], &ls_lo);
+        double dl, d = nnm_rshift(e->zy[r], e->m[r], 0, &dl);
+        uint64_t dinf = nnm_nonfinite_mask(d);
+        e->sp[r] |= dinf;
+        double el, h = nnm_two_sum(ls, -nnm_blend(dinf, 0.0, d), &el);
+        e->loss[r] = h + (el + (ls_lo - dl));
+    }
+}
+
+/* pass 3: the first index of the maximum, and the entries strictly above z_y */
+NNM_INLINE void nnm_eval_rank(nnm_evalbuf *e, intptr_t nr, intptr_t rb, intptr_t n)
+{
+    for (intptr_t r = 0; r < nr; r++) {
+        e->pred[r] = (double)n, e->rank[r] = 0.0;
+    }
+    for (intptr_t i = n - 1; i >= 0; i--) {
+        const double *x = e->x + i * rb;
+        for (intptr_t r = 0; r < nr; r++) {
+            double v = nnm_blend(e->sp[r], 0.0, x[r]);
+            e->pred[r] = nnm_blend(nnm_mask(v == e->m[r]), (double)i, e->pred[r]);
+            e->rank[r] += nnm_blend(nnm_lt(e->zy[r], v), 1.0, 0.0);
+        }
+    }
+}
+
+#define NNM_EVAL_TYPE(T, S)                                                                  \
+    /* one row by the general functions: pred and rank by compares, the loss by nnm_sce_S */ \
+    static void nnm_eval_one_##S(const char *px, intptr_t sx, intptr_t n, int64_t y,         \
+                                 int64_t *pred, int64_t *rank, T *loss, nnm_rowbuf *b)       \
+    {                                                                                        \
+        int64_t p = -1, k = -1;                                                              \
+        int nan = 0;                                                                         \
+        double best = 0.0;                                                                   \
+        for (intptr_t i = 0; i < n && !nan; i++) {                                           \
+            double v = LD_##S(*(const T *)(px + i * sx));                                    \
+            nan = nnm_isnan(v);                                                              \
+            if (!nan && (p < 0 || isgreater(v, best))) {                                     \
+                best = v, p = i;                                                             \
+            }                                                                                \
+        }                                                                                    \
+        if (!nan && y >= 0 && y < n) {                                                       \
+            double zy = LD_##S(*(const T *)(px + y * sx));                                   \
+            k = 0;                                                                           \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                k += isgreater(LD_##S(*(const T *)(px + i * sx)), zy) ? 1 : 0;               \
+            }                                                                                \
+        }                                                                                    \
+        *pred = nan ? -1 : p;                                                                \
+        *rank = k;                                                                           \
+        *loss = ST_##S(nnm_sce_##S(px, sx, n, y, b));                                        \
+    }                                                                                        \
+    /* nr rows of n <= NNM_EN entries, transposed (row r, entry i at x[i rb + r]), then the \
+     * passes above */                                                                       \
+    static void nnm_eval_block_##S(char *const *args, intptr_t nr, intptr_t rb, intptr_t n,  \
+                                   const intptr_t *steps, nnm_evalbuf *e, nnm_rowbuf *b)     \
+    {                                                                                        \
+        const intptr_t sx = steps[5];                                                        \
+        if (sx == (intptr_t)sizeof(T) && steps[0] == n * (intptr_t)sizeof(T)) {              \
+            const T *x = (const T *)args[0];                                                 \
+            for (intptr_t r = 0; r < nr; r++) {                                              \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    e->x[i * rb + r] = LD_##S(x[r * n + i]);                                 \
+                }                                                                            \
+            }                                                                                \
+        } else {                                                                             \
+            for (intptr_t r = 0; r < nr; r++) {                                              \
+                const char *px = args[0] + r * steps[0];                                     \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    e->x[i * rb + r] = LD_##S(*(const T *)(px + i * sx));                    \
+                }                                                                            \
+            }                                                                                \
+        }                                                                                    \
+        nnm_eval_max(e, nr, rb, n);                                                          \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
+            int out = y < 0 || y >= n;                                                       \
+            e->y[r] = y;                                                                     \
+            e->sp[r] = e->bad[r] | ~e->fin[r] | nnm_mask(out);                               \
+            e->zy[r] = nnm_blend(e->sp[r], 0.0, out ? 0.0 : e->x[y * rb + r]);               \
+            e->m[r] = nnm_blend(e->sp[r], 0.0, e->m[r]);                                     \
+        }                                                                                    \
+        nnm_eval_exp(e, nr, rb, n);                                                          \
+        nnm_eval_sum(e, nr, rb, n);                                                          \
+        nnm_eval_loss(e, nr);                                                                \
+        nnm_eval_rank(e, nr, rb, n);                                                         \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            int64_t *pred = (int64_t *)(args[2] + r * steps[2]);                             \
+            int64_t *rank = (int64_t *)(args[3] + r * steps[3]);                             \
+            T *loss = (T *)(args[4] + r * steps[4]);                                         \
+            if (e->sp[r]) {                                                                  \
+                nnm_eval_one_##S(args[0] + r * steps[0], sx, n, e->y[r], pred, rank, loss,   \
+                                 b);                                                         \
+            } else {                                                                         \
+                *pred = (int64_t)e->pred[r], *rank = (int64_t)e->rank[r];                    \
+                *loss = ST_##S(e->loss[r]);                                                  \
+            }                                                                                \
+        }                                                                                    \
+    }                                                                                        \
+    /* the exported block: (n),()->(),(),(); the label, pred and rank int64 */               \
+    void NNM_SYM(loss_sparse_eval_rows_##S)(char *const *args, intptr_t nrows, intptr_t n,   \
+                                            const intptr_t *steps)                           \
+    {                                                                                        \
+        nnm_rowbuf buf;                                                                      \
+        if (sizeof(T) < 8 && n >= 1 && n <= NNM_EN) {                                        \
+            nnm_evalbuf eb;                                                                  \
+            intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                         \
+            for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                    \
+                char *a[5];                                                                  \
+                for (int k = 0; k < 5; k++) {                                                \
+                    a[k] = args[k] + r0 * steps[k];                                          \
+                }                                                                            \
+                intptr_t nr = nrows - r0 < rb ? nrows - r0 : rb;                             \
+                nnm_eval_block_##S(a, nr, rb, n, steps, &eb, &buf);                          \
+            }                                                                                \
+            return;                                                                          \
+        }                                                                                    \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            nnm_eval_one_##S(args[0] + r * steps[0], steps[5], n,                            \
+                             *(const int64_t *)(args[1] + r * steps[1]),                     \
+                             (int64_t *)(args[2] + r * steps[2]),                            \
+                             (int64_t *)(args[3] + r * steps[3]),                            \
+                             (T *)(args[4] + r * steps[4]), &buf);                           \
+        }                                                                                    \
+    }
+
+NNM_EVAL_TYPE(nnm_half, e)
+NNM_EVAL_TYPE(float, f)
+NNM_EVAL_TYPE(double, d)
+
 /* -- categorical cross-entropy from logits, dense targets -------------------------------------
  * loss = -sum_j y_j log_softmax(z)_j = Y log s - sum_j y_j d_j (Y = sum_j y_j, d_j = z_j - max,
  * s as above): two non-negative terms for targets in [0, 1], so nothing cancels; float64 rows
