@@ -474,6 +474,19 @@ for dt in (np.float16, np.float32, np.float64):
         if name.startswith(("binary_ce_logits", "cce_logits")):  # targets in [0, 1], c
             yb = np.linspace(0.0, 1.0, xs.size).reshape(xs.shape).astype(dt)
             p = (yb,) if uf.nin == 2 else (yb, g[:len(xs)])
+        wrow = np.linspace(0.5, 2.0, 7)
+        if name in ("binary_ce_sum", "binary_ce_backward"):  # logits: weights, smoothing
+            yb = np.linspace(0.0, 1.0, xs.size).reshape(xs.shape).astype(dt)
+            p = (yb, wrow, 0.1, 0.0) + ((g[:len(xs)],) if back else ())
+        if name.startswith(("cce_probs", "sparse_ce_probs")):  # probabilities, NaN kept
+            with np.errstate(invalid="ignore"):
+                xs = np.abs(np.sin(xs.astype(np.float64))).astype(dt)
+            yb = np.linspace(0.0, 1.0, xs.size).reshape(xs.shape).astype(dt)
+            lab = np.arange(len(xs), dtype=np.int64) % 7
+            if name.startswith("cce"):
+                p = (yb, wrow, 0.1) + ((g[:len(xs)],) if back else ())
+            else:
+                p = (lab,) + ((g[:len(xs)],) if back else ())
         # forward values and derivatives raise no flag at any level (a fused backward
         # may: g = inf times f'(x) = 0 is invalid, as in NumPy's multiply)
         with np.errstate(over="ignore" if back else "raise",
@@ -529,8 +542,10 @@ def test_every_level_gives_identical_results(tmp_path):
                 if "backward" in key:  # g times a derivative: scaled by |g|
                     g = np.abs(best["g-float64"])
                     scale = np.maximum(1.0, g[:22008].reshape(-1, 7) if want.ndim == 2 else g)
-                if "ce_logits_backward" in key:  # the losses: |g| of the row
-                    scale = np.maximum(1.0, np.abs(best["g-float64"])[:len(want), None])
+                if "ce_" in key and "backward" in key:  # the losses: |c| of the row (times
+                    # the largest positive weight, 2, of binary_ce_backward's)
+                    with np.errstate(over="ignore"):  # 2 |c| may be inf: then anything is
+                        scale = np.maximum(2.0, 2.0 * np.abs(best["g-float64"])[:len(want), None])
                 ok = same(got, want) | (d <= BASELINE_F64_ULPS) | (np.abs(err) <= ROOT_ABS * scale)
                 assert ok.all(), (lv, key, d.max())
     assert str(run_level(None, tmp_path / "default.npz")["level"]) == levels[0]
