@@ -674,3 +674,38 @@ def test_sparse_eval_rows_layouts_and_threads(dtype):
         C._umath._set_parallel_min(old)
     for a, b, c in zip(outs, split, want, strict=True):
         assert a.tobytes() == b.tobytes() == c.tobytes()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_binary_short_rows_give_the_row_by_row_bits(dtype):
+    """Rows of up to 8 terms (an (N, 1) column of a binary classifier) take a path that
+    computes many rows' terms in one pass: its sums and gradients are the bits of the
+    row-by-row path (one row per call), for every option; strided rows still work."""
+    rng = np.random.default_rng(17)
+    for n in (1, 2, 5, 8, 9):
+        z = rng.normal(0, 6, (3000, n)).astype(dtype)
+        p = rng.uniform(0, 1, (3000, n)).astype(dtype)
+        y = rng.uniform(0, 1, (3000, n)).astype(dtype)
+        y[::7] = np.round(y[::7])
+        z[5, 0], y[9, 0] = np.nan, 1.5  # refused rows: NaN
+        c = rng.normal(0, 1, 3000).astype(dtype)
+        w = rng.uniform(0.5, 2, n)
+        calls = [
+            (lambda a, b, cc: C.binary_ce_logits_sum(a, b),
+             lambda a, b, cc: C.binary_ce_logits_backward(a, b, cc), z),
+            (lambda a, b, cc: C.binary_ce_sum(a, b, w, 0.1, 0.0),
+             lambda a, b, cc: C.binary_ce_backward(a, b, w, 0.1, 0.0, cc), z),
+            (lambda a, b, cc: C.binary_ce_sum(a, b, w, 0.0, 1.0),
+             lambda a, b, cc: C.binary_ce_backward(a, b, w, 0.0, 1.0, cc), p),
+        ]
+        for total, back, x in calls:
+            whole, grads = total(x, y, c), back(x, y, c)
+            rows = range(0, 3000, 37)
+            one = np.array([total(x[i:i + 1], y[i:i + 1], c[i:i + 1])[0] for i in rows])
+            np.testing.assert_array_equal(whole[::37], one)
+            one_g = np.concatenate([back(x[i:i + 1], y[i:i + 1], c[i:i + 1]) for i in rows])
+            np.testing.assert_array_equal(grads[::37], one_g)
+            # a strided view: the row-by-row path, the same values
+            np.testing.assert_array_equal(total(x[::2], y[::2], c[::2]), whole[::2])
+            np.testing.assert_array_equal(back(x[::2], y[::2], c[::2]), grads[::2])
+        assert np.isnan(C.binary_ce_logits_sum(z, y)[[5, 9]]).all()

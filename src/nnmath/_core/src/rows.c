@@ -739,44 +739,52 @@ NNM_SCE_TYPE(double, d)
  * label smoothing (y' = y (1 - s) + s / 2). Lanes from len on are padding: the padding
  * z = -1000, y = 0 of logits without options contributes log1p(e^-1000) = 0; with options
  * (or probabilities) the padding's terms are set to 0. Called with probs, w and s constant, the unused parts vanish. */
+/* one term and its refusal mask (*no: a target outside [0, 1], a logit that is not finite,
+ * a probability outside [0, 1]) */
+NNM_INLINE double nnm_bce_term(double z, double y, double wv, int has_w, double s, int probs,
+                               int dd, double lo, double hi, uint64_t *no_)
+{
+    uint64_t ynan = nnm_nan_mask(y);
+    double yc = nnm_blend(ynan, 0.0, y); /* no compare sees a NaN */
+    uint64_t no = ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
+    if (probs) {
+        uint64_t znan = nnm_nan_mask(z);
+        double zc = nnm_blend(znan, 0.5, z);
+        no |= znan | nnm_lt(zc, 0.0) | nnm_lt(1.0, zc);
+    } else {
+        no |= nnm_nonfinite_mask(z);
+    }
+    *no_ = no;
+    z = nnm_blend(no, probs ? 0.5 : 0.0, z), y = nnm_blend(no, 0.0, y);
+    /* y' and 1 - y', each formed directly (1 - y' would lose y's smoothing) */
+    double ys = s != 0.0 ? y * (1.0 - s) + 0.5 * s : y;
+    double ns = s != 0.0 ? (1.0 - y) * (1.0 - s) + 0.5 * s : 1.0 - y;
+    double wy = has_w ? wv * ys : ys;
+    if (probs) {
+        double pc = nnm_min(nnm_max(z, lo), hi);
+        double lp = nnm__log_kernel(pc, 0.0);
+        double lq = dd ? nnm_log1p(-pc) : nnm__log_kernel(1.0 - pc, 0.0);
+        return -(wy * lp + ns * lq);
+    }
+    double zp = nnm_max(z, 0.0), zm = zp - z;
+    double a = -fabs(z);
+    double l = dd ? nnm_log1p(nnm_exp_neg(a))
+                  : nnm_log1p32(nnm_exp32(nnm_max(a, -NNMF32_EXP_MIN)));
+    /* w y' softplus(-z) + (1 - y') softplus(z), softplus(+-z) = z-+ + l */
+    double k = has_w || s != 0.0 ? wy + ns : 1.0;
+    return (wy * zm + ns * zp) + k * l;
+}
+
 NNM_INLINE void nnm_bce_terms(nnm_rowbuf *b, intptr_t len, intptr_t lenp, int dd, int probs,
                               const double *w, double s, double lo, double hi, double *acc,
                               double *err, uint64_t *bad)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
-            double z = b->x[i + j], y = b->g[i + j];
-            uint64_t ynan = nnm_nan_mask(y);
-            double yc = nnm_blend(ynan, 0.0, y); /* no compare sees a NaN */
-            uint64_t no = ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
-            if (probs) {
-                uint64_t znan = nnm_nan_mask(z);
-                double zc = nnm_blend(znan, 0.5, z);
-                no |= znan | nnm_lt(zc, 0.0) | nnm_lt(1.0, zc);
-            } else {
-                no |= nnm_nonfinite_mask(z);
-            }
+            uint64_t no;
+            double t = nnm_bce_term(b->x[i + j], b->g[i + j], w != NULL ? w[i + j] : 1.0,
+                                    w != NULL, s, probs, dd, lo, hi, &no);
             bad[j] |= no;
-            z = nnm_blend(no, probs ? 0.5 : 0.0, z), y = nnm_blend(no, 0.0, y);
-            /* y' and 1 - y', each formed directly (1 - y' would lose y's smoothing) */
-            double ys = s != 0.0 ? y * (1.0 - s) + 0.5 * s : y;
-            double ns = s != 0.0 ? (1.0 - y) * (1.0 - s) + 0.5 * s : 1.0 - y;
-            double wy = w != NULL ? w[i + j] * ys : ys;
-            double t;
-            if (probs) {
-                double pc = nnm_min(nnm_max(z, lo), hi);
-                double lp = nnm__log_kernel(pc, 0.0);
-                double lq = dd ? nnm_log1p(-pc) : nnm__log_kernel(1.0 - pc, 0.0);
-                t = -(wy * lp + ns * lq);
-            } else {
-                double zp = nnm_max(z, 0.0), zm = zp - z;
-                double a = -fabs(z);
-                double l = dd ? nnm_log1p(nnm_exp_neg(a))
-                              : nnm_log1p32(nnm_exp32(nnm_max(a, -NNMF32_EXP_MIN)));
-                /* w y' softplus(-z) + (1 - y') softplus(z), softplus(+-z) = z-+ + l */
-                double k = w != NULL || s != 0.0 ? wy + ns : 1.0;
-                t = (wy * zm + ns * zp) + k * l;
-            }
             if (probs || w != NULL || s != 0.0) {
                 t = i + j < len ? t : 0.0; /* padding (smoothing would make it count) */
             }
@@ -788,6 +796,34 @@ NNM_INLINE void nnm_bce_terms(nnm_rowbuf *b, intptr_t len, intptr_t lenp, int dd
                 acc[j] += t;
             }
         }
+    }
+}
+
+/* the terms of a block one by one (NaN where refused): short rows, many to a block */
+NNM_INLINE void nnm_bce_each(const nnm_rowbuf *b, intptr_t len, int dd, int probs,
+                             const double *w, double s, double lo, double hi, double *out)
+{
+    for (intptr_t i = 0; i < len; i++) {
+        uint64_t no;
+        double t = nnm_bce_term(b->x[i], b->g[i], w != NULL ? w[i] : 1.0, w != NULL, s, probs,
+                                dd, lo, hi, &no);
+        out[i] = nnm_blend(no, NAN, t);
+    }
+}
+
+/* the sums of short rows of n terms each (t: nrows * n terms), added as nnm_rtotal adds a
+ * row's accumulators (the row-by-row path puts term j in accumulator j) */
+static inline void nnm_bce_fold(const double *t, intptr_t nrows, intptr_t n, char *out,
+                                intptr_t so)
+{
+    for (intptr_t r = 0; r < nrows; r++) {
+        double acc = 0.0, err = 0.0;
+        for (intptr_t j = 0; j < n; j++) {
+            double e;
+            acc = nnm_two_sum(acc, t[r * n + j], &e);
+            err += e;
+        }
+        *(double *)(out + r * so) = acc + err;
     }
 }
 
@@ -836,7 +872,49 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
 #define NNM_BCE_LO_d 1e-7
 #define NNM_BCE_HI_d (1.0 - 1e-7)
 
+#define NNM_BCE_SHORT 8 /* rows of at most this many terms: many rows to a block */
+
 #define NNM_BCE_TYPE(T, S)                                                                   \
+    /* rows of at most NNM_BCE_SHORT contiguous terms, contiguous rows and one w, s and     \
+     * probs for all: the terms of many rows in one pass, then each row's sum; 0 when the  \
+     * call does not fit (the row-by-row path then) */                                     \
+    static int nnm_bce_short_##S(char *const *args, intptr_t nrows, intptr_t n,             \
+                                 const intptr_t *steps, int general, nnm_rowbuf *b)         \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        const int no = general ? 5 : 2;                                                      \
+        const intptr_t *cs = steps + no + 1;                                                 \
+        const intptr_t el = (intptr_t)sizeof(T);                                             \
+        /* (the core stride of a row of one is any: NumPy may pass 0) */                    \
+        if (n < 1 || n > NNM_BCE_SHORT || nrows < 2 ||                                      \
+            (n > 1 && (cs[0] != el || cs[1] != el)) ||                                       \
+            steps[0] != n * el || steps[1] != n * el ||                                      \
+            (general && (steps[2] != 0 || steps[3] != 0 || steps[4] != 0))) {                \
+            return 0;                                                                        \
+        }                                                                                    \
+        double s = general ? *(const double *)args[3] : 0.0;                                 \
+        int probs = general && *(const double *)args[4] != 0.0;                             \
+        intptr_t per = NNM_RB / n; /* rows to a block */                                     \
+        if (general) { /* the weights of a block: the row's, repeated */                     \
+            for (intptr_t i = 0; i < per * n; i++) {                                         \
+                b->top[i] = *(const double *)(args[2] + (i % n) * cs[2]);                    \
+            }                                                                                \
+        }                                                                                    \
+        for (intptr_t r0 = 0; r0 < nrows; r0 += per) {                                       \
+            intptr_t rows = nrows - r0 < per ? nrows - r0 : per, len = rows * n;             \
+            nnm_rload_##S(args[0] + r0 * steps[0], el, len, 1.0, 0.0, b->x);                 \
+            nnm_rload_##S(args[1] + r0 * steps[1], el, len, 1.0, 0.0, b->g);                 \
+            if (!general) {                                                                  \
+                nnm_bce_each(b, len, dd, 0, NULL, 0.0, 0.0, 0.0, b->e);                      \
+            } else if (probs) {                                                              \
+                nnm_bce_each(b, len, dd, 1, b->top, s, NNM_BCE_LO_##S, NNM_BCE_HI_##S, b->e);\
+            } else {                                                                         \
+                nnm_bce_each(b, len, dd, 0, b->top, s, 0.0, 0.0, b->e);                      \
+            }                                                                                \
+            nnm_bce_fold(b->e, rows, n, args[no] + r0 * steps[no], steps[no]);               \
+        }                                                                                    \
+        return 1;                                                                            \
+    }                                                                                        \
     /* the row sums of terms: args x, y [, w (float64 row), s, probs], out */                \
     NNM_INLINE void nnm_bce_sum_##S(char *const *args, intptr_t nrows, intptr_t n,           \
                                     const intptr_t *steps, int general)                      \
@@ -845,6 +923,9 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
         const int no = general ? 5 : 2; /* the output's argument */                          \
         const intptr_t *cs = steps + no + 1; /* the core strides */                          \
         nnm_rowbuf buf;                                                                      \
+        if (nnm_bce_short_##S(args, nrows, n, steps, general, &buf)) {                       \
+            return;                                                                          \
+        }                                                                                    \
         for (intptr_t r = 0; r < nrows; r++) {                                               \
             const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
             double s = general ? *(const double *)(args[3] + r * steps[3]) : 0.0;            \
@@ -878,6 +959,51 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
             *(double *)(args[no] + r * steps[no]) = nnm_rany(bad) ? NAN : t + lo;            \
         }                                                                                    \
     }                                                                                        \
+    /* the gradient of short contiguous rows (as nnm_bce_short_S): the derivatives of     \
+     * many rows in one pass, then each row's times its c; 0 when the call does not fit */  \
+    static int nnm_bce_back_short_##S(char *const *args, intptr_t nrows, intptr_t n,        \
+                                      const intptr_t *steps, int general, nnm_rowbuf *b)    \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        const int ci = general ? 5 : 2, no = ci + 1;                                         \
+        const intptr_t *cs = steps + no + 1;                                                 \
+        const intptr_t el = (intptr_t)sizeof(T), so = cs[general ? 3 : 2];                   \
+        if (n < 1 || n > NNM_BCE_SHORT || nrows < 2 ||                                      \
+            (n > 1 && (cs[0] != el || cs[1] != el || so != el)) ||                           \
+            steps[0] != n * el || steps[1] != n * el || steps[no] != n * el ||               \
+            (general && (steps[2] != 0 || steps[3] != 0 || steps[4] != 0))) {                \
+            return 0;                                                                        \
+        }                                                                                    \
+        double s = general ? *(const double *)args[3] : 0.0;                                 \
+        int probs = general && *(const double *)args[4] != 0.0;                             \
+        intptr_t per = NNM_RB / n;                                                           \
+        if (general) {                                                                       \
+            for (intptr_t i = 0; i < per * n; i++) {                                         \
+                b->top[i] = *(const double *)(args[2] + (i % n) * cs[2]);                    \
+            }                                                                                \
+        }                                                                                    \
+        for (intptr_t r0 = 0; r0 < nrows; r0 += per) {                                       \
+            intptr_t rows = nrows - r0 < per ? nrows - r0 : per, len = rows * n;             \
+            nnm_rload_##S(args[0] + r0 * steps[0], el, len, 1.0, 0.0, b->x);                 \
+            nnm_rload_##S(args[1] + r0 * steps[1], el, len, 1.0, 0.0, b->g);                 \
+            if (!general) {                                                                  \
+                nnm_bce_grad(b, len, dd, 0, NULL, 0.0, 0.0, 0.0, 1.0, b->e);                 \
+            } else if (probs) {                                                              \
+                nnm_bce_grad(b, len, dd, 1, b->top, s, NNM_BCE_LO_##S, NNM_BCE_HI_##S, 1.0,  \
+                             b->e);                                                          \
+            } else {                                                                         \
+                nnm_bce_grad(b, len, dd, 0, b->top, s, 0.0, 0.0, 1.0, b->e);                 \
+            }                                                                                \
+            T *po = (T *)(args[no] + r0 * steps[no]);                                        \
+            for (intptr_t r = 0; r < rows; r++) { /* c d: the row-by-row path's product */   \
+                double c = LD_##S(*(const T *)(args[ci] + (r0 + r) * steps[ci]));            \
+                for (intptr_t j = 0; j < n; j++) {                                           \
+                    po[r * n + j] = ST_##S(c * b->e[r * n + j]);                             \
+                }                                                                            \
+            }                                                                                \
+        }                                                                                    \
+        return 1;                                                                            \
+    }                                                                                        \
     /* c times the gradient: args x, y [, w, s, probs], c, out */                             \
     NNM_INLINE void nnm_bce_back_##S(char *const *args, intptr_t nrows, intptr_t n,          \
                                      const intptr_t *steps, int general)                     \
@@ -887,6 +1013,9 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
         const intptr_t *cs = steps + no + 1; /* core strides: x, y[, w], out */              \
         const intptr_t so = cs[general ? 3 : 2];                                             \
         nnm_rowbuf buf;                                                                      \
+        if (nnm_bce_back_short_##S(args, nrows, n, steps, general, &buf)) {                  \
+            return;                                                                          \
+        }                                                                                    \
         for (intptr_t r = 0; r < nrows; r++) {                                               \
             const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
             double c = LD_##S(*(const T *)(args[ci] + r * steps[ci]));                       \
