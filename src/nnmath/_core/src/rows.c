@@ -1106,22 +1106,22 @@ NNM_INLINE void nnm_psum(const nnm_rowbuf *b, intptr_t lenp, int dd, int targets
     }
 }
 
-/* the smoothed, weighted target of element i of a block (0 for the padding) */
-NNM_INLINE double nnm_cce_target(const nnm_rowbuf *b, intptr_t i, intptr_t len, double s,
-                                 double s_n)
+/* the smoothed, weighted target of element i of a block (0 for the padding, whose weight
+ * is loaded as 0) */
+NNM_INLINE double nnm_cce_target(const nnm_rowbuf *b, intptr_t i, double s, double s_n)
 {
     double y = s != 0.0 ? b->g[i] * (1.0 - s) + s_n : b->g[i];
-    return i < len ? b->top[i] * y : 0.0;
+    return b->top[i] * y;
 }
 
 /* pass 2: sum_j w_j y'_j log r_j (mode 0), or sum_j g_j r_j (mode 1) */
-NNM_INLINE void nnm_cce_p_terms(const nnm_rowbuf *b, intptr_t len, intptr_t lenp, int dd,
+NNM_INLINE void nnm_cce_p_terms(const nnm_rowbuf *b, intptr_t lenp, int dd,
                                 int mode, double sum, double s, double s_n, double lo,
                                 double hi, double *acc, double *err)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
-            double wy = nnm_cce_target(b, i + j, len, s, s_n);
+            double wy = nnm_cce_target(b, i + j, s, s_n);
             double r = b->x[i + j] / sum;
             double rc = nnm_min(nnm_max(r, lo), hi);
             double t;
@@ -1148,7 +1148,7 @@ NNM_INLINE void nnm_cce_p_out(const nnm_rowbuf *b, intptr_t len, double sum, dou
                               double *out)
 {
     for (intptr_t i = 0; i < len; i++) {
-        double wy = nnm_cce_target(b, i, len, s, s_n);
+        double wy = nnm_cce_target(b, i, s, s_n);
         double r = b->x[i] / sum;
         double rc = nnm_min(nnm_max(r, lo), hi);
         uint64_t in = nnm_less_equal(lo, r) & nnm_less_equal(r, hi);
@@ -1208,10 +1208,10 @@ NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot
             nnm_rload_##S(args[1] + r * steps[1] + i0 * cs[1], cs[1], len, 1.0, 0.0, b->g);  \
             nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 0.0, b->top);  \
             if (mode == 0) { /* a constant mode in each call: no branch in the loop */       \
-                nnm_cce_p_terms(b, len, nnm_rpad(len), dd, 0, sum, s, s / (double)n,         \
+                nnm_cce_p_terms(b, nnm_rpad(len), dd, 0, sum, s, s / (double)n,         \
                                 NNM_BCE_LO_##S, NNM_BCE_HI_##S, acc, err);                   \
             } else {                                                                         \
-                nnm_cce_p_terms(b, len, nnm_rpad(len), dd, 1, sum, s, s / (double)n,         \
+                nnm_cce_p_terms(b, nnm_rpad(len), dd, 1, sum, s, s / (double)n,         \
                                 NNM_BCE_LO_##S, NNM_BCE_HI_##S, acc, err);                   \
             }                                                                                \
         }                                                                                    \
