@@ -736,9 +736,10 @@ NNM_SCE_TYPE(double, d)
  * probabilities (probs = 1: p clipped to [lo, hi], the Keras bounds rounded to the row's
  * type, and log p, log(1 - p) exact in float64: 1 - p is exact for float32 and float16 p,
  * float64 rows take log1p(-p)); w: the positive weights of the block (NULL: 1), s: the
- * label smoothing (y' = y (1 - s) + s / 2). Lanes from len on are padding: the padding
- * z = -1000, y = 0 of logits without options contributes log1p(e^-1000) = 0; with options
- * (or probabilities) the padding's terms are set to 0. Called with probs, w and s constant, the unused parts vanish. */
+ * label smoothing (y' = y (1 - s) + s / 2). Lanes from the block's length on are padding:
+ * the padding z = -1000, y = 0 of logits without options contributes log1p(e^-1000) = 0;
+ * in the general form (w given) each term is multiplied by b->e, 1 on the block and 0 on
+ * its padding. Called with probs, w and s constant, the unused parts vanish. */
 /* one term and its refusal mask (*no: a target outside [0, 1], a logit that is not finite,
  * a probability outside [0, 1]) */
 NNM_INLINE double nnm_bce_term(double z, double y, double wv, int has_w, double s, int probs,
@@ -756,9 +757,10 @@ NNM_INLINE double nnm_bce_term(double z, double y, double wv, int has_w, double 
     }
     *no_ = no;
     z = nnm_blend(no, probs ? 0.5 : 0.0, z), y = nnm_blend(no, 0.0, y);
-    /* y' and 1 - y', each formed directly (1 - y' would lose y's smoothing) */
-    double ys = s != 0.0 ? y * (1.0 - s) + 0.5 * s : y;
-    double ns = s != 0.0 ? (1.0 - y) * (1.0 - s) + 0.5 * s : 1.0 - y;
+    /* y' and 1 - y', each formed directly (1 - y' would lose y's smoothing); for s = 0
+     * they are y and 1 - y exactly, with no branch in the loop */
+    double ys = y * (1.0 - s) + 0.5 * s;
+    double ns = (1.0 - y) * (1.0 - s) + 0.5 * s;
     double wy = has_w ? wv * ys : ys;
     if (probs) {
         double pc = nnm_min(nnm_max(z, lo), hi);
@@ -771,11 +773,11 @@ NNM_INLINE double nnm_bce_term(double z, double y, double wv, int has_w, double 
     double l = dd ? nnm_log1p(nnm_exp_neg(a))
                   : nnm_log1p32(nnm_exp32(nnm_max(a, -NNMF32_EXP_MIN)));
     /* w y' softplus(-z) + (1 - y') softplus(z), softplus(+-z) = z-+ + l */
-    double k = has_w || s != 0.0 ? wy + ns : 1.0;
+    double k = has_w ? wy + ns : 1.0; /* (the general form always has w) */
     return (wy * zm + ns * zp) + k * l;
 }
 
-NNM_INLINE void nnm_bce_terms(nnm_rowbuf *b, intptr_t len, intptr_t lenp, int dd, int probs,
+NNM_INLINE void nnm_bce_terms(nnm_rowbuf *b, intptr_t lenp, int dd, int probs,
                               const double *w, double s, double lo, double hi, double *acc,
                               double *err, uint64_t *bad)
 {
@@ -785,9 +787,9 @@ NNM_INLINE void nnm_bce_terms(nnm_rowbuf *b, intptr_t len, intptr_t lenp, int dd
             double t = nnm_bce_term(b->x[i + j], b->g[i + j], w != NULL ? w[i + j] : 1.0,
                                     w != NULL, s, probs, dd, lo, hi, &no);
             bad[j] |= no;
-            if (probs || w != NULL || s != 0.0) {
-                t = i + j < len ? t : 0.0; /* padding (smoothing would make it count) */
-            }
+            if (probs || w != NULL) { /* the general form (w given): b->e is 1 on the */
+                t *= b->e[i + j];      /* block, 0 on its padding (which smoothing would */
+            }                          /* make count); a product, not a branch */
             if (dd) {
                 double e;
                 acc[j] = nnm_two_sum(acc[j], t, &e);
@@ -842,8 +844,8 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
         double yc = nnm_blend(ynan, 0.0, y);
         uint64_t no = nnm_nan_mask(z) | ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
         z = nnm_blend(no, probs ? 0.5 : 0.0, z), y = nnm_blend(no, 0.0, y);
-        double ys = s != 0.0 ? y * (1.0 - s) + 0.5 * s : y;
-        double ns = s != 0.0 ? (1.0 - y) * (1.0 - s) + 0.5 * s : 1.0 - y;
+        double ys = y * (1.0 - s) + 0.5 * s; /* no branch: y and 1 - y for s = 0 */
+        double ns = (1.0 - y) * (1.0 - s) + 0.5 * s;
         double wy = w != NULL ? w[i] * ys : ys;
         double d;
         if (probs) {
@@ -941,17 +943,20 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
                               buf.x);                                                        \
                 nnm_rload_##S(py + i0 * cs[1], cs[1], len, 1.0, 0.0, buf.g);                 \
                 if (!general) {                                                              \
-                    nnm_bce_terms(&buf, len, nnm_rpad(len), dd, 0, NULL, 0.0, 0.0, 0.0,      \
+                    nnm_bce_terms(&buf, nnm_rpad(len), dd, 0, NULL, 0.0, 0.0, 0.0,      \
                                   acc, err, bad);                                            \
                     continue;                                                                \
                 }                                                                            \
                 nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 1.0,       \
                             buf.top);                                                        \
+                for (intptr_t i = 0; i < nnm_rpad(len); i++) {                               \
+                    buf.e[i] = i < len ? 1.0 : 0.0;                                          \
+                }                                                                            \
                 if (probs) {                                                                 \
-                    nnm_bce_terms(&buf, len, nnm_rpad(len), dd, 1, buf.top, s,               \
+                    nnm_bce_terms(&buf, nnm_rpad(len), dd, 1, buf.top, s,               \
                                   NNM_BCE_LO_##S, NNM_BCE_HI_##S, acc, err, bad);            \
                 } else {                                                                     \
-                    nnm_bce_terms(&buf, len, nnm_rpad(len), dd, 0, buf.top, s, 0.0, 0.0,     \
+                    nnm_bce_terms(&buf, nnm_rpad(len), dd, 0, buf.top, s, 0.0, 0.0,     \
                                   acc, err, bad);                                            \
                 }                                                                            \
             }                                                                                \
@@ -1110,7 +1115,7 @@ NNM_INLINE void nnm_psum(const nnm_rowbuf *b, intptr_t lenp, int dd, int targets
  * is loaded as 0) */
 NNM_INLINE double nnm_cce_target(const nnm_rowbuf *b, intptr_t i, double s, double s_n)
 {
-    double y = s != 0.0 ? b->g[i] * (1.0 - s) + s_n : b->g[i];
+    double y = b->g[i] * (1.0 - s) + s_n; /* y itself for s = 0: no branch */
     return b->top[i] * y;
 }
 
