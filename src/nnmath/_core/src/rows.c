@@ -1191,7 +1191,11 @@ NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot
             if (py != NULL) {                                                                \
                 nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->g);                        \
             }                                                                                \
-            nnm_psum(b, nnm_rpad(len), dd, py != NULL, acc, err, bad);                       \
+            if (py != NULL) { /* a constant mode in each call: no branch in the loop */     \
+                nnm_psum(b, nnm_rpad(len), dd, 1, acc, err, bad);                            \
+            } else {                                                                         \
+                nnm_psum(b, nnm_rpad(len), dd, 0, acc, err, bad);                            \
+            }                                                                                \
         }                                                                                    \
         double lo, t = nnm_rtotal(acc, dd ? err : NULL, &lo);                                \
         t += lo;                                                                             \
