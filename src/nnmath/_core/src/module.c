@@ -115,8 +115,9 @@ static void clear_range_flags(void)
     feclearexcept(FE_OVERFLOW | FE_UNDERFLOW);
 }
 
-/* the most operands of a ufunc: inputs and outputs (x, g and two parameters, and y) */
-#define NNM_MAX_ARGS 5
+/* the most operands of a ufunc: inputs and outputs (the binary focal loss's gradient: p, y,
+ * c, four parameters, and the output) */
+#define NNM_MAX_ARGS 8
 /* below this many elements a loop runs on the calling thread */
 static intptr_t parallel_min = 1 << 17;
 /* piece boundaries at multiples of 64 elements: whole cache lines of every dtype */
