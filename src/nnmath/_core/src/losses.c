@@ -54,7 +54,7 @@ typedef struct {
 #define NNM_EPS_e 0x1p-23
 #define NNM_HI_e 1.0
 #define NNM_EPS_f 0x1.ad7f2ap-24
-#define NNM_HI_f 0x1.fffffep-1
+#define NNM_HI_f 0x1.fffffcp-1
 #define NNM_EPS_d 1e-7
 #define NNM_HI_d (1.0 - 1e-7)
 
@@ -590,16 +590,20 @@ NNM_INLINE void nnm_cfocal_out(const nnm_lbuf *b, intptr_t len, double dot, doub
     }
 }
 
-/* the logit form: the row's maximum (finite entries; masks of the others) */
-NNM_INLINE void nnm_cfocal_max(const nnm_lbuf *b, intptr_t lenp, double *mx, uint64_t *bad)
+/* the logit form: the row's maximum of the finite entries, and masks of the NaN, the +inf
+ * and the finite entries (rows.c's maximum pass, in its form, which vectorises at every
+ * level; -inf is caught by the shift's overflow test) */
+NNM_INLINE void nnm_cfocal_max(const double *x, intptr_t lenp, double *mx, uint64_t *nan,
+                               uint64_t *inf, uint64_t *fin)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
-            double z = b->x[i + j];
-            uint64_t no = nnm_nonfinite_mask(z) | nnm_nonfinite_mask(b->y[i + j]);
-            bad[j] |= no;
-            z = nnm_blend(no, -DBL_MAX, z);
-            mx[j] = nnm_max(mx[j], z);
+            double v = x[i + j];
+            uint64_t nf = nnm_nonfinite_mask(v), nm = nnm_nan_mask(v);
+            nan[j] |= nm;
+            inf[j] |= nf & ~nm & ~nnm_signbit_mask(v); /* -inf: the shift's overflow */
+            fin[j] |= ~nf;
+            mx[j] = nnm_max(mx[j], nnm_blend(nf, -DBL_MAX, v));
         }
     }
 }
@@ -626,7 +630,7 @@ NNM_INLINE void nnm_cfocal_exp(nnm_lbuf *b, intptr_t lenp, double m, int dd, dou
             double e = dd ? nnm_exp_neg(d) * (1.0 + dl) : nnm_exp32(nnm_max(d, -NNMF32_EXP_MIN));
             e *= b->w[i + j];
             b->e[i + j] = e;
-            bad[j] |= no;
+            bad[j] |= no | nnm_nonfinite_mask(b->y[i + j]);
             nnm_lacc(acc, err, j, e, 0.0, dd);
         }
     }
@@ -1018,26 +1022,27 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
     {                                                                                        \
         const int dd = sizeof(T) == 8;                                                       \
         double mx[NNM_NL], acc[NNM_NL], err[NNM_NL];                                         \
-        uint64_t bad[NNM_NL];                                                                \
+        uint64_t bad[NNM_NL], inf[NNM_NL], fin[NNM_NL];                                      \
         for (int j = 0; j < NNM_NL; j++) {                                                   \
-            mx[j] = -DBL_MAX, acc[j] = 0.0, err[j] = 0.0, bad[j] = 0;                        \
+            mx[j] = -DBL_MAX, acc[j] = 0.0, err[j] = 0.0, bad[j] = 0, inf[j] = 0, fin[j] = 0; \
         }                                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
             intptr_t len = nnm_lblock(n, i0);                                                \
             nnm_lload_##S(px + i0 * sx, sx, len, -DBL_MAX, b->x);                            \
             nnm_lload_##S(py + i0 * sy, sy, len, 0.0, b->y);                                 \
-            nnm_cfocal_max(b, nnm_lpad(len), mx, bad);                                       \
+            nnm_cfocal_max(b->x, nnm_lpad(len), mx, bad, inf, fin);                          \
         }                                                                                    \
         double m = -DBL_MAX;                                                                 \
         for (int j = 0; j < NNM_NL; j++) {                                                   \
             m = nnm_max(m, mx[j]);                                                           \
         }                                                                                    \
-        if (nnm_lany(bad)) {                                                                 \
+        if (nnm_lany(bad) | nnm_lany(inf) | !nnm_lany(fin)) {                                \
             return 1;                                                                        \
         }                                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
             intptr_t len = nnm_lblock(n, i0);                                                \
             nnm_lload_##S(px + i0 * sx, sx, len, m, b->x);                                   \
+            nnm_lload_##S(py + i0 * sy, sy, len, 0.0, b->y);                                 \
             nnm_lweights(b, len);                                                            \
             nnm_cfocal_exp(b, nnm_lpad(len), m, dd, acc, err, bad);                          \
         }                                                                                    \
