@@ -33,10 +33,11 @@
 #define NNM_RB 1024
 #define NNM_NL 8
 
-/* x: the predictions (probabilities, logits or scores), y: the targets; e, h: per-element
- * intermediates of the row passes; w: 1 on the block's elements, 0 on its padding */
+/* x: the predictions (probabilities, logits or scores), y: the targets; e, h, u:
+ * per-element intermediates of the row passes; w: 1 on the block's elements, 0 on its
+ * padding */
 typedef struct {
-    double x[NNM_RB], y[NNM_RB], e[NNM_RB], h[NNM_RB], w[NNM_RB];
+    double x[NNM_RB], y[NNM_RB], e[NNM_RB], h[NNM_RB], u[NNM_RB], w[NNM_RB];
 } nnm_lbuf;
 
 /* the parameters of a row: gamma (focal), the class weights w0 + y (w1 - w0) (binary
@@ -46,13 +47,15 @@ typedef struct {
 typedef struct {
     double gamma, w0, w1, alpha, ls, eps, hi;
     int64_t map;
-    uint64_t g0; /* all ones where gamma = 0 */
+    uint64_t g0;  /* all ones where gamma = 0 */
+    double s_lo;  /* the low part of a row's sum (categorical focal) */
     double at0;  /* q^gamma at q = 0: 1 for gamma = 0, else 0 */
 } nnm_lprm;
 
-/* Keras's epsilon 1e-7 and 1 - 1e-7 rounded to each type */
-#define NNM_EPS_e 0x1p-23
-#define NNM_HI_e 1.0
+/* Keras's epsilon 1e-7 and 1 - 1e-7 rounded to each type; float16 rows take float32's
+ * (the Python layer computes float16 input in float32; in float16, 1 - eps rounds to 1) */
+#define NNM_EPS_e NNM_EPS_f
+#define NNM_HI_e NNM_HI_f
 #define NNM_EPS_f 0x1.ad7f2ap-24
 #define NNM_HI_f 0x1.fffffcp-1
 #define NNM_EPS_d 1e-7
@@ -77,8 +80,9 @@ static inline uint64_t nnm_lany(const uint64_t *m)
     return any;
 }
 
-/* the accumulators summed in a fixed order, with their errors (float64 rows) */
-static inline double nnm_ltotal(const double *v, const double *err, int dd)
+/* the accumulators summed in a fixed order, with their errors (float64 rows), as a
+ * double-double (hi + *lo) */
+static inline double nnm_ltotal_dd(const double *v, const double *err, int dd, double *lo)
 {
     double s = 0.0, l = 0.0;
     for (int j = 0; j < NNM_NL; j++) {
@@ -86,7 +90,14 @@ static inline double nnm_ltotal(const double *v, const double *err, int dd)
         s = nnm_two_sum(s, v[j], &e);
         l += e + (dd ? err[j] : 0.0);
     }
-    return s + l;
+    return nnm_fast_two_sum(s, l, lo);
+}
+
+/* the same, rounded once */
+static inline double nnm_ltotal(const double *v, const double *err, int dd)
+{
+    double lo, s = nnm_ltotal_dd(v, err, dd, &lo);
+    return s + lo;
 }
 
 /* acc[j] += t (+ tl): compensated for float64 rows */
@@ -537,16 +548,25 @@ NNM_INLINE void nnm_cfocal_sum(const nnm_lbuf *b, intptr_t lenp, int dd, double 
     }
 }
 
-/* per element of the probability form: the value term (returned) and, into *gr, g_j */
+/* per element of the probability form: the value term (returned) and, into *gr, g_j.
+ * r = p / s; where r >= 1/2, u = 1 - r and log r come from the sum of the others, s - p (a
+ * double-double: s carries its low part pr->s_lo), as (s - p) / s and log1p(-(s - p) / s),
+ * so that neither loses the bits that rounding r would cost next to r = 1 */
 NNM_INLINE double nnm_cfocal_prob(double p, double y, double s, double n, const nnm_lprm *pr,
-                                  int dd, double *gr, double *r)
+                                  int dd, double *gr, double *r, double *uo)
 {
     uint64_t no = nnm_nonfinite_mask(p) | nnm_nonfinite_mask(y), in;
     p = nnm_blend(no, 0.0, p), y = nnm_blend(no, 0.0, y);
     double a = pr->alpha * (y * (1.0 - pr->ls) + pr->ls / n);
     *r = p / s;
     double rc = nnm_lclip(*r, pr->eps, pr->hi, &in);
-    double u = 1.0 - rc, lr = nnm_log(rc);
+    uint64_t high = nnm_lt(0.5, *r), top = nnm_lt(pr->hi, *r);
+    double dl, d = nnm_two_sum(s, -p, &dl);
+    double q = (d + (dl + pr->s_lo)) / s; /* 1 - r from the others */
+    double u = nnm_blend(high, q, 1.0 - rc);
+    u = nnm_blend(top, 1.0 - pr->hi, u);
+    *uo = u;
+    double lr = nnm_blend(high, nnm_log1p(-u), nnm_log(rc));
     double lh, ll = 0.0;
     lh = nnm_llog(u, dd, &ll);
     double up = nnm_lpow(lh, ll, pr->gamma, dd);
@@ -560,33 +580,40 @@ NNM_INLINE void nnm_cfocal_terms(const nnm_lbuf *b, intptr_t lenp, double s, dou
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
-            double g, r;
-            double t = nnm_cfocal_prob(b->x[i + j], b->y[i + j], s, n, pr, dd, &g, &r);
+            double g, r, u;
+            double t = nnm_cfocal_prob(b->x[i + j], b->y[i + j], s, n, pr, dd, &g, &r, &u);
             nnm_lacc(acc, err, j, t * b->w[i + j], 0.0, dd);
         }
     }
 }
 
-/* g_j into h, and the dot product sum g_j r_j */
+/* g_j into h, r_j into e, u_j into u, and the dot product sum g_j r_j */
 NNM_INLINE void nnm_cfocal_dot(nnm_lbuf *b, intptr_t lenp, double s, double n,
                                const nnm_lprm *pr, int dd, double *acc, double *err)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
-            double g, r;
-            (void)nnm_cfocal_prob(b->x[i + j], b->y[i + j], s, n, pr, dd, &g, &r);
+            double g, r, u;
+            (void)nnm_cfocal_prob(b->x[i + j], b->y[i + j], s, n, pr, dd, &g, &r, &u);
             g *= b->w[i + j];
-            b->h[i + j] = g;
-            nnm_lacc(acc, err, j, g * r, 0.0, dd);
+            b->h[i + j] = g, b->e[i + j] = r, b->u[i + j] = u;
+            double tl, t = nnm_two_prod(g, r, &tl);
+            nnm_lacc(acc, err, j, t, tl, dd);
         }
     }
 }
 
-NNM_INLINE void nnm_cfocal_out(const nnm_lbuf *b, intptr_t len, double dot, double s,
-                               double c, double *out)
+/* (g_j - dot) / s as (g_j u_j - (dot - g_j r_j)) / s: g_j (1 - r_j) and the others' sum,
+ * neither cancelling where r_j is close to 1 (dot - g_j r_j from the double-doubles
+ * dot + dot_lo and the exact product) */
+NNM_INLINE void nnm_cfocal_out(const nnm_lbuf *b, intptr_t len, double dot, double dot_lo,
+                               double s, double c, double *out)
 {
     for (intptr_t i = 0; i < len; i++) {
-        out[i] = c * ((b->h[i] - dot) / s);
+        double g = b->h[i];
+        double tl, t = nnm_two_prod(g, b->e[i], &tl);
+        double rest = (dot - t) + (dot_lo - tl);
+        out[i] = c * ((g * b->u[i] - rest) / s);
     }
 }
 
@@ -639,7 +666,7 @@ NNM_INLINE void nnm_cfocal_exp(nnm_lbuf *b, intptr_t lenp, double m, int dd, dou
 /* per element of the logit form: the value term, and h_j into *hj (r_j into *rj) */
 NNM_INLINE double nnm_cfocal_logit(double z, double y, double e, double m, double ls,
                                    double ls_lo, double s, double n, const nnm_lprm *pr,
-                                   int dd, double *hj, double *rj)
+                                   int dd, double *hj, double *rj, double *uo)
 {
     uint64_t no;
     double dl, d = nnm_cfocal_shift(z, m, dd, &dl, &no);
@@ -654,7 +681,7 @@ NNM_INLINE double nnm_cfocal_logit(double z, double y, double e, double m, doubl
     double up = nnm_blend(uz, pr->at0, nnm_lpow(uh, ul, pr->gamma, dd));
     double dm = nnm_blend(uz | pr->g0, 0.0, pr->gamma * nnm_lpow(uh, ul, pr->gamma - 1.0, dd));
     double r = e / s;
-    *rj = r;
+    *rj = r, *uo = nnm_blend(uz, 0.0, u);
     *hj = a * (dm * r * (lr + lrl) - up);
     return a * up * -(lr + lrl);
 }
@@ -665,9 +692,9 @@ NNM_INLINE void nnm_cfocal_logit_terms(const nnm_lbuf *b, intptr_t lenp, double 
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
-            double h, r;
+            double h, r, u;
             double t = nnm_cfocal_logit(b->x[i + j], b->y[i + j], b->e[i + j], m, ls, ls_lo,
-                                        s, n, pr, dd, &h, &r);
+                                        s, n, pr, dd, &h, &r, &u);
             nnm_lacc(acc, err, j, t * b->w[i + j], 0.0, dd);
         }
     }
@@ -679,21 +706,24 @@ NNM_INLINE void nnm_cfocal_logit_dot(nnm_lbuf *b, intptr_t lenp, double m, doubl
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
-            double h, r;
+            double h, r, u;
             (void)nnm_cfocal_logit(b->x[i + j], b->y[i + j], b->e[i + j], m, ls, ls_lo, s, n,
-                                   pr, dd, &h, &r);
+                                   pr, dd, &h, &r, &u);
             h *= b->w[i + j];
-            b->h[i + j] = h;
+            b->h[i + j] = h, b->u[i + j] = u;
             nnm_lacc(acc, err, j, h, 0.0, dd);
         }
     }
 }
 
-NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs, double s,
-                                     double c, double *out)
+/* h_j - r_j sum(h) as h_j u_j - r_j (sum(h) - h_j): neither term cancels where r_j is
+ * close to 1 (the sum a double-double, hs + hs_lo) */
+NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
+                                     double hs_lo, double s, double c, double *out)
 {
     for (intptr_t i = 0; i < len; i++) {
-        out[i] = c * (b->h[i] - (b->e[i] / s) * hs);
+        double h = b->h[i];
+        out[i] = c * (h * b->u[i] - (b->e[i] / s) * ((hs - h) + hs_lo));
     }
 }
 
@@ -743,7 +773,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
     static inline nnm_lprm nnm_lparams_##S(char *const *args, const intptr_t *steps,         \
                                            intptr_t r, int k0, int kind)                     \
     {                                                                                        \
-        nnm_lprm pr = {0.0, 1.0, 1.0, 1.0, 0.0, NNM_EPS_##S, NNM_HI_##S, 0, 0, 0.0};          \
+        nnm_lprm pr = {0.0, 1.0, 1.0, 1.0, 0.0, NNM_EPS_##S, NNM_HI_##S, 0, 0, 0.0, 0.0};     \
         if (kind == 1) {                                                                     \
             pr.map = *(const int64_t *)(args[k0] + r * steps[k0]);                           \
         } else if (kind == 2) {                                                              \
@@ -919,7 +949,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
 #define NNM_CFOCAL_ROWS(T, S)                                                                \
     /* the sum of the row's probabilities (0 -> 1); 1: the reference */                     \
     static int nnm_cfocal_s_##S(const char *px, intptr_t sx, const char *py, intptr_t sy,    \
-                                intptr_t n, nnm_lbuf *b, double *s)                          \
+                                intptr_t n, nnm_lbuf *b, double *s, double *s_lo)            \
     {                                                                                        \
         const int dd = sizeof(T) == 8;                                                       \
         double acc[NNM_NL], err[NNM_NL];                                                     \
@@ -933,8 +963,14 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             nnm_lload_##S(py + i0 * sy, sy, len, 0.0, b->y);                                 \
             nnm_cfocal_sum(b, nnm_lpad(len), dd, acc, err, bad);                             \
         }                                                                                    \
-        double v = nnm_ltotal(acc, err, dd);                                                 \
-        *s = v > 0.0 ? v : 1.0;                                                              \
+        double v = 0.0, l = 0.0;                                                             \
+        for (int j = 0; j < NNM_NL; j++) {                                                   \
+            double e;                                                                        \
+            v = nnm_two_sum(v, acc[j], &e);                                                  \
+            l += e + (dd ? err[j] : 0.0);                                                    \
+        }                                                                                    \
+        v = nnm_fast_two_sum(v, l, &l);                                                      \
+        *s = v > 0.0 ? v : 1.0, *s_lo = v > 0.0 ? l : 0.0;                                   \
         return nnm_lany(bad) != 0;                                                           \
     }                                                                                        \
     void NNM_SYM(loss_categorical_focal_##S)(char *const *args, intptr_t nrows, intptr_t n,  \
@@ -946,7 +982,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             const char *px = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
             nnm_lprm pr = nnm_lparams_##S(args, steps, r, 2, 3);                             \
             double s, v = NAN;                                                               \
-            if (!nnm_cfocal_s_##S(px, steps[6], py, steps[7], n, &buf, &s)) {                \
+            if (!nnm_cfocal_s_##S(px, steps[6], py, steps[7], n, &buf, &s, &pr.s_lo)) {      \
                 double acc[NNM_NL], err[NNM_NL];                                             \
                 for (int j = 0; j < NNM_NL; j++) {                                           \
                     acc[j] = 0.0, err[j] = 0.0;                                              \
@@ -976,7 +1012,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             nnm_lprm pr = nnm_lparams_##S(args, steps, r, 3, 3);                             \
             char *po = args[6] + r * steps[6];                                               \
             double s;                                                                        \
-            if (nnm_cfocal_s_##S(px, steps[7], py, steps[8], n, &buf, &s)) {                 \
+            if (nnm_cfocal_s_##S(px, steps[7], py, steps[8], n, &buf, &s, &pr.s_lo)) {       \
                 nnm_lfill_nan_##S(po, steps[9], n);                                          \
                 continue;                                                                    \
             }                                                                                \
@@ -993,7 +1029,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                 nnm_lweights(&buf, len);                                                     \
                 nnm_cfocal_dot(&buf, nnm_lpad(len), s, (double)n, &pr, dd, acc, err);        \
             }                                                                                \
-            double dot = nnm_ltotal(acc, err, dd);                                           \
+            double dot_lo, dot = nnm_ltotal_dd(acc, err, dd, &dot_lo);                       \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
                 intptr_t len = nnm_lblock(n, i0);                                            \
                 if (n > NNM_RB) {                                                            \
@@ -1005,8 +1041,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                     }                                                                        \
                     nnm_cfocal_dot(&buf, nnm_lpad(len), s, (double)n, &pr, dd, acc, err);    \
                 }                                                                            \
-                nnm_cfocal_out(&buf, len, dot, s, c, buf.e);                                 \
-                nnm_lstore_##S(po + i0 * steps[9], steps[9], len, buf.e);                    \
+                nnm_cfocal_out(&buf, len, dot, dot_lo, s, c, buf.x);                         \
+                nnm_lstore_##S(po + i0 * steps[9], steps[9], len, buf.x);                    \
             }                                                                                \
         }                                                                                    \
     }
@@ -1125,7 +1161,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                 nnm_cfocal_logit_dot(&buf, nnm_lpad(len), m, ls, ls_lo, s, (double)n, &pr,   \
                                      dd, acc, err);                                          \
             }                                                                                \
-            double hs = nnm_ltotal(acc, err, dd);                                            \
+            double hs_lo, hs = nnm_ltotal_dd(acc, err, dd, &hs_lo);                          \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
                 intptr_t len = nnm_lblock(n, i0);                                            \
                 if (n > NNM_RB) {                                                            \
@@ -1141,8 +1177,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                     nnm_cfocal_logit_dot(&buf, nnm_lpad(len), m, ls, ls_lo, s, (double)n,    \
                                          &pr, dd, a2, e2);                                   \
                 }                                                                            \
-                nnm_cfocal_logit_out(&buf, len, hs, s, c, buf.e);                            \
-                nnm_lstore_##S(po + i0 * steps[9], steps[9], len, buf.e);                    \
+                nnm_cfocal_logit_out(&buf, len, hs, hs_lo, s, c, buf.x);                     \
+                nnm_lstore_##S(po + i0 * steps[9], steps[9], len, buf.x);                    \
             }                                                                                \
         }                                                                                    \
     }
