@@ -249,8 +249,8 @@ def _id(case):
 
 @pytest.mark.parametrize("case", _cases(), ids=[_id(c) for c in _cases()])
 def test_float64_extremes_against_mpmath(case):
-    """float64: the value within 4 ulps of mpmath and each entry of the gradient within 4
-    ulps (or 4 ulps of the row's largest entry, where an entry is far below it)."""
+    """float64: the value and each entry of the gradient within 4 ulps of mpmath (2
+    measured)."""
     name, prm, p, y = case
     value, grad, params, ref = spec(name, prm)
     p, y = np.array(p), np.array(y)
@@ -262,9 +262,7 @@ def test_float64_extremes_against_mpmath(case):
     assert ulps(got, want, np.float64) <= 4, (got, want)
     got_g = grad(p, y, 1.0, *params)
     err = ulps(got_g, want_g, np.float64)
-    scale = np.max(np.abs(want_g))
-    absolute = np.abs(got_g - want_g) <= 4 * np.spacing(scale) if scale else got_g == 0
-    assert np.all((err <= 4) | absolute), (got_g, want_g, err)
+    assert np.all(err <= 4), (got_g, want_g, err)
 
 
 def _random_rows(name, rng, dtype, n=7, k=6):

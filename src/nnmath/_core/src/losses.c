@@ -430,7 +430,7 @@ NNM_INLINE void nnm_bfocal_grads(const nnm_lbuf *b, intptr_t len, const nnm_lprm
 /* the logit form's pieces: log q (lh + *ll), bce, sigma(z), sigma(-z) and the exponent of
  * q^(gamma-1) sigma(z) sigma(-z) without its (gamma-1) log q part (-|z| - 2 log1p(e)) */
 NNM_INLINE double nnm_bfocal_logit(double z, double y, int dd, double *lh, double *ll,
-                                   double *sp, double *sn, double *ex)
+                                   double *sp, double *sn, double *ex, double *ex_lo)
 {
     double az = fabs(z);
     double e = dd ? nnm_exp_neg(-az) : nnm_exp32(-nnm_min(az, NNMF32_EXP_MIN));
@@ -447,7 +447,7 @@ NNM_INLINE double nnm_bfocal_logit(double z, double y, int dd, double *lh, doubl
     *ll = rl + hl + bl;
     double lo = e / (1.0 + e), hi = 1.0 / (1.0 + e); /* sigma(-|z|), sigma(|z|) */
     *sp = nnm_blend(neg, lo, hi), *sn = nnm_blend(neg, hi, lo);
-    *ex = -az - 2.0 * l1e;
+    *ex = nnm_two_sum(-az, -2.0 * l1e, ex_lo);
     return (y * zm + (1.0 - y) * zp) + l1e;
 }
 
@@ -460,8 +460,8 @@ NNM_INLINE void nnm_bfocal_logit_terms(const nnm_lbuf *b, intptr_t lenp, const n
             uint64_t no = nnm_nonfinite_mask(z) | nnm_lout(y, 0.0, 1.0);
             z = nnm_blend(no, 0.0, z), y = nnm_blend(no, 0.0, y);
             y = nnm_bfocal_target(y, pr, &a);
-            double lh, ll, sp, sn, ex;
-            double bce = nnm_bfocal_logit(z, y, dd, &lh, &ll, &sp, &sn, &ex);
+            double lh, ll, sp, sn, ex, exl;
+            double bce = nnm_bfocal_logit(z, y, dd, &lh, &ll, &sp, &sn, &ex, &exl);
             double mod = nnm_lpow(lh, ll, pr->gamma, dd);
             bad[j] |= no;
             nnm_lacc(acc, err, j, (a * mod * bce) * b->w[i + j], 0.0, dd);
@@ -479,12 +479,13 @@ NNM_INLINE void nnm_bfocal_logit_grads(const nnm_lbuf *b, intptr_t len, const nn
         uint64_t no = nnm_nonfinite_mask(z) | nnm_lout(y, 0.0, 1.0);
         z = nnm_blend(no, 0.0, z), y = nnm_blend(no, 0.0, y);
         y = nnm_bfocal_target(y, pr, &a);
-        double lh, ll, sp, sn, ex;
-        double bce = nnm_bfocal_logit(z, y, dd, &lh, &ll, &sp, &sn, &ex);
+        double lh, ll, sp, sn, ex, exl;
+        double bce = nnm_bfocal_logit(z, y, dd, &lh, &ll, &sp, &sn, &ex, &exl);
         double mod = nnm_lpow(lh, ll, g, dd);
         /* gamma q^(gamma-1) sigma(z) sigma(-z) */
         double el, eh = nnm_two_prod(g - 1.0, lh, &el);
-        double dm = g * nnm_lexp(eh + ex, el + (g - 1.0) * ll, dd);
+        double tl, th = nnm_two_sum(eh, ex, &tl);
+        double dm = g * nnm_lexp(th, tl + (el + exl + (g - 1.0) * ll), dd);
         dm = nnm_blend(g0, 0.0, dm);
         double dbce = (1.0 - y) * sp - y * sn;
         double df = a * (dm * (1.0 - 2.0 * y) * bce + mod * dbce);
