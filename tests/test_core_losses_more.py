@@ -303,8 +303,7 @@ def test_float32_and_float16_against_mpmath(name, dtype):
     rows = list(zip(p, y, strict=True))
     with np.errstate(over="ignore", under="ignore"):
         for ename, prm, erows in EXTREMES:
-            if ename == name and prm is None or (prm is not None and ename == name
-                                                  and prm[0] == 2.0):
+            if ename == name and (prm is None or prm[0] == 2.0):
                 for ep, ey in erows:
                     ep, ey = np.array(ep, dtype), np.array(ey, dtype)
                     if np.all(np.isfinite(ep)) and len(ep) == len(erows[0][0]):

@@ -10,7 +10,9 @@ import numpy as np
 from .. import _core
 from .._array import is_lazy
 from ._base import AxisLoss, check_axis_type, one_hot, run
-from ._rows import fast_core, fused_rows, row_sums as _row_sums, takes as _takes
+from ._rows import fast_core, fused_rows
+from ._rows import row_sums as _row_sums
+from ._rows import takes as _takes
 
 __all__ = [
     "CategoricalHinge",
@@ -85,14 +87,14 @@ def _hinge_fast(y: np.ndarray, p: np.ndarray, squared: bool, need_grad: bool) ->
 def _plain_hinge_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                       need_grad: bool) -> tuple[Any, Any, Any]:
     if _takes(y, p):
-        return _hinge_fast(y, p, False, need_grad)  # type: ignore[no-any-return]
+        return _hinge_fast(y, p, False, need_grad)
     return _hinge_core(xp, y, p, {"squared": False}, need_grad)
 
 
 def _squared_hinge_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                         need_grad: bool) -> tuple[Any, Any, Any]:
     if _takes(y, p):
-        return _hinge_fast(y, p, True, need_grad)  # type: ignore[no-any-return]
+        return _hinge_fast(y, p, True, need_grad)
     return _hinge_core(xp, y, p, {"squared": True}, need_grad)
 
 

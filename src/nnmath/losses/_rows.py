@@ -117,7 +117,7 @@ def fast_core(ref: Core, fast: Callable[..., Any]) -> Core:
         if takes(y, p):
             res = fast(y, p, opts, need_grad)
             if res is not None:
-                return res  # type: ignore[no-any-return]
+                return res
         return ref(xp, y, p, opts, need_grad)
 
     core.__name__ = getattr(ref, "__name__", "core") + "_fused"
