@@ -607,6 +607,15 @@ def test_public_losses_take_the_reference_for_bad_rows():
         want = run(_ref_of(fn), y, p, _opts_of(fn))
         np.testing.assert_allclose(got, want, rtol=1e-14)
         assert np.isnan(got[1]) and not np.isnan(got[0])
+        # the gradient (found without a value pass): the reference's for the NaN row
+        cls = {L.kl_divergence: L.KLDivergence, L.poisson: L.Poisson, L.hinge: L.Hinge,
+               L.categorical_hinge: L.CategoricalHinge,
+               L.binary_focal_crossentropy: L.BinaryFocalCrossentropy,
+               L.categorical_focal_crossentropy: L.CategoricalFocalCrossentropy}[fn]
+        g = cls(reduction="sum").gradient(y, p)
+        g0 = run(_ref_of(fn), y, p, _opts_of(fn), reduction="sum", gradient=True)
+        np.testing.assert_allclose(g, g0, rtol=1e-14)
+        assert np.all(np.isnan(g[1]) == np.isnan(g0[1])) and not np.isnan(g[0]).any()
     # infinite rate: +inf, as the reference (inf - y log inf)
     got = L.poisson(np.array([[1.0, 2.0], [1.0, 2.0]]), np.array([[np.inf, 1.0], [1.0, 2.0]]))
     assert got[0] == np.inf and np.isfinite(got[1])
@@ -632,6 +641,10 @@ def test_public_losses_take_the_reference_for_bad_rows():
         L.binary_focal_crossentropy([[1.2, 0.0]], [[0.5, 0.5]], from_logits=True)
     with pytest.raises(ValueError, match="probabilities in"):
         L.categorical_focal_crossentropy([[1.0, 0.0]], [[-0.5, 0.5]])
+    with pytest.raises(ValueError, match="y_pred must be >= 0"):
+        L.Poisson().gradient([[1.0, 2.0], [1.0, 1.0]], [[1.0, 2.0], [-1.0, 2.0]])
+    with pytest.raises(ValueError, match="probabilities in"):
+        L.CategoricalFocalCrossentropy().gradient([[1.0, 0.0]], [[1.5, 0.5]])
 
 
 def _ref_of(fn):

@@ -64,8 +64,7 @@ def _hinge_fast(y: np.ndarray, p: np.ndarray, squared: bool, need_grad: bool) ->
     row already holds another label, and again with map = 0 when a row did (-1)."""
     value = _core.squared_hinge_sum if squared else _core.hinge_sum
     grad = _core.squared_hinge_sum_backward if squared else _core.hinge_sum_backward
-    n = p.shape[-1]
-    first = y.reshape(-1, n)[:1]
+    first = y[(0,) * (y.ndim - 1)] if y.size else y  # a view, whatever y's layout
     mapping = bool(np.all((first == 0) | (first == 1)))
     sums = None
     if mapping:
@@ -73,7 +72,7 @@ def _hinge_fast(y: np.ndarray, p: np.ndarray, squared: bool, need_grad: bool) ->
         mapping = not bool(np.any(sums == -1.0))
     flag = np.int64(1 if mapping else 0)
     if not mapping:
-        sums = _row_sums(value, p, y, (flag,))
+        sums = None  # the values with map = 0, when asked for (fused_rows)
     opts = {"squared": squared}
 
     def ref(xp: Any, yr: Any, pr: Any, o: Mapping[str, Any], ng: bool) -> Any:

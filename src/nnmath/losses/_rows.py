@@ -84,6 +84,9 @@ def fused_rows(y: np.ndarray, p: np.ndarray, opts: Mapping[str, Any], need_grad:
     result when the caller has it already.
     """
     n = p.shape[-1]
+    if need_grad and values is None:
+        return _gradient_only(y, p, opts, ref=ref, grad=grad, params=params, mean=mean,
+                              pieces=pieces)
     if values is None:
         values = row_sums(value, p, y, params) if pieces else np.asarray(value(p, y, *params))
     bad = np.isnan(values)
@@ -106,6 +109,31 @@ def fused_rows(y: np.ndarray, p: np.ndarray, opts: Mapping[str, Any], need_grad:
         return g
 
     return losses, fused, None
+
+
+def _gradient_only(y: np.ndarray, p: np.ndarray, opts: Mapping[str, Any], *, ref: Core,
+                   grad: Any, params: tuple[Any, ...], mean: bool,
+                   pieces: bool) -> tuple[Any, Any, Any]:
+    """:func:`fused_rows` for a call that asks for the gradient. :func:`._base.run` returns
+    only the gradient then, and the reduction's coefficients do not depend on the losses,
+    so no value pass is made: the losses are zeros of their shape, and the rows left to
+    the reference are those whose gradient the core marks NaN (found by the row's sum, so
+    that a row whose entries overflow to infinities of both signs goes there too)."""
+    n = p.shape[-1]
+
+    def fused(coef: Any) -> Any:
+        c = np.asarray(coef, np.float64)
+        c = (c / n if mean else c).astype(p.dtype)
+        g = (row_grads(grad, p, y, c, params) if pieces
+             else np.asarray(grad(p, y, c, *params)))
+        with np.errstate(invalid="ignore", over="ignore"):
+            bad = np.isnan(np.sum(g, axis=-1))
+        if bad.any():
+            _, ref_grad, _ = ref(np, y[bad], p[bad], opts, True)
+            g[bad] = ref_grad * np.asarray(coef, p.dtype)[bad][..., None]
+        return g
+
+    return np.zeros(p.shape[:-1], p.dtype), fused, None
 
 
 def fast_core(ref: Core, fast: Callable[..., Any]) -> Core:
