@@ -467,12 +467,42 @@ for dt in (np.float16, np.float32, np.float64):
         if name.startswith("sparse_ce_logits"):  # a label per row, and g per row
             lab = np.arange(len(xs), dtype=np.int64) % 7
             p = (lab,) if uf.nin == 2 else (lab, g[:len(xs)])
-        if name in ("sparse_argmax_hits", "sparse_top_k_hits"):  # a label, and k = 3
+        if name in ("sparse_argmax_hits", "sparse_top_k_hits",
+                    "sparse_eval_rows"):  # a label, and k = 3
             lab = np.arange(len(xs), dtype=np.int64) % 7
             p = (lab,) if uf.nin == 2 else (lab, 3)
         if name.startswith(("binary_ce_logits", "cce_logits")):  # targets in [0, 1], c
             yb = np.linspace(0.0, 1.0, xs.size).reshape(xs.shape).astype(dt)
             p = (yb,) if uf.nin == 2 else (yb, g[:len(xs)])
+        wrow = np.linspace(0.5, 2.0, 7)
+        if name in ("binary_ce_sum", "binary_ce_backward"):  # logits: weights, smoothing
+            yb = np.linspace(0.0, 1.0, xs.size).reshape(xs.shape).astype(dt)
+            p = (yb, wrow, 0.1, 0.0) + ((g[:len(xs)],) if back else ())
+        if name.startswith(("cce_probs", "sparse_ce_probs")):  # probabilities, NaN kept
+            with np.errstate(invalid="ignore"):
+                xs = np.abs(np.sin(xs.astype(np.float64))).astype(dt)
+            yb = np.linspace(0.0, 1.0, xs.size).reshape(xs.shape).astype(dt)
+            lab = np.arange(len(xs), dtype=np.int64) % 7
+            if name.startswith("cce"):
+                p = (yb, wrow, 0.1) + ((g[:len(xs)],) if back else ())
+            else:
+                p = (lab,) + ((g[:len(xs)],) if back else ())
+        more = {"kl_divergence": (), "poisson_sum": (), "hinge_sum": (np.int64(0),),
+                "squared_hinge_sum": (np.int64(1),), "categorical_hinge": (),
+                "binary_focal_sum": (2.0, 0.75, 0.25, 0.1),
+                "binary_focal_logits_sum": (0.5, 1.0, 1.0, 0.0),
+                "categorical_focal": (2.0, 0.25, 0.1), "categorical_focal_logits": (1.5, 0.5, 0.0)}
+        base_name = name.removesuffix("_backward")
+        if base_name in more:  # losses.c: targets in [0, 1], c, the parameters
+            if base_name in ("kl_divergence", "binary_focal_sum", "categorical_focal"):
+                with np.errstate(invalid="ignore"):  # probabilities, NaN kept
+                    xs = np.abs(np.sin(xs.astype(np.float64))).astype(dt)
+            if base_name == "poisson_sum":
+                xs = np.abs(xs)
+            yb = np.linspace(0.0, 1.0, xs.size).reshape(xs.shape).astype(dt)
+            if base_name.endswith("hinge_sum"):
+                yb = np.round(yb)
+            p = (yb,) + ((g[:len(xs)],) if back else ()) + more[base_name]
         # forward values and derivatives raise no flag at any level (a fused backward
         # may: g = inf times f'(x) = 0 is invalid, as in NumPy's multiply)
         with np.errstate(over="ignore" if back else "raise",
@@ -528,8 +558,10 @@ def test_every_level_gives_identical_results(tmp_path):
                 if "backward" in key:  # g times a derivative: scaled by |g|
                     g = np.abs(best["g-float64"])
                     scale = np.maximum(1.0, g[:22008].reshape(-1, 7) if want.ndim == 2 else g)
-                if "ce_logits_backward" in key:  # the losses: |g| of the row
-                    scale = np.maximum(1.0, np.abs(best["g-float64"])[:len(want), None])
+                if "ce_" in key and "backward" in key:  # the losses: |c| of the row (times
+                    # the largest positive weight, 2, of binary_ce_backward's)
+                    with np.errstate(over="ignore"):  # 2 |c| may be inf: then anything is
+                        scale = np.maximum(2.0, 2.0 * np.abs(best["g-float64"])[:len(want), None])
                 ok = same(got, want) | (d <= BASELINE_F64_ULPS) | (np.abs(err) <= ROOT_ABS * scale)
                 assert ok.all(), (lv, key, d.max())
     assert str(run_level(None, tmp_path / "default.npz")["level"]) == levels[0]

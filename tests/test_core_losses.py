@@ -342,3 +342,370 @@ def test_loss_gufuncs_on_odd_layouts(dtype):
     np.testing.assert_array_equal(C.sparse_ce_logits_backward(z, 3, dtype(1.0)),
                                   C.sparse_ce_logits_backward(zc, np.full(6, 3),
                                                               np.ones(6, dtype)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_class_weight_and_ignore_class_on_the_core(dtype):
+    """The class's fast path with class weights and an ignored class: values and
+    gradients against a hand formula in float64 (logsumexp by SciPy)."""
+    from scipy.special import logsumexp, softmax
+
+    from nnmath import losses as L
+    rng = np.random.default_rng(12)
+    z = (3 * rng.standard_normal((64, 7))).astype(dtype)
+    y = rng.integers(0, 7, 64)
+    y[::5] = 4  # the ignored class
+    z[5, 2] = np.nan  # an ignored row with a NaN logit: still 0, value and gradient
+    cw = rng.uniform(0.5, 2.0, 7)
+    valid = y != 4
+    z64 = z.astype(np.float64)
+    per = np.where(valid, cw[y] * (logsumexp(np.where(valid[:, None], z64, 0), axis=1)
+                                   - np.where(valid, z64[np.arange(64), y], 0)), 0.0)
+    got = L.sparse_categorical_crossentropy(y, z, from_logits=True, ignore_class=4,
+                                            class_weight=cw)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, per, rtol=tol, atol=tol)
+    assert got.dtype == dtype and np.all(got[~valid] == 0)
+    loss = L.SparseCategoricalCrossentropy(from_logits=True, ignore_class=4, class_weight=cw)
+    # Keras: the mean runs over the valid samples
+    np.testing.assert_allclose(loss(y, z), per[valid].sum() / valid.sum(), rtol=tol)
+    sw = rng.uniform(0, 1, 64)
+    grad = loss.gradient(y, z, sample_weight=sw)
+    sm = softmax(np.where(valid[:, None], z64, 0), axis=1)
+    want = (sw * cw[y] * valid / valid.sum())[:, None] * (sm - np.eye(7)[y])
+    np.testing.assert_allclose(grad, want, rtol=10 * tol, atol=tol)
+    assert np.all(grad[~valid] == 0)
+    mw = L.SparseCategoricalCrossentropy(from_logits=True, class_weight=cw,
+                                         reduction="mean_with_sample_weight")
+    yy = np.where(valid, y, 0)
+    p2 = cw[yy] * (logsumexp(z64, axis=1) - z64[np.arange(64), yy])
+    ok = np.isfinite(p2)
+    np.testing.assert_allclose(mw(yy[ok], z[ok], sample_weight=sw[ok]),
+                               (sw * p2)[ok].sum() / (sw * cw[yy])[ok].sum(), rtol=tol)
+
+
+def mp_binary_general(x, y, w, s, probs, lo, hi):
+    """binary_ce_sum's row and its gradient by mpmath: smoothing, weights, logits or
+    clipped probabilities (the clip's bounds given in float64, as the core rounds them)."""
+    with mpmath.workdps(60):
+        terms, grads, scales = [], [], []
+        for xj, yj, wj in zip(map(float, x), map(float, y), map(float, w), strict=True):
+            yj = mpmath.mpf(yj) * (1 - mpmath.mpf(s)) + mpmath.mpf(s) / 2
+            wy = mpmath.mpf(wj) * yj
+            if probs:
+                p = min(max(mpmath.mpf(xj), mpmath.mpf(lo)), mpmath.mpf(hi))
+                terms.append(-(wy * mpmath.log(p) + (1 - yj) * mpmath.log(1 - p)))
+                inside = lo <= xj <= hi
+                grads.append(((1 - yj) / (1 - p) - wy / p) if inside else mpmath.mpf(0))
+                scales.append(abs((1 - yj) / (1 - p)) + abs(wy / p))
+            else:
+                z = mpmath.mpf(xj)
+                sp_pos = mpmath.log1p(mpmath.exp(-abs(z))) + max(z, 0)  # softplus(z)
+                sp_neg = sp_pos - z  # softplus(-z)
+                terms.append(wy * sp_neg + (1 - yj) * sp_pos)
+                sig = 1 / (1 + mpmath.exp(-z))
+                grads.append((1 - yj) * sig - wy * (1 - sig))
+                scales.append(abs((1 - yj) * sig) + abs(wy * (1 - sig)))
+        return mpmath.fsum(terms), grads, [float(v) for v in scales]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_binary_ce_sum_general_against_mpmath(dtype):
+    """Probabilities (at and beyond the clip bounds, 0 and 1 themselves) and logits, with
+    positive weights and label smoothing: the float64 row sums within a few float64 ulps
+    (float64 rows) or 2^-40 relative (float16/32 rows: float32 exp and log1p) of mpmath;
+    the gradient within 2 ulps of its dtype, or (a difference of two terms) 4 ulps of
+    the larger term."""
+    rng = np.random.default_rng(21)
+    lo = float(np.float32(1e-7)) if dtype != np.float64 else 1e-7
+    hi = float(np.float32(1 - 1e-7)) if dtype != np.float64 else 1 - 1e-7
+    edge = np.array([0.0, 1.0, 1e-7, 1 - 1e-7, 1e-9, 1 - 1e-9, 0.5, 1e-3])
+    cases = []
+    for probs in (0.0, 1.0):
+        for n in (1, 8, 37, 1030):
+            x = rng.uniform(0, 1, (2, n)) if probs else rng.normal(0, 6, (2, n))
+            if probs and n >= 8:
+                x[0, :8] = edge
+            y = rng.uniform(0, 1, (2, n))
+            y[1] = y[1] > 0.5
+            for w, s in ((np.ones(n), 0.0), (rng.uniform(0.2, 3, n), 0.1), (np.full(n, 2.0), 0.0)):
+                cases.append((x, y, w, s, probs))
+    for x, y, w, s, probs in cases:
+        x, y = x.astype(dtype), y.astype(dtype)
+        c = rng.normal(0, 1, len(x)).astype(dtype)
+        with np.errstate(all="raise"):
+            got = C.binary_ce_sum(x, y, w, s, probs)
+            grad = C.binary_ce_backward(x, y, w, s, probs, c)
+        rel = 8 * 2.0**-52 if dtype == np.float64 else 2.0**-40
+        for i in range(len(x)):
+            want, wg, scale = mp_binary_general(x[i], y[i], w, s, probs, lo, hi)
+            assert abs(got[i] - float(want)) <= rel * float(want) + 1e-300, (probs, s, i)
+            ref = np.array([float(c[i] * v) for v in wg])
+            with np.errstate(over="ignore", under="ignore"):
+                ref_t = ref.astype(dtype)
+            floor = 4 * abs(float(c[i])) * float(np.finfo(dtype).eps) * np.array(scale)
+            bad = (ulps(grad[i], ref_t) > 2) & ~(np.abs(grad[i] - ref) <= floor)
+            assert not bad.any(), (probs, s, x[i][bad][:3], grad[i][bad][:3], ref[bad][:3])
+
+
+def test_binary_ce_sum_marks_rows_for_the_reference():
+    x = np.array([[0.2, 0.3], [1.5, 0.2], [np.nan, 0.1], [0.2, 0.3]])
+    y = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0], [2.0, 1.0]])
+    got = C.binary_ce_sum(x, y, np.ones(2), 0.0, 1.0)
+    assert np.isfinite(got[0]) and np.isnan(got[1:]).all()
+    z = np.array([[np.inf, 0.0], [1.0, 2.0]])
+    got = C.binary_ce_sum(z, np.zeros((2, 2)), np.ones(2), 0.2, 0.0)
+    assert np.isnan(got[0]) and np.isfinite(got[1])
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_binary_loss_options_on_the_core_against_the_reference(from_logits):
+    """The functions and classes with pos_weight and label smoothing (the core) against the
+    array-API formulas of the same loss (run on array-api-strict arrays: the reference)."""
+    xp = pytest.importorskip("array_api_strict")
+    from nnmath import losses as L
+    rng = np.random.default_rng(5)
+    y = (rng.uniform(0, 1, (40, 6)) > 0.4).astype(np.float64)
+    x = rng.normal(0, 3, (40, 6)) if from_logits else rng.uniform(0, 1, (40, 6))
+    pw = rng.uniform(0.5, 2, 6)
+    kw = {"from_logits": from_logits, "label_smoothing": 0.2, "pos_weight": pw}
+    got = L.binary_crossentropy(y, x, **kw)
+    ref = np.asarray(L.binary_crossentropy(xp.asarray(y), xp.asarray(x), **kw))
+    np.testing.assert_allclose(got, ref, rtol=1e-13)
+    loss = L.BinaryCrossentropy(**kw)
+    sw = rng.uniform(0, 1, 40)
+    np.testing.assert_allclose(loss(y, x, sample_weight=sw),
+                               float(loss(xp.asarray(y), xp.asarray(x),
+                                          sample_weight=xp.asarray(sw))), rtol=1e-13)
+    np.testing.assert_allclose(loss.gradient(y, x, sample_weight=sw),
+                               np.asarray(loss.gradient(xp.asarray(y), xp.asarray(x),
+                                                        sample_weight=xp.asarray(sw))),
+                               rtol=1e-12, atol=1e-15)
+
+
+def mp_cce_probs(p, y, w, s, lo, hi):
+    """Keras's categorical cross-entropy of probabilities by mpmath: renormalise, clip
+    (bounds given as the core rounds them), smooth, weight; and its gradient in p."""
+    with mpmath.workdps(60):
+        n = len(p)
+        pm = [mpmath.mpf(float(v)) for v in p]
+        total = mpmath.fsum(pm)
+        total = total if total > 0 else mpmath.mpf(1)
+        ys = [mpmath.mpf(float(v)) * (1 - mpmath.mpf(s)) + mpmath.mpf(s) / n for v in y]
+        wy = [mpmath.mpf(float(a)) * b for a, b in zip(w, ys, strict=True)]
+        r = [v / total for v in pm]
+        rc = [min(max(v, mpmath.mpf(lo)), mpmath.mpf(hi)) for v in r]
+        loss = -mpmath.fsum(a * mpmath.log(b) for a, b in zip(wy, rc, strict=True))
+        g = [(-a / b if lo <= v <= hi else mpmath.mpf(0))
+             for a, b, v in zip(wy, rc, r, strict=True)]
+        dot = mpmath.fsum(a * b for a, b in zip(g, r, strict=True))
+        grad = [(a - dot) / total for a in g]
+        scale = [float((abs(a) + abs(dot)) / total) for a in g]
+        return loss, grad, scale
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cce_and_sparse_probs_against_mpmath(dtype):
+    """cce_probs and sparse_ce_probs (float64 values) within a few float64 ulps (float64
+    rows) or 2^-40 relative of mpmath; gradients within 2 ulps of their dtype or 4 ulps
+    of the larger of the two terms they subtract; rows that do not sum to 1, rows with
+    zeros and entries beyond the clip bounds, rows longer than a block."""
+    rng = np.random.default_rng(33)
+    lo = float(np.float32(1e-7)) if dtype != np.float64 else 1e-7
+    hi = float(np.float32(1 - 1e-7)) if dtype != np.float64 else 1 - 1e-7
+    for n in (1, 3, 10, 1030):
+        p = rng.dirichlet(np.ones(n) * 0.3, 3)
+        p[1] *= 0.7  # not summing to 1
+        if n >= 3:
+            p[2, :2] = [0.0, 1e-9]
+        lab = rng.integers(0, n, 3)
+        y = np.eye(n)[lab]
+        w = rng.uniform(0.5, 2, n)
+        for s in (0.0, 0.1):
+            pt, yt = p.astype(dtype), y.astype(dtype)
+            c = rng.normal(0, 1, 3).astype(dtype)
+            with np.errstate(all="raise"):
+                v = C.cce_probs(pt, yt, w, s)
+                g = C.cce_probs_backward(pt, yt, w, s, c)
+                vs = C.sparse_ce_probs(pt, lab)
+                gs = C.sparse_ce_probs_backward(pt, lab, c)
+            rel = 8 * 2.0**-52 if dtype == np.float64 else 2.0**-40
+            for i in range(3):
+                want, wg, scale = mp_cce_probs(pt[i], yt[i], w, s, lo, hi)
+                assert abs(v[i] - float(want)) <= rel * float(want) + 1e-300, (n, s, i)
+                ref = np.array([float(c[i] * x) for x in wg])
+                with np.errstate(over="ignore", under="ignore"):
+                    ref_t = ref.astype(dtype)
+                floor = 4 * abs(float(c[i])) * float(np.finfo(dtype).eps) * np.array(scale)
+                bad = (ulps(g[i], ref_t) > 2) & ~(np.abs(g[i] - ref) <= floor)
+                assert not bad.any(), (n, s, i, g[i][bad][:3], ref[bad][:3])
+                if s == 0.0:
+                    want, wg, scale = mp_cce_probs(pt[i], yt[i], np.ones(n), 0.0, lo, hi)
+                    assert abs(vs[i] - float(want)) <= rel * float(want) + 1e-300
+                    ref = np.array([float(c[i] * x) for x in wg])
+                    floor = 4 * abs(float(c[i])) * float(np.finfo(dtype).eps) * np.array(scale)
+                    with np.errstate(over="ignore", under="ignore"):
+                        bad = (ulps(gs[i], ref.astype(dtype)) > 2) & ~(
+                            np.abs(gs[i] - ref) <= floor)
+                    assert not bad.any(), (n, i, gs[i][bad][:3], ref[bad][:3])
+    # rows the core leaves to the reference: NaN
+    p = np.array([[0.2, 0.8], [1.2, 0.1], [np.nan, 0.5], [0.5, 0.5]])
+    y = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0], [-0.5, 1.0]])
+    assert np.isnan(C.cce_probs(p, y, np.ones(2), 0.0)[1:]).all()
+    assert np.isnan(C.sparse_ce_probs(p, np.array([1, 1, 1, 2]))[1:]).all()
+
+
+@pytest.mark.parametrize("cls", ["CategoricalCrossentropy", "SparseCategoricalCrossentropy"])
+def test_probability_losses_on_the_core_against_the_reference(cls):
+    """The classes from probabilities (the core) against the array-API formulas of the same
+    loss on array-api-strict arrays (the reference), with class weights and smoothing."""
+    xp = pytest.importorskip("array_api_strict")
+    from nnmath import losses as L
+    rng = np.random.default_rng(8)
+    p = rng.dirichlet(np.ones(5), 30) * rng.uniform(0.5, 1, (30, 1))
+    lab = rng.integers(0, 5, 30)
+    y = lab if cls.startswith("Sparse") else np.eye(5)[lab]
+    cw = rng.uniform(0.5, 2, 5)
+    kw = {"class_weight": cw} if cls.startswith("Sparse") else {
+        "class_weight": cw, "label_smoothing": 0.1}
+    loss = getattr(L, cls)(**kw)
+    sw = rng.uniform(0, 1, 30)
+    np.testing.assert_allclose(
+        loss(y, p, sample_weight=sw),
+        float(loss(xp.asarray(y), xp.asarray(p), sample_weight=xp.asarray(sw))), rtol=1e-13)
+    np.testing.assert_allclose(
+        loss.gradient(y, p, sample_weight=sw),
+        np.asarray(loss.gradient(xp.asarray(y), xp.asarray(p), sample_weight=xp.asarray(sw))),
+        rtol=1e-11, atol=1e-14)
+# -- sparse_eval_rows: the evaluation's per-row numbers in one pass -------------------------
+
+def eval_reference(z, y):
+    """(pred, rank) by NumPy: np.argmax and the count of scores above z[y]; -1 for a row
+    with a NaN, rank -1 for a label outside [0, n)."""
+    n = z.shape[-1]
+    nan = np.isnan(z).any(axis=-1)
+    pred = np.where(nan, -1, np.argmax(np.where(np.isnan(z), -np.inf, z), axis=-1))
+    zy = np.take_along_axis(z, np.clip(y, 0, n - 1)[:, None], axis=-1)
+    with np.errstate(invalid="ignore"):
+        above = np.sum(z > zy, axis=-1)
+    rank = np.where(nan | (y < 0) | (y >= n), -1, above)
+    return pred, rank
+
+
+def eval_rows_case(dtype, n, rng, rows=600):
+    """Rows of n scores with ties, zeros of both signs, infinities and NaNs, at several
+    scales, and labels partly outside [0, n)."""
+    scale = rng.choice([0.1, 3.0, 30.0, 1000.0], (rows, 1))
+    with np.errstate(over="ignore"):
+        z = (rng.standard_normal((rows, n)) * scale).astype(dtype)
+        for p, v in ((0.05, 0.0), (0.02, -0.0), (0.01, np.inf), (0.01, -np.inf),
+                     (0.002, np.nan)):
+            z[rng.random((rows, n)) < p] = v
+        z[::7] = np.round(z[::7])  # many ties
+        z[5::11] = -np.inf  # no finite entry
+        z[6::13] = np.finfo(dtype).max  # z - max below the float64 range (float64 rows)
+        z[6::13, 0] = -np.finfo(dtype).max
+    return z, rng.integers(-1, n + 1, rows)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_eval_rows_against_numpy_and_sparse_ce_logits(dtype):
+    """pred is np.argmax, rank the count of scores above the label's, and loss the bits of
+    sparse_ce_logits, for rows narrow (the across-rows kernel, up to 32 scores) and wide,
+    with every special case; no floating-point warning."""
+    rng = np.random.default_rng(41)
+    for n in (1, 2, 3, 7, 8, 9, 10, 16, 17, 31, 32, 33, 100, 1025):
+        z, y = eval_rows_case(dtype, n, rng)
+        with np.errstate(all="raise"):
+            pred, rank, loss = C.sparse_eval_rows(z, y)
+            want_loss = C.sparse_ce_logits(z, y)
+        want_pred, want_rank = eval_reference(z, y)
+        assert pred.dtype == rank.dtype == np.int64 and loss.dtype == dtype
+        np.testing.assert_array_equal(pred, want_pred, err_msg=f"n={n}")
+        np.testing.assert_array_equal(rank, want_rank, err_msg=f"n={n}")
+        assert loss.tobytes() == want_loss.tobytes(), f"n={n}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_eval_rows_loss_against_mpmath(dtype):
+    """The loss is -log_softmax(z)[y] within the targets of sparse_ce_logits (float16 and
+    float32 to 1 ulp, float64 to 2), also on the special rows."""
+    rng = np.random.default_rng(42)
+    for z, y in rows_and_labels(dtype, rng):
+        _, _, loss = C.sparse_eval_rows(z, y)
+        want = np.array([mp_loss_and_grad(row, int(lab), 1.0)[0]
+                         for row, lab in zip(z, y, strict=True)], dtype=dtype)
+        assert ulps(loss, want).max() <= (2 if dtype == np.float64 else 1)
+
+
+def test_sparse_eval_rows_accuracies_against_the_hits():
+    """Accuracy's hit is pred == y and the top-k hit rank < k: the same decisions as
+    sparse_argmax_hits and sparse_top_k_hits, on rows of small integers (many ties)."""
+    rng = np.random.default_rng(43)
+    for n in (2, 5, 10, 40):
+        z = rng.integers(-2, 3, (500, n)).astype(np.float32)
+        y = rng.integers(0, n, 500)
+        pred, rank, _ = C.sparse_eval_rows(z, y)
+        np.testing.assert_array_equal(pred == y, C.sparse_argmax_hits(z, y) == 1)
+        for k in (1, 2, 5, n):
+            np.testing.assert_array_equal(rank < k, C.sparse_top_k_hits(z, y, k) == 1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_eval_rows_layouts_and_threads(dtype):
+    """Strided, reversed and Fortran-ordered rows, broadcast labels, out= arrays, and a
+    call split over threads give the contiguous call's results."""
+    rng = np.random.default_rng(44)
+    z, y = eval_rows_case(dtype, 10, rng, rows=3000)
+    want = C.sparse_eval_rows(z, y)
+    zf = np.asfortranarray(z)
+    for zz, yy, sl in ((zf, y, slice(None)), (z[::-1], y[::-1], slice(None, None, -1)),
+                       (z[::3], y[::3], slice(None, None, 3))):
+        for got, w in zip(C.sparse_eval_rows(zz, yy), want, strict=True):
+            assert got.tobytes() == np.ascontiguousarray(w[sl]).tobytes()
+    got = C.sparse_eval_rows(z[:4], np.int64(2))
+    np.testing.assert_array_equal(got[0], want[0][:4])
+    outs = (np.empty(3000, np.int64), np.empty(3000, np.int64), np.empty(3000, dtype))
+    C.sparse_eval_rows(z, y, out=outs)
+    old = C._umath._set_parallel_min(1)
+    try:
+        split = C.sparse_eval_rows(z, y)
+    finally:
+        C._umath._set_parallel_min(old)
+    for a, b, c in zip(outs, split, want, strict=True):
+        assert a.tobytes() == b.tobytes() == c.tobytes()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_binary_short_rows_give_the_row_by_row_bits(dtype):
+    """Rows of up to 8 terms (an (N, 1) column of a binary classifier) take a path that
+    computes many rows' terms in one pass: its sums and gradients are the bits of the
+    row-by-row path (one row per call), for every option; strided rows still work."""
+    rng = np.random.default_rng(17)
+    for n in (1, 2, 5, 8, 9):
+        z = rng.normal(0, 6, (3000, n)).astype(dtype)
+        p = rng.uniform(0, 1, (3000, n)).astype(dtype)
+        y = rng.uniform(0, 1, (3000, n)).astype(dtype)
+        y[::7] = np.round(y[::7])
+        z[5, 0], y[9, 0] = np.nan, 1.5  # refused rows: NaN
+        c = rng.normal(0, 1, 3000).astype(dtype)
+        w = rng.uniform(0.5, 2, n)
+        calls = [
+            (lambda a, b, cc: C.binary_ce_logits_sum(a, b),
+             lambda a, b, cc: C.binary_ce_logits_backward(a, b, cc), z),
+            (lambda a, b, cc: C.binary_ce_sum(a, b, w, 0.1, 0.0),
+             lambda a, b, cc: C.binary_ce_backward(a, b, w, 0.1, 0.0, cc), z),
+            (lambda a, b, cc: C.binary_ce_sum(a, b, w, 0.0, 1.0),
+             lambda a, b, cc: C.binary_ce_backward(a, b, w, 0.0, 1.0, cc), p),
+        ]
+        for total, back, x in calls:
+            whole, grads = total(x, y, c), back(x, y, c)
+            rows = range(0, 3000, 37)
+            one = np.array([total(x[i:i + 1], y[i:i + 1], c[i:i + 1])[0] for i in rows])
+            np.testing.assert_array_equal(whole[::37], one)
+            one_g = np.concatenate([back(x[i:i + 1], y[i:i + 1], c[i:i + 1]) for i in rows])
+            np.testing.assert_array_equal(grads[::37], one_g)
+            # a strided view: the row-by-row path, the same values
+            np.testing.assert_array_equal(total(x[::2], y[::2], c[::2]), whole[::2])
+            np.testing.assert_array_equal(back(x[::2], y[::2], c[::2]), grads[::2])
+        assert np.isnan(C.binary_ce_logits_sum(z, y)[[5, 9]]).all()

@@ -91,7 +91,8 @@ def test_every_elementwise_ufunc_vectorises(request, tmp_path, march):
 
 ROW_PASSES = ("nnm_rmax", "nnm_rexp", "nnm_rsum", "nnm_rdot", "nnm_rout", "nnm_sce_out",
               "nnm_bce_terms", "nnm_bce_grad", "nnm_count_above", "nnm_cce_terms",
-              "nnm_cce_out",
+              "nnm_cce_out", "nnm_psum", "nnm_cce_p_terms", "nnm_cce_p_out", "nnm_sce_p_out",
+              "nnm_bce_each",
               # losses.c
               "nnm_kl_terms", "nnm_kl_grads", "nnm_poisson_terms", "nnm_poisson_grads",
               "nnm_hinge_terms", "nnm_hinge_grads", "nnm_bfocal_terms", "nnm_bfocal_grads",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
@@ -143,6 +144,14 @@ def _narrow(wide: float, a: int, b: int, dt: np.dtype) -> float:
     """``a / b`` correctly rounded to ``dt`` (float16 or float32) from ``wide``, its
     correct rounding to float64: rounding ``wide`` again errs only when ``wide`` is a
     midpoint of ``dt`` that ``a / b`` is not, decided here by an exact comparison."""
+    info = np.finfo(dt)
+    if float(info.smallest_normal) <= abs(wide) <= float(info.max):
+        # a normal number of dt: a midpoint iff the float64 fraction bits beyond dt's
+        # are exactly a one followed by zeros (the common case needs no other test)
+        drop = 52 - int(info.nmant)
+        bits = struct.unpack("<Q", struct.pack("<d", wide))[0] & ((1 << drop) - 1)
+        if bits != 1 << (drop - 1):
+            return float(dt.type(wide))
     with np.errstate(over="ignore"):
         near = dt.type(wide)
     if float(near) == wide:

@@ -31,10 +31,19 @@ logits for the loss (the maximum and the sum of exponentials, then the label's t
 ``y softplus(-z) + (1 - y) softplus(z)`` of a row in float64 (NaN for a row with a target
 outside [0, 1] or a logit that is not finite), and ``binary_ce_logits_backward(z, y, c) =
 c * (sigmoid(z) - y)`` (``(n),(n),()->(n)``) is their gradient times ``c``.
+``binary_ce_sum(x, y, w, s, probs)`` (``(n),(n),(n),(),()->()``) is the general form: logits
+(``probs = 0``) or probabilities (``probs = 1``, clipped to Keras's ``[eps, 1 - eps]``),
+positive weights ``w`` and label smoothing ``s``; ``binary_ce_backward(x, y, w, s, probs, c)``
+its gradient times ``c``.
 ``cce_logits(z, y)`` (``(n),(n)->()``) is the categorical cross-entropy of logits and
 dense targets in [0, 1], ``-sum(y * log_softmax(z))`` (NaN for a row with a target
 outside [0, 1] or a logit that is not finite), and ``cce_logits_backward(z, y, c) =
 c * (sum(y) * softmax(z) - y)`` its gradient.
+Of probabilities (Keras: each row renormalised to sum 1, then clipped to ``[eps, 1 - eps]``):
+``cce_probs(p, y, w, s)`` with class weights ``w`` and label smoothing ``s``, and
+``sparse_ce_probs(p, y)`` (float64 results, NaN for rows the Python layer leaves to its
+reference), with their gradients times ``c``, ``cce_probs_backward(p, y, w, s, c)`` and
+``sparse_ce_probs_backward(p, y, c)``.
 The other losses along the last axis, each a value of the row in float64 (NaN for a row
 the Python layer computes by its reference: an entry that is not finite, a probability
 or target outside its domain) and its gradient times the row's cotangent ``c`` in the
@@ -55,7 +64,11 @@ the terms; the means divide in Python.
 The hits of the accuracy metrics, 1.0 or 0.0 in the scores' dtype (NaN for a row with a
 NaN or a label outside ``[0, n)``): ``sparse_argmax_hits(z, y)`` (``y`` is the first
 index of the row's maximum) and ``sparse_top_k_hits(z, y, k)`` (fewer than ``k`` scores
-above ``z[y]``), one pass over the row and no sort; elementwise, ``binary_hits(p, y, t)``
+above ``z[y]``), one pass over the row and no sort; ``sparse_eval_rows(z, y)``
+(``(n),()->(),(),()``) gives all of the evaluation's per-row numbers in one pass:
+``(pred, rank, loss)``, the first index of the maximum (int64), the number of scores above
+``z[y]`` (int64; a top-k hit is ``rank < k``) and ``sparse_ce_logits(z, y)`` (the same
+bits), with ``-1``, ``-1``, NaN for a row with a NaN; elementwise, ``binary_hits(p, y, t)``
 (1 where ``y`` equals the decision ``p > t``, NaN where ``p`` or ``y`` is NaN).
 
 Exact sums (no ufunc): ``exact_sums(x, w=None, groups=None, ngroups=1)`` adds float32 or
@@ -91,8 +104,10 @@ except ImportError as exc:  # pragma: no cover - depends on the build
     ) from exc
 
 from ._umath import (
+    binary_ce_backward,
     binary_ce_logits_backward,
     binary_ce_logits_sum,
+    binary_ce_sum,
     binary_focal_logits_sum,
     binary_focal_logits_sum_backward,
     binary_focal_sum,
@@ -106,6 +121,8 @@ from ._umath import (
     categorical_hinge_backward,
     cce_logits,
     cce_logits_backward,
+    cce_probs,
+    cce_probs_backward,
     celu,
     celu_backward,
     celu_grad,
@@ -192,6 +209,9 @@ from ._umath import (
     sparse_argmax_hits,
     sparse_ce_logits,
     sparse_ce_logits_backward,
+    sparse_ce_probs,
+    sparse_ce_probs_backward,
+    sparse_eval_rows,
     sparse_plus,
     sparse_plus_backward,
     sparse_plus_grad,
@@ -218,8 +238,10 @@ from ._umath import (
 )
 
 __all__ = [
+    "binary_ce_backward",
     "binary_ce_logits_backward",
     "binary_ce_logits_sum",
+    "binary_ce_sum",
     "binary_focal_logits_sum",
     "binary_focal_logits_sum_backward",
     "binary_focal_sum",
@@ -233,6 +255,8 @@ __all__ = [
     "categorical_hinge_backward",
     "cce_logits",
     "cce_logits_backward",
+    "cce_probs",
+    "cce_probs_backward",
     "celu",
     "celu_backward",
     "celu_grad",
@@ -319,6 +343,9 @@ __all__ = [
     "sparse_argmax_hits",
     "sparse_ce_logits",
     "sparse_ce_logits_backward",
+    "sparse_ce_probs",
+    "sparse_ce_probs_backward",
+    "sparse_eval_rows",
     "sparse_plus",
     "sparse_plus_backward",
     "sparse_plus_grad",

@@ -18,7 +18,9 @@ from .. import metrics as M
 from .._exact import decode, encode, exact_group_sums, to_float
 from ..io import DataError, Source
 from ._checks import SUM_TOL, RowCounts, RowError, check_labels, check_scores, check_weights
+from ._fused import FusedCounts
 from ._options import TASKS, Options, check_for_task, effective_threshold
+from ._stream import DEPTH, read_ahead
 
 __all__ = ["MAX_CONFUSION_CLASSES", "TASKS", "Piece", "default_chunk_size", "finish",
            "merge_partial", "partial_state", "plan_from_state", "plan_state", "run_pieces"]
@@ -369,7 +371,11 @@ class Piece:
     stop: int
     first_row: int
 
-    def chunks(self, step: int) -> Iterator[np.ndarray]:
+    def chunks(self, step: int, reuse: bool = False) -> Iterator[np.ndarray]:
+        """The rows in chunks of ``step``; with ``reuse``, read into buffers that are
+        reused (a chunk is valid until the next but one is read: :mod:`._stream`)."""
+        if reuse:
+            return self.source.read_range_reusing(self.start, self.stop, step, DEPTH)
         return self.source.read_range(self.start, self.stop, step)
 
 
@@ -402,25 +408,32 @@ def run_pieces(plan: _Plan, yt: Piece, yp: Piece, w: Piece | None, step: int,
                on_chunk: Any = None) -> int:
     """Check and add rows of the inputs to ``plan``, a chunk at a time; the rows done.
 
-    ``on_chunk(rows)`` is called after each chunk (a progress bar).
+    The chunks are read on a reader thread, one ahead (:mod:`._stream`); a multiclass plan
+    with integer labels and no weights counts each chunk in one pass of the core
+    (:mod:`._fused`), every other plan by the metrics' own updates. ``on_chunk(rows)`` is
+    called after each chunk (a progress bar).
     """
     rows = yp.stop - yp.start
-    its = [yt.chunks(step), yp.chunks(step)]
-    if w is not None:
-        its.append(w.chunks(step))
+    pieces = [yt, yp] + ([w] if w is not None else [])
+    fused = FusedCounts.for_plan(plan, w is not None, step)
     done = 0
-    for chunks in zip(*its, strict=False):
-        t_raw, p_raw = chunks[0], chunks[1]
-        if not len(t_raw) == len(p_raw) == (len(chunks[2]) if w is not None else len(p_raw)):
-            raise DataError(f"{yt.source.spec} and {yp.source.spec} gave chunks of "
-                            f"{len(t_raw)} and {len(p_raw)} rows at row {yp.first_row + done}; "
-                            "did a file change while it was read?")
-        p_chk, t_chk, w_chk = _check_chunk(plan, chunks, yt, yp, w, done)
-        _update(plan, t_chk, p_chk, w_chk)
-        done += len(p_chk)
-        if on_chunk is not None:
-            on_chunk(len(p_chk))
+    with read_ahead([p.chunks(step, reuse=True) for p in pieces]) as stream:
+        for chunks in stream:
+            t_raw, p_raw = chunks[0], chunks[1]
+            if not len(t_raw) == len(p_raw) == (len(chunks[2]) if w is not None
+                                                else len(p_raw)):
+                raise DataError(f"{yt.source.spec} and {yp.source.spec} gave chunks of "
+                                f"{len(t_raw)} and {len(p_raw)} rows at row "
+                                f"{yp.first_row + done}; did a file change while it was read?")
+            if fused is None or not fused.update(plan, chunks, yt, yp, done):
+                p_chk, t_chk, w_chk = _check_chunk(plan, chunks, yt, yp, w, done)
+                _update(plan, t_chk, p_chk, w_chk)
+            done += len(p_raw)
+            if on_chunk is not None:
+                on_chunk(len(p_raw))
     if done != rows:
         raise DataError(f"{yp.source.spec}: ended after {yp.first_row + done:,} rows of "
                         f"{yp.first_row + rows:,}; is a file truncated?")
+    if fused is not None:
+        fused.merge_into(plan)
     return done

@@ -230,7 +230,7 @@ class Source:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Every reader's ``chunks`` and ``read_range`` report failures through ``reading``."""
         super().__init_subclass__(**kwargs)
-        for name in ("chunks", "read_range"):
+        for name in ("chunks", "read_range", "read_range_reusing"):
             method = cls.__dict__.get(name)
             if method is not None:
                 setattr(cls, name, _guarded(method))
@@ -267,6 +267,17 @@ class Source:
                     return
 
         yield from rechunk(rows(), step)
+
+    def read_range_reusing(self, start: int, stop: int, chunk_size: int,
+                           depth: int = 3) -> Iterator[np.ndarray]:
+        """:meth:`read_range`, where the reader may read into ``depth`` buffers in turn.
+
+        Each chunk stays valid until ``depth - 1`` more chunks have been read; the caller
+        copies what it keeps. Readers that can read straight into an array (``.npy`` in C
+        order) reuse their buffers, so that a pass over a large file allocates nothing
+        per chunk; the others give fresh arrays, as :meth:`read_range`.
+        """
+        return self.read_range(start, stop, chunk_size)
 
     def read(self) -> np.ndarray:
         """The whole array in memory (for small inputs)."""

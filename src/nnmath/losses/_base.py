@@ -298,17 +298,15 @@ def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
     ``target`` from :func:`target_weights` (used by ``"mean_with_sample_weight"`` only).
     On NumPy arrays the reduced value comes from :func:`exact_value` (``raw``: the
     unscaled weights; ``result_dtype``: the dtype it is rounded to, once).
-    Returns ``(value, coef)``: the reduced loss, and (when ``want_coef``) its derivative
+    Returns ``(value, coef)``: the reduced loss (``None`` when ``want_coef``: the
+    gradient needs only the coefficients), and (when ``want_coef``) its derivative
     with respect to each per-sample loss — the shape of ``losses`` — multiplied by the
     ``cotangent`` (for ``"none"``, an array of the shape of ``value``; else a scalar).
     """
     dtype = losses.dtype
-    exact = None
-    if is_numpy(xp) and reduction != "none":
-        exact = exact_value(losses, raw, mask, reduction, target,
-                            dtype if result_dtype is None else result_dtype)
-        if not want_coef:
-            return exact, None
+    if is_numpy(xp) and reduction != "none" and not want_coef:
+        return exact_value(losses, raw, mask, reduction, target,
+                           dtype if result_dtype is None else result_dtype), None
     if mask is not None:
         fmask = xp.astype(mask, dtype)
         if reduction in ("sum_over_batch_size", "mean"):
@@ -347,10 +345,14 @@ def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
             )
         coef = g if weights is None else scaled(g * weights)
     else:
-        total = sum_all(xp, values)  # exact on Dask: chunk sums combined without rounding
+        # the gradient needs the reduction's factor only, not its value
+        total = None if want_coef else sum_all(xp, values)  # exact on Dask: chunk sums
         one = xp.asarray(1.0, dtype=dtype, device=device_of(values))
+        value = None
         if reduction == "sum":
-            value, factor = scaled(total), scaled(one)
+            factor = scaled(one)
+            if total is not None:
+                value = scaled(total)
         else:
             if reduction == "mean_with_sample_weight" and (weights is not None
                                                            or target is not None):
@@ -368,12 +370,13 @@ def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
             nonzero = divisor != 0
             safe = xp.where(nonzero, divisor, xp.ones_like(divisor))
             # divide_no_nan: an empty batch or all-zero weights give 0, not 0/0
-            value = xp.where(nonzero, total / safe, xp.zeros_like(total))
-            factor = xp.where(nonzero, 1.0 / safe, xp.zeros_like(total))
+            zero = xp.zeros_like(divisor)
+            factor = xp.where(nonzero, 1.0 / safe, zero)
+            if total is not None:
+                value = xp.where(nonzero, total / safe, zero)
             if rescale:
-                value, factor = scaled(value), scaled(factor)
-        if exact is not None:
-            value = exact
+                factor = scaled(factor)
+                value = None if value is None else scaled(value)
         if not want_coef:
             return value, None
         if cotangent is not None:

@@ -143,10 +143,9 @@ def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
     """
     opts = _binary_opts(from_logits, label_smoothing, pos_weight)
     axis = check_axis_type(axis)
-    if opts["from_logits"] and not opts["label_smoothing"] and opts["pos_weight"] is None:
-        fast = _binary_logits_fast(y_true, y_pred, axis, out)
-        if fast is not None:
-            return fast
+    fast = _binary_fast(y_true, y_pred, axis, out, opts)
+    if fast is not None:
+        return fast
     return _give(run(_binary_core, y_true, y_pred, opts, axis=axis), out)
 
 
@@ -158,9 +157,22 @@ def _give(result: Any, out: Any) -> Any:
     return _kernels.give(result, out)
 
 
-def _binary_logits_fast(y_true: Any, y_pred: Any, axis: int, out: Any) -> Any:
-    """The NumPy fast path of ``binary_crossentropy(from_logits=True)`` along the last axis;
-    ``None`` hands the call to the reference (other namespaces, other axes, bad input)."""
+def _binary_general(opts: Mapping[str, Any], n: int) -> tuple[Any, ...] | None:
+    """The options of :func:`nnmath._core.binary_ce_sum` (``(w, s, probs)``: positive
+    weights along a row of ``n``, label smoothing, probabilities or logits), or ``None``
+    for logits without options (``binary_ce_logits_sum``)."""
+    smooth, probs = float(opts["label_smoothing"]), 0.0 if opts["from_logits"] else 1.0
+    if opts["pos_weight"] is None and not smooth and not probs:
+        return None
+    w = np.ones(()) if opts["pos_weight"] is None else per_class(
+        np, opts["pos_weight"], n, np.float64, "pos_weight")
+    return np.broadcast_to(w, (n,)), smooth, probs
+
+
+def _binary_fast(y_true: Any, y_pred: Any, axis: int, out: Any,
+                 opts: Mapping[str, Any]) -> Any:
+    """The NumPy fast path of ``binary_crossentropy`` along the last axis; ``None`` hands
+    the call to the reference (other namespaces, other axes, bad input)."""
     if namespace(y_true, y_pred) is not np:
         return None
     _, z, dtype = float_input(y_pred, "y_pred", xp=np)
@@ -171,7 +183,8 @@ def _binary_logits_fast(y_true: Any, y_pred: Any, axis: int, out: Any) -> Any:
         return None
     if check_axis(axis, z.ndim, "axis") != z.ndim - 1:
         return None
-    sums = bce_row_sums(z.astype(dtype, copy=False), y.astype(dtype, copy=False))
+    general = _binary_general(opts, z.shape[-1])
+    sums = bce_row_sums(z.astype(dtype, copy=False), y.astype(dtype, copy=False), general)
     if np.isnan(sums).any():  # a target outside [0, 1], a logit not finite: the reference
         return None
     with np.errstate(over="ignore", under="ignore"):  # rounding to float16 may give inf
@@ -192,47 +205,73 @@ def _bce_pieces(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return head, a[..., k * BCE_PIECE:]
 
 
-def bce_row_sums(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+def bce_row_sums(z: np.ndarray, y: np.ndarray, general: tuple[Any, ...] | None = None
+                 ) -> np.ndarray:
     """The sums (float64) of the binary cross-entropy terms of logits ``z`` and targets
     ``y`` (same shape, a NumPy float dtype) along the last axis, by the core; NaN for a row
-    with a target outside [0, 1] or a logit that is not finite."""
+    with a target outside [0, 1] or a logit that is not finite. ``general``: ``(w, s,
+    probs)`` for :func:`nnmath._core.binary_ce_sum` (positive weights, label smoothing,
+    probabilities rather than logits)."""
+
+    def call(zp: np.ndarray, yp: np.ndarray, wp: np.ndarray | None) -> np.ndarray:
+        if general is None:
+            return _core.binary_ce_logits_sum(zp, yp)
+        return _core.binary_ce_sum(zp, yp, wp, general[1], general[2])
+
+    w = None if general is None else general[0]
     if z.shape[-1] <= BCE_PIECE:
-        return np.asarray(_core.binary_ce_logits_sum(z, y))
+        return np.asarray(call(z, y, w))
     (zh, zr), (yh, yr) = _bce_pieces(z), _bce_pieces(y)
-    total = np.sum(_core.binary_ce_logits_sum(zh, yh), axis=-1)
+    wh, wr = (None, None) if w is None else _bce_pieces(w)
+    total = np.sum(call(zh, yh, wh), axis=-1)
     if zr.shape[-1]:
-        total += _core.binary_ce_logits_sum(zr, yr)
+        total += call(zr, yr, wr)
     return np.asarray(total)
 
 
-def bce_row_grads(z: np.ndarray, y: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """``c[..., None] * (sigmoid(z) - y)`` by the core, in long rows piece by piece (so that
-    the pool splits them too)."""
+def bce_row_grads(z: np.ndarray, y: np.ndarray, c: np.ndarray,
+                  general: tuple[Any, ...] | None = None) -> np.ndarray:
+    """``c[..., None]`` times the gradient of the binary terms (``sigmoid(z) - y`` for
+    logits without options; ``general`` as in :func:`bce_row_sums`) by the core, in long
+    rows piece by piece (so that the pool splits them too)."""
     c = np.asarray(c, z.dtype)
+
+    def call(zp: np.ndarray, yp: np.ndarray, wp: np.ndarray | None, cp: np.ndarray,
+             out: np.ndarray | None = None) -> np.ndarray:
+        if general is None:
+            return _core.binary_ce_logits_backward(zp, yp, cp, out=out)
+        return _core.binary_ce_backward(zp, yp, wp, general[1], general[2], cp, out=out)
+
+    w = None if general is None else general[0]
     if z.shape[-1] <= BCE_PIECE:
-        return _core.binary_ce_logits_backward(z, y, c)
+        return call(z, y, w, c)
     out = np.empty(z.shape, z.dtype)
-    for zp, yp, op in zip(_bce_pieces(z), _bce_pieces(y), _bce_pieces(out), strict=True):
+    pieces = zip(_bce_pieces(z), _bce_pieces(y), _bce_pieces(out),
+                 _bce_pieces(w) if w is not None else (None, None), strict=True)
+    for zp, yp, op, wp in pieces:
         if zp.shape[-1]:
             cp = c[..., None] if zp.ndim > z.ndim else c
-            _core.binary_ce_logits_backward(zp, yp, cp, out=op)
+            call(zp, yp, wp, cp, out=op)
     return out
 
 
 def _binary_core_fused(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                        need_grad: bool) -> tuple[Any, Any, Any]:
-    """The binary loss's core for the class: from logits without smoothing or pos_weight,
-    NumPy floats, the core's gufuncs (the gradient fused with the reduction's per-sample
-    coefficients); everything else, and rows the core marks NaN, :func:`_binary_core`."""
-    if (type(p) is np.ndarray and type(y) is np.ndarray and opts["from_logits"]
-            and not opts["label_smoothing"] and opts["pos_weight"] is None
-            and p.dtype.char in "efd" and y.shape == p.shape and y.dtype == p.dtype):
-        sums = bce_row_sums(p, y)
+    """The binary loss's core for the function and the class on NumPy floats: the core's
+    gufuncs, from logits or probabilities, with label smoothing and ``pos_weight`` (the
+    gradient fused with the reduction's per-sample coefficients); other arrays, and rows
+    the core marks NaN (a target outside [0, 1], a logit that is not finite, a
+    probability outside [0, 1]: the reference refuses or takes their limits),
+    :func:`_binary_core`."""
+    if (type(p) is np.ndarray and type(y) is np.ndarray and p.dtype.char in "efd"
+            and y.shape == p.shape and y.dtype == p.dtype):
+        n = p.shape[-1]
+        general = _binary_general(opts, n)
+        sums = bce_row_sums(p, y, general)
         if not np.isnan(sums).any():
-            n = p.shape[-1]
 
             def fused(coef: Any) -> Any:
-                return bce_row_grads(p, y, np.asarray(coef, np.float64) / n)
+                return bce_row_grads(p, y, np.asarray(coef, np.float64) / n, general)
 
             return (sums / n).astype(p.dtype), (fused if need_grad else None), None
     return _binary_core(xp, y, p, opts, need_grad)
@@ -336,11 +375,13 @@ def _categorical_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
 
 def _categorical_core_fused(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                             need_grad: bool) -> tuple[Any, Any, Any]:
-    """The categorical loss's core for the function and the class: from logits without
-    smoothing or class weights, NumPy floats, the core's gufuncs (one pass for the row's
-    maximum and exponentials, one for the targets' terms; the gradient fused with the
-    reduction's per-sample coefficients); everything else, and rows the core marks NaN (a
-    target outside [0, 1], a logit that is not finite), :func:`_categorical_core`."""
+    """The categorical loss's core for the function and the class on NumPy floats, the
+    core's gufuncs: from logits without smoothing or class weights (one pass for the row's
+    maximum and exponentials, one for the targets' terms), and from probabilities with
+    every option (the row's sum, then its terms); the gradient fused with the
+    reduction's per-sample coefficients. Everything else, and rows the core marks NaN (a
+    target outside [0, 1], a logit that is not finite, a probability outside [0, 1]),
+    :func:`_categorical_core`."""
     if (type(p) is np.ndarray and type(y) is np.ndarray and opts["from_logits"]
             and not opts["label_smoothing"] and opts["class_weight"] is None
             and p.dtype.char in "efd" and y.shape == p.shape and y.dtype.kind in "fiub"):
@@ -352,6 +393,21 @@ def _categorical_core_fused(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                 return _core.cce_logits_backward(p, yc, np.asarray(coef, p.dtype))
 
             return value, (fused if need_grad else None), None
+    elif (type(p) is np.ndarray and type(y) is np.ndarray and not opts["from_logits"]
+            and p.dtype.char in "efd" and y.shape == p.shape and y.dtype.kind in "fiub"):
+        # probabilities: renormalised, clipped, smoothed and class-weighted in the core
+        yc = y.astype(p.dtype, copy=False)
+        n = p.shape[-1]
+        w = np.broadcast_to(np.ones(()) if opts["class_weight"] is None else per_class(
+            np, opts["class_weight"], n, np.float64, "class_weight"), (n,))
+        smooth = float(opts["label_smoothing"])
+        sums = np.asarray(_core.cce_probs(p, yc, w, smooth))
+        if not np.isnan(sums).any():
+
+            def fused_p(coef: Any) -> Any:
+                return _core.cce_probs_backward(p, yc, w, smooth, np.asarray(coef, p.dtype))
+
+            return sums.astype(p.dtype), (fused_p if need_grad else None), None
     return _categorical_core(xp, y, p, opts, need_grad)
 
 
@@ -454,19 +510,11 @@ class CategoricalCrossentropy(Loss):
 def _sparse_core(xp: Any, labels: Any, p: Any, opts: Mapping[str, Any],
                  need_grad: bool) -> tuple[Any, Any, Any]:
     valid = opts["valid"]
-    if (type(p) is np.ndarray and type(labels) is np.ndarray and opts["from_logits"]
-            and valid is None and not opts["label_smoothing"]
-            and opts["class_weight"] is None and p.dtype.char in "efd"):
-        # the core's fused gufuncs: the loss in one pass over a row, and the gradient
-        # coef * (softmax(z) - onehot(y)) in one more, with the reduction's per-sample
-        # coefficients (run() calls the function with them)
-        lab = labels.astype(np.int64, copy=False)
-        value = np.asarray(_core.sparse_ce_logits(p, lab))
-
-        def fused(coef: Any) -> Any:
-            return _core.sparse_ce_logits_backward(p, lab, np.asarray(coef, p.dtype))
-
-        return value, (fused if need_grad else None), None
+    if (type(p) is np.ndarray and type(labels) is np.ndarray
+            and not opts["label_smoothing"] and p.dtype.char in "efd"):
+        fast = _sparse_core_fused(labels, p, opts, valid, need_grad)
+        if fast is not None:
+            return fast
     if valid is not None:
         labels = xp.where(valid, labels, xp.zeros_like(labels))
     y = one_hot(xp, labels, p.shape[-1], p.dtype)
@@ -476,6 +524,57 @@ def _sparse_core(xp: Any, labels: Any, p: Any, opts: Mapping[str, Any],
         if grad is not None:
             grad = xp.where(xp.expand_dims(valid, axis=-1), grad, xp.zeros_like(grad))
     return value, grad, valid
+
+
+def _sparse_core_fused(labels: np.ndarray, p: np.ndarray, opts: Mapping[str, Any],
+                       valid: np.ndarray | None, need_grad: bool) -> tuple[Any, Any, Any] | None:
+    """The core's fused gufuncs: from logits the loss in one pass over a row, and the
+    gradient ``coef * (softmax(z) - onehot(y))`` in one more; from probabilities a pass
+    for the row's sum (Keras renormalises) and the label's term, the gradient in one more;
+    with the reduction's per-sample coefficients (run() calls the function with them).
+    Ignored samples (``valid`` false) take label 0 in the core and are zeroed after it
+    (and masked in the reduction); class weights scale each sample's value and
+    coefficient by its label's weight, in float64. ``None``: probabilities the core
+    refuses (outside [0, 1], NaN), left to the reference."""
+    probs = not opts["from_logits"]
+    lab = labels.astype(np.int64, copy=False)
+    if valid is not None:
+        lab = np.where(valid, lab, 0)
+    weight = None
+    if opts["class_weight"] is not None:
+        c = per_class(np, opts["class_weight"], p.shape[-1], np.float64, "class_weight")
+        weight = np.broadcast_to(c, (p.shape[-1],))[lab]
+        if valid is not None:
+            weight = np.where(valid, weight, 0.0)
+    elif valid is not None:
+        weight = valid.astype(np.float64)
+    if probs:
+        value = np.asarray(_core.sparse_ce_probs(p, lab))
+        if np.isnan(value).any():  # the reference refuses, or propagates NaN
+            return None
+        if not need_grad:
+            value = value.astype(p.dtype)
+    if not need_grad:
+        if not probs:
+            value = np.asarray(_core.sparse_ce_logits(p, lab))
+        if weight is not None:
+            value = (value * weight).astype(p.dtype)
+        if valid is not None:  # an ignored sample is 0, whatever its logits
+            value[~valid] = 0
+        return value, None, valid
+
+    def fused(coef: Any) -> Any:
+        c = np.asarray(coef, np.float64 if weight is not None else p.dtype)
+        if weight is not None:
+            c = (c * weight).astype(p.dtype)
+        back = _core.sparse_ce_probs_backward if probs else _core.sparse_ce_logits_backward
+        g = back(p, lab, c)
+        if valid is not None:
+            g[~valid] = 0
+        return g
+
+    # the gradient needs only the losses' shape and dtype (reduce() skips the value)
+    return np.zeros(p.shape[:-1], p.dtype), fused, valid
 
 
 def _sparse_opts(from_logits: bool, ignore_class: int | None, label_smoothing: float,

@@ -115,8 +115,7 @@ static void clear_range_flags(void)
     feclearexcept(FE_OVERFLOW | FE_UNDERFLOW);
 }
 
-/* the most operands of a ufunc: inputs and outputs (the binary focal loss's gradient: p, y,
- * c, four parameters, and the output) */
+/* the most operands (inputs and outputs) of a ufunc of the table; add_ufunc refuses more */
 #define NNM_MAX_ARGS 8
 /* below this many elements a loop runs on the calling thread */
 static intptr_t parallel_min = 1 << 17;
@@ -345,6 +344,11 @@ static int add_ufunc(PyObject *m, const char *name, int nin, int nout, int npara
                      char *types, PyUFuncGenericFunction loop, size_t index, const char *doc)
 {
     int nargs = nin + nout;
+    if (nargs > NNM_MAX_ARGS || (kinds != NULL && strlen(kinds) != (size_t)nargs)) {
+        PyErr_Format(PyExc_SystemError, "%s: %d operands (at most %d) or kinds '%s' of another "
+                     "length", name, nargs, NNM_MAX_ARGS, kinds != NULL ? kinds : "");
+        return -1;
+    }
     for (int t = 0; t < 3; t++) {
         funcs[t] = loop;
         store[t] = (loop_data){nargs, index, t};
@@ -416,7 +420,8 @@ PyMODINIT_FUNC PyInit__umath(void)
         goto fail;                                                                          \
     }
 #define NNM_LOSS(name, nin, signature, kinds, doc)                                                 \
-    if (add_ufunc(m, #name, nin, 1, 0, kinds, signature, loss_funcs[NNM_LOSS_##name],           \
+    if (add_ufunc(m, #name, nin, (int)sizeof(kinds) - 1 - nin, 0, kinds, signature,           \
+                  loss_funcs[NNM_LOSS_##name],                                              \
                   loss_data_store[NNM_LOSS_##name], loss_data[NNM_LOSS_##name],           \
                   loss_types[NNM_LOSS_##name], loss_loop, NNM_LOSS_##name, doc) < 0) {    \
         goto fail;                                                                          \

@@ -732,22 +732,62 @@ NNM_SCE_TYPE(double, d)
  * per row: binary_ce_logits_backward takes c. sigma(z) - y is formed as
  * (1 - y) sigma(z) - y sigma(-z), exact in its sign and, for hard labels, a single
  * product. */
-NNM_INLINE void nnm_bce_terms(nnm_rowbuf *b, intptr_t lenp, int dd, double *acc,
-                                 double *err, uint64_t *bad)
+/* The binary terms of a block into the accumulators: of logits (probs = 0) or of
+ * probabilities (probs = 1: p clipped to [lo, hi], the Keras bounds rounded to the row's
+ * type, and log p, log(1 - p) exact in float64: 1 - p is exact for float32 and float16 p,
+ * float64 rows take log1p(-p)); w: the positive weights of the block (NULL: 1), s: the
+ * label smoothing (y' = y (1 - s) + s / 2). Lanes from len on are padding: the padding
+ * z = -1000, y = 0 of logits without options contributes log1p(e^-1000) = 0; with options
+ * (or probabilities) the padding's terms are set to 0. Called with probs, w and s constant, the unused parts vanish. */
+/* one term and its refusal mask (*no: a target outside [0, 1], a logit that is not finite,
+ * a probability outside [0, 1]) */
+NNM_INLINE double nnm_bce_term(double z, double y, double wv, int has_w, double s, int probs,
+                               int dd, double lo, double hi, uint64_t *no_)
+{
+    uint64_t ynan = nnm_nan_mask(y);
+    double yc = nnm_blend(ynan, 0.0, y); /* no compare sees a NaN */
+    uint64_t no = ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
+    if (probs) {
+        uint64_t znan = nnm_nan_mask(z);
+        double zc = nnm_blend(znan, 0.5, z);
+        no |= znan | nnm_lt(zc, 0.0) | nnm_lt(1.0, zc);
+    } else {
+        no |= nnm_nonfinite_mask(z);
+    }
+    *no_ = no;
+    z = nnm_blend(no, probs ? 0.5 : 0.0, z), y = nnm_blend(no, 0.0, y);
+    /* y' and 1 - y', each formed directly (1 - y' would lose y's smoothing) */
+    double ys = s != 0.0 ? y * (1.0 - s) + 0.5 * s : y;
+    double ns = s != 0.0 ? (1.0 - y) * (1.0 - s) + 0.5 * s : 1.0 - y;
+    double wy = has_w ? wv * ys : ys;
+    if (probs) {
+        double pc = nnm_min(nnm_max(z, lo), hi);
+        double lp = nnm__log_kernel(pc, 0.0);
+        double lq = dd ? nnm_log1p(-pc) : nnm__log_kernel(1.0 - pc, 0.0);
+        return -(wy * lp + ns * lq);
+    }
+    double zp = nnm_max(z, 0.0), zm = zp - z;
+    double a = -fabs(z);
+    double l = dd ? nnm_log1p(nnm_exp_neg(a))
+                  : nnm_log1p32(nnm_exp32(nnm_max(a, -NNMF32_EXP_MIN)));
+    /* w y' softplus(-z) + (1 - y') softplus(z), softplus(+-z) = z-+ + l */
+    double k = has_w || s != 0.0 ? wy + ns : 1.0;
+    return (wy * zm + ns * zp) + k * l;
+}
+
+NNM_INLINE void nnm_bce_terms(nnm_rowbuf *b, intptr_t len, intptr_t lenp, int dd, int probs,
+                              const double *w, double s, double lo, double hi, double *acc,
+                              double *err, uint64_t *bad)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
-            double z = b->x[i + j], y = b->g[i + j];
-            uint64_t ynan = nnm_nan_mask(y);
-            double yc = nnm_blend(ynan, 0.0, y); /* no compare sees a NaN */
-            uint64_t no = nnm_nonfinite_mask(z) | ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
+            uint64_t no;
+            double t = nnm_bce_term(b->x[i + j], b->g[i + j], w != NULL ? w[i + j] : 1.0,
+                                    w != NULL, s, probs, dd, lo, hi, &no);
             bad[j] |= no;
-            z = nnm_blend(no, 0.0, z), y = nnm_blend(no, 0.0, y);
-            double zp = nnm_max(z, 0.0), zm = zp - z;
-            double a = -fabs(z);
-            double l = dd ? nnm_log1p(nnm_exp_neg(a))
-                          : nnm_log1p32(nnm_exp32(nnm_max(a, -NNMF32_EXP_MIN)));
-            double t = (y * zm + (1.0 - y) * zp) + l;
+            if (probs || w != NULL || s != 0.0) {
+                t = i + j < len ? t : 0.0; /* padding (smoothing would make it count) */
+            }
             if (dd) {
                 double e;
                 acc[j] = nnm_two_sum(acc[j], t, &e);
@@ -759,8 +799,41 @@ NNM_INLINE void nnm_bce_terms(nnm_rowbuf *b, intptr_t lenp, int dd, double *acc,
     }
 }
 
-NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, double c,
-                                double *out)
+/* the terms of a block one by one (NaN where refused): short rows, many to a block */
+NNM_INLINE void nnm_bce_each(const nnm_rowbuf *b, intptr_t len, int dd, int probs,
+                             const double *w, double s, double lo, double hi, double *out)
+{
+    for (intptr_t i = 0; i < len; i++) {
+        uint64_t no;
+        double t = nnm_bce_term(b->x[i], b->g[i], w != NULL ? w[i] : 1.0, w != NULL, s, probs,
+                                dd, lo, hi, &no);
+        out[i] = nnm_blend(no, NAN, t);
+    }
+}
+
+/* the sums of short rows of n terms each (t: nrows * n terms), added as nnm_rtotal adds a
+ * row's accumulators (the row-by-row path puts term j in accumulator j) */
+static inline void nnm_bce_fold(const double *t, intptr_t nrows, intptr_t n, char *out,
+                                intptr_t so)
+{
+    for (intptr_t r = 0; r < nrows; r++) {
+        double acc = 0.0, err = 0.0;
+        for (intptr_t j = 0; j < n; j++) {
+            double e;
+            acc = nnm_two_sum(acc, t[r * n + j], &e);
+            err += e;
+        }
+        *(double *)(out + r * so) = acc + err;
+    }
+}
+
+/* c times the gradient of the block's terms (as nnm_bce_terms; NaN out where a term is
+ * refused): with logits (1 - y') sigma(z) - w y' sigma(-z) (exact in its sign and, for hard
+ * labels and w = 1, a single product); with probabilities (1 - y') / (1 - p) - w y' / p
+ * inside the clip range and 0 outside it */
+NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int probs,
+                             const double *w, double s, double lo, double hi, double c,
+                             double *out)
 {
     for (intptr_t i = 0; i < len; i++) {
         double z = b->x[i], y = b->g[i];
@@ -768,24 +841,95 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, double c
         uint64_t ynan = nnm_nan_mask(y);
         double yc = nnm_blend(ynan, 0.0, y);
         uint64_t no = nnm_nan_mask(z) | ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
-        z = nnm_blend(no, 0.0, z), y = nnm_blend(no, 0.0, y);
-        double a = -fabs(z);
-        double e = dd ? nnm_exp_neg(a) : nnm_exp32(nnm_max(a, -NNMF32_EXP_MIN));
-        double lo = e / (1.0 + e), hi = 1.0 / (1.0 + e); /* sigma(-|z|), sigma(|z|) */
-        uint64_t neg = nnm_signbit_mask(z);
-        double sp = nnm_blend(neg, lo, hi), sn = nnm_blend(neg, hi, lo); /* sigma(z), sigma(-z) */
-        out[i] = nnm_blend(no, NAN, c * ((1.0 - y) * sp - y * sn));
+        z = nnm_blend(no, probs ? 0.5 : 0.0, z), y = nnm_blend(no, 0.0, y);
+        double ys = s != 0.0 ? y * (1.0 - s) + 0.5 * s : y;
+        double ns = s != 0.0 ? (1.0 - y) * (1.0 - s) + 0.5 * s : 1.0 - y;
+        double wy = w != NULL ? w[i] * ys : ys;
+        double d;
+        if (probs) {
+            uint64_t in = nnm_less_equal(lo, z) & nnm_less_equal(z, hi);
+            double pc = nnm_min(nnm_max(z, lo), hi);
+            d = nnm_blend(in, ns / (1.0 - pc) - wy / pc, 0.0);
+        } else {
+            double a = -fabs(z);
+            double e = dd ? nnm_exp_neg(a) : nnm_exp32(nnm_max(a, -NNMF32_EXP_MIN));
+            double sl = e / (1.0 + e), sh = 1.0 / (1.0 + e); /* sigma(-|z|), sigma(|z|) */
+            uint64_t neg = nnm_signbit_mask(z);
+            double sp = nnm_blend(neg, sl, sh), sn = nnm_blend(neg, sh, sl); /* sigma(+-z) */
+            d = ns * sp - wy * sn;
+        }
+        out[i] = nnm_blend(no, NAN, c * d);
     }
 }
 
+/* the clip bounds of probabilities of type T: Keras's eps = 1e-7 and 1 - eps, rounded to T
+ * (float16 rows, computed in float32 by the Python layer, take float32's: float16's would
+ * be 1.2e-7 and 1) */
+#define NNM_BCE_LO_e ((double)(float)1e-7)
+#define NNM_BCE_HI_e ((double)(float)(1.0 - 1e-7))
+#define NNM_BCE_LO_f ((double)(float)1e-7)
+#define NNM_BCE_HI_f ((double)(float)(1.0 - 1e-7))
+#define NNM_BCE_LO_d 1e-7
+#define NNM_BCE_HI_d (1.0 - 1e-7)
+
+#define NNM_BCE_SHORT 8 /* rows of at most this many terms: many rows to a block */
+
 #define NNM_BCE_TYPE(T, S)                                                                   \
-    void NNM_SYM(loss_binary_ce_logits_sum_##S)(char *const *args, intptr_t nrows,           \
-                                                intptr_t n, const intptr_t *steps)           \
+    /* rows of at most NNM_BCE_SHORT contiguous terms, contiguous rows and one w, s and     \
+     * probs for all: the terms of many rows in one pass, then each row's sum; 0 when the  \
+     * call does not fit (the row-by-row path then) */                                     \
+    static int nnm_bce_short_##S(char *const *args, intptr_t nrows, intptr_t n,             \
+                                 const intptr_t *steps, int general, nnm_rowbuf *b)         \
     {                                                                                        \
         const int dd = sizeof(T) == 8;                                                       \
+        const int no = general ? 5 : 2;                                                      \
+        const intptr_t *cs = steps + no + 1;                                                 \
+        const intptr_t el = (intptr_t)sizeof(T);                                             \
+        /* (the core stride of a row of one is any: NumPy may pass 0) */                    \
+        if (n < 1 || n > NNM_BCE_SHORT || nrows < 2 ||                                      \
+            (n > 1 && (cs[0] != el || cs[1] != el)) ||                                       \
+            steps[0] != n * el || steps[1] != n * el ||                                      \
+            (general && (steps[2] != 0 || steps[3] != 0 || steps[4] != 0))) {                \
+            return 0;                                                                        \
+        }                                                                                    \
+        double s = general ? *(const double *)args[3] : 0.0;                                 \
+        int probs = general && *(const double *)args[4] != 0.0;                             \
+        intptr_t per = NNM_RB / n; /* rows to a block */                                     \
+        if (general) { /* the weights of a block: the row's, repeated */                     \
+            for (intptr_t i = 0; i < per * n; i++) {                                         \
+                b->top[i] = *(const double *)(args[2] + (i % n) * cs[2]);                    \
+            }                                                                                \
+        }                                                                                    \
+        for (intptr_t r0 = 0; r0 < nrows; r0 += per) {                                       \
+            intptr_t rows = nrows - r0 < per ? nrows - r0 : per, len = rows * n;             \
+            nnm_rload_##S(args[0] + r0 * steps[0], el, len, 1.0, 0.0, b->x);                 \
+            nnm_rload_##S(args[1] + r0 * steps[1], el, len, 1.0, 0.0, b->g);                 \
+            if (!general) {                                                                  \
+                nnm_bce_each(b, len, dd, 0, NULL, 0.0, 0.0, 0.0, b->e);                      \
+            } else if (probs) {                                                              \
+                nnm_bce_each(b, len, dd, 1, b->top, s, NNM_BCE_LO_##S, NNM_BCE_HI_##S, b->e);\
+            } else {                                                                         \
+                nnm_bce_each(b, len, dd, 0, b->top, s, 0.0, 0.0, b->e);                      \
+            }                                                                                \
+            nnm_bce_fold(b->e, rows, n, args[no] + r0 * steps[no], steps[no]);               \
+        }                                                                                    \
+        return 1;                                                                            \
+    }                                                                                        \
+    /* the row sums of terms: args x, y [, w (float64 row), s, probs], out */                \
+    NNM_INLINE void nnm_bce_sum_##S(char *const *args, intptr_t nrows, intptr_t n,           \
+                                    const intptr_t *steps, int general)                      \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        const int no = general ? 5 : 2; /* the output's argument */                          \
+        const intptr_t *cs = steps + no + 1; /* the core strides */                          \
         nnm_rowbuf buf;                                                                      \
+        if (nnm_bce_short_##S(args, nrows, n, steps, general, &buf)) {                       \
+            return;                                                                          \
+        }                                                                                    \
         for (intptr_t r = 0; r < nrows; r++) {                                               \
             const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
+            double s = general ? *(const double *)(args[3] + r * steps[3]) : 0.0;            \
+            int probs = general && *(const double *)(args[4] + r * steps[4]) != 0.0;         \
             double acc[NNM_NL], err[NNM_NL];                                                 \
             uint64_t bad[NNM_NL];                                                            \
             for (int j = 0; j < NNM_NL; j++) {                                               \
@@ -793,37 +937,385 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, double c
             }                                                                                \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
                 intptr_t len = nnm_rblock(n, i0);                                            \
-                /* the padding: z = -1000, y = 0, whose term is log1p(e^-1000) = 0 */        \
-                nnm_rload_##S(pz + i0 * steps[3], steps[3], len, 1.0, -1000.0, buf.x);       \
-                nnm_rload_##S(py + i0 * steps[4], steps[4], len, 1.0, 0.0, buf.g);           \
-                nnm_bce_terms(&buf, nnm_rpad(len), dd, acc, err, bad);                       \
+                nnm_rload_##S(pz + i0 * cs[0], cs[0], len, 1.0, probs ? 0.5 : -1000.0,       \
+                              buf.x);                                                        \
+                nnm_rload_##S(py + i0 * cs[1], cs[1], len, 1.0, 0.0, buf.g);                 \
+                if (!general) {                                                              \
+                    nnm_bce_terms(&buf, len, nnm_rpad(len), dd, 0, NULL, 0.0, 0.0, 0.0,      \
+                                  acc, err, bad);                                            \
+                    continue;                                                                \
+                }                                                                            \
+                nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 1.0,       \
+                            buf.top);                                                        \
+                if (probs) {                                                                 \
+                    nnm_bce_terms(&buf, len, nnm_rpad(len), dd, 1, buf.top, s,               \
+                                  NNM_BCE_LO_##S, NNM_BCE_HI_##S, acc, err, bad);            \
+                } else {                                                                     \
+                    nnm_bce_terms(&buf, len, nnm_rpad(len), dd, 0, buf.top, s, 0.0, 0.0,     \
+                                  acc, err, bad);                                            \
+                }                                                                            \
             }                                                                                \
-            double lo, s = nnm_rtotal(acc, dd ? err : NULL, &lo);                            \
-            *(double *)(args[2] + r * steps[2]) = nnm_rany(bad) ? NAN : s + lo;              \
+            double lo, t = nnm_rtotal(acc, dd ? err : NULL, &lo);                            \
+            *(double *)(args[no] + r * steps[no]) = nnm_rany(bad) ? NAN : t + lo;            \
         }                                                                                    \
+    }                                                                                        \
+    /* the gradient of short contiguous rows (as nnm_bce_short_S): the derivatives of     \
+     * many rows in one pass, then each row's times its c; 0 when the call does not fit */  \
+    static int nnm_bce_back_short_##S(char *const *args, intptr_t nrows, intptr_t n,        \
+                                      const intptr_t *steps, int general, nnm_rowbuf *b)    \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        const int ci = general ? 5 : 2, no = ci + 1;                                         \
+        const intptr_t *cs = steps + no + 1;                                                 \
+        const intptr_t el = (intptr_t)sizeof(T), so = cs[general ? 3 : 2];                   \
+        if (n < 1 || n > NNM_BCE_SHORT || nrows < 2 ||                                      \
+            (n > 1 && (cs[0] != el || cs[1] != el || so != el)) ||                           \
+            steps[0] != n * el || steps[1] != n * el || steps[no] != n * el ||               \
+            (general && (steps[2] != 0 || steps[3] != 0 || steps[4] != 0))) {                \
+            return 0;                                                                        \
+        }                                                                                    \
+        double s = general ? *(const double *)args[3] : 0.0;                                 \
+        int probs = general && *(const double *)args[4] != 0.0;                             \
+        intptr_t per = NNM_RB / n;                                                           \
+        if (general) {                                                                       \
+            for (intptr_t i = 0; i < per * n; i++) {                                         \
+                b->top[i] = *(const double *)(args[2] + (i % n) * cs[2]);                    \
+            }                                                                                \
+        }                                                                                    \
+        for (intptr_t r0 = 0; r0 < nrows; r0 += per) {                                       \
+            intptr_t rows = nrows - r0 < per ? nrows - r0 : per, len = rows * n;             \
+            nnm_rload_##S(args[0] + r0 * steps[0], el, len, 1.0, 0.0, b->x);                 \
+            nnm_rload_##S(args[1] + r0 * steps[1], el, len, 1.0, 0.0, b->g);                 \
+            if (!general) {                                                                  \
+                nnm_bce_grad(b, len, dd, 0, NULL, 0.0, 0.0, 0.0, 1.0, b->e);                 \
+            } else if (probs) {                                                              \
+                nnm_bce_grad(b, len, dd, 1, b->top, s, NNM_BCE_LO_##S, NNM_BCE_HI_##S, 1.0,  \
+                             b->e);                                                          \
+            } else {                                                                         \
+                nnm_bce_grad(b, len, dd, 0, b->top, s, 0.0, 0.0, 1.0, b->e);                 \
+            }                                                                                \
+            T *po = (T *)(args[no] + r0 * steps[no]);                                        \
+            for (intptr_t r = 0; r < rows; r++) { /* c d: the row-by-row path's product */   \
+                double c = LD_##S(*(const T *)(args[ci] + (r0 + r) * steps[ci]));            \
+                for (intptr_t j = 0; j < n; j++) {                                           \
+                    po[r * n + j] = ST_##S(c * b->e[r * n + j]);                             \
+                }                                                                            \
+            }                                                                                \
+        }                                                                                    \
+        return 1;                                                                            \
+    }                                                                                        \
+    /* c times the gradient: args x, y [, w, s, probs], c, out */                             \
+    NNM_INLINE void nnm_bce_back_##S(char *const *args, intptr_t nrows, intptr_t n,          \
+                                     const intptr_t *steps, int general)                     \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        const int ci = general ? 5 : 2, no = ci + 1;                                         \
+        const intptr_t *cs = steps + no + 1; /* core strides: x, y[, w], out */              \
+        const intptr_t so = cs[general ? 3 : 2];                                             \
+        nnm_rowbuf buf;                                                                      \
+        if (nnm_bce_back_short_##S(args, nrows, n, steps, general, &buf)) {                  \
+            return;                                                                          \
+        }                                                                                    \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
+            double c = LD_##S(*(const T *)(args[ci] + r * steps[ci]));                       \
+            double s = general ? *(const double *)(args[3] + r * steps[3]) : 0.0;            \
+            int probs = general && *(const double *)(args[4] + r * steps[4]) != 0.0;         \
+            char *po = args[no] + r * steps[no];                                             \
+            for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
+                intptr_t len = nnm_rblock(n, i0);                                            \
+                nnm_rload_##S(pz + i0 * cs[0], cs[0], len, 1.0, 0.0, buf.x);                 \
+                nnm_rload_##S(py + i0 * cs[1], cs[1], len, 1.0, 0.0, buf.g);                 \
+                if (!general) {                                                              \
+                    nnm_bce_grad(&buf, len, dd, 0, NULL, 0.0, 0.0, 0.0, c, buf.e);           \
+                } else {                                                                     \
+                    nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 1.0,   \
+                                buf.top);                                                    \
+                    if (probs) {                                                             \
+                        nnm_bce_grad(&buf, len, dd, 1, buf.top, s, NNM_BCE_LO_##S,           \
+                                     NNM_BCE_HI_##S, c, buf.e);                              \
+                    } else {                                                                 \
+                        nnm_bce_grad(&buf, len, dd, 0, buf.top, s, 0.0, 0.0, c, buf.e);      \
+                    }                                                                        \
+                }                                                                            \
+                nnm_rstore_##S(po + i0 * so, so, len, buf.e);                                \
+            }                                                                                \
+        }                                                                                    \
+    }                                                                                        \
+    void NNM_SYM(loss_binary_ce_logits_sum_##S)(char *const *args, intptr_t nrows,           \
+                                                intptr_t n, const intptr_t *steps)           \
+    {                                                                                        \
+        nnm_bce_sum_##S(args, nrows, n, steps, 0);                                           \
     }                                                                                        \
     void NNM_SYM(loss_binary_ce_logits_backward_##S)(char *const *args, intptr_t nrows,      \
                                                      intptr_t n, const intptr_t *steps)      \
     {                                                                                        \
-        const int dd = sizeof(T) == 8;                                                       \
-        nnm_rowbuf buf;                                                                      \
-        for (intptr_t r = 0; r < nrows; r++) {                                               \
-            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
-            double c = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
-            char *po = args[3] + r * steps[3];                                               \
-            for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = nnm_rblock(n, i0);                                            \
-                nnm_rload_##S(pz + i0 * steps[4], steps[4], len, 1.0, 0.0, buf.x);           \
-                nnm_rload_##S(py + i0 * steps[5], steps[5], len, 1.0, 0.0, buf.g);           \
-                nnm_bce_grad(&buf, len, dd, c, buf.e);                                       \
-                nnm_rstore_##S(po + i0 * steps[6], steps[6], len, buf.e);                    \
-            }                                                                                \
-        }                                                                                    \
+        nnm_bce_back_##S(args, nrows, n, steps, 0);                                          \
+    }                                                                                        \
+    void NNM_SYM(loss_binary_ce_sum_##S)(char *const *args, intptr_t nrows, intptr_t n,      \
+                                         const intptr_t *steps)                              \
+    {                                                                                        \
+        nnm_bce_sum_##S(args, nrows, n, steps, 1);                                           \
+    }                                                                                        \
+    void NNM_SYM(loss_binary_ce_backward_##S)(char *const *args, intptr_t nrows, intptr_t n, \
+                                              const intptr_t *steps)                         \
+    {                                                                                        \
+        nnm_bce_back_##S(args, nrows, n, steps, 1);                                          \
     }
 
 NNM_BCE_TYPE(nnm_half, e)
 NNM_BCE_TYPE(float, f)
 NNM_BCE_TYPE(double, d)
+
+/* -- categorical and sparse cross-entropy of probabilities --------------------------------------
+ * Keras: the row renormalised, r = p / S with S = sum(p) (1 for a row of zeros), clipped to
+ * [eps, 1 - eps] (the bounds rounded to the row's type, as the binary loss's), and the
+ * loss -sum_j w_j y'_j log r_j with y' = y (1 - s) + s / n (label smoothing s) and class
+ * weights w; sparse: -log r_y (weights applied by the Python layer). S is summed in float64
+ * (compensated for float64 rows) and r formed in float64. A row with a probability outside
+ * [0, 1] (NaN included) or a target outside [0, 1] gives NaN: the Python layer computes it
+ * by its reference, which refuses or propagates.
+ *
+ * The gradient in p through the renormalisation: with g_j = -w_j y'_j / r_j inside the clip
+ * range (0 outside it), dL/dp_k = (g_k - sum_j g_j r_j) / S; three passes over the row
+ * (S, the dot, the output). */
+NNM_INLINE void nnm_psum(const nnm_rowbuf *b, intptr_t lenp, int dd, int targets,
+                         double *acc, double *err, uint64_t *bad)
+{
+    for (intptr_t i = 0; i < lenp; i += NNM_NL) {
+        for (int j = 0; j < NNM_NL; j++) {
+            double p = b->x[i + j];
+            uint64_t pn = nnm_nan_mask(p);
+            double pc = nnm_blend(pn, 0.0, p);
+            uint64_t no = pn | nnm_lt(pc, 0.0) | nnm_lt(1.0, pc);
+            if (targets) {
+                double y = b->g[i + j];
+                uint64_t yn = nnm_nan_mask(y);
+                double yc = nnm_blend(yn, 0.0, y);
+                no |= yn | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
+            }
+            bad[j] |= no;
+            if (dd) {
+                double e;
+                acc[j] = nnm_two_sum(acc[j], pc, &e);
+                err[j] += e;
+            } else {
+                acc[j] += pc;
+            }
+        }
+    }
+}
+
+/* the smoothed, weighted target of element i of a block (0 for the padding, whose weight
+ * is loaded as 0) */
+NNM_INLINE double nnm_cce_target(const nnm_rowbuf *b, intptr_t i, double s, double s_n)
+{
+    double y = s != 0.0 ? b->g[i] * (1.0 - s) + s_n : b->g[i];
+    return b->top[i] * y;
+}
+
+/* pass 2: sum_j w_j y'_j log r_j (mode 0), or sum_j g_j r_j (mode 1) */
+NNM_INLINE void nnm_cce_p_terms(const nnm_rowbuf *b, intptr_t lenp, int dd,
+                                int mode, double sum, double s, double s_n, double lo,
+                                double hi, double *acc, double *err)
+{
+    for (intptr_t i = 0; i < lenp; i += NNM_NL) {
+        for (int j = 0; j < NNM_NL; j++) {
+            double wy = nnm_cce_target(b, i + j, s, s_n);
+            double r = b->x[i + j] / sum;
+            double rc = nnm_min(nnm_max(r, lo), hi);
+            double t;
+            if (mode == 0) {
+                t = wy * nnm__log_kernel(rc, 0.0);
+            } else {
+                uint64_t in = nnm_less_equal(lo, r) & nnm_less_equal(r, hi);
+                t = nnm_blend(in, -wy / rc, 0.0) * r;
+            }
+            if (dd) {
+                double e;
+                acc[j] = nnm_two_sum(acc[j], t, &e);
+                err[j] += e;
+            } else {
+                acc[j] += t;
+            }
+        }
+    }
+}
+
+/* pass 3: c (g_k - dot) / S into out */
+NNM_INLINE void nnm_cce_p_out(const nnm_rowbuf *b, intptr_t len, double sum, double s,
+                              double s_n, double lo, double hi, double dot, double c,
+                              double *out)
+{
+    for (intptr_t i = 0; i < len; i++) {
+        double wy = nnm_cce_target(b, i, s, s_n);
+        double r = b->x[i] / sum;
+        double rc = nnm_min(nnm_max(r, lo), hi);
+        uint64_t in = nnm_less_equal(lo, r) & nnm_less_equal(r, hi);
+        out[i] = c * ((nnm_blend(in, -wy / rc, 0.0) - dot) / sum);
+    }
+}
+
+/* the sparse gradient's output: c (g_y [k = y] - g_y r_y) / S (the label's entry set
+ * after the loop, which stays a plain fill) */
+NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot_s,
+                              double *out)
+{
+    for (intptr_t i = 0; i < len; i++) {
+        out[i] = -dot_s;
+    }
+    if (at >= 0 && at < len) {
+        out[at] = gy_s - dot_s;
+    }
+}
+
+#define NNM_CCE_P_TYPE(T, S)                                                                 \
+    /* S of a row (1 for a row of zeros), or NaN for a refused row */                        \
+    NNM_INLINE double nnm_prow_sum_##S(const char *px, intptr_t sx, const char *py,          \
+                                       intptr_t sy, intptr_t n, nnm_rowbuf *b)               \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        double acc[NNM_NL], err[NNM_NL];                                                     \
+        uint64_t bad[NNM_NL];                                                                \
+        for (int j = 0; j < NNM_NL; j++) {                                                   \
+            acc[j] = 0.0, err[j] = 0.0, bad[j] = 0;                                          \
+        }                                                                                    \
+        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
+            intptr_t len = nnm_rblock(n, i0);                                                \
+            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, 0.0, b->x);                            \
+            if (py != NULL) {                                                                \
+                nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->g);                        \
+            }                                                                                \
+            nnm_psum(b, nnm_rpad(len), dd, py != NULL, acc, err, bad);                       \
+        }                                                                                    \
+        double lo, t = nnm_rtotal(acc, dd ? err : NULL, &lo);                                \
+        t += lo;                                                                             \
+        return nnm_rany(bad) ? NAN : t > 0.0 ? t : 1.0;                                      \
+    }                                                                                        \
+    /* sum over the row of pass 2 (mode 0: the loss terms, 1: the gradient's dot) */         \
+    NNM_INLINE double nnm_cce_p_pass_##S(char *const *args, intptr_t r, intptr_t n,          \
+                                         const intptr_t *steps, const intptr_t *cs,          \
+                                         nnm_rowbuf *b, int mode, double sum, double s)      \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        double acc[NNM_NL], err[NNM_NL];                                                     \
+        for (int j = 0; j < NNM_NL; j++) {                                                   \
+            acc[j] = 0.0, err[j] = 0.0;                                                      \
+        }                                                                                    \
+        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
+            intptr_t len = nnm_rblock(n, i0);                                                \
+            nnm_rload_##S(args[0] + r * steps[0] + i0 * cs[0], cs[0], len, 1.0, 0.0, b->x);  \
+            nnm_rload_##S(args[1] + r * steps[1] + i0 * cs[1], cs[1], len, 1.0, 0.0, b->g);  \
+            nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 0.0, b->top);  \
+            if (mode == 0) { /* a constant mode in each call: no branch in the loop */       \
+                nnm_cce_p_terms(b, nnm_rpad(len), dd, 0, sum, s, s / (double)n,         \
+                                NNM_BCE_LO_##S, NNM_BCE_HI_##S, acc, err);                   \
+            } else {                                                                         \
+                nnm_cce_p_terms(b, nnm_rpad(len), dd, 1, sum, s, s / (double)n,         \
+                                NNM_BCE_LO_##S, NNM_BCE_HI_##S, acc, err);                   \
+            }                                                                                \
+        }                                                                                    \
+        double lo, t = nnm_rtotal(acc, dd ? err : NULL, &lo);                                \
+        return t + lo;                                                                       \
+    }                                                                                        \
+    /* args: p, y, w (float64 row), s (float64), out (float64) */                            \
+    void NNM_SYM(loss_cce_probs_##S)(char *const *args, intptr_t nrows, intptr_t n,          \
+                                     const intptr_t *steps)                                  \
+    {                                                                                        \
+        const intptr_t *cs = steps + 5;                                                      \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            double s = *(const double *)(args[3] + r * steps[3]);                            \
+            double sum = nnm_prow_sum_##S(args[0] + r * steps[0], cs[0],                     \
+                                          args[1] + r * steps[1], cs[1], n, &buf);           \
+            double v = sum == sum ? -nnm_cce_p_pass_##S(args, r, n, steps, cs, &buf, 0, sum, s) \
+                                  : NAN;                                                     \
+            *(double *)(args[4] + r * steps[4]) = v;                                         \
+        }                                                                                    \
+    }                                                                                        \
+    /* args: p, y, w, s, c (T), out (T row) */                                               \
+    void NNM_SYM(loss_cce_probs_backward_##S)(char *const *args, intptr_t nrows, intptr_t n, \
+                                              const intptr_t *steps)                         \
+    {                                                                                        \
+        const intptr_t *cs = steps + 6; /* p, y, w, out */                                   \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            double s = *(const double *)(args[3] + r * steps[3]);                            \
+            double c = LD_##S(*(const T *)(args[4] + r * steps[4]));                         \
+            char *po = args[5] + r * steps[5];                                               \
+            double sum = nnm_prow_sum_##S(args[0] + r * steps[0], cs[0],                     \
+                                          args[1] + r * steps[1], cs[1], n, &buf);           \
+            if (sum != sum) {                                                                \
+                nnm_rfill_nan_##S(po, cs[3], n);                                             \
+                continue;                                                                    \
+            }                                                                                \
+            double dot = nnm_cce_p_pass_##S(args, r, n, steps, cs, &buf, 1, sum, s);         \
+            for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
+                intptr_t len = nnm_rblock(n, i0);                                            \
+                nnm_rload_##S(args[0] + r * steps[0] + i0 * cs[0], cs[0], len, 1.0, 0.0,     \
+                              buf.x);                                                        \
+                nnm_rload_##S(args[1] + r * steps[1] + i0 * cs[1], cs[1], len, 1.0, 0.0,     \
+                              buf.g);                                                        \
+                nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 0.0,       \
+                            buf.top);                                                        \
+                nnm_cce_p_out(&buf, len, sum, s, s / (double)n, NNM_BCE_LO_##S,              \
+                              NNM_BCE_HI_##S, dot, c, buf.e);                                \
+                nnm_rstore_##S(po + i0 * cs[3], cs[3], len, buf.e);                          \
+            }                                                                                \
+        }                                                                                    \
+    }                                                                                        \
+    /* args: p, label (int64), out (float64): -log clip(p_y / S); NaN for a refused row */   \
+    void NNM_SYM(loss_sparse_ce_probs_##S)(char *const *args, intptr_t nrows, intptr_t n,    \
+                                           const intptr_t *steps)                            \
+    {                                                                                        \
+        const intptr_t sx = steps[3];                                                        \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            const char *px = args[0] + r * steps[0];                                         \
+            int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
+            double sum = nnm_prow_sum_##S(px, sx, NULL, 0, n, &buf);                         \
+            double v = NAN;                                                                  \
+            if (sum == sum && y >= 0 && y < (int64_t)n) {                                    \
+                double rr = LD_##S(*(const T *)(px + y * sx)) / sum;                         \
+                double rc = nnm_min(nnm_max(rr, NNM_BCE_LO_##S), NNM_BCE_HI_##S);            \
+                v = -nnm__log_kernel(rc, 0.0);                                               \
+            }                                                                                \
+            *(double *)(args[2] + r * steps[2]) = v;                                         \
+        }                                                                                    \
+    }                                                                                        \
+    /* args: p, label, c (T), out (T row): c (g_y [k = y] - g_y r_y) / S, g_y = -1 / r_y     \
+     * inside the clip range (0 outside it) */                                               \
+    void NNM_SYM(loss_sparse_ce_probs_backward_##S)(char *const *args, intptr_t nrows,       \
+                                                    intptr_t n, const intptr_t *steps)       \
+    {                                                                                        \
+        const intptr_t sx = steps[4], so = steps[5];                                         \
+        nnm_rowbuf buf;                                                                      \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            const char *px = args[0] + r * steps[0];                                         \
+            int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
+            double c = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
+            char *po = args[3] + r * steps[3];                                               \
+            double sum = nnm_prow_sum_##S(px, sx, NULL, 0, n, &buf);                         \
+            if (sum != sum || y < 0 || y >= (int64_t)n) {                                    \
+                nnm_rfill_nan_##S(po, so, n);                                                \
+                continue;                                                                    \
+            }                                                                                \
+            double rr = LD_##S(*(const T *)(px + y * sx)) / sum;                             \
+            double rc = nnm_min(nnm_max(rr, NNM_BCE_LO_##S), NNM_BCE_HI_##S);                \
+            int in = rr >= NNM_BCE_LO_##S && rr <= NNM_BCE_HI_##S;                           \
+            double gy = in ? -1.0 / rc : 0.0;                                                \
+            double gy_s = c * gy / sum, dot_s = c * (gy * rr) / sum;                         \
+            for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
+                intptr_t len = nnm_rblock(n, i0);                                            \
+                nnm_sce_p_out(len, y - i0, gy_s, dot_s, buf.e);                              \
+                nnm_rstore_##S(po + i0 * so, so, len, buf.e);                                \
+            }                                                                                \
+        }                                                                                    \
+    }
+
+NNM_CCE_P_TYPE(nnm_half, e)
+NNM_CCE_P_TYPE(float, f)
+NNM_CCE_P_TYPE(double, d)
 
 /* -- hits of the accuracy metrics ------------------------------------------------------------
  * For a row of scores z and its label y: sparse_argmax_hits is 1 where y is the first index
@@ -914,6 +1406,237 @@ NNM_INLINE uint64_t nnm_count_above(const double *x, intptr_t len, double zy, in
 NNM_HITS_TYPE(nnm_half, e)
 NNM_HITS_TYPE(float, f)
 NNM_HITS_TYPE(double, d)
+
+/* -- the fused evaluation of a row: prediction, rank of the label, cross-entropy ------------
+ * sparse_eval_rows(z, y) -> (pred, rank, loss), for a row of scores (logits) z and its int64
+ * label y, in one pass over the row: pred is the first index of the row's maximum
+ * (np.argmax), rank the number of entries strictly above z_y (a top-k hit is rank < k, a
+ * score tied with the k-th largest counting as a hit, as sparse_top_k_hits; accuracy's hit
+ * is pred == y, as sparse_argmax_hits), and loss is sparse_ce_logits(z, y), bit for bit. A
+ * row with a NaN gives pred = rank = -1 and a NaN loss; a label outside [0, n) rank = -1
+ * and a NaN loss (the Python layer refuses both).
+ *
+ * Narrow float32 and float16 rows (n <= NNM_EN: a classifier's logits) are taken up to
+ * NNM_EB rows at a time, transposed into a buffer by element, so that every pass is a loop
+ * over the block's rows, which the compiler vectorises one row per lane. Each row goes
+ * through the operations of nnm_sce_S in the same order (its sums in NNM_NL accumulators by
+ * element index mod NNM_NL, combined in nnm_rtotal's order), so that the loss has the same
+ * bits. The maximum is taken in one accumulator: the maximum of non-NaN values does not
+ * depend on the order but for the sign of a zero maximum, and no output depends on that
+ * sign (x - m and z_y - m are then the same, or zeros whose sign is lost in the sums). The
+ * rows that nnm_sce_S treats apart (a NaN, a maximum of +inf, no finite entry, z_y - max
+ * below the float64 range, a label outside [0, n)) are done again one at a time by the
+ * general functions; so are float64 rows and wider ones. */
+#define NNM_EN 32
+#define NNM_EB 128
+#define NNM_EX 4096 /* the buffer of a block: n * rows <= NNM_EX */
+
+typedef struct {
+    double x[NNM_EX], t[NNM_EX];
+    double m[NNM_EB], zy[NNM_EB], cnt[NNM_EB], acc[NNM_EB], rs[NNM_EB], rl[NNM_EB];
+    double pred[NNM_EB], rank[NNM_EB], loss[NNM_EB];
+    uint64_t bad[NNM_EB], fin[NNM_EB], sp[NNM_EB];
+    int64_t y[NNM_EB];
+} nnm_evalbuf;
+
+/* pass 1 of a block of nr rows (stride rb in the buffer): per row the maximum of the finite
+ * entries, a mask of NaN and +inf entries (bad) and one of finite entries (fin) */
+NNM_INLINE void nnm_eval_max(nnm_evalbuf *e, intptr_t nr, intptr_t rb, intptr_t n)
+{
+    for (intptr_t r = 0; r < nr; r++) {
+        e->m[r] = -DBL_MAX, e->bad[r] = 0, e->fin[r] = 0;
+    }
+    for (intptr_t i = 0; i < n; i++) {
+        const double *x = e->x + i * rb;
+        for (intptr_t r = 0; r < nr; r++) {
+            double v = x[r];
+            uint64_t nf = nnm_nonfinite_mask(v);
+            e->bad[r] |= nf & ~(nnm_signbit_mask(v) & ~nnm_nan_mask(v)); /* all but -inf */
+            e->fin[r] |= ~nf;
+            e->m[r] = nnm_max(e->m[r], nnm_blend(nf, -DBL_MAX, v));
+        }
+    }
+}
+
+/* pass 2: t = e^{x - max} off the maximum (nnm_rexp's terms), and the entries at the maximum
+ * counted; the rows set apart (sp) computed on zeros */
+NNM_INLINE void nnm_eval_exp(nnm_evalbuf *e, intptr_t nr, intptr_t rb, intptr_t n)
+{
+    for (intptr_t r = 0; r < nr; r++) {
+        e->cnt[r] = 0.0;
+    }
+    for (intptr_t i = 0; i < n; i++) {
+        const double *x = e->x + i * rb;
+        double *t = e->t + i * rb;
+        for (intptr_t r = 0; r < nr; r++) {
+            double dl, d = nnm_rshift(nnm_blend(e->sp[r], 0.0, x[r]), e->m[r], 0, &dl);
+            double top = nnm_blend(nnm_zero_mask(d), 1.0, 0.0);
+            double ex = nnm_exp32(nnm_max(d, -NNMF32_EXP_MIN));
+            t[r] = (ex + ex * dl) * (1.0 - top);
+            e->cnt[r] += top; /* whole numbers: exact in any order */
+        }
+    }
+}
+
+/* the sum of the terms as nnm_rsum and nnm_rtotal form it: accumulator j adds the terms
+ * j, j + NNM_NL, ... in order, and the accumulators are added by two_sum in order, their
+ * errors summed apart */
+NNM_INLINE void nnm_eval_sum(nnm_evalbuf *e, intptr_t nr, intptr_t rb, intptr_t n)
+{
+    for (intptr_t r = 0; r < nr; r++) {
+        e->rs[r] = 0.0, e->rl[r] = 0.0;
+    }
+    for (intptr_t j = 0; j < NNM_NL; j++) {
+        for (intptr_t r = 0; r < nr; r++) {
+            e->acc[r] = 0.0;
+        }
+        for (intptr_t i = j; i < n; i += NNM_NL) {
+            const double *t = e->t + i * rb;
+            for (intptr_t r = 0; r < nr; r++) {
+                e->acc[r] += t[r];
+            }
+        }
+        for (intptr_t r = 0; r < nr; r++) {
+            double er;
+            e->rs[r] = nnm_two_sum(e->rs[r], e->acc[r], &er);
+            e->rl[r] += er + 0.0;
+        }
+    }
+}
+
+/* per row: log s and the loss log s - d_y, as nnm_sce_S; a row whose d_y is -inf (e^{d_y}
+ * below the float64 range) is set apart */
+NNM_INLINE void nnm_eval_loss(nnm_evalbuf *e, intptr_t nr)
+{
+    for (intptr_t r = 0; r < nr; r++) {
+        double ls_lo, ls = nnm_rlog_s(e->cnt[r], e->rs[r], e->rl[r], &ls_lo);
+        double dl, d = nnm_rshift(e->zy[r], e->m[r], 0, &dl);
+        uint64_t dinf = nnm_nonfinite_mask(d);
+        e->sp[r] |= dinf;
+        double el, h = nnm_two_sum(ls, -nnm_blend(dinf, 0.0, d), &el);
+        e->loss[r] = h + (el + (ls_lo - dl));
+    }
+}
+
+/* pass 3: the first index of the maximum, and the entries strictly above z_y */
+NNM_INLINE void nnm_eval_rank(nnm_evalbuf *e, intptr_t nr, intptr_t rb, intptr_t n)
+{
+    for (intptr_t r = 0; r < nr; r++) {
+        e->pred[r] = (double)n, e->rank[r] = 0.0;
+    }
+    for (intptr_t i = n - 1; i >= 0; i--) {
+        const double *x = e->x + i * rb;
+        for (intptr_t r = 0; r < nr; r++) {
+            double v = nnm_blend(e->sp[r], 0.0, x[r]);
+            e->pred[r] = nnm_blend(nnm_mask(v == e->m[r]), (double)i, e->pred[r]);
+            e->rank[r] += nnm_blend(nnm_lt(e->zy[r], v), 1.0, 0.0);
+        }
+    }
+}
+
+#define NNM_EVAL_TYPE(T, S)                                                                  \
+    /* one row by the general functions: pred and rank by compares, the loss by nnm_sce_S */ \
+    static void nnm_eval_one_##S(const char *px, intptr_t sx, intptr_t n, int64_t y,         \
+                                 int64_t *pred, int64_t *rank, T *loss, nnm_rowbuf *b)       \
+    {                                                                                        \
+        int64_t p = -1, k = -1;                                                              \
+        int nan = 0;                                                                         \
+        double best = 0.0;                                                                   \
+        for (intptr_t i = 0; i < n && !nan; i++) {                                           \
+            double v = LD_##S(*(const T *)(px + i * sx));                                    \
+            nan = nnm_isnan(v);                                                              \
+            if (!nan && (p < 0 || isgreater(v, best))) {                                     \
+                best = v, p = i;                                                             \
+            }                                                                                \
+        }                                                                                    \
+        if (!nan && y >= 0 && y < n) {                                                       \
+            double zy = LD_##S(*(const T *)(px + y * sx));                                   \
+            k = 0;                                                                           \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                k += isgreater(LD_##S(*(const T *)(px + i * sx)), zy) ? 1 : 0;               \
+            }                                                                                \
+        }                                                                                    \
+        *pred = nan ? -1 : p;                                                                \
+        *rank = k;                                                                           \
+        *loss = ST_##S(nnm_sce_##S(px, sx, n, y, b));                                        \
+    }                                                                                        \
+    /* nr rows of n <= NNM_EN entries, transposed (row r, entry i at x[i rb + r]), then the \
+     * passes above */                                                                       \
+    static void nnm_eval_block_##S(char *const *args, intptr_t nr, intptr_t rb, intptr_t n,  \
+                                   const intptr_t *steps, nnm_evalbuf *e, nnm_rowbuf *b)     \
+    {                                                                                        \
+        const intptr_t sx = steps[5];                                                        \
+        if (sx == (intptr_t)sizeof(T) && steps[0] == n * (intptr_t)sizeof(T)) {              \
+            const T *x = (const T *)args[0];                                                 \
+            for (intptr_t r = 0; r < nr; r++) {                                              \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    e->x[i * rb + r] = LD_##S(x[r * n + i]);                                 \
+                }                                                                            \
+            }                                                                                \
+        } else {                                                                             \
+            for (intptr_t r = 0; r < nr; r++) {                                              \
+                const char *px = args[0] + r * steps[0];                                     \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    e->x[i * rb + r] = LD_##S(*(const T *)(px + i * sx));                    \
+                }                                                                            \
+            }                                                                                \
+        }                                                                                    \
+        nnm_eval_max(e, nr, rb, n);                                                          \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
+            int out = y < 0 || y >= n;                                                       \
+            e->y[r] = y;                                                                     \
+            e->sp[r] = e->bad[r] | ~e->fin[r] | nnm_mask(out);                               \
+            e->zy[r] = nnm_blend(e->sp[r], 0.0, out ? 0.0 : e->x[y * rb + r]);               \
+            e->m[r] = nnm_blend(e->sp[r], 0.0, e->m[r]);                                     \
+        }                                                                                    \
+        nnm_eval_exp(e, nr, rb, n);                                                          \
+        nnm_eval_sum(e, nr, rb, n);                                                          \
+        nnm_eval_loss(e, nr);                                                                \
+        nnm_eval_rank(e, nr, rb, n);                                                         \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            int64_t *pred = (int64_t *)(args[2] + r * steps[2]);                             \
+            int64_t *rank = (int64_t *)(args[3] + r * steps[3]);                             \
+            T *loss = (T *)(args[4] + r * steps[4]);                                         \
+            if (e->sp[r]) {                                                                  \
+                nnm_eval_one_##S(args[0] + r * steps[0], sx, n, e->y[r], pred, rank, loss,   \
+                                 b);                                                         \
+            } else {                                                                         \
+                *pred = (int64_t)e->pred[r], *rank = (int64_t)e->rank[r];                    \
+                *loss = ST_##S(e->loss[r]);                                                  \
+            }                                                                                \
+        }                                                                                    \
+    }                                                                                        \
+    /* the exported block: (n),()->(),(),(); the label, pred and rank int64 */               \
+    void NNM_SYM(loss_sparse_eval_rows_##S)(char *const *args, intptr_t nrows, intptr_t n,   \
+                                            const intptr_t *steps)                           \
+    {                                                                                        \
+        nnm_rowbuf buf;                                                                      \
+        if (sizeof(T) < 8 && n >= 1 && n <= NNM_EN) {                                        \
+            nnm_evalbuf eb;                                                                  \
+            intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                         \
+            for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                    \
+                char *a[5];                                                                  \
+                for (int k = 0; k < 5; k++) {                                                \
+                    a[k] = args[k] + r0 * steps[k];                                          \
+                }                                                                            \
+                intptr_t nr = nrows - r0 < rb ? nrows - r0 : rb;                             \
+                nnm_eval_block_##S(a, nr, rb, n, steps, &eb, &buf);                          \
+            }                                                                                \
+            return;                                                                          \
+        }                                                                                    \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            nnm_eval_one_##S(args[0] + r * steps[0], steps[5], n,                            \
+                             *(const int64_t *)(args[1] + r * steps[1]),                     \
+                             (int64_t *)(args[2] + r * steps[2]),                            \
+                             (int64_t *)(args[3] + r * steps[3]),                            \
+                             (T *)(args[4] + r * steps[4]), &buf);                           \
+        }                                                                                    \
+    }
+
+NNM_EVAL_TYPE(nnm_half, e)
+NNM_EVAL_TYPE(float, f)
+NNM_EVAL_TYPE(double, d)
 
 /* -- categorical cross-entropy from logits, dense targets -------------------------------------
  * loss = -sum_j y_j log_softmax(z)_j = Y log s - sum_j y_j d_j (Y = sum_j y_j, d_j = z_j - max,
