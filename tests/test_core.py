@@ -558,7 +558,10 @@ def test_every_level_gives_identical_results(tmp_path):
                 if "backward" in key:  # g times a derivative: scaled by |g|
                     g = np.abs(best["g-float64"])
                     scale = np.maximum(1.0, g[:22008].reshape(-1, 7) if want.ndim == 2 else g)
-                if "ce_" in key and "backward" in key:  # the losses: |c| of the row (times
+                losses_c = ("kl_divergence", "poisson_sum", "hinge_sum", "squared_hinge_sum",
+                            "categorical_hinge", "binary_focal", "categorical_focal")
+                if ("ce_" in key or key.startswith(losses_c)) and "backward" in key:
+                    # the losses: |c| of the row (times
                     # the largest positive weight, 2, of binary_ce_backward's)
                     with np.errstate(over="ignore"):  # 2 |c| may be inf: then anything is
                         scale = np.maximum(2.0, 2.0 * np.abs(best["g-float64"])[:len(want), None])

@@ -679,3 +679,38 @@ def test_options_left_to_the_reference():
         assert _focal._categorical_focal_fast(oh, p, o, False) is None
         np.testing.assert_array_equal(L.categorical_focal_crossentropy(oh, p, **kw),
                                       run(_focal._categorical_focal_core, oh, p, o))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("level", ["default", "baseline"])
+def test_no_floating_point_flag_at_the_ends_of_the_range(name, level):
+    """Finite entries up to +-1e308 and down to 5e-324 (sums and products that overflow,
+    error-free steps next to overflow), in value and gradient, raise no invalid or
+    divide-by-zero flag; also at the baseline (Dekker's products), in a subprocess."""
+    import subprocess
+    import sys
+
+    script = f"""
+import numpy as np, sys
+sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r})
+import test_core_losses_more as T
+value, grad, params, _ = T.spec({name!r})
+ends = [1e308, -1e308, 1e200, -1e200, 1e154, 5e-324, -5e-324, 0.0, -0.0, 1.0, 1e-300]
+rng = np.random.default_rng(1)
+for dt in (np.float64, np.float32):
+    with np.errstate(over="ignore"):
+        p = np.array(rng.choice(ends, (64, 9)), dt)
+    for y in (np.round(rng.random((64, 9))).astype(dt), rng.random((64, 9)).astype(dt),
+              np.array(rng.choice(ends, (64, 9)), dt)):
+        with np.errstate(invalid="raise", divide="raise"):
+            value(p, y, *params)
+            grad(p, y, dt(1.5), *params)
+print("ok")
+"""
+    import os
+    env = dict(os.environ)
+    if level == "baseline":
+        env["NNMATH_CPU"] = "baseline"
+    r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr

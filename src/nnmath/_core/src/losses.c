@@ -61,6 +61,29 @@ typedef struct {
 #define NNM_EPS_d 1e-7
 #define NNM_HI_d (1.0 - 1e-7)
 
+/* -- error-free steps that stay free of flags ------------------------------------------------
+ * nnm_two_sum and nnm_two_prod raise the invalid flag where their result overflows (inf -
+ * inf inside; Dekker's split at the baseline overflows from 2^996 on). The losses' sums
+ * and products may legitimately reach the ends of the range (a squared hinge of 1e200, a
+ * Poisson rate of 1e308), so they take these forms: the exact low part where the operands
+ * are at most 2^1020 (sums) or 2^500 (products), else the plain operation and a low part
+ * of 0 (the result is then far from the range where its last bits matter, or infinite). */
+NNM_INLINE double nnm_lsum(double a, double b, double *e)
+{
+    uint64_t big = nnm_lt(0x1p1020, fabs(a)) | nnm_lt(0x1p1020, fabs(b));
+    double l, s = nnm_two_sum(nnm_blend(big, 0.0, a), nnm_blend(big, 0.0, b), &l);
+    *e = nnm_blend(big, 0.0, l);
+    return nnm_blend(big, a + b, s);
+}
+
+NNM_INLINE double nnm_lprod(double a, double b, double *e)
+{
+    uint64_t big = nnm_lt(0x1p500, fabs(a)) | nnm_lt(0x1p500, fabs(b));
+    double l, p = nnm_two_prod(nnm_blend(big, 0.0, a), nnm_blend(big, 0.0, b), &l);
+    *e = nnm_blend(big, 0.0, l);
+    return nnm_blend(big, a * b, p);
+}
+
 static inline intptr_t nnm_lpad(intptr_t len)
 {
     return (len + NNM_NL - 1) & ~(intptr_t)(NNM_NL - 1);
@@ -87,10 +110,10 @@ static inline double nnm_ltotal_dd(const double *v, const double *err, int dd, d
     double s = 0.0, l = 0.0;
     for (int j = 0; j < NNM_NL; j++) {
         double e;
-        s = nnm_two_sum(s, v[j], &e);
+        s = nnm_lsum(s, v[j], &e);
         l += e + (dd ? err[j] : 0.0);
     }
-    return nnm_fast_two_sum(s, l, lo);
+    return nnm_lsum(s, l, lo);
 }
 
 /* the same, rounded once */
@@ -105,11 +128,22 @@ NNM_INLINE void nnm_lacc(double *acc, double *err, int j, double t, double tl, i
 {
     if (dd) {
         double e;
-        acc[j] = nnm_two_sum(acc[j], t, &e);
+        acc[j] = nnm_lsum(acc[j], t, &e);
         err[j] += e + tl;
     } else {
         acc[j] += t;
     }
+}
+
+/* acc[j] += t (+ tl) where the term is finite; a term that overflowed (an entry near the
+ * end of the range) marks the row (*bad) for the reference instead, so that no sum meets
+ * infinities of both signs */
+NNM_INLINE void nnm_lacc_f(double *acc, double *err, uint64_t *bad, int j, double t,
+                           double tl, int dd)
+{
+    uint64_t nf = nnm_nonfinite_mask(t) | nnm_nonfinite_mask(tl);
+    bad[j] |= nf;
+    nnm_lacc(acc, err, j, nnm_blend(nf, 0.0, t), nnm_blend(nf, 0.0, tl), dd);
 }
 
 /* w = 1 on [0, len), 0 on the padding up to the next whole lane group */
@@ -140,9 +174,9 @@ NNM_INLINE double nnm_llog(double q, int dd, double *lo)
     double kf = nnm_blend(tiny, 600.0, 0.0);
     double l = nnm_log(qs);
     double el, eh = nnm_exp_dd(-l, &el);
-    double pl, ph = nnm_two_prod(qs, eh, &pl);
+    double pl, ph = nnm_lprod(qs, eh, &pl);
     double corr = ((ph - 1.0) + pl) + qs * el;
-    double sl, sh = nnm_two_sum(l, -kf * NNM_LN2_1, &sl); /* kf LN2_1 exact */
+    double sl, sh = nnm_lsum(l, -kf * NNM_LN2_1, &sl); /* kf LN2_1 exact */
     *lo = sl + (corr - kf * NNM_LN2_2);
     return sh;
 }
@@ -160,7 +194,7 @@ NNM_INLINE double nnm_lexp(double th, double tl, int dd)
 /* q^g for 0 < q <= 1 from its log (lh + ll), g >= 0 */
 NNM_INLINE double nnm_lpow(double lh, double ll, double g, int dd)
 {
-    double tl, th = nnm_two_prod(g, lh, &tl);
+    double tl, th = nnm_lprod(g, lh, &tl);
     return nnm_lexp(th, tl + g * ll, dd);
 }
 
@@ -238,16 +272,16 @@ NNM_INLINE double nnm_poisson_term(double p, double y, const nnm_lprm *pr, int d
 {
     *no = nnm_lout(p, 0.0, DBL_MAX) | nnm_nonfinite_mask(y);
     p = nnm_blend(*no, 0.0, p), y = nnm_blend(*no, 0.0, y);
-    double sl, s = nnm_two_sum(p, pr->eps, &sl);
+    double sl, s = nnm_lsum(p, pr->eps, &sl);
     double l = nnm_log(s);
     if (!dd) {
         *lo = 0.0;
         return p - y * l;
     }
     double ll = sl / s;
-    double ql, q = nnm_two_prod(y, l, &ql);
+    double ql, q = nnm_lprod(y, l, &ql);
     ql += y * ll;
-    double dl, d = nnm_two_sum(p, -q, &dl);
+    double dl, d = nnm_lsum(p, -q, &dl);
     *lo = dl - ql;
     return d;
 }
@@ -261,7 +295,7 @@ NNM_INLINE void nnm_poisson_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lp
             double lo, t = nnm_poisson_term(b->x[i + j], b->y[i + j], pr, dd, &lo, &no);
             double w = b->w[i + j];
             bad[j] |= no;
-            nnm_lacc(acc, err, j, t * w, lo * w, dd);
+            nnm_lacc_f(acc, err, bad, j, t * w, lo * w, dd);
         }
     }
 }
@@ -273,8 +307,8 @@ NNM_INLINE void nnm_poisson_grads(const nnm_lbuf *b, intptr_t len, const nnm_lpr
         double p = b->x[i], y = b->y[i];
         uint64_t no = nnm_lout(p, 0.0, DBL_MAX) | nnm_nonfinite_mask(y);
         p = nnm_blend(no, 0.0, p), y = nnm_blend(no, 0.0, y);
-        double sl, s = nnm_two_sum(p, pr->eps, &sl);
-        double dl, d = nnm_two_sum(s, -y, &dl);
+        double sl, s = nnm_lsum(p, pr->eps, &sl);
+        double dl, d = nnm_lsum(s, -y, &dl);
         out[i] = nnm_blend(no, NAN, c * ((d + (dl + sl)) / s));
     }
 }
@@ -296,13 +330,13 @@ NNM_INLINE double nnm_hinge_margin(double p, double y, uint64_t map, int dd, dou
     *other = map & (ynf | ~(nnm_zero_mask(y) | nnm_zero_mask(y - 1.0)));
     y = nnm_blend(map & ~*other, 2.0 * y - 1.0, y);
     *ys = y;
-    double pl, ph = nnm_two_prod(y, p, &pl);
+    double pl, ph = nnm_lprod(y, p, &pl);
     if (!dd) {
         *lo = 0.0;
         return 1.0 - ph;
     }
-    double ml, mh = nnm_two_sum(1.0, -ph, &ml);
-    return nnm_two_sum(mh, ml - pl, lo);
+    double ml, mh = nnm_lsum(1.0, -ph, &ml);
+    return nnm_lsum(mh, ml - pl, lo);
 }
 
 NNM_INLINE void nnm_hinge_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr, int sq,
@@ -318,14 +352,15 @@ NNM_INLINE void nnm_hinge_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm
             uint64_t pos = nnm_lt(0.0, m);
             double w = b->w[i + j];
             double t = nnm_blend(pos, m, 0.0), tl = nnm_blend(pos, ml, 0.0);
-            double sl = dd ? 2.0 * t * tl : 0.0, s = sq ? t * t : t;
+            double tf = nnm_blend(nnm_nonfinite_mask(t), 0.0, t); /* no inf * 0 */
+            double sl = dd ? 2.0 * (tf * tl) : 0.0, s = sq ? t * t : t;
             if (sq && dd) {
                 double e;
-                s = nnm_two_prod(t, t, &e);
+                s = nnm_lprod(t, t, &e);
                 sl += e;
             }
             bad[j] |= no, other[j] |= ot;
-            nnm_lacc(acc, err, j, s * w, (sq ? sl : tl) * w, dd);
+            nnm_lacc_f(acc, err, bad, j, s * w, (sq ? sl : tl) * w, dd);
         }
     }
 }
@@ -398,7 +433,7 @@ NNM_INLINE void nnm_bfocal_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lpr
             double bce = nnm_bfocal_prob(p, y, pr, dd, &q, &lh, &ll, &qz, &in, &pc);
             double mod = nnm_blend(qz, at0, nnm_lpow(lh, ll, pr->gamma, dd));
             bad[j] |= no;
-            nnm_lacc(acc, err, j, (a * mod * bce) * b->w[i + j], 0.0, dd);
+            nnm_lacc_f(acc, err, bad, j, (a * mod * bce) * b->w[i + j], 0.0, dd);
         }
     }
 }
@@ -441,13 +476,13 @@ NNM_INLINE double nnm_bfocal_logit(double z, double y, int dd, double *lh, doubl
     uint64_t a0 = nnm_zero_mask(A);
     /* log(A + B e): A = 0 gives log B - |z| (B = 1 for hard labels: exactly -|z|) */
     double bl, lb = nnm_llog(nnm_blend(a0, B, A + B * e), dd, &bl);
-    double hl, h = nnm_two_sum(lb, nnm_blend(a0, -az, 0.0), &hl);
-    double rl, r = nnm_two_sum(h, -l1e, &rl);
+    double hl, h = nnm_lsum(lb, nnm_blend(a0, -az, 0.0), &hl);
+    double rl, r = nnm_lsum(h, -l1e, &rl);
     *lh = r;
     *ll = rl + hl + bl;
     double lo = e / (1.0 + e), hi = 1.0 / (1.0 + e); /* sigma(-|z|), sigma(|z|) */
     *sp = nnm_blend(neg, lo, hi), *sn = nnm_blend(neg, hi, lo);
-    *ex = nnm_two_sum(-az, -2.0 * l1e, ex_lo);
+    *ex = nnm_lsum(-az, -2.0 * l1e, ex_lo);
     return (y * zm + (1.0 - y) * zp) + l1e;
 }
 
@@ -464,7 +499,7 @@ NNM_INLINE void nnm_bfocal_logit_terms(const nnm_lbuf *b, intptr_t lenp, const n
             double bce = nnm_bfocal_logit(z, y, dd, &lh, &ll, &sp, &sn, &ex, &exl);
             double mod = nnm_lpow(lh, ll, pr->gamma, dd);
             bad[j] |= no;
-            nnm_lacc(acc, err, j, (a * mod * bce) * b->w[i + j], 0.0, dd);
+            nnm_lacc_f(acc, err, bad, j, (a * mod * bce) * b->w[i + j], 0.0, dd);
         }
     }
 }
@@ -483,8 +518,8 @@ NNM_INLINE void nnm_bfocal_logit_grads(const nnm_lbuf *b, intptr_t len, const nn
         double bce = nnm_bfocal_logit(z, y, dd, &lh, &ll, &sp, &sn, &ex, &exl);
         double mod = nnm_lpow(lh, ll, g, dd);
         /* gamma q^(gamma-1) sigma(z) sigma(-z) */
-        double el, eh = nnm_two_prod(g - 1.0, lh, &el);
-        double tl, th = nnm_two_sum(eh, ex, &tl);
+        double el, eh = nnm_lprod(g - 1.0, lh, &el);
+        double tl, th = nnm_lsum(eh, ex, &tl);
         double dm = g * nnm_lexp(th, tl + (el + exl + (g - 1.0) * ll), dd);
         dm = nnm_blend(g0, 0.0, dm);
         double dbce = (1.0 - y) * sp - y * sn;
@@ -507,11 +542,11 @@ NNM_INLINE void nnm_chinge_pass(const nnm_lbuf *b, intptr_t lenp, int dd, double
             double p = b->x[i + j], y = b->y[i + j];
             uint64_t no = nnm_nonfinite_mask(p) | nnm_lout(y, 0.0, 1.0);
             p = nnm_blend(no, 0.0, p), y = nnm_blend(no, 0.0, y);
-            double tl, t = nnm_two_prod(y, p, &tl);
+            double tl, t = nnm_lprod(y, p, &tl);
             /* padding: p = -DBL_MAX, y = 0 (no maximum is below it; adds -0) */
             mx[j] = nnm_max(mx[j], (1.0 - y) * p);
             bad[j] |= no;
-            nnm_lacc(acc, err, j, t, dd ? tl : 0.0, dd);
+            nnm_lacc_f(acc, err, bad, j, t, dd ? tl : 0.0, dd);
         }
     }
 }
@@ -542,7 +577,7 @@ NNM_INLINE void nnm_cfocal_sum(const nnm_lbuf *b, intptr_t lenp, int dd, double 
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
             double p = b->x[i + j], y = b->y[i + j];
-            uint64_t no = nnm_lout(p, 0.0, 1.0) | nnm_nonfinite_mask(y);
+            uint64_t no = nnm_lout(p, 0.0, 1.0) | nnm_lout(y, 0.0, 1.0);
             bad[j] |= no;
             nnm_lacc(acc, err, j, nnm_blend(no, 0.0, p), 0.0, dd);
         }
@@ -562,7 +597,7 @@ NNM_INLINE double nnm_cfocal_prob(double p, double y, double s, double n, const 
     *r = p / s;
     double rc = nnm_lclip(*r, pr->eps, pr->hi, &in);
     uint64_t high = nnm_lt(0.5, *r), top = nnm_lt(pr->hi, *r);
-    double dl, d = nnm_two_sum(s, -p, &dl);
+    double dl, d = nnm_lsum(s, -p, &dl);
     double q = (d + (dl + pr->s_lo)) / s; /* 1 - r from the others */
     double u = nnm_blend(high, q, 1.0 - rc);
     u = nnm_blend(top, 1.0 - pr->hi, u);
@@ -598,7 +633,7 @@ NNM_INLINE void nnm_cfocal_dot(nnm_lbuf *b, intptr_t lenp, double s, double n,
             (void)nnm_cfocal_prob(b->x[i + j], b->y[i + j], s, n, pr, dd, &g, &r, &u);
             g *= b->w[i + j];
             b->h[i + j] = g, b->e[i + j] = r, b->u[i + j] = u;
-            double tl, t = nnm_two_prod(g, r, &tl);
+            double tl, t = nnm_lprod(g, r, &tl);
             nnm_lacc(acc, err, j, t, tl, dd);
         }
     }
@@ -612,7 +647,7 @@ NNM_INLINE void nnm_cfocal_out(const nnm_lbuf *b, intptr_t len, double dot, doub
 {
     for (intptr_t i = 0; i < len; i++) {
         double g = b->h[i];
-        double tl, t = nnm_two_prod(g, b->e[i], &tl);
+        double tl, t = nnm_lprod(g, b->e[i], &tl);
         double rest = (dot - t) + (dot_lo - tl);
         out[i] = c * ((g * b->u[i] - rest) / s);
     }
@@ -642,7 +677,7 @@ NNM_INLINE double nnm_cfocal_shift(double z, double m, int dd, double *dl, uint6
 {
     *no = nnm_lt(0.5 * z - 0.5 * m, -0.25 * DBL_MAX);
     z = nnm_blend(*no, m, z);
-    double l = 0.0, d = dd ? nnm_two_sum(z, -m, &l) : z - m;
+    double l = 0.0, d = dd ? nnm_lsum(z, -m, &l) : z - m;
     *dl = l;
     return d;
 }
@@ -658,7 +693,7 @@ NNM_INLINE void nnm_cfocal_exp(nnm_lbuf *b, intptr_t lenp, double m, int dd, dou
             double e = dd ? nnm_exp_neg(d) * (1.0 + dl) : nnm_exp32(nnm_max(d, -NNMF32_EXP_MIN));
             e *= b->w[i + j];
             b->e[i + j] = e;
-            bad[j] |= no | nnm_nonfinite_mask(b->y[i + j]);
+            bad[j] |= no | nnm_lout(b->y[i + j], 0.0, 1.0);
             nnm_lacc(acc, err, j, e, 0.0, dd);
         }
     }
@@ -673,7 +708,7 @@ NNM_INLINE double nnm_cfocal_logit(double z, double y, double e, double m, doubl
     double dl, d = nnm_cfocal_shift(z, m, dd, &dl, &no);
     double a = pr->alpha * (y * (1.0 - pr->ls) + pr->ls / n);
     /* log r = d - log s as a double-double */
-    double lrl, lr = nnm_two_sum(d, -ls, &lrl);
+    double lrl, lr = nnm_lsum(d, -ls, &lrl);
     lrl += dl - ls_lo;
     double em = dd ? nnm_expm1(lr) : nnm_expm1_32(nnm_max(lr, -NNMF32_EXP_MIN));
     double u = -(em + lrl * (1.0 + em));
@@ -894,8 +929,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
     /* max(neg - pos + 1, 0), the difference rounded once */                                 \
     static inline double nnm_chinge_value_##S(double pos, double neg)                        \
     {                                                                                        \
-        double el, h = nnm_two_sum(neg, -pos, &el);                                          \
-        double ml, m = nnm_two_sum(h, 1.0, &ml);                                             \
+        double el, h = nnm_lsum(neg, -pos, &el);                                          \
+        double ml, m = nnm_lsum(h, 1.0, &ml);                                             \
         m += ml + el;                                                                        \
         return m > 0.0 ? m : 0.0;                                                            \
     }                                                                                        \
@@ -967,10 +1002,10 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
         double v = 0.0, l = 0.0;                                                             \
         for (int j = 0; j < NNM_NL; j++) {                                                   \
             double e;                                                                        \
-            v = nnm_two_sum(v, acc[j], &e);                                                  \
+            v = nnm_lsum(v, acc[j], &e);                                                  \
             l += e + (dd ? err[j] : 0.0);                                                    \
         }                                                                                    \
-        v = nnm_fast_two_sum(v, l, &l);                                                      \
+        v = nnm_lsum(v, l, &l);                                                      \
         *s = v > 0.0 ? v : 1.0, *s_lo = v > 0.0 ? l : 0.0;                                   \
         return nnm_lany(bad) != 0;                                                           \
     }                                                                                        \
@@ -1086,11 +1121,11 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
         double s = 0.0, sl = 0.0;                                                            \
         for (int j = 0; j < NNM_NL; j++) {                                                   \
             double e;                                                                        \
-            s = nnm_two_sum(s, acc[j], &e);                                                  \
+            s = nnm_lsum(s, acc[j], &e);                                                  \
             sl += e + (dd ? err[j] : 0.0);                                                   \
         }                                                                                    \
         /* log s = log1p(s - 1): s >= 1 (the maximum's term), s - 1 exact below 2 */         \
-        double al, a = nnm_two_sum(s - 1.0, sl, &al);                                        \
+        double al, a = nnm_lsum(s - 1.0, sl, &al);                                        \
         *m_ = m, *s_ = s + sl;                                                               \
         *ls_ = nnm_log1p(a), *ls_lo = al / (1.0 + a);                                        \
         return nnm_lany(bad) != 0;                                                           \
