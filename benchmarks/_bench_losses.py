@@ -1,9 +1,16 @@
 """The losses and metrics ``bench.py`` times, and their candidates: nnmath (default call and
 ``out=`` where it has one), the naive NumPy expression, ``scipy.special``, PyTorch and
-jitted JAX, on 10M predictions (the sparse ones: 10,000 rows × 1,000 classes). The
-``_grad`` ops are the gradients of the mean loss in the logits: nnmath's
-``Loss.gradient``, PyTorch's autograd (``torch.autograd.grad`` of the loss, forward and
-backward) and jitted ``jax.grad``."""
+jitted JAX, on 10M predictions (the sparse ones and the losses along a row of classes:
+10,000 rows × 1,000 classes). The ``_grad`` ops are the gradients of the mean loss in the
+logits (or predictions): nnmath's ``Loss.gradient``, PyTorch's autograd
+(``torch.autograd.grad`` of the loss, forward and backward) and jitted ``jax.grad``.
+
+The further losses (``MORE``): kl_divergence, categorical_hinge and categorical_focal
+(from logits, gamma 2, alpha 0.25) on 10,000 × 1,000 rows, the mean of the per-sample
+losses; poisson, hinge (labels -1 and 1), squared_hinge and binary_focal (from logits,
+gamma 2) on 10M elements as one row, as binary_ce. The peers compute the same Keras
+semantics (clipping included) as plain expressions; PyTorch's ``poisson_nll_loss`` where it
+has the loss."""
 
 from __future__ import annotations
 
@@ -34,17 +41,32 @@ Fn = Callable[[], Any]
 BIG = 10_000_000
 ROWS, COLS = 10_000, 1_000
 SMALL = 1_000
-LOSSES = ["sparse_ce", "binary_ce", "sparse_ce_grad", "binary_ce_grad"]
+MORE = ["kl", "poisson", "hinge", "squared_hinge", "categorical_hinge", "binary_focal",
+        "categorical_focal"]
+#: the losses along a row of classes (10,000 rows × 1,000), and their Loss classes
+ROWWISE = {"kl", "categorical_hinge", "categorical_focal"}
+CLASSES = {"kl": (L.KLDivergence, {}), "poisson": (L.Poisson, {}), "hinge": (L.Hinge, {}),
+           "squared_hinge": (L.SquaredHinge, {}),
+           "categorical_hinge": (L.CategoricalHinge, {}),
+           "binary_focal": (L.BinaryFocalCrossentropy, {"from_logits": True}),
+           "categorical_focal": (L.CategoricalFocalCrossentropy, {"from_logits": True})}
+EPS = 1e-7
+LOSSES = ["sparse_ce", "binary_ce", "sparse_ce_grad", "binary_ce_grad", *MORE,
+          *(f"{m}_grad" for m in MORE)]
 ACCURACIES = ["binary_accuracy", "sparse_accuracy"]
 OPS = LOSSES + ACCURACIES
 #: the targets of ``out=`` against the two-thread copy of the input: the row functions 2
 COPY_TARGET = {"sparse_ce": 2.0, "binary_ce": 1.5, "binary_accuracy": 1.5,
-               "sparse_accuracy": 2.0, "sparse_ce_grad": 2.0, "binary_ce_grad": 1.5}
+               "sparse_accuracy": 2.0, "sparse_ce_grad": 2.0, "binary_ce_grad": 1.5,
+               **{m: 2.0 if m in ROWWISE else 1.5 for m in MORE},
+               **{f"{m}_grad": 2.0 if m in ROWWISE else 1.5 for m in MORE}}
 
 
 def inputs(op: str, dtype: Any, size: str) -> dict[str, Any]:
     rng = np.random.default_rng(42)
     op = op.removesuffix("_grad")
+    if op in MORE:
+        return _more_inputs(op, dtype, size, rng)
     if op in ("sparse_ce", "sparse_accuracy"):
         shape = (ROWS, COLS) if size == "big" else (SMALL // 100, 100)
         x = (3.0 * rng.standard_normal(shape)).astype(dtype)
@@ -57,10 +79,30 @@ def inputs(op: str, dtype: Any, size: str) -> dict[str, Any]:
     return {"x": x, "y": (rng.uniform(0, 1, n) > 0.5).astype(dtype)}
 
 
+def _more_inputs(op: str, dtype: Any, size: str, rng: Any) -> dict[str, Any]:
+    if op in ROWWISE:
+        shape = (ROWS, COLS) if size == "big" else (SMALL // 100, 100)
+        if op == "kl":
+            x = rng.dirichlet(np.ones(shape[1]), shape[0])
+            y = rng.dirichlet(np.ones(shape[1]), shape[0])
+        else:
+            x = 3.0 * rng.standard_normal(shape)
+            y = np.eye(shape[1])[rng.integers(0, shape[1], shape[0])]
+        return {"x": x.astype(dtype), "y": y.astype(dtype)}
+    n = BIG if size == "big" else SMALL
+    if op == "poisson":
+        x, y = rng.exponential(3.0, n), rng.poisson(3.0, n).astype(float)
+    elif op in ("hinge", "squared_hinge"):
+        x, y = 2.0 * rng.standard_normal(n), np.where(rng.uniform(0, 1, n) > 0.5, 1.0, -1.0)
+    else:
+        x, y = 3.0 * rng.standard_normal(n), (rng.uniform(0, 1, n) > 0.5).astype(float)
+    return {"x": x.astype(dtype), "y": y.astype(dtype)}
+
+
 def out_bytes(op: str, d: dict[str, Any]) -> int:
     """The bytes of the default call's result."""
     x = d["x"]
-    if op in ("binary_accuracy", "sparse_ce_grad", "binary_ce_grad"):
+    if op.endswith("_grad") or op == "binary_accuracy":
         return x.nbytes
     if op in ("sparse_ce", "sparse_accuracy"):
         return x.shape[0] * x.itemsize
@@ -70,6 +112,16 @@ def out_bytes(op: str, d: dict[str, Any]) -> int:
 def nnmath_calls(op: str, d: dict[str, Any]) -> tuple[Fn, Fn | None]:
     """nnmath's default call, and its ``out=`` call (``None``: none)."""
     x = d["x"]
+    if op.removesuffix("_grad") in MORE:
+        cls, kw = CLASSES[op.removesuffix("_grad")]
+        loss = cls(**kw)
+        y = d["y"]
+        if op.endswith("_grad"):
+            return (lambda: loss.gradient(y, x)), None
+        per_sample = cls(reduction="none", **kw).call
+        if op in ROWWISE:
+            return (lambda: per_sample(y, x).mean()), None
+        return (lambda: per_sample(y, x)), None
     if op == "sparse_ce_grad":
         loss = L.SparseCategoricalCrossentropy(from_logits=True)
         return (lambda: loss.gradient(d["labels"], x)), None
@@ -95,8 +147,87 @@ def nnmath_calls(op: str, d: dict[str, Any]) -> tuple[Fn, Fn | None]:
             lambda: M.sparse_categorical_accuracy(lab, x, out=o))
 
 
+def _more_numpy(op: str, x: Any, y: Any) -> Fn:
+    """The naive NumPy expressions of the further losses (the losses; no gradients)."""
+    if op == "kl":
+        def kl() -> Any:
+            yc, pc = np.clip(y, EPS, 1), np.clip(x, EPS, 1)
+            return np.mean(np.sum(yc * np.log(yc / pc), axis=-1))
+        return kl
+    if op == "poisson":
+        return lambda: np.mean(x - y * np.log(x + EPS))
+    if op == "hinge":
+        return lambda: np.mean(np.maximum(1 - y * x, 0))
+    if op == "squared_hinge":
+        return lambda: np.mean(np.maximum(1 - y * x, 0) ** 2)
+    if op == "categorical_hinge":
+        def chinge() -> Any:
+            pos = np.sum(y * x, axis=-1)
+            neg = np.max((1 - y) * x, axis=-1)
+            return np.mean(np.maximum(neg - pos + 1, 0))
+        return chinge
+    if op == "binary_focal":
+        def bfocal() -> Any:
+            s = 1 / (1 + np.exp(-x))
+            bce = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+            q = y * (1 - s) + (1 - y) * s
+            return np.mean(q**2 * bce)
+        return bfocal
+
+    def cfocal() -> Any:
+        m = x.max(axis=-1, keepdims=True)
+        lr = x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+        return np.mean(np.sum(-0.25 * y * (1 - np.exp(lr)) ** 2 * lr, axis=-1))
+    return cfocal
+
+
+def _more_numpy_grad(op: str, x: Any, y: Any) -> Fn:
+    """The naive NumPy expressions of the further losses' gradients (of the mean loss)."""
+    n = x.size if op not in ROWWISE else x.shape[0]
+    if op == "kl":
+        return lambda: np.where((x >= EPS) & (x <= 1), -np.clip(y, EPS, 1) / np.clip(
+            x, EPS, 1), 0) / n
+    if op == "poisson":
+        return lambda: (1 - y / (x + EPS)) / n
+    if op == "hinge":
+        return lambda: np.where(1 - y * x > 0, -y, 0) / n
+    if op == "squared_hinge":
+        return lambda: -2 * y * np.maximum(1 - y * x, 0) / n
+    if op == "categorical_hinge":
+        rows = np.arange(x.shape[0])
+
+        def chinge() -> Any:
+            o = (1 - y) * x
+            k = o.argmax(axis=-1)
+            live = (o[rows, k] - np.sum(y * x, axis=-1) + 1 > 0) / n
+            g = -y.copy()
+            g[rows, k] += 1 - y[rows, k]
+            return g * live[:, None]
+        return chinge
+    if op == "binary_focal":
+        def bfocal() -> Any:
+            s = 1 / (1 + np.exp(-x))
+            bce = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+            q = y * (1 - s) + (1 - y) * s
+            return (2 * q * (1 - 2 * y) * s * (1 - s) * bce + q**2 * (s - y)) / n
+        return bfocal
+
+    def cfocal() -> Any:
+        m = x.max(axis=-1, keepdims=True)
+        lr = x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+        r = np.exp(lr)
+        h = 0.25 * y * (2 * (1 - r) * r * lr - (1 - r) ** 2)
+        return (h - r * h.sum(axis=-1, keepdims=True)) / n
+    return cfocal
+
+
 def numpy_call(op: str, d: dict[str, Any]) -> Fn:
     x = d["x"]
+    if op.removesuffix("_grad") in MORE:
+        base = op.removesuffix("_grad")
+        if op.endswith("_grad"):
+            return _more_numpy_grad(base, x, d["y"])
+        return _more_numpy(base, x, d["y"])
     if op == "sparse_ce_grad":  # (softmax(x) - onehot) / N
         lab, rows = d["labels"], np.arange(x.shape[0])
 
@@ -136,10 +267,39 @@ def scipy_call(op: str, d: dict[str, Any]) -> Fn | None:
     return lambda: (sps.logsumexp(x, axis=-1) - x[rows, lab]).mean()
 
 
+def _more_torch(op: str, x: Any, y: Any) -> Any:
+    """The further losses as PyTorch expressions of the mean loss."""
+    if op == "kl":
+        yc, pc = y.clamp(EPS, 1), x.clamp(EPS, 1)
+        return (yc * torch.log(yc / pc)).sum(-1).mean()
+    if op == "poisson":
+        return F.poisson_nll_loss(x, y, log_input=False, full=False, eps=EPS)
+    if op == "hinge":
+        return torch.clamp(1 - y * x, min=0).mean()
+    if op == "squared_hinge":
+        return (torch.clamp(1 - y * x, min=0) ** 2).mean()
+    if op == "categorical_hinge":
+        pos = (y * x).sum(-1)
+        neg = ((1 - y) * x).amax(-1)
+        return torch.clamp(neg - pos + 1, min=0).mean()
+    if op == "binary_focal":
+        s = torch.sigmoid(x)
+        bce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
+        return ((y * (1 - s) + (1 - y) * s) ** 2 * bce).mean()
+    lr = F.log_softmax(x, dim=-1)
+    return (-0.25 * y * (1 - lr.exp()) ** 2 * lr).sum(-1).mean()
+
+
 def torch_call(op: str, d: dict[str, Any]) -> Fn | None:
     if torch is None:
         return None
     x = torch.from_numpy(d["x"])
+    if op.removesuffix("_grad") in MORE:
+        base, y = op.removesuffix("_grad"), torch.from_numpy(d["y"])
+        if op.endswith("_grad"):
+            xr = x.clone().requires_grad_(True)
+            return lambda: torch.autograd.grad(_more_torch(base, xr, y), xr)[0]
+        return lambda: _more_torch(base, x, y)
     if op in ("sparse_ce_grad", "binary_ce_grad"):
         xr = x.clone().requires_grad_(True)
         if op == "sparse_ce_grad":
@@ -160,11 +320,50 @@ def torch_call(op: str, d: dict[str, Any]) -> Fn | None:
     return lambda: (lab == x.argmax(dim=-1)).to(x.dtype)
 
 
+def _more_jax(op: str) -> Callable[[Any, Any], Any]:
+    """The further losses as jax.numpy functions of (x, y), the mean loss."""
+    def kl(v: Any, y: Any) -> Any:
+        yc, pc = jnp.clip(y, EPS, 1), jnp.clip(v, EPS, 1)
+        return jnp.mean(jnp.sum(yc * jnp.log(yc / pc), axis=-1))
+
+    def poisson(v: Any, y: Any) -> Any:
+        return jnp.mean(v - y * jnp.log(v + EPS))
+
+    def hinge(v: Any, y: Any) -> Any:
+        return jnp.mean(jnp.maximum(1 - y * v, 0))
+
+    def squared_hinge(v: Any, y: Any) -> Any:
+        return jnp.mean(jnp.maximum(1 - y * v, 0) ** 2)
+
+    def categorical_hinge(v: Any, y: Any) -> Any:
+        pos = jnp.sum(y * v, axis=-1)
+        neg = jnp.max((1 - y) * v, axis=-1)
+        return jnp.mean(jnp.maximum(neg - pos + 1, 0))
+
+    def binary_focal(v: Any, y: Any) -> Any:
+        s = jax.nn.sigmoid(v)
+        bce = jnp.maximum(v, 0) - v * y + jnp.log1p(jnp.exp(-jnp.abs(v)))
+        return jnp.mean((y * (1 - s) + (1 - y) * s) ** 2 * bce)
+
+    def categorical_focal(v: Any, y: Any) -> Any:
+        lr = jax.nn.log_softmax(v)
+        return jnp.mean(jnp.sum(-0.25 * y * (1 - jnp.exp(lr)) ** 2 * lr, axis=-1))
+
+    return {"kl": kl, "poisson": poisson, "hinge": hinge, "squared_hinge": squared_hinge,
+            "categorical_hinge": categorical_hinge, "binary_focal": binary_focal,
+            "categorical_focal": categorical_focal}[op]
+
+
 def jax_call(op: str, d: dict[str, Any]) -> Fn | None:
     if jax is None:
         return None
     nn = jax.nn
     x = jnp.asarray(d["x"])
+    if op.removesuffix("_grad") in MORE:
+        f = _more_jax(op.removesuffix("_grad"))
+        jf = jax.jit(jax.grad(f) if op.endswith("_grad") else f)
+        y = jnp.asarray(d["y"])
+        return lambda: jf(x, y).block_until_ready()
     if op == "sparse_ce_grad":
         def sce_mean(v: Any, lab: Any) -> Any:
             return -jnp.mean(jnp.take_along_axis(nn.log_softmax(v), lab[:, None], axis=-1))

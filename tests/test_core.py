@@ -487,6 +487,22 @@ for dt in (np.float16, np.float32, np.float64):
                 p = (yb, wrow, 0.1) + ((g[:len(xs)],) if back else ())
             else:
                 p = (lab,) + ((g[:len(xs)],) if back else ())
+        more = {"kl_divergence": (), "poisson_sum": (), "hinge_sum": (np.int64(0),),
+                "squared_hinge_sum": (np.int64(1),), "categorical_hinge": (),
+                "binary_focal_sum": (2.0, 0.75, 0.25, 0.1),
+                "binary_focal_logits_sum": (0.5, 1.0, 1.0, 0.0),
+                "categorical_focal": (2.0, 0.25, 0.1), "categorical_focal_logits": (1.5, 0.5, 0.0)}
+        base_name = name.removesuffix("_backward")
+        if base_name in more:  # losses.c: targets in [0, 1], c, the parameters
+            if base_name in ("kl_divergence", "binary_focal_sum", "categorical_focal"):
+                with np.errstate(invalid="ignore"):  # probabilities, NaN kept
+                    xs = np.abs(np.sin(xs.astype(np.float64))).astype(dt)
+            if base_name == "poisson_sum":
+                xs = np.abs(xs)
+            yb = np.linspace(0.0, 1.0, xs.size).reshape(xs.shape).astype(dt)
+            if base_name.endswith("hinge_sum"):
+                yb = np.round(yb)
+            p = (yb,) + ((g[:len(xs)],) if back else ()) + more[base_name]
         # forward values and derivatives raise no flag at any level (a fused backward
         # may: g = inf times f'(x) = 0 is invalid, as in NumPy's multiply)
         with np.errstate(over="ignore" if back else "raise",
@@ -542,7 +558,10 @@ def test_every_level_gives_identical_results(tmp_path):
                 if "backward" in key:  # g times a derivative: scaled by |g|
                     g = np.abs(best["g-float64"])
                     scale = np.maximum(1.0, g[:22008].reshape(-1, 7) if want.ndim == 2 else g)
-                if "ce_" in key and "backward" in key:  # the losses: |c| of the row (times
+                losses_c = ("kl_divergence", "poisson_sum", "hinge_sum", "squared_hinge_sum",
+                            "categorical_hinge", "binary_focal", "categorical_focal")
+                if ("ce_" in key or key.startswith(losses_c)) and "backward" in key:
+                    # the losses: |c| of the row (times
                     # the largest positive weight, 2, of binary_ce_backward's)
                     with np.errstate(over="ignore"):  # 2 |c| may be inf: then anything is
                         scale = np.maximum(2.0, 2.0 * np.abs(best["g-float64"])[:len(want), None])

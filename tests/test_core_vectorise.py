@@ -1,5 +1,6 @@
 """The loops of the compiled core vectorise at every x86-64 level, the SSE2 baseline
-included: GCC's own report (-fopt-info-vec) on src/nnmath/_core/src/kernels.c and rows.c.
+included: GCC's own report (-fopt-info-vec) on src/nnmath/_core/src/kernels.c, rows.c and
+losses.c.
 
 Compiling kernels.c takes about a minute per level, so this runs under `-m slow`.
 """
@@ -91,19 +92,33 @@ def test_every_elementwise_ufunc_vectorises(request, tmp_path, march):
 ROW_PASSES = ("nnm_rmax", "nnm_rexp", "nnm_rsum", "nnm_rdot", "nnm_rout", "nnm_sce_out",
               "nnm_bce_terms", "nnm_bce_grad", "nnm_count_above", "nnm_cce_terms",
               "nnm_cce_out", "nnm_psum", "nnm_cce_p_terms", "nnm_cce_p_out", "nnm_sce_p_out",
-              "nnm_bce_each")
+              "nnm_bce_each",
+              # losses.c
+              "nnm_kl_terms", "nnm_kl_grads", "nnm_poisson_terms", "nnm_poisson_grads",
+              "nnm_hinge_terms", "nnm_hinge_grads", "nnm_bfocal_terms", "nnm_bfocal_grads",
+              "nnm_bfocal_logit_terms", "nnm_bfocal_logit_grads", "nnm_chinge_pass",
+              "nnm_chinge_out", "nnm_cfocal_sum", "nnm_cfocal_terms", "nnm_cfocal_dot",
+              "nnm_cfocal_out", "nnm_cfocal_max", "nnm_cfocal_exp", "nnm_cfocal_logit_terms",
+              "nnm_cfocal_logit_dot", "nnm_cfocal_logit_out")
+
+#: the files that hold the row passes
+ROW_FILES = ("rows.c", "losses.c")
 
 
-def row_pass_loops() -> dict[str, list[int]]:
-    """The lines of the `for (intptr_t i ...)` loops of each pass function of rows.c."""
-    text = (SRC / "rows.c").read_text().splitlines()
-    loops: dict[str, list[int]] = {}
+def row_pass_loops() -> dict[str, tuple[str, list[int]]]:
+    """The file and the lines of the `for (intptr_t i ...)` loops of each pass function of
+    rows.c and losses.c."""
+    texts = {f: (SRC / f).read_text().splitlines() for f in ROW_FILES}
+    loops: dict[str, tuple[str, list[int]]] = {}
     for name in ROW_PASSES:
-        start = next(i for i, line in enumerate(text)
-                     if re.match(rf"(?:static inline|NNM_INLINE) \w+ {name}\(", line))
+        pattern = rf"(?:static inline|NNM_INLINE) \w+ {name}\("
+        source = next(f for f, text in texts.items()
+                      if any(re.match(pattern, line) for line in text))
+        text = texts[source]
+        start = next(i for i, line in enumerate(text) if re.match(pattern, line))
         end = next(i for i in range(start, len(text)) if text[i] == "}")
-        loops[name] = [i + 1 for i in range(start, end)
-                       if re.match(r"\s*for \(intptr_t i = 0;", text[i])]
+        loops[name] = (source, [i + 1 for i in range(start, end)
+                                if re.match(r"\s*for \(intptr_t i = 0;", text[i])])
     return loops
 
 
@@ -112,23 +127,24 @@ def row_pass_loops() -> dict[str, list[int]]:
 @pytest.mark.parametrize("march", ["x86-64", "x86-64-v3", "x86-64-v4"])
 def test_every_row_pass_vectorises(request, tmp_path, march):
     """The passes of softmax, log_softmax, softmin and their VJPs over a row (maximum,
-    exponentials, the sums into fixed accumulators, the outputs) vectorise at each level."""
-    require_slow(request, "rows.c")
-    report = vector_report("rows.c", march, tmp_path, "-fopt-info-vec-missed")
-    done = {int(n) for n in re.findall(r"rows\.c:(\d+):\d+: optimized: loop vectorized",
-                                       report)}
+    exponentials, the sums into fixed accumulators, the outputs), and those of the losses
+    along a row (rows.c, losses.c), vectorise at each level."""
+    require_slow(request, "rows.c and losses.c")
+    reports = {f: vector_report(f, march, tmp_path, "-fopt-info-vec-missed") for f in ROW_FILES}
+    done = {(f, int(n)) for f, rep in reports.items()
+            for n in re.findall(rf"{re.escape(f)}:(\d+):\d+: optimized: loop vectorized", rep)}
     # a pass is inlined into several callers: a branch left in one of them (a mode that is
     # not a constant there) leaves that copy scalar while the others vectorise
-    branchy = {int(n) for n in re.findall(
-        r"rows\.c:(\d+):\d+: missed: not vectorized: control flow in loop", report)}
+    branchy = {(f, int(n)) for f, rep in reports.items() for n in re.findall(
+        rf"{re.escape(f)}:(\d+):\d+: missed: not vectorized: control flow in loop", rep)}
     loops = row_pass_loops()
-    assert sum(map(len, loops.values())) >= 7  # the file was read
+    assert sum(len(lines) for _, lines in loops.values()) >= 30  # the files were read
     # a pass's loop over the block, or its inner loop over the accumulators (the next line)
-    scalar = {name: [n for n in lines if n not in done and n + 1 not in done]
-              for name, lines in loops.items()}
+    scalar = {name: [n for n in lines if (f, n) not in done and (f, n + 1) not in done]
+              for name, (f, lines) in loops.items()}
     scalar = {name: lines for name, lines in scalar.items() if lines}
     assert not scalar, f"-march={march}: row passes left scalar (lines): {scalar}"
-    copies = {name: [n for n in lines if n in branchy or n + 1 in branchy]
-              for name, lines in loops.items()}
+    copies = {name: [n for n in lines if (f, n) in branchy or (f, n + 1) in branchy]
+              for name, (f, lines) in loops.items()}
     copies = {name: lines for name, lines in copies.items() if lines}
     assert not copies, f"-march={march}: copies of row passes left scalar by a branch: {copies}"

@@ -44,6 +44,23 @@ Of probabilities (Keras: each row renormalised to sum 1, then clipped to ``[eps,
 ``sparse_ce_probs(p, y)`` (float64 results, NaN for rows the Python layer leaves to its
 reference), with their gradients times ``c``, ``cce_probs_backward(p, y, w, s, c)`` and
 ``sparse_ce_probs_backward(p, y, c)``.
+The other losses along the last axis, each a value of the row in float64 (NaN for a row
+the Python layer computes by its reference: an entry that is not finite, a probability
+or target outside its domain) and its gradient times the row's cotangent ``c`` in the
+row's dtype (``..._backward(p, y, c, ...)``, ``(n),(n),()...->(n)``); ``eps`` is Keras's
+1e-7 rounded to the dtype: ``kl_divergence(p, y)`` (``sum(yc log(yc / pc))``, both
+clipped to ``[eps, 1]``), ``poisson_sum(p, y)`` (``sum(p - y log(p + eps))``),
+``hinge_sum(p, y, map)`` and ``squared_hinge_sum(p, y, map)`` (``sum(max(1 - y p, 0))``
+and its square; ``map = 1`` takes the labels 0 and 1 as -1 and 1 and gives -1 for a row
+holding another label), ``categorical_hinge(p, y)`` (``max(max((1 - y) p) - sum(y p) + 1,
+0)``), ``binary_focal_sum(p, y, gamma, w0, w1, ls)`` and
+``binary_focal_logits_sum(z, y, gamma, w0, w1, ls)`` (the sum of ``a q^gamma bce`` with
+``y' = y (1 - ls) + ls / 2``, ``a = w0 + y' (w1 - w0)``, ``q = 1 - p_t``), and
+``categorical_focal(p, y, gamma, alpha, ls)`` and
+``categorical_focal_logits(z, y, gamma, alpha, ls)`` (``-sum(alpha y' (1 - r)^gamma
+log r)``, ``r`` the renormalised clipped probabilities or ``softmax(z)``,
+``y' = y (1 - ls) + ls / n``). The gradients of the sums (``_sum_backward``) are those of
+the terms; the means divide in Python.
 The hits of the accuracy metrics, 1.0 or 0.0 in the scores' dtype (NaN for a row with a
 NaN or a label outside ``[0, n)``): ``sparse_argmax_hits(z, y)`` (``y`` is the first
 index of the row's maximum) and ``sparse_top_k_hits(z, y, k)`` (fewer than ``k`` scores
@@ -91,7 +108,17 @@ from ._umath import (
     binary_ce_logits_backward,
     binary_ce_logits_sum,
     binary_ce_sum,
+    binary_focal_logits_sum,
+    binary_focal_logits_sum_backward,
+    binary_focal_sum,
+    binary_focal_sum_backward,
     binary_hits,
+    categorical_focal,
+    categorical_focal_backward,
+    categorical_focal_logits,
+    categorical_focal_logits_backward,
+    categorical_hinge,
+    categorical_hinge_backward,
     cce_logits,
     cce_logits_backward,
     cce_probs,
@@ -129,6 +156,10 @@ from ._umath import (
     hard_tanh,
     hard_tanh_backward,
     hard_tanh_grad,
+    hinge_sum,
+    hinge_sum_backward,
+    kl_divergence,
+    kl_divergence_backward,
     leaky_relu,
     leaky_relu_backward,
     leaky_relu_grad,
@@ -143,6 +174,8 @@ from ._umath import (
     mish,
     mish_backward,
     mish_grad,
+    poisson_sum,
+    poisson_sum_backward,
     prelu_weight_backward,
     relu,
     relu6,
@@ -188,6 +221,8 @@ from ._umath import (
     sparse_top_k_hits,
     sparsemax,
     sparsemax_backward,
+    squared_hinge_sum,
+    squared_hinge_sum_backward,
     squareplus,
     squareplus_backward,
     squareplus_grad,
@@ -207,7 +242,17 @@ __all__ = [
     "binary_ce_logits_backward",
     "binary_ce_logits_sum",
     "binary_ce_sum",
+    "binary_focal_logits_sum",
+    "binary_focal_logits_sum_backward",
+    "binary_focal_sum",
+    "binary_focal_sum_backward",
     "binary_hits",
+    "categorical_focal",
+    "categorical_focal_backward",
+    "categorical_focal_logits",
+    "categorical_focal_logits_backward",
+    "categorical_hinge",
+    "categorical_hinge_backward",
     "cce_logits",
     "cce_logits_backward",
     "cce_probs",
@@ -245,6 +290,10 @@ __all__ = [
     "hard_tanh",
     "hard_tanh_backward",
     "hard_tanh_grad",
+    "hinge_sum",
+    "hinge_sum_backward",
+    "kl_divergence",
+    "kl_divergence_backward",
     "leaky_relu",
     "leaky_relu_backward",
     "leaky_relu_grad",
@@ -259,6 +308,8 @@ __all__ = [
     "mish",
     "mish_backward",
     "mish_grad",
+    "poisson_sum",
+    "poisson_sum_backward",
     "prelu_weight_backward",
     "relu",
     "relu6",
@@ -304,6 +355,8 @@ __all__ = [
     "sparse_top_k_hits",
     "sparsemax",
     "sparsemax_backward",
+    "squared_hinge_sum",
+    "squared_hinge_sum_backward",
     "squareplus",
     "squareplus_backward",
     "squareplus_grad",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .. import _core
 from .._array import device_of, refuse
 from ._base import EPSILON, AxisLoss, check_axis_type, clip_probabilities, run
+from ._rows import fast_core, fused_rows
 
 __all__ = ["KLDivergence", "Poisson", "kl_divergence", "poisson"]
 
@@ -23,6 +25,16 @@ def _kl_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
     if not need_grad:
         return value, None, None
     return value, xp.where(inside, -yc / pc, xp.zeros_like(pc)), None
+
+
+def _kl_fast(y: Any, p: Any, opts: Mapping[str, Any], need_grad: bool) -> Any:
+    return fused_rows(y, p, opts, need_grad, ref=_kl_core, value=_core.kl_divergence,
+                      grad=_core.kl_divergence_backward)
+
+
+#: NumPy floats: the core's kl_divergence and its gradient; the rest, and the rows those
+#: mark NaN, :func:`_kl_core`
+_kl_core_fused = fast_core(_kl_core, _kl_fast)
 
 
 def kl_divergence(y_true: Any, y_pred: Any, axis: int = -1) -> Any:
@@ -60,7 +72,7 @@ def kl_divergence(y_true: Any, y_pred: Any, axis: int = -1) -> Any:
     >>> kl_divergence([[0.5, 0.5], [0.9, 0.1]], [[0.5, 0.5], [0.5, 0.5]])
     array([0.        , 0.36806421])
     """
-    return run(_kl_core, y_true, y_pred, {}, axis=check_axis_type(axis))
+    return run(_kl_core_fused, y_true, y_pred, {}, axis=check_axis_type(axis))
 
 
 class KLDivergence(AxisLoss):
@@ -78,7 +90,7 @@ class KLDivergence(AxisLoss):
 
     name = "kl_divergence"
     formula = r"\sum_j t_j \log\frac{t_j}{p_j}"
-    _core = _kl_core
+    _core = _kl_core_fused
 
 
 def _poisson_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
@@ -94,6 +106,16 @@ def _poisson_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
     if not need_grad:
         return value, None, None
     return value, (1.0 - y / shifted) / n, None
+
+
+def _poisson_fast(y: Any, p: Any, opts: Mapping[str, Any], need_grad: bool) -> Any:
+    return fused_rows(y, p, opts, need_grad, ref=_poisson_core, value=_core.poisson_sum,
+                      grad=_core.poisson_sum_backward, mean=True)
+
+
+#: NumPy floats: the core's poisson_sum and its gradient; the rest, and the rows those mark
+#: NaN (a negative rate, an entry that is not finite), :func:`_poisson_core`
+_poisson_core_fused = fast_core(_poisson_core, _poisson_fast)
 
 
 def poisson(y_true: Any, y_pred: Any, axis: int = -1) -> Any:
@@ -128,7 +150,7 @@ def poisson(y_true: Any, y_pred: Any, axis: int = -1) -> Any:
     >>> poisson([[1.0, 3.0]], [[1.0, 2.0]])
     array([0.4602791])
     """
-    return run(_poisson_core, y_true, y_pred, {}, axis=check_axis_type(axis))
+    return run(_poisson_core_fused, y_true, y_pred, {}, axis=check_axis_type(axis))
 
 
 class Poisson(AxisLoss):
@@ -146,4 +168,4 @@ class Poisson(AxisLoss):
 
     name = "poisson"
     formula = r"\frac{1}{n}\sum_j \big(\hat y_j - y_j\log(\hat y_j + \epsilon)\big)"
-    _core = _poisson_core
+    _core = _poisson_core_fused

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import numpy as np
+
+from .. import _core
 from .._array import check_finite_scalar, device_of
 from ..activations import log_softmax, sigmoid, softmax
 from ._base import (
@@ -27,6 +30,7 @@ from ._crossentropy import (
     smooth_binary,
     smooth_categorical,
 )
+from ._rows import fast_core, fused_rows
 
 __all__ = [
     "BinaryFocalCrossentropy",
@@ -79,6 +83,29 @@ def _binary_focal_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
     if opts["apply_class_balancing"]:
         df = weight * df
     return xp.sum(f, axis=-1) / n, df / n, None
+
+
+def _binary_focal_fast(y: Any, p: Any, opts: Mapping[str, Any], need_grad: bool) -> Any:
+    """By the core, without pos_weight (the reference takes it): gamma, the class
+    weights (w0, w1) = (1 - alpha, alpha) when balancing, and the label smoothing are the
+    gufuncs' parameters."""
+    if opts["pos_weight"] is not None:
+        return None
+    alpha = opts["alpha"]
+    w0, w1 = (1.0 - alpha, alpha) if opts["apply_class_balancing"] else (1.0, 1.0)
+    params = (np.float64(opts["gamma"]), np.float64(w0), np.float64(w1),
+              np.float64(opts["label_smoothing"]))
+    if opts["from_logits"]:
+        value, grad = _core.binary_focal_logits_sum, _core.binary_focal_logits_sum_backward
+    else:
+        value, grad = _core.binary_focal_sum, _core.binary_focal_sum_backward
+    return fused_rows(y, p, opts, need_grad, ref=_binary_focal_core, value=value, grad=grad,
+                      params=params, mean=True)
+
+
+#: NumPy floats: the core's binary focal gufuncs; pos_weight, the rest, and the rows the
+#: gufuncs mark NaN, :func:`_binary_focal_core`
+_binary_focal_core_fused = fast_core(_binary_focal_core, _binary_focal_fast)
 
 
 def _binary_focal_opts(apply_class_balancing: bool, alpha: float, gamma: float,
@@ -141,7 +168,7 @@ def binary_focal_crossentropy(y_true: Any, y_pred: Any, apply_class_balancing: b
     """
     opts = _binary_focal_opts(apply_class_balancing, alpha, gamma, from_logits,
                               label_smoothing, pos_weight)
-    return run(_binary_focal_core, y_true, y_pred, opts, axis=check_axis_type(axis))
+    return run(_binary_focal_core_fused, y_true, y_pred, opts, axis=check_axis_type(axis))
 
 
 class BinaryFocalCrossentropy(Loss):
@@ -161,7 +188,7 @@ class BinaryFocalCrossentropy(Loss):
     _params: ClassVar[tuple[str, ...]] = ("apply_class_balancing", "alpha", "gamma",
                                           "from_logits", "label_smoothing", "axis",
                                           "pos_weight")
-    _core = _binary_focal_core
+    _core = _binary_focal_core_fused
 
     def __init__(self, apply_class_balancing: bool = False, alpha: float = 0.25,
                  gamma: float = 2.0, from_logits: bool = False, label_smoothing: float = 0.0,
@@ -207,6 +234,27 @@ def _categorical_focal_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
     upow = gamma * u ** (gamma - 1.0) if gamma else xp.zeros_like(u)  # u >= eps > 0
     g = xp.where(inside, a * (upow * log_rc - u**gamma / rc), xp.zeros_like(rc))
     return value, renormalise_vjp(xp, g, r, s), None
+
+
+def _categorical_focal_fast(y: Any, p: Any, opts: Mapping[str, Any],
+                            need_grad: bool) -> Any:
+    """By the core, for a scalar alpha and no class weights (the reference takes those):
+    gamma, alpha and the label smoothing are the gufuncs' parameters."""
+    if opts["class_weight"] is not None or not isinstance(opts["alpha"], float):
+        return None
+    params = (np.float64(opts["gamma"]), np.float64(opts["alpha"]),
+              np.float64(opts["label_smoothing"]))
+    if opts["from_logits"]:
+        value, grad = _core.categorical_focal_logits, _core.categorical_focal_logits_backward
+    else:
+        value, grad = _core.categorical_focal, _core.categorical_focal_backward
+    return fused_rows(y, p, opts, need_grad, ref=_categorical_focal_core, value=value,
+                      grad=grad, params=params, pieces=False)
+
+
+#: NumPy floats: the core's categorical focal gufuncs; per-class alpha, class weights, the
+#: rest, and the rows the gufuncs mark NaN, :func:`_categorical_focal_core`
+_categorical_focal_core_fused = fast_core(_categorical_focal_core, _categorical_focal_fast)
 
 
 def _categorical_focal_opts(alpha: Any, gamma: float, from_logits: bool,
@@ -263,7 +311,8 @@ def categorical_focal_crossentropy(y_true: Any, y_pred: Any, alpha: Any = 0.25,
     array([3.20583090e-05, 4.66273481e-01])
     """
     opts = _categorical_focal_opts(alpha, gamma, from_logits, label_smoothing, class_weight)
-    return run(_categorical_focal_core, y_true, y_pred, opts, axis=check_axis_type(axis))
+    return run(_categorical_focal_core_fused, y_true, y_pred, opts,
+               axis=check_axis_type(axis))
 
 
 class CategoricalFocalCrossentropy(Loss):
@@ -282,7 +331,7 @@ class CategoricalFocalCrossentropy(Loss):
     formula = r"-\sum_j \alpha_j c_j (1-p_j)^{\gamma}\, y_j \log p_j"
     _params: ClassVar[tuple[str, ...]] = ("alpha", "gamma", "from_logits", "label_smoothing",
                                           "axis", "class_weight")
-    _core = _categorical_focal_core
+    _core = _categorical_focal_core_fused
 
     def __init__(self, alpha: Any = 0.25, gamma: float = 2.0, from_logits: bool = False,
                  label_smoothing: float = 0.0, axis: int = -1,

@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
+from .. import _core
 from .._array import is_lazy
 from ._base import AxisLoss, check_axis_type, one_hot, run
+from ._rows import fast_core, fused_rows
+from ._rows import row_sums as _row_sums
+from ._rows import takes as _takes
 
 __all__ = [
     "CategoricalHinge",
@@ -33,7 +39,12 @@ def _signed_labels(xp: Any, y: Any) -> Any:
 
 def _hinge_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                 need_grad: bool) -> tuple[Any, Any, Any]:
-    y = _signed_labels(xp, y)
+    return _hinge_terms(xp, _signed_labels(xp, y), p, opts, need_grad)
+
+
+def _hinge_terms(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
+                 need_grad: bool) -> tuple[Any, Any, Any]:
+    """The hinge (``opts["squared"]``: squared) of labels ``y`` already signed."""
     n = p.shape[-1]
     margin = 1.0 - y * p
     slack = xp.maximum(margin, xp.zeros_like(margin))
@@ -47,13 +58,42 @@ def _hinge_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
     return value, grad, None
 
 
+def _hinge_fast(y: np.ndarray, p: np.ndarray, squared: bool, need_grad: bool) -> Any:
+    """The hinges by the core. Keras's choice (labels {0, 1} taken as {-1, 1} when every
+    label is 0 or 1) is made on the way: the gufunc is called with map = 1 unless the first
+    row already holds another label, and again with map = 0 when a row did (-1)."""
+    value = _core.squared_hinge_sum if squared else _core.hinge_sum
+    grad = _core.squared_hinge_sum_backward if squared else _core.hinge_sum_backward
+    first = y[(0,) * (y.ndim - 1)] if y.size else y  # a view, whatever y's layout
+    mapping = bool(np.all((first == 0) | (first == 1)))
+    sums = None
+    if mapping:
+        sums = _row_sums(value, p, y, (np.int64(1),))
+        mapping = not bool(np.any(sums == -1.0))
+    flag = np.int64(1 if mapping else 0)
+    if not mapping:
+        sums = None  # the values with map = 0, when asked for (fused_rows)
+    opts = {"squared": squared}
+
+    def ref(xp: Any, yr: Any, pr: Any, o: Mapping[str, Any], ng: bool) -> Any:
+        # the rows the core left to the reference, with the labels as the call decided
+        return _hinge_terms(xp, 2.0 * yr - 1.0 if mapping else yr, pr, o, ng)
+
+    return fused_rows(y, p, opts, need_grad, ref=ref, value=value, grad=grad,
+                      params=(flag,), mean=True, values=sums)
+
+
 def _plain_hinge_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                       need_grad: bool) -> tuple[Any, Any, Any]:
+    if _takes(y, p):
+        return _hinge_fast(y, p, False, need_grad)
     return _hinge_core(xp, y, p, {"squared": False}, need_grad)
 
 
 def _squared_hinge_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                         need_grad: bool) -> tuple[Any, Any, Any]:
+    if _takes(y, p):
+        return _hinge_fast(y, p, True, need_grad)
     return _hinge_core(xp, y, p, {"squared": True}, need_grad)
 
 
@@ -142,6 +182,17 @@ def _categorical_hinge_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
     return value, grad, None
 
 
+def _categorical_hinge_fast(y: Any, p: Any, opts: Mapping[str, Any], need_grad: bool) -> Any:
+    return fused_rows(y, p, opts, need_grad, ref=_categorical_hinge_core,
+                      value=_core.categorical_hinge, grad=_core.categorical_hinge_backward,
+                      pieces=False)
+
+
+#: NumPy floats: the core's categorical_hinge and its gradient; the rest, and the rows
+#: those mark NaN, :func:`_categorical_hinge_core`
+_categorical_hinge_core_fused = fast_core(_categorical_hinge_core, _categorical_hinge_fast)
+
+
 def categorical_hinge(y_true: Any, y_pred: Any, axis: int = -1) -> Any:
     r"""Categorical (Crammer-Singer) hinge loss along ``axis``.
 
@@ -174,7 +225,8 @@ def categorical_hinge(y_true: Any, y_pred: Any, axis: int = -1) -> Any:
     >>> categorical_hinge([[0, 1, 0], [1, 0, 0]], [[0.2, 0.9, 0.5], [0.8, 0.1, 0.4]])
     array([0.6, 0.6])
     """
-    return run(_categorical_hinge_core, y_true, y_pred, {}, axis=check_axis_type(axis))
+    return run(_categorical_hinge_core_fused, y_true, y_pred, {},
+               axis=check_axis_type(axis))
 
 
 class Hinge(AxisLoss):
@@ -224,4 +276,4 @@ class CategoricalHinge(AxisLoss):
 
     name = "categorical_hinge"
     formula = r"\max\big(\max_j (1-y_j)\hat y_j - \sum_j y_j \hat y_j + 1, 0\big)"
-    _core = _categorical_hinge_core
+    _core = _categorical_hinge_core_fused
