@@ -61,10 +61,12 @@ def _hinge_terms(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
 def _hinge_fast(y: np.ndarray, p: np.ndarray, squared: bool, need_grad: bool) -> Any:
     """The hinges by the core. Keras's choice (labels {0, 1} taken as {-1, 1} when every
     label is 0 or 1) is made on the way: the gufunc is called with map = 1 unless the first
-    row already holds another label, and again with map = 0 when a row did (-1)."""
+    entries of the first row already hold another label, and again with map = 0 when a row
+    did (-1)."""
     value = _core.squared_hinge_sum if squared else _core.hinge_sum
     grad = _core.squared_hinge_sum_backward if squared else _core.hinge_sum_backward
-    first = y[(0,) * (y.ndim - 1)] if y.size else y  # a view, whatever y's layout
+    # a guess from the first row's first entries (a view): the gufunc checks every label
+    first = y[(0,) * (y.ndim - 1)][:256] if y.size else y
     mapping = bool(np.all((first == 0) | (first == 1)))
     sums = None
     if mapping:

@@ -339,9 +339,8 @@ NNM_INLINE double nnm_hinge_margin(double p, double y, uint64_t map, int dd, dou
     return nnm_lsum(mh, ml - pl, lo);
 }
 
-NNM_INLINE void nnm_hinge_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr, int sq,
-                                int dd, double *acc, double *err, uint64_t *bad,
-                                uint64_t *other)
+NNM_INLINE void nnm_hinge_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr, int dd,
+                                double *acc, double *err, uint64_t *bad, uint64_t *other)
 {
     const uint64_t map = nnm_mask(pr->map != 0);
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
@@ -352,15 +351,32 @@ NNM_INLINE void nnm_hinge_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm
             uint64_t pos = nnm_lt(0.0, m);
             double w = b->w[i + j];
             double t = nnm_blend(pos, m, 0.0), tl = nnm_blend(pos, ml, 0.0);
-            double tf = nnm_blend(nnm_nonfinite_mask(t), 0.0, t); /* no inf * 0 */
-            double sl = dd ? 2.0 * (tf * tl) : 0.0, s = sq ? t * t : t;
-            if (sq && dd) {
-                double e;
-                s = nnm_lprod(t, t, &e);
-                sl += e;
-            }
             bad[j] |= no, other[j] |= ot;
-            nnm_lacc_f(acc, err, bad, j, s * w, (sq ? sl : tl) * w, dd);
+            nnm_lacc_f(acc, err, bad, j, t * w, tl * w, dd);
+        }
+    }
+}
+
+/* the squared hinge: max(m, 0)^2, for float64 rows with the low parts of the margin and
+ * of the square (tl of an infinite t taken as 0: no inf * 0) */
+NNM_INLINE void nnm_sqhinge_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr,
+                                  int dd, double *acc, double *err, uint64_t *bad,
+                                  uint64_t *other)
+{
+    const uint64_t map = nnm_mask(pr->map != 0);
+    for (intptr_t i = 0; i < lenp; i += NNM_NL) {
+        for (int j = 0; j < NNM_NL; j++) {
+            uint64_t no, ot;
+            double ys, ml, m = nnm_hinge_margin(b->x[i + j], b->y[i + j], map, dd, &ml,
+                                                &no, &ot, &ys);
+            uint64_t pos = nnm_lt(0.0, m);
+            double w = b->w[i + j];
+            double t = nnm_blend(pos, m, 0.0), tl = nnm_blend(pos, ml, 0.0);
+            double e = 0.0, s = dd ? nnm_lprod(t, t, &e) : t * t;
+            double tf = nnm_blend(nnm_nonfinite_mask(t), 0.0, t);
+            double sl = dd ? 2.0 * (tf * tl) + e : 0.0;
+            bad[j] |= no, other[j] |= ot;
+            nnm_lacc_f(acc, err, bad, j, s * w, sl * w, dd);
         }
     }
 }
@@ -832,10 +848,10 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                   nnm_poisson_terms(&buf, lp, &pr, dd, acc, err, bad),                       \
                   nnm_poisson_grads(&buf, len, &pr, c, buf.e))                               \
     NNM_LSUM_ROWS(hinge_sum, T, S, 1, 1, 1.0, 1.0,                                            \
-                  nnm_hinge_terms(&buf, lp, &pr, 0, dd, acc, err, bad, other),               \
+                  nnm_hinge_terms(&buf, lp, &pr, dd, acc, err, bad, other),               \
                   nnm_hinge_grads(&buf, len, &pr, 0, dd, c, buf.e))                          \
     NNM_LSUM_ROWS(squared_hinge_sum, T, S, 1, 1, 1.0, 1.0,                                    \
-                  nnm_hinge_terms(&buf, lp, &pr, 1, dd, acc, err, bad, other),               \
+                  nnm_sqhinge_terms(&buf, lp, &pr, dd, acc, err, bad, other),               \
                   nnm_hinge_grads(&buf, len, &pr, 1, dd, c, buf.e))                          \
     NNM_LSUM_ROWS(binary_focal_sum, T, S, 4, 2, 0.5, 0.0,                                     \
                   nnm_bfocal_terms(&buf, lp, &pr, dd, acc, err, bad),                        \
