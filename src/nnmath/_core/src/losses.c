@@ -24,14 +24,12 @@
 
 #include "nnm_formulas_f32.h"
 #include "nnm_kernels.h"
+#include "nnm_rows.h"
 
 #ifndef NNM_SUFFIX
 #error "losses.c is compiled with -DNNM_SUFFIX=_<level>"
 #endif
 
-/* the block length and the accumulator lanes, as in rows.c */
-#define NNM_RB 1024
-#define NNM_NL 8
 
 /* x: the predictions (probabilities, logits or scores), y: the targets; e, h, u:
  * per-element intermediates of the row passes; w: 1 on the block's elements, 0 on its
@@ -52,14 +50,6 @@ typedef struct {
     double at0;  /* q^gamma at q = 0: 1 for gamma = 0, else 0 */
 } nnm_lprm;
 
-/* Keras's epsilon 1e-7 and 1 - 1e-7 rounded to each type; float16 rows take float32's
- * (the Python layer computes float16 input in float32; in float16, 1 - eps rounds to 1) */
-#define NNM_EPS_e NNM_EPS_f
-#define NNM_HI_e NNM_HI_f
-#define NNM_EPS_f 0x1.ad7f2ap-24
-#define NNM_HI_f 0x1.fffffcp-1
-#define NNM_EPS_d 1e-7
-#define NNM_HI_d (1.0 - 1e-7)
 
 /* -- error-free steps that stay free of flags ------------------------------------------------
  * nnm_two_sum and nnm_two_prod raise the invalid flag where their result overflows (inf -
@@ -82,25 +72,6 @@ NNM_INLINE double nnm_lprod(double a, double b, double *e)
     double l, p = nnm_two_prod(nnm_blend(big, 0.0, a), nnm_blend(big, 0.0, b), &l);
     *e = nnm_blend(big, 0.0, l);
     return nnm_blend(big, a * b, p);
-}
-
-static inline intptr_t nnm_lpad(intptr_t len)
-{
-    return (len + NNM_NL - 1) & ~(intptr_t)(NNM_NL - 1);
-}
-
-static inline intptr_t nnm_lblock(intptr_t n, intptr_t i0)
-{
-    return n - i0 < NNM_RB ? n - i0 : NNM_RB;
-}
-
-static inline uint64_t nnm_lany(const uint64_t *m)
-{
-    uint64_t any = 0;
-    for (int j = 0; j < NNM_NL; j++) {
-        any |= m[j];
-    }
-    return any;
 }
 
 /* the accumulators summed in a fixed order, with their errors (float64 rows), as a
@@ -152,7 +123,7 @@ static inline void nnm_lweights(nnm_lbuf *b, intptr_t len)
     for (intptr_t i = 0; i < len; i++) {
         b->w[i] = 1.0;
     }
-    for (intptr_t i = len; i < nnm_lpad(len); i++) {
+    for (intptr_t i = len; i < nnm_rpad(len); i++) {
         b->w[i] = 0.0;
     }
 }
@@ -783,49 +754,14 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
  * Loading and storing a block of one element type (contiguous blocks as plain indexed
  * loops), the parameters of a row, and the exported row functions. */
 #define NNM_LOSSES_TYPE(T, S)                                                                \
-    static inline void nnm_lload_##S(const char *p, intptr_t s, intptr_t len, double pad,    \
-                                     double *out)                                            \
-    {                                                                                        \
-        if (s == (intptr_t)sizeof(T)) {                                                      \
-            const T *x = (const T *)p;                                                       \
-            for (intptr_t i = 0; i < len; i++) {                                             \
-                out[i] = LD_##S(x[i]);                                                       \
-            }                                                                                \
-        } else {                                                                             \
-            for (intptr_t i = 0; i < len; i++) {                                             \
-                out[i] = LD_##S(*(const T *)(p + i * s));                                    \
-            }                                                                                \
-        }                                                                                    \
-        for (intptr_t i = len; i < nnm_lpad(len); i++) {                                     \
-            out[i] = pad;                                                                    \
-        }                                                                                    \
-    }                                                                                        \
-    static inline void nnm_lstore_##S(char *p, intptr_t s, intptr_t len, const double *v)    \
-    {                                                                                        \
-        if (s == (intptr_t)sizeof(T)) {                                                      \
-            T *y = (T *)p;                                                                   \
-            for (intptr_t i = 0; i < len; i++) {                                             \
-                y[i] = ST_##S(v[i]);                                                         \
-            }                                                                                \
-        } else {                                                                             \
-            for (intptr_t i = 0; i < len; i++) {                                             \
-                *(T *)(p + i * s) = ST_##S(v[i]);                                            \
-            }                                                                                \
-        }                                                                                    \
-    }                                                                                        \
-    static inline void nnm_lfill_nan_##S(char *p, intptr_t s, intptr_t n)                   \
-    {                                                                                        \
-        for (intptr_t i = 0; i < n; i++) {                                                   \
-            *(T *)(p + i * s) = ST_##S(NAN);                                                 \
-        }                                                                                    \
-    }                                                                                        \
+    NNM_ROW_IO(T, S)                                                                         \
     /* the row's parameters from the float64 operands args[k0 ..] (the last kinds: gamma,    \
      * w0, w1, ls for the binary focal loss; gamma, alpha, ls for the categorical one;       \
      * map, an int64, for the hinges) */                                                     \
     static inline nnm_lprm nnm_lparams_##S(char *const *args, const intptr_t *steps,         \
                                            intptr_t r, int k0, int kind)                     \
     {                                                                                        \
-        nnm_lprm pr = {0.0, 1.0, 1.0, 1.0, 0.0, NNM_EPS_##S, NNM_HI_##S, 0, 0, 0.0, 0.0};     \
+        nnm_lprm pr = {0.0, 1.0, 1.0, 1.0, 0.0, NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, 0, 0, 0.0, 0.0};     \
         if (kind == 1) {                                                                     \
             pr.map = *(const int64_t *)(args[k0] + r * steps[k0]);                           \
         } else if (kind == 2) {                                                              \
@@ -882,16 +818,16 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                 acc[j] = 0.0, err[j] = 0.0, bad[j] = 0, other[j] = 0;                        \
             }                                                                                \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = nnm_lblock(n, i0), lp = nnm_lpad(len);                        \
-                nnm_lload_##S(px + i0 * steps[nargs], steps[nargs], len, PAD_X, buf.x);      \
-                nnm_lload_##S(py + i0 * steps[nargs + 1], steps[nargs + 1], len, PAD_Y,      \
+                intptr_t len = nnm_rblock(n, i0), lp = nnm_rpad(len);                        \
+                nnm_rload_##S(px + i0 * steps[nargs], steps[nargs], len, 1.0, PAD_X, buf.x);      \
+                nnm_rload_##S(py + i0 * steps[nargs + 1], steps[nargs + 1], len, 1.0, PAD_Y,      \
                               buf.y);                                                        \
                 nnm_lweights(&buf, len);                                                     \
                 TERMS;                                                                       \
             }                                                                                \
             double v = nnm_ltotal(acc, err, dd);                                             \
-            v = nnm_lany(bad) ? NAN : v;                                                     \
-            v = nnm_lany(other) ? -1.0 : v;                                                  \
+            v = nnm_rany(bad) ? NAN : v;                                                     \
+            v = nnm_rany(other) ? -1.0 : v;                                                  \
             *(double *)(args[nargs - 1] + r * steps[nargs - 1]) = v;                         \
         }                                                                                    \
     }                                                                                        \
@@ -907,12 +843,12 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             nnm_lprm pr = nnm_lparams_##S(args, steps, r, 3, PKIND);                         \
             char *po = args[nargs - 1] + r * steps[nargs - 1];                               \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = nnm_lblock(n, i0);                                            \
-                nnm_lload_##S(px + i0 * steps[nargs], steps[nargs], len, PAD_X, buf.x);      \
-                nnm_lload_##S(py + i0 * steps[nargs + 1], steps[nargs + 1], len, PAD_Y,      \
+                intptr_t len = nnm_rblock(n, i0);                                            \
+                nnm_rload_##S(px + i0 * steps[nargs], steps[nargs], len, 1.0, PAD_X, buf.x);      \
+                nnm_rload_##S(py + i0 * steps[nargs + 1], steps[nargs + 1], len, 1.0, PAD_Y,      \
                               buf.y);                                                        \
                 GRADS;                                                                       \
-                nnm_lstore_##S(po + i0 * steps[nargs + 2], steps[nargs + 2], len, buf.e);    \
+                nnm_rstore_##S(po + i0 * steps[nargs + 2], steps[nargs + 2], len, buf.e);    \
             }                                                                                \
         }                                                                                    \
     }
@@ -930,17 +866,17 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             acc[j] = 0.0, err[j] = 0.0, mx[j] = -DBL_MAX, bad[j] = 0;                        \
         }                                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
-            intptr_t len = nnm_lblock(n, i0);                                                \
-            nnm_lload_##S(px + i0 * sx, sx, len, -DBL_MAX, b->x);                            \
-            nnm_lload_##S(py + i0 * sy, sy, len, 0.0, b->y);                                 \
-            nnm_chinge_pass(b, nnm_lpad(len), dd, acc, err, mx, bad);                        \
+            intptr_t len = nnm_rblock(n, i0);                                                \
+            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, -DBL_MAX, b->x);                            \
+            nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->y);                                 \
+            nnm_chinge_pass(b, nnm_rpad(len), dd, acc, err, mx, bad);                        \
         }                                                                                    \
         double m = mx[0];                                                                    \
         for (int j = 1; j < NNM_NL; j++) {                                                   \
             m = nnm_max(m, mx[j]);                                                           \
         }                                                                                    \
         *pos = nnm_ltotal(acc, err, dd), *neg = m;                                           \
-        return nnm_lany(bad) != 0;                                                           \
+        return nnm_rany(bad) != 0;                                                           \
     }                                                                                        \
     /* max(neg - pos + 1, 0), the difference rounded once */                                 \
     static inline double nnm_chinge_value_##S(double pos, double neg)                        \
@@ -975,15 +911,15 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             char *po = args[3] + r * steps[3];                                               \
             double pos, neg;                                                                 \
             if (nnm_chinge_row_##S(px, steps[4], py, steps[5], n, &buf, &pos, &neg)) {       \
-                nnm_lfill_nan_##S(po, steps[6], n);                                          \
+                nnm_rfill_nan_##S(po, steps[6], n);                                          \
                 continue;                                                                    \
             }                                                                                \
             double cm = nnm_chinge_value_##S(pos, neg) > 0.0 ? c : 0.0; /* 0 at the kink */  \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = nnm_lblock(n, i0);                                            \
-                nnm_lload_##S(py + i0 * steps[5], steps[5], len, 0.0, buf.y);                \
+                intptr_t len = nnm_rblock(n, i0);                                            \
+                nnm_rload_##S(py + i0 * steps[5], steps[5], len, 1.0, 0.0, buf.y);                \
                 nnm_chinge_out(&buf, len, cm, buf.e);                                        \
-                nnm_lstore_##S(po + i0 * steps[6], steps[6], len, buf.e);                    \
+                nnm_rstore_##S(po + i0 * steps[6], steps[6], len, buf.e);                    \
             }                                                                                \
             for (intptr_t i = 0; i < n; i++) {                                               \
                 double p = LD_##S(*(const T *)(px + i * steps[4]));                          \
@@ -1010,10 +946,10 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             acc[j] = 0.0, err[j] = 0.0, bad[j] = 0;                                          \
         }                                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
-            intptr_t len = nnm_lblock(n, i0);                                                \
-            nnm_lload_##S(px + i0 * sx, sx, len, 0.0, b->x);                                 \
-            nnm_lload_##S(py + i0 * sy, sy, len, 0.0, b->y);                                 \
-            nnm_cfocal_sum(b, nnm_lpad(len), dd, acc, err, bad);                             \
+            intptr_t len = nnm_rblock(n, i0);                                                \
+            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, 0.0, b->x);                                 \
+            nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->y);                                 \
+            nnm_cfocal_sum(b, nnm_rpad(len), dd, acc, err, bad);                             \
         }                                                                                    \
         double v = 0.0, l = 0.0;                                                             \
         for (int j = 0; j < NNM_NL; j++) {                                                   \
@@ -1023,7 +959,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
         }                                                                                    \
         v = nnm_lsum(v, l, &l);                                                      \
         *s = v > 0.0 ? v : 1.0, *s_lo = v > 0.0 ? l : 0.0;                                   \
-        return nnm_lany(bad) != 0;                                                           \
+        return nnm_rany(bad) != 0;                                                           \
     }                                                                                        \
     void NNM_SYM(loss_categorical_focal_##S)(char *const *args, intptr_t nrows, intptr_t n,  \
                                              const intptr_t *steps)                          \
@@ -1040,13 +976,13 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                     acc[j] = 0.0, err[j] = 0.0;                                              \
                 }                                                                            \
                 for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                \
-                    intptr_t len = nnm_lblock(n, i0);                                        \
+                    intptr_t len = nnm_rblock(n, i0);                                        \
                     if (n > NNM_RB) {                                                        \
-                        nnm_lload_##S(px + i0 * steps[6], steps[6], len, 0.0, buf.x);        \
-                        nnm_lload_##S(py + i0 * steps[7], steps[7], len, 0.0, buf.y);        \
+                        nnm_rload_##S(px + i0 * steps[6], steps[6], len, 1.0, 0.0, buf.x);        \
+                        nnm_rload_##S(py + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.y);        \
                     }                                                                        \
                     nnm_lweights(&buf, len);                                                 \
-                    nnm_cfocal_terms(&buf, nnm_lpad(len), s, (double)n, &pr, dd, acc, err);  \
+                    nnm_cfocal_terms(&buf, nnm_rpad(len), s, (double)n, &pr, dd, acc, err);  \
                 }                                                                            \
                 v = nnm_ltotal(acc, err, dd);                                                \
             }                                                                                \
@@ -1065,7 +1001,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             char *po = args[6] + r * steps[6];                                               \
             double s;                                                                        \
             if (nnm_cfocal_s_##S(px, steps[7], py, steps[8], n, &buf, &s, &pr.s_lo)) {       \
-                nnm_lfill_nan_##S(po, steps[9], n);                                          \
+                nnm_rfill_nan_##S(po, steps[9], n);                                          \
                 continue;                                                                    \
             }                                                                                \
             double acc[NNM_NL], err[NNM_NL];                                                 \
@@ -1073,28 +1009,28 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                 acc[j] = 0.0, err[j] = 0.0;                                                  \
             }                                                                                \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = nnm_lblock(n, i0);                                            \
+                intptr_t len = nnm_rblock(n, i0);                                            \
                 if (n > NNM_RB) {                                                            \
-                    nnm_lload_##S(px + i0 * steps[7], steps[7], len, 0.0, buf.x);            \
-                    nnm_lload_##S(py + i0 * steps[8], steps[8], len, 0.0, buf.y);            \
+                    nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.x);            \
+                    nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);            \
                 }                                                                            \
                 nnm_lweights(&buf, len);                                                     \
-                nnm_cfocal_dot(&buf, nnm_lpad(len), s, (double)n, &pr, dd, acc, err);        \
+                nnm_cfocal_dot(&buf, nnm_rpad(len), s, (double)n, &pr, dd, acc, err);        \
             }                                                                                \
             double dot_lo, dot = nnm_ltotal_dd(acc, err, dd, &dot_lo);                       \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = nnm_lblock(n, i0);                                            \
+                intptr_t len = nnm_rblock(n, i0);                                            \
                 if (n > NNM_RB) {                                                            \
-                    nnm_lload_##S(px + i0 * steps[7], steps[7], len, 0.0, buf.x);            \
-                    nnm_lload_##S(py + i0 * steps[8], steps[8], len, 0.0, buf.y);            \
+                    nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.x);            \
+                    nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);            \
                     nnm_lweights(&buf, len);                                                 \
                     for (int j = 0; j < NNM_NL; j++) {                                       \
                         acc[j] = 0.0, err[j] = 0.0;                                          \
                     }                                                                        \
-                    nnm_cfocal_dot(&buf, nnm_lpad(len), s, (double)n, &pr, dd, acc, err);    \
+                    nnm_cfocal_dot(&buf, nnm_rpad(len), s, (double)n, &pr, dd, acc, err);    \
                 }                                                                            \
                 nnm_cfocal_out(&buf, len, dot, dot_lo, s, c, buf.x);                         \
-                nnm_lstore_##S(po + i0 * steps[9], steps[9], len, buf.x);                    \
+                nnm_rstore_##S(po + i0 * steps[9], steps[9], len, buf.x);                    \
             }                                                                                \
         }                                                                                    \
     }
@@ -1115,24 +1051,24 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             mx[j] = -DBL_MAX, acc[j] = 0.0, err[j] = 0.0, bad[j] = 0, inf[j] = 0, fin[j] = 0; \
         }                                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
-            intptr_t len = nnm_lblock(n, i0);                                                \
-            nnm_lload_##S(px + i0 * sx, sx, len, -DBL_MAX, b->x);                            \
-            nnm_lload_##S(py + i0 * sy, sy, len, 0.0, b->y);                                 \
-            nnm_cfocal_max(b->x, nnm_lpad(len), mx, bad, inf, fin);                          \
+            intptr_t len = nnm_rblock(n, i0);                                                \
+            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, -DBL_MAX, b->x);                            \
+            nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->y);                                 \
+            nnm_cfocal_max(b->x, nnm_rpad(len), mx, bad, inf, fin);                          \
         }                                                                                    \
         double m = -DBL_MAX;                                                                 \
         for (int j = 0; j < NNM_NL; j++) {                                                   \
             m = nnm_max(m, mx[j]);                                                           \
         }                                                                                    \
-        if (nnm_lany(bad) | nnm_lany(inf) | !nnm_lany(fin)) {                                \
+        if (nnm_rany(bad) | nnm_rany(inf) | !nnm_rany(fin)) {                                \
             return 1;                                                                        \
         }                                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
-            intptr_t len = nnm_lblock(n, i0);                                                \
-            nnm_lload_##S(px + i0 * sx, sx, len, m, b->x);                                   \
-            nnm_lload_##S(py + i0 * sy, sy, len, 0.0, b->y);                                 \
+            intptr_t len = nnm_rblock(n, i0);                                                \
+            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, m, b->x);                                   \
+            nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->y);                                 \
             nnm_lweights(b, len);                                                            \
-            nnm_cfocal_exp(b, nnm_lpad(len), m, dd, acc, err, bad);                          \
+            nnm_cfocal_exp(b, nnm_rpad(len), m, dd, acc, err, bad);                          \
         }                                                                                    \
         double s = 0.0, sl = 0.0;                                                            \
         for (int j = 0; j < NNM_NL; j++) {                                                   \
@@ -1144,7 +1080,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
         double al, a = nnm_lsum(s - 1.0, sl, &al);                                        \
         *m_ = m, *s_ = s + sl;                                                               \
         *ls_ = nnm_log1p(a), *ls_lo = al / (1.0 + a);                                        \
-        return nnm_lany(bad) != 0;                                                           \
+        return nnm_rany(bad) != 0;                                                           \
     }                                                                                        \
     void NNM_SYM(loss_categorical_focal_logits_##S)(char *const *args, intptr_t nrows,       \
                                                     intptr_t n, const intptr_t *steps)       \
@@ -1162,16 +1098,16 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                     acc[j] = 0.0, err[j] = 0.0;                                              \
                 }                                                                            \
                 for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                \
-                    intptr_t len = nnm_lblock(n, i0);                                        \
-                    nnm_lload_##S(px + i0 * steps[6], steps[6], len, m, buf.x);              \
-                    nnm_lload_##S(py + i0 * steps[7], steps[7], len, 0.0, buf.y);            \
+                    intptr_t len = nnm_rblock(n, i0);                                        \
+                    nnm_rload_##S(px + i0 * steps[6], steps[6], len, 1.0, m, buf.x);              \
+                    nnm_rload_##S(py + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.y);            \
                     nnm_lweights(&buf, len);                                                 \
                     if (n > NNM_RB) { /* the exponentials of this block again */             \
                         double a2[NNM_NL] = {0}, e2[NNM_NL] = {0};                           \
                         uint64_t b2[NNM_NL] = {0};                                           \
-                        nnm_cfocal_exp(&buf, nnm_lpad(len), m, dd, a2, e2, b2);              \
+                        nnm_cfocal_exp(&buf, nnm_rpad(len), m, dd, a2, e2, b2);              \
                     }                                                                        \
-                    nnm_cfocal_logit_terms(&buf, nnm_lpad(len), m, ls, ls_lo, s, (double)n,  \
+                    nnm_cfocal_logit_terms(&buf, nnm_rpad(len), m, ls, ls_lo, s, (double)n,  \
                                            &pr, dd, acc, err);                               \
                 }                                                                            \
                 v = nnm_ltotal(acc, err, dd);                                                \
@@ -1193,7 +1129,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             double m, s, ls, ls_lo;                                                          \
             if (nnm_cfocal_lse_##S(px, steps[7], py, steps[8], n, &buf, &m, &s, &ls,         \
                                    &ls_lo)) {                                                \
-                nnm_lfill_nan_##S(po, steps[9], n);                                          \
+                nnm_rfill_nan_##S(po, steps[9], n);                                          \
                 continue;                                                                    \
             }                                                                                \
             double acc[NNM_NL], err[NNM_NL];                                                 \
@@ -1201,36 +1137,36 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                 acc[j] = 0.0, err[j] = 0.0;                                                  \
             }                                                                                \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = nnm_lblock(n, i0);                                            \
-                nnm_lload_##S(px + i0 * steps[7], steps[7], len, m, buf.x);                  \
-                nnm_lload_##S(py + i0 * steps[8], steps[8], len, 0.0, buf.y);                \
+                intptr_t len = nnm_rblock(n, i0);                                            \
+                nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, m, buf.x);                  \
+                nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);                \
                 nnm_lweights(&buf, len);                                                     \
                 if (n > NNM_RB) {                                                            \
                     double a2[NNM_NL] = {0}, e2[NNM_NL] = {0};                               \
                     uint64_t b2[NNM_NL] = {0};                                               \
-                    nnm_cfocal_exp(&buf, nnm_lpad(len), m, dd, a2, e2, b2);                  \
+                    nnm_cfocal_exp(&buf, nnm_rpad(len), m, dd, a2, e2, b2);                  \
                 }                                                                            \
-                nnm_cfocal_logit_dot(&buf, nnm_lpad(len), m, ls, ls_lo, s, (double)n, &pr,   \
+                nnm_cfocal_logit_dot(&buf, nnm_rpad(len), m, ls, ls_lo, s, (double)n, &pr,   \
                                      dd, acc, err);                                          \
             }                                                                                \
             double hs_lo, hs = nnm_ltotal_dd(acc, err, dd, &hs_lo);                          \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = nnm_lblock(n, i0);                                            \
+                intptr_t len = nnm_rblock(n, i0);                                            \
                 if (n > NNM_RB) {                                                            \
                     double a2[NNM_NL] = {0}, e2[NNM_NL] = {0};                               \
                     uint64_t b2[NNM_NL] = {0};                                               \
-                    nnm_lload_##S(px + i0 * steps[7], steps[7], len, m, buf.x);              \
-                    nnm_lload_##S(py + i0 * steps[8], steps[8], len, 0.0, buf.y);            \
+                    nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, m, buf.x);              \
+                    nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);            \
                     nnm_lweights(&buf, len);                                                 \
-                    nnm_cfocal_exp(&buf, nnm_lpad(len), m, dd, a2, e2, b2);                  \
+                    nnm_cfocal_exp(&buf, nnm_rpad(len), m, dd, a2, e2, b2);                  \
                     for (int j = 0; j < NNM_NL; j++) {                                       \
                         a2[j] = 0.0, e2[j] = 0.0;                                            \
                     }                                                                        \
-                    nnm_cfocal_logit_dot(&buf, nnm_lpad(len), m, ls, ls_lo, s, (double)n,    \
+                    nnm_cfocal_logit_dot(&buf, nnm_rpad(len), m, ls, ls_lo, s, (double)n,    \
                                          &pr, dd, a2, e2);                                   \
                 }                                                                            \
                 nnm_cfocal_logit_out(&buf, len, hs, hs_lo, s, c, buf.x);                     \
-                nnm_lstore_##S(po + i0 * steps[9], steps[9], len, buf.x);                    \
+                nnm_rstore_##S(po + i0 * steps[9], steps[9], len, buf.x);                    \
             }                                                                                \
         }                                                                                    \
     }

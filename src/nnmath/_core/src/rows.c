@@ -6,6 +6,7 @@
 
 #include "nnm_formulas_f32.h"
 #include "nnm_kernels.h"
+#include "nnm_rows.h"
 
 #ifndef NNM_SUFFIX
 #error "rows.c is compiled with -DNNM_SUFFIX=_<level>"
@@ -221,35 +222,9 @@ static inline double row_exp(double dh, double lo)
  * float64 rows take x - m as a double-double (dh + dl) and sum rest compensated, per
  * accumulator; float32 and float16 rows use the float32 path's exp (relative error
  * below 2^-42) and plain float64 sums. */
-#define NNM_RB 1024
-#define NNM_NL 8
-
 typedef struct {
     double x[NNM_RB], e[NNM_RB], dl[NNM_RB], top[NNM_RB], g[NNM_RB];
 } nnm_rowbuf;
-
-/* the block's length rounded up to whole accumulator groups; the padding is set so that
- * it contributes nothing */
-static inline intptr_t nnm_rpad(intptr_t len)
-{
-    return (len + NNM_NL - 1) & ~(intptr_t)(NNM_NL - 1);
-}
-
-/* the length of the block of a row of n elements that starts at element i0 */
-static inline intptr_t nnm_rblock(intptr_t n, intptr_t i0)
-{
-    return n - i0 < NNM_RB ? n - i0 : NNM_RB;
-}
-
-/* whether any accumulator's mask is set */
-static inline uint64_t nnm_rany(const uint64_t *m)
-{
-    uint64_t any = 0;
-    for (int j = 0; j < NNM_NL; j++) {
-        any |= m[j];
-    }
-    return any;
-}
 
 /* what the maximum and sum pass of a row found (nnm_row_sum_S) */
 enum { NNM_RSUM_OK, NNM_RSUM_NAN, NNM_RSUM_SPECIAL };
@@ -393,45 +368,10 @@ NNM_INLINE void nnm_rout(nnm_rowbuf *b, intptr_t len, int kind, int dd, double m
     }
 }
 
-/* Loading and storing a block of one element type; contiguous blocks as plain indexed
- * loops. NNM_ROW_TYPE(T, S) defines nnm_rload_S, nnm_rstore_S and nnm_row_S. */
+/* NNM_ROW_TYPE(T, S) defines the loads and stores (nnm_rows.h) and the row functions of
+ * one element type. */
 #define NNM_ROW_TYPE(T, S)                                                                   \
-    static inline void nnm_rload_##S(const char *p, intptr_t s, intptr_t len, double sgn,    \
-                                     double pad, double *out)                                \
-    {                                                                                        \
-        if (s == (intptr_t)sizeof(T)) {                                                      \
-            const T *x = (const T *)p;                                                       \
-            for (intptr_t i = 0; i < len; i++) {                                             \
-                out[i] = sgn * LD_##S(x[i]);                                                 \
-            }                                                                                \
-        } else {                                                                             \
-            for (intptr_t i = 0; i < len; i++) {                                             \
-                out[i] = sgn * LD_##S(*(const T *)(p + i * s));                              \
-            }                                                                                \
-        }                                                                                    \
-        for (intptr_t i = len; i < nnm_rpad(len); i++) {                                     \
-            out[i] = pad;                                                                    \
-        }                                                                                    \
-    }                                                                                        \
-    static inline void nnm_rstore_##S(char *p, intptr_t s, intptr_t len, const double *v)    \
-    {                                                                                        \
-        if (s == (intptr_t)sizeof(T)) {                                                      \
-            T *y = (T *)p;                                                                   \
-            for (intptr_t i = 0; i < len; i++) {                                             \
-                y[i] = ST_##S(v[i]);                                                         \
-            }                                                                                \
-        } else {                                                                             \
-            for (intptr_t i = 0; i < len; i++) {                                             \
-                *(T *)(p + i * s) = ST_##S(v[i]);                                            \
-            }                                                                                \
-        }                                                                                    \
-    }                                                                                        \
-    static inline void nnm_rfill_nan_##S(char *p, intptr_t s, intptr_t n)                    \
-    {                                                                                        \
-        for (intptr_t i = 0; i < n; i++) {                                                   \
-            *(T *)(p + i * s) = ST_##S(NAN);                                                 \
-        }                                                                                    \
-    }                                                                                        \
+    NNM_ROW_IO(T, S)                                                                         \
     /* the maximum (*m_) of a row loaded times sgn, and the sum of its exponentials, s =     \
      * cnt + rest (*c_ + *r_, *rl_ the compensation of rest); NNM_RSUM_NAN for a row with    \
      * a NaN, NNM_RSUM_SPECIAL for one whose maximum is +inf or without a finite entry.      \
@@ -864,15 +804,6 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
     }
 }
 
-/* the clip bounds of probabilities of type T: Keras's eps = 1e-7 and 1 - eps, rounded to T
- * (float16 rows, computed in float32 by the Python layer, take float32's: float16's would
- * be 1.2e-7 and 1) */
-#define NNM_BCE_LO_e ((double)(float)1e-7)
-#define NNM_BCE_HI_e ((double)(float)(1.0 - 1e-7))
-#define NNM_BCE_LO_f ((double)(float)1e-7)
-#define NNM_BCE_HI_f ((double)(float)(1.0 - 1e-7))
-#define NNM_BCE_LO_d 1e-7
-#define NNM_BCE_HI_d (1.0 - 1e-7)
 
 #define NNM_BCE_SHORT 8 /* rows of at most this many terms: many rows to a block */
 
@@ -909,7 +840,7 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
             if (!general) {                                                                  \
                 nnm_bce_each(b, len, dd, 0, NULL, 0.0, 0.0, 0.0, b->e);                      \
             } else if (probs) {                                                              \
-                nnm_bce_each(b, len, dd, 1, b->top, s, NNM_BCE_LO_##S, NNM_BCE_HI_##S, b->e);\
+                nnm_bce_each(b, len, dd, 1, b->top, s, NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, b->e);\
             } else {                                                                         \
                 nnm_bce_each(b, len, dd, 0, b->top, s, 0.0, 0.0, b->e);                      \
             }                                                                                \
@@ -954,7 +885,7 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
                 }                                                                            \
                 if (probs) {                                                                 \
                     nnm_bce_terms(&buf, nnm_rpad(len), dd, 1, buf.top, s,               \
-                                  NNM_BCE_LO_##S, NNM_BCE_HI_##S, acc, err, bad);            \
+                                  NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, acc, err, bad);            \
                 } else {                                                                     \
                     nnm_bce_terms(&buf, nnm_rpad(len), dd, 0, buf.top, s, 0.0, 0.0,     \
                                   acc, err, bad);                                            \
@@ -994,7 +925,7 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
             if (!general) {                                                                  \
                 nnm_bce_grad(b, len, dd, 0, NULL, 0.0, 0.0, 0.0, 1.0, b->e);                 \
             } else if (probs) {                                                              \
-                nnm_bce_grad(b, len, dd, 1, b->top, s, NNM_BCE_LO_##S, NNM_BCE_HI_##S, 1.0,  \
+                nnm_bce_grad(b, len, dd, 1, b->top, s, NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, 1.0,  \
                              b->e);                                                          \
             } else {                                                                         \
                 nnm_bce_grad(b, len, dd, 0, b->top, s, 0.0, 0.0, 1.0, b->e);                 \
@@ -1037,8 +968,8 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
                     nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 1.0,   \
                                 buf.top);                                                    \
                     if (probs) {                                                             \
-                        nnm_bce_grad(&buf, len, dd, 1, buf.top, s, NNM_BCE_LO_##S,           \
-                                     NNM_BCE_HI_##S, c, buf.e);                              \
+                        nnm_bce_grad(&buf, len, dd, 1, buf.top, s, NNM_CLIP_LO_##S,           \
+                                     NNM_CLIP_HI_##S, c, buf.e);                              \
                     } else {                                                                 \
                         nnm_bce_grad(&buf, len, dd, 0, buf.top, s, 0.0, 0.0, c, buf.e);      \
                     }                                                                        \
@@ -1218,10 +1149,10 @@ NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot
             nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 0.0, b->top);  \
             if (mode == 0) { /* a constant mode in each call: no branch in the loop */       \
                 nnm_cce_p_terms(b, nnm_rpad(len), dd, 0, sum, s, s / (double)n,         \
-                                NNM_BCE_LO_##S, NNM_BCE_HI_##S, acc, err);                   \
+                                NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, acc, err);                   \
             } else {                                                                         \
                 nnm_cce_p_terms(b, nnm_rpad(len), dd, 1, sum, s, s / (double)n,         \
-                                NNM_BCE_LO_##S, NNM_BCE_HI_##S, acc, err);                   \
+                                NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, acc, err);                   \
             }                                                                                \
         }                                                                                    \
         double lo, t = nnm_rtotal(acc, dd ? err : NULL, &lo);                                \
@@ -1267,8 +1198,8 @@ NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot
                               buf.g);                                                        \
                 nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 0.0,       \
                             buf.top);                                                        \
-                nnm_cce_p_out(&buf, len, sum, s, s / (double)n, NNM_BCE_LO_##S,              \
-                              NNM_BCE_HI_##S, dot, c, buf.e);                                \
+                nnm_cce_p_out(&buf, len, sum, s, s / (double)n, NNM_CLIP_LO_##S,              \
+                              NNM_CLIP_HI_##S, dot, c, buf.e);                                \
                 nnm_rstore_##S(po + i0 * cs[3], cs[3], len, buf.e);                          \
             }                                                                                \
         }                                                                                    \
@@ -1286,7 +1217,7 @@ NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot
             double v = NAN;                                                                  \
             if (sum == sum && y >= 0 && y < (int64_t)n) {                                    \
                 double rr = LD_##S(*(const T *)(px + y * sx)) / sum;                         \
-                double rc = nnm_min(nnm_max(rr, NNM_BCE_LO_##S), NNM_BCE_HI_##S);            \
+                double rc = nnm_min(nnm_max(rr, NNM_CLIP_LO_##S), NNM_CLIP_HI_##S);            \
                 v = -nnm__log_kernel(rc, 0.0);                                               \
             }                                                                                \
             *(double *)(args[2] + r * steps[2]) = v;                                         \
@@ -1310,8 +1241,8 @@ NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot
                 continue;                                                                    \
             }                                                                                \
             double rr = LD_##S(*(const T *)(px + y * sx)) / sum;                             \
-            double rc = nnm_min(nnm_max(rr, NNM_BCE_LO_##S), NNM_BCE_HI_##S);                \
-            int in = rr >= NNM_BCE_LO_##S && rr <= NNM_BCE_HI_##S;                           \
+            double rc = nnm_min(nnm_max(rr, NNM_CLIP_LO_##S), NNM_CLIP_HI_##S);                \
+            int in = rr >= NNM_CLIP_LO_##S && rr <= NNM_CLIP_HI_##S;                           \
             double gy = in ? -1.0 / rc : 0.0;                                                \
             double gy_s = c * gy / sum, dot_s = c * (gy * rr) / sum;                         \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
