@@ -709,3 +709,22 @@ def test_binary_short_rows_give_the_row_by_row_bits(dtype):
             np.testing.assert_array_equal(total(x[::2], y[::2], c[::2]), whole[::2])
             np.testing.assert_array_equal(back(x[::2], y[::2], c[::2]), grads[::2])
         assert np.isnan(C.binary_ce_logits_sum(z, y)[[5, 9]]).all()
+
+
+def test_binary_gradient_without_a_value_pass_still_refuses_and_takes_limits():
+    """The class's gradient makes no value pass: entries the core refuses (a probability
+    or target outside [0, 1]) still raise the reference's error, and infinite or NaN
+    logits give the reference's gradient (array-API formulas on array-api-strict)."""
+    xp = pytest.importorskip("array_api_strict")
+    from nnmath import losses as L
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        L.BinaryCrossentropy().gradient(np.array([[1.0, 0.0]]), np.array([[1.5, 0.2]]))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        L.BinaryCrossentropy(from_logits=True).gradient(np.array([[2.0, 0.0]]),
+                                                        np.array([[1.0, 0.2]]))
+    z = np.array([[np.inf, -np.inf, 3.0], [np.nan, 1.0, -2.0]])
+    y = np.array([[1.0, 0.0, 0.5], [1.0, 0.0, 1.0]])
+    for kw in ({}, {"label_smoothing": 0.1, "pos_weight": [1.0, 2.0, 0.5]}):
+        loss = L.BinaryCrossentropy(from_logits=True, **kw)
+        want = np.asarray(loss.gradient(xp.asarray(y), xp.asarray(z)))
+        np.testing.assert_allclose(loss.gradient(y, z), want, rtol=1e-14)

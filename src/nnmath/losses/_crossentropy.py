@@ -267,13 +267,23 @@ def _binary_core_fused(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
             and y.shape == p.shape and y.dtype == p.dtype):
         n = p.shape[-1]
         general = _binary_general(opts, n)
+        if need_grad:
+            # no value pass: run() reads only the gradient, and the reduction's
+            # coefficients do not depend on the losses; a NaN in the gradient (an entry
+            # the core refuses, or a NaN input) hands the call to the reference, which
+            # refuses the entry with its error or propagates the NaN
+            def fused_only(coef: Any) -> Any:
+                g = bce_row_grads(p, y, np.asarray(coef, np.float64) / n, general)
+                if np.isnan(g).any():
+                    _, ref, _ = _binary_core(np, y, p, opts, True)
+                    return ref * np.expand_dims(np.asarray(coef, p.dtype), axis=-1)
+                return g
+
+            return np.zeros(p.shape[:-1], p.dtype), fused_only, None
         sums = bce_row_sums(p, y, general)
         if not np.isnan(sums).any():
 
-            def fused(coef: Any) -> Any:
-                return bce_row_grads(p, y, np.asarray(coef, np.float64) / n, general)
-
-            return (sums / n).astype(p.dtype), (fused if need_grad else None), None
+            return (sums / n).astype(p.dtype), None, None
     return _binary_core(xp, y, p, opts, need_grad)
 
 

@@ -770,7 +770,7 @@ static inline void nnm_bce_fold(const double *t, intptr_t nrows, intptr_t n, cha
 }
 
 /* c times the gradient of the block's terms (as nnm_bce_terms; NaN out where a term is
- * refused): with logits (1 - y') sigma(z) - w y' sigma(-z) (exact in its sign and, for hard
+ * refused, but for infinite logits, whose gradient is finite): with logits (1 - y') sigma(z) - w y' sigma(-z) (exact in its sign and, for hard
  * labels and w = 1, a single product); with probabilities (1 - y') / (1 - p) - w y' / p
  * inside the clip range and 0 outside it */
 NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int probs,
@@ -782,7 +782,12 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
         /* NaN in, or a label outside [0, 1]: NaN out, quietly */
         uint64_t ynan = nnm_nan_mask(y);
         double yc = nnm_blend(ynan, 0.0, y);
-        uint64_t no = nnm_nan_mask(z) | ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
+        uint64_t znan = nnm_nan_mask(z);
+        uint64_t no = znan | ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
+        if (probs) { /* a probability outside [0, 1]: NaN, for the reference to refuse */
+            double zc = nnm_blend(znan, 0.5, z);
+            no |= nnm_lt(zc, 0.0) | nnm_lt(1.0, zc);
+        }
         z = nnm_blend(no, probs ? 0.5 : 0.0, z), y = nnm_blend(no, 0.0, y);
         double ys = y * (1.0 - s) + 0.5 * s; /* no branch: y and 1 - y for s = 0 */
         double ns = (1.0 - y) * (1.0 - s) + 0.5 * s;
