@@ -693,10 +693,10 @@ def test_binary_short_rows_give_the_row_by_row_bits(dtype):
         calls = [
             (lambda a, b, cc: C.binary_ce_logits_sum(a, b),
              lambda a, b, cc: C.binary_ce_logits_backward(a, b, cc), z),
-            (lambda a, b, cc: C.binary_ce_sum(a, b, w, 0.1, 0.0),
-             lambda a, b, cc: C.binary_ce_backward(a, b, w, 0.1, 0.0, cc), z),
-            (lambda a, b, cc: C.binary_ce_sum(a, b, w, 0.0, 1.0),
-             lambda a, b, cc: C.binary_ce_backward(a, b, w, 0.0, 1.0, cc), p),
+            (lambda a, b, cc, w=w: C.binary_ce_sum(a, b, w, 0.1, 0.0),
+             lambda a, b, cc, w=w: C.binary_ce_backward(a, b, w, 0.1, 0.0, cc), z),
+            (lambda a, b, cc, w=w: C.binary_ce_sum(a, b, w, 0.0, 1.0),
+             lambda a, b, cc, w=w: C.binary_ce_backward(a, b, w, 0.0, 1.0, cc), p),
         ]
         for total, back, x in calls:
             whole, grads = total(x, y, c), back(x, y, c)

@@ -197,7 +197,7 @@ def test_reduced_losses_are_the_correctly_rounded_exact_results() -> None:
         def mp(q: Fraction, dtype: type = dtype) -> float:
             return _mp_round(q.numerator, q.denominator, dtype)
 
-        def loss(reduction: str, **kw: object) -> L.Loss:
+        def loss(reduction: str, y: np.ndarray = y, z: np.ndarray = z, **kw: object) -> L.Loss:
             return L.BinaryCrossentropy(from_logits=True, reduction=reduction)(y, z, **kw)
 
         assert loss("sum") == mp(s)
