@@ -761,7 +761,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
     static inline nnm_lprm nnm_lparams_##S(char *const *args, const intptr_t *steps,         \
                                            intptr_t r, int k0, int kind)                     \
     {                                                                                        \
-        nnm_lprm pr = {0.0, 1.0, 1.0, 1.0, 0.0, NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, 0, 0, 0.0, 0.0};     \
+        nnm_lprm pr = {0.0, 1.0, 1.0, 1.0,                                                   \
+                          0.0, NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, 0, 0, 0.0, 0.0};            \
         if (kind == 1) {                                                                     \
             pr.map = *(const int64_t *)(args[k0] + r * steps[k0]);                           \
         } else if (kind == 2) {                                                              \
@@ -819,8 +820,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             }                                                                                \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
                 intptr_t len = nnm_rblock(n, i0), lp = nnm_rpad(len);                        \
-                nnm_rload_##S(px + i0 * steps[nargs], steps[nargs], len, 1.0, PAD_X, buf.x);      \
-                nnm_rload_##S(py + i0 * steps[nargs + 1], steps[nargs + 1], len, 1.0, PAD_Y,      \
+                nnm_rload_##S(px + i0 * steps[nargs], steps[nargs], len, 1.0, PAD_X, buf.x); \
+                nnm_rload_##S(py + i0 * steps[nargs + 1], steps[nargs + 1], len, 1.0, PAD_Y, \
                               buf.y);                                                        \
                 nnm_lweights(&buf, len);                                                     \
                 TERMS;                                                                       \
@@ -844,8 +845,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             char *po = args[nargs - 1] + r * steps[nargs - 1];                               \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
                 intptr_t len = nnm_rblock(n, i0);                                            \
-                nnm_rload_##S(px + i0 * steps[nargs], steps[nargs], len, 1.0, PAD_X, buf.x);      \
-                nnm_rload_##S(py + i0 * steps[nargs + 1], steps[nargs + 1], len, 1.0, PAD_Y,      \
+                nnm_rload_##S(px + i0 * steps[nargs], steps[nargs], len, 1.0, PAD_X, buf.x); \
+                nnm_rload_##S(py + i0 * steps[nargs + 1], steps[nargs + 1], len, 1.0, PAD_Y, \
                               buf.y);                                                        \
                 GRADS;                                                                       \
                 nnm_rstore_##S(po + i0 * steps[nargs + 2], steps[nargs + 2], len, buf.e);    \
@@ -867,8 +868,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
         }                                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
             intptr_t len = nnm_rblock(n, i0);                                                \
-            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, -DBL_MAX, b->x);                            \
-            nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->y);                                 \
+            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, -DBL_MAX, b->x);                       \
+            nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->y);                            \
             nnm_chinge_pass(b, nnm_rpad(len), dd, acc, err, mx, bad);                        \
         }                                                                                    \
         double m = mx[0];                                                                    \
@@ -917,7 +918,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             double cm = nnm_chinge_value_##S(pos, neg) > 0.0 ? c : 0.0; /* 0 at the kink */  \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
                 intptr_t len = nnm_rblock(n, i0);                                            \
-                nnm_rload_##S(py + i0 * steps[5], steps[5], len, 1.0, 0.0, buf.y);                \
+                nnm_rload_##S(py + i0 * steps[5], steps[5], len, 1.0, 0.0, buf.y);           \
                 nnm_chinge_out(&buf, len, cm, buf.e);                                        \
                 nnm_rstore_##S(po + i0 * steps[6], steps[6], len, buf.e);                    \
             }                                                                                \
@@ -947,8 +948,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
         }                                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
             intptr_t len = nnm_rblock(n, i0);                                                \
-            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, 0.0, b->x);                                 \
-            nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->y);                                 \
+            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, 0.0, b->x);                            \
+            nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->y);                            \
             nnm_cfocal_sum(b, nnm_rpad(len), dd, acc, err, bad);                             \
         }                                                                                    \
         double v = 0.0, l = 0.0;                                                             \
@@ -978,8 +979,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                 for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                \
                     intptr_t len = nnm_rblock(n, i0);                                        \
                     if (n > NNM_RB) {                                                        \
-                        nnm_rload_##S(px + i0 * steps[6], steps[6], len, 1.0, 0.0, buf.x);        \
-                        nnm_rload_##S(py + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.y);        \
+                        nnm_rload_##S(px + i0 * steps[6], steps[6], len, 1.0, 0.0, buf.x);   \
+                        nnm_rload_##S(py + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.y);   \
                     }                                                                        \
                     nnm_lweights(&buf, len);                                                 \
                     nnm_cfocal_terms(&buf, nnm_rpad(len), s, (double)n, &pr, dd, acc, err);  \
@@ -1011,8 +1012,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
                 intptr_t len = nnm_rblock(n, i0);                                            \
                 if (n > NNM_RB) {                                                            \
-                    nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.x);            \
-                    nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);            \
+                    nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.x);       \
+                    nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);       \
                 }                                                                            \
                 nnm_lweights(&buf, len);                                                     \
                 nnm_cfocal_dot(&buf, nnm_rpad(len), s, (double)n, &pr, dd, acc, err);        \
@@ -1021,8 +1022,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
                 intptr_t len = nnm_rblock(n, i0);                                            \
                 if (n > NNM_RB) {                                                            \
-                    nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.x);            \
-                    nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);            \
+                    nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.x);       \
+                    nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);       \
                     nnm_lweights(&buf, len);                                                 \
                     for (int j = 0; j < NNM_NL; j++) {                                       \
                         acc[j] = 0.0, err[j] = 0.0;                                          \
@@ -1052,8 +1053,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
         }                                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
             intptr_t len = nnm_rblock(n, i0);                                                \
-            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, -DBL_MAX, b->x);                            \
-            nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->y);                                 \
+            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, -DBL_MAX, b->x);                       \
+            nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->y);                            \
             nnm_cfocal_max(b->x, nnm_rpad(len), mx, bad, inf, fin);                          \
         }                                                                                    \
         double m = -DBL_MAX;                                                                 \
@@ -1065,8 +1066,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
         }                                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
             intptr_t len = nnm_rblock(n, i0);                                                \
-            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, m, b->x);                                   \
-            nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->y);                                 \
+            nnm_rload_##S(px + i0 * sx, sx, len, 1.0, m, b->x);                              \
+            nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->y);                            \
             nnm_lweights(b, len);                                                            \
             nnm_cfocal_exp(b, nnm_rpad(len), m, dd, acc, err, bad);                          \
         }                                                                                    \
@@ -1099,8 +1100,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                 }                                                                            \
                 for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                \
                     intptr_t len = nnm_rblock(n, i0);                                        \
-                    nnm_rload_##S(px + i0 * steps[6], steps[6], len, 1.0, m, buf.x);              \
-                    nnm_rload_##S(py + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.y);            \
+                    nnm_rload_##S(px + i0 * steps[6], steps[6], len, 1.0, m, buf.x);         \
+                    nnm_rload_##S(py + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.y);       \
                     nnm_lweights(&buf, len);                                                 \
                     if (n > NNM_RB) { /* the exponentials of this block again */             \
                         double a2[NNM_NL] = {0}, e2[NNM_NL] = {0};                           \
@@ -1138,8 +1139,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             }                                                                                \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
                 intptr_t len = nnm_rblock(n, i0);                                            \
-                nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, m, buf.x);                  \
-                nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);                \
+                nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, m, buf.x);             \
+                nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);           \
                 nnm_lweights(&buf, len);                                                     \
                 if (n > NNM_RB) {                                                            \
                     double a2[NNM_NL] = {0}, e2[NNM_NL] = {0};                               \
@@ -1155,8 +1156,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                 if (n > NNM_RB) {                                                            \
                     double a2[NNM_NL] = {0}, e2[NNM_NL] = {0};                               \
                     uint64_t b2[NNM_NL] = {0};                                               \
-                    nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, m, buf.x);              \
-                    nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);            \
+                    nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, m, buf.x);         \
+                    nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);       \
                     nnm_lweights(&buf, len);                                                 \
                     nnm_cfocal_exp(&buf, nnm_rpad(len), m, dd, a2, e2, b2);                  \
                     for (int j = 0; j < NNM_NL; j++) {                                       \

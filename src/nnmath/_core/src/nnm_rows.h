@@ -34,6 +34,19 @@ static inline uint64_t nnm_rany(const uint64_t *m)
     return any;
 }
 
+/* t into accumulator j of v: compensated for float64 rows (dd: the rounding error into
+ * err[j]), plain for float32 and float16 rows */
+NNM_INLINE void nnm_racc(double *v, double *err, int j, double t, int dd)
+{
+    if (dd) {
+        double e;
+        v[j] = nnm_two_sum(v[j], t, &e);
+        err[j] += e;
+    } else {
+        v[j] += t;
+    }
+}
+
 /* Keras's epsilon 1e-7 and 1 - 1e-7 rounded to each type, the clip bounds of
  * probabilities; float16 rows take float32's (the Python layer computes float16 input in
  * float32; in float16, 1 - eps rounds to 1) */

@@ -294,13 +294,7 @@ NNM_INLINE void nnm_rsum(const nnm_rowbuf *b, intptr_t lenp, int dd, double *res
         for (int j = 0; j < NNM_NL; j++) {
             double e = b->e[i + j], top = b->top[i + j];
             double t = (e + e * b->dl[i + j]) * (1.0 - top);
-            if (dd) {
-                double l;
-                rest[j] = nnm_two_sum(rest[j], t, &l);
-                err[j] += l;
-            } else {
-                rest[j] += t;
-            }
+            nnm_racc(rest, err, j, t, dd);
             cnt[j] += top;
         }
     }
@@ -316,13 +310,7 @@ NNM_INLINE void nnm_rdot(const nnm_rowbuf *b, intptr_t lenp, double s, int plain
             double e = b->e[i + j];
             double p = (e + e * b->dl[i + j]) / s;
             double t = b->g[i + j] * (plain ? 1.0 : p);
-            if (dd) {
-                double l;
-                dot[j] = nnm_two_sum(dot[j], t, &l);
-                err[j] += l;
-            } else {
-                dot[j] += t;
-            }
+            nnm_racc(dot, err, j, t, dd);
         }
     }
 }
@@ -730,13 +718,7 @@ NNM_INLINE void nnm_bce_terms(nnm_rowbuf *b, intptr_t lenp, int dd, int probs,
             if (probs || w != NULL) { /* the general form (w given): b->e is 1 on the */
                 t *= b->e[i + j];      /* block, 0 on its padding (which smoothing would */
             }                          /* make count); a product, not a branch */
-            if (dd) {
-                double e;
-                acc[j] = nnm_two_sum(acc[j], t, &e);
-                err[j] += e;
-            } else {
-                acc[j] += t;
-            }
+            nnm_racc(acc, err, j, t, dd);
         }
     }
 }
@@ -770,9 +752,10 @@ static inline void nnm_bce_fold(const double *t, intptr_t nrows, intptr_t n, cha
 }
 
 /* c times the gradient of the block's terms (as nnm_bce_terms; NaN out where a term is
- * refused, but for infinite logits, whose gradient is finite): with logits (1 - y') sigma(z) - w y' sigma(-z) (exact in its sign and, for hard
- * labels and w = 1, a single product); with probabilities (1 - y') / (1 - p) - w y' / p
- * inside the clip range and 0 outside it */
+ * refused, but for infinite logits, whose gradient is finite): with logits
+ * (1 - y') sigma(z) - w y' sigma(-z) (exact in its sign and, for hard labels and w = 1, a
+ * single product); with probabilities (1 - y') / (1 - p) - w y' / p inside the clip range
+ * and 0 outside it */
 NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int probs,
                              const double *w, double s, double lo, double hi, double c,
                              double *out)
@@ -813,25 +796,25 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
 #define NNM_BCE_SHORT 8 /* rows of at most this many terms: many rows to a block */
 
 #define NNM_BCE_TYPE(T, S)                                                                   \
-    /* rows of at most NNM_BCE_SHORT contiguous terms, contiguous rows and one w, s and     \
-     * probs for all: the terms of many rows in one pass, then each row's sum; 0 when the  \
-     * call does not fit (the row-by-row path then) */                                     \
-    static int nnm_bce_short_##S(char *const *args, intptr_t nrows, intptr_t n,             \
-                                 const intptr_t *steps, int general, nnm_rowbuf *b)         \
+    /* rows of at most NNM_BCE_SHORT contiguous terms, contiguous rows and one w, s and      \
+     * probs for all: the terms of many rows in one pass, then each row's sum; 0 when the    \
+     * call does not fit (the row-by-row path then) */                                       \
+    static int nnm_bce_short_##S(char *const *args, intptr_t nrows, intptr_t n,              \
+                                 const intptr_t *steps, int general, nnm_rowbuf *b)          \
     {                                                                                        \
         const int dd = sizeof(T) == 8;                                                       \
         const int no = general ? 5 : 2;                                                      \
         const intptr_t *cs = steps + no + 1;                                                 \
         const intptr_t el = (intptr_t)sizeof(T);                                             \
-        /* (the core stride of a row of one is any: NumPy may pass 0) */                    \
-        if (n < 1 || n > NNM_BCE_SHORT || nrows < 2 ||                                      \
+        /* (the core stride of a row of one is any: NumPy may pass 0) */                     \
+        if (n < 1 || n > NNM_BCE_SHORT || nrows < 2 ||                                       \
             (n > 1 && (cs[0] != el || cs[1] != el)) ||                                       \
             steps[0] != n * el || steps[1] != n * el ||                                      \
             (general && (steps[2] != 0 || steps[3] != 0 || steps[4] != 0))) {                \
             return 0;                                                                        \
         }                                                                                    \
         double s = general ? *(const double *)args[3] : 0.0;                                 \
-        int probs = general && *(const double *)args[4] != 0.0;                             \
+        int probs = general && *(const double *)args[4] != 0.0;                              \
         intptr_t per = NNM_RB / n; /* rows to a block */                                     \
         if (general) { /* the weights of a block: the row's, repeated */                     \
             for (intptr_t i = 0; i < per * n; i++) {                                         \
@@ -879,7 +862,7 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
                               buf.x);                                                        \
                 nnm_rload_##S(py + i0 * cs[1], cs[1], len, 1.0, 0.0, buf.g);                 \
                 if (!general) {                                                              \
-                    nnm_bce_terms(&buf, nnm_rpad(len), dd, 0, NULL, 0.0, 0.0, 0.0,      \
+                    nnm_bce_terms(&buf, nnm_rpad(len), dd, 0, NULL, 0.0, 0.0, 0.0,           \
                                   acc, err, bad);                                            \
                     continue;                                                                \
                 }                                                                            \
@@ -889,10 +872,10 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
                     buf.e[i] = i < len ? 1.0 : 0.0;                                          \
                 }                                                                            \
                 if (probs) {                                                                 \
-                    nnm_bce_terms(&buf, nnm_rpad(len), dd, 1, buf.top, s,               \
-                                  NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, acc, err, bad);            \
+                    nnm_bce_terms(&buf, nnm_rpad(len), dd, 1, buf.top, s,                    \
+                                  NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, acc, err, bad);          \
                 } else {                                                                     \
-                    nnm_bce_terms(&buf, nnm_rpad(len), dd, 0, buf.top, s, 0.0, 0.0,     \
+                    nnm_bce_terms(&buf, nnm_rpad(len), dd, 0, buf.top, s, 0.0, 0.0,          \
                                   acc, err, bad);                                            \
                 }                                                                            \
             }                                                                                \
@@ -900,23 +883,23 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
             *(double *)(args[no] + r * steps[no]) = nnm_rany(bad) ? NAN : t + lo;            \
         }                                                                                    \
     }                                                                                        \
-    /* the gradient of short contiguous rows (as nnm_bce_short_S): the derivatives of     \
-     * many rows in one pass, then each row's times its c; 0 when the call does not fit */  \
-    static int nnm_bce_back_short_##S(char *const *args, intptr_t nrows, intptr_t n,        \
-                                      const intptr_t *steps, int general, nnm_rowbuf *b)    \
+    /* the gradient of short contiguous rows (as nnm_bce_short_S): the derivatives of        \
+     * many rows in one pass, then each row's times its c; 0 when the call does not fit */   \
+    static int nnm_bce_back_short_##S(char *const *args, intptr_t nrows, intptr_t n,         \
+                                      const intptr_t *steps, int general, nnm_rowbuf *b)     \
     {                                                                                        \
         const int dd = sizeof(T) == 8;                                                       \
         const int ci = general ? 5 : 2, no = ci + 1;                                         \
         const intptr_t *cs = steps + no + 1;                                                 \
         const intptr_t el = (intptr_t)sizeof(T), so = cs[general ? 3 : 2];                   \
-        if (n < 1 || n > NNM_BCE_SHORT || nrows < 2 ||                                      \
+        if (n < 1 || n > NNM_BCE_SHORT || nrows < 2 ||                                       \
             (n > 1 && (cs[0] != el || cs[1] != el || so != el)) ||                           \
             steps[0] != n * el || steps[1] != n * el || steps[no] != n * el ||               \
             (general && (steps[2] != 0 || steps[3] != 0 || steps[4] != 0))) {                \
             return 0;                                                                        \
         }                                                                                    \
         double s = general ? *(const double *)args[3] : 0.0;                                 \
-        int probs = general && *(const double *)args[4] != 0.0;                             \
+        int probs = general && *(const double *)args[4] != 0.0;                              \
         intptr_t per = NNM_RB / n;                                                           \
         if (general) {                                                                       \
             for (intptr_t i = 0; i < per * n; i++) {                                         \
@@ -945,7 +928,7 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
         }                                                                                    \
         return 1;                                                                            \
     }                                                                                        \
-    /* c times the gradient: args x, y [, w, s, probs], c, out */                             \
+    /* c times the gradient: args x, y [, w, s, probs], c, out */                            \
     NNM_INLINE void nnm_bce_back_##S(char *const *args, intptr_t nrows, intptr_t n,          \
                                      const intptr_t *steps, int general)                     \
     {                                                                                        \
@@ -973,8 +956,8 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
                     nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 1.0,   \
                                 buf.top);                                                    \
                     if (probs) {                                                             \
-                        nnm_bce_grad(&buf, len, dd, 1, buf.top, s, NNM_CLIP_LO_##S,           \
-                                     NNM_CLIP_HI_##S, c, buf.e);                              \
+                        nnm_bce_grad(&buf, len, dd, 1, buf.top, s, NNM_CLIP_LO_##S,          \
+                                     NNM_CLIP_HI_##S, c, buf.e);                             \
                     } else {                                                                 \
                         nnm_bce_grad(&buf, len, dd, 0, buf.top, s, 0.0, 0.0, c, buf.e);      \
                     }                                                                        \
@@ -1036,13 +1019,7 @@ NNM_INLINE void nnm_psum(const nnm_rowbuf *b, intptr_t lenp, int dd, int targets
                 no |= yn | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
             }
             bad[j] |= no;
-            if (dd) {
-                double e;
-                acc[j] = nnm_two_sum(acc[j], pc, &e);
-                err[j] += e;
-            } else {
-                acc[j] += pc;
-            }
+            nnm_racc(acc, err, j, pc, dd);
         }
     }
 }
@@ -1072,13 +1049,7 @@ NNM_INLINE void nnm_cce_p_terms(const nnm_rowbuf *b, intptr_t lenp, int dd,
                 uint64_t in = nnm_less_equal(lo, r) & nnm_less_equal(r, hi);
                 t = nnm_blend(in, -wy / rc, 0.0) * r;
             }
-            if (dd) {
-                double e;
-                acc[j] = nnm_two_sum(acc[j], t, &e);
-                err[j] += e;
-            } else {
-                acc[j] += t;
-            }
+            nnm_racc(acc, err, j, t, dd);
         }
     }
 }
@@ -1127,7 +1098,7 @@ NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot
             if (py != NULL) {                                                                \
                 nnm_rload_##S(py + i0 * sy, sy, len, 1.0, 0.0, b->g);                        \
             }                                                                                \
-            if (py != NULL) { /* a constant mode in each call: no branch in the loop */     \
+            if (py != NULL) { /* a constant mode in each call: no branch in the loop */      \
                 nnm_psum(b, nnm_rpad(len), dd, 1, acc, err, bad);                            \
             } else {                                                                         \
                 nnm_psum(b, nnm_rpad(len), dd, 0, acc, err, bad);                            \
@@ -1153,11 +1124,11 @@ NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot
             nnm_rload_##S(args[1] + r * steps[1] + i0 * cs[1], cs[1], len, 1.0, 0.0, b->g);  \
             nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 0.0, b->top);  \
             if (mode == 0) { /* a constant mode in each call: no branch in the loop */       \
-                nnm_cce_p_terms(b, nnm_rpad(len), dd, 0, sum, s, s / (double)n,         \
-                                NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, acc, err);                   \
+                nnm_cce_p_terms(b, nnm_rpad(len), dd, 0, sum, s, s / (double)n,              \
+                                NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, acc, err);                 \
             } else {                                                                         \
-                nnm_cce_p_terms(b, nnm_rpad(len), dd, 1, sum, s, s / (double)n,         \
-                                NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, acc, err);                   \
+                nnm_cce_p_terms(b, nnm_rpad(len), dd, 1, sum, s, s / (double)n,              \
+                                NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, acc, err);                 \
             }                                                                                \
         }                                                                                    \
         double lo, t = nnm_rtotal(acc, dd ? err : NULL, &lo);                                \
@@ -1203,8 +1174,8 @@ NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot
                               buf.g);                                                        \
                 nnm_rload_d(args[2] + r * steps[2] + i0 * cs[2], cs[2], len, 1.0, 0.0,       \
                             buf.top);                                                        \
-                nnm_cce_p_out(&buf, len, sum, s, s / (double)n, NNM_CLIP_LO_##S,              \
-                              NNM_CLIP_HI_##S, dot, c, buf.e);                                \
+                nnm_cce_p_out(&buf, len, sum, s, s / (double)n, NNM_CLIP_LO_##S,             \
+                              NNM_CLIP_HI_##S, dot, c, buf.e);                               \
                 nnm_rstore_##S(po + i0 * cs[3], cs[3], len, buf.e);                          \
             }                                                                                \
         }                                                                                    \
@@ -1222,7 +1193,7 @@ NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot
             double v = NAN;                                                                  \
             if (sum == sum && y >= 0 && y < (int64_t)n) {                                    \
                 double rr = LD_##S(*(const T *)(px + y * sx)) / sum;                         \
-                double rc = nnm_min(nnm_max(rr, NNM_CLIP_LO_##S), NNM_CLIP_HI_##S);            \
+                double rc = nnm_min(nnm_max(rr, NNM_CLIP_LO_##S), NNM_CLIP_HI_##S);          \
                 v = -nnm__log_kernel(rc, 0.0);                                               \
             }                                                                                \
             *(double *)(args[2] + r * steps[2]) = v;                                         \
@@ -1246,8 +1217,8 @@ NNM_INLINE void nnm_sce_p_out(intptr_t len, intptr_t at, double gy_s, double dot
                 continue;                                                                    \
             }                                                                                \
             double rr = LD_##S(*(const T *)(px + y * sx)) / sum;                             \
-            double rc = nnm_min(nnm_max(rr, NNM_CLIP_LO_##S), NNM_CLIP_HI_##S);                \
-            int in = rr >= NNM_CLIP_LO_##S && rr <= NNM_CLIP_HI_##S;                           \
+            double rc = nnm_min(nnm_max(rr, NNM_CLIP_LO_##S), NNM_CLIP_HI_##S);              \
+            int in = rr >= NNM_CLIP_LO_##S && rr <= NNM_CLIP_HI_##S;                         \
             double gy = in ? -1.0 / rc : 0.0;                                                \
             double gy_s = c * gy / sum, dot_s = c * (gy * rr) / sum;                         \
             for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
@@ -1607,16 +1578,8 @@ NNM_INLINE void nnm_cce_terms(const nnm_rowbuf *b, intptr_t lenp, double m, int 
             yc = nnm_blend(no, 0.0, yc);
             d = nnm_blend(no, 0.0, d), dl = nnm_blend(no, 0.0, dl);
             double t = yc * d + yc * dl; /* <= 0 */
-            if (dd) {
-                double e;
-                syd[j] = nnm_two_sum(syd[j], t, &e);
-                eyd[j] += e;
-                sy[j] = nnm_two_sum(sy[j], yc, &e);
-                ey[j] += e;
-            } else {
-                syd[j] += t;
-                sy[j] += yc;
-            }
+            nnm_racc(syd, eyd, j, t, dd);
+            nnm_racc(sy, ey, j, yc, dd);
         }
     }
 }
