@@ -384,6 +384,17 @@ def test_sparse_class_weight_and_ignore_class_on_the_core(dtype):
                                (sw * p2)[ok].sum() / (sw * cw[yy])[ok].sum(), rtol=tol)
 
 
+def assert_row_gradient(got, c, mp_grad, scale, dtype, info):
+    """A gradient row ``got`` against ``c`` times mpmath's ``mp_grad``: within 2 ulps of
+    its dtype, or (a difference of two terms) 4 ulps of the larger term, ``scale``."""
+    ref = np.array([float(c * v) for v in mp_grad])
+    with np.errstate(over="ignore", under="ignore"):
+        ref_t = ref.astype(dtype)
+    floor = 4 * abs(float(c)) * float(np.finfo(dtype).eps) * np.array(scale)
+    bad = (ulps(got, ref_t) > 2) & ~(np.abs(got - ref) <= floor)
+    assert not bad.any(), (*info, got[bad][:3], ref[bad][:3])
+
+
 def mp_binary_general(x, y, w, s, probs, lo, hi):
     """binary_ce_sum's row and its gradient by mpmath: smoothing, weights, logits or
     clipped probabilities (the clip's bounds given in float64, as the core rounds them)."""
@@ -440,12 +451,7 @@ def test_binary_ce_sum_general_against_mpmath(dtype):
         for i in range(len(x)):
             want, wg, scale = mp_binary_general(x[i], y[i], w, s, probs, lo, hi)
             assert abs(got[i] - float(want)) <= rel * float(want) + 1e-300, (probs, s, i)
-            ref = np.array([float(c[i] * v) for v in wg])
-            with np.errstate(over="ignore", under="ignore"):
-                ref_t = ref.astype(dtype)
-            floor = 4 * abs(float(c[i])) * float(np.finfo(dtype).eps) * np.array(scale)
-            bad = (ulps(grad[i], ref_t) > 2) & ~(np.abs(grad[i] - ref) <= floor)
-            assert not bad.any(), (probs, s, x[i][bad][:3], grad[i][bad][:3], ref[bad][:3])
+            assert_row_gradient(grad[i], c[i], wg, scale, dtype, (probs, s, x[i]))
 
 
 def test_binary_ce_sum_marks_rows_for_the_reference():
@@ -533,21 +539,11 @@ def test_cce_and_sparse_probs_against_mpmath(dtype):
             for i in range(3):
                 want, wg, scale = mp_cce_probs(pt[i], yt[i], w, s, lo, hi)
                 assert abs(v[i] - float(want)) <= rel * float(want) + 1e-300, (n, s, i)
-                ref = np.array([float(c[i] * x) for x in wg])
-                with np.errstate(over="ignore", under="ignore"):
-                    ref_t = ref.astype(dtype)
-                floor = 4 * abs(float(c[i])) * float(np.finfo(dtype).eps) * np.array(scale)
-                bad = (ulps(g[i], ref_t) > 2) & ~(np.abs(g[i] - ref) <= floor)
-                assert not bad.any(), (n, s, i, g[i][bad][:3], ref[bad][:3])
+                assert_row_gradient(g[i], c[i], wg, scale, dtype, (n, s, i))
                 if s == 0.0:
                     want, wg, scale = mp_cce_probs(pt[i], yt[i], np.ones(n), 0.0, lo, hi)
                     assert abs(vs[i] - float(want)) <= rel * float(want) + 1e-300
-                    ref = np.array([float(c[i] * x) for x in wg])
-                    floor = 4 * abs(float(c[i])) * float(np.finfo(dtype).eps) * np.array(scale)
-                    with np.errstate(over="ignore", under="ignore"):
-                        bad = (ulps(gs[i], ref.astype(dtype)) > 2) & ~(
-                            np.abs(gs[i] - ref) <= floor)
-                    assert not bad.any(), (n, i, gs[i][bad][:3], ref[bad][:3])
+                    assert_row_gradient(gs[i], c[i], wg, scale, dtype, (n, i))
     # rows the core leaves to the reference: NaN
     p = np.array([[0.2, 0.8], [1.2, 0.1], [np.nan, 0.5], [0.5, 0.5]])
     y = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0], [-0.5, 1.0]])
