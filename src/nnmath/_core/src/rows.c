@@ -795,6 +795,31 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
 
 #define NNM_BCE_SHORT 8 /* rows of at most this many terms: many rows to a block */
 
+/* The setup of the short-row paths: whether the call fits (rows of 1 to NNM_BCE_SHORT
+ * elements of el bytes, contiguous, in contiguous rows; one w, s and probs for all; the
+ * core stride of a row of one is any: NumPy may pass 0); then s, probs, the rows to a
+ * block and, in the general form, a block's weights: the row's, repeated. */
+static int nnm_bce_short_setup(char *const *args, intptr_t nrows, intptr_t n,
+                               const intptr_t *steps, const intptr_t *cs, intptr_t el,
+                               int general, nnm_rowbuf *b, double *s, int *probs,
+                               intptr_t *per)
+{
+    if (n < 1 || n > NNM_BCE_SHORT || nrows < 2 || (n > 1 && (cs[0] != el || cs[1] != el)) ||
+        steps[0] != n * el || steps[1] != n * el ||
+        (general && (steps[2] != 0 || steps[3] != 0 || steps[4] != 0))) {
+        return 0;
+    }
+    *s = general ? *(const double *)args[3] : 0.0;
+    *probs = general && *(const double *)args[4] != 0.0;
+    *per = NNM_RB / n;
+    if (general) {
+        for (intptr_t i = 0; i < *per * n; i++) {
+            b->top[i] = *(const double *)(args[2] + (i % n) * cs[2]);
+        }
+    }
+    return 1;
+}
+
 #define NNM_BCE_TYPE(T, S)                                                                   \
     /* rows of at most NNM_BCE_SHORT contiguous terms, contiguous rows and one w, s and      \
      * probs for all: the terms of many rows in one pass, then each row's sum; 0 when the    \
@@ -806,20 +831,12 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
         const int no = general ? 5 : 2;                                                      \
         const intptr_t *cs = steps + no + 1;                                                 \
         const intptr_t el = (intptr_t)sizeof(T);                                             \
-        /* (the core stride of a row of one is any: NumPy may pass 0) */                     \
-        if (n < 1 || n > NNM_BCE_SHORT || nrows < 2 ||                                       \
-            (n > 1 && (cs[0] != el || cs[1] != el)) ||                                       \
-            steps[0] != n * el || steps[1] != n * el ||                                      \
-            (general && (steps[2] != 0 || steps[3] != 0 || steps[4] != 0))) {                \
+        double s;                                                                            \
+        int probs;                                                                           \
+        intptr_t per;                                                                        \
+        if (!nnm_bce_short_setup(args, nrows, n, steps, cs, el, general, b, &s, &probs,      \
+                                 &per)) {                                                    \
             return 0;                                                                        \
-        }                                                                                    \
-        double s = general ? *(const double *)args[3] : 0.0;                                 \
-        int probs = general && *(const double *)args[4] != 0.0;                              \
-        intptr_t per = NNM_RB / n; /* rows to a block */                                     \
-        if (general) { /* the weights of a block: the row's, repeated */                     \
-            for (intptr_t i = 0; i < per * n; i++) {                                         \
-                b->top[i] = *(const double *)(args[2] + (i % n) * cs[2]);                    \
-            }                                                                                \
         }                                                                                    \
         for (intptr_t r0 = 0; r0 < nrows; r0 += per) {                                       \
             intptr_t rows = nrows - r0 < per ? nrows - r0 : per, len = rows * n;             \
@@ -892,19 +909,13 @@ NNM_INLINE void nnm_bce_grad(const nnm_rowbuf *b, intptr_t len, int dd, int prob
         const int ci = general ? 5 : 2, no = ci + 1;                                         \
         const intptr_t *cs = steps + no + 1;                                                 \
         const intptr_t el = (intptr_t)sizeof(T), so = cs[general ? 3 : 2];                   \
-        if (n < 1 || n > NNM_BCE_SHORT || nrows < 2 ||                                       \
-            (n > 1 && (cs[0] != el || cs[1] != el || so != el)) ||                           \
-            steps[0] != n * el || steps[1] != n * el || steps[no] != n * el ||               \
-            (general && (steps[2] != 0 || steps[3] != 0 || steps[4] != 0))) {                \
+        double s;                                                                            \
+        int probs;                                                                           \
+        intptr_t per;                                                                        \
+        if ((n > 1 && so != el) || steps[no] != n * el || /* and the output contiguous */    \
+            !nnm_bce_short_setup(args, nrows, n, steps, cs, el, general, b, &s, &probs,      \
+                                 &per)) {                                                    \
             return 0;                                                                        \
-        }                                                                                    \
-        double s = general ? *(const double *)args[3] : 0.0;                                 \
-        int probs = general && *(const double *)args[4] != 0.0;                              \
-        intptr_t per = NNM_RB / n;                                                           \
-        if (general) {                                                                       \
-            for (intptr_t i = 0; i < per * n; i++) {                                         \
-                b->top[i] = *(const double *)(args[2] + (i % n) * cs[2]);                    \
-            }                                                                                \
         }                                                                                    \
         for (intptr_t r0 = 0; r0 < nrows; r0 += per) {                                       \
             intptr_t rows = nrows - r0 < per ? nrows - r0 : per, len = rows * n;             \
