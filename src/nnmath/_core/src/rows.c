@@ -1565,17 +1565,21 @@ NNM_EVAL_TYPE(nnm_half, e)
 NNM_EVAL_TYPE(float, f)
 NNM_EVAL_TYPE(double, d)
 
-/* -- categorical cross-entropy from logits, dense targets -------------------------------------
- * loss = -sum_j y_j log_softmax(z)_j = Y log s - sum_j y_j d_j (Y = sum_j y_j, d_j = z_j - max,
- * s as above): two non-negative terms for targets in [0, 1], so nothing cancels; float64 rows
- * carry d as a double-double and sum compensated, in NNM_NL accumulators. The gradient,
- * times the row's cotangent c, is c (Y softmax(z) - y). A row with a target outside [0, 1]
- * (NaN included), or a logit that is not finite, or whose shift z_j - max overflows, gives
- * NaN (the loss and every entry of the gradient): the Python layer then runs its
- * reference, which refuses such targets and takes the limits of infinite logits. */
+/* -- categorical cross-entropy from logits: dense or sparse targets, smoothing, class weights --
+ * loss = -sum_j y'_j log_softmax(z)_j = Y log s - sum_j y'_j d_j, with the targets
+ * y'_j = (y_j (1 - ls) + ls / n) w_j (label smoothing ls, class weights w >= 0), Y = sum_j y'_j,
+ * d_j = z_j - max and s as above: two non-negative terms for targets in [0, 1], so nothing
+ * cancels; float64 rows carry d as a double-double and sum compensated, in NNM_NL
+ * accumulators. The targets are a dense row y, or the one-hot row of an int64 label (the
+ * sparse loss); without weights w = 1 and without smoothing y' = y, bit for bit. The
+ * gradient, times the row's cotangent c, is c (Y softmax(z) - y'). A row with a target
+ * outside [0, 1] (NaN included) or a label outside [0, n), or a logit that is not finite, or
+ * whose shift z_j - max overflows, gives NaN (the loss and every entry of the gradient):
+ * the Python layer then runs its reference, which refuses such targets and takes the
+ * limits of infinite logits. */
 NNM_INLINE void nnm_cce_terms(const nnm_rowbuf *b, intptr_t lenp, double m, int dd,
-                                 double *syd, double *eyd, double *sy, double *ey,
-                                 uint64_t *bad)
+                                 double s1, double s0, double *syd, double *eyd, double *sy,
+                                 double *ey, uint64_t *bad)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
@@ -1586,7 +1590,7 @@ NNM_INLINE void nnm_cce_terms(const nnm_rowbuf *b, intptr_t lenp, double m, int 
             double dl, d = nnm_rshift(nnm_blend(xbad, m, x), m, dd, &dl);
             no |= nnm_nonfinite_mask(d);
             bad[j] |= no;
-            yc = nnm_blend(no, 0.0, yc);
+            yc = nnm_blend(no, 0.0, (yc * s1 + s0) * b->top[i + j]);
             d = nnm_blend(no, 0.0, d), dl = nnm_blend(no, 0.0, dl);
             double t = yc * d + yc * dl; /* <= 0 */
             nnm_racc(syd, eyd, j, t, dd);
@@ -1595,7 +1599,7 @@ NNM_INLINE void nnm_cce_terms(const nnm_rowbuf *b, intptr_t lenp, double m, int 
     }
 }
 
-/* the gradient's outputs of one block: c (Y softmax(z) - y) */
+/* the gradient's outputs of one block: c (Y softmax(z) - y'), b->g holding y' */
 NNM_INLINE void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
                                double s_lo, double yt, double c, double *out)
 {
@@ -1606,10 +1610,47 @@ NNM_INLINE void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
     }
 }
 
+/* the targets of a row: a dense row py (stride sy) or, for py NULL, the one-hot row of label;
+ * class weights pw (float64, stride sw) or, for pw NULL, ones; smoothing ls */
+typedef struct {
+    const char *py, *pw;
+    intptr_t sy, sw;
+    int64_t label;
+    double s1, s0;
+} nnm_cce_targets;
+
+/* the block of targets at i0 (length len, padded with 0) into b->g and the weights into
+ * b->top; 1 for a label outside [0, n) */
+NNM_INLINE int nnm_cce_block(const nnm_cce_targets *t, intptr_t n, intptr_t i0, intptr_t len,
+                             void (*load)(const char *, intptr_t, intptr_t, double, double,
+                                          double *),
+                             nnm_rowbuf *b)
+{
+    intptr_t lenp = nnm_rpad(len);
+    if (t->py) {
+        load(t->py + i0 * t->sy, t->sy, len, 1.0, 0.0, b->g);
+    } else {
+        for (intptr_t i = 0; i < lenp; i++) {
+            b->g[i] = 0.0;
+        }
+        if (t->label >= i0 && t->label < i0 + len) {
+            b->g[t->label - i0] = 1.0;
+        }
+    }
+    if (t->pw) {
+        nnm_rload_d(t->pw + i0 * t->sw, t->sw, len, 1.0, 0.0, b->top);
+    } else {
+        for (intptr_t i = 0; i < lenp; i++) {
+            b->top[i] = i < len ? 1.0 : 0.0;
+        }
+    }
+    return !t->py && (t->label < 0 || t->label >= n);
+}
+
 #define NNM_CCE_TYPE(T, S)                                                                   \
-    /* the row's maximum m and sum s = c + r (+ rl) (nnm_row_sum_S), and Y and sum y d;      \
+    /* the row's maximum m and sum s = c + r (+ rl) (nnm_row_sum_S), and Y and sum y' d;     \
      * 1: a row the reference takes (NaN in z, a non-finite logit, a bad target) */          \
-    static int nnm_cce_row_##S(const char *pz, intptr_t sz, const char *py, intptr_t sy_,    \
+    static int nnm_cce_row_##S(const char *pz, intptr_t sz, const nnm_cce_targets *tg,       \
                                intptr_t n, nnm_rowbuf *b, double *m, double *c, double *r,   \
                                double *rl, double *yt, double *yd)                           \
     {                                                                                        \
@@ -1622,62 +1663,142 @@ NNM_INLINE void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
         for (int j = 0; j < NNM_NL; j++) {                                                   \
             syd[j] = 0.0, eyd[j] = 0.0, syy[j] = 0.0, eyy[j] = 0.0, bad[j] = 0;              \
         }                                                                                    \
+        int badlabel = 0;                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
             intptr_t len = nnm_rblock(n, i0);                                                \
-            /* padding: z = max, y = 0, which adds nothing */                                \
+            /* padding: z = max, y' = 0, which adds nothing */                               \
             nnm_rload_##S(pz + i0 * sz, sz, len, 1.0, *m, b->x);                             \
-            nnm_rload_##S(py + i0 * sy_, sy_, len, 1.0, 0.0, b->g);                          \
-            nnm_cce_terms(b, nnm_rpad(len), *m, dd, syd, eyd, syy, eyy, bad);                \
+            badlabel |= nnm_cce_block(tg, n, i0, len, nnm_rload_##S, b);                     \
+            nnm_cce_terms(b, nnm_rpad(len), *m, dd, tg->s1, tg->s0, syd, eyd, syy, eyy, bad); \
         }                                                                                    \
         double l1, l2;                                                                       \
         double v1 = nnm_rtotal(syd, dd ? eyd : NULL, &l1);                                   \
         double v2 = nnm_rtotal(syy, dd ? eyy : NULL, &l2);                                   \
         *yd = v1 + l1, *yt = v2 + l2;                                                        \
-        return nnm_rany(bad) != 0;                                                           \
+        return badlabel || nnm_rany(bad) != 0;                                               \
     }                                                                                        \
+    /* the loss of one row, NaN for a row the reference takes */                             \
+    static double nnm_cce_value_##S(const char *pz, intptr_t sz, const nnm_cce_targets *tg,  \
+                                    intptr_t n, nnm_rowbuf *b)                               \
+    {                                                                                        \
+        double m = 0.0, c = 0.0, rs = 0.0, rl = 0.0, yt = 0.0, yd = 0.0;                     \
+        if (nnm_cce_row_##S(pz, sz, tg, n, b, &m, &c, &rs, &rl, &yt, &yd)) {                 \
+            return NAN;                                                                      \
+        }                                                                                    \
+        double ls_lo, ls = nnm_rlog_s(c, rs, rl, &ls_lo);                                    \
+        double pl, ph = nnm_two_prod(yt, ls, &pl);                                           \
+        double el, h = nnm_two_sum(ph, -yd, &el);                                            \
+        return h + (el + pl + yt * ls_lo);                                                   \
+    }                                                                                        \
+    /* c times the gradient of one row into po (stride so) */                                \
+    static void nnm_cce_grad_##S(const char *pz, intptr_t sz, const nnm_cce_targets *tg,     \
+                                 double c, char *po, intptr_t so, intptr_t n, nnm_rowbuf *b) \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        double m = 0.0, cs = 0.0, rs = 0.0, rl = 0.0, yt = 0.0, yd = 0.0;                    \
+        if (nnm_cce_row_##S(pz, sz, tg, n, b, &m, &cs, &rs, &rl, &yt, &yd)) {                \
+            nnm_rfill_nan_##S(po, so, n);                                                    \
+            return;                                                                          \
+        }                                                                                    \
+        double s_lo, s = nnm_two_sum(cs, rs, &s_lo);                                         \
+        s_lo += rl;                                                                          \
+        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
+            intptr_t len = nnm_rblock(n, i0);                                                \
+            nnm_rload_##S(pz + i0 * sz, sz, len, 1.0, -INFINITY, b->x);                      \
+            nnm_rexp(b, len, m, dd);                                                         \
+            nnm_cce_block(tg, n, i0, len, nnm_rload_##S, b);                                 \
+            for (intptr_t i = 0; i < len; i++) {                                             \
+                b->g[i] = (b->g[i] * tg->s1 + tg->s0) * b->top[i];                           \
+            }                                                                                \
+            double *out = b->top; /* free once the targets are weighted */                   \
+            nnm_cce_out(b, len, dd, s, s_lo, yt, c, out);                                    \
+            nnm_rstore_##S(po + i0 * so, so, len, out);                                      \
+        }                                                                                    \
+    }                                                                                        \
+    /* args: z, y, out */                                                                    \
     void NNM_SYM(loss_cce_logits_##S)(char *const *args, intptr_t nrows, intptr_t n,         \
                                       const intptr_t *steps)                                 \
     {                                                                                        \
         nnm_rowbuf buf;                                                                      \
+        nnm_cce_targets tg = {NULL, NULL, steps[4], 0, 0, 1.0, 0.0};                         \
         for (intptr_t r = 0; r < nrows; r++) {                                               \
-            double m = 0.0, c = 0.0, rs = 0.0, rl = 0.0, yt = 0.0, yd = 0.0, v = NAN;        \
-            if (!nnm_cce_row_##S(args[0] + r * steps[0], steps[3], args[1] + r * steps[1],   \
-                                 steps[4], n, &buf, &m, &c, &rs, &rl, &yt, &yd)) {           \
-                double ls_lo, ls = nnm_rlog_s(c, rs, rl, &ls_lo);                            \
-                double pl, ph = nnm_two_prod(yt, ls, &pl);                                   \
-                double el, h = nnm_two_sum(ph, -yd, &el);                                    \
-                v = h + (el + pl + yt * ls_lo);                                              \
-            }                                                                                \
+            tg.py = args[1] + r * steps[1];                                                  \
+            double v = nnm_cce_value_##S(args[0] + r * steps[0], steps[3], &tg, n, &buf);    \
             *(T *)(args[2] + r * steps[2]) = ST_##S(v);                                      \
         }                                                                                    \
     }                                                                                        \
+    /* args: z, y, c, out (row) */                                                           \
     void NNM_SYM(loss_cce_logits_backward_##S)(char *const *args, intptr_t nrows,            \
                                                intptr_t n, const intptr_t *steps)            \
     {                                                                                        \
-        const int dd = sizeof(T) == 8;                                                       \
         nnm_rowbuf buf;                                                                      \
+        nnm_cce_targets tg = {NULL, NULL, steps[5], 0, 0, 1.0, 0.0};                         \
         for (intptr_t r = 0; r < nrows; r++) {                                               \
-            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
+            tg.py = args[1] + r * steps[1];                                                  \
             double c = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
-            char *po = args[3] + r * steps[3];                                               \
-            double m = 0.0, cs = 0.0, rs = 0.0, rl = 0.0, yt = 0.0, yd = 0.0;                \
-            if (nnm_cce_row_##S(pz, steps[4], py, steps[5], n, &buf, &m, &cs, &rs, &rl, &yt, \
-                                &yd)) {                                                      \
-                nnm_rfill_nan_##S(po, steps[6], n);                                          \
-                continue;                                                                    \
-            }                                                                                \
-            double s_lo, s = nnm_two_sum(cs, rs, &s_lo);                                     \
-            s_lo += rl;                                                                      \
-            for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = nnm_rblock(n, i0);                                            \
-                nnm_rload_##S(pz + i0 * steps[4], steps[4], len, 1.0, -INFINITY, buf.x);     \
-                nnm_rexp(&buf, len, m, dd);                                                  \
-                nnm_rload_##S(py + i0 * steps[5], steps[5], len, 1.0, 0.0, buf.g);           \
-                double *out = buf.top; /* free once the exponentials are taken */            \
-                nnm_cce_out(&buf, len, dd, s, s_lo, yt, c, out);                             \
-                nnm_rstore_##S(po + i0 * steps[6], steps[6], len, out);                      \
-            }                                                                                \
+            nnm_cce_grad_##S(args[0] + r * steps[0], steps[4], &tg, c,                       \
+                             args[3] + r * steps[3], steps[6], n, &buf);                     \
         }                                                                                    \
+    }                                                                                        \
+    /* args: z, y (row, or int64 label for sparse), w (float64 row), s (float64), out;       \
+     * inner steps from cs */                                                                \
+    static void nnm_cce_ws_##S(char *const *args, intptr_t nrows, intptr_t n,                \
+                               const intptr_t *steps, int sparse)                            \
+    {                                                                                        \
+        const intptr_t *cs = steps + 5; /* z, y (dense only), w */                           \
+        nnm_rowbuf buf;                                                                      \
+        nnm_cce_targets tg = {NULL, NULL, sparse ? 0 : cs[1], cs[2 - sparse], 0, 1.0, 0.0};  \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            double ls = *(const double *)(args[3] + r * steps[3]);                           \
+            if (sparse) {                                                                    \
+                tg.label = *(const int64_t *)(args[1] + r * steps[1]);                       \
+            } else {                                                                         \
+                tg.py = args[1] + r * steps[1];                                              \
+            }                                                                                \
+            tg.pw = args[2] + r * steps[2], tg.s1 = 1.0 - ls, tg.s0 = ls / (double)n;        \
+            double v = nnm_cce_value_##S(args[0] + r * steps[0], cs[0], &tg, n, &buf);       \
+            *(T *)(args[4] + r * steps[4]) = ST_##S(v);                                      \
+        }                                                                                    \
+    }                                                                                        \
+    /* args: z, y (row or label), w, s, c (T), out (row) */                                  \
+    static void nnm_cce_ws_backward_##S(char *const *args, intptr_t nrows, intptr_t n,       \
+                                        const intptr_t *steps, int sparse)                   \
+    {                                                                                        \
+        const intptr_t *cs = steps + 6; /* z, y (dense only), w, out */                      \
+        nnm_rowbuf buf;                                                                      \
+        nnm_cce_targets tg = {NULL, NULL, sparse ? 0 : cs[1], cs[2 - sparse], 0, 1.0, 0.0};  \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            double ls = *(const double *)(args[3] + r * steps[3]);                           \
+            double c = LD_##S(*(const T *)(args[4] + r * steps[4]));                         \
+            if (sparse) {                                                                    \
+                tg.label = *(const int64_t *)(args[1] + r * steps[1]);                       \
+            } else {                                                                         \
+                tg.py = args[1] + r * steps[1];                                              \
+            }                                                                                \
+            tg.pw = args[2] + r * steps[2], tg.s1 = 1.0 - ls, tg.s0 = ls / (double)n;        \
+            nnm_cce_grad_##S(args[0] + r * steps[0], cs[0], &tg, c, args[5] + r * steps[5],  \
+                             cs[3 - sparse], n, &buf);                                       \
+        }                                                                                    \
+    }                                                                                        \
+    void NNM_SYM(loss_cce_logits_ws_##S)(char *const *args, intptr_t nrows, intptr_t n,      \
+                                         const intptr_t *steps)                              \
+    {                                                                                        \
+        nnm_cce_ws_##S(args, nrows, n, steps, 0);                                            \
+    }                                                                                        \
+    void NNM_SYM(loss_cce_logits_ws_backward_##S)(char *const *args, intptr_t nrows,         \
+                                                  intptr_t n, const intptr_t *steps)         \
+    {                                                                                        \
+        nnm_cce_ws_backward_##S(args, nrows, n, steps, 0);                                   \
+    }                                                                                        \
+    void NNM_SYM(loss_sparse_ce_logits_ws_##S)(char *const *args, intptr_t nrows,            \
+                                               intptr_t n, const intptr_t *steps)            \
+    {                                                                                        \
+        nnm_cce_ws_##S(args, nrows, n, steps, 1);                                            \
+    }                                                                                        \
+    void NNM_SYM(loss_sparse_ce_logits_ws_backward_##S)(char *const *args, intptr_t nrows,   \
+                                                        intptr_t n, const intptr_t *steps)   \
+    {                                                                                        \
+        nnm_cce_ws_backward_##S(args, nrows, n, steps, 1);                                   \
     }
 
 NNM_CCE_TYPE(nnm_half, e)
