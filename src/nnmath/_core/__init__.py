@@ -62,7 +62,8 @@ holding another label), ``categorical_hinge(p, y)`` (``max(max((1 - y) p) - sum(
 ``y' = y (1 - ls) + ls / 2``, ``a = w0 + y' (w1 - w0)``, ``q = 1 - p_t``), and
 ``categorical_focal(p, y, gamma, alpha, ls)`` and
 ``categorical_focal_logits(z, y, gamma, alpha, ls)`` (``-sum(alpha y' (1 - r)^gamma
-log r)``, ``r`` the renormalised clipped probabilities or ``softmax(z)``,
+log r)``, ``alpha`` one float64 per class, ``r`` the renormalised clipped probabilities
+or ``softmax(z)``,
 ``y' = y (1 - ls) + ls / n``). The gradients of the sums (``_sum_backward``) are those of
 the terms; the means divide in Python.
 The hits of the accuracy metrics, 1.0 or 0.0 in the scores' dtype (NaN for a row with a
