@@ -90,6 +90,7 @@ def assert_same_report(got: Report, expected: Report) -> None:
     for name, value in expected.metrics.items():
         assert got.metrics[name] == value, (name, got.metrics[name], value)
     assert got.per_class == expected.per_class
+    assert got.averages == expected.averages and got.confusion == expected.confusion
     settings = {k: v for k, v in got.settings.items() if k not in ENGINE_KEYS}
     assert settings == expected.settings
     assert got.notes == expected.notes
@@ -262,6 +263,7 @@ def test_cli_on_a_cluster_by_address(data: Data, cluster: str) -> None:
     expected = evaluate(data.y_bin, data.z_bin, data.weights, from_logits=True)
     assert got["metrics"] == expected.metrics
     assert got["per_class"] == expected.per_class
+    assert got["averages"] == expected.averages and got["confusion"] == expected.confusion
     assert got["settings"]["engine"] == "dask" and got["settings"]["partitions"] == 6
 
 

@@ -453,6 +453,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     elif args.scheduler is not None and args.workers is not None:
         raise UsageError("--workers sizes the local cluster that --engine dask starts; "
                          "with --scheduler the cluster is already there (drop --workers)")
+    plots = _plots_dir(args.plots) if args.plots is not None else None
+    html = _html_file(args.html) if args.html is not None else None
     progress = None if args.progress is None else args.progress
     extra: dict[str, Any] = {}
     if args.engine == "dask":
@@ -470,7 +472,72 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         print(report.to_json(indent=2))
     else:
         print(report.format_table())
+    if plots is not None:
+        _write_plots(report, plots)
+    if html is not None:
+        try:
+            html.write_text(report.to_html(), encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"--html {html}: cannot write it: {exc.strerror or exc}") \
+                from exc
+        print(f"wrote {html}", file=sys.stderr)
     return 0
+
+
+def _plots_dir(text: str) -> Path:
+    """The directory of ``--plots``, created now (before the evaluation) when missing."""
+    from .io import require
+
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--plots {out}: is a file; give a directory to write the "
+                         "figures into (it is created when missing)")
+    require("matplotlib", "plot", "nnmath evaluate --plots")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--plots {out}: cannot create the directory: "
+                         f"{exc.strerror or exc}") from exc
+    if not os.access(out, os.W_OK):
+        raise UsageError(f"--plots {out}: the directory is not writable")
+    return out
+
+
+def _html_file(text: str) -> Path:
+    """The file of ``--html``, checked before the evaluation: not a directory, in a
+    directory that exists and is writable."""
+    out = Path(text)
+    if out.is_dir() or text.endswith(("/", os.sep)):
+        raise UsageError(f"--html {out}: is a directory; give a file name such as "
+                         f"{out / 'report.html'}")
+    parent = out.parent
+    if not parent.is_dir():
+        raise UsageError(f"--html {out}: the directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise UsageError(f"--html {out}: cannot write there (permission denied)")
+    return out
+
+
+def _write_plots(report: Any, out: Path) -> None:
+    from . import plotting as P
+
+    figures = report.figures()
+    if not figures:
+        print(f"--plots {out}: this report has no figures (a multi-label task has no "
+              "confusion matrix)", file=sys.stderr)
+        return
+    written = []
+    for name, fig in figures.items():
+        for ext in (".png", ".svg"):
+            path = out / f"{name}{ext}"
+            try:
+                P.save(fig, path)
+            except OSError as exc:
+                raise CommandError(f"--plots {out}: cannot write {path.name}: "
+                                   f"{exc.strerror or exc}") from exc
+            written.append(path.name)
+    print(f"wrote {len(written)} files to {out}{os.sep}: {', '.join(written)}",
+          file=sys.stderr)
 
 
 # -- tour -------------------------------------------------------------------------------------
@@ -613,6 +680,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "there are more than 5 classes)")
     p.add_argument("--format", choices=("table", "json"), default="table",
                    help="table (default) or one JSON object")
+    p.add_argument("--plots", metavar="DIR",
+                   help="also write the report's figures (the confusion matrix, ...) into "
+                        "DIR, each as NAME.png and NAME.svg (the plot extra)")
+    p.add_argument("--html", metavar="FILE",
+                   help="also write the report as one self-contained HTML page (tables "
+                        "and the figures inline as SVG)")
     p.add_argument("--chunk-size", type=_positive_int, metavar="N",
                    help="rows per chunk (default: about 8 MiB of predictions)")
     head = p.add_mutually_exclusive_group()

@@ -20,8 +20,12 @@ multilabel    ``y_pred`` ``(N, L)``; 0/1 rows ``(N, L)``   accuracy (per label),
 
 ``"accuracy"`` and ``"crossentropy"`` are resolved from the shapes as Keras's
 ``compile(metrics=["accuracy"], loss="crossentropy")`` would; the report says which one
-(``settings["accuracy"]``). Per-class counts (support, predicted, correct) come from the
-confusion matrix (up to 1024 classes).
+(``settings["accuracy"]``). Every task also gets a classification report from its exact
+counts (up to 1024 classes): per class the support, predictions, hits, precision, recall
+and F1 with their micro, macro and weighted averages, as scikit-learn's
+``classification_report`` computes them with ``zero_division=0`` (but exactly, rounded
+once), and for a binary or multiclass task the confusion matrix. :meth:`Report.to_html`
+writes it all as one self-contained page, :meth:`Report.figures` draws the figures.
 
 Several files make one input (a glob such as ``"logits-*.npy"``, a list of paths, or a
 directory: see :mod:`nnmath.io`); they are read one after another, and the files of two
@@ -50,7 +54,9 @@ from ._inputs import Inputs, open_inputs
 from ._options import TASKS, check_options
 from ._plan import (
     MAX_CONFUSION_CLASSES,
+    ZERO_DIVISION,
     _binary_extras,
+    _confusion,
     _per_class,
     _Plan,
     _plan,
@@ -78,6 +84,21 @@ def _run_local(plan: _Plan, inputs: Inputs, step: int, bar: _Progress) -> None:
         finally:
             for f in opened:
                 f.close()
+
+
+def _note_empty_classes(plan: _Plan, per_class: dict[str, list[Any]]) -> None:
+    """A note naming the classes whose precision or recall is 0/0 (reported as 0)."""
+    what = "labels" if plan.task == "multilabel" else "classes"
+    parts = []
+    for key, text in (("support", "no samples"), ("predicted", "no predictions")):
+        empty = [i for i, v in enumerate(per_class[key]) if not v]
+        if empty:
+            shown = ", ".join(str(i) for i in empty[:10]) + (", ..." if len(empty) > 10 else "")
+            parts.append(f"{len(empty)} {what} with {text} ({shown})")
+    if parts:
+        plan.notes.append(f"{' and '.join(parts)}: a precision, recall or F1 of 0/0 is "
+                          f"reported as {ZERO_DIVISION} (zero_division={ZERO_DIVISION}, "
+                          "scikit-learn's default)")
 
 
 def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str = "auto",
@@ -210,9 +231,15 @@ def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str =
         for item, role in zip(described, inputs.roles, strict=True):
             item["role"] = role
             item["spec"] = item["spec"].removeprefix(f"{role} ")
+        weighted = len(inputs.sources) > 2
+        per_class, averages = _per_class(plan, weighted)
+        if per_class is not None:
+            plan.settings["zero_division"] = ZERO_DIVISION
+            _note_empty_classes(plan, per_class)
         return Report(task=plan.task, n_samples=inputs.n_rows, n_classes=plan.n_classes,
-                      metrics=results, per_class=_per_class(plan, len(inputs.sources) > 2),
-                      settings=plan.settings, inputs=described, notes=plan.notes,
-                      checks=checks, seconds=time.perf_counter() - started)
+                      metrics=results, per_class=per_class, averages=averages,
+                      confusion=_confusion(plan, weighted), settings=plan.settings,
+                      inputs=described, notes=plan.notes, checks=checks,
+                      seconds=time.perf_counter() - started)
     finally:
         inputs.close()

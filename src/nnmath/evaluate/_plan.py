@@ -22,8 +22,9 @@ from ._fused import FusedCounts
 from ._options import TASKS, Options, check_for_task, effective_threshold
 from ._stream import DEPTH, read_ahead
 
-__all__ = ["MAX_CONFUSION_CLASSES", "TASKS", "Piece", "default_chunk_size", "finish",
-           "merge_partial", "partial_state", "plan_from_state", "plan_state", "run_pieces"]
+__all__ = ["MAX_CONFUSION_CLASSES", "TASKS", "ZERO_DIVISION", "Piece", "default_chunk_size",
+           "finish", "merge_partial", "partial_state", "plan_from_state", "plan_state",
+           "run_pieces"]
 #: per-class counts (a confusion matrix) are kept up to this many classes
 MAX_CONFUSION_CLASSES = 1024
 #: the default chunk holds about this many bytes of predictions (as float64)
@@ -294,17 +295,70 @@ def _ratio(num: Any, den: Any, empty: float) -> float:
     return to_float(Fraction(num) / Fraction(den)) if den else empty
 
 
-def _per_class(plan: _Plan, weighted: bool) -> dict[str, list[Any]] | None:
+#: the value of a precision, recall or F1 whose denominator is 0 (no sample of the class,
+#: no prediction of it): scikit-learn's default (``zero_division="warn"`` gives 0)
+ZERO_DIVISION = 0
+
+
+def _exact_ratio(num: Any, den: Any) -> Fraction:
+    return Fraction(num) / Fraction(den) if den else Fraction(ZERO_DIVISION)
+
+
+def _prf(correct: Any, support: Any, predicted: Any) -> tuple[Fraction, Fraction, Fraction]:
+    """Precision, recall and F1 of one class (or of the micro totals), exactly."""
+    return (_exact_ratio(correct, predicted), _exact_ratio(correct, support),
+            _exact_ratio(2 * Fraction(correct), Fraction(support) + Fraction(predicted)))
+
+
+def _per_class(plan: _Plan, weighted: bool) -> tuple[dict[str, list[Any]] | None,
+                                                      dict[str, dict[str, Any]] | None]:
+    """Per class support, predicted, correct, precision, recall, F1; and their micro,
+    macro and weighted averages (``None``, ``None`` when the plan keeps no counts).
+
+    Everything is computed exactly from the exact counts and rounded once, with
+    scikit-learn's ``classification_report`` semantics over every class ``0..C-1``
+    (``labels=range(C)``) and ``zero_division=0``: a ratio whose denominator is 0 is 0.
+    Micro averages pool the counts (for a single-label task all three are the accuracy);
+    macro averages are the mean over the classes, weighted ones weigh each class by its
+    support.
+    """
     counts = _exact_counts(plan)
     if counts is None:
-        return None
+        return None, None
     support, predicted, correct = counts
-    recall = [_ratio(c, s, math.nan) for c, s in zip(correct, support, strict=True)]
+    exact = [_prf(c, s, p) for c, s, p in zip(correct, support, predicted, strict=True)]
     # weighted totals beyond the float range show as inf; the ratios stay exact
     cast = (lambda a: [to_float(Fraction(v)) for v in a]) if weighted else (
         lambda a: [int(v) for v in a])
-    return {"support": cast(support), "predicted": cast(predicted), "correct": cast(correct),
-            "recall": recall}
+    per_class = {"support": cast(support), "predicted": cast(predicted),
+                 "correct": cast(correct)}
+    for k, key in enumerate(("precision", "recall", "f1")):
+        per_class[key] = [to_float(v[k]) for v in exact]
+    total = sum(support, Fraction(0))
+    n = len(exact)
+    micro = _prf(sum(correct, Fraction(0)), total, sum(predicted, Fraction(0)))
+    averages: dict[str, dict[str, Any]] = {}
+    for name, values in (
+            ("micro", micro),
+            ("macro", tuple(sum((v[k] for v in exact), Fraction(0)) / n for k in range(3))),
+            ("weighted", tuple(_exact_ratio(sum((Fraction(s) * v[k] for s, v in
+                                                 zip(support, exact, strict=True)),
+                                                Fraction(0)), total) for k in range(3)))):
+        averages[name] = {"precision": to_float(values[0]), "recall": to_float(values[1]),
+                          "f1": to_float(values[2]), "support": cast([total])[0]}
+    return per_class, averages
+
+
+def _confusion(plan: _Plan, weighted: bool) -> list[list[Any]] | None:
+    """The confusion matrix (rows: true class, columns: predicted class): integer counts,
+    or the exact weighted sums rounded once; ``None`` without one (multi-label, more than
+    :data:`MAX_CONFUSION_CLASSES` classes)."""
+    if plan.confusion is None:
+        return None
+    cm = plan.confusion._exact()
+    if weighted:
+        return [[to_float(Fraction(v)) for v in row] for row in cm.tolist()]
+    return [[int(v) for v in row] for row in cm.tolist()]
 
 
 def _binary_extras(plan: _Plan) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""The evaluation report (table and JSON) and the progress bar."""
+"""The evaluation report (table, JSON, figures, HTML) and the progress bar."""
 
 from __future__ import annotations
 
@@ -29,17 +29,42 @@ class Report:
     metrics
         Name → value (Python floats), in a fixed order.
     per_class
-        ``support``, ``predicted``, ``correct`` (and ``recall``) per class, or ``None``
-        (more than :data:`MAX_CONFUSION_CLASSES` classes). Weighted sums when sample weights
-        were given.
+        Per class (per label for a multi-label task): ``support`` (samples of the class),
+        ``predicted`` (samples predicted as it), ``correct``, and ``precision``,
+        ``recall``, ``f1``; or ``None`` (more than :data:`MAX_CONFUSION_CLASSES` classes).
+        Counts are integers, or with sample weights the exact weighted sums rounded once;
+        the ratios are computed exactly from the exact counts and rounded once, as
+        scikit-learn's ``classification_report(y_true, y_pred, labels=range(C),
+        zero_division=0)``: a ratio with a denominator of 0 is 0 (the notes name such
+        classes).
+    averages
+        ``"micro"``, ``"macro"`` and ``"weighted"`` → ``precision``, ``recall``, ``f1``
+        and ``support`` (the total), exact and rounded once (``None`` with ``per_class``).
+        Micro pools the counts of all classes (for a binary or multiclass task all three
+        are the accuracy), macro is the mean over the classes, weighted weighs each class
+        by its support. scikit-learn's ``"samples"`` average of a multi-label task is not
+        reported (it needs every row's counts).
+    confusion
+        The confusion matrix of a binary or multiclass task, ``confusion[i][j]`` = samples
+        of class ``i`` predicted as ``j`` (integers, or weighted sums rounded once);
+        ``None`` for a multi-label task and above :data:`MAX_CONFUSION_CLASSES` classes.
+    curves
+        The data of the curve figures, when the report carries it (``None`` otherwise),
+        a dict with any of
+        ``"roc"``: ``{"fpr": [...], "tpr": [...], "auc": float | None}``;
+        ``"pr"``: ``{"recall": [...], "precision": [...], "ap": float | None}``;
+        ``"reliability"``: ``{"confidence": [...], "accuracy": [...], "count": [...],
+        "ece": float | None}``, one entry per bin of predicted probability (mean
+        predicted probability, observed frequency of the positive class, samples).
+        :meth:`figures` draws each one given.
     settings
         How the metrics were chosen: the resolved accuracy and loss, threshold, top-k,
-        from_logits, chunk size.
+        from_logits, chunk size, the value of a 0/0 ratio (``zero_division``).
     inputs
         The inputs: spec, shape, dtype, how they were read.
     notes
         Remarks worth reading (a task picked automatically, a trivial top-k, rows of
-        probabilities that do not sum to 1).
+        probabilities that do not sum to 1, classes without samples or predictions).
     checks
         What the checks of every row counted, where it can change a metric: for
         multiclass probabilities (and the two columns of a binary task),
@@ -59,12 +84,16 @@ class Report:
     notes: list[str] = field(default_factory=list)
     checks: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    averages: dict[str, dict[str, Any]] | None = None
+    confusion: list[list[Any]] | None = None
+    curves: dict[str, dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (NaN and infinities become ``None``)."""
         return _jsonable({
             "task": self.task, "n_samples": self.n_samples, "n_classes": self.n_classes,
-            "metrics": self.metrics, "per_class": self.per_class, "settings": self.settings,
+            "metrics": self.metrics, "per_class": self.per_class, "averages": self.averages,
+            "confusion": self.confusion, "curves": self.curves, "settings": self.settings,
             "inputs": self.inputs, "notes": self.notes, "checks": self.checks,
             "seconds": round(self.seconds, 3),
         })
@@ -78,7 +107,10 @@ class Report:
                       lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]", text)
 
     def format_table(self, max_classes: int = 20) -> str:
-        """The report as plain text: a header, the metrics, and per-class counts."""
+        """The report as plain text: a header, the metrics, per class the counts,
+        precision, recall and F1 with their averages, and the confusion matrix (up to
+        ``max_classes`` classes; beyond, the first ``max_classes`` rows of the per-class
+        table and a note)."""
         s = self.settings
         lines = [f"task          {self.task} ({self.n_classes} "
                  f"{'labels' if self.task == 'multilabel' else 'classes'}), "
@@ -103,23 +135,101 @@ class Report:
             elif name.startswith("top_"):
                 note = ""
             lines.append(f"{name:<{width}}  {_fmt(value):>8}{note}")
-        pc = self.per_class
-        if pc is not None:
-            n = len(pc["support"])
-            head = "label" if self.task == "multilabel" else "class"
-            lines.append("")
-            cols = ("support", "predicted", "correct")
-            lines.append(f"{head:>5}  " + "  ".join(f"{c:>10}" for c in cols)
-                         + f"  {'recall':>8}")
-            shown = range(n) if n <= max_classes else range(max_classes)
-            for i in shown:
-                counts = "  ".join(f"{_count(pc[c][i]):>10}" for c in cols)
-                lines.append(f"{i:>5}  {counts}  {_fmt(pc['recall'][i]):>8}")
-            if n > max_classes:
-                lines.append(f"  ... {n - max_classes} more (--format json lists all)")
+        lines += self._class_lines(max_classes)
+        lines += self._confusion_lines(max_classes)
         for note in self.notes:
             lines.append(f"note: {note}")
         return "\n".join(lines)
+
+    @property
+    def class_word(self) -> str:
+        """``"label"`` for a multi-label task, else ``"class"``."""
+        return "label" if self.task == "multilabel" else "class"
+
+    def _class_lines(self, max_classes: int) -> list[str]:
+        pc = self.per_class
+        if pc is None:
+            return []
+        n = len(pc["support"])
+        counts_cols = ("support", "predicted", "correct")
+        ratio_cols = ("precision", "recall", "f1")
+        lines = ["", f"{self.class_word:>12}  " + "  ".join(f"{c:>10}" for c in counts_cols)
+                 + "  " + "  ".join(f"{c:>9}" for c in ratio_cols)]
+        for i in range(min(n, max_classes)):
+            counts = "  ".join(f"{_count(pc[c][i]):>10}" for c in counts_cols)
+            ratios = "  ".join(f"{_fmt(pc[c][i]):>9}" for c in ratio_cols)
+            lines.append(f"{i:>12}  {counts}  {ratios}")
+        if n > max_classes:
+            lines.append(f"  ... {n - max_classes} more (--format json lists all)")
+        for name, avg in (self.averages or {}).items():
+            ratios = "  ".join(f"{_fmt(avg[c]):>9}" for c in ratio_cols)
+            lines.append(f"{name + ' avg':>12}  {_count(avg['support']):>10}  {'':>10}  "
+                         f"{'':>10}  {ratios}")
+        return lines
+
+    def _confusion_lines(self, max_classes: int) -> list[str]:
+        cm = self.confusion
+        if cm is None:
+            return []
+        n = len(cm)
+        if n > max_classes:
+            return ["", f"confusion matrix: {n} classes, more than the {max_classes} a table "
+                    "shows (--format json or --html has it)"]
+        cells = [[_count(v) for v in row] for row in cm]
+        heads = [f"pred {j}" for j in range(n)]
+        widths = [max(len(heads[j]), *(len(r[j]) for r in cells)) for j in range(n)]
+        lines = ["", "confusion matrix (rows: true class, columns: predicted class)",
+                 f"{'':>12}  " + "  ".join(f"{h:>{w}}" for h, w in zip(heads, widths,
+                                                                     strict=True))]
+        for i, row in enumerate(cells):
+            lines.append(f"{'true ' + str(i):>12}  "
+                         + "  ".join(f"{v:>{w}}" for v, w in zip(row, widths, strict=True)))
+        return lines
+
+    # -- figures and the HTML page --------------------------------------------------------
+
+    def figures(self) -> dict[str, Any]:
+        """The report's figures: name → :class:`matplotlib.figure.Figure` (the ``plot``
+        extra).
+
+        ``"confusion_matrix"`` when the report has one, and, when it carries curve data
+        (:attr:`curves`), ``"roc_curve"``, ``"pr_curve"`` and ``"reliability_diagram"``.
+        """
+        from .. import plotting as P
+
+        out: dict[str, Any] = {}
+        if self.confusion is not None:
+            out["confusion_matrix"] = P.plot_confusion_matrix(np.asarray(self.confusion))
+        curves = self.curves or {}
+        if "roc" in curves:
+            c = curves["roc"]
+            out["roc_curve"] = P.plot_roc_curve(c["fpr"], c["tpr"], auc=c.get("auc"))
+        if "pr" in curves:
+            c = curves["pr"]
+            out["pr_curve"] = P.plot_pr_curve(c["recall"], c["precision"], ap=c.get("ap"))
+        if "reliability" in curves:
+            c = curves["reliability"]
+            out["reliability_diagram"] = P.plot_reliability_diagram(
+                c["confidence"], c["accuracy"], c.get("count"), ece=c.get("ece"))
+        return out
+
+    def to_html(self, *, figures: bool = True) -> str:
+        """The report as one self-contained HTML page: the header, the metrics, the
+        per-class table with the averages, the confusion matrix, the figures inline as
+        SVG, the notes. No script, no external resource.
+
+        Without matplotlib (or with ``figures=False``) the page has no figures and says
+        why.
+        """
+        from ._html import page
+
+        return page(self, figures=figures)
+
+    def _repr_html_(self) -> str:
+        """The page's content for a notebook (its style scoped to the report)."""
+        from ._html import fragment
+
+        return fragment(self, figures=True)
 
 
 def _fmt(v: Any) -> str:

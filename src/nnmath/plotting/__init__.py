@@ -11,7 +11,10 @@ window, no global state): in a notebook it displays itself, anywhere it saves wi
 * :func:`plot_softmax_logsumexp` — max vs LogSumExp, and softmax as the gradient of
   LogSumExp;
 * :func:`plot_cross_entropy` — the binary cross-entropy ``-log p`` for both targets, in
-  probability and in logit space.
+  probability and in logit space;
+* :func:`plot_confusion_matrix`, :func:`plot_roc_curve`, :func:`plot_pr_curve`,
+  :func:`plot_reliability_diagram` — the figures of an evaluation, from their numbers
+  (what :meth:`nnmath.evaluate.Report.figures` draws).
 
 Activations along an axis (softmax, log_softmax, softmin, sparsemax, glu) are drawn on a
 one-dimensional slice: ``f([x, 0])[0]`` (``glu([x, x])`` for glu), the slice saying so in
@@ -48,6 +51,12 @@ from ._curves import (
     slice_label,
     values_and_derivative,
 )
+from ._evaluation import (
+    plot_confusion_matrix,
+    plot_pr_curve,
+    plot_reliability_diagram,
+    plot_roc_curve,
+)
 
 __all__ = [
     "DEMO_PARAMS",
@@ -61,9 +70,13 @@ __all__ = [
     "mathtext_formula",
     "plot_activation",
     "plot_activations",
+    "plot_confusion_matrix",
     "plot_cross_entropy",
     "plot_family",
     "plot_gallery",
+    "plot_pr_curve",
+    "plot_reliability_diagram",
+    "plot_roc_curve",
     "plot_softmax_logsumexp",
     "save",
     "slice_label",
