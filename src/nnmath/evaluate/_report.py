@@ -151,21 +151,22 @@ class Report:
         if pc is None:
             return []
         n = len(pc["support"])
-        counts_cols = ("support", "predicted", "correct")
-        ratio_cols = ("precision", "recall", "f1")
-        lines = ["", f"{self.class_word:>12}  " + "  ".join(f"{c:>10}" for c in counts_cols)
-                 + "  " + "  ".join(f"{c:>9}" for c in ratio_cols)]
-        for i in range(min(n, max_classes)):
-            counts = "  ".join(f"{_count(pc[c][i]):>10}" for c in counts_cols)
-            ratios = "  ".join(f"{_fmt(pc[c][i]):>9}" for c in ratio_cols)
-            lines.append(f"{i:>12}  {counts}  {ratios}")
+        cols = ("support", "predicted", "correct", "precision", "recall", "f1")
+        rows = [[str(i)] + [_count(pc[c][i]) for c in cols[:3]]
+                + [_fmt(pc[c][i]) for c in cols[3:]] for i in range(min(n, max_classes))]
+        feet = [[f"{name} avg", _count(avg["support"]), "", ""]
+                + [_fmt(avg[c]) for c in cols[3:]]
+                for name, avg in (self.averages or {}).items()]
+        head = [self.class_word, *cols]
+        widths = [max(len(r[k]) for r in [head, *rows, *feet]) for k in range(len(head))]
+
+        def line(cells: list[str]) -> str:
+            return "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)).rstrip()
+
+        lines = ["", line(head)] + [line(r) for r in rows]
         if n > max_classes:
             lines.append(f"  ... {n - max_classes} more (--format json lists all)")
-        for name, avg in (self.averages or {}).items():
-            ratios = "  ".join(f"{_fmt(avg[c]):>9}" for c in ratio_cols)
-            lines.append(f"{name + ' avg':>12}  {_count(avg['support']):>10}  {'':>10}  "
-                         f"{'':>10}  {ratios}")
-        return lines
+        return lines + [line(r) for r in feet]
 
     def _confusion_lines(self, max_classes: int) -> list[str]:
         cm = self.confusion
