@@ -9,6 +9,7 @@ pytest's tmp_path, and is also copied into ``$NNMATH_SCREENSHOT_DIR`` when that 
 from __future__ import annotations
 
 import html.parser
+import math
 import os
 import shutil
 import subprocess
@@ -90,14 +91,18 @@ def test_curves_are_drawn_when_the_report_carries_them() -> None:
     r = evaluate([0, 1, 1, 0], [0.2, 0.9, 0.6, 0.4])
     r.curves = {"roc": {"fpr": [0, 0, 0.5, 1], "tpr": [0, 0.5, 1, 1], "auc": 0.875},
                 "pr": {"recall": [1, 0.5, 0], "precision": [0.5, 1, 1], "ap": 0.9},
-                "reliability": {"confidence": [0.25, 0.75], "accuracy": [0.0, 1.0],
-                                "count": [2, 2], "ece": 0.25}}
+                "reliability": {"confidence": [0.25, math.nan, 0.75],
+                                "accuracy": [0.0, math.nan, 1.0], "mass": [2, 0, 2],
+                                "edges": [0, 0.25, 0.75, 1], "ece": 0.25}}
     figs = r.figures()
     assert list(figs) == ["confusion_matrix", "roc_curve", "pr_curve", "reliability_diagram"]
     assert figs["roc_curve"].axes[0].lines[0].get_xydata().tolist() == [
         [0, 0], [0, 0.5], [0.5, 1], [1, 1]]
     assert figs["pr_curve"].axes[0].lines[0].get_ydata().tolist() == [0.5, 1, 1]
-    assert figs["reliability_diagram"].axes[0].lines[0].get_ydata().tolist() == [0, 1]
+    rel = figs["reliability_diagram"].axes
+    assert rel[0].lines[0].get_ydata().tolist() == [0, 1]  # the empty bin is not drawn
+    assert [(p.get_x(), p.get_width(), p.get_height()) for p in rel[1].patches] == [
+        (0, 0.25, 2), (0.25, 0.5, 0), (0.75, 0.25, 2)]
     page = parse(r.to_html())
     assert page.tags.count("svg") == 4
     assert r.to_dict()["curves"]["roc"]["auc"] == 0.875

@@ -18,7 +18,10 @@ import pytest
 
 from nnmath.evaluate import Report, evaluate
 
-sk = pytest.importorskip("sklearn.metrics", reason="scikit-learn is the reference")
+
+@pytest.fixture
+def sk() -> Any:
+    return pytest.importorskip("sklearn.metrics", reason="scikit-learn is the reference")
 
 RNG = np.random.default_rng(20261207)
 N, C = 157, 5
@@ -34,7 +37,7 @@ ML_P = RNG.random((N, 4))
 RATIOS = ("precision", "recall", "f1")
 
 
-def assert_matches_sklearn(r: Report, y: np.ndarray, pred: np.ndarray, n: int,
+def assert_matches_sklearn(sk: Any, r: Report, y: np.ndarray, pred: np.ndarray, n: int,
                            w: np.ndarray | None = None) -> None:
     pc, avg = r.per_class, r.averages
     assert pc is not None and avg is not None
@@ -55,10 +58,10 @@ def assert_matches_sklearn(r: Report, y: np.ndarray, pred: np.ndarray, n: int,
         np.testing.assert_allclose(avg[average]["support"], np.sum(s), rtol=1e-12)
 
 
-def test_multiclass_against_sklearn() -> None:
+def test_multiclass_against_sklearn(sk: Any) -> None:
     r = evaluate(MC_Y, MC_P, chunk_size=40)
     pred = np.argmax(MC_P, axis=1)
-    assert_matches_sklearn(r, MC_Y, pred, C)
+    assert_matches_sklearn(sk, r, MC_Y, pred, C)
     assert r.confusion == sk.confusion_matrix(MC_Y, pred, labels=range(C)).tolist()
     assert all(isinstance(v, int) for row in r.confusion for v in row)
     # micro averages of a single-label task are the accuracy
@@ -67,10 +70,10 @@ def test_multiclass_against_sklearn() -> None:
     assert r.settings["zero_division"] == 0
 
 
-def test_multiclass_weighted_against_sklearn() -> None:
+def test_multiclass_weighted_against_sklearn(sk: Any) -> None:
     r = evaluate(MC_Y, MC_P, WEIGHTS, chunk_size=33)
     pred = np.argmax(MC_P, axis=1)
-    assert_matches_sklearn(r, MC_Y, pred, C, WEIGHTS)
+    assert_matches_sklearn(sk, r, MC_Y, pred, C, WEIGHTS)
     assert r.confusion is not None
     np.testing.assert_allclose(r.confusion, sk.confusion_matrix(
         MC_Y, pred, labels=range(C), sample_weight=WEIGHTS), rtol=1e-12)
@@ -92,32 +95,32 @@ def test_weighted_confusion_is_the_exact_sum_rounded_once() -> None:
                                                                  + Fraction(0.2)))]
 
 
-def test_binary_against_sklearn() -> None:
+def test_binary_against_sklearn(sk: Any) -> None:
     r = evaluate(BIN_Y, BIN_P, threshold=0.6)
     pred = (BIN_P > 0.6).astype(int)
-    assert_matches_sklearn(r, BIN_Y, pred, 2)
+    assert_matches_sklearn(sk, r, BIN_Y, pred, 2)
     assert r.confusion == sk.confusion_matrix(BIN_Y, pred, labels=[0, 1]).tolist()
     # the binary metrics are the positive class's row
     assert r.per_class is not None
     assert [r.metrics[k] for k in RATIOS] == [r.per_class[k][1] for k in RATIOS]
 
 
-def test_binary_weighted_from_logits_against_sklearn() -> None:
+def test_binary_weighted_from_logits_against_sklearn(sk: Any) -> None:
     z = np.log(BIN_P + 1e-3) - np.log1p(-BIN_P + 1e-3)
     r = evaluate(BIN_Y, z, WEIGHTS, from_logits=True)
-    assert_matches_sklearn(r, BIN_Y, (z > 0).astype(int), 2, WEIGHTS)
+    assert_matches_sklearn(sk, r, BIN_Y, (z > 0).astype(int), 2, WEIGHTS)
 
 
-def test_multilabel_against_sklearn() -> None:
+def test_multilabel_against_sklearn(sk: Any) -> None:
     r = evaluate(ML_Y, ML_P, task="multilabel", threshold=0.3, chunk_size=50)
     pred = (ML_P > 0.3).astype(int)
-    assert_matches_sklearn(r, ML_Y, pred, 4)
+    assert_matches_sklearn(sk, r, ML_Y, pred, 4)
     assert r.confusion is None  # no C × C matrix for labels
 
 
-def test_multilabel_weighted_against_sklearn() -> None:
+def test_multilabel_weighted_against_sklearn(sk: Any) -> None:
     r = evaluate(ML_Y, ML_P, WEIGHTS, task="multilabel")
-    assert_matches_sklearn(r, ML_Y, (ML_P > 0.5).astype(int), 4, WEIGHTS)
+    assert_matches_sklearn(sk, r, ML_Y, (ML_P > 0.5).astype(int), 4, WEIGHTS)
 
 
 def test_the_seed_example_by_hand() -> None:
@@ -204,3 +207,63 @@ def test_more_classes_than_the_confusion_limit_has_no_counts() -> None:
     c = MAX_CONFUSION_CLASSES + 1
     r = evaluate(np.arange(3) % c, np.eye(c)[:3])
     assert r.per_class is None and r.averages is None and r.confusion is None
+
+
+# -- exactness: a reference in fractions, any chunking --------------------------------------------
+
+def fraction_report(y: np.ndarray, pred: np.ndarray, w: np.ndarray, n: int) -> tuple:
+    """Per class and averaged precision/recall/F1 and the confusion matrix, from the
+    definitions in fractions (zero_division=0), rounded once at the end."""
+    cm = [[Fraction(0)] * n for _ in range(n)]
+    for t, p, v in zip(y.tolist(), pred.tolist(), w.tolist(), strict=True):
+        cm[t][p] += Fraction(v)
+    sup = [sum(cm[i], Fraction(0)) for i in range(n)]
+    prd = [sum((cm[i][j] for i in range(n)), Fraction(0)) for j in range(n)]
+    hit = [cm[i][i] for i in range(n)]
+
+    def div(a: Fraction, b: Fraction) -> Fraction:
+        return a / b if b else Fraction(0)
+
+    prec = [div(hit[i], prd[i]) for i in range(n)]
+    rec = [div(hit[i], sup[i]) for i in range(n)]
+    f1 = [div(2 * hit[i], sup[i] + prd[i]) for i in range(n)]
+    total = sum(sup, Fraction(0))
+    macro = [sum(v, Fraction(0)) / n for v in (prec, rec, f1)]
+    weighted = [div(sum((s * x for s, x in zip(sup, v, strict=True)), Fraction(0)), total)
+                for v in (prec, rec, f1)]
+    h, pp = sum(hit, Fraction(0)), sum(prd, Fraction(0))
+    micro = [div(h, pp), div(h, total), div(2 * h, total + pp)]
+
+    def as_float(v: list[Fraction]) -> list[float]:
+        return [float(x) for x in v]
+
+    return ({"precision": as_float(prec), "recall": as_float(rec), "f1": as_float(f1)},
+            {"micro": as_float(micro), "macro": as_float(macro),
+             "weighted": as_float(weighted)},
+            [as_float(row) for row in cm])
+
+
+def test_weighted_report_is_exact_for_any_chunking() -> None:
+    """Weights of wildly different magnitudes, any chunk size: the per-class ratios, the
+    averages and the confusion cells are the fraction-exact values rounded once."""
+    hypothesis = pytest.importorskip("hypothesis", reason="hypothesis not installed")
+    st = hypothesis.strategies
+
+    @hypothesis.settings(max_examples=25, deadline=None, derandomize=True)
+    @hypothesis.given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 60),
+                      c=st.integers(2, 6), chunk=st.integers(1, 64),
+                      scale=st.sampled_from([1e-300, 1e-3, 1.0, 1e17, 1e300]))
+    def check(seed: int, n: int, c: int, chunk: int, scale: float) -> None:
+        rng = np.random.default_rng(seed)
+        y = rng.integers(0, c, n)
+        p = rng.random((n, c))
+        w = rng.random(n) * np.where(rng.random(n) < 0.3, scale, 1.0)
+        w[0] += 1.0  # some positive weight
+        r = evaluate(y, p, w, task="multiclass", chunk_size=chunk)
+        per_class, averages, cm = fraction_report(y, np.argmax(p, axis=1), w, c)
+        assert r.per_class is not None and r.averages is not None
+        assert {k: r.per_class[k] for k in RATIOS} == per_class
+        assert {k: [v[x] for x in RATIOS] for k, v in r.averages.items()} == averages
+        assert r.confusion == cm
+
+    check()

@@ -114,7 +114,11 @@ def test_reliability_diagram() -> None:
     (lambda: P.plot_pr_curve([0, 1], [1, 1], prevalence=2), ValueError,
      r"prevalence must lie in \[0, 1\]"),
     (lambda: P.plot_reliability_diagram([0.5], [0.5], [-1]), ValueError,
-     "count must be >= 0"),
+     "mass must be >= 0"),
+    (lambda: P.plot_reliability_diagram([0.5, np.nan], [0.5, 0.5]), ValueError,
+     "must be NaN in the same bins"),
+    (lambda: P.plot_reliability_diagram([0.5], [0.5], [1], edges=[0.5, 0.2]), ValueError,
+     "edges must be 2 increasing numbers"),
     (lambda: P.plot_reliability_diagram([0.5, 0.6], [0.5], None), ValueError,
      "confidence and accuracy must have the same length"),
 ])

@@ -53,10 +53,11 @@ class Report:
         a dict with any of
         ``"roc"``: ``{"fpr": [...], "tpr": [...], "auc": float | None}``;
         ``"pr"``: ``{"recall": [...], "precision": [...], "ap": float | None}``;
-        ``"reliability"``: ``{"confidence": [...], "accuracy": [...], "count": [...],
-        "ece": float | None}``, one entry per bin of predicted probability (mean
-        predicted probability, observed frequency of the positive class, samples).
-        :meth:`figures` draws each one given.
+        ``"reliability"``: ``{"confidence": [...], "accuracy": [...], "mass": [...],
+        "edges": [...], "ece": float | None}``, one entry per bin of predicted
+        probability (mean predicted probability, observed frequency, samples or their
+        weights; NaN for an empty bin) and the bins' edges (``mass`` and ``edges``
+        optional). :meth:`figures` draws each one given.
     settings
         How the metrics were chosen: the resolved accuracy and loss, threshold, top-k,
         from_logits, chunk size, the value of a 0/0 ratio (``zero_division``).
@@ -211,7 +212,8 @@ class Report:
         if "reliability" in curves:
             c = curves["reliability"]
             out["reliability_diagram"] = P.plot_reliability_diagram(
-                c["confidence"], c["accuracy"], c.get("count"), ece=c.get("ece"))
+                c["confidence"], c["accuracy"], c.get("mass"), edges=c.get("edges"),
+                ece=c.get("ece"))
         return out
 
     def to_html(self, *, figures: bool = True) -> str:

@@ -22,8 +22,9 @@ ANNOTATE_MAX = 30
 CHANCE_COLOR = "0.55"
 
 
-def _vector(values: Any, name: str, *, lo: float | None = None,
-            hi: float | None = None) -> np.ndarray:
+def _vector(values: Any, name: str, *, lo: float | None = None, hi: float | None = None,
+            nan: bool = False) -> np.ndarray:
+    """A 1-d float64 array of finite numbers within [lo, hi] (NaN allowed with ``nan``)."""
     try:
         a = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
@@ -32,11 +33,12 @@ def _vector(values: Any, name: str, *, lo: float | None = None,
     if a.ndim != 1 or a.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-d sequence of numbers, got shape "
                          f"{a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be finite numbers (no NaN or inf)")
-    if (lo is not None and a.min() < lo) or (hi is not None and a.max() > hi):
+    if np.any(np.isinf(a)) or (not nan and np.any(np.isnan(a))):
+        raise ValueError(f"{name} must be finite numbers (no {'' if nan else 'NaN or '}inf)")
+    b = a[~np.isnan(a)]
+    if b.size and ((lo is not None and b.min() < lo) or (hi is not None and b.max() > hi)):
         bound = f"be >= {lo:g}" if hi is None else f"lie in [{lo:g}, {hi:g}]"
-        raise ValueError(f"{name} must {bound}, got values in [{a.min():g}, {a.max():g}]")
+        raise ValueError(f"{name} must {bound}, got values in [{b.min():g}, {b.max():g}]")
     return a
 
 
@@ -248,22 +250,27 @@ def plot_pr_curve(recall: Any, precision: Any, ap: float | None = None, *,
     return fig
 
 
-def plot_reliability_diagram(confidence: Any, accuracy: Any, count: Any = None, *,
-                             ece: float | None = None, title: str | None = None) -> Any:
+def plot_reliability_diagram(confidence: Any, accuracy: Any, mass: Any = None, *,
+                             edges: Any = None, ece: float | None = None,
+                             title: str | None = None) -> Any:
     """The reliability diagram of a probabilistic classifier: per bin of predicted
     probability, the observed frequency against the mean predicted probability, with
-    the diagonal of perfect calibration, and below it (with ``count``) how many samples
-    each bin holds.
+    the diagonal of perfect calibration and the gaps to it, and below (with ``mass``) how
+    many samples each bin holds.
 
     Parameters
     ----------
     confidence
-        The mean predicted probability of each bin, in [0, 1].
+        The mean predicted probability of each bin, in [0, 1]; NaN for an empty bin (not
+        drawn; ``accuracy`` must be NaN there too).
     accuracy
         The observed frequency (of the positive class, or of a correct prediction) of
-        each bin, in [0, 1].
-    count
-        Samples (or weights) per bin, >= 0: a second panel.
+        each bin, in [0, 1]; NaN for an empty bin.
+    mass
+        Samples (or their weights) per bin, >= 0: a second panel.
+    edges
+        The bins' edges (one more than the bins, increasing, in [0, 1]): the bars of the
+        second panel span the bins (default: bars centred on the confidences).
     ece
         The expected calibration error, shown in the legend when given.
 
@@ -275,32 +282,47 @@ def plot_reliability_diagram(confidence: Any, accuracy: Any, count: Any = None, 
     >>> [round(p.get_height()) for p in fig.axes[1].patches]
     [10, 5, 10]
     """
-    x = _vector(confidence, "confidence", lo=0.0, hi=1.0)
-    y = _vector(accuracy, "accuracy", lo=0.0, hi=1.0)
+    x = _vector(confidence, "confidence", lo=0.0, hi=1.0, nan=True)
+    y = _vector(accuracy, "accuracy", lo=0.0, hi=1.0, nan=True)
     _same_length(x, y, "confidence and accuracy")
-    n = None if count is None else _vector(count, "count", lo=0.0)
+    if not np.array_equal(np.isnan(x), np.isnan(y)):
+        raise ValueError("confidence and accuracy must be NaN in the same bins (the empty "
+                         "ones)")
+    n = None if mass is None else _vector(mass, "mass", lo=0.0)
     if n is not None:
-        _same_length(x, n, "confidence and count")
+        _same_length(x, n, "confidence and mass")
+    e = None
+    if edges is not None:
+        e = _vector(edges, "edges", lo=0.0, hi=1.0)
+        if e.size != x.size + 1 or np.any(np.diff(e) <= 0):
+            raise ValueError(f"edges must be {x.size + 1} increasing numbers (one more than "
+                             f"the bins), got {e.size}")
     err = _score(ece, "ece")
+    seen = ~np.isnan(x)
     with _style():
         fig = _figure(5.2, 6.4 if n is not None else 5.0)
         if n is not None:
             ax, hist = fig.subplots(2, 1, height_ratios=[3, 1])
         else:
             ax, hist = fig.subplots(), None
-        ax.plot(x, y, color=COLORS[2], lw=2.0, marker="o", ms=5,
+        ax.plot(x[seen], y[seen], color=COLORS[2], lw=2.0, marker="o", ms=5,
                 label="model" + ("" if err is None else f" (ECE = {err:.4f})"))
         ax.plot([0, 1], [0, 1], color=CHANCE_COLOR, lw=1.0, ls=(0, (4, 3)),
                 label="perfectly calibrated")
-        ax.vlines(x, np.minimum(x, y), np.maximum(x, y), color=COLORS[1], lw=1.2,
+        xs, ys = x[seen], y[seen]
+        ax.vlines(xs, np.minimum(xs, ys), np.maximum(xs, ys), color=COLORS[1], lw=1.2,
                   alpha=0.7, label="gap")
         _curve_axes(ax, "" if hist is not None else "mean predicted probability",
                     "observed frequency", equal=hist is None)
         ax.legend(loc="upper left")
         ax.set_title(title if title is not None else "Reliability diagram", loc="left")
         if hist is not None and n is not None:
-            width = 0.8 / max(len(x), 1)
-            hist.bar(x, n, width=width, color=COLORS[5], edgecolor=COLORS[0], lw=0.6)
+            if e is not None:
+                hist.bar(e[:-1], n, width=np.diff(e), align="edge", color=COLORS[5],
+                         edgecolor=COLORS[0], lw=0.6)
+            else:
+                hist.bar(np.where(seen, x, 0.0), n, width=0.8 / max(len(x), 1),
+                         color=COLORS[5], edgecolor=COLORS[0], lw=0.6)
             hist.set_xlim(-0.01, 1.01)
             hist.set_xlabel("mean predicted probability")
             hist.set_ylabel("samples")
