@@ -178,6 +178,18 @@ def test_cli_plots_and_html(files: Path, tmp_path: Path,
     assert parse(page.read_text(encoding="utf-8")).tags.count("svg") == 1
 
 
+def test_cli_plots_of_a_multilabel_task(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    np.save(tmp_path / "y.npy", RNG.integers(0, 2, (30, 3)))
+    np.save(tmp_path / "p.npy", RNG.random((30, 3)))
+    argv = ["evaluate", "--y-true", str(tmp_path / "y.npy"), "--y-pred",
+            str(tmp_path / "p.npy"), "--plots", str(tmp_path / "figs")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "this report has no figures (a multi-label task has no confusion matrix)" in err
+    assert list((tmp_path / "figs").iterdir()) == []
+
+
 def test_cli_json_stays_json_with_html(files: Path, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     import json
