@@ -115,10 +115,11 @@ def test_the_page_is_self_contained_and_escaped(files: Path) -> None:
     page = parse(text)
     # no script, no external resource of any kind
     assert "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
-    for attrs in page.attrs:
-        for key in ("src", "href"):
-            value = attrs.get(key) or ""
-            assert not value or value.startswith("#"), (key, value)
+    links = [(k, v or "") for attrs in page.attrs for k, v in attrs.items()
+             if k in ("src", "href", "xlink:href", "action", "data")]
+    assert links  # the figure's own references (#ids, its image as data:)
+    for key, value in links:
+        assert value.startswith(("#", "data:image/png;base64,")), (key, value[:60])
     assert "http://" not in text.replace("http://www.w3.org/", "") and "https://" not in text
     assert "@import" not in text and "url(http" not in text
     # the nasty name shows escaped, never as markup

@@ -285,9 +285,25 @@ def _exact_counts(plan: _Plan) -> tuple[list[Any], list[Any], list[Any]] | None:
         return None
     cm = plan.confusion._exact()  # object array of ints / Fractions: no rounding, no overflow
     n = cm.shape[0]
-    support = [sum(cm[i, :].tolist(), Fraction(0)) for i in range(n)]
-    predicted = [sum(cm[:, j].tolist(), Fraction(0)) for j in range(n)]
+    if not plan.confusion._is_weighted:  # Python integers: summed exactly by NumPy
+        return cm.sum(axis=1).tolist(), cm.sum(axis=0).tolist(), cm.diagonal().tolist()
+    support = [_sum_exact(cm[i, :].tolist()) for i in range(n)]
+    predicted = [_sum_exact(cm[:, j].tolist()) for j in range(n)]
     return support, predicted, [cm[i, i] for i in range(n)]
+
+
+def _sum_exact(values: list[Any]) -> Any:
+    """The exact sum of ints and Fractions: an int when all are ints. The fractions are
+    put over one common denominator and their numerators summed as integers (sums of
+    float weights have power-of-two denominators: their lcm is the largest), far fewer
+    operations than adding them one by one."""
+    fracs = [v for v in values if type(v) is Fraction]
+    whole = sum(int(v) for v in values if type(v) is not Fraction)
+    if not fracs:
+        return whole
+    den = math.lcm(*(f.denominator for f in fracs))
+    return Fraction(sum(f.numerator * (den // f.denominator) for f in fracs) + whole * den,
+                    den)
 
 
 def _ratio(num: Any, den: Any, empty: float) -> float:
@@ -357,7 +373,7 @@ def _confusion(plan: _Plan, weighted: bool) -> list[list[Any]] | None:
         return None
     cm = plan.confusion._exact()
     if weighted:
-        return [[to_float(Fraction(v)) for v in row] for row in cm.tolist()]
+        return [[to_float(v) for v in row] for row in cm.tolist()]
     return [[int(v) for v in row] for row in cm.tolist()]
 
 
