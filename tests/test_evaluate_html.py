@@ -156,6 +156,17 @@ def test_page_without_figures(files: Path) -> None:
     assert "svg" not in page.tags and page.tags.count("table") == 4
 
 
+def test_many_classes_confusion_matrix_as_figure_only() -> None:
+    c = 25
+    y = np.arange(100) % c
+    r = evaluate(y, np.eye(c)[(y + (np.arange(100) % 3 == 0)) % c])
+    page = parse(r.to_html())
+    assert page.tags.count("table") == 3  # inputs, metrics, per class
+    assert any("25 classes: more than the 20 a table shows" in t for t in page.text)
+    assert page.tags.count("svg") == 1
+    assert r.figures()["confusion_matrix"].axes[0].images[0].get_array().shape == (c, c)
+
+
 def test_multilabel_page_has_no_confusion_matrix() -> None:
     r = evaluate(RNG.integers(0, 2, (20, 3)), RNG.random((20, 3)), task="multilabel")
     assert r.figures() == {}
