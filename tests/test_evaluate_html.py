@@ -156,6 +156,19 @@ def test_page_without_figures(files: Path) -> None:
     assert "svg" not in page.tags and page.tags.count("table") == 4
 
 
+def test_page_without_matplotlib_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from nnmath.evaluate import _html
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(_html.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    page = parse(evaluate(Y, P).to_html())
+    assert "svg" not in page.tags and page.tags.count("table") == 4
+    assert "pip install 'nnmath[plot]'" in "".join(page.text)
+
+
 def test_many_classes_confusion_matrix_as_figure_only() -> None:
     c = 25
     y = np.arange(100) % c
