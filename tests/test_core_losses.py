@@ -387,6 +387,31 @@ def test_smoothed_weighted_crossentropy_on_the_core_against_the_reference(cls, f
             rtol=1e-11, atol=1e-14)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_cce_logits_short_rows_give_the_row_by_row_bits(dtype):
+    """float16 and float32 rows of at most 32 logits go many to a block: the bits of the
+    row-by-row kernel (cce_logits_ws with unit weights, which never blocks), rows with
+    infinities, NaNs, huge logits and bad targets included, contiguous and strided."""
+    rng = np.random.default_rng(41)
+    specials = [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e30, -1e30, 3e38, -3e38, 1e-45, 6e4]
+    u = np.uint16 if dtype == np.float16 else np.uint32
+    for n in range(1, 34):
+        for scale in (0.5, 4.0, 40.0):
+            z = rng.normal(0, scale, (260, n))
+            y = rng.dirichlet(np.ones(n), 260) if n > 1 else np.ones((260, 1))
+            y[::3] = np.eye(n)[rng.integers(0, n, len(y[::3]))]
+            k = rng.integers(0, 260, 12)
+            z[k, rng.integers(0, n, 12)] = rng.choice(specials, 12)
+            y[k[:4], rng.integers(0, n, 4)] = rng.choice([1.5, -0.5, np.nan, -0.0], 4)
+            with np.errstate(over="ignore"):
+                z, y = z.astype(dtype), y.astype(dtype)
+            for zz, yy in ((z, y), (np.repeat(z, 2, axis=1)[:, ::2], y[::-1][::-1])):
+                with np.errstate(all="ignore"):
+                    got = C.cce_logits(zz, yy)
+                    want = C.cce_logits_ws(zz, yy, np.ones(n), 0.0)
+                np.testing.assert_array_equal(got.view(u), want.view(u), err_msg=f"n={n}")
+
+
 def test_cce_logits_marks_rows_for_the_reference():
     z = np.array([[1.0, 2.0], [1.0, 2.0], [np.inf, 0.0], [np.nan, 0.0], [1e308, -1e308],
                   [1.0, 2.0]])

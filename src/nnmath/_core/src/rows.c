@@ -1647,6 +1647,48 @@ NNM_INLINE int nnm_cce_block(const nnm_cce_targets *t, intptr_t n, intptr_t i0, 
     return !t->py && (t->label < 0 || t->label >= n);
 }
 
+/* cce_logits on short rows: float32 and float16 rows of at most NNM_EN entries, many rows a
+ * block, transposed as in sparse_eval_rows (nnm_eval_max, nnm_eval_exp and nnm_eval_sum give
+ * the row's maximum and the sum of its exponentials with the row kernel's bits), then the
+ * targets' terms of nnm_cce_terms in the row kernel's order: entry i into accumulator
+ * i mod NNM_NL, the accumulators totalled in order. A row the row kernel would flag, or set
+ * apart by the passes, is done again by the row kernel itself. */
+typedef struct {
+    nnm_evalbuf e;
+    double y[NNM_EX];
+    double syd[NNM_NL][NNM_EB], sy[NNM_NL][NNM_EB];
+    uint64_t no[NNM_EB];
+} nnm_cceblk;
+
+NNM_INLINE void nnm_cce_block_terms(nnm_cceblk *c, intptr_t nr, intptr_t rb, intptr_t n)
+{
+    nnm_evalbuf *e = &c->e;
+    for (intptr_t r = 0; r < nr; r++) {
+        c->no[r] = e->sp[r];
+    }
+    for (intptr_t j = 0; j < NNM_NL; j++) {
+        for (intptr_t r = 0; r < nr; r++) {
+            c->syd[j][r] = 0.0, c->sy[j][r] = 0.0;
+        }
+        for (intptr_t i = j; i < n; i += NNM_NL) {
+            const double *x = e->x + i * rb, *y = c->y + i * rb;
+            for (intptr_t r = 0; r < nr; r++) {
+                double xv = nnm_blend(e->sp[r], 0.0, x[r]), yv = y[r], m = e->m[r];
+                uint64_t xbad = nnm_nonfinite_mask(xv), ynan = nnm_nan_mask(yv);
+                double yc = nnm_blend(ynan, 0.0, yv);
+                uint64_t no = xbad | ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
+                double dl, d = nnm_rshift(nnm_blend(xbad, m, xv), m, 0, &dl);
+                no |= nnm_nonfinite_mask(d);
+                c->no[r] |= no;
+                yc = nnm_blend(no, 0.0, (yc * 1.0 + 0.0) * 1.0);
+                d = nnm_blend(no, 0.0, d), dl = nnm_blend(no, 0.0, dl);
+                c->syd[j][r] += yc * d + yc * dl;
+                c->sy[j][r] += yc;
+            }
+        }
+    }
+}
+
 #define NNM_CCE_TYPE(T, S)                                                                   \
     /* the row's maximum m and sum s = c + r (+ rl) (nnm_row_sum_S), and Y and sum y' d;     \
      * 1: a row the reference takes (NaN in z, a non-finite logit, a bad target) */          \
@@ -1715,11 +1757,63 @@ NNM_INLINE int nnm_cce_block(const nnm_cce_targets *t, intptr_t n, intptr_t i0, 
             nnm_rstore_##S(po + i0 * so, so, len, out);                                      \
         }                                                                                    \
     }                                                                                        \
-    /* args: z, y, out */                                                                    \
+    /* nr short rows (n <= NNM_EN) by nnm_cceblk's passes; args as loss_cce_logits_S */     \
+    static void nnm_cce_block_##S(char *const *args, intptr_t nr, intptr_t rb, intptr_t n,   \
+                                  const intptr_t *steps, nnm_cceblk *c, nnm_rowbuf *b)       \
+    {                                                                                        \
+        nnm_evalbuf *e = &c->e;                                                              \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                e->x[i * rb + r] = LD_##S(*(const T *)(pz + i * steps[3]));                  \
+                c->y[i * rb + r] = LD_##S(*(const T *)(py + i * steps[4]));                  \
+            }                                                                                \
+        }                                                                                    \
+        nnm_eval_max(e, nr, rb, n);                                                          \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            e->sp[r] = e->bad[r] | ~e->fin[r];                                               \
+            e->m[r] = nnm_blend(e->sp[r], 0.0, e->m[r]);                                     \
+        }                                                                                    \
+        nnm_eval_exp(e, nr, rb, n);                                                          \
+        nnm_eval_sum(e, nr, rb, n);                                                          \
+        nnm_cce_block_terms(c, nr, rb, n);                                                   \
+        nnm_cce_targets tg = {NULL, NULL, steps[4], 0, 0, 1.0, 0.0};                         \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            double v;                                                                        \
+            if (c->no[r]) {                                                                  \
+                tg.py = args[1] + r * steps[1];                                              \
+                v = nnm_cce_value_##S(args[0] + r * steps[0], steps[3], &tg, n, b);          \
+            } else {                                                                         \
+                double ld[NNM_NL], ly[NNM_NL], l1, l2;                                       \
+                for (int j = 0; j < NNM_NL; j++) {                                           \
+                    ld[j] = c->syd[j][r], ly[j] = c->sy[j][r];                               \
+                }                                                                            \
+                double v1 = nnm_rtotal(ld, NULL, &l1), v2 = nnm_rtotal(ly, NULL, &l2);       \
+                double yd = v1 + l1, yt = v2 + l2;                                           \
+                double ls_lo, ls = nnm_rlog_s(e->cnt[r], e->rs[r], e->rl[r], &ls_lo);        \
+                double pl, ph = nnm_two_prod(yt, ls, &pl);                                   \
+                double el, h = nnm_two_sum(ph, -yd, &el);                                    \
+                v = h + (el + pl + yt * ls_lo);                                              \
+            }                                                                                \
+            *(T *)(args[2] + r * steps[2]) = ST_##S(v);                                      \
+        }                                                                                    \
+    }                                                                                        \
+    /* args: z, y, out; short float32 and float16 rows many a block (nnm_cce_block_S) */     \
     void NNM_SYM(loss_cce_logits_##S)(char *const *args, intptr_t nrows, intptr_t n,         \
                                       const intptr_t *steps)                                 \
     {                                                                                        \
         nnm_rowbuf buf;                                                                      \
+        if (sizeof(T) < 8 && n >= 1 && n <= NNM_EN) {                                        \
+            nnm_cceblk cb;                                                                   \
+            intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                         \
+            for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                    \
+                char *a[3] = {args[0] + r0 * steps[0], args[1] + r0 * steps[1],              \
+                              args[2] + r0 * steps[2]};                                      \
+                intptr_t nr = nrows - r0 < rb ? nrows - r0 : rb;                             \
+                nnm_cce_block_##S(a, nr, rb, n, steps, &cb, &buf);                           \
+            }                                                                                \
+            return;                                                                          \
+        }                                                                                    \
         nnm_cce_targets tg = {NULL, NULL, steps[4], 0, 0, 1.0, 0.0};                         \
         for (intptr_t r = 0; r < nrows; r++) {                                               \
             tg.py = args[1] + r * steps[1];                                                  \
