@@ -545,6 +545,20 @@ NNM_INLINE void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
     }
 }
 
+/* the evaluation's blocks (NNM_EVAL_TYPE, below): rows of at most NNM_EN entries, at most
+ * NNM_EB rows a block */
+#define NNM_EN 32
+#define NNM_EB 128
+#define NNM_EX 4096 /* the buffer of a block: n * rows <= NNM_EX */
+
+/* sparse_ce_logits of short rows through the evaluation's blocks */
+static void nnm_sce_short_e(char *const *args, intptr_t nrows, intptr_t n,
+                            const intptr_t *steps);
+static void nnm_sce_short_f(char *const *args, intptr_t nrows, intptr_t n,
+                            const intptr_t *steps);
+static void nnm_sce_short_d(char *const *args, intptr_t nrows, intptr_t n,
+                            const intptr_t *steps);
+
 #define NNM_SCE_TYPE(T, S)                                                                   \
     /* the entries equal to +inf */                                                          \
     static double nnm_sce_count_inf_##S(const char *px, intptr_t sx, intptr_t n)             \
@@ -622,6 +636,10 @@ NNM_INLINE void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
     void NNM_SYM(loss_sparse_ce_logits_##S)(char *const *args, intptr_t nrows, intptr_t n,   \
                                             const intptr_t *steps)                           \
     {                                                                                        \
+        if (sizeof(T) < 8 && n >= 1 && n <= NNM_EN) { /* short rows many a block */         \
+            nnm_sce_short_##S(args, nrows, n, steps);                                        \
+            return;                                                                          \
+        }                                                                                    \
         nnm_rowbuf buf;                                                                      \
         for (intptr_t r = 0; r < nrows; r++) {                                               \
             int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
@@ -1354,9 +1372,6 @@ NNM_HITS_TYPE(double, d)
  * rows that nnm_sce_S treats apart (a NaN, a maximum of +inf, no finite entry, z_y - max
  * below the float64 range, a label outside [0, n)) are done again one at a time by the
  * general functions; so are float64 rows and wider ones. */
-#define NNM_EN 32
-#define NNM_EB 128
-#define NNM_EX 4096 /* the buffer of a block: n * rows <= NNM_EX */
 
 typedef struct {
     double x[NNM_EX], t[NNM_EX];
@@ -1532,6 +1547,23 @@ NNM_INLINE void nnm_eval_rank(nnm_evalbuf *e, intptr_t nr, intptr_t rb, intptr_t
                 *pred = (int64_t)e->pred[r], *rank = (int64_t)e->rank[r];                    \
                 *loss = ST_##S(e->loss[r]);                                                  \
             }                                                                                \
+        }                                                                                    \
+    }                                                                                        \
+    /* sparse_ce_logits (args: z, y, out) of rows of n <= NNM_EN through the blocks above:   \
+     * their loss has its bits; pred and rank go to a scratch pair */                        \
+    static void nnm_sce_short_##S(char *const *args, intptr_t nrows, intptr_t n,             \
+                                  const intptr_t *steps)                                     \
+    {                                                                                        \
+        nnm_rowbuf buf;                                                                      \
+        nnm_evalbuf eb;                                                                      \
+        int64_t pred, rank;                                                                  \
+        const intptr_t st[6] = {steps[0], steps[1], 0, 0, steps[2], steps[3]};               \
+        intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                             \
+        for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                        \
+            char *a[5] = {args[0] + r0 * st[0], args[1] + r0 * st[1], (char *)&pred,         \
+                          (char *)&rank, args[2] + r0 * st[4]};                              \
+            intptr_t nr = nrows - r0 < rb ? nrows - r0 : rb;                                 \
+            nnm_eval_block_##S(a, nr, rb, n, st, &eb, &buf);                                 \
         }                                                                                    \
     }                                                                                        \
     /* the exported block: (n),()->(),(),(); the label, pred and rank int64 */               \
