@@ -412,6 +412,37 @@ def test_cce_logits_short_rows_give_the_row_by_row_bits(dtype):
                 np.testing.assert_array_equal(got.view(u), want.view(u), err_msg=f"n={n}")
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_sparse_ce_short_rows_give_the_row_by_row_bits(dtype):
+    """float16 and float32 rows of at most 32 logits go many to a block, the loss and its
+    gradient: the bits of the row-by-row kernel, reached by padding the same rows with
+    -inf to 40 entries (e^-inf adds nothing to a row's sum), with infinities, NaNs and
+    huge logits in some rows."""
+    rng = np.random.default_rng(43)
+    u = np.uint16 if dtype == np.float16 else np.uint32
+    for n in range(1, 33):
+        z = rng.normal(0, rng.choice([0.5, 4.0, 40.0]), (300, n))
+        k = rng.integers(0, 300, 10)
+        z[k, rng.integers(0, n, 10)] = rng.choice([np.inf, np.nan, 1e30, -1e30, 6e4], 10)
+        if n > 1:
+            z[5, 0] = -np.inf  # one -inf entry in a row with finite ones
+        with np.errstate(over="ignore"):
+            z = z.astype(dtype)
+        lab = rng.integers(0, n, 300)
+        lab[7] = -1  # a label outside the row: NaN either way
+        g = rng.normal(0, 1, 300).astype(dtype)
+        # (a row of -inf alone, whose loss is log n, is not the same row padded)
+        z = z[~np.all(z == -np.inf, axis=1)]
+        lab, g = lab[:len(z)], g[:len(z)]
+        padded = np.concatenate([z, np.full((len(z), 40 - n), -np.inf, dtype)], axis=1)
+        with np.errstate(all="ignore"):
+            np.testing.assert_array_equal(C.sparse_ce_logits(z, lab).view(u),
+                                          C.sparse_ce_logits(padded, lab).view(u))
+            got = C.sparse_ce_logits_backward(z, lab, g)
+            want = C.sparse_ce_logits_backward(padded, lab, g)[:, :n]
+        np.testing.assert_array_equal(got.view(u), want.view(u), err_msg=f"n={n}")
+
+
 def test_cce_logits_marks_rows_for_the_reference():
     z = np.array([[1.0, 2.0], [1.0, 2.0], [np.inf, 0.0], [np.nan, 0.0], [1e308, -1e308],
                   [1.0, 2.0]])

@@ -558,6 +558,13 @@ static void nnm_sce_short_f(char *const *args, intptr_t nrows, intptr_t n,
                             const intptr_t *steps);
 static void nnm_sce_short_d(char *const *args, intptr_t nrows, intptr_t n,
                             const intptr_t *steps);
+/* and its gradient */
+static void nnm_sce_back_short_e(char *const *args, intptr_t nrows, intptr_t n,
+                                 const intptr_t *steps);
+static void nnm_sce_back_short_f(char *const *args, intptr_t nrows, intptr_t n,
+                                 const intptr_t *steps);
+static void nnm_sce_back_short_d(char *const *args, intptr_t nrows, intptr_t n,
+                                 const intptr_t *steps);
 
 #define NNM_SCE_TYPE(T, S)                                                                   \
     /* the entries equal to +inf */                                                          \
@@ -650,6 +657,10 @@ static void nnm_sce_short_d(char *const *args, intptr_t nrows, intptr_t n,
     void NNM_SYM(loss_sparse_ce_logits_backward_##S)(char *const *args, intptr_t nrows,      \
                                                      intptr_t n, const intptr_t *steps)      \
     {                                                                                        \
+        if (sizeof(T) < 8 && n >= 1 && n <= NNM_EN) { /* short rows many a block */         \
+            nnm_sce_back_short_##S(args, nrows, n, steps);                                   \
+            return;                                                                          \
+        }                                                                                    \
         nnm_rowbuf buf;                                                                      \
         for (intptr_t r = 0; r < nrows; r++) {                                               \
             int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
@@ -1564,6 +1575,72 @@ NNM_INLINE void nnm_eval_rank(nnm_evalbuf *e, intptr_t nr, intptr_t rb, intptr_t
                           (char *)&rank, args[2] + r0 * st[4]};                              \
             intptr_t nr = nrows - r0 < rb ? nrows - r0 : rb;                                 \
             nnm_eval_block_##S(a, nr, rb, n, st, &eb, &buf);                                 \
+        }                                                                                    \
+    }                                                                                        \
+    /* sparse_ce_logits_backward (args: z, y, g, out) of nr rows of n <= NNM_EN: the row    \
+     * kernel's g e_i / s off the label and -(g q) at it (nnm_sce_vjp_S's bits), from the     \
+     * blocks' maximum and sum; the rows set apart by nnm_sce_vjp_S itself */                \
+    static void nnm_sce_back_block_##S(char *const *args, intptr_t nr, intptr_t rb,          \
+                                       intptr_t n, const intptr_t *steps, nnm_evalbuf *e,    \
+                                       nnm_rowbuf *b)                                        \
+    {                                                                                        \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            const char *pz = args[0] + r * steps[0];                                         \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                e->x[i * rb + r] = LD_##S(*(const T *)(pz + i * steps[4]));                  \
+            }                                                                                \
+        }                                                                                    \
+        nnm_eval_max(e, nr, rb, n);                                                          \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
+            e->y[r] = y;                                                                     \
+            e->sp[r] = e->bad[r] | ~e->fin[r] | nnm_mask(y < 0 || y >= n);                   \
+            e->m[r] = nnm_blend(e->sp[r], 0.0, e->m[r]);                                     \
+        }                                                                                    \
+        nnm_eval_exp(e, nr, rb, n);                                                          \
+        nnm_eval_sum(e, nr, rb, n);                                                          \
+        for (intptr_t r = 0; r < nr; r++) { /* s (pred), its low part (rank), g (acc) */     \
+            double s_lo, s = nnm_two_sum(e->cnt[r], e->rs[r], &s_lo);                        \
+            e->pred[r] = s, e->rank[r] = s_lo + e->rl[r];                                    \
+            e->acc[r] = LD_##S(*(const T *)(args[2] + r * steps[2]));                        \
+        }                                                                                    \
+        for (intptr_t i = 0; i < n; i++) {                                                   \
+            const double *x = e->x + i * rb;                                                 \
+            double *t = e->t + i * rb;                                                       \
+            for (intptr_t r = 0; r < nr; r++) {                                              \
+                double dl, d = nnm_rshift(nnm_blend(e->sp[r], 0.0, x[r]), e->m[r], 0, &dl);  \
+                double ex = nnm_exp32(nnm_max(d, -NNMF32_EXP_MIN));                          \
+                t[r] = e->acc[r] * (ex / e->pred[r]);                                        \
+            }                                                                                \
+        }                                                                                    \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            char *po = args[3] + r * steps[3];                                               \
+            if (e->sp[r]) {                                                                  \
+                nnm_sce_vjp_##S(args[0] + r * steps[0], steps[4], n, e->y[r], e->acc[r], po, \
+                                steps[5], b);                                                \
+                continue;                                                                    \
+            }                                                                                \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                *(T *)(po + i * steps[5]) = ST_##S(e->t[i * rb + r]);                        \
+            }                                                                                \
+            int64_t y = e->y[r];                                                             \
+            double dl, d = nnm_rshift(e->x[y * rb + r], e->m[r], 0, &dl);                    \
+            double q = nnm_sce_complement(d, dl, 0, e->cnt[r], e->rs[r], e->rl[r],           \
+                                          e->pred[r], e->rank[r]);                           \
+            *(T *)(po + y * steps[5]) = ST_##S(-(e->acc[r] * q));                            \
+        }                                                                                    \
+    }                                                                                        \
+    static void nnm_sce_back_short_##S(char *const *args, intptr_t nrows, intptr_t n,        \
+                                       const intptr_t *steps)                                \
+    {                                                                                        \
+        nnm_rowbuf buf;                                                                      \
+        nnm_evalbuf eb;                                                                      \
+        intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                             \
+        for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                        \
+            char *a[4] = {args[0] + r0 * steps[0], args[1] + r0 * steps[1],                  \
+                          args[2] + r0 * steps[2], args[3] + r0 * steps[3]};                 \
+            intptr_t nr = nrows - r0 < rb ? nrows - r0 : rb;                                 \
+            nnm_sce_back_block_##S(a, nr, rb, n, steps, &eb, &buf);                          \
         }                                                                                    \
     }                                                                                        \
     /* the exported block: (n),()->(),(),(); the label, pred and rank int64 */               \
