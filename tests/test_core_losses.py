@@ -389,9 +389,10 @@ def test_smoothed_weighted_crossentropy_on_the_core_against_the_reference(cls, f
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32])
 def test_cce_logits_short_rows_give_the_row_by_row_bits(dtype):
-    """float16 and float32 rows of at most 32 logits go many to a block: the bits of the
-    row-by-row kernel (cce_logits_ws with unit weights, which never blocks), rows with
-    infinities, NaNs, huge logits and bad targets included, contiguous and strided."""
+    """float16 and float32 rows of at most 32 logits go many to a block, the loss and its
+    gradient: the bits of the row-by-row kernel (cce_logits_ws with unit weights, which
+    never blocks), rows with infinities, NaNs, huge logits and bad targets included,
+    contiguous and strided."""
     rng = np.random.default_rng(41)
     specials = [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e30, -1e30, 3e38, -3e38, 1e-45, 6e4]
     u = np.uint16 if dtype == np.float16 else np.uint32
@@ -405,11 +406,15 @@ def test_cce_logits_short_rows_give_the_row_by_row_bits(dtype):
             y[k[:4], rng.integers(0, n, 4)] = rng.choice([1.5, -0.5, np.nan, -0.0], 4)
             with np.errstate(over="ignore"):
                 z, y = z.astype(dtype), y.astype(dtype)
+            c = rng.normal(0, 1, 260).astype(dtype)
             for zz, yy in ((z, y), (np.repeat(z, 2, axis=1)[:, ::2], y[::-1][::-1])):
                 with np.errstate(all="ignore"):
                     got = C.cce_logits(zz, yy)
                     want = C.cce_logits_ws(zz, yy, np.ones(n), 0.0)
+                    got_g = C.cce_logits_backward(zz, yy, c)
+                    want_g = C.cce_logits_ws_backward(zz, yy, np.ones(n), 0.0, c)
                 np.testing.assert_array_equal(got.view(u), want.view(u), err_msg=f"n={n}")
+                np.testing.assert_array_equal(got_g.view(u), want_g.view(u), err_msg=f"n={n}")
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32])

@@ -1930,11 +1930,78 @@ NNM_INLINE void nnm_cce_block_terms(nnm_cceblk *c, intptr_t nr, intptr_t rb, int
             *(T *)(args[2] + r * steps[2]) = ST_##S(v);                                      \
         }                                                                                    \
     }                                                                                        \
-    /* args: z, y, c, out (row) */                                                           \
+    /* the gradient of nr short rows (args: z, y, c, out; n <= NNM_EN) by nnm_cceblk's       \
+     * passes: c (Y e_i / s - y_i), the row kernel's bits; flagged rows by nnm_cce_grad_S */  \
+    static void nnm_cce_back_block_##S(char *const *args, intptr_t nr, intptr_t rb,          \
+                                       intptr_t n, const intptr_t *steps, nnm_cceblk *c,     \
+                                       nnm_rowbuf *b)                                        \
+    {                                                                                        \
+        nnm_evalbuf *e = &c->e;                                                              \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                e->x[i * rb + r] = LD_##S(*(const T *)(pz + i * steps[4]));                  \
+                c->y[i * rb + r] = LD_##S(*(const T *)(py + i * steps[5]));                  \
+            }                                                                                \
+        }                                                                                    \
+        nnm_eval_max(e, nr, rb, n);                                                          \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            e->sp[r] = e->bad[r] | ~e->fin[r];                                               \
+            e->m[r] = nnm_blend(e->sp[r], 0.0, e->m[r]);                                     \
+        }                                                                                    \
+        nnm_eval_exp(e, nr, rb, n);                                                          \
+        nnm_eval_sum(e, nr, rb, n);                                                          \
+        nnm_cce_block_terms(c, nr, rb, n);                                                   \
+        for (intptr_t r = 0; r < nr; r++) { /* Y (zy), s (pred), c (acc) */                  \
+            double ly[NNM_NL], l2;                                                           \
+            for (int j = 0; j < NNM_NL; j++) {                                               \
+                ly[j] = c->sy[j][r];                                                         \
+            }                                                                                \
+            double v2 = nnm_rtotal(ly, NULL, &l2), s_lo;                                     \
+            e->zy[r] = v2 + l2;                                                              \
+            e->pred[r] = nnm_two_sum(e->cnt[r], e->rs[r], &s_lo);                            \
+            e->acc[r] = LD_##S(*(const T *)(args[2] + r * steps[2]));                        \
+        }                                                                                    \
+        for (intptr_t i = 0; i < n; i++) {                                                   \
+            const double *x = e->x + i * rb, *y = c->y + i * rb;                             \
+            double *t = e->t + i * rb;                                                       \
+            for (intptr_t r = 0; r < nr; r++) {                                              \
+                double dl, d = nnm_rshift(nnm_blend(c->no[r], 0.0, x[r]), e->m[r], 0, &dl);  \
+                double ex = nnm_exp32(nnm_max(d, -NNMF32_EXP_MIN));                          \
+                double yw = (nnm_blend(c->no[r], 0.0, y[r]) * 1.0 + 0.0) * 1.0;              \
+                t[r] = e->acc[r] * (e->zy[r] * (ex / e->pred[r]) - yw);                      \
+            }                                                                                \
+        }                                                                                    \
+        nnm_cce_targets tg = {NULL, NULL, steps[5], 0, 0, 1.0, 0.0};                         \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            char *po = args[3] + r * steps[3];                                               \
+            if (c->no[r]) {                                                                  \
+                tg.py = args[1] + r * steps[1];                                              \
+                nnm_cce_grad_##S(args[0] + r * steps[0], steps[4], &tg, e->acc[r], po,       \
+                                 steps[6], n, b);                                            \
+                continue;                                                                    \
+            }                                                                                \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                *(T *)(po + i * steps[6]) = ST_##S(e->t[i * rb + r]);                        \
+            }                                                                                \
+        }                                                                                    \
+    }                                                                                        \
+    /* args: z, y, c, out (row); short float32 and float16 rows many a block */              \
     void NNM_SYM(loss_cce_logits_backward_##S)(char *const *args, intptr_t nrows,            \
                                                intptr_t n, const intptr_t *steps)            \
     {                                                                                        \
         nnm_rowbuf buf;                                                                      \
+        if (sizeof(T) < 8 && n >= 1 && n <= NNM_EN) {                                        \
+            nnm_cceblk cb;                                                                   \
+            intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                         \
+            for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                    \
+                char *a[4] = {args[0] + r0 * steps[0], args[1] + r0 * steps[1],              \
+                              args[2] + r0 * steps[2], args[3] + r0 * steps[3]};             \
+                intptr_t nr = nrows - r0 < rb ? nrows - r0 : rb;                             \
+                nnm_cce_back_block_##S(a, nr, rb, n, steps, &cb, &buf);                      \
+            }                                                                                \
+            return;                                                                          \
+        }                                                                                    \
         nnm_cce_targets tg = {NULL, NULL, steps[5], 0, 0, 1.0, 0.0};                         \
         for (intptr_t r = 0; r < nrows; r++) {                                               \
             tg.py = args[1] + r * steps[1];                                                  \
