@@ -1,0 +1,927 @@
+"""F-scores, precision, recall, specificity and the classification report.
+
+Naming
+------
+* **Keras 3**: :class:`F1Score` and :class:`FBetaScore` — multi-hot (or one-hot) rows of
+  shape ``(N, C)``, Keras's constructor and averages (``None``, ``"micro"``,
+  ``"macro"``, ``"weighted"``), exact counts.
+* **scikit-learn / torchmetrics, streaming**: ``Multiclass<Measure>`` for integer labels
+  (``y_pred`` as labels, or scores whose argmax is the prediction) and
+  ``Multilabel<Measure>`` for ``(N, C)`` 0/1 targets (``y_pred`` 0/1 or scores above
+  ``threshold``), where ``<Measure>`` is ``Precision``, ``Recall``, ``F1Score``,
+  ``FBetaScore``, ``Specificity`` or ``PrecisionRecallFScore`` (scikit-learn's four-tuple
+  ``(precision, recall, fbeta, support)``), plus :class:`ClassificationReport`. Averages
+  and ``zero_division`` are scikit-learn's: ``None`` (one value per class), ``"micro"``,
+  ``"macro"``, ``"weighted"``, ``"binary"`` (the class ``pos_label``; multiclass) and
+  ``"samples"`` (multilabel).
+* **functions**, named and called as in ``sklearn.metrics``:
+  :func:`precision_recall_fscore_support`, :func:`precision_score`, :func:`recall_score`,
+  :func:`f1_score`, :func:`fbeta_score`, :func:`classification_report` — one pass of the
+  streaming classes over the data.
+
+Multiclass metrics keep :class:`ConfusionMatrix`'s state (one ``bincount`` of
+``y_true * C + y_pred`` per update); multilabel ones a 2 x 2 table per class. The macro
+average runs over the classes that occurred as a true or a predicted label (multiclass;
+scikit-learn's default ``labels``, and the classes torchmetrics does not skip), or over all
+``C`` columns (multilabel, as scikit-learn).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._exact import to_float
+from ._base import Metric, StateField, decode_state, to_numpy, update_by_blocks
+from ._counts import (
+    MulticlassCounts,
+    MultilabelCounts,
+    check_average,
+    check_beta,
+    check_dtype,
+    check_pos_label,
+    check_threshold01,
+    check_zero_division,
+    scores,
+    support_out,
+)
+from ._functions import int_labels
+from ._multiclass import _check_ignore, _check_num_classes
+
+__all__ = [
+    "ClassificationReport",
+    "F1Score",
+    "FBetaScore",
+    "MulticlassF1Score",
+    "MulticlassFBetaScore",
+    "MulticlassPrecision",
+    "MulticlassPrecisionRecallFScore",
+    "MulticlassRecall",
+    "MulticlassSpecificity",
+    "MultilabelF1Score",
+    "MultilabelFBetaScore",
+    "MultilabelPrecision",
+    "MultilabelPrecisionRecallFScore",
+    "MultilabelRecall",
+    "MultilabelSpecificity",
+    "classification_report",
+    "f1_score",
+    "fbeta_score",
+    "precision_recall_fscore_support",
+    "precision_score",
+    "recall_score",
+]
+
+
+# -- Keras 3: F1Score, FBetaScore --------------------------------------------------------------
+
+class FBetaScore(Metric):
+    r"""The F-beta score of multi-hot rows, as Keras 3's ``keras.metrics.FBetaScore``.
+
+    .. math:: F_\beta = \frac{(1 + \beta^2)\, tp}{(1 + \beta^2)\, tp + \beta^2 fn + fp}
+
+    per class (column) from the exact counts of all updates, then averaged.
+
+    Parameters
+    ----------
+    average
+        ``None`` (one score per class), ``"micro"`` (from the counts summed over the
+        classes), ``"macro"`` (the mean over all classes) or ``"weighted"`` (weighted by
+        each class's support, the weighted sum of its true labels).
+    beta
+        A finite number > 0: recall weighs beta times as much as precision.
+    threshold
+        ``None``: in each row, the entries equal to the row's maximum (and nonzero) are the
+        positive predictions (so ties all count); a number in (0, 1]: the entries strictly
+        above it.
+    name, dtype
+        Keras's; ``dtype`` is accepted and kept, results are float64 (Python floats, or an
+        array for ``average=None``).
+
+    Inputs: ``y_true`` 0/1 of shape ``(N, C)``; ``y_pred`` scores of the same shape;
+    ``sample_weight`` one weight per row.
+
+    Notes
+    -----
+    Differences from Keras, each shown by a test:
+
+    * Keras adds ``epsilon = 1e-7`` to every denominator (precision, recall, F and the
+      class weights): its scores are slightly below the exact ratio, and far below it when
+      the counts themselves are small — weights of 1e-7 give Keras an F1 near 0.5 where
+      the exact score is 1. Here a score with no true positive is 0 (Keras's value too).
+    * Keras keeps float32 totals, which stop counting at 2**24; the counts here are exact
+      integers (weighted: exact sums), so a result does not depend on batching or
+      merging.
+    * ``y_true`` must hold 0/1 (Keras multiplies whatever it gets); NaN in ``y_pred`` is
+      refused.
+    * The row maximum is taken in ``y_pred``'s dtype; Keras first casts to float32.
+    * Before any update ``result()`` is 0.0 (an empty array with ``average=None``).
+
+    Examples
+    --------
+    >>> m = FBetaScore(beta=2.0, threshold=0.5)
+    >>> m.update_state([[1, 0], [1, 1], [0, 1]], [[0.9, 0.2], [0.3, 0.8], [0.6, 0.7]])
+    >>> m.result()                    # per class: tp, fp, fn = (1, 1, 1) and (2, 0, 0)
+    array([0.5, 1. ])
+    >>> FBetaScore(average="micro", threshold=0.5)([[1, 0], [1, 1]], [[0.9, 0.2], [0.3, 0.8]])
+    0.8
+    """
+
+    name = "fbeta_score"
+    _params: ClassVar[tuple[str, ...]] = ("average", "beta", "threshold", "dtype")
+    AVERAGES = (None, "micro", "macro", "weighted")
+
+    def __init__(self, average: str | None = None, beta: float = 1.0,
+                 threshold: float | None = None, name: str | None = None,
+                 dtype: Any = None) -> None:
+        self.average = check_average(average, self.AVERAGES)
+        self.beta = check_beta(beta, positive=True)
+        if threshold is not None:
+            threshold = check_threshold01(threshold)
+            if not 0.0 < threshold <= 1.0:
+                raise ValueError(f"threshold must lie in (0, 1], got {threshold!r}")
+        self.threshold = threshold
+        self.dtype = check_dtype(dtype)
+        super().__init__(name)
+
+    def reset_state(self) -> None:
+        """Forget everything (the number of classes too)."""
+        self._counts = MultilabelCounts(None, self.threshold)
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Add one batch: ``(N, C)`` 0/1 targets and scores, one weight per row."""
+        if update_by_blocks(self, y_true, y_pred, sample_weight):
+            return
+        self._counts.update(y_true, y_pred, sample_weight)
+
+    def _class_scores(self, tp: list[Any], fp: list[Any], fn: list[Any]) -> list[Fraction]:
+        b2 = Fraction(self.beta) ** 2
+        return [Fraction(0) if t == 0 else (1 + b2) * t / ((1 + b2) * t + b2 * n + p)
+                for t, p, n in zip(tp, fp, fn, strict=True)]
+
+    def result(self) -> Any:
+        """A Python float, or an array of per-class scores for ``average=None``."""
+        if self._counts.num_classes is None:
+            return np.zeros(0) if self.average is None else 0.0
+        s = self._counts.stats()
+        if self.average == "micro":
+            tot = s.total()
+            return to_float(self._class_scores(tot.tp, tot.fp, tot.fn)[0])
+        f = self._class_scores(s.tp, s.fp, s.fn)
+        if self.average is None:
+            return np.array([to_float(v) for v in f], dtype=np.float64)
+        if self.average == "macro":
+            return to_float(sum(f, Fraction(0)) / len(f))
+        support = s.support
+        total = sum(support, Fraction(0))
+        if total == 0:
+            return 0.0
+        return to_float(sum((Fraction(n) * v for n, v in zip(support, f, strict=True)),
+                            Fraction(0)) / total)
+
+    # -- state ------------------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        return self._counts.state()
+
+    def _schema(self) -> dict[str, StateField]:
+        return self._counts.schema()
+
+    def _checked(self, state: Any) -> dict[str, Any]:
+        c = self._counts.c
+        if isinstance(state, Mapping) and isinstance(state.get("counts"), list):
+            c = len(state["counts"])  # the classes are known from the first update on
+        return decode_state(self._counts.schema(c), (), state)
+
+    def _set_state(self, state: Mapping[str, Any]) -> None:
+        self._counts.set_state(state)
+
+    def _compatible(self, other: Any) -> None:
+        super()._compatible(other)
+        mine, theirs = self._counts.num_classes, other._counts.num_classes
+        if mine is not None and theirs is not None and mine != theirs:
+            raise ValueError(f"others: cannot merge metrics of {theirs} classes into one of "
+                             f"{mine}")
+
+    def _merge(self, other: Any) -> None:
+        self._counts.merge(other._counts)
+
+
+class F1Score(FBetaScore):
+    """The F1 score of multi-hot rows, as Keras 3's ``keras.metrics.F1Score``.
+
+    :class:`FBetaScore` with ``beta=1``: the harmonic mean of precision and recall,
+    ``2 tp / (2 tp + fp + fn)`` per class. Same parameters (but ``beta``), inputs and
+    differences from Keras.
+
+    Examples
+    --------
+    >>> m = F1Score(average="macro", threshold=0.5)
+    >>> m.update_state([[1, 0], [1, 1], [0, 1]], [[0.9, 0.2], [0.3, 0.8], [0.6, 0.7]])
+    >>> m.result()                    # (1/2 + 1) / 2
+    0.75
+    >>> F1Score()([[0, 1, 0]], [[0.2, 0.5, 0.5]])  # threshold None: ties with the maximum
+    array([0., 1., 0.])
+    """
+
+    name = "f1_score"
+    _params: ClassVar[tuple[str, ...]] = ("average", "threshold", "dtype")
+
+    def __init__(self, average: str | None = None, threshold: float | None = None,
+                 name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
+
+
+# -- scikit-learn's set, streaming --------------------------------------------------------------
+
+class _Scores(Metric):
+    """Shared by the Multiclass*/Multilabel* classes: the counts and the averages."""
+
+    _measure: ClassVar[str] = "all"
+    _multilabel: ClassVar[bool] = False
+    beta: float = 1.0
+    pos_label: int = 1
+
+    def _setup(self, num_classes: Any, average: Any, zero_division: Any, dtype: Any) -> None:
+        self.num_classes = _check_num_classes(num_classes)
+        allowed = ((None, "micro", "macro", "weighted", "samples") if self._multilabel
+                   else (None, "micro", "macro", "weighted", "binary"))
+        self.average = check_average(average, allowed)
+        self.zero_division = check_zero_division(zero_division)
+        self.dtype = check_dtype(dtype)
+
+    def reset_state(self) -> None:
+        """Forget everything."""
+        if self._multilabel:
+            self._counts: Any = MultilabelCounts(self.num_classes, self.threshold,
+                                                 samples=self._keeps_samples())
+        else:
+            self._counts = MulticlassCounts(self.num_classes, self.ignore_index)
+
+    def _keeps_samples(self) -> bool:
+        return self.average == "samples"
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Add one batch; ``sample_weight``: one weight per sample.
+
+        Multiclass: integer labels, and labels or scores (the argmax is the prediction);
+        multilabel: ``(N, C)`` 0/1 targets, and 0/1 or scores (``> threshold``).
+        """
+        if update_by_blocks(self, y_true, y_pred, sample_weight):
+            return
+        self._counts.update(y_true, y_pred, sample_weight)
+
+    def _empty(self) -> bool:
+        if self._multilabel:
+            return not (self._counts.counts.any() or self._counts.weighted)
+        return not self._counts.classes_present()
+
+    def _compute(self, average: Any = "config") -> dict[str, Any]:
+        average = self.average if average == "config" else average
+        if average == "binary":
+            present = self._counts.classes_present()
+            if len(present) > 2:
+                raise ValueError(f"average='binary' needs at most two classes, but {present} "
+                                 "occurred; choose another average")
+            if len(present) == 2 and self.pos_label not in present:
+                raise ValueError(f"pos_label={self.pos_label} is not a valid label: it "
+                                 f"should be one of {present}")
+        samples = self._counts.sample_table() if average == "samples" else None
+        out = scores(self._counts.stats(), beta=self.beta, average=average,
+                     zero_division=self.zero_division,
+                     labels=None if average in (None, "binary") or self._multilabel
+                     else self._counts.classes_present(), pos_label=self.pos_label,
+                     samples=samples)
+        if out["support"] is not None:
+            out["support"] = support_out(out["support"], self._counts.is_weighted)
+        return out
+
+    def result(self) -> Any:
+        """A Python float, or a float64 array per class for ``average=None`` (0.0, or
+        zeros, before any update)."""
+        if self._empty():
+            return np.zeros(self.num_classes) if self.average is None else 0.0
+        return self._compute()[self._measure]
+
+    # -- state ------------------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        return self._counts.state()
+
+    def _schema(self) -> dict[str, StateField]:
+        return self._counts.schema()
+
+    def _set_state(self, state: Mapping[str, Any]) -> None:
+        self._counts.set_state(state)
+
+    def _merge(self, other: Any) -> None:
+        self._counts.merge(other._counts)
+
+
+_MC_PARAMS = ("num_classes", "average", "zero_division", "pos_label", "ignore_index", "dtype")
+_ML_PARAMS = ("num_classes", "average", "threshold", "zero_division", "dtype")
+
+_MC_DOC = """
+    Parameters
+    ----------
+    num_classes
+        C, an integer >= 1; labels lie in ``[0, C)``.
+    {beta}average
+        ``"macro"`` (default: the mean over the classes that occurred as a true or a
+        predicted label), ``"micro"`` (from the counts summed over the classes),
+        ``"weighted"`` (weighted by support), ``"binary"`` (the class ``pos_label``; at
+        most two classes may occur) or ``None`` (an array of C values).
+    zero_division
+        The value of a ratio whose denominator is 0: ``"warn"`` (0.0 and an
+        ``UndefinedMetricWarning``), 0, 1 or NaN (left out of the averages), as
+        scikit-learn.
+    pos_label
+        The positive class of ``average="binary"``.
+    ignore_index
+        A label whose samples are skipped.
+    name, dtype
+        The instance name; ``dtype`` is accepted and kept (results are float64).
+"""
+
+_ML_DOC = """
+    Parameters
+    ----------
+    num_classes
+        C, the number of columns.
+    {beta}average
+        ``"macro"`` (default: the mean over the C classes), ``"micro"``, ``"weighted"``
+        (by support), ``"samples"`` (per sample, then the weighted mean over samples) or
+        ``None`` (an array of C values).
+    threshold
+        A prediction is positive when strictly above it (0/1 predictions work with the
+        default 0.5).
+    zero_division
+        The value of a ratio whose denominator is 0: ``"warn"`` (0.0 and an
+        ``UndefinedMetricWarning``), 0, 1 or NaN (left out of the averages), as
+        scikit-learn.
+    name, dtype
+        The instance name; ``dtype`` is accepted and kept (results are float64).
+"""
+
+_BETA_DOC = """beta
+        >= 0: recall weighs beta times as much as precision (0: the precision, ``inf``:
+        the recall).
+    """
+
+
+class _MulticlassScores(_Scores):
+    _params: ClassVar[tuple[str, ...]] = _MC_PARAMS
+
+    def __init__(self, num_classes: int, average: str | None = "macro", *,
+                 zero_division: Any = "warn", pos_label: int = 1,
+                 ignore_index: int | None = None, name: str | None = None,
+                 dtype: Any = None) -> None:
+        self._setup(num_classes, average, zero_division, dtype)
+        self.pos_label = check_pos_label(pos_label, self.num_classes)
+        self.ignore_index = _check_ignore(ignore_index)
+        super().__init__(name)
+
+
+class _MultilabelScores(_Scores):
+    _params: ClassVar[tuple[str, ...]] = _ML_PARAMS
+    _multilabel = True
+
+    def __init__(self, num_classes: int, average: str | None = "macro", *,
+                 threshold: float = 0.5, zero_division: Any = "warn",
+                 name: str | None = None, dtype: Any = None) -> None:
+        self._setup(num_classes, average, zero_division, dtype)
+        self.threshold = check_threshold01(threshold)
+        super().__init__(name)
+
+
+class MulticlassPrecision(_MulticlassScores):
+    __doc__ = """Precision ``tp / (tp + fp)`` of integer labels, streaming
+    (``sklearn.metrics.precision_score``, torchmetrics' ``MulticlassPrecision``).
+    """ + _MC_DOC.format(beta="") + """
+    Examples
+    --------
+    >>> m = MulticlassPrecision(3)
+    >>> m.update_state([0, 1, 2, 2], [0, 2, 2, 1])
+    >>> m.result()                    # (1 + 0 + 1/2) / 3
+    0.5
+    >>> MulticlassPrecision(3, average=None)([0, 1, 2, 2], [0, 2, 2, 1])
+    array([1. , 0. , 0.5])
+    """
+    name = "multiclass_precision"
+    _measure = "precision"
+
+
+class MulticlassRecall(_MulticlassScores):
+    __doc__ = """Recall ``tp / (tp + fn)`` of integer labels, streaming
+    (``sklearn.metrics.recall_score``; its macro average is the balanced accuracy).
+    """ + _MC_DOC.format(beta="") + """
+    Examples
+    --------
+    >>> MulticlassRecall(3, average="micro")([0, 1, 2, 2], [0, 2, 2, 1])
+    0.5
+    """
+    name = "multiclass_recall"
+    _measure = "recall"
+
+
+class MulticlassFBetaScore(_MulticlassScores):
+    __doc__ = r"""F-beta of integer labels, streaming (``sklearn.metrics.fbeta_score``).
+
+    Per class :math:`(1 + \beta^2)\, tp / ((1 + \beta^2)\, tp + \beta^2 fn + fp)`.
+    """ + _MC_DOC.format(beta=_BETA_DOC) + """
+    Examples
+    --------
+    >>> MulticlassFBetaScore(3, beta=0.5, average=None)([0, 1, 2, 2], [0, 2, 2, 1])
+    array([1. , 0. , 0.5])
+    """
+    name = "multiclass_fbeta_score"
+    _measure = "fbeta"
+    _params: ClassVar[tuple[str, ...]] = ("num_classes", "beta", *_MC_PARAMS[1:])
+
+    def __init__(self, num_classes: int, beta: float = 1.0, average: str | None = "macro", *,
+                 zero_division: Any = "warn", pos_label: int = 1,
+                 ignore_index: int | None = None, name: str | None = None,
+                 dtype: Any = None) -> None:
+        self.beta = check_beta(beta)
+        super().__init__(num_classes, average, zero_division=zero_division,
+                         pos_label=pos_label, ignore_index=ignore_index, name=name,
+                         dtype=dtype)
+
+
+class MulticlassF1Score(_MulticlassScores):
+    __doc__ = """F1 ``2 tp / (2 tp + fp + fn)`` of integer labels, streaming
+    (``sklearn.metrics.f1_score``, torchmetrics' ``MulticlassF1Score``).
+    """ + _MC_DOC.format(beta="") + """
+    Examples
+    --------
+    >>> MulticlassF1Score(3, average="weighted")([0, 1, 2, 2], [0, 2, 2, 1])
+    0.5
+    """
+    name = "multiclass_f1_score"
+    _measure = "fbeta"
+
+
+class MulticlassSpecificity(_MulticlassScores):
+    __doc__ = """Specificity ``tn / (tn + fp)`` of integer labels, streaming
+    (torchmetrics' ``MulticlassSpecificity``; the weighted average weighs by support).
+    """ + _MC_DOC.format(beta="") + """
+    Examples
+    --------
+    >>> MulticlassSpecificity(3, average=None)([0, 1, 2, 2], [0, 2, 2, 1])
+    array([1.        , 0.66666667, 0.5       ])
+    """
+    name = "multiclass_specificity"
+    _measure = "specificity"
+
+
+class MulticlassPrecisionRecallFScore(_MulticlassScores):
+    __doc__ = """``(precision, recall, fbeta, support)`` of integer labels, streaming:
+    ``sklearn.metrics.precision_recall_fscore_support``.
+
+    ``result()`` is the four-tuple: arrays of C values (``support``: int64 counts, or
+    float64 weighted sums) for ``average=None``, else three floats and ``None``.
+    """ + _MC_DOC.format(beta=_BETA_DOC) + """
+    Examples
+    --------
+    >>> m = MulticlassPrecisionRecallFScore(3, average=None)
+    >>> m.update_state([0, 1, 2, 2], [0, 2, 2, 1])
+    >>> p, r, f, support = m.result()
+    >>> p, r, support
+    (array([1. , 0. , 0.5]), array([1. , 0. , 0.5]), array([1, 1, 2]))
+    """
+    name = "multiclass_precision_recall_fscore"
+    _params: ClassVar[tuple[str, ...]] = ("num_classes", "beta", *_MC_PARAMS[1:])
+
+    def __init__(self, num_classes: int, beta: float = 1.0, average: str | None = None, *,
+                 zero_division: Any = "warn", pos_label: int = 1,
+                 ignore_index: int | None = None, name: str | None = None,
+                 dtype: Any = None) -> None:
+        self.beta = check_beta(beta)
+        super().__init__(num_classes, average, zero_division=zero_division,
+                         pos_label=pos_label, ignore_index=ignore_index, name=name,
+                         dtype=dtype)
+
+    def result(self) -> Any:
+        """``(precision, recall, fbeta, support)``."""
+        if self._empty():
+            if self.average is None:
+                z = np.zeros(self.num_classes)
+                return z, z.copy(), z.copy(), np.zeros(self.num_classes, dtype=np.int64)
+            return 0.0, 0.0, 0.0, None
+        out = self._compute()
+        return out["precision"], out["recall"], out["fbeta"], out["support"]
+
+
+class MultilabelPrecision(_MultilabelScores):
+    __doc__ = """Precision of multi-hot rows, streaming (``sklearn.metrics.precision_score``
+    of an indicator matrix, torchmetrics' ``MultilabelPrecision``).
+    """ + _ML_DOC.format(beta="") + """
+    Examples
+    --------
+    >>> m = MultilabelPrecision(2, average=None)
+    >>> m.update_state([[1, 0], [1, 1], [0, 1]], [[0.9, 0.2], [0.3, 0.8], [0.6, 0.7]])
+    >>> m.result()
+    array([0.5, 1. ])
+    """
+    name = "multilabel_precision"
+    _measure = "precision"
+
+
+class MultilabelRecall(_MultilabelScores):
+    __doc__ = """Recall of multi-hot rows, streaming (``sklearn.metrics.recall_score``).
+    """ + _ML_DOC.format(beta="") + """
+    Examples
+    --------
+    >>> MultilabelRecall(2, average="samples")([[1, 0], [1, 1]], [[1, 0], [0, 1]])
+    0.75
+    """
+    name = "multilabel_recall"
+    _measure = "recall"
+
+
+class MultilabelFBetaScore(_MultilabelScores):
+    __doc__ = """F-beta of multi-hot rows, streaming (``sklearn.metrics.fbeta_score``).
+    """ + _ML_DOC.format(beta=_BETA_DOC) + """
+    Examples
+    --------
+    >>> MultilabelFBetaScore(2, beta=2.0, average="micro")([[1, 0], [1, 1]], [[1, 0], [0, 1]])
+    0.7142857142857143
+    """
+    name = "multilabel_fbeta_score"
+    _measure = "fbeta"
+    _params: ClassVar[tuple[str, ...]] = ("num_classes", "beta", *_ML_PARAMS[1:])
+
+    def __init__(self, num_classes: int, beta: float = 1.0, average: str | None = "macro", *,
+                 threshold: float = 0.5, zero_division: Any = "warn",
+                 name: str | None = None, dtype: Any = None) -> None:
+        self.beta = check_beta(beta)
+        super().__init__(num_classes, average, threshold=threshold,
+                         zero_division=zero_division, name=name, dtype=dtype)
+
+
+class MultilabelF1Score(_MultilabelScores):
+    __doc__ = """F1 of multi-hot rows, streaming (``sklearn.metrics.f1_score``).
+    """ + _ML_DOC.format(beta="") + """
+    Examples
+    --------
+    >>> MultilabelF1Score(2)([[1, 0], [1, 1]], [[1, 0], [0, 1]])  # (2/3 + 1) / 2
+    0.8333333333333334
+    """
+    name = "multilabel_f1_score"
+    _measure = "fbeta"
+
+
+class MultilabelSpecificity(_MultilabelScores):
+    __doc__ = """Specificity ``tn / (tn + fp)`` of multi-hot rows, streaming (torchmetrics'
+    ``MultilabelSpecificity``).
+    """ + _ML_DOC.format(beta="") + """
+    Examples
+    --------
+    >>> MultilabelSpecificity(2, average=None)([[1, 0], [0, 1]], [[1, 1], [0, 1]])
+    array([1., 0.])
+    """
+    name = "multilabel_specificity"
+    _measure = "specificity"
+
+
+class MultilabelPrecisionRecallFScore(_MultilabelScores):
+    __doc__ = """``(precision, recall, fbeta, support)`` of multi-hot rows, streaming
+    (``sklearn.metrics.precision_recall_fscore_support`` of an indicator matrix).
+    """ + _ML_DOC.format(beta=_BETA_DOC) + """
+    Examples
+    --------
+    >>> m = MultilabelPrecisionRecallFScore(2, average=None)
+    >>> m.update_state([[1, 0], [1, 1]], [[1, 0], [0, 1]])
+    >>> m.result()[3]
+    array([2, 1])
+    """
+    name = "multilabel_precision_recall_fscore"
+    _params: ClassVar[tuple[str, ...]] = ("num_classes", "beta", *_ML_PARAMS[1:])
+
+    def __init__(self, num_classes: int, beta: float = 1.0, average: str | None = None, *,
+                 threshold: float = 0.5, zero_division: Any = "warn",
+                 name: str | None = None, dtype: Any = None) -> None:
+        self.beta = check_beta(beta)
+        super().__init__(num_classes, average, threshold=threshold,
+                         zero_division=zero_division, name=name, dtype=dtype)
+
+    def result(self) -> Any:
+        """``(precision, recall, fbeta, support)``."""
+        if self._empty():
+            if self.average is None:
+                z = np.zeros(self.num_classes)
+                return z, z.copy(), z.copy(), np.zeros(self.num_classes, dtype=np.int64)
+            return 0.0, 0.0, 0.0, None
+        out = self._compute()
+        return out["precision"], out["recall"], out["fbeta"], out["support"]
+
+
+# -- the classification report ---------------------------------------------------------------
+
+class ClassificationReport(_Scores):
+    """Precision, recall, F1 and support per class with the averages, streaming:
+    ``sklearn.metrics.classification_report`` (``output_dict=True``) as ``result()``, and
+    its text table as :meth:`text`.
+
+    Parameters
+    ----------
+    num_classes
+        C.
+    multilabel
+        ``False``: integer labels (or scores, argmax); ``True``: ``(N, C)`` 0/1 rows.
+    threshold
+        Multilabel: a prediction is positive when strictly above it.
+    target_names
+        C names for the classes (default ``"0"``, ``"1"``, ...).
+    zero_division, ignore_index, name, dtype
+        As :class:`MulticlassPrecision`.
+
+    ``result()`` has one entry per class that occurred (multiclass; every class for
+    multilabel) — a dict of ``precision``, ``recall``, ``f1-score``, ``support`` — then
+    ``accuracy`` (multiclass) or ``micro avg``, ``macro avg``, ``weighted avg`` and
+    ``samples avg`` (multilabel), as scikit-learn.
+
+    Examples
+    --------
+    >>> m = ClassificationReport(3, target_names=["cat", "dog", "fox"])
+    >>> m.update_state([0, 1, 2, 2], [0, 2, 2, 1])
+    >>> m.result()["fox"]
+    {'precision': 0.5, 'recall': 0.5, 'f1-score': 0.5, 'support': 2}
+    >>> print(m.text())
+                  precision    recall  f1-score   support
+    <BLANKLINE>
+             cat       1.00      1.00      1.00         1
+             dog       0.00      0.00      0.00         1
+             fox       0.50      0.50      0.50         2
+    <BLANKLINE>
+        accuracy                           0.50         4
+       macro avg       0.50      0.50      0.50         4
+    weighted avg       0.50      0.50      0.50         4
+    <BLANKLINE>
+    """
+
+    name = "classification_report"
+    _params: ClassVar[tuple[str, ...]] = ("num_classes", "multilabel", "threshold",
+                                          "target_names", "zero_division", "ignore_index",
+                                          "dtype")
+
+    def __init__(self, num_classes: int, *, multilabel: bool = False, threshold: float = 0.5,
+                 target_names: Sequence[str] | None = None, zero_division: Any = "warn",
+                 ignore_index: int | None = None, name: str | None = None,
+                 dtype: Any = None) -> None:
+        self.multilabel = bool(multilabel)
+        self._multilabel = self.multilabel  # type: ignore[misc]
+        self._setup(num_classes, None, zero_division, dtype)
+        self.threshold = check_threshold01(threshold)
+        self.ignore_index = _check_ignore(ignore_index)
+        if self.multilabel and self.ignore_index is not None:
+            raise ValueError("ignore_index applies to integer labels, not to multilabel rows")
+        if target_names is not None:
+            target_names = [str(t) for t in target_names]
+            if len(target_names) != self.num_classes:
+                raise ValueError(f"target_names must name the {self.num_classes} classes, got "
+                                 f"{len(target_names)} names")
+        self.target_names = target_names
+        super().__init__(name)
+
+    def _keeps_samples(self) -> bool:
+        return True
+
+    def _label_names(self) -> list[str]:
+        return self.target_names or [str(i) for i in range(self.num_classes)]
+
+    def result(self) -> dict[str, Any]:
+        """The report as a dict (scikit-learn's ``output_dict=True``)."""
+        names = self._label_names()
+        if self._empty():
+            return {}
+        labels = (list(range(self.num_classes)) if self.multilabel
+                  else self._counts.classes_present())
+        per = scores(self._counts.stats(), beta=1.0, average=None,
+                     zero_division=self.zero_division, labels=labels)
+        support = support_out(per["support"], self._counts.is_weighted)
+        out: dict[str, Any] = {}
+        for i, c in enumerate(labels):
+            out[names[c]] = _row(per["precision"][i], per["recall"][i], per["fbeta"][i],
+                                 support[i])
+        total = support.sum().item() if len(support) else 0
+        averages = (("micro", "samples", "macro", "weighted") if self.multilabel
+                    else ("micro", "macro", "weighted"))
+        for avg in averages:
+            r = scores(self._counts.stats(), beta=1.0, average=avg,
+                       zero_division=self.zero_division,
+                       labels=None if self.multilabel else labels,
+                       samples=self._counts.sample_table() if avg == "samples" else None)
+            if avg == "micro" and not self.multilabel:
+                out["accuracy"] = r["fbeta"]
+            else:
+                out[f"{avg} avg"] = _row(r["precision"], r["recall"], r["fbeta"], total)
+        return out
+
+    def text(self, digits: int = 2) -> str:
+        """The report as scikit-learn's text table, ``digits`` decimals."""
+        report = self.result()
+        rows = [k for k in report if k != "accuracy" and not k.endswith(" avg")]
+        width = max([len(k) for k in report] + [len("weighted avg"), digits])
+        head = f"{'':>{width}s} " + " ".join(f"{h:>9}" for h in
+                                              ("precision", "recall", "f1-score", "support"))
+        lines = [head, ""]
+
+        def fmt(name: str, r: Mapping[str, Any]) -> str:
+            vals = " ".join(f"{r[k]:>9.{digits}f}" for k in ("precision", "recall", "f1-score"))
+            return f"{name:>{width}s} {vals} {_support_text(r['support']):>9}"
+
+        lines += [fmt(k, report[k]) for k in rows]
+        lines.append("")
+        if "accuracy" in report:
+            total = report["macro avg"]["support"]
+            lines.append(f"{'accuracy':>{width}s} {'':>9} {'':>9} "
+                         f"{report['accuracy']:>9.{digits}f} {_support_text(total):>9}")
+        lines += [fmt(k, report[k]) for k in report if k.endswith(" avg")]
+        return "\n".join(lines) + "\n"
+
+
+def _row(p: Any, r: Any, f: Any, support: Any) -> dict[str, Any]:
+    return {"precision": float(p), "recall": float(r), "f1-score": float(f),
+            "support": support.item() if hasattr(support, "item") else support}
+
+
+def _support_text(s: Any) -> str:
+    return f"{s}" if isinstance(s, int) else f"{s:.{2}f}"
+
+
+# -- functions, as scikit-learn's ------------------------------------------------------------
+
+def _is_multilabel(yt: np.ndarray, yp: np.ndarray) -> bool:
+    return yt.ndim == 2 and yt.shape[1] > 1 and yt.shape == yp.shape
+
+
+def _check_labels(labels: Any) -> list[int] | None:
+    if labels is None:
+        return None
+    out = [int(v) for v in int_labels(np, np.asarray(labels), None, "labels").ravel()]
+    if not out:
+        raise ValueError("labels must name at least one class")
+    if min(out) < 0:
+        raise ValueError(f"labels must be class indices >= 0, got {out}")
+    return out
+
+
+def _one_pass(y_true: Any, y_pred: Any, sample_weight: Any, labels: list[int] | None,
+              threshold: float, beta: float, average: Any, zero_division: Any,
+              pos_label: int) -> tuple[_Scores, list[int] | None]:
+    """The streaming metric fed with all the data, and the labels to report."""
+    yt, yp = to_numpy(y_true), to_numpy(y_pred)
+    if _is_multilabel(yt, yp):
+        if average == "binary":
+            raise ValueError("average='binary' does not apply to multilabel targets; choose "
+                             "None, 'micro', 'macro', 'weighted' or 'samples'")
+        if labels is not None:
+            if max(labels) >= yt.shape[1]:
+                raise ValueError(f"labels must be column indices below {yt.shape[1]}, got "
+                                 f"{labels}")
+            yt, yp = yt[:, labels], yp[:, labels]
+        m: _Scores = MultilabelPrecisionRecallFScore(
+            yt.shape[1], beta, average, threshold=threshold, zero_division=zero_division)
+        m.update_state(yt, yp, sample_weight)
+        return m, None
+    if average == "samples":
+        raise ValueError("average='samples' applies to multilabel targets only")
+    t = int_labels(np, yt, None, "y_true")
+    c = 1 + max([int(t.max()) if t.size else 0, *(labels or []), pos_label])
+    if yp.ndim == yt.ndim + 1 or (yt.ndim and yp.ndim == yt.ndim and yt.shape[-1] == 1
+                                  and yp.shape[-1] > 1):
+        c = max(c, yp.shape[-1]) if labels is None and pos_label < yp.shape[-1] else c
+    else:
+        p = int_labels(np, yp, None, "y_pred")
+        c = max(c, 1 + (int(p.max()) if p.size else 0))
+    if min([int(t.min()) if t.size else 0]) < 0:
+        raise ValueError("y_true holds negative labels; labels are class indices >= 0")
+    m = MulticlassPrecisionRecallFScore(c, beta, average, zero_division=zero_division,
+                                        pos_label=pos_label)
+    m.update_state(yt, yp, sample_weight)
+    return m, labels
+
+
+def precision_recall_fscore_support(y_true: Any, y_pred: Any, *, beta: float = 1.0,
+                                    labels: Any = None, pos_label: int = 1,
+                                    average: str | None = None, sample_weight: Any = None,
+                                    zero_division: Any = "warn",
+                                    threshold: float = 0.5) -> tuple[Any, Any, Any, Any]:
+    """Precision, recall, F-beta and support, as ``sklearn.metrics``'s function.
+
+    ``y_true``: integer labels (multiclass) or an ``(N, C)`` 0/1 indicator matrix
+    (multilabel); ``y_pred``: labels (or scores: the argmax) of the same kind, multilabel
+    0/1 (or scores above ``threshold``). ``labels``: the classes to report and average
+    over (default: those that occur; every column for multilabel); ``average``: ``None``
+    (arrays, with the support), ``"binary"``, ``"micro"``, ``"macro"``, ``"weighted"``,
+    ``"samples"``. Exact counts, each ratio rounded once.
+
+    >>> p, r, f, s = precision_recall_fscore_support([0, 1, 2, 2], [0, 2, 2, 1])
+    >>> f, s
+    (array([1. , 0. , 0.5]), array([1, 1, 2]))
+    >>> precision_recall_fscore_support([0, 1, 1, 1], [0, 1, 0, 1], average="binary")
+    (1.0, 0.6666666666666666, 0.8, None)
+    """
+    beta = check_beta(beta)
+    labels = _check_labels(labels)
+    check_average(average, (None, "micro", "macro", "weighted", "binary", "samples"))
+    m, labels = _one_pass(y_true, y_pred, sample_weight, labels, check_threshold01(threshold),
+                          beta, average, zero_division, int(pos_label))
+    if m._empty():
+        raise ValueError("y_true and y_pred hold no samples")
+    if m._multilabel or average == "binary":
+        out = m._compute()
+    else:
+        out = scores(m._counts.stats(), beta=beta, average=average,
+                     zero_division=m.zero_division,
+                     labels=m._counts.classes_present() if labels is None else labels)
+        if out["support"] is not None:
+            out["support"] = support_out(out["support"], m._counts.is_weighted)
+    return out["precision"], out["recall"], out["fbeta"], out["support"]
+
+
+def precision_score(y_true: Any, y_pred: Any, *, labels: Any = None, pos_label: int = 1,
+                    average: str | None = "binary", sample_weight: Any = None,
+                    zero_division: Any = "warn") -> Any:
+    """Precision ``tp / (tp + fp)``, as ``sklearn.metrics.precision_score``
+    (see :func:`precision_recall_fscore_support`).
+
+    >>> precision_score([0, 1, 1, 0], [1, 1, 1, 0])
+    0.6666666666666666
+    """
+    return precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
+        sample_weight=sample_weight, zero_division=zero_division)[0]
+
+
+def recall_score(y_true: Any, y_pred: Any, *, labels: Any = None, pos_label: int = 1,
+                 average: str | None = "binary", sample_weight: Any = None,
+                 zero_division: Any = "warn") -> Any:
+    """Recall ``tp / (tp + fn)``, as ``sklearn.metrics.recall_score``.
+
+    >>> recall_score([0, 1, 1, 0], [1, 1, 0, 0])
+    0.5
+    """
+    return precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
+        sample_weight=sample_weight, zero_division=zero_division)[1]
+
+
+def fbeta_score(y_true: Any, y_pred: Any, *, beta: float, labels: Any = None,
+                pos_label: int = 1, average: str | None = "binary",
+                sample_weight: Any = None, zero_division: Any = "warn") -> Any:
+    """F-beta, as ``sklearn.metrics.fbeta_score``.
+
+    >>> fbeta_score([0, 1, 1, 0], [1, 1, 0, 0], beta=2.0)  # 5·1 / (5·1 + 4·1 + 1)
+    0.5
+    """
+    return precision_recall_fscore_support(
+        y_true, y_pred, beta=beta, labels=labels, pos_label=pos_label, average=average,
+        sample_weight=sample_weight, zero_division=zero_division)[2]
+
+
+def f1_score(y_true: Any, y_pred: Any, *, labels: Any = None, pos_label: int = 1,
+             average: str | None = "binary", sample_weight: Any = None,
+             zero_division: Any = "warn") -> Any:
+    """F1, as ``sklearn.metrics.f1_score``.
+
+    >>> f1_score([0, 1, 2, 2], [0, 2, 2, 1], average="macro")
+    0.5
+    """
+    return precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
+        sample_weight=sample_weight, zero_division=zero_division)[2]
+
+
+def classification_report(y_true: Any, y_pred: Any, *, target_names: Sequence[str] | None = None,
+                          sample_weight: Any = None, digits: int = 2,
+                          output_dict: bool = False, zero_division: Any = "warn",
+                          threshold: float = 0.5) -> Any:
+    """The text (or, with ``output_dict=True``, the dict) of
+    ``sklearn.metrics.classification_report``, from one pass of
+    :class:`ClassificationReport`. ``target_names`` names every class ``0 .. C-1``.
+
+    >>> classification_report([0, 1, 1], [0, 1, 0], output_dict=True)["1"]
+    {'precision': 1.0, 'recall': 0.5, 'f1-score': 0.6666666666666666, 'support': 2}
+    """
+    yt, yp = to_numpy(y_true), to_numpy(y_pred)
+    multilabel = _is_multilabel(yt, yp)
+    if multilabel:
+        c = yt.shape[1]
+    else:
+        t = int_labels(np, yt, None, "y_true")
+        c = 1 + (int(t.max()) if t.size else 0)
+        if yp.ndim == yt.ndim + 1:
+            c = max(c, yp.shape[-1])
+        else:
+            p = int_labels(np, yp, None, "y_pred")
+            c = max(c, 1 + (int(p.max()) if p.size else 0))
+    if target_names is not None and len(target_names) != c:
+        c = max(c, len(target_names))
+    m = ClassificationReport(c, multilabel=multilabel, threshold=threshold,
+                             target_names=target_names, zero_division=zero_division)
+    m.update_state(yt, yp, sample_weight)
+    return m.result() if output_dict else m.text(digits)
+
