@@ -115,8 +115,9 @@ class ExpectedCalibrationError(Metric):
     strategy
         ``"uniform"``: equal width, bin ``k`` holding ``k/n <= c < (k+1)/n`` (1.0 in the
         last bin); ``"quantile"``: equal mass, the edges the percentiles of all the
-        confidences seen (linear interpolation) and each value in the first bin whose
-        upper edge is at least the value, as scikit-learn's ``calibration_curve``.
+        confidences seen (``np.percentile``, linear interpolation, in float64) and each
+        value in the first bin whose upper edge is at least the value — the bins of
+        scikit-learn's ``calibration_curve(strategy="quantile")``.
     norm
         ``"l1"``, ``"l2"`` or ``"max"``.
     max_distinct
@@ -226,34 +227,26 @@ class ExpectedCalibrationError(Metric):
         self._values = uniq
 
     # -- the bins ---------------------------------------------------------------------------
-    def _quantile_bins(self) -> tuple[np.ndarray, list[Fraction]]:
-        """The bin of each distinct value, and the exact edges (scikit-learn's
-        ``np.percentile`` edges, without their rounding)."""
-        values, counts = self._values, self._counts
-        ends = np.cumsum(counts)
-        total = int(ends[-1])
-
-        def value_index(rank: int) -> int:
-            return int(np.searchsorted(ends, rank, side="right"))
-
-        firsts = []  # per inner edge: the index of the first value above it
-        edges = []
-        for k in range(self.n_bins + 1):
-            h = Fraction(k * (total - 1), self.n_bins)
-            i = math.floor(h)
-            di = value_index(i)
-            x0 = Fraction(float(values[di]))
-            if h == i:
-                edges.append(x0)
-                firsts.append(di + 1)
-            else:
-                dj = value_index(i + 1)
-                x1 = Fraction(float(values[dj]))
-                edges.append(x0 + (h - i) * (x1 - x0))
-                firsts.append(max(di + 1, dj))
-        inner = np.array(firsts[1:-1], dtype=np.int64)
-        bins = np.searchsorted(np.sort(inner), np.arange(values.size), side="right")
-        return bins, edges
+    def _quantile_bins(self) -> tuple[np.ndarray, np.ndarray]:
+        """The bin of each distinct value, and the edges: ``np.percentile`` of all the
+        confidences at ``linspace(0, 100, n_bins + 1)`` (linear interpolation between
+        the two order statistics, in float64, as NumPy computes it), found from the
+        table of distinct values without the samples themselves."""
+        values, ends = self._values, np.cumsum(self._counts)
+        last = int(ends[-1]) - 1
+        q = np.linspace(0, 1, self.n_bins + 1) * 100 / 100
+        position = last * q
+        prev = np.floor(position).astype(np.int64)
+        nxt = prev + 1
+        top = position >= last
+        prev[top] = last
+        nxt[top] = last
+        gamma = position - prev
+        a = values[np.searchsorted(ends, prev, side="right")]
+        b = values[np.searchsorted(ends, nxt, side="right")]
+        diff = b - a
+        edges = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+        return np.searchsorted(edges[1:-1], values, side="left"), edges
 
     def _binned(self) -> tuple[list[Fraction], list[Fraction], list[Fraction]]:
         """Per bin: mass, accuracy total, confidence total (exact)."""
@@ -293,7 +286,7 @@ class ExpectedCalibrationError(Metric):
         if self.strategy == "uniform" or self._values.size == 0:
             edges = np.linspace(0.0, 1.0, self.n_bins + 1)
         else:
-            edges = np.array([to_float(e) for e in self._quantile_bins()[1]])
+            edges = self._quantile_bins()[1]
         return {"edges": edges,
                 "mass": np.array([to_float(m) for m in mass]),
                 "confidence": np.array([to_float(s / m) if m else math.nan

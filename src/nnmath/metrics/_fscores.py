@@ -37,6 +37,7 @@ import numpy as np
 from .._exact import to_float
 from ._base import Metric, StateField, decode_state, to_numpy, update_by_blocks
 from ._counts import (
+    MEASURES,
     MulticlassCounts,
     MultilabelCounts,
     check_average,
@@ -243,6 +244,8 @@ class _Scores(Metric):
     _multilabel: ClassVar[bool] = False
     beta: float = 1.0
     pos_label: int = 1
+    threshold: float = 0.5
+    ignore_index: int | None = None
 
     def _setup(self, num_classes: Any, average: Any, zero_division: Any, dtype: Any) -> None:
         self.num_classes = _check_num_classes(num_classes)
@@ -293,7 +296,8 @@ class _Scores(Metric):
                      zero_division=self.zero_division,
                      labels=None if average in (None, "binary") or self._multilabel
                      else self._counts.classes_present(), pos_label=self.pos_label,
-                     samples=samples)
+                     samples=samples,
+                     warn_for=MEASURES[:3] if self._measure == "all" else (self._measure,))
         if out["support"] is not None:
             out["support"] = support_out(out["support"], self._counts.is_weighted)
         return out
