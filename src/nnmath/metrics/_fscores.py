@@ -294,7 +294,7 @@ class _Scores(Metric):
         samples = self._counts.sample_table() if average == "samples" else None
         out = scores(self._counts.stats(), beta=self.beta, average=average,
                      zero_division=self.zero_division,
-                     labels=None if average in (None, "binary") or self._multilabel
+                     labels=None if average in (None, "binary", "micro") or self._multilabel
                      else self._counts.classes_present(), pos_label=self.pos_label,
                      samples=samples,
                      warn_for=MEASURES[:3] if self._measure == "all" else (self._measure,))
@@ -710,7 +710,7 @@ class ClassificationReport(_Scores):
             out[names[c]] = _row(per["precision"][i], per["recall"][i], per["fbeta"][i],
                                  support[i])
         total = support.sum().item() if len(support) else 0
-        averages = (("micro", "samples", "macro", "weighted") if self.multilabel
+        averages = (("micro", "macro", "weighted", "samples") if self.multilabel
                     else ("micro", "macro", "weighted"))
         for avg in averages:
             r = scores(self._counts.stats(), beta=1.0, average=avg,
@@ -718,7 +718,7 @@ class ClassificationReport(_Scores):
                        labels=None if self.multilabel else labels,
                        samples=self._counts.sample_table() if avg == "samples" else None)
             if avg == "micro" and not self.multilabel:
-                out["accuracy"] = r["fbeta"]
+                out["accuracy"] = float(r["fbeta"])
             else:
                 out[f"{avg} avg"] = _row(r["precision"], r["recall"], r["fbeta"], total)
         return out
@@ -728,19 +728,19 @@ class ClassificationReport(_Scores):
         report = self.result()
         rows = [k for k in report if k != "accuracy" and not k.endswith(" avg")]
         width = max([len(k) for k in report] + [len("weighted avg"), digits])
-        head = f"{'':>{width}s} " + " ".join(f"{h:>9}" for h in
-                                              ("precision", "recall", "f1-score", "support"))
+        head = f"{'':>{width}s} " + "".join(f" {h:>9}" for h in
+                                             ("precision", "recall", "f1-score", "support"))
         lines = [head, ""]
 
         def fmt(name: str, r: Mapping[str, Any]) -> str:
-            vals = " ".join(f"{r[k]:>9.{digits}f}" for k in ("precision", "recall", "f1-score"))
+            vals = "".join(f" {r[k]:>9.{digits}f}" for k in ("precision", "recall", "f1-score"))
             return f"{name:>{width}s} {vals} {_support_text(r['support']):>9}"
 
         lines += [fmt(k, report[k]) for k in rows]
         lines.append("")
         if "accuracy" in report:
             total = report["macro avg"]["support"]
-            lines.append(f"{'accuracy':>{width}s} {'':>9} {'':>9} "
+            lines.append(f"{'accuracy':>{width}s}  {'':>9} {'':>9} "
                          f"{report['accuracy']:>9.{digits}f} {_support_text(total):>9}")
         lines += [fmt(k, report[k]) for k in report if k.endswith(" avg")]
         return "\n".join(lines) + "\n"
