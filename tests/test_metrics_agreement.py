@@ -20,7 +20,21 @@ import pytest
 
 import nnmath.metrics as M
 
-sklearn = pytest.importorskip("sklearn.metrics", reason="scikit-learn is the reference")
+sklearn = pytest.importorskip("sklearn.metrics", reason="scikit-learn (test extra): a reference")
+pytest.importorskip("hypothesis", reason="hypothesis (the test extra) draws the splits")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@pytest.fixture
+def torchmetrics() -> Any:
+    """``(torch, torchmetrics.classification)``, or a skip when they are absent."""
+    torch = pytest.importorskip("torch", reason="torchmetrics (with PyTorch) is a reference")
+    tm = pytest.importorskip("torchmetrics.classification",
+                             reason="torchmetrics is a reference")
+    return torch, tm
+
+
 
 
 def close(got: float, want: float, rtol: float = 1e-12) -> bool:
@@ -191,13 +205,11 @@ def test_bad_input(make: Any, exc: type, match: str) -> None:
         make()
 
 
-torch = pytest.importorskip("torch", reason="torchmetrics (with PyTorch) is a reference")
-tm = pytest.importorskip("torchmetrics.classification",
-                         reason="torchmetrics is a reference for the streaming classes")
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_unweighted_classes_match_torchmetrics(seed: int) -> None:
+def test_unweighted_classes_match_torchmetrics(seed: int, torchmetrics: Any) -> None:
+    torch, tm = torchmetrics
     rng = np.random.default_rng(seed)
     c = 4
     yt, yp = rng.integers(0, c, 200), rng.integers(0, c, 200)
@@ -212,9 +224,6 @@ def test_unweighted_classes_match_torchmetrics(seed: int) -> None:
 
 # -- exactness: any split, merged through JSON in any order, is one pass ----------------------
 
-pytest.importorskip("hypothesis", reason="hypothesis draws the splits")
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=60, deadline=None)

@@ -20,6 +20,11 @@ import pytest
 
 import nnmath.metrics as M
 
+sklearn = pytest.importorskip("sklearn.metrics", reason="scikit-learn (test extra): a reference")
+pytest.importorskip("hypothesis", reason="hypothesis (the test extra) draws the splits")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
 DATA = Path(__file__).parent / "data"
 META = json.loads((DATA / "keras_fscores.json").read_text())
 with np.load(DATA / "keras_fscores.npz", allow_pickle=False) as _npz:
@@ -202,7 +207,6 @@ def test_keras_bad_input(y_true: Any, y_pred: Any, match: str) -> None:
 
 # -- scikit-learn's set -------------------------------------------------------------------------
 
-sklearn = pytest.importorskip("sklearn.metrics", reason="scikit-learn is the reference")
 
 
 def _cases(seed: int, n_cases: int) -> list[tuple[str, np.ndarray, np.ndarray, Any]]:
@@ -499,9 +503,6 @@ def test_merging_different_configurations_is_refused() -> None:
 
 # -- exactness: any split, merged through JSON in any order, is one pass --------------------------
 
-hypothesis = pytest.importorskip("hypothesis", reason="hypothesis draws the splits")
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @st.composite
