@@ -184,8 +184,8 @@ class CohenKappa(_MatrixMetric):
     --------
     >>> m = CohenKappa(3, weights="quadratic")
     >>> m.update_state([0, 1, 2, 2], [0, 2, 2, 1])
-    >>> m.result()
-    0.6
+    >>> m.result()                    # 1 - (1 + 1) / (22 / 4)
+    0.6363636363636364
     """
 
     name = "cohen_kappa"
