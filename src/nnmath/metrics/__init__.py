@@ -279,7 +279,6 @@ from ._calibration import (  # noqa: E402
 )
 from ._counts import UndefinedMetricWarning  # noqa: E402
 from ._fscores import (  # noqa: E402
-    ClassificationReport,
     F1Score,
     FBetaScore,
     MulticlassF1Score,
@@ -294,6 +293,9 @@ from ._fscores import (  # noqa: E402
     MultilabelPrecisionRecallFScore,
     MultilabelRecall,
     MultilabelSpecificity,
+)
+from ._report import (  # noqa: E402
+    ClassificationReport,
     classification_report,
     f1_score,
     fbeta_score,
