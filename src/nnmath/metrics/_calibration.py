@@ -194,7 +194,7 @@ class ExpectedCalibrationError(Metric):
             if w is not None:
                 raise ValueError("sample_weight does not apply to strategy='quantile' "
                                  "(equal-mass bins are defined on samples)")
-            self._add_values(*_table(conf.astype(np.float64), hit))
+            self._add_values(*_table(conf, hit))
             return
         bins = _bins_uniform(conf, self.n_bins)
         n = self.n_bins
@@ -217,18 +217,27 @@ class ExpectedCalibrationError(Metric):
             self._conf[b] += confs[b]
 
     def _add_values(self, values: np.ndarray, counts: np.ndarray, hits: np.ndarray) -> None:
-        allv = np.concatenate([self._values, values])
-        uniq, inv = np.unique(allv, return_inverse=True)
+        """Add a table of distinct sorted values (their counts and hits) to the state's."""
+        if self._values.size:
+            uniq = np.union1d(self._values, values)
+        else:
+            uniq = values
         if uniq.size > self.max_distinct:
             raise ValueError(
                 f"strategy='quantile' keeps each distinct confidence, and {uniq.size} would "
                 f"exceed max_distinct={self.max_distinct}: round the confidences (e.g. to "
                 "float32), raise max_distinct, or use strategy='uniform'")
-        self._counts = np.bincount(inv, np.concatenate([self._counts, counts]),
-                                   minlength=uniq.size).astype(np.int64)
-        self._vhits = np.bincount(inv, np.concatenate([self._vhits, hits]),
-                                  minlength=uniq.size).astype(np.int64)
-        self._values = uniq
+        if not self._values.size:
+            self._values, self._counts, self._vhits = values, counts, hits
+            return
+        new_counts = np.zeros(uniq.size, dtype=np.int64)
+        new_hits = np.zeros(uniq.size, dtype=np.int64)
+        for vals, cnt, hit in ((self._values, self._counts, self._vhits),
+                               (values, counts, hits)):
+            at = np.searchsorted(uniq, vals)  # distinct values: distinct positions
+            new_counts[at] += cnt
+            new_hits[at] += hit
+        self._values, self._counts, self._vhits = uniq, new_counts, new_hits
 
     # -- the bins ---------------------------------------------------------------------------
     def _quantile_bins(self) -> tuple[np.ndarray, np.ndarray]:
@@ -261,11 +270,17 @@ class ExpectedCalibrationError(Metric):
         if self._values.size == 0:
             return mass, hits, conf
         bins, _ = self._quantile_bins()
-        for v, c, h, b in zip(self._values.tolist(), self._counts.tolist(),
-                              self._vhits.tolist(), bins.tolist(), strict=True):
-            mass[b] += c
-            hits[b] += h
-            conf[b] += Fraction(v) * c
+        # the values are sorted, so each bin is a run of them
+        bounds = np.searchsorted(bins, np.arange(n + 1), side="left")
+        for b in range(n):
+            lo, hi = int(bounds[b]), int(bounds[b + 1])
+            if lo == hi:
+                continue
+            mass[b] = Fraction(int(self._counts[lo:hi].sum()))
+            hits[b] = Fraction(int(self._vhits[lo:hi].sum()))
+            total = exact_total(self._values[lo:hi], self._counts[lo:hi].astype(np.float64))
+            assert isinstance(total, Fraction)
+            conf[b] = total
         return mass, hits, conf
 
     def result(self) -> float:
@@ -340,11 +355,22 @@ class ExpectedCalibrationError(Metric):
             self._conf[b] += other._conf[b]
 
 
+def _runs(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a sorted array and how often each occurs."""
+    if sorted_values.size == 0:
+        return sorted_values, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], sorted_values[1:] != sorted_values[:-1])))
+    return sorted_values[starts], np.diff(np.append(starts, sorted_values.size))
+
+
 def _table(conf: np.ndarray, hit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    values, inv = np.unique(conf, return_inverse=True)
-    counts = np.bincount(inv, minlength=values.size).astype(np.int64)
-    hits = np.bincount(inv[hit], minlength=values.size).astype(np.int64)
-    return values, counts, hits
+    """The distinct confidences (sorted), their counts and their hits: two sorts, no
+    argsort."""
+    values, counts = _runs(np.sort(conf))
+    hit_values, hit_counts = _runs(np.sort(conf[hit]))
+    hits = np.zeros(values.size, dtype=np.int64)
+    hits[np.searchsorted(values, hit_values)] = hit_counts
+    return values.astype(np.float64), counts.astype(np.int64), hits
 
 
 def _check_table(state: Any, max_distinct: int) -> dict[str, Any]:
@@ -404,28 +430,26 @@ _SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's split of a double into two 26-bit 
 _TINY = 2.0 ** -400   # below this a product of two halves could leave the double range
 
 
-def _weighted_squares(p: np.ndarray, w: np.ndarray) -> Fraction:
-    """The exact ``Σ w·p²``: ``p = hi + lo`` with ``hi``, ``lo`` of 26 bits, so that
-    ``hi²``, ``2·hi·lo`` and ``lo²`` are doubles and each product with ``w`` is exact."""
+def _weighted_squares(p: np.ndarray, w: np.ndarray | None) -> Fraction:
+    """The exact ``Σ w·p²`` (``Σ p²`` without weights). Unweighted, and for float32
+    values, each square is an exact product; a float64 value with weights is split as
+    ``p = hi + lo`` with ``hi``, ``lo`` of 26 bits, so that ``hi²``, ``2·hi·lo`` and
+    ``lo²`` are doubles and each product with ``w`` is exact."""
+    if p.dtype == np.float32:
+        return _exact(p.astype(np.float64) ** 2, w)  # 48-bit squares: exact doubles
     p = p.astype(np.float64)
-    if not np.all(p == p.astype(np.float32)):
-        tiny = (p != 0) & (np.abs(p) < _TINY)
-        t = p * _SPLIT
-        hi = t - (t - p)
-        lo = p - hi
-        hi[tiny] = 0.0
-        lo[tiny] = 0.0
-        total = Fraction(0)
-        for part in (hi * hi, 2.0 * hi * lo, lo * lo):
-            s = exact_total(part, w)
-            assert isinstance(s, Fraction)
-            total += s
-        for v, wi in zip(p[tiny].tolist(), w[tiny].tolist(), strict=True):
-            total += Fraction(wi) * Fraction(v) ** 2
-        return total
-    s = exact_total(p * p, w)  # float32 values: their squares are exact doubles
-    assert isinstance(s, Fraction)
-    return s
+    if w is None:
+        return _exact(p, p)
+    tiny = (p != 0) & (np.abs(p) < _TINY)
+    t = p * _SPLIT
+    hi = t - (t - p)
+    lo = p - hi
+    hi[tiny] = 0.0
+    lo[tiny] = 0.0
+    total = sum((_exact(part, w) for part in (hi * hi, 2.0 * hi * lo, lo * lo)), Fraction(0))
+    for v, wi in zip(p[tiny].tolist(), w[tiny].tolist(), strict=True):
+        total += Fraction(wi) * Fraction(v) ** 2
+    return total
 
 
 class BrierScore(Metric):
@@ -509,19 +533,18 @@ class BrierScore(Metric):
                              f"{self._columns}")
         n = p.shape[0]
         w = sample_weights(sample_weight, n)
-        ones = np.ones(n) if w is None else w
         if columns == 1:
             # two columns (1 - p, p) against (1 - y, y): 2 (y - p)² = 2 (p² - 2 y p + y)
             target = np.where(pos, p, 0).astype(p.dtype)
-            total = 2 * (_weighted_squares(p, ones) - 2 * _exact(target, ones)
-                         + _exact(pos.astype(np.float64), ones))
+            total = 2 * (_weighted_squares(p, w) - 2 * _exact(target, w)
+                         + _exact(pos, w))
         else:
             mine = p[np.arange(n), labels]
-            wide = np.repeat(ones, columns)
-            total = (_weighted_squares(p.ravel(), wide) - 2 * _exact(mine, ones)
-                     + _exact(np.ones(n), ones))
+            wide = None if w is None else np.repeat(w, columns)
+            total = (_weighted_squares(p.ravel(), wide) - 2 * _exact(mine, w)
+                     + _count(n, w))
         self._total += total
-        self._count += _exact(np.ones(n), ones)
+        self._count += _count(n, w)
         self._columns = columns
 
     def result(self) -> float:
@@ -555,10 +578,19 @@ class BrierScore(Metric):
         self._columns = self._columns or other._columns
 
 
-def _exact(x: np.ndarray, w: np.ndarray) -> Fraction:
-    s = exact_total(np.asarray(x), w)
+def _exact(x: np.ndarray, w: np.ndarray | None) -> Fraction:
+    """The exact ``Σ x·w`` (``Σ x`` without weights; booleans count)."""
+    x = np.asarray(x)
+    if w is None:
+        s = exact_total(x)
+    else:
+        s = exact_total(x.astype(np.float64) if x.dtype == np.bool_ else x, w)
     assert isinstance(s, Fraction)
     return s
+
+
+def _count(n: int, w: np.ndarray | None) -> Fraction:
+    return Fraction(n) if w is None else _exact(w, None)
 
 
 def brier_score_loss(y_true: Any, y_proba: Any, *, sample_weight: Any = None,
