@@ -551,3 +551,17 @@ def test_any_split_merged_in_any_order_is_one_pass(data: Any) -> None:
                  lambda: M.MultilabelFBetaScore(c, beta=2.0, average="samples"),
                  lambda: M.ClassificationReport(c, multilabel=True)):
         _split_equals_one_pass(make, onehot_t, onehot_p, w, cuts, order)
+
+
+def test_functions_take_scores_and_labels() -> None:
+    """Scores: their columns are the classes (the argmax predicts); ``labels`` picks the
+    classes to report, as scikit-learn's ``labels`` on the argmax."""
+    yt = [0, 1, 1, 3]
+    scores = [[0.9, 0.1, 0, 0, 0], [0.1, 0.8, 0, 0, 0], [0.9, 0.1, 0, 0, 0], [0, 0, 0, 1, 0]]
+    got = M.precision_recall_fscore_support(yt, scores, labels=[0, 1])
+    want = sklearn.precision_recall_fscore_support(yt, [0, 1, 0, 3], labels=[0, 1])
+    for g, w in zip(got, want, strict=True):
+        assert_close(g, w)
+    with pytest.raises(ValueError, match="labels"):
+        M.precision_recall_fscore_support(yt, scores, labels=[5])
+    assert M.f1_score([0, 1, 1], [[0.9, 0.1], [0.1, 0.8], [0.9, 0.1]]) == float(Fraction(2, 3))

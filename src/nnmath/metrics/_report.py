@@ -197,17 +197,19 @@ def _one_pass(y_true: Any, y_pred: Any, sample_weight: Any, labels: list[int] | 
     if average == "samples":
         raise ValueError("average='samples' applies to multilabel targets only")
     t = int_labels(np, yt, None, "y_true")
-    c = 1 + max([int(t.max()) if t.size else 0, *(labels or []), pos_label])
+    if t.size and int(t.min()) < 0:
+        raise ValueError("y_true holds negative labels; labels are class indices >= 0")
     if yp.ndim == yt.ndim + 1 or (yt.ndim and yp.ndim == yt.ndim and yt.shape[-1] == 1
                                   and yp.shape[-1] > 1):
-        c = max(c, yp.shape[-1]) if labels is None and pos_label < yp.shape[-1] else c
+        c = yp.shape[-1]  # scores: their columns are the classes
+        if labels is not None and max(labels) >= c:
+            raise ValueError(f"labels must be below the {c} classes of y_pred, got {labels}")
     else:
         p = int_labels(np, yp, None, "y_pred")
-        c = max(c, 1 + (int(p.max()) if p.size else 0))
-    if min([int(t.min()) if t.size else 0]) < 0:
-        raise ValueError("y_true holds negative labels; labels are class indices >= 0")
+        c = 1 + max([int(t.max()) if t.size else 0, int(p.max()) if p.size else 0,
+                     *(labels or []), pos_label if average == "binary" else 0])
     m = MulticlassPrecisionRecallFScore(c, beta, average, zero_division=zero_division,
-                                        pos_label=pos_label)
+                                        pos_label=pos_label if average == "binary" else 0)
     m.update_state(yt, yp, sample_weight)
     return m, labels
 
