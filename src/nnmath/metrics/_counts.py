@@ -275,7 +275,8 @@ class MulticlassCounts:
     def update(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
         c = self.num_classes
         labels, pred, w = class_decisions(y_true, y_pred, c, self.ignore_index, 1, sample_weight)
-        cells = labels * c + pred.astype(np.int64)
+        cells = labels * c  # a new array: the labels may be the caller's
+        cells += np.asarray(pred, dtype=np.int64)
         hist = np.bincount(cells, minlength=c * c).reshape(c, c)
         if w is None:
             _add_counts(self.counts, hist)
