@@ -363,6 +363,13 @@ def test_classification_report_text_has_sklearn_layout() -> None:
     yt, yp = [0, 1, 2, 2, 1, 0], [0, 2, 2, 1, 1, 1]
     want = sklearn.classification_report(yt, yp, target_names=["a", "bb", "ccc"], digits=3)
     assert M.classification_report(yt, yp, target_names=["a", "bb", "ccc"], digits=3) == want
+    w = [0.5, 1, 2, 1.25, 1, 3]  # weighted supports, written as floats
+    assert M.classification_report(yt, yp, sample_weight=w) == sklearn.classification_report(
+        yt, yp, sample_weight=w)
+    multilabel_t = np.arange(12).reshape(4, 3) % 2
+    multilabel_p = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1], [1, 1, 1]])
+    assert M.classification_report(multilabel_t, multilabel_p) == (
+        sklearn.classification_report(multilabel_t, multilabel_p))
 
 
 def test_hand_derived_multiclass() -> None:

@@ -156,7 +156,8 @@ def _row(p: Any, r: Any, f: Any, support: Any) -> dict[str, Any]:
 
 
 def _support_text(s: Any) -> str:
-    return f"{s}" if isinstance(s, int) else f"{s:.{2}f}"
+    """A count as an integer, a weighted support as Python writes the float."""
+    return str(s)
 
 
 # -- functions, as scikit-learn's ------------------------------------------------------------
