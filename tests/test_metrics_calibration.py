@@ -317,3 +317,31 @@ def test_any_split_merged_in_any_order_is_one_pass(data: Any) -> None:
         merged.merge_state(*(M.Metric.from_state(json.loads(s)) for s in states[1:]))
         assert repr(merged.result()) == repr(one.result())
         assert merged.get_state() == one.get_state()
+
+
+def test_dask_inputs_give_the_numpy_state() -> None:
+    """Dask arrays are counted block of rows by block of rows and merged: the state of
+    one NumPy pass, for the metrics of this family."""
+    da = pytest.importorskip("dask.array", reason="dask (the 'dask' extra) is optional")
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 3, 500)
+    p = rng.dirichlet(np.ones(3), 500)
+    w = rng.random(500)
+    onehot = np.eye(3, dtype=int)[y]
+    cases = [
+        (lambda: M.MulticlassF1Score(3, average="weighted"), (y, p, w)),
+        (lambda: M.CohenKappa(3, "linear"), (y, p, w)),
+        (lambda: M.ExpectedCalibrationError(6), (y, p, w)),
+        (lambda: M.ExpectedCalibrationError(6, "quantile"), (y, p, None)),
+        (lambda: M.BrierScore(), (y, p, w)),
+        (lambda: M.F1Score(average="macro"), (onehot, p, w)),
+        (lambda: M.MultilabelRecall(3, average="samples"), (onehot, p, w)),
+    ]
+    for make, (yt, yp, sw) in cases:
+        ref = make()
+        ref.update_state(yt, yp, sw)
+        lazy = make()
+        lazy.update_state(da.from_array(yt, chunks=120), da.from_array(yp, chunks=(120, 3)),
+                          None if sw is None else da.from_array(sw, chunks=120))
+        assert lazy.get_state() == ref.get_state()
+        assert repr(lazy.result()) == repr(ref.result())
