@@ -572,3 +572,32 @@ def test_functions_take_scores_and_labels() -> None:
     with pytest.raises(ValueError, match="labels"):
         M.precision_recall_fscore_support(yt, scores, labels=[5])
     assert M.f1_score([0, 1, 1], [[0.9, 0.1], [0.1, 0.8], [0.9, 0.1]]) == float(Fraction(2, 3))
+
+
+@pytest.fixture
+def torchmetrics() -> Any:
+    """``(torch, torchmetrics.classification)``, or a skip when they are absent."""
+    torch = pytest.importorskip("torch", reason="torchmetrics (with PyTorch) is a reference")
+    tm = pytest.importorskip("torchmetrics.classification",
+                             reason="torchmetrics is a reference")
+    return torch, tm
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_streaming_classes_match_torchmetrics(seed: int, torchmetrics: Any) -> None:
+    """torchmetrics' classes of the same names (zero_division=0, its convention), with a
+    class that never occurs (multiclass) and a column never set (multilabel); float32
+    results to float32 accuracy."""
+    torch, tm = torchmetrics
+    rng = np.random.default_rng(seed)
+    yt, yp = rng.choice([0, 1, 3], 60), rng.choice([0, 1, 3], 60)
+    mt = (rng.random((60, 4)) < 0.4).astype(int)
+    mp = (rng.random((60, 4)) < 0.4).astype(int)
+    mt[:, 2] = mp[:, 2] = 0
+    for family, (t, p) in (("Multiclass", (yt, yp)), ("Multilabel", (mt, mp))):
+        for measure in ("Precision", "Recall", "F1Score", "Specificity"):
+            for average in ("micro", "macro", "weighted", None):
+                theirs = getattr(tm, family + measure)(4, average=average or "none")(
+                    torch.tensor(p), torch.tensor(t))
+                ours = getattr(M, family + measure)(4, average=average, zero_division=0)(t, p)
+                np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-6, atol=1e-7)
