@@ -387,6 +387,67 @@ def test_smoothed_weighted_crossentropy_on_the_core_against_the_reference(cls, f
             rtol=1e-11, atol=1e-14)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_cce_logits_short_rows_give_the_row_by_row_bits(dtype):
+    """float16 and float32 rows of at most 32 logits go many to a block, the loss and its
+    gradient: the bits of the row-by-row kernel (cce_logits_ws with unit weights, which
+    never blocks), rows with infinities, NaNs, huge logits and bad targets included,
+    contiguous and strided."""
+    rng = np.random.default_rng(41)
+    specials = [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e30, -1e30, 3e38, -3e38, 1e-45, 6e4]
+    u = np.uint16 if dtype == np.float16 else np.uint32
+    for n in range(1, 34):
+        for scale in (0.5, 4.0, 40.0):
+            z = rng.normal(0, scale, (260, n))
+            y = rng.dirichlet(np.ones(n), 260) if n > 1 else np.ones((260, 1))
+            y[::3] = np.eye(n)[rng.integers(0, n, len(y[::3]))]
+            k = rng.integers(0, 260, 12)
+            z[k, rng.integers(0, n, 12)] = rng.choice(specials, 12)
+            y[k[:4], rng.integers(0, n, 4)] = rng.choice([1.5, -0.5, np.nan, -0.0], 4)
+            with np.errstate(over="ignore"):
+                z, y = z.astype(dtype), y.astype(dtype)
+            c = rng.normal(0, 1, 260).astype(dtype)
+            for zz, yy in ((z, y), (np.repeat(z, 2, axis=1)[:, ::2], y[::-1][::-1])):
+                with np.errstate(all="ignore"):
+                    got = C.cce_logits(zz, yy)
+                    want = C.cce_logits_ws(zz, yy, np.ones(n), 0.0)
+                    got_g = C.cce_logits_backward(zz, yy, c)
+                    want_g = C.cce_logits_ws_backward(zz, yy, np.ones(n), 0.0, c)
+                np.testing.assert_array_equal(got.view(u), want.view(u), err_msg=f"n={n}")
+                np.testing.assert_array_equal(got_g.view(u), want_g.view(u), err_msg=f"n={n}")
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_sparse_ce_short_rows_give_the_row_by_row_bits(dtype):
+    """float16 and float32 rows of at most 32 logits go many to a block, the loss and its
+    gradient: the bits of the row-by-row kernel, reached by padding the same rows with
+    -inf to 40 entries (e^-inf adds nothing to a row's sum), with infinities, NaNs and
+    huge logits in some rows."""
+    rng = np.random.default_rng(43)
+    u = np.uint16 if dtype == np.float16 else np.uint32
+    for n in range(1, 33):
+        z = rng.normal(0, rng.choice([0.5, 4.0, 40.0]), (300, n))
+        k = rng.integers(0, 300, 10)
+        z[k, rng.integers(0, n, 10)] = rng.choice([np.inf, np.nan, 1e30, -1e30, 6e4], 10)
+        if n > 1:
+            z[5, 0] = -np.inf  # one -inf entry in a row with finite ones
+        with np.errstate(over="ignore"):
+            z = z.astype(dtype)
+        lab = rng.integers(0, n, 300)
+        lab[7] = -1  # a label outside the row: NaN either way
+        g = rng.normal(0, 1, 300).astype(dtype)
+        # (a row of -inf alone, whose loss is log n, is not the same row padded)
+        z = z[~np.all(z == -np.inf, axis=1)]
+        lab, g = lab[:len(z)], g[:len(z)]
+        padded = np.concatenate([z, np.full((len(z), 40 - n), -np.inf, dtype)], axis=1)
+        with np.errstate(all="ignore"):
+            np.testing.assert_array_equal(C.sparse_ce_logits(z, lab).view(u),
+                                          C.sparse_ce_logits(padded, lab).view(u))
+            got = C.sparse_ce_logits_backward(z, lab, g)
+            want = C.sparse_ce_logits_backward(padded, lab, g)[:, :n]
+        np.testing.assert_array_equal(got.view(u), want.view(u), err_msg=f"n={n}")
+
+
 def test_cce_logits_marks_rows_for_the_reference():
     z = np.array([[1.0, 2.0], [1.0, 2.0], [np.inf, 0.0], [np.nan, 0.0], [1e308, -1e308],
                   [1.0, 2.0]])

@@ -12,6 +12,8 @@ window, no global state): in a notebook it displays itself, anywhere it saves wi
   LogSumExp;
 * :func:`plot_cross_entropy` — the binary cross-entropy ``-log p`` for both targets, in
   probability and in logit space;
+* :func:`plot_reliability` — the reliability diagram of a classifier's probabilities
+  (accuracy against confidence per bin, the bin masses below);
 * :func:`plot_confusion_matrix`, :func:`plot_roc_curve`, :func:`plot_pr_curve`,
   :func:`plot_reliability_diagram` — the figures of an evaluation, from their numbers
   (what :meth:`nnmath.evaluate.Report.figures` draws).
@@ -57,6 +59,7 @@ from ._evaluation import (
     plot_reliability_diagram,
     plot_roc_curve,
 )
+from ._metrics import plot_reliability
 
 __all__ = [
     "DEMO_PARAMS",
@@ -75,6 +78,7 @@ __all__ = [
     "plot_family",
     "plot_gallery",
     "plot_pr_curve",
+    "plot_reliability",
     "plot_reliability_diagram",
     "plot_roc_curve",
     "plot_softmax_logsumexp",
