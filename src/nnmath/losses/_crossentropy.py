@@ -274,7 +274,11 @@ def _binary_core_fused(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
             # refuses the entry with its error or propagates the NaN
             def fused_only(coef: Any) -> Any:
                 g = bce_row_grads(p, y, np.asarray(coef, np.float64) / n, general)
-                if np.isnan(g).any():
+                # a NaN anywhere makes the sum NaN (an overflow to inf - inf only sends
+                # the call to the reference too); no temporary of the gradient's size
+                with np.errstate(invalid="ignore", over="ignore"):
+                    bad = np.isnan(np.sum(g))
+                if bad:
                     _, ref, _ = _binary_core(np, y, p, opts, True)
                     return ref * np.expand_dims(np.asarray(coef, p.dtype), axis=-1)
                 return g
