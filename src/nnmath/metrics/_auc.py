@@ -92,32 +92,35 @@ class _Ranks:
         self.wpos: np.ndarray | None = None  # object arrays of Fractions, once weighted
         self.wneg: np.ndarray | None = None
 
-    def combined(self, keys: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray,
-                                                           np.ndarray, Any, Any]]) -> _Ranks:
-        out = _Ranks()
-        out.keys = keys
-        out.pos = np.zeros(keys.size, dtype=np.int64)
-        out.neg = np.zeros(keys.size, dtype=np.int64)
-        weighted = any(p[3] is not None for p in parts)
-        if weighted:
-            out.wpos = np.full(keys.size, Fraction(0), dtype=object)
-            out.wneg = np.full(keys.size, Fraction(0), dtype=object)
-        for k, pos, neg, wpos, wneg in parts:
-            at = np.searchsorted(keys, k)
-            out.pos[at] += pos
-            out.neg[at] += neg
-            if wpos is not None:
-                assert out.wpos is not None and out.wneg is not None
-                out.wpos[at] += wpos
-                out.wneg[at] += wneg
-        if np.any(out.pos < 0) or np.any(out.neg < 0):
-            raise OverflowError("a count of the exact AUC passed 2**63")
-        return out
+    @property
+    def empty(self) -> bool:
+        return self.keys.size == 0
 
     def merged(self, other: _Ranks) -> _Ranks:
-        keys = np.union1d(self.keys, other.keys)
-        return self.combined(keys, [(r.keys, r.pos, r.neg, r.wpos, r.wneg)
-                                    for r in (self, other)])
+        """The state of both: the union of the scores, their counts added."""
+        if other.empty and (other.wpos is None or self.wpos is not None):
+            return self
+        if self.empty and (self.wpos is None or other.wpos is not None):
+            return other
+        keys = np.concatenate((self.keys, other.keys))
+        order = np.argsort(keys, kind="stable")  # two sorted runs: a linear merge
+        keys = keys[order]
+        starts = _starts(keys)
+        out = _Ranks()
+        out.keys = keys[starts]
+        for attr in ("pos", "neg"):
+            both = np.concatenate((getattr(self, attr), getattr(other, attr)))[order]
+            setattr(out, attr, np.add.reduceat(both, starts) if starts.size else both[:0])
+        if np.any(out.pos < 0) or np.any(out.neg < 0):
+            raise OverflowError("a count of the exact AUC passed 2**63")
+        if self.wpos is not None or other.wpos is not None:
+            for attr in ("wpos", "wneg"):
+                parts = [getattr(r, attr) if getattr(r, attr) is not None
+                         else np.full(r.keys.size, Fraction(0), dtype=object)
+                         for r in (self, other)]
+                both = np.concatenate(parts)[order]
+                setattr(out, attr, np.add.reduceat(both, starts) if starts.size else both[:0])
+        return out
 
     def exact_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """Positives and negatives per key, descending by score (int64, or objects)."""
@@ -219,25 +222,75 @@ class _Ranks:
         return r
 
 
+def _starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """The index of the first of each run of equal values in a sorted array."""
+    if sorted_keys.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    change = np.empty(sorted_keys.size, dtype=bool)
+    change[0] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=change[1:])
+    return np.flatnonzero(change)
+
+
+def _distinct(scores: np.ndarray, positive: bool) -> _Ranks:
+    """The state of scores that all have one label (a sort in their own dtype)."""
+    s = np.sort(scores)
+    starts = _starts(s)
+    counts = np.diff(np.append(starts, s.size)).astype(np.int64)
+    r = _Ranks()
+    r.keys = s[starts].astype(np.float64)
+    r.pos = counts if positive else np.zeros_like(counts)
+    r.neg = np.zeros_like(counts) if positive else counts
+    return r
+
+
+def _float32_ranks(labels: np.ndarray, s: np.ndarray) -> _Ranks:
+    """The exact state of float32 scores in one sort: each score's bits, mapped to an
+    unsigned integer of the same order, with the label as one more (lowest) bit."""
+    u = s.view(np.uint32)
+    signed = bool(np.any(np.signbit(s)))
+    if signed:  # negative floats: their bits in reverse order, below the positive ones
+        u = np.where(u >> 31 != 0, ~u, u | np.uint32(0x80000000))
+    key = u.astype(np.uint64)
+    key <<= np.uint64(1)
+    np.bitwise_or(key, labels, out=key, casting="unsafe")
+    key.sort()
+    r = _Ranks()
+    if key.size == 0:
+        return r
+    change = np.empty(key.size, dtype=bool)
+    change[0] = True
+    np.greater(key[1:] ^ key[:-1], np.uint64(1), out=change[1:])
+    starts = np.flatnonzero(change)
+    counts = np.diff(starts, append=key.size).astype(np.int64)
+    r.pos = np.add.reduceat((key & np.uint64(1)).astype(np.uint8), starts, dtype=np.int64)
+    r.neg = counts - r.pos
+    first = (key[starts] >> np.uint64(1)).astype(np.uint32)
+    if signed:
+        first = np.where(first >> 31 != 0, first & np.uint32(0x7FFFFFFF), ~first)
+    r.keys = first.view(np.float32).astype(np.float64)
+    return r
+
+
 def _batch_ranks(labels: np.ndarray, scores: np.ndarray, w: np.ndarray | None) -> _Ranks:
     """The exact state of one label's batch (1-D arrays)."""
-    s = scores.astype(np.float64, copy=False) + 0.0  # -0.0 and 0.0 are one score
-    r = _Ranks()
+    s = scores + scores.dtype.type(0)  # -0.0 and 0.0 are one score
+    if w is None and s.dtype == np.float32:
+        return _float32_ranks(labels, s)
     if w is None:
-        kp, cp = np.unique(s[labels], return_counts=True)
-        kn, cn = np.unique(s[~labels], return_counts=True)
-        keys = np.union1d(kp, kn)
-        return r.combined(keys, [(kp, cp, np.zeros_like(cp), None, None),
-                                 (kn, np.zeros_like(cn), cn, None, None)])
+        return _distinct(s[labels], True).merged(_distinct(s[~labels], False))
     keys, inverse = np.unique(s, return_inverse=True)
     sums = exact_group_sums(np.ascontiguousarray(w, dtype=np.float64),
-                            inverse.astype(np.int64) * 2 + labels, 2 * keys.size)
-    wneg = np.empty(keys.size, dtype=object)
-    wpos = np.empty(keys.size, dtype=object)
-    wneg[:] = sums[0::2]
-    wpos[:] = sums[1::2]
-    zero = np.zeros(keys.size, dtype=np.int64)
-    return r.combined(keys, [(keys, zero, zero, wpos, wneg)])
+                            inverse.astype(np.int64).ravel() * 2 + labels, 2 * keys.size)
+    r = _Ranks()
+    r.keys = keys.astype(np.float64)
+    r.pos = np.zeros(keys.size, dtype=np.int64)
+    r.neg = np.zeros(keys.size, dtype=np.int64)
+    r.wneg = np.empty(keys.size, dtype=object)
+    r.wpos = np.empty(keys.size, dtype=object)
+    r.wneg[:] = sums[0::2]
+    r.wpos[:] = sums[1::2]
+    return r
 
 
 class AUC(_Histogram):
