@@ -70,7 +70,12 @@ def data_makers(rng: np.random.Generator) -> dict[str, Callable[[], Batch]]:
     def binary_iou() -> Batch:
         return rng.integers(0, 2, N).astype(np.int32), rng.random(N).astype(F32)
 
+    def every_auc_threshold() -> Batch:
+        # every float32 threshold k / 199 once, all positive: shows how Keras bins them
+        return np.ones((200, 1), dtype=F32), (np.arange(200) / 199).astype(F32)[:, None]
+
     return {
+        "every_threshold": every_auc_threshold,
         "random": random, "tied": tied, "at_thresholds": at_auc_thresholds,
         "at_thresholds_3": lambda: at_auc_thresholds(t=3),
         "random_flat": lambda: random((N,)), "random_multi": lambda: random((N, 3)),
@@ -124,6 +129,9 @@ for _curve in ("ROC", "PR"):
          label_weights=[0.5, 1.0, 2.0])
     case("AUC", "logits", (None,), curve=_curve, from_logits=True)
     case("AUC", "random_flat", (None, "per_sample"), curve=_curve)
+# the scores that Keras's float32 bucket arithmetic places above their own threshold
+case("TruePositives", "every_threshold", (None,), thresholds=[i / 199 for i in range(200)])
+case("AUC", "every_threshold", (None,))
 case("IoU", "sparse3", (None, "int_per_sample"), num_classes=3, target_class_ids=[0, 2])
 case("IoU", "sparse3", (None,), num_classes=3, target_class_ids=[1], ignore_class=0)
 case("MeanIoU", "sparse3", (None, "int_per_sample"), num_classes=3)
