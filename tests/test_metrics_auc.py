@@ -4,6 +4,7 @@ against scikit-learn on random and tied scores; states, merges in any order, bad
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from fractions import Fraction
@@ -107,11 +108,16 @@ def test_exact_auc_equals_scikit_learn(kind: str, weighted: bool) -> None:
     for n in (2, 7, 50, 1000):
         y = rng.integers(0, 2, n)
         y[:2] = [0, 1]
-        s = {"random32": lambda: rng.random(n, dtype=np.float32),
-             "random64": lambda: rng.random(n),
-             "tied": lambda: rng.integers(0, 20, n) / 19,
-             "very_tied": lambda: rng.integers(0, 2, n) * 0.5,
-             "logit_grid": lambda: (rng.integers(-8, 9, n) / 8 + 1) / 2}[kind]()
+        if kind == "random32":
+            s = rng.random(n, dtype=np.float32)
+        elif kind == "random64":
+            s = rng.random(n)
+        elif kind == "tied":
+            s = rng.integers(0, 20, n) / 19
+        elif kind == "very_tied":
+            s = rng.integers(0, 2, n) * 0.5
+        else:
+            s = (rng.integers(-8, 9, n) / 8 + 1) / 2
         w = rng.random(n) * 2 if weighted else None
         want_roc, want_ap = _sk(y, s, w)
         roc = M.AUC(num_thresholds=None)
@@ -205,7 +211,7 @@ def _split_merge_check(make: Any, y: np.ndarray, s: np.ndarray, w: Any) -> None:
     def check(cuts: list[int], seed: int) -> None:
         edges = [0, *sorted(cuts), n]
         workers = []
-        for a, b in zip(edges[:-1], edges[1:], strict=True):
+        for a, b in itertools.pairwise(edges):
             m = make()
             # batches within a worker, then the worker's state through JSON
             for lo in range(a, b, 7):

@@ -4,6 +4,7 @@ exact arithmetic, and hand derivations; states, merges and bad input."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from fractions import Fraction
@@ -224,7 +225,7 @@ def test_json_state_and_merge_in_any_order(cls: Any) -> None:
     def check(cuts: list[int], seed: int, weighted: bool) -> None:
         edges = [0, *sorted(cuts), 90]
         parts = []
-        for a, b in zip(edges[:-1], edges[1:], strict=True):
+        for a, b in itertools.pairwise(edges):
             m = cls(**kwargs)
             m.update_state(y[a:b], p[a:b], w[a:b] if weighted else None)
             parts.append(M.Metric.from_state(json.loads(json.dumps(m.get_state()))))
