@@ -298,3 +298,59 @@ def test_bad_configuration() -> None:
         M.Recall(class_id=0).update_state([0, 1], [0.2, 0.3])
     with pytest.raises(TypeError, match="dtype must be"):
         M.TruePositives(dtype="no such dtype")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_core_histogram_equals_searchsorted(dtype: Any) -> None:
+    from nnmath import _core
+
+    rng = np.random.default_rng(12)
+    for trial in range(40):
+        n = [0, 1, 7, 300, 200_000][trial % 5]
+        columns = 1 + trial % 3
+        n -= n % columns
+        t = np.sort(np.concatenate([
+            [[-1e-7, 1 + 1e-7], [0.5, 0.5], [0.0, 1.0], [1e-3, 2e-3]][trial % 4],
+            rng.random(trial % 7)])).astype(dtype)
+        s = np.concatenate([rng.random(n // 2), rng.integers(0, 9, n - n // 2) / 8])
+        s = s.astype(dtype)
+        s[: min(n, t.size)] = np.clip(t[: min(n, t.size)], 0, 1)  # scores at thresholds
+        y = rng.integers(0, 2, n).astype(np.uint8)
+        counts, status, _ = _core.threshold_histogram(s, y, t, columns)
+        key = ((np.arange(n) % columns) * (t.size + 1) + np.searchsorted(t, s)) * 2 + y
+        want = np.bincount(key, minlength=columns * (t.size + 1) * 2)
+        assert status == 0
+        np.testing.assert_array_equal(counts.reshape(-1), want)
+    t1 = np.array([0.5], dtype=dtype)
+    for s, y, code in (([0.1, np.nan], [0, 1], 1), ([0.1, 1.5], [0, 1], 2),
+                       ([0.1, 0.2], [0, 2], 3)):
+        got = _core.threshold_histogram(np.array(s, dtype), np.array(y, np.uint8), t1)
+        assert got[1:] == (code, 1)
+
+
+def test_fast_and_general_paths_agree() -> None:
+    """bool / 8-bit labels with float32/64 scores take the core's one pass; other labels
+    NumPy's search: the same state either way, and the same errors."""
+    rng = np.random.default_rng(13)
+    y = rng.integers(0, 2, (500, 3))
+    p = np.concatenate([rng.random((400, 3)), rng.integers(0, 5, (100, 3)) / 4])
+    makers = [lambda: M.TruePositives(thresholds=[0.0, 0.25, 0.5, 1.0]),
+              lambda: M.Recall(class_id=1), lambda: M.SpecificityAtSensitivity(0.3),
+              lambda: M.AUC(), lambda: M.AUC(multi_label=True, curve="PR"),
+              lambda: M.AUC(from_logits=True, num_thresholds=17)]
+    for make in makers:
+        for dtype in (np.float32, np.float64):
+            fast, general = make(), make()
+            x = p.astype(dtype) if not getattr(fast, "from_logits", False) \
+                else (p * 8 - 4).astype(dtype)
+            fast.update_state(y.astype(np.int8), x)
+            general.update_state(y.astype(np.float64), x)
+            assert fast.get_state() == general.get_state()
+    for bad_y, bad_p, match in (([0, 2], [0.1, 0.2], "labels 0 and 1"),
+                                ([0, 1], [0.1, 1.2], r"probabilities in \[0, 1\]"),
+                                ([0, 1], [0.1, np.nan], "NaN"),
+                                ([0, -1], [0.1, 0.2], "labels 0 and 1")):
+        m = M.Precision()
+        with pytest.raises(ValueError, match=match):
+            m.update_state(np.array(bad_y, np.int8), np.array(bad_p, np.float32))
+        assert m.get_state()["state"]["counts"] == M.Precision().get_state()["state"]["counts"]

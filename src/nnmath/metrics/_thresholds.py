@@ -5,10 +5,12 @@ A prediction is positive at threshold ``t`` when it is strictly above it (``y_pr
 ``t`` rounded to the dtype of the scores (float32 scores are compared with the float32
 threshold, as Keras does). Every metric here keeps one histogram: for each label, the
 (weighted) number of positive and negative samples whose score falls in each interval
-between consecutive thresholds. One pass over the scores fills it (each score finds its
-interval by binary search among the sorted thresholds), and the counts at every threshold
-are its cumulative sums: O(N log T) work instead of Keras's O(N T) comparisons, and the
-same decisions. Unweighted counts are Python integers; weighted ones exact sums of the
+between consecutive thresholds. One pass over the scores fills it, and the counts at
+every threshold are its cumulative sums: O(N) work instead of Keras's O(N T)
+comparisons, and the same decisions. Unweighted NumPy float32/float64 scores with bool or
+8-bit labels go through the compiled core (``threshold_histogram``: a lookup table and a
+short scan per score, the input checks in the same pass, split over the threads); other
+input takes a binary search per score (``numpy.searchsorted``). Unweighted counts are Python integers; weighted ones exact sums of the
 float64 weights, so a state merges bit for bit in any order and the result is the
 correctly rounded ratio of exact counts.
 
@@ -276,6 +278,40 @@ class _Histogram(Metric):
         self._weighted: dict[int, Fraction] = {}
         self._is_weighted = False
 
+    def _add_fast(self, y_true: Any, y_pred: Any, sample_weight: Any, *,
+                  class_id: int | None = None, from_logits: bool = False,
+                  multi_label: bool = False) -> bool:
+        """One pass of the core over unweighted NumPy float32/float64 scores and bool or
+        8-bit labels: the histogram, with the checks folded in. ``False`` (and nothing
+        counted) when the inputs do not qualify or fail a check: the general path then
+        counts them, or raises its error."""
+        if sample_weight is not None or type(y_true) is not np.ndarray \
+                or type(y_pred) is not np.ndarray:
+            return False
+        if y_pred.dtype not in (np.float32, np.float64) or y_true.dtype not in (
+                np.bool_, np.int8, np.uint8) or not y_pred.dtype.isnative:
+            return False
+        yp, yt = same_rank(np, y_pred, y_true)
+        if yp.shape != yt.shape or (multi_label and yp.ndim != 2):
+            return False
+        if class_id is not None:
+            if yp.ndim < 2 or class_id >= yp.shape[-1]:
+                return False
+            yp, yt = yp[..., class_id], yt[..., class_id]
+        columns = yp.shape[1] if multi_label else 1
+        scores = np.ascontiguousarray(yp).reshape(-1)
+        if from_logits:
+            if np.isnan(scores).any():
+                return False
+            scores = np.asarray(_core.sigmoid(scores))
+        labels = np.ascontiguousarray(yt).reshape(-1).view(np.uint8)
+        thresholds = np.asarray(self._sorted, dtype=np.float64).astype(scores.dtype)
+        counts, status, _ = _core.threshold_histogram(scores, labels, thresholds, columns, True)
+        if status:
+            return False
+        self._counts += counts.astype(object)
+        return True
+
     def _add(self, labels: np.ndarray, scores: np.ndarray, w: np.ndarray | None) -> None:
         counts, sums = histogram(labels, scores, w, self._sorted, self._columns)
         if w is None:
@@ -365,7 +401,8 @@ class _ConfusionCount(_Histogram):
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Count one batch (labels 0/1, probabilities, optional weights, Keras's shapes)."""
-        self._add(*binary_inputs(y_true, y_pred, sample_weight))
+        if not self._add_fast(y_true, y_pred, sample_weight):
+            self._add(*binary_inputs(y_true, y_pred, sample_weight))
 
     def result(self) -> Any:
         """The (weighted) count: a float for one threshold, a float64 array for a list."""
@@ -451,6 +488,9 @@ class _PrecisionRecall(_Histogram):
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Count one batch (labels 0/1, probabilities, optional weights, Keras's shapes)."""
+        if self.top_k is None and self._add_fast(y_true, y_pred, sample_weight,
+                                                 class_id=self.class_id):
+            return
         self._add(*binary_inputs(y_true, y_pred, sample_weight, top_k=self.top_k,
                                  class_id=self.class_id))
 
@@ -569,7 +609,8 @@ class _AtConstraint(_Histogram):
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Count one batch (labels 0/1, probabilities, optional weights, Keras's shapes)."""
-        self._add(*binary_inputs(y_true, y_pred, sample_weight, class_id=self.class_id))
+        if not self._add_fast(y_true, y_pred, sample_weight, class_id=self.class_id):
+            self._add(*binary_inputs(y_true, y_pred, sample_weight, class_id=self.class_id))
 
     def _rates(self) -> tuple[list[float], list[float]]:  # pragma: no cover - abstract
         raise NotImplementedError
