@@ -11,8 +11,8 @@ comparisons, and the same decisions. Unweighted NumPy float32/float64 scores wit
 8-bit labels go through the compiled core (``threshold_histogram``: a lookup table and a
 short scan per score, the input checks in the same pass, split over the threads); other
 input takes a binary search per score (``numpy.searchsorted``). Unweighted counts are
-Python integers; weighted ones exact sums of the float64 weights, so a state merges bit for bit in any order and the result is the
-correctly rounded ratio of exact counts.
+Python integers; weighted ones exact sums of the float64 weights, so a state merges bit
+for bit in any order and the result is the correctly rounded ratio of exact counts.
 
 Differences from Keras (each shown by a test):
 
