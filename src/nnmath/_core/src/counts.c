@@ -36,6 +36,8 @@
 #define NNM_CPARALLEL_MIN 65536    /* fewer scores stay on the calling thread */
 #define NNM_CALIGN 4096            /* piece boundaries: whole cache lines of any input */
 #define NNM_CPAD 3                 /* +inf entries after the thresholds */
+#define NNM_CWAYS 4 /* histograms taking the scores in turn: consecutive scores in one
+                       bin (one threshold: always) do not wait for each other's add */
 
 enum { NNM_COK = 0, NNM_CNAN = 1, NNM_CRANGE = 2, NNM_CLABEL = 3 };
 
@@ -106,6 +108,7 @@ static inline npy_intp cell_of(double s, double lo, double scale)
         const double lo = job->lo, scale = job->scale;                                      \
         const T_ low = job->unit ? (T_)0 : -(T_)INFINITY;                                   \
         const T_ high = job->unit ? (T_)1 : (T_)INFINITY;                                   \
+        const npy_intp size = cols * nb * 2;                                                \
         npy_intp col = b % cols;                                                            \
         for (npy_intp i = b; i < e; i++) {                                                  \
             T_ v = s[i];                                                                    \
@@ -120,7 +123,7 @@ static inline npy_intp cell_of(double s, double lo, double scale)
             while (t[bin] < v) {                                                            \
                 bin++;                                                                      \
             }                                                                               \
-            local[(col * nb + bin) * 2 + lab]++;                                            \
+            local[(i & (NNM_CWAYS - 1)) * size + (col * nb + bin) * 2 + lab]++;             \
             if (++col == cols) {                                                            \
                 col = 0;                                                                    \
             }                                                                               \
@@ -131,7 +134,7 @@ static void count_task(void *ctx, intptr_t b, intptr_t e)
 {
     cjob *job = (cjob *)ctx;
     npy_intp size = job->columns * (job->nthr + 1) * 2;
-    int64_t *local = (int64_t *)calloc((size_t)size, sizeof(int64_t));
+    int64_t *local = (int64_t *)calloc((size_t)(size * NNM_CWAYS), sizeof(int64_t));
     if (local == NULL) {
         report(job, -1, 0);
         return;
@@ -142,6 +145,11 @@ static void count_task(void *ctx, intptr_t b, intptr_t e)
         NNM_COUNT_BODY(float);
     }
 out:
+    for (int k = 1; k < NNM_CWAYS; k++) {
+        for (npy_intp j = 0; j < size; j++) {
+            local[j] += local[k * size + j];
+        }
+    }
     add_shared(job->counts, local, size);
     free(local);
 }
