@@ -129,7 +129,9 @@ def run(n: int, rounds: int, keras: bool) -> tuple[list[tuple[str, float, str]],
     machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
                f"nnmath {nnmath.__version__}, core level {_core.cpu_level()}, "
                f"{_core.get_num_threads()} threads, NumPy {np.__version__}, "
-               f"Python {platform.python_version()}")
+               f"Python {platform.python_version()}"
+               + (f", load average {os.getloadavg()[0]:.1f} at the end"
+                  if hasattr(os, "getloadavg") else ""))
     return thresholded, exact_rows, machine
 
 
