@@ -329,9 +329,17 @@ def test_get_accepts_names_classes_instances_functions_and_dicts() -> None:
     assert M.get("kld").name == "kl_divergence"
     assert set(M.names()) >= {"accuracy", "binary_accuracy", "confusion_matrix",
                               "multiclass_accuracy", "multilabel_accuracy", "poisson"}
+    required = {"confusion_matrix": {"num_classes": 3}, "multiclass_accuracy": {"num_classes": 3},
+                # thresholded metrics and IoU: Keras's required arguments
+                "precision_at_recall": {"recall": 0.5},
+                "recall_at_precision": {"precision": 0.5},
+                "sensitivity_at_specificity": {"specificity": 0.5},
+                "specificity_at_sensitivity": {"sensitivity": 0.5},
+                "io_u": {"num_classes": 3, "target_class_ids": [0]},
+                "one_hot_io_u": {"num_classes": 3, "target_class_ids": [0]},
+                "mean_io_u": {"num_classes": 3}, "one_hot_mean_io_u": {"num_classes": 3}}
     for name in M.names():
-        assert M.get(name, **({"num_classes": 3} if name in (
-            "confusion_matrix", "multiclass_accuracy") else {})).name == name
+        assert M.get(name, **required.get(name, {})).name == name
 
 
 # -- scikit-learn ----------------------------------------------------------------------------
