@@ -36,6 +36,7 @@
 #define NNM_CPARALLEL_MIN 65536    /* fewer scores stay on the calling thread */
 #define NNM_CALIGN 4096            /* piece boundaries: whole cache lines of any input */
 #define NNM_CPAD 3                 /* +inf entries after the thresholds */
+#define NNM_CBITS 65536            /* cells of the float32 bit-pattern table */
 #define NNM_CWAYS 4 /* histograms taking the scores in turn: consecutive scores in one
                        bin (one threshold: always) do not wait for each other's add */
 
@@ -50,6 +51,8 @@ typedef struct {
     npy_intp columns;  /* C */
     int unit;          /* refuse scores outside [0, 1] */
     const int32_t *table; /* NNM_CCELLS lower bounds */
+    const int32_t *bits_table; /* float32 scores, large inputs: NNM_CBITS lower bounds by
+                                  the top 16 bits of the order-preserving bit pattern */
     double lo, scale;     /* cell = (s - lo) * scale */
     int64_t *counts;      /* C * (T + 1) * 2, shared: pieces add theirs atomically */
     int status;           /* the first error found (any piece) */
@@ -130,6 +133,45 @@ static inline npy_intp cell_of(double s, double lo, double scale)
         }                                                                                   \
     } while (0)
 
+/* float32 bits in an unsigned order of the same order as the floats (not NaN) */
+static inline uint32_t ordered_bits(float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+/* float32 scores with the bit-pattern table: no conversion, one table load */
+static void count_f32_bits(cjob *job, int64_t *local, npy_intp b, npy_intp e)
+{
+    const float *s = (const float *)job->scores;
+    const float *t = (const float *)job->thresholds;
+    const npy_intp nb = job->nthr + 1, cols = job->columns;
+    const int32_t *table = job->bits_table;
+    const float low = job->unit ? 0.0f : -INFINITY;
+    const float high = job->unit ? 1.0f : INFINITY;
+    const npy_intp size = cols * nb * 2;
+    npy_intp col = b % cols;
+    for (npy_intp i = b; i < e; i++) {
+        float v = s[i];
+        uint8_t lab = job->labels[i];
+        if (!(v >= low && v <= high) || lab > 1) { /* NaN fails both */
+            report(job, v != v ? NNM_CNAN : lab > 1 ? NNM_CLABEL : NNM_CRANGE, i);
+            return;
+        }
+        npy_intp bin = table[ordered_bits(v) >> 16];
+        bin += t[bin] < v;
+        bin += t[bin] < v;
+        while (t[bin] < v) {
+            bin++;
+        }
+        local[(i & (NNM_CWAYS - 1)) * size + (col * nb + bin) * 2 + lab]++;
+        if (++col == cols) {
+            col = 0;
+        }
+    }
+}
+
 static void count_task(void *ctx, intptr_t b, intptr_t e)
 {
     cjob *job = (cjob *)ctx;
@@ -139,7 +181,9 @@ static void count_task(void *ctx, intptr_t b, intptr_t e)
         report(job, -1, 0);
         return;
     }
-    if (job->is_double) {
+    if (job->bits_table != NULL) {
+        count_f32_bits(job, local, b, e);
+    } else if (job->is_double) {
         NNM_COUNT_BODY(double);
     } else {
         NNM_COUNT_BODY(float);
@@ -264,8 +308,28 @@ PyObject *nnm_py_threshold_histogram(PyObject *self, PyObject *args, PyObject *k
             table[j] = (int32_t)(j == 0 ? 0 : k);
         }
     }
+    int32_t *bits_table = NULL;
+    if (!is_double && n >= NNM_CPARALLEL_MIN) {
+        /* bits_table[k]: the thresholds below the first float of cell k (all floats whose
+         * ordered bits have k as their top 16 bits) */
+        bits_table = (int32_t *)malloc(NNM_CBITS * sizeof(int32_t));
+        if (bits_table == NULL) {
+            free(table);
+            free(padded);
+            Py_DECREF(counts);
+            return PyErr_NoMemory();
+        }
+        const float *tf = (const float *)tp;
+        npy_intp k = 0;
+        for (npy_intp j = 0; j < NNM_CBITS; j++) {
+            while (k < nt && ordered_bits(tf[k]) < ((uint32_t)j << 16)) {
+                k++;
+            }
+            bits_table[j] = (int32_t)k;
+        }
+    }
     cjob job = {PyArray_DATA(s), (const uint8_t *)PyArray_DATA(l), padded, is_double, nt,
-                (npy_intp)columns, unit, table, first, scale,
+                (npy_intp)columns, unit, table, bits_table, first, scale,
                 (int64_t *)PyArray_DATA(counts), NNM_COK, 0};
     Py_BEGIN_ALLOW_THREADS
     if (n >= NNM_CPARALLEL_MIN && nnm_pool_get_threads() > 1) {
@@ -277,6 +341,7 @@ PyObject *nnm_py_threshold_histogram(PyObject *self, PyObject *args, PyObject *k
     }
     Py_END_ALLOW_THREADS
     free(table);
+    free(bits_table);
     free(padded);
     if (job.status < 0) {
         Py_DECREF(counts);
