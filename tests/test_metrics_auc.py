@@ -314,3 +314,24 @@ def test_bad_input_and_configuration() -> None:
                                  "negatives": [0, 0]}
     with pytest.raises(ValueError, match="increasing"):
         M.Metric.from_state(bad)
+
+
+def test_label_weights_in_exact_mode() -> None:
+    rng = np.random.default_rng(30)
+    y = rng.integers(0, 2, (80, 3))
+    s = np.round(rng.random((80, 3)), 1)
+    # columns weighted 1, 1, 1: the flat problem; weighted 2, 0, 1: the same as
+    # repeating column 0 twice and dropping column 1
+    ones = M.AUC(num_thresholds=None, label_weights=[1, 1, 1])
+    ones.update_state(y, s)
+    assert ones.result() == M.roc_auc(y.ravel(), s.ravel())
+    w = M.AUC(num_thresholds=None, label_weights=[2.0, 0.0, 1.0])
+    w.update_state(y, s)
+    flat_y = np.concatenate([y[:, 0], y[:, 0], y[:, 2]])
+    flat_s = np.concatenate([s[:, 0], s[:, 0], s[:, 2]])
+    assert w.result() == M.roc_auc(flat_y, flat_s)
+    # multi_label: the label AUCs averaged with these weights
+    m = M.AUC(num_thresholds=None, multi_label=True, label_weights=[2.0, 0.0, 1.0])
+    m.update_state(y, s)
+    per_label = M.roc_auc(y, s, average=None)
+    assert m.result() == pytest.approx((2 * per_label[0] + per_label[2]) / 3, rel=1e-15)
