@@ -53,6 +53,7 @@ typedef struct {
     const int32_t *table; /* NNM_CCELLS lower bounds */
     const int32_t *bits_table; /* float32 scores, large inputs: NNM_CBITS lower bounds by
                                   the top 16 bits of the order-preserving bit pattern */
+    int one_step;              /* no cell of bits_table holds more than one threshold */
     double lo, scale;     /* cell = (s - lo) * scale */
     int64_t *counts;      /* C * (T + 1) * 2, shared: pieces add theirs atomically */
     int status;           /* the first error found (any piece) */
@@ -141,10 +142,27 @@ static inline uint32_t ordered_bits(float v)
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
-/* float32 scores with the bit-pattern table: no conversion, one table load */
+/* the first index in [b, e) whose score or label fails the checks */
+static npy_intp first_bad(const float *s, const uint8_t *l, float low, float high, npy_intp b,
+                          npy_intp e, int *status)
+{
+    for (npy_intp i = b; i < e; i++) {
+        float v = s[i];
+        if (!(v >= low && v <= high) || l[i] > 1) {
+            *status = v != v ? NNM_CNAN : l[i] > 1 ? NNM_CLABEL : NNM_CRANGE;
+            return i;
+        }
+    }
+    return -1; /* not reached: a failure was seen */
+}
+
+/* float32 scores with the bit-pattern table: no conversion, one table load, and, when
+ * no cell holds more than one threshold (evenly spaced thresholds: always), one
+ * comparison; the checks are gathered without a branch and looked at once per block */
 static void count_f32_bits(cjob *job, int64_t *local, npy_intp b, npy_intp e)
 {
     const float *s = (const float *)job->scores;
+    const uint8_t *l = job->labels;
     const float *t = (const float *)job->thresholds;
     const npy_intp nb = job->nthr + 1, cols = job->columns;
     const int32_t *table = job->bits_table;
@@ -152,22 +170,40 @@ static void count_f32_bits(cjob *job, int64_t *local, npy_intp b, npy_intp e)
     const float high = job->unit ? 1.0f : INFINITY;
     const npy_intp size = cols * nb * 2;
     npy_intp col = b % cols;
-    for (npy_intp i = b; i < e; i++) {
-        float v = s[i];
-        uint8_t lab = job->labels[i];
-        if (!(v >= low && v <= high) || lab > 1) { /* NaN fails both */
-            report(job, v != v ? NNM_CNAN : lab > 1 ? NNM_CLABEL : NNM_CRANGE, i);
+    for (npy_intp blk = b; blk < e; blk += NNM_CALIGN) {
+        npy_intp end = blk + NNM_CALIGN < e ? blk + NNM_CALIGN : e;
+        int bad = 0;
+        if (job->one_step && cols == 1) {
+            for (npy_intp i = blk; i < end; i++) {
+                float v = s[i];
+                uint8_t lab = l[i];
+                bad |= !(v >= low && v <= high) | (lab > 1);
+                npy_intp bin = table[ordered_bits(v) >> 16];
+                bin += t[bin] < v;
+                local[(i & (NNM_CWAYS - 1)) * size + bin * 2 + (lab & 1)]++;
+            }
+        } else {
+            for (npy_intp i = blk; i < end; i++) {
+                float v = s[i];
+                uint8_t lab = l[i];
+                bad |= !(v >= low && v <= high) | (lab > 1);
+                npy_intp bin = table[ordered_bits(v) >> 16];
+                bin += t[bin] < v;
+                bin += t[bin] < v;
+                while (t[bin] < v) {
+                    bin++;
+                }
+                local[(i & (NNM_CWAYS - 1)) * size + (col * nb + bin) * 2 + (lab & 1)]++;
+                if (++col == cols) {
+                    col = 0;
+                }
+            }
+        }
+        if (bad) {
+            int status = NNM_COK;
+            npy_intp where = first_bad(s, l, low, high, blk, end, &status);
+            report(job, status, where);
             return;
-        }
-        npy_intp bin = table[ordered_bits(v) >> 16];
-        bin += t[bin] < v;
-        bin += t[bin] < v;
-        while (t[bin] < v) {
-            bin++;
-        }
-        local[(i & (NNM_CWAYS - 1)) * size + (col * nb + bin) * 2 + lab]++;
-        if (++col == cols) {
-            col = 0;
         }
     }
 }
@@ -309,6 +345,7 @@ PyObject *nnm_py_threshold_histogram(PyObject *self, PyObject *args, PyObject *k
         }
     }
     int32_t *bits_table = NULL;
+    int one_step = 0;
     if (!is_double && n >= NNM_CPARALLEL_MIN) {
         /* bits_table[k]: the thresholds below the first float of cell k (all floats whose
          * ordered bits have k as their top 16 bits) */
@@ -327,9 +364,14 @@ PyObject *nnm_py_threshold_histogram(PyObject *self, PyObject *args, PyObject *k
             }
             bits_table[j] = (int32_t)k;
         }
+        one_step = 1; /* the thresholds of cell j: bits_table[j] .. bits_table[j + 1] - 1 */
+        for (npy_intp j = 0; j + 1 < NNM_CBITS; j++) {
+            one_step &= bits_table[j + 1] - bits_table[j] <= 1;
+        }
+        one_step &= nt - bits_table[NNM_CBITS - 1] <= 1;
     }
     cjob job = {PyArray_DATA(s), (const uint8_t *)PyArray_DATA(l), padded, is_double, nt,
-                (npy_intp)columns, unit, table, bits_table, first, scale,
+                (npy_intp)columns, unit, table, bits_table, one_step, first, scale,
                 (int64_t *)PyArray_DATA(counts), NNM_COK, 0};
     Py_BEGIN_ALLOW_THREADS
     if (n >= NNM_CPARALLEL_MIN && nnm_pool_get_threads() > 1) {
