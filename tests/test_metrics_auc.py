@@ -335,3 +335,20 @@ def test_label_weights_in_exact_mode() -> None:
     m.update_state(y, s)
     per_label = M.roc_auc(y, s, average=None)
     assert m.result() == pytest.approx((2 * per_label[0] + per_label[2]) / 3, rel=1e-15)
+
+
+def test_dask_inputs_give_the_state_of_one_pass() -> None:
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(31)
+    y = rng.integers(0, 2, (200, 3))
+    s = np.round(rng.random((200, 3)), 2).astype(np.float32)
+    w = rng.random(200)
+    for make in (lambda: M.AUC(num_thresholds=None, multi_label=True), lambda: M.AUC(),
+                 lambda: M.Precision(thresholds=[0.3, 0.7]),
+                 lambda: M.SensitivityAtSpecificity(0.5), lambda: M.MeanIoU(2)):
+        one, lazy = make(), make()
+        yy, ss = (y, s) if not isinstance(one, M.MeanIoU) else (y, (s > 0.5).astype(int))
+        one.update_state(yy, ss, w)
+        lazy.update_state(da.from_array(yy, chunks=(37, 3)), da.from_array(ss, chunks=(37, 3)),
+                          da.from_array(w, chunks=37))
+        assert lazy.get_state() == one.get_state()

@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._exact import decode, encode, exact_group_sums, to_float
-from ._base import to_numpy
+from ._base import to_numpy, update_by_blocks
 from ._functions import refuse_nan
 from ._thresholds import (
     EPSILON,
@@ -452,6 +452,8 @@ class AUC(_Histogram):
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Add one batch: labels 0/1 (or class labels against ``(N, C)`` scores),
         probabilities (logits with ``from_logits``), optional weights."""
+        if update_by_blocks(self, y_true, y_pred, sample_weight):
+            return
         yp_host = to_numpy(y_pred)
         yt = _sparse_to_onehot(to_numpy(y_true), np.asarray(yp_host))
         if not self.exact and self.label_weights is None and (

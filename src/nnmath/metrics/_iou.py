@@ -27,7 +27,7 @@ import numpy as np
 
 from .._array import check_axis, float_input
 from .._exact import encode, exact_group_sums, to_float
-from ._base import Metric, StateField, align_weights, to_numpy, weights
+from ._base import Metric, StateField, align_weights, to_numpy, update_by_blocks, weights
 from ._functions import refuse_nan, shape_of
 from ._thresholds import binary_labels, check_dtype, object_zeros
 
@@ -170,6 +170,8 @@ class IoU(Metric):
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Add one batch to the confusion matrix (``sample_weight``: a scalar, one weight
         per sample, or one per label)."""
+        if update_by_blocks(self, y_true, y_pred, sample_weight):
+            return
         yt, yp = self._pair(y_true, y_pred)
         if yt.size != yp.size:
             raise ValueError(f"y_true and y_pred must hold as many labels, got y_true "

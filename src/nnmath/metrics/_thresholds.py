@@ -13,6 +13,8 @@ short scan per score, the input checks in the same pass, split over the threads)
 input takes a binary search per score (``numpy.searchsorted``). Unweighted counts are
 Python integers; weighted ones exact sums of the float64 weights, so a state merges bit
 for bit in any order and the result is the correctly rounded ratio of exact counts.
+Dask inputs are counted block of rows by block of rows (one ``compute``) and the
+blocks' states merged: the state of one pass.
 
 Differences from Keras (each shown by a test):
 
@@ -41,7 +43,7 @@ import numpy as np
 from .. import _core
 from .._array import float_input, same_rank
 from .._exact import encode, exact_group_sums, to_float
-from ._base import Metric, StateField, align_weights, to_numpy, weights
+from ._base import Metric, StateField, align_weights, to_numpy, update_by_blocks, weights
 from ._functions import refuse_nan, shape_of
 
 __all__ = [
@@ -401,6 +403,8 @@ class _ConfusionCount(_Histogram):
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Count one batch (labels 0/1, probabilities, optional weights, Keras's shapes)."""
+        if update_by_blocks(self, y_true, y_pred, sample_weight):
+            return
         if not self._add_fast(y_true, y_pred, sample_weight):
             self._add(*binary_inputs(y_true, y_pred, sample_weight))
 
@@ -488,6 +492,8 @@ class _PrecisionRecall(_Histogram):
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Count one batch (labels 0/1, probabilities, optional weights, Keras's shapes)."""
+        if update_by_blocks(self, y_true, y_pred, sample_weight):
+            return
         if self.top_k is None and self._add_fast(y_true, y_pred, sample_weight,
                                                  class_id=self.class_id):
             return
@@ -609,6 +615,8 @@ class _AtConstraint(_Histogram):
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Count one batch (labels 0/1, probabilities, optional weights, Keras's shapes)."""
+        if update_by_blocks(self, y_true, y_pred, sample_weight):
+            return
         if not self._add_fast(y_true, y_pred, sample_weight, class_id=self.class_id):
             self._add(*binary_inputs(y_true, y_pred, sample_weight, class_id=self.class_id))
 
