@@ -456,14 +456,14 @@ class AUC(_Histogram):
             return
         yp_host = to_numpy(y_pred)
         yt = _sparse_to_onehot(to_numpy(y_true), np.asarray(yp_host))
-        if not self.exact and self.label_weights is None and (
-                not self.multi_label or self._columns in (0, np.ndim(yp_host) == 2
-                                                          and np.shape(yp_host)[1])):
-            if self.multi_label and np.ndim(yp_host) == 2:
-                self._build(np.shape(yp_host)[1])
-            if self._add_fast(yt, yp_host, sample_weight, from_logits=self.from_logits,
-                              multi_label=self.multi_label):
-                return
+        if not self.exact and self.label_weights is None:
+            cols = np.shape(yp_host)[1] if self.multi_label and np.ndim(yp_host) == 2 else None
+            if not self.multi_label or (cols is not None and self._columns in (0, cols)):
+                if cols is not None:
+                    self._build(cols)
+                if self._add_fast(yt, yp_host, sample_weight, from_logits=self.from_logits,
+                                  multi_label=self.multi_label):
+                    return
         if self.exact:
             labels, scores, w = self._exact_inputs(yt, yp_host, sample_weight)
         else:
