@@ -323,9 +323,23 @@ def test_core_histogram_equals_searchsorted(dtype: Any) -> None:
         np.testing.assert_array_equal(counts.reshape(-1), want)
     t1 = np.array([0.5], dtype=dtype)
     for s, y, code in (([0.1, np.nan], [0, 1], 1), ([0.1, 1.5], [0, 1], 2),
-                       ([0.1, 0.2], [0, 2], 3)):
+                       ([0.1, 0.2], [0, 2], 3), ([0.1, -1e-30], [0, 1], 2)):
         got = _core.threshold_histogram(np.array(s, dtype), np.array(y, np.uint8), t1)
         assert got[1:] == (code, 1)
+        # the same far into a large input (the threaded, blocked path)
+        big_s = np.full(300_000, 0.25, dtype)
+        big_y = np.zeros(300_000, np.uint8)
+        big_s[-7], big_y[-7] = s[1], y[1]
+        assert _core.threshold_histogram(big_s, big_y, t1)[1:] == (code, 300_000 - 7)
+    # -0.0 is a probability (0), -inf and +inf are allowed without unit
+    zeros = np.array([-0.0] * 70_000 + [0.0], dtype)
+    counts, status, _ = _core.threshold_histogram(zeros, np.ones(70_001, np.uint8),
+                                                  np.array([-1e-7, 0.0], dtype))
+    assert status == 0 and counts[0, 1, 1] == 70_001
+    inf = np.array([-np.inf, np.inf] * 40_000, dtype)
+    counts, status, _ = _core.threshold_histogram(inf, np.zeros(80_000, np.uint8), t1,
+                                                  unit=False)
+    assert status == 0 and counts[0, 0, 0] == counts[0, 1, 0] == 40_000
 
 
 def test_fast_and_general_paths_agree() -> None:

@@ -37,8 +37,9 @@
 #define NNM_CALIGN 4096            /* piece boundaries: whole cache lines of any input */
 #define NNM_CPAD 3                 /* +inf entries after the thresholds */
 #define NNM_CBITS 65536            /* cells of the float32 bit-pattern table */
-#define NNM_CWAYS 4 /* histograms taking the scores in turn: consecutive scores in one
-                       bin (one threshold: always) do not wait for each other's add */
+#define NNM_CWAYS 4 /* histograms taking the scores in turn when there are few cells:
+                       consecutive scores in one cell do not wait for each other's add
+                       (with many cells that is rare, and one histogram is faster) */
 
 enum { NNM_COK = 0, NNM_CNAN = 1, NNM_CRANGE = 2, NNM_CLABEL = 3 };
 
@@ -54,6 +55,7 @@ typedef struct {
     const int32_t *bits_table; /* float32 scores, large inputs: NNM_CBITS lower bounds by
                                   the top 16 bits of the order-preserving bit pattern */
     int one_step;              /* no cell of bits_table holds more than one threshold */
+    npy_intp ways;             /* histograms in turn: NNM_CWAYS for few cells, else 1 */
     double lo, scale;     /* cell = (s - lo) * scale */
     int64_t *counts;      /* C * (T + 1) * 2, shared: pieces add theirs atomically */
     int status;           /* the first error found (any piece) */
@@ -113,6 +115,7 @@ static inline npy_intp cell_of(double s, double lo, double scale)
         const T_ low = job->unit ? (T_)0 : -(T_)INFINITY;                                   \
         const T_ high = job->unit ? (T_)1 : (T_)INFINITY;                                   \
         const npy_intp size = cols * nb * 2;                                                \
+        const npy_intp wmask = job->ways - 1;                                               \
         npy_intp col = b % cols;                                                            \
         for (npy_intp i = b; i < e; i++) {                                                  \
             T_ v = s[i];                                                                    \
@@ -127,7 +130,7 @@ static inline npy_intp cell_of(double s, double lo, double scale)
             while (t[bin] < v) {                                                            \
                 bin++;                                                                      \
             }                                                                               \
-            local[(i & (NNM_CWAYS - 1)) * size + (col * nb + bin) * 2 + lab]++;             \
+            local[(i & wmask) * size + (col * nb + bin) * 2 + lab]++;             \
             if (++col == cols) {                                                            \
                 col = 0;                                                                    \
             }                                                                               \
@@ -158,7 +161,8 @@ static npy_intp first_bad(const float *s, const uint8_t *l, float low, float hig
 
 /* float32 scores with the bit-pattern table: no conversion, one table load, and, when
  * no cell holds more than one threshold (evenly spaced thresholds: always), one
- * comparison; the checks are gathered without a branch and looked at once per block */
+ * comparison; the checks are gathered without a branch (the largest offset of the bits
+ * above the lowest allowed score's, the labels or-ed) and looked at once per block */
 static void count_f32_bits(cjob *job, int64_t *local, npy_intp b, npy_intp e)
 {
     const float *s = (const float *)job->scores;
@@ -166,40 +170,47 @@ static void count_f32_bits(cjob *job, int64_t *local, npy_intp b, npy_intp e)
     const float *t = (const float *)job->thresholds;
     const npy_intp nb = job->nthr + 1, cols = job->columns;
     const int32_t *table = job->bits_table;
-    const float low = job->unit ? 0.0f : -INFINITY;
+    /* -0.0 is a probability: the range starts at its bits; NaN lies beyond +inf's */
+    const float low = job->unit ? -0.0f : -INFINITY;
     const float high = job->unit ? 1.0f : INFINITY;
-    const npy_intp size = cols * nb * 2;
+    const uint32_t low_bits = ordered_bits(low), span = ordered_bits(high) - low_bits;
+    const npy_intp size = cols * nb * 2, wmask = job->ways - 1;
     npy_intp col = b % cols;
     for (npy_intp blk = b; blk < e; blk += NNM_CALIGN) {
         npy_intp end = blk + NNM_CALIGN < e ? blk + NNM_CALIGN : e;
-        int bad = 0;
+        uint32_t worst = 0; /* the largest offset of a score's bits above low's */
+        uint8_t seen = 0;   /* the labels or-ed: above 1 when one is neither 0 nor 1 */
         if (job->one_step && cols == 1) {
             for (npy_intp i = blk; i < end; i++) {
                 float v = s[i];
                 uint8_t lab = l[i];
-                bad |= !(v >= low && v <= high) | (lab > 1);
-                npy_intp bin = table[ordered_bits(v) >> 16];
+                uint32_t o = ordered_bits(v), off = o - low_bits;
+                worst = off > worst ? off : worst;
+                seen |= lab;
+                npy_intp bin = table[o >> 16];
                 bin += t[bin] < v;
-                local[(i & (NNM_CWAYS - 1)) * size + bin * 2 + (lab & 1)]++;
+                local[(i & wmask) * size + bin * 2 + (lab & 1)]++;
             }
         } else {
             for (npy_intp i = blk; i < end; i++) {
                 float v = s[i];
                 uint8_t lab = l[i];
-                bad |= !(v >= low && v <= high) | (lab > 1);
-                npy_intp bin = table[ordered_bits(v) >> 16];
+                uint32_t o = ordered_bits(v), off = o - low_bits;
+                worst = off > worst ? off : worst;
+                seen |= lab;
+                npy_intp bin = table[o >> 16];
                 bin += t[bin] < v;
                 bin += t[bin] < v;
-                while (t[bin] < v) {
+                while (t[bin] < v) { /* NaN: false at once (refused below) */
                     bin++;
                 }
-                local[(i & (NNM_CWAYS - 1)) * size + (col * nb + bin) * 2 + (lab & 1)]++;
+                local[(i & wmask) * size + (col * nb + bin) * 2 + (lab & 1)]++;
                 if (++col == cols) {
                     col = 0;
                 }
             }
         }
-        if (bad) {
+        if (worst > span || seen > 1) {
             int status = NNM_COK;
             npy_intp where = first_bad(s, l, low, high, blk, end, &status);
             report(job, status, where);
@@ -212,7 +223,7 @@ static void count_task(void *ctx, intptr_t b, intptr_t e)
 {
     cjob *job = (cjob *)ctx;
     npy_intp size = job->columns * (job->nthr + 1) * 2;
-    int64_t *local = (int64_t *)calloc((size_t)(size * NNM_CWAYS), sizeof(int64_t));
+    int64_t *local = (int64_t *)calloc((size_t)(size * job->ways), sizeof(int64_t));
     if (local == NULL) {
         report(job, -1, 0);
         return;
@@ -225,7 +236,7 @@ static void count_task(void *ctx, intptr_t b, intptr_t e)
         NNM_COUNT_BODY(float);
     }
 out:
-    for (int k = 1; k < NNM_CWAYS; k++) {
+    for (npy_intp k = 1; k < job->ways; k++) {
         for (npy_intp j = 0; j < size; j++) {
             local[j] += local[k * size + j];
         }
@@ -371,7 +382,8 @@ PyObject *nnm_py_threshold_histogram(PyObject *self, PyObject *args, PyObject *k
         one_step &= nt - bits_table[NNM_CBITS - 1] <= 1;
     }
     cjob job = {PyArray_DATA(s), (const uint8_t *)PyArray_DATA(l), padded, is_double, nt,
-                (npy_intp)columns, unit, table, bits_table, one_step, first, scale,
+                (npy_intp)columns, unit, table, bits_table, one_step,
+                columns * (nt + 1) * 2 >= 64 ? 1 : NNM_CWAYS, first, scale,
                 (int64_t *)PyArray_DATA(counts), NNM_COK, 0};
     Py_BEGIN_ALLOW_THREADS
     if (n >= NNM_CPARALLEL_MIN && nnm_pool_get_threads() > 1) {
