@@ -352,3 +352,20 @@ def test_dask_inputs_give_the_state_of_one_pass() -> None:
         lazy.update_state(da.from_array(yy, chunks=(37, 3)), da.from_array(ss, chunks=(37, 3)),
                           da.from_array(w, chunks=37))
         assert lazy.get_state() == one.get_state()
+
+
+def test_many_small_batches_equal_one_pass() -> None:
+    """Batches wait beside the state and are merged in groups: the same state as one
+    pass, whatever the moment it is read."""
+    rng = np.random.default_rng(32)
+    y = rng.integers(0, 2, 300_000)
+    s = rng.random(300_000, dtype=np.float32)
+    one = M.AUC(num_thresholds=None)
+    one.update_state(y, s)
+    many = M.AUC(num_thresholds=None)
+    for i in range(0, 300_000, 7_000):
+        many.update_state(y[i:i + 7_000], s[i:i + 7_000])
+        if i == 140_000:
+            assert many.result() == M.roc_auc(y[:147_000], s[:147_000])
+    assert many.get_state() == one.get_state()
+    assert many.result() == one.result()

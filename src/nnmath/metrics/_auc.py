@@ -59,6 +59,8 @@ SUMMATIONS = ("interpolation", "minoring", "majoring")
 AVERAGES = ("macro", "weighted", None)
 #: the default bound on the number of distinct scores an exact AUC keeps per label
 MAX_DISTINCT = 2**24
+#: scores of the batches that may wait beside a small exact state before a merge
+PENDING_MIN = 1 << 16
 
 
 def _sparse_to_onehot(yt: np.ndarray, yp: np.ndarray) -> np.ndarray:
@@ -98,29 +100,7 @@ class _Ranks:
 
     def merged(self, other: _Ranks) -> _Ranks:
         """The state of both: the union of the scores, their counts added."""
-        if other.empty and (other.wpos is None or self.wpos is not None):
-            return self
-        if self.empty and (self.wpos is None or other.wpos is not None):
-            return other
-        keys = np.concatenate((self.keys, other.keys))
-        order = np.argsort(keys, kind="stable")  # two sorted runs: a linear merge
-        keys = keys[order]
-        starts = _starts(keys)
-        out = _Ranks()
-        out.keys = keys[starts]
-        for attr in ("pos", "neg"):
-            both = np.concatenate((getattr(self, attr), getattr(other, attr)))[order]
-            setattr(out, attr, np.add.reduceat(both, starts) if starts.size else both[:0])
-        if np.any(out.pos < 0) or np.any(out.neg < 0):
-            raise OverflowError("a count of the exact AUC passed 2**63")
-        if self.wpos is not None or other.wpos is not None:
-            for attr in ("wpos", "wneg"):
-                parts = [getattr(r, attr) if getattr(r, attr) is not None
-                         else np.full(r.keys.size, Fraction(0), dtype=object)
-                         for r in (self, other)]
-                both = np.concatenate(parts)[order]
-                setattr(out, attr, np.add.reduceat(both, starts) if starts.size else both[:0])
-        return out
+        return _union([self, other])
 
     def exact_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """Positives and negatives per key, descending by score (int64, or objects)."""
@@ -220,6 +200,35 @@ class _Ranks:
                                          f"finite values >= 0, got {item[1]!r}")
                     target[item[0]] = q
         return r
+
+
+def _union(runs: list[_Ranks]) -> _Ranks:
+    """The state of all ``runs``: the union of their scores, the counts added (exactly, so
+    the result does not depend on the order of the runs)."""
+    weighted = any(r.wpos is not None for r in runs)
+    live = [r for r in runs if not r.empty]
+    if not live:  # no score yet: keep the weighted form if any run has it
+        return next((r for r in runs if r.wpos is not None), runs[0])
+    if len(live) == 1 and (not weighted or live[0].wpos is not None):
+        return live[0]
+    keys = np.concatenate([r.keys for r in live])
+    order = np.argsort(keys, kind="stable")  # sorted runs: a merge of runs
+    keys = keys[order]
+    starts = _starts(keys)
+    out = _Ranks()
+    out.keys = keys[starts]
+    for attr in ("pos", "neg"):
+        both = np.concatenate([getattr(r, attr) for r in live])[order]
+        setattr(out, attr, np.add.reduceat(both, starts) if starts.size else both[:0])
+    if np.any(out.pos < 0) or np.any(out.neg < 0):
+        raise OverflowError("a count of the exact AUC passed 2**63")
+    if weighted:
+        for attr in ("wpos", "wneg"):
+            parts = [getattr(r, attr) if getattr(r, attr) is not None
+                     else np.full(r.keys.size, Fraction(0), dtype=object) for r in live]
+            both = np.concatenate(parts)[order]
+            setattr(out, attr, np.add.reduceat(both, starts) if starts.size else both[:0])
+    return out
 
 
 def _starts(sorted_keys: np.ndarray) -> np.ndarray:
@@ -438,6 +447,7 @@ class AUC(_Histogram):
         """Forget everything (the number of labels, if it came from data, is kept)."""
         if self.exact:
             self._ranks = [_Ranks() for _ in range(self._columns)]
+            self._pending: list[list[_Ranks]] = [[] for _ in range(self._columns)]
             return
         super().reset_state()
 
@@ -538,22 +548,36 @@ class AUC(_Histogram):
         else:
             batches = [[_batch_ranks(labels.ravel(), scores.ravel(),
                                      None if w is None else w.ravel())]]
-        new = []
+        # the batches wait beside the state and are merged into it all at once when they
+        # hold as many scores as the state (or the bound might be passed): each score is
+        # merged O(log batches) times, not once per later batch
+        new, pending = list(self._ranks), [list(p) for p in self._pending]
         for c, parts in enumerate(batches):
-            r = self._ranks[c]
-            for batch in parts:
-                r = r.merged(batch)
-            if r.keys.size > self.max_distinct:
-                raise ValueError(
-                    f"the exact AUC would keep {r.keys.size} distinct scores for label "
-                    f"{c}, more than max_distinct={self.max_distinct}: raise max_distinct, "
-                    "round the scores, or use num_thresholds=... (a thresholded AUC)")
-            new.append(r)
-        self._ranks = new
+            pending[c] += parts
+            waiting = sum(r.keys.size for r in pending[c])
+            main = new[c].keys.size
+            if main + waiting > self.max_distinct or waiting > max(main, PENDING_MIN):
+                r = _union([new[c], *pending[c]])
+                if r.keys.size > self.max_distinct:
+                    raise ValueError(
+                        f"the exact AUC would keep {r.keys.size} distinct scores for label "
+                        f"{c}, more than max_distinct={self.max_distinct}: raise "
+                        "max_distinct, round the scores, or use num_thresholds=... (a "
+                        "thresholded AUC)")
+                new[c], pending[c] = r, []
+        self._ranks, self._pending = new, pending
+
+    def _compact(self) -> None:
+        """Merge the waiting batches into the state."""
+        for c, parts in enumerate(self._pending):
+            if parts:
+                self._ranks[c] = _union([self._ranks[c], *parts])
+                self._pending[c] = []
 
     # -- results ----------------------------------------------------------------------------
     def _label_aucs(self) -> tuple[list[float], list[Any]]:
         if self.exact:
+            self._compact()
             pairs = [r.roc() if self.curve == "ROC" else r.average_precision()
                      for r in self._ranks]
             return [a for a, _ in pairs], [p for _, p in pairs]
@@ -609,6 +633,7 @@ class AUC(_Histogram):
     # -- state ------------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
         if self.exact:
+            self._compact()
             return {"labels": [r.encode() for r in self._ranks]}
         return super()._state()
 
@@ -634,6 +659,7 @@ class AUC(_Histogram):
         if self.exact:
             self._ranks = list(state["labels"])
             self._columns = len(self._ranks)
+            self._pending = [[] for _ in self._ranks]
             return
         super()._set_state(state)
 
@@ -646,6 +672,8 @@ class AUC(_Histogram):
             raise ValueError(f"others: cannot merge an AUC of {other._columns} labels into "
                              f"one of {self._columns}")
         if self.exact:
+            self._compact()
+            other._compact()
             merged = [a.merged(b) for a, b in zip(self._ranks, other._ranks, strict=True)]
             for c, r in enumerate(merged):
                 if r.keys.size > self.max_distinct:
