@@ -368,3 +368,29 @@ def test_fast_and_general_paths_agree() -> None:
         with pytest.raises(ValueError, match=match):
             m.update_state(np.array(bad_y, np.int8), np.array(bad_p, np.float32))
         assert m.get_state()["state"]["counts"] == M.Precision().get_state()["state"]["counts"]
+
+
+def test_every_new_class_round_trips_through_json() -> None:
+    y = np.array([[0, 1, 1], [1, 0, 1], [0, 0, 1], [1, 1, 0]])
+    p = np.array([[0.2, 0.9, 0.6], [0.7, 0.1, 0.5], [0.3, 0.4, 0.8], [0.6, 0.6, 0.1]])
+    made = [M.TruePositives(), M.FalsePositives([0.3, 0.7]), M.TrueNegatives(0.4),
+            M.FalseNegatives(), M.Precision(top_k=2), M.Recall(class_id=2),
+            M.PrecisionAtRecall(0.5), M.RecallAtPrecision(0.6, num_thresholds=5),
+            M.SensitivityAtSpecificity(0.5, class_id=0), M.SpecificityAtSensitivity(0.5),
+            M.AUC(curve="PR"), M.AUC(num_thresholds=None, multi_label=True, average=None),
+            M.IoU(2, [1]), M.MeanIoU(2), M.BinaryIoU(threshold=0.4),
+            M.OneHotIoU(3, [0, 2]), M.OneHotMeanIoU(3)]
+    for m in made:
+        if isinstance(m, (M.IoU,)) and not isinstance(m, M.BinaryIoU):
+            if m.sparse_y_true:
+                m.update_state(y, (p > 0.5).astype(int), sample_weight=[1.0, 0.5, 2.0, 0.0])
+            else:
+                m.update_state(np.eye(3)[[0, 1, 2, 2]], p)
+        else:
+            m.update_state(y, p, sample_weight=[1.0, 0.5, 2.0, 0.0])
+        state = json.loads(json.dumps(m.get_state()))
+        again = M.Metric.from_state(state)
+        assert type(again) is type(m) and again.get_config() == m.get_config()
+        assert again.get_state() == m.get_state()
+        np.testing.assert_array_equal(np.asarray(again.result()), np.asarray(m.result()))
+        assert M.get(type(m).__name__, **m.get_config()).get_config() == m.get_config()
