@@ -102,47 +102,59 @@ class _Ranks:
         """The state of both: the union of the scores, their counts added."""
         return _union([self, other])
 
-    def exact_counts(self) -> tuple[np.ndarray, np.ndarray]:
-        """Positives and negatives per key, descending by score (int64, or objects)."""
-        if self.wpos is None:
-            return self.pos[::-1], self.neg[::-1]
-        assert self.wneg is not None
-        return ((self.pos.astype(object) + self.wpos)[::-1],
-                (self.neg.astype(object) + self.wneg)[::-1])
+    def exact_counts(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """Positives and negatives per key, descending by score: int64 arrays, or, once
+        weighted, object arrays of Python integers on one common scale (the counts times
+        the common denominator of the weighted sums, returned third), so that ratios of
+        them are exact and no fraction is added up."""
+        if self.wpos is None or self.wneg is None:
+            return self.pos[::-1], self.neg[::-1], 1
+        dens = [v.denominator for v in self.wpos] + [v.denominator for v in self.wneg]
+        d = max(dens, default=1)
+        if any(d % e for e in dens):  # exact sums have powers of two: never, but be exact
+            d = math.lcm(*dens)
+        out = []
+        for counts, weighted in ((self.pos, self.wpos), (self.neg, self.wneg)):
+            scaled = [c * d + v.numerator * (d // v.denominator)
+                      for c, v in zip(counts.tolist(), weighted, strict=True)]
+            arr = np.empty(len(scaled), dtype=object)
+            arr[:] = scaled[::-1]
+            out.append(arr)
+        return out[0], out[1], d
 
     def roc(self) -> tuple[float, Any]:
         """The ROC AUC (0.0 without positives or negatives) and the positives' total."""
-        pos, neg = self.exact_counts()
+        pos, neg, d = self.exact_counts()
         p, n = pos.sum(), neg.sum()
         if p == 0 or n == 0:
-            return 0.0, p
+            return 0.0, Fraction(int(p), d)
         above = np.cumsum(pos) - pos  # positives with a strictly greater score
         if pos.dtype == object or 2 * int(p) * int(n) >= 2**62:
             num = sum((a * (2 * b + c) for a, b, c in
                        zip(neg.tolist(), above.tolist(), pos.tolist(), strict=True)), 0)
         else:
             num = int(np.dot(neg, 2 * above + pos))
-        return to_float(Fraction(num) / (2 * Fraction(p) * Fraction(n))), p
+        return to_float(Fraction(num, 2 * int(p) * int(n))), Fraction(int(p), d)
 
     def average_precision(self) -> tuple[float, Any]:
         """Average precision (0.0 without positives) and the positives' total."""
-        pos, neg = self.exact_counts()
+        pos, neg, d = self.exact_counts()
         p = pos.sum()
         if p == 0:
-            return 0.0, p
+            return 0.0, Fraction(0)
         tp = np.cumsum(pos)
         fp = np.cumsum(neg)
         keep = np.nonzero(pos != 0)[0]
         if pos.dtype == object:
-            terms = [to_float(Fraction(pos[i]) * tp[i] / ((tp[i] + fp[i]) * Fraction(p)))
-                     for i in keep]
+            # integers: each term correctly rounded by Python's integer division
+            terms = [(pos[i] * tp[i]) / ((tp[i] + fp[i]) * p) for i in keep.tolist()]
         else:
             # each term correctly rounded from exact integers below 2**53 (a few roundings
             # beyond that), the sum exact: within an ulp or two of the exact value
             a = pos[keep].astype(np.float64) * tp[keep].astype(np.float64)
             b = (tp[keep] + fp[keep]).astype(np.float64) * float(p)
             terms = (a / b).tolist()
-        return math.fsum(terms), p
+        return math.fsum(terms), Fraction(int(p), d)
 
     # -- JSON -------------------------------------------------------------------------------
     def encode(self) -> dict[str, Any]:
@@ -691,9 +703,11 @@ def _weighted_by(r: _Ranks, q: Fraction) -> _Ranks:
     out.keys = r.keys
     out.pos = np.zeros_like(r.pos)
     out.neg = np.zeros_like(r.neg)
-    pos, neg = r.exact_counts()
-    out.wpos = np.array([Fraction(v) * q for v in pos[::-1]], dtype=object).reshape(-1)
-    out.wneg = np.array([Fraction(v) * q for v in neg[::-1]], dtype=object).reshape(-1)
+    pos, neg, d = r.exact_counts()
+    out.wpos = np.array([Fraction(int(v), d) * q for v in pos[::-1]],
+                        dtype=object).reshape(-1)
+    out.wneg = np.array([Fraction(int(v), d) * q for v in neg[::-1]],
+                        dtype=object).reshape(-1)
     return out
 
 
