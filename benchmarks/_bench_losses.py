@@ -8,8 +8,12 @@ logits (or predictions): nnmath's ``Loss.gradient``, PyTorch's autograd
 The further losses (``MORE``): kl_divergence, categorical_hinge and categorical_focal
 (from logits, gamma 2, alpha 0.25) on 10,000 × 1,000 rows, the mean of the per-sample
 losses; poisson, hinge (labels -1 and 1), squared_hinge and binary_focal (from logits,
-gamma 2) on 10M elements as one row, as binary_ce. The peers compute the same Keras
-semantics (clipping included) as plain expressions; PyTorch's ``poisson_nll_loss`` where it
+gamma 2) on 10M elements as one row, as binary_ce; the cross-entropies of probabilities
+(Keras: renormalised rows, clipped to [eps, 1 - eps]) binary_ce_probs (10M elements),
+cce_probs and sparse_ce_probs (10,000 × 1,000 rows), and cce_smooth, the categorical
+cross-entropy from logits with label smoothing 0.1 (10,000 × 1,000). The peers compute the
+same Keras semantics (clipping included) as plain expressions; PyTorch's
+``poisson_nll_loss``, ``binary_cross_entropy``, ``nll_loss`` and ``cross_entropy`` where it
 has the loss."""
 
 from __future__ import annotations
@@ -41,15 +45,22 @@ Fn = Callable[[], Any]
 BIG = 10_000_000
 ROWS, COLS = 10_000, 1_000
 SMALL = 1_000
+LS = 0.1  # cce_smooth's label smoothing
 MORE = ["kl", "poisson", "hinge", "squared_hinge", "categorical_hinge", "binary_focal",
-        "categorical_focal"]
+        "categorical_focal", "binary_ce_probs", "cce_probs", "sparse_ce_probs", "cce_smooth"]
 #: the losses along a row of classes (10,000 rows × 1,000), and their Loss classes
-ROWWISE = {"kl", "categorical_hinge", "categorical_focal"}
+ROWWISE = {"kl", "categorical_hinge", "categorical_focal", "cce_probs", "sparse_ce_probs",
+           "cce_smooth"}
 CLASSES = {"kl": (L.KLDivergence, {}), "poisson": (L.Poisson, {}), "hinge": (L.Hinge, {}),
            "squared_hinge": (L.SquaredHinge, {}),
            "categorical_hinge": (L.CategoricalHinge, {}),
            "binary_focal": (L.BinaryFocalCrossentropy, {"from_logits": True}),
-           "categorical_focal": (L.CategoricalFocalCrossentropy, {"from_logits": True})}
+           "categorical_focal": (L.CategoricalFocalCrossentropy, {"from_logits": True}),
+           "binary_ce_probs": (L.BinaryCrossentropy, {}),
+           "cce_probs": (L.CategoricalCrossentropy, {}),
+           "sparse_ce_probs": (L.SparseCategoricalCrossentropy, {}),
+           "cce_smooth": (L.CategoricalCrossentropy, {"from_logits": True,
+                                                     "label_smoothing": LS})}
 EPS = 1e-7
 LOSSES = ["sparse_ce", "binary_ce", "sparse_ce_grad", "binary_ce_grad", *MORE,
           *(f"{m}_grad" for m in MORE)]
@@ -85,6 +96,12 @@ def _more_inputs(op: str, dtype: Any, size: str, rng: Any) -> dict[str, Any]:
         if op == "kl":
             x = rng.dirichlet(np.ones(shape[1]), shape[0])
             y = rng.dirichlet(np.ones(shape[1]), shape[0])
+        elif op in ("cce_probs", "sparse_ce_probs"):
+            x = rng.dirichlet(np.ones(shape[1]), shape[0])
+            lab = rng.integers(0, shape[1], shape[0])
+            if op == "sparse_ce_probs":
+                return {"x": x.astype(dtype), "y": lab}
+            y = np.eye(shape[1])[lab]
         else:
             x = 3.0 * rng.standard_normal(shape)
             y = np.eye(shape[1])[rng.integers(0, shape[1], shape[0])]
@@ -92,6 +109,8 @@ def _more_inputs(op: str, dtype: Any, size: str, rng: Any) -> dict[str, Any]:
     n = BIG if size == "big" else SMALL
     if op == "poisson":
         x, y = rng.exponential(3.0, n), rng.poisson(3.0, n).astype(float)
+    elif op == "binary_ce_probs":
+        x, y = rng.uniform(0.02, 0.98, n), (rng.uniform(0, 1, n) > 0.5).astype(float)
     elif op in ("hinge", "squared_hinge"):
         x, y = 2.0 * rng.standard_normal(n), np.where(rng.uniform(0, 1, n) > 0.5, 1.0, -1.0)
     else:
@@ -173,6 +192,8 @@ def _more_numpy(op: str, x: Any, y: Any) -> Fn:
             q = y * (1 - s) + (1 - y) * s
             return np.mean(q**2 * bce)
         return bfocal
+    if op in PROBS:
+        return _probs_numpy(op, x, y)
 
     def cfocal() -> Any:
         m = x.max(axis=-1, keepdims=True)
@@ -181,8 +202,66 @@ def _more_numpy(op: str, x: Any, y: Any) -> Fn:
     return cfocal
 
 
+PROBS = ("binary_ce_probs", "cce_probs", "sparse_ce_probs", "cce_smooth")
+
+
+def _probs_numpy(op: str, x: Any, y: Any) -> Fn:
+    """The naive NumPy expressions of the cross-entropies of probabilities and the smoothed
+    one (the mean loss)."""
+    if op == "binary_ce_probs":
+        def bce() -> Any:
+            pc = np.clip(x, EPS, 1 - EPS)
+            return np.mean(-(y * np.log(pc) + (1 - y) * np.log1p(-pc)))
+        return bce
+    if op == "cce_probs":
+        return lambda: np.mean(-np.sum(y * np.log(np.clip(
+            x / x.sum(axis=-1, keepdims=True), EPS, 1 - EPS)), axis=-1))
+    if op == "sparse_ce_probs":
+        rows = np.arange(x.shape[0])
+        return lambda: np.mean(-np.log(np.clip(x[rows, y] / x.sum(axis=-1), EPS, 1 - EPS)))
+
+    def smooth() -> Any:
+        ys = y * (1 - LS) + LS / x.shape[-1]
+        m = x.max(axis=-1, keepdims=True)
+        lr = x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+        return np.mean(-np.sum(ys * lr, axis=-1))
+    return smooth
+
+
+def _probs_numpy_grad(op: str, x: Any, y: Any) -> Fn:
+    """Their gradients (of the mean loss), naive NumPy."""
+    if op == "binary_ce_probs":
+        return lambda: np.where((x > EPS) & (x < 1 - EPS), (1 - y) / (1 - x) - y / x,
+                                0) / x.size
+    n = x.shape[0]
+    if op == "cce_probs":
+        def cce() -> Any:
+            s = x.sum(axis=-1, keepdims=True)
+            r = x / s
+            g = np.where((r > EPS) & (r < 1 - EPS), -y / r, 0)
+            return (g - (g * r).sum(axis=-1, keepdims=True)) / s / n
+        return cce
+    if op == "sparse_ce_probs":
+        rows = np.arange(n)
+
+        def sce() -> Any:
+            s = x.sum(axis=-1, keepdims=True)
+            g = np.repeat(1 / s, x.shape[1], axis=1)
+            g[rows, y] -= 1 / x[rows, y]
+            return g / n
+        return sce
+
+    def smooth() -> Any:
+        ys = y * (1 - LS) + LS / x.shape[-1]
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return (e / e.sum(axis=-1, keepdims=True) - ys) / n
+    return smooth
+
+
 def _more_numpy_grad(op: str, x: Any, y: Any) -> Fn:
     """The naive NumPy expressions of the further losses' gradients (of the mean loss)."""
+    if op in PROBS:
+        return _probs_numpy_grad(op, x, y)
     n = x.size if op not in ROWWISE else x.shape[0]
     if op == "kl":
         return lambda: np.where((x >= EPS) & (x <= 1), -np.clip(y, EPS, 1) / np.clip(
@@ -286,6 +365,14 @@ def _more_torch(op: str, x: Any, y: Any) -> Any:
         s = torch.sigmoid(x)
         bce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
         return ((y * (1 - s) + (1 - y) * s) ** 2 * bce).mean()
+    if op == "binary_ce_probs":
+        return F.binary_cross_entropy(x.clamp(EPS, 1 - EPS), y)
+    if op == "cce_probs":
+        return -(y * torch.log((x / x.sum(-1, keepdim=True)).clamp(EPS, 1 - EPS))).sum(-1).mean()
+    if op == "sparse_ce_probs":
+        return F.nll_loss(torch.log((x / x.sum(-1, keepdim=True)).clamp(EPS, 1 - EPS)), y)
+    if op == "cce_smooth":
+        return F.cross_entropy(x, y, label_smoothing=LS)
     lr = F.log_softmax(x, dim=-1)
     return (-0.25 * y * (1 - lr.exp()) ** 2 * lr).sum(-1).mean()
 
@@ -349,9 +436,27 @@ def _more_jax(op: str) -> Callable[[Any, Any], Any]:
         lr = jax.nn.log_softmax(v)
         return jnp.mean(jnp.sum(-0.25 * y * (1 - jnp.exp(lr)) ** 2 * lr, axis=-1))
 
+    def binary_ce_probs(v: Any, y: Any) -> Any:
+        pc = jnp.clip(v, EPS, 1 - EPS)
+        return jnp.mean(-(y * jnp.log(pc) + (1 - y) * jnp.log1p(-pc)))
+
+    def cce_probs(v: Any, y: Any) -> Any:
+        r = jnp.clip(v / v.sum(axis=-1, keepdims=True), EPS, 1 - EPS)
+        return jnp.mean(-jnp.sum(y * jnp.log(r), axis=-1))
+
+    def sparse_ce_probs(v: Any, y: Any) -> Any:
+        py = jnp.take_along_axis(v, y[:, None], axis=-1)[:, 0]
+        return jnp.mean(-jnp.log(jnp.clip(py / v.sum(axis=-1), EPS, 1 - EPS)))
+
+    def cce_smooth(v: Any, y: Any) -> Any:
+        ys = y * (1 - LS) + LS / v.shape[-1]
+        return jnp.mean(-jnp.sum(ys * jax.nn.log_softmax(v), axis=-1))
+
     return {"kl": kl, "poisson": poisson, "hinge": hinge, "squared_hinge": squared_hinge,
             "categorical_hinge": categorical_hinge, "binary_focal": binary_focal,
-            "categorical_focal": categorical_focal}[op]
+            "categorical_focal": categorical_focal, "binary_ce_probs": binary_ce_probs,
+            "cce_probs": cce_probs, "sparse_ce_probs": sparse_ce_probs,
+            "cce_smooth": cce_smooth}[op]
 
 
 def jax_call(op: str, d: dict[str, Any]) -> Fn | None:

@@ -475,6 +475,12 @@ for dt in (np.float16, np.float32, np.float64):
             yb = np.linspace(0.0, 1.0, xs.size).reshape(xs.shape).astype(dt)
             p = (yb,) if uf.nin == 2 else (yb, g[:len(xs)])
         wrow = np.linspace(0.5, 2.0, 7)
+        if name.startswith("cce_logits_ws"):  # targets, class weights, smoothing, c
+            yb = np.linspace(0.0, 1.0, xs.size).reshape(xs.shape).astype(dt)
+            p = (yb, wrow, 0.1) + ((g[:len(xs)],) if back else ())
+        if name.startswith("sparse_ce_logits_ws"):  # labels, class weights, smoothing, c
+            lab = np.arange(len(xs), dtype=np.int64) % 7
+            p = (lab, wrow, 0.1) + ((g[:len(xs)],) if back else ())
         if name in ("binary_ce_sum", "binary_ce_backward"):  # logits: weights, smoothing
             yb = np.linspace(0.0, 1.0, xs.size).reshape(xs.shape).astype(dt)
             p = (yb, wrow, 0.1, 0.0) + ((g[:len(xs)],) if back else ())
@@ -491,7 +497,8 @@ for dt in (np.float16, np.float32, np.float64):
                 "squared_hinge_sum": (np.int64(1),), "categorical_hinge": (),
                 "binary_focal_sum": (2.0, 0.75, 0.25, 0.1),
                 "binary_focal_logits_sum": (0.5, 1.0, 1.0, 0.0),
-                "categorical_focal": (2.0, 0.25, 0.1), "categorical_focal_logits": (1.5, 0.5, 0.0)}
+                "categorical_focal": (2.0, 0.25 * wrow, 0.1),
+                "categorical_focal_logits": (1.5, np.full(7, 0.5), 0.0)}
         base_name = name.removesuffix("_backward")
         if base_name in more:  # losses.c: targets in [0, 1], c, the parameters
             if base_name in ("kl_divergence", "binary_focal_sum", "categorical_focal"):

@@ -294,6 +294,160 @@ def test_cce_logits_against_mpmath(dtype):
                 assert not bad.any(), (grad[i][bad][:3], wg[bad][:3])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cce_logits_with_weights_and_smoothing_against_mpmath(dtype):
+    """cce_logits_ws (dense targets) and sparse_ce_logits_ws (a label's one-hot row) with
+    class weights w and smoothing s: -sum(w (y (1 - s) + s/n) log_softmax(z)) within 1 ulp
+    in float16/float32 and 4 ulps in float64 of mpmath; the gradient c (Y softmax(z) - y')
+    as test_cce_logits_against_mpmath; without weights and smoothing the bits of
+    cce_logits; the sparse form the bits of the dense form of the one-hot rows."""
+    rng = np.random.default_rng(23)
+    for n in (1, 5, 1000, 1030):
+        for scale in (0.5, 8.0):
+            z = rng.normal(0, scale, (3, n)).astype(dtype)
+            lab = rng.integers(0, n, 3)
+            onehot = (np.arange(n) == lab[:, None]).astype(dtype)
+            dense = (rng.dirichlet(np.ones(n), 3) if n > 1 else np.ones((3, 1))).astype(dtype)
+            w = rng.uniform(0.0, 3.0, n)
+            s = float(rng.choice([0.0, 0.1, 0.45]))
+            c = rng.normal(0, 1, 3).astype(dtype)
+            with np.errstate(all="raise"):
+                loss_d = C.cce_logits_ws(z, dense, w, s)
+                grad_d = C.cce_logits_ws_backward(z, dense, w, s, c)
+                loss_s = C.sparse_ce_logits_ws(z, lab, w, s)
+                grad_s = C.sparse_ce_logits_ws_backward(z, lab, w, s, c)
+                np.testing.assert_array_equal(loss_s, C.cce_logits_ws(z, onehot, w, s))
+                np.testing.assert_array_equal(
+                    grad_s, C.cce_logits_ws_backward(z, onehot, w, s, c))
+                ones = np.ones(n)
+                np.testing.assert_array_equal(C.cce_logits_ws(z, dense, ones, 0.0),
+                                              C.cce_logits(z, dense))
+                np.testing.assert_array_equal(C.cce_logits_ws_backward(z, dense, ones, 0.0, c),
+                                              C.cce_logits_backward(z, dense, c))
+            tol = 4 if dtype == np.float64 else 1
+            with mpmath.workdps(60):
+                for y, loss, grad in ((dense, loss_d, grad_d), (onehot, loss_s, grad_s)):
+                    for i in range(3):
+                        zi = [mpmath.mpf(float(v)) for v in z[i]]
+                        yi = [mpmath.mpf(float(wj)) * (mpmath.mpf(float(v)) * (1 - mpmath.mpf(s))
+                                                       + mpmath.mpf(s) / n)
+                              for wj, v in zip(w, y[i], strict=True)]
+                        m = max(zi)
+                        se = mpmath.fsum(mpmath.exp(v - m) for v in zi)
+                        want = mpmath.fsum(yy * (mpmath.log(se) - (v - m))
+                                           for yy, v in zip(yi, zi, strict=True))
+                        with np.errstate(over="ignore", under="ignore"):
+                            assert ulps(loss[i], np.array(float(want)).astype(dtype)) <= tol, (
+                                n, scale, s, i)
+                        big_y = mpmath.fsum(yi)
+                        mg = [big_y * mpmath.exp(v - m) / se - yy
+                              for yy, v in zip(yi, zi, strict=True)]
+                        assert_row_gradient(grad[i], c[i], mg, float(big_y), dtype, (n, s, i))
+    # a label outside [0, n), a logit that is not finite, a target outside [0, 1]: NaN
+    z = np.array([[1.0, 2.0, 3.0]] * 3)
+    z[2, 0] = np.inf
+    w = np.ones(3)
+    assert np.isnan(C.sparse_ce_logits_ws(z, np.array([3, -1, 0]), w, 0.1)).all()
+    assert np.isnan(C.sparse_ce_logits_ws_backward(z, np.array([3, -1, 0]), w, 0.1, 1.0)).all()
+    y = np.array([[0.0, 1.0, 0.0], [0.0, 1.5, 0.0], [0.0, 1.0, 0.0]])
+    assert np.isnan(C.cce_logits_ws(z, y, w, 0.1)[1:]).all()
+    assert np.isfinite(C.cce_logits_ws(z, y, w, 0.1)[0])
+
+
+@pytest.mark.parametrize("from_logits", [True, False])
+@pytest.mark.parametrize("cls", ["CategoricalCrossentropy", "SparseCategoricalCrossentropy"])
+def test_smoothed_weighted_crossentropy_on_the_core_against_the_reference(cls, from_logits):
+    """The classes with label smoothing and class weights (and, sparse, an ignored class)
+    on NumPy (the core: cce_logits_ws, sparse_ce_logits_ws, cce_probs of one-hot rows)
+    against the array-API formulas of the same loss on array-api-strict arrays."""
+    xp = pytest.importorskip("array_api_strict")
+    from nnmath import losses as L
+    rng = np.random.default_rng(31)
+    z = rng.normal(0, 3, (40, 6))
+    p = rng.dirichlet(np.ones(6), 40) if not from_logits else z
+    lab = rng.integers(0, 6, 40)
+    kw: dict = {"from_logits": from_logits, "label_smoothing": 0.15,
+                "class_weight": rng.uniform(0.5, 2, 6)}
+    if cls.startswith("Sparse"):
+        y = lab
+        kw["ignore_class"] = 2
+    else:
+        y = np.eye(6)[lab] * 0.9 + 0.1 / 6
+    sw = rng.uniform(0, 1, 40)
+    for reduction in ("sum_over_batch_size", "none"):
+        loss = getattr(L, cls)(reduction=reduction, **kw)
+        np.testing.assert_allclose(
+            loss(y, p, sample_weight=sw),
+            np.asarray(loss(xp.asarray(y), xp.asarray(p), sample_weight=xp.asarray(sw))),
+            rtol=1e-13)
+        np.testing.assert_allclose(
+            loss.gradient(y, p, sample_weight=sw),
+            np.asarray(loss.gradient(xp.asarray(y), xp.asarray(p),
+                                     sample_weight=xp.asarray(sw))),
+            rtol=1e-11, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_cce_logits_short_rows_give_the_row_by_row_bits(dtype):
+    """float16 and float32 rows of at most 32 logits go many to a block, the loss and its
+    gradient: the bits of the row-by-row kernel (cce_logits_ws with unit weights, which
+    never blocks), rows with infinities, NaNs, huge logits and bad targets included,
+    contiguous and strided."""
+    rng = np.random.default_rng(41)
+    specials = [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e30, -1e30, 3e38, -3e38, 1e-45, 6e4]
+    u = np.uint16 if dtype == np.float16 else np.uint32
+    for n in range(1, 34):
+        for scale in (0.5, 4.0, 40.0):
+            z = rng.normal(0, scale, (260, n))
+            y = rng.dirichlet(np.ones(n), 260) if n > 1 else np.ones((260, 1))
+            y[::3] = np.eye(n)[rng.integers(0, n, len(y[::3]))]
+            k = rng.integers(0, 260, 12)
+            z[k, rng.integers(0, n, 12)] = rng.choice(specials, 12)
+            y[k[:4], rng.integers(0, n, 4)] = rng.choice([1.5, -0.5, np.nan, -0.0], 4)
+            with np.errstate(over="ignore"):
+                z, y = z.astype(dtype), y.astype(dtype)
+            c = rng.normal(0, 1, 260).astype(dtype)
+            for zz, yy in ((z, y), (np.repeat(z, 2, axis=1)[:, ::2], y[::-1][::-1])):
+                with np.errstate(all="ignore"):
+                    got = C.cce_logits(zz, yy)
+                    want = C.cce_logits_ws(zz, yy, np.ones(n), 0.0)
+                    got_g = C.cce_logits_backward(zz, yy, c)
+                    want_g = C.cce_logits_ws_backward(zz, yy, np.ones(n), 0.0, c)
+                np.testing.assert_array_equal(got.view(u), want.view(u), err_msg=f"n={n}")
+                np.testing.assert_array_equal(got_g.view(u), want_g.view(u), err_msg=f"n={n}")
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_sparse_ce_short_rows_give_the_row_by_row_bits(dtype):
+    """float16 and float32 rows of at most 32 logits go many to a block, the loss and its
+    gradient: the bits of the row-by-row kernel, reached by padding the same rows with
+    -inf to 40 entries (e^-inf adds nothing to a row's sum), with infinities, NaNs and
+    huge logits in some rows."""
+    rng = np.random.default_rng(43)
+    u = np.uint16 if dtype == np.float16 else np.uint32
+    for n in range(1, 33):
+        z = rng.normal(0, rng.choice([0.5, 4.0, 40.0]), (300, n))
+        k = rng.integers(0, 300, 10)
+        z[k, rng.integers(0, n, 10)] = rng.choice([np.inf, np.nan, 1e30, -1e30, 6e4], 10)
+        if n > 1:
+            z[5, 0] = -np.inf  # one -inf entry in a row with finite ones
+        with np.errstate(over="ignore"):
+            z = z.astype(dtype)
+        lab = rng.integers(0, n, 300)
+        lab[7] = -1  # a label outside the row: NaN either way
+        g = rng.normal(0, 1, 300).astype(dtype)
+        # (a row of -inf alone, whose loss is log n, is not the same row padded)
+        z = z[~np.all(z == -np.inf, axis=1)]
+        lab, g = lab[:len(z)], g[:len(z)]
+        padded = np.concatenate([z, np.full((len(z), 40 - n), -np.inf, dtype)], axis=1)
+        with np.errstate(all="ignore"):
+            np.testing.assert_array_equal(C.sparse_ce_logits(z, lab).view(u),
+                                          C.sparse_ce_logits(padded, lab).view(u))
+            got = C.sparse_ce_logits_backward(z, lab, g)
+            want = C.sparse_ce_logits_backward(padded, lab, g)[:, :n]
+        np.testing.assert_array_equal(got.view(u), want.view(u), err_msg=f"n={n}")
+
+
 def test_cce_logits_marks_rows_for_the_reference():
     z = np.array([[1.0, 2.0], [1.0, 2.0], [np.inf, 0.0], [np.nan, 0.0], [1e308, -1e308],
                   [1.0, 2.0]])
@@ -316,12 +470,17 @@ def test_loss_gufuncs_on_odd_layouts(dtype):
     y = rng.uniform(0, 1, z.shape).astype(dtype)[::-1]
     lab = rng.integers(0, z.shape[1], 6)[::-1]
     g = rng.normal(0, 1, 6).astype(dtype)[::-1]
-    zc, yc, labc, gc = (np.ascontiguousarray(a) for a in (z, y, lab, g))
+    w = rng.uniform(0, 2, 2 * z.shape[1])[::2]
+    zc, yc, labc, gc, wc = (np.ascontiguousarray(a) for a in (z, y, lab, g, w))
     calls = [
         (C.sparse_ce_logits, (z, lab), (zc, labc)),
         (C.sparse_ce_logits_backward, (z, lab, g), (zc, labc, gc)),
         (C.cce_logits, (z, y), (zc, yc)),
         (C.cce_logits_backward, (z, y, g), (zc, yc, gc)),
+        (C.cce_logits_ws, (z, y, w, 0.1), (zc, yc, wc, 0.1)),
+        (C.cce_logits_ws_backward, (z, y, w, 0.1, g), (zc, yc, wc, 0.1, gc)),
+        (C.sparse_ce_logits_ws, (z, lab, w, 0.1), (zc, labc, wc, 0.1)),
+        (C.sparse_ce_logits_ws_backward, (z, lab, w, 0.1, g), (zc, labc, wc, 0.1, gc)),
         (C.binary_ce_logits_sum, (z, y), (zc, yc)),
         (C.binary_ce_logits_backward, (z, y, g), (zc, yc, gc)),
         (C.sparse_argmax_hits, (z, lab), (zc, labc)),
@@ -330,12 +489,13 @@ def test_loss_gufuncs_on_odd_layouts(dtype):
     for uf, args, contiguous in calls:
         np.testing.assert_array_equal(uf(*args), uf(*contiguous), err_msg=uf.__name__)
         # no rows, and rows of no elements
-        empty = [a[:0] if isinstance(a, np.ndarray) else a for a in args]
+        empty = [a[:0] if isinstance(a, np.ndarray) and a is not w else a for a in args]
         assert uf(*empty).shape[0] == 0
         if uf.__name__ in ("binary_ce_logits_sum", "binary_ce_logits_backward",
-                           "cce_logits", "cce_logits_backward"):
-            none = [a[:, :0] if isinstance(a, np.ndarray) and a.ndim == 2 else a
-                    for a in args]
+                           "cce_logits", "cce_logits_backward", "cce_logits_ws",
+                           "cce_logits_ws_backward"):
+            none = [a[:, :0] if isinstance(a, np.ndarray) and a.ndim == 2 else
+                    a[:0] if a is w else a for a in args]
             with np.errstate(all="ignore"):
                 uf(*none)  # an empty row: no crash (cce: NaN, binary: a sum of 0)
     # one label for every row, broadcast; a scalar cotangent

@@ -129,7 +129,9 @@ def mp_categorical_focal(p, y, dtype, gamma, alpha, ls, logits):
     eps, hi = bounds(dtype)
     gamma, n = mp.mpf(gamma), len(p)
     x, y = mpf_row(p), mpf_row(y)
-    a = [mp.mpf(alpha) * (yj * (1 - mp.mpf(ls)) + mp.mpf(ls) / n) for yj in y]
+    al = np.broadcast_to(np.asarray(alpha, np.float64), (n,))  # a scalar or one per class
+    a = [mp.mpf(float(al[j])) * (yj * (1 - mp.mpf(ls)) + mp.mpf(ls) / n)
+         for j, yj in enumerate(y)]
     if logits:
         m = max(x)
         e = [mp.exp(v - m) for v in x]
@@ -161,6 +163,17 @@ FOCAL_B = (2.0, 1.0, 1.0, 0.0)  # gamma, w0, w1, ls
 FOCAL_C = (2.0, 0.25, 0.0)  # gamma, alpha, ls
 
 
+def alpha_row(fn):
+    """A categorical focal gufunc called with a scalar alpha or one per class (the gufunc
+    takes a row of them: the scalar is broadcast to the row's classes)."""
+    def call(p, y, *args, **kw):
+        *head, gamma, alpha, ls = args
+        a = np.broadcast_to(np.asarray(alpha, np.float64), np.shape(p)[-1:])
+        return fn(p, y, *head, gamma, a, ls, **kw)
+    call.__name__ = fn.__name__
+    return call
+
+
 def spec(name, params=None):
     """(value gufunc, gradient gufunc, gufunc parameters, mpmath reference(p, y, dtype))."""
     if name == "kl":
@@ -185,9 +198,10 @@ def spec(name, params=None):
     if name in ("categorical_focal", "categorical_focal_logits"):
         prm = FOCAL_C if params is None else params
         logits = name.endswith("logits")
-        v = C.categorical_focal_logits if logits else C.categorical_focal
-        g = C.categorical_focal_logits_backward if logits else C.categorical_focal_backward
-        return v, g, tuple(np.float64(x) for x in prm), (
+        v = alpha_row(C.categorical_focal_logits if logits else C.categorical_focal)
+        g = alpha_row(C.categorical_focal_logits_backward if logits
+                      else C.categorical_focal_backward)
+        return v, g, tuple(np.asarray(x, np.float64) for x in prm), (
             lambda p, y, dt: mp_categorical_focal(p, y, dt, *prm, logits))
     raise KeyError(name)
 
@@ -563,9 +577,9 @@ def test_gufuncs_mark_rows_for_the_reference():
          [[0.0, 1.0], [0.0, 1.1], [0.0, 1.0]]),
         (C.binary_focal_logits_sum, FOCAL_B, [[inf, 0.5], [0.5, 0.5]],
          [[0.0, 1.0], [-0.1, 1.0]]),
-        (C.categorical_focal, FOCAL_C, [[1.5, 0.5], [-0.1, 0.5], [nan, 0.1]],
+        (alpha_row(C.categorical_focal), FOCAL_C, [[1.5, 0.5], [-0.1, 0.5], [nan, 0.1]],
          [[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]]),
-        (C.categorical_focal_logits, FOCAL_C, [[inf, 0.5], [-inf, 0.5], [nan, 0.5],
+        (alpha_row(C.categorical_focal_logits), FOCAL_C, [[inf, 0.5], [-inf, 0.5], [nan, 0.5],
                                                [0.5, 0.5]], [ok, ok, ok, [0.0, nan]]),
     ]
     for fn, params, p, y in cases:
@@ -663,8 +677,8 @@ def _opts_of(fn):
 
 
 def test_options_left_to_the_reference():
-    """pos_weight (binary focal), per-class alpha and class weights (categorical focal) run
-    on the reference: the same values as the reference core."""
+    """pos_weight (binary focal) runs on the reference: the same values as the reference
+    core."""
     rng = np.random.default_rng(4)
     y, p = (rng.random((4, 3)) < 0.5).astype(float), rng.random((4, 3))
     o = _focal._binary_focal_opts(False, 0.25, 2.0, False, 0.0, [1.0, 2.0, 0.5])
@@ -672,13 +686,37 @@ def test_options_left_to_the_reference():
     np.testing.assert_array_equal(
         L.binary_focal_crossentropy(y, p, pos_weight=[1.0, 2.0, 0.5]),
         run(_focal._binary_focal_core, y, p, o))
-    oh = np.eye(3)[[0, 2, 1, 1]]
-    for kw in ({"alpha": [0.2, 0.3, 0.5]}, {"class_weight": [1.0, 2.0, 3.0]}):
-        o = _focal._categorical_focal_opts(kw.get("alpha", 0.25), 2.0, False, 0.0,
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_categorical_focal_per_class_alpha_and_class_weights_on_the_core(from_logits):
+    """A per-class alpha and class weights (their product is the gufuncs' alpha row): the
+    values against mpmath, and the values and gradients against the reference core."""
+    rng = np.random.default_rng(4)
+    p = rng.random((6, 3)) if not from_logits else rng.normal(0, 3, (6, 3))
+    oh = np.eye(3)[[0, 2, 1, 1, 0, 2]] * 0.8 + 0.2 / 3
+    for kw in ({"alpha": [0.2, 0.3, 0.5]}, {"class_weight": [1.0, 2.0, 3.0]},
+               {"alpha": [0.2, 0.3, 0.5], "class_weight": [1.0, 0.0, 3.0],
+                "label_smoothing": 0.1}):
+        o = _focal._categorical_focal_opts(kw.get("alpha", 0.25), 2.0, from_logits,
+                                           kw.get("label_smoothing", 0.0),
                                            kw.get("class_weight"))
-        assert _focal._categorical_focal_fast(oh, p, o, False) is None
-        np.testing.assert_array_equal(L.categorical_focal_crossentropy(oh, p, **kw),
-                                      run(_focal._categorical_focal_core, oh, p, o))
+        assert _focal._categorical_focal_fast(oh, p, o, False) is not None
+        got = L.categorical_focal_crossentropy(oh, p, from_logits=from_logits, **kw)
+        alpha = np.asarray(kw.get("alpha", 0.25)) * np.asarray(kw.get("class_weight", 1.0))
+        with mp.workdps(30):
+            want = [float(mp_categorical_focal(pr, yr, np.float64, 2.0, alpha,
+                                               kw.get("label_smoothing", 0.0), from_logits)[0])
+                    for pr, yr in zip(p, oh, strict=True)]
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+        np.testing.assert_allclose(got, run(_focal._categorical_focal_core, oh, p, o),
+                                   rtol=1e-13)
+        loss = L.CategoricalFocalCrossentropy(from_logits=from_logits, **kw)
+        ref_loss = L.CategoricalFocalCrossentropy(from_logits=from_logits, **kw)
+        xp = pytest.importorskip("array_api_strict")
+        np.testing.assert_allclose(
+            loss.gradient(oh, p), np.asarray(ref_loss.gradient(xp.asarray(oh), xp.asarray(p))),
+            rtol=1e-12, atol=1e-16)
 
 
 @pytest.mark.parametrize("name", NAMES)

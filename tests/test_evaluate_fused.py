@@ -83,6 +83,92 @@ def test_same_report_as_the_per_metric_path(tmp_path, monkeypatch, dtype, logits
         assert json.dumps(fused) == json.dumps(plain)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("logits", [True, False])
+def test_weighted_and_one_hot_reports_are_the_per_metric_ones(tmp_path, monkeypatch, dtype,
+                                                              logits):
+    """Sample weights (zeros and ties included), one-hot and soft label rows (their first
+    maximum is the label), weights with one-hot rows, from files and arrays, several
+    chunk sizes: the fused report is the per-metric one, bit for bit."""
+    n, c = 900, 6
+    z = scores(n, c, dtype, logits, ties=True)
+    y = RNG.integers(0, c, n)
+    onehot = np.eye(c)[y]
+    soft = RNG.dirichlet(np.ones(c), n)
+    w = np.round(RNG.uniform(0, 3, n), 1)
+    w[::7] = 0.0
+    for name, arr in (("z", z), ("y", y), ("oh", onehot), ("w", w)):
+        np.save(tmp_path / f"{name}.npy", arr)
+    files = {k: str(tmp_path / f"{k}.npy") for k in ("z", "y", "oh", "w")}
+    cases = [((y, z), {"sample_weight": w}), ((onehot, z), {}), ((soft, z), {}),
+             ((onehot, z), {"sample_weight": w}),
+             ((files["y"], files["z"]), {"sample_weight": files["w"], "chunk_size": 64}),
+             ((files["oh"], files["z"]), {"sample_weight": files["w"], "chunk_size": 101}),
+             ((files["oh"], files["z"]), {"chunk_size": 899})]
+    for args, extra in cases:
+        kw = dict(from_logits=logits, top_k=[1, 2, 5, 9], **extra)
+        fused = report_of(*args, fused=True, monkeypatch=monkeypatch, **kw)
+        plain = report_of(*args, fused=False, monkeypatch=monkeypatch, **kw)
+        assert json.dumps(fused) == json.dumps(plain), (extra, args[0].__class__)
+
+
+def test_weighted_one_hot_against_numpy_and_scikit_learn(monkeypatch):
+    """Weighted accuracy, top-k, balanced accuracy, the per-class counts and the
+    cross-entropy of one-hot rows from logits (with rows of infinite logits, whose loss
+    the metric's reference takes), against scikit-learn and float64 NumPy."""
+    sk = pytest.importorskip("sklearn.metrics")
+    n, c = 3000, 8
+    z = scores(n, c).astype(np.float64)
+    y = RNG.integers(0, c, n)
+    w = RNG.uniform(0, 2, n)
+    r = evaluate(np.eye(c)[y], z, sample_weight=w, from_logits=True, top_k=[3],
+                 chunk_size=500)
+    pred = np.argmax(z, axis=1)
+    assert r.metrics["accuracy"] == pytest.approx(sk.accuracy_score(y, pred, sample_weight=w),
+                                                  rel=1e-15)
+    assert r.metrics["balanced_accuracy"] == pytest.approx(
+        sk.balanced_accuracy_score(y, pred, sample_weight=w), rel=1e-14)
+    above = np.sum(z > z[np.arange(n), y][:, None], axis=1)
+    assert r.metrics["top_3_accuracy"] == pytest.approx(np.sum(w * (above < 3)) / w.sum(),
+                                                        rel=1e-14)
+    m = z.max(axis=1)
+    ce = m + np.log(np.exp(z - m[:, None]).sum(axis=1)) - z[np.arange(n), y]
+    assert r.metrics["crossentropy"] == pytest.approx(np.sum(w * ce) / w.sum(), rel=1e-13)
+    cm = sk.confusion_matrix(y, pred, labels=range(c), sample_weight=w)
+    np.testing.assert_allclose(r.per_class["support"], cm.sum(axis=1), rtol=1e-14)
+    # an infinite logit: the loss's limit (the reference), the same report by either path
+    zi = z.copy()
+    zi[10, y[10]] = np.inf
+    kw = dict(sample_weight=w, from_logits=True, chunk_size=500)
+    fused = report_of(np.eye(c)[y], zi, fused=True, monkeypatch=monkeypatch, **kw)
+    assert json.dumps(fused) == json.dumps(
+        report_of(np.eye(c)[y], zi, fused=False, monkeypatch=monkeypatch, **kw))
+    assert np.isfinite(fused["metrics"]["crossentropy"])
+
+
+def test_weighted_and_one_hot_errors_are_the_per_metric_ones(monkeypatch):
+    """A bad weight, a label row that is not a probability row, a NaN score, in several
+    orders: the same message (the earliest row) by either path."""
+    n, c = 400, 5
+    z = scores(n, c)
+    y = RNG.integers(0, c, n)
+    oh = np.eye(c)[y]
+    w = RNG.uniform(0, 1, n)
+    z1 = z.copy()
+    z1[250, 1] = np.nan
+    oh1 = oh.copy()
+    oh1[150] = [0.5, 0.5, 0.5, 0.0, 0.0]
+    w1 = w.copy()
+    w1[100] = -1.0
+    cases = [((oh1, z1), w), ((oh, z1), w1), ((oh1, z), w1), ((y, z1), w1), ((oh, z), w1),
+             ((oh1, z), None)]
+    for (yy, zz), ww in cases:
+        for chunk in (64, 1000):
+            kw = dict(from_logits=True, chunk_size=chunk, sample_weight=ww)
+            assert (error_of(yy, zz, fused=True, monkeypatch=monkeypatch, **kw)
+                    == error_of(yy, zz, fused=False, monkeypatch=monkeypatch, **kw))
+
+
 def test_label_layouts_and_many_classes(monkeypatch):
     """Labels (N, 1), int32 and bool labels, and more classes than the confusion matrix
     keeps (the per-class table is skipped, balanced accuracy still counted)."""

@@ -6,6 +6,7 @@ to the data, scikit-learn, and (when installed) torchmetrics — never from nnma
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 
@@ -329,17 +330,16 @@ def test_get_accepts_names_classes_instances_functions_and_dicts() -> None:
     assert M.get("kld").name == "kl_divergence"
     assert set(M.names()) >= {"accuracy", "binary_accuracy", "confusion_matrix",
                               "multiclass_accuracy", "multilabel_accuracy", "poisson"}
-    required = {"confusion_matrix": {"num_classes": 3}, "multiclass_accuracy": {"num_classes": 3},
-                # thresholded metrics and IoU: Keras's required arguments
-                "precision_at_recall": {"recall": 0.5},
-                "recall_at_precision": {"precision": 0.5},
-                "sensitivity_at_specificity": {"specificity": 0.5},
-                "specificity_at_sensitivity": {"sensitivity": 0.5},
-                "io_u": {"num_classes": 3, "target_class_ids": [0]},
-                "one_hot_io_u": {"num_classes": 3, "target_class_ids": [0]},
-                "mean_io_u": {"num_classes": 3}, "one_hot_mean_io_u": {"num_classes": 3}}
+    # the thresholded metrics and IoU: Keras's other required arguments
+    extra = {"precision_at_recall": {"recall": 0.5}, "recall_at_precision": {"precision": 0.5},
+             "sensitivity_at_specificity": {"specificity": 0.5},
+             "specificity_at_sensitivity": {"sensitivity": 0.5},
+             "io_u": {"target_class_ids": [0]}, "one_hot_io_u": {"target_class_ids": [0]}}
     for name in M.names():
-        assert M.get(name, **required.get(name, {})).name == name
+        needs = inspect.signature(M._REGISTRY[name]).parameters.get("num_classes")
+        required = needs is not None and needs.default is inspect.Parameter.empty
+        kwargs = {**({"num_classes": 3} if required else {}), **extra.get(name, {})}
+        assert M.get(name, **kwargs).name == name
 
 
 # -- scikit-learn ----------------------------------------------------------------------------

@@ -38,7 +38,11 @@ its gradient times ``c``.
 ``cce_logits(z, y)`` (``(n),(n)->()``) is the categorical cross-entropy of logits and
 dense targets in [0, 1], ``-sum(y * log_softmax(z))`` (NaN for a row with a target
 outside [0, 1] or a logit that is not finite), and ``cce_logits_backward(z, y, c) =
-c * (sum(y) * softmax(z) - y)`` its gradient.
+c * (sum(y) * softmax(z) - y)`` its gradient; ``cce_logits_ws(z, y, w, s)`` and
+``cce_logits_ws_backward(z, y, w, s, c)`` take class weights ``w`` (float64) and label
+smoothing ``s`` (targets ``w (y (1 - s) + s/n)``), and ``sparse_ce_logits_ws(z, y, w, s)``
+and ``sparse_ce_logits_ws_backward(z, y, w, s, c)`` the same of the one-hot row of an int64
+label.
 Of probabilities (Keras: each row renormalised to sum 1, then clipped to ``[eps, 1 - eps]``):
 ``cce_probs(p, y, w, s)`` with class weights ``w`` and label smoothing ``s``, and
 ``sparse_ce_probs(p, y)`` (float64 results, NaN for rows the Python layer leaves to its
@@ -58,7 +62,8 @@ holding another label), ``categorical_hinge(p, y)`` (``max(max((1 - y) p) - sum(
 ``y' = y (1 - ls) + ls / 2``, ``a = w0 + y' (w1 - w0)``, ``q = 1 - p_t``), and
 ``categorical_focal(p, y, gamma, alpha, ls)`` and
 ``categorical_focal_logits(z, y, gamma, alpha, ls)`` (``-sum(alpha y' (1 - r)^gamma
-log r)``, ``r`` the renormalised clipped probabilities or ``softmax(z)``,
+log r)``, ``alpha`` one float64 per class, ``r`` the renormalised clipped probabilities
+or ``softmax(z)``,
 ``y' = y (1 - ls) + ls / n``). The gradients of the sums (``_sum_backward``) are those of
 the terms; the means divide in Python.
 The hits of the accuracy metrics, 1.0 or 0.0 in the scores' dtype (NaN for a row with a
@@ -127,6 +132,8 @@ from ._umath import (
     categorical_hinge_backward,
     cce_logits,
     cce_logits_backward,
+    cce_logits_ws,
+    cce_logits_ws_backward,
     cce_probs,
     cce_probs_backward,
     celu,
@@ -215,6 +222,8 @@ from ._umath import (
     sparse_argmax_hits,
     sparse_ce_logits,
     sparse_ce_logits_backward,
+    sparse_ce_logits_ws,
+    sparse_ce_logits_ws_backward,
     sparse_ce_probs,
     sparse_ce_probs_backward,
     sparse_eval_rows,
@@ -262,6 +271,8 @@ __all__ = [
     "categorical_hinge_backward",
     "cce_logits",
     "cce_logits_backward",
+    "cce_logits_ws",
+    "cce_logits_ws_backward",
     "cce_probs",
     "cce_probs_backward",
     "celu",
@@ -350,6 +361,8 @@ __all__ = [
     "sparse_argmax_hits",
     "sparse_ce_logits",
     "sparse_ce_logits_backward",
+    "sparse_ce_logits_ws",
+    "sparse_ce_logits_ws_backward",
     "sparse_ce_probs",
     "sparse_ce_probs_backward",
     "sparse_eval_rows",

@@ -69,10 +69,16 @@ def nan_labels(yt: np.ndarray, spec: str, start: int) -> list[tuple[int, Callabl
 
 def probability_rows(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row of a 2-D float array: whether it is a probability row (finite, >= 0,
-    summing to 1 within :data:`SUM_TOL`), and its sum."""
+    summing to 1 within :data:`SUM_TOL`), and its sum (in float64).
+
+    A NaN or an infinity makes the row's sum NaN or infinite, so the test of the sum
+    refuses it; negative entries are looked for row by row only when the chunk has one."""
     with np.errstate(invalid="ignore", over="ignore"):
-        sums = y.sum(axis=1)
-        ok = np.isfinite(y).all(axis=1) & (y >= 0).all(axis=1) & (np.abs(sums - 1) <= SUM_TOL)
+        sums = y.sum(axis=1, dtype=np.float64)
+        ok = np.abs(sums - 1) <= SUM_TOL
+        negative = y < 0
+        if negative.any():
+            ok &= ~negative.any(axis=1)
     return ok, sums
 
 
@@ -203,7 +209,7 @@ def check_labels(yt: np.ndarray, labels: str, n_classes: int, spec: str, start: 
                                          f"0..{n_classes - 1} of {classes_of}; y_pred needs "
                                          "one column per class (are the labels 1-based?)"))
     else:  # one-hot / probability rows: every row, whatever the chunk
-        y = yt.astype(np.float64, copy=False)
+        y = yt if yt.dtype.kind == "f" else yt.astype(np.float64)
         ok, _ = probability_rows(y)
         i = first_index(~ok)
         if i is not None:

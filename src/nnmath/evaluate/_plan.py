@@ -425,7 +425,7 @@ def run_pieces(plan: _Plan, yt: Piece, yp: Piece, w: Piece | None, step: int,
                 raise DataError(f"{yt.source.spec} and {yp.source.spec} gave chunks of "
                                 f"{len(t_raw)} and {len(p_raw)} rows at row "
                                 f"{yp.first_row + done}; did a file change while it was read?")
-            if fused is None or not fused.update(plan, chunks, yt, yp, done):
+            if fused is None or not fused.update(plan, chunks, yt, yp, done, w):
                 p_chk, t_chk, w_chk = _check_chunk(plan, chunks, yt, yp, w, done)
                 _update(plan, t_chk, p_chk, w_chk)
             done += len(p_raw)

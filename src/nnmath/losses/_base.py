@@ -307,6 +307,16 @@ def reduce(xp: Any, losses: Any, sw: Any, mask: Any, reduction: str,
     if is_numpy(xp) and reduction != "none" and not want_coef:
         return exact_value(losses, raw, mask, reduction, target,
                            dtype if result_dtype is None else result_dtype), None
+    if (want_coef and mask is None and sw is None and scale is None and target is None
+            and reduction != "none" and is_numpy(xp)):
+        # unweighted, unmasked: every coefficient is the reduction's factor (as below)
+        n = losses.size
+        f = (np.ones((), dtype) if reduction == "sum" else
+             np.ones((), dtype) / np.asarray(float(n), dtype) if n else np.zeros((), dtype))
+        if cotangent is not None:
+            with out_of_range(xp):
+                f = f * cotangent
+        return None, np.full(losses.shape, f, f.dtype)
     if mask is not None:
         fmask = xp.astype(mask, dtype)
         if reduction in ("sum_over_batch_size", "mean"):
@@ -398,6 +408,9 @@ def exact_value(losses: np.ndarray, raw: Any, mask: Any, reduction: str, target:
     valid ones under a mask); for ``"mean_with_sample_weight"`` with weights or class
     weights, ``Σ w t`` (``t``: each sample's target class weight) — PyTorch's weighted mean.
     """
+    if mask is None and raw is None and target is None and losses.size == 1:
+        # one value over a count of one (a single row): the value, rounded once
+        return np.asarray(losses.reshape(()), dtype)
     weights = None if mask is None else mask.astype(np.float64)
     if raw is not None:
         if weights is None:
@@ -461,6 +474,11 @@ def _broadcast_product(xp: Any, a: Any, w: Any) -> Any:
 
 # -- the engine -----------------------------------------------------------------------------
 
+def _to_last(xp: Any, a: Any, ax: int) -> Any:
+    """``a`` with axis ``ax`` moved last (``a`` itself where it is last already)."""
+    return a if ax == a.ndim - 1 else xp.moveaxis(a, ax, -1)
+
+
 def run(core: Core, y_true: Any, y_pred: Any, opts: Mapping[str, Any], *, sparse: bool = False,
         axis: int = -1, reduction: str | None = None, sample_weight: Any = None,
         gradient: bool = False, grad_output: Any = None) -> Any:
@@ -508,10 +526,10 @@ def run(core: Core, y_true: Any, y_pred: Any, opts: Mapping[str, Any], *, sparse
         if yp.ndim == 0:
             raise ValueError("y_pred must have at least one dimension (the axis reduced)")
         ax = check_axis(axis, yp.ndim, "axis")
-        yt = xp.moveaxis(yt, ax, -1)
+        yt = _to_last(xp, yt, ax)
     if yp.shape[ax] == 0:
         raise ValueError(f"y_pred has no elements along axis {axis}")
-    yp_last = xp.moveaxis(yp, ax, -1)
+    yp_last = _to_last(xp, yp, ax)
     with fp_guard(xp):
         sw, scale, raw = sample_weights(xp, sample_weight, yp.dtype)
         losses, grad, mask = core(xp, yt, yp_last, opts, gradient)
@@ -538,8 +556,10 @@ def run(core: Core, y_true: Any, y_pred: Any, opts: Mapping[str, Any], *, sparse
             grad = grad(coef)
         else:
             grad = grad * xp.expand_dims(coef, axis=-1)
-        grad = xp.reshape(xp.moveaxis(grad, -1, ax), shape)
-        return finish(xp, grad, dtype)
+        if ax != len(shape) - 1:
+            grad = xp.moveaxis(grad, -1, ax)
+        return finish(xp, xp.reshape(grad, shape) if tuple(grad.shape) != shape else grad,
+                      dtype)
 
 
 # -- the base class -------------------------------------------------------------------------

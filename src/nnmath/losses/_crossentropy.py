@@ -383,34 +383,48 @@ def _categorical_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
     return value, grad, None
 
 
+def _class_weights(opts: Mapping[str, Any], n: int) -> np.ndarray:
+    """The class weights of a row of ``n`` classes for the core, float64 (ones without)."""
+    return np.broadcast_to(np.ones(()) if opts["class_weight"] is None else per_class(
+        np, opts["class_weight"], n, np.float64, "class_weight"), (n,))
+
+
 def _categorical_core_fused(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
                             need_grad: bool) -> tuple[Any, Any, Any]:
     """The categorical loss's core for the function and the class on NumPy floats, the
-    core's gufuncs: from logits without smoothing or class weights (one pass for the row's
-    maximum and exponentials, one for the targets' terms), and from probabilities with
-    every option (the row's sum, then its terms); the gradient fused with the
+    core's gufuncs: from logits (one pass for the row's maximum and exponentials, one for
+    the targets' terms; with smoothing or class weights the targets are formed in the
+    core), and from probabilities (the row's sum, then its terms), with every option; the
+    gradient fused with the
     reduction's per-sample coefficients. Everything else, and rows the core marks NaN (a
     target outside [0, 1], a logit that is not finite, a probability outside [0, 1]),
     :func:`_categorical_core`."""
     if (type(p) is np.ndarray and type(y) is np.ndarray and opts["from_logits"]
-            and not opts["label_smoothing"] and opts["class_weight"] is None
             and p.dtype.char in "efd" and y.shape == p.shape and y.dtype.kind in "fiub"):
         yc = y.astype(p.dtype, copy=False)
-        value = np.asarray(_core.cce_logits(p, yc))
-        if not np.isnan(value).any():
+        if not opts["label_smoothing"] and opts["class_weight"] is None:
+            value = np.asarray(_core.cce_logits(p, yc))
+            if not np.isnan(value).any():
 
-            def fused(coef: Any) -> Any:
-                return _core.cce_logits_backward(p, yc, np.asarray(coef, p.dtype))
+                def fused(coef: Any) -> Any:
+                    return _core.cce_logits_backward(p, yc, np.asarray(coef, p.dtype))
 
-            return value, (fused if need_grad else None), None
+                return value, (fused if need_grad else None), None
+        else:  # smoothed and class-weighted targets, formed in the core
+            w, smooth = _class_weights(opts, p.shape[-1]), float(opts["label_smoothing"])
+            value = np.asarray(_core.cce_logits_ws(p, yc, w, smooth))
+            if not np.isnan(value).any():
+
+                def fused_ws(coef: Any) -> Any:
+                    return _core.cce_logits_ws_backward(p, yc, w, smooth,
+                                                        np.asarray(coef, p.dtype))
+
+                return value, (fused_ws if need_grad else None), None
     elif (type(p) is np.ndarray and type(y) is np.ndarray and not opts["from_logits"]
             and p.dtype.char in "efd" and y.shape == p.shape and y.dtype.kind in "fiub"):
         # probabilities: renormalised, clipped, smoothed and class-weighted in the core
         yc = y.astype(p.dtype, copy=False)
-        n = p.shape[-1]
-        w = np.broadcast_to(np.ones(()) if opts["class_weight"] is None else per_class(
-            np, opts["class_weight"], n, np.float64, "class_weight"), (n,))
-        smooth = float(opts["label_smoothing"])
+        w, smooth = _class_weights(opts, p.shape[-1]), float(opts["label_smoothing"])
         sums = np.asarray(_core.cce_probs(p, yc, w, smooth))
         if not np.isnan(sums).any():
 
@@ -520,9 +534,10 @@ class CategoricalCrossentropy(Loss):
 def _sparse_core(xp: Any, labels: Any, p: Any, opts: Mapping[str, Any],
                  need_grad: bool) -> tuple[Any, Any, Any]:
     valid = opts["valid"]
-    if (type(p) is np.ndarray and type(labels) is np.ndarray
-            and not opts["label_smoothing"] and p.dtype.char in "efd"):
-        fast = _sparse_core_fused(labels, p, opts, valid, need_grad)
+    if type(p) is np.ndarray and type(labels) is np.ndarray and p.dtype.char in "efd":
+        fast = (_sparse_smoothed_fused(labels, p, opts, valid, need_grad)
+                if opts["label_smoothing"] else
+                _sparse_core_fused(labels, p, opts, valid, need_grad))
         if fast is not None:
             return fast
     if valid is not None:
@@ -585,6 +600,42 @@ def _sparse_core_fused(labels: np.ndarray, p: np.ndarray, opts: Mapping[str, Any
 
     # the gradient needs only the losses' shape and dtype (reduce() skips the value)
     return np.zeros(p.shape[:-1], p.dtype), fused, valid
+
+
+def _sparse_smoothed_fused(labels: np.ndarray, p: np.ndarray, opts: Mapping[str, Any],
+                           valid: np.ndarray | None,
+                           need_grad: bool) -> tuple[Any, Any, Any] | None:
+    """The sparse loss with label smoothing (and class weights) in the core: from logits
+    the targets ``w (onehot(y) (1 - s) + s/n)`` are formed in the core from the labels
+    (:func:`nnmath._core.sparse_ce_logits_ws`); from probabilities the one-hot rows go
+    through :func:`nnmath._core.cce_probs`. Ignored samples take label 0 and are zeroed
+    after. ``None``: a row the core refuses (NaN: a logit that is not finite, a
+    probability outside [0, 1]), left to the reference."""
+    n = p.shape[-1]
+    lab = labels.astype(np.int64, copy=False)
+    if valid is not None:
+        lab = np.where(valid, lab, 0)
+    w, smooth = _class_weights(opts, n), float(opts["label_smoothing"])
+    if opts["from_logits"]:
+        value = np.asarray(_core.sparse_ce_logits_ws(p, lab, w, smooth))
+        back: Any = lambda c: _core.sparse_ce_logits_ws_backward(p, lab, w, smooth, c)  # noqa: E731
+    else:
+        y = np.zeros(p.shape, p.dtype)
+        np.put_along_axis(y, lab[..., None], 1, axis=-1)
+        value = np.asarray(_core.cce_probs(p, y, w, smooth)).astype(p.dtype)
+        back = lambda c: _core.cce_probs_backward(p, y, w, smooth, c)  # noqa: E731
+    if np.isnan(value).any():
+        return None
+    if valid is not None:  # an ignored sample is 0, whatever its scores
+        value[~valid] = 0
+
+    def fused(coef: Any) -> Any:
+        g = back(np.asarray(coef, p.dtype))
+        if valid is not None:
+            g[~valid] = 0
+        return g
+
+    return value, (fused if need_grad else None), valid
 
 
 def _sparse_opts(from_logits: bool, ignore_class: int | None, label_smoothing: float,

@@ -238,11 +238,13 @@ def _categorical_focal_core(xp: Any, y: Any, p: Any, opts: Mapping[str, Any],
 
 def _categorical_focal_fast(y: Any, p: Any, opts: Mapping[str, Any],
                             need_grad: bool) -> Any:
-    """By the core, for a scalar alpha and no class weights (the reference takes those):
-    gamma, alpha and the label smoothing are the gufuncs' parameters."""
-    if opts["class_weight"] is not None or not isinstance(opts["alpha"], float):
-        return None
-    params = (np.float64(opts["gamma"]), np.float64(opts["alpha"]),
+    """By the core: gamma, the per-class alpha (alpha times the class weights, in
+    float64) and the label smoothing are the gufuncs' parameters."""
+    n = p.shape[-1]
+    alpha = per_class(np, opts["alpha"], n, np.float64, "alpha")
+    if opts["class_weight"] is not None:
+        alpha = alpha * per_class(np, opts["class_weight"], n, np.float64, "class_weight")
+    params = (np.float64(opts["gamma"]), np.broadcast_to(alpha, (n,)),
               np.float64(opts["label_smoothing"]))
     if opts["from_logits"]:
         value, grad = _core.categorical_focal_logits, _core.categorical_focal_logits_backward
@@ -252,8 +254,8 @@ def _categorical_focal_fast(y: Any, p: Any, opts: Mapping[str, Any],
                       grad=grad, params=params, pieces=False)
 
 
-#: NumPy floats: the core's categorical focal gufuncs; per-class alpha, class weights, the
-#: rest, and the rows the gufuncs mark NaN, :func:`_categorical_focal_core`
+#: NumPy floats: the core's categorical focal gufuncs (every option); the rows the gufuncs
+#: mark NaN, and other arrays, :func:`_categorical_focal_core`
 _categorical_focal_core_fused = fast_core(_categorical_focal_core, _categorical_focal_fast)
 
 

@@ -303,3 +303,73 @@ def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: An
         f"cannot interpret {identifier!r} as a metric: give a name, a Metric class or "
         "instance, or one of nnmath's accuracy functions"
     )
+
+
+# -- F-scores, scikit-learn's classification set, calibration ----------------------------------
+from ._agreement import (  # noqa: E402
+    BalancedAccuracy,
+    CohenKappa,
+    MatthewsCorrelation,
+    balanced_accuracy_score,
+    cohen_kappa_score,
+    matthews_corrcoef,
+)
+from ._calibration import (  # noqa: E402
+    BrierScore,
+    ExpectedCalibrationError,
+    brier_score_loss,
+    calibration_error,
+)
+from ._counts import UndefinedMetricWarning  # noqa: E402
+from ._fscores import (  # noqa: E402
+    F1Score,
+    FBetaScore,
+    MulticlassF1Score,
+    MulticlassFBetaScore,
+    MulticlassPrecision,
+    MulticlassPrecisionRecallFScore,
+    MulticlassRecall,
+    MulticlassSpecificity,
+    MultilabelF1Score,
+    MultilabelFBetaScore,
+    MultilabelPrecision,
+    MultilabelPrecisionRecallFScore,
+    MultilabelRecall,
+    MultilabelSpecificity,
+)
+from ._report import (  # noqa: E402
+    ClassificationReport,
+    classification_report,
+    f1_score,
+    fbeta_score,
+    precision_recall_fscore_support,
+    precision_score,
+    recall_score,
+)
+
+__all__ += [
+    "BalancedAccuracy", "BrierScore", "ClassificationReport", "CohenKappa",
+    "ExpectedCalibrationError", "F1Score", "FBetaScore", "MatthewsCorrelation",
+    "MulticlassF1Score", "MulticlassFBetaScore", "MulticlassPrecision",
+    "MulticlassPrecisionRecallFScore", "MulticlassRecall", "MulticlassSpecificity",
+    "MultilabelF1Score", "MultilabelFBetaScore", "MultilabelPrecision",
+    "MultilabelPrecisionRecallFScore", "MultilabelRecall", "MultilabelSpecificity",
+    "UndefinedMetricWarning", "balanced_accuracy_score", "brier_score_loss",
+    "calibration_error", "classification_report", "cohen_kappa_score", "f1_score",
+    "fbeta_score", "matthews_corrcoef", "precision_recall_fscore_support", "precision_score",
+    "recall_score",
+]
+for _cls in (F1Score, FBetaScore,
+             MulticlassPrecision, MulticlassRecall, MulticlassF1Score, MulticlassFBetaScore,
+             MulticlassSpecificity, MulticlassPrecisionRecallFScore,
+             MultilabelPrecision, MultilabelRecall, MultilabelF1Score, MultilabelFBetaScore,
+             MultilabelSpecificity, MultilabelPrecisionRecallFScore, ClassificationReport,
+             MatthewsCorrelation, CohenKappa, BalancedAccuracy, ExpectedCalibrationError,
+             BrierScore):
+    _REGISTRY[_cls.name] = _cls
+    _ALIASES[_cls.__name__] = _cls
+_ALIASES.update({"f1": F1Score, "fbeta": FBetaScore, "mcc": MatthewsCorrelation,
+                 "kappa": CohenKappa, "ece": ExpectedCalibrationError,
+                 "brier_score": BrierScore})
+del _cls
+# -- end of the F-score, classification set and calibration block ------------------------------

@@ -353,8 +353,9 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5, *,
             direct = out if wide == dtype else None
             hits = _core.binary_hits(yp.astype(wide, copy=False), yt.astype(wide, copy=False),
                                      tc, out=direct)
-            # a NaN among the 0/1 hits makes their sum NaN (no temporary of the hits' size)
-            if not np.isnan(np.sum(hits, dtype=np.float64)):
+            # a NaN among the 0/1 hits makes their sum NaN, in any precision (a sum in the
+            # hits' own dtype: no cast, no temporary of their size)
+            if not np.isnan(np.sum(hits)):
                 hits = hits.astype(dtype, copy=False)
                 if out is None or hits is out:
                     return hits

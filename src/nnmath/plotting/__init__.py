@@ -11,7 +11,9 @@ window, no global state): in a notebook it displays itself, anywhere it saves wi
 * :func:`plot_softmax_logsumexp` — max vs LogSumExp, and softmax as the gradient of
   LogSumExp;
 * :func:`plot_cross_entropy` — the binary cross-entropy ``-log p`` for both targets, in
-  probability and in logit space.
+  probability and in logit space;
+* :func:`plot_reliability` — the reliability diagram of a classifier's probabilities
+  (accuracy against confidence per bin, the bin masses below).
 
 Activations along an axis (softmax, log_softmax, softmin, sparsemax, glu) are drawn on a
 one-dimensional slice: ``f([x, 0])[0]`` (``glu([x, x])`` for glu), the slice saying so in
@@ -48,6 +50,7 @@ from ._curves import (
     slice_label,
     values_and_derivative,
 )
+from ._metrics import plot_reliability
 
 __all__ = [
     "DEMO_PARAMS",
@@ -64,6 +67,7 @@ __all__ = [
     "plot_cross_entropy",
     "plot_family",
     "plot_gallery",
+    "plot_reliability",
     "plot_softmax_logsumexp",
     "save",
     "slice_label",

@@ -48,8 +48,9 @@
 /* Elementwise loops. Inputs: x and, for a fused backward, the cotangent g in the loop's
  * type T; parameters in float64 (TA/TB, SA/SB: the type and loader of inputs a and b), so
  * that a parameter such as a slope of 0.01 is not first rounded to float16. The
- * contiguous case (every operand contiguous, or the further inputs broadcast scalars) is
- * written as plain indexed loops for the vectoriser. */
+ * contiguous cases (every operand contiguous; the further inputs broadcast scalars; x and
+ * g contiguous with a broadcast parameter) are written as plain indexed loops for the
+ * vectoriser. */
 #define NNM_EW_LOOP(fname, T, S, NIN, TA, SA, TB, SB, formula)                               \
     static void fname(char *const *args, intptr_t n, const intptr_t *steps)                  \
     {                                                                                        \
@@ -69,6 +70,14 @@
                 const double b = NIN > 2 ? LD_##SB(*(const TB *)pb) : 0.0;                   \
                 for (intptr_t i = 0; i < n; i++) {                                           \
                     NNM_STEP_##S(formula, x[i], a, b, y[i]);                                 \
+                }                                                                            \
+                return;                                                                      \
+            }                                                                                \
+            if (sa == sza && NIN > 2 && sb == 0) { /* x, g and a broadcast parameter */     \
+                const TA *av = (const TA *)pa;                                               \
+                const double b = LD_##SB(*(const TB *)pb);                                   \
+                for (intptr_t i = 0; i < n; i++) {                                           \
+                    NNM_STEP_##S(formula, x[i], LD_##SA(av[i]), b, y[i]);                    \
                 }                                                                            \
                 return;                                                                      \
             }                                                                                \

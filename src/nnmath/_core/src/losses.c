@@ -33,17 +33,17 @@
 
 /* x: the predictions (probabilities, logits or scores), y: the targets; e, h, u:
  * per-element intermediates of the row passes; w: 1 on the block's elements, 0 on its
- * padding */
+ * padding; a: the per-class alpha of the categorical focal loss */
 typedef struct {
-    double x[NNM_RB], y[NNM_RB], e[NNM_RB], h[NNM_RB], u[NNM_RB], w[NNM_RB];
+    double x[NNM_RB], y[NNM_RB], e[NNM_RB], h[NNM_RB], u[NNM_RB], w[NNM_RB], a[NNM_RB];
 } nnm_lbuf;
 
 /* the parameters of a row: gamma (focal), the class weights w0 + y (w1 - w0) (binary
- * focal), alpha (categorical focal), the label smoothing ls, the clip bounds eps and
+ * focal), the label smoothing ls, the clip bounds eps and
  * hi = 1 - eps in the dtype (Keras: rounded to the dtype once), map (hinge: 1 maps
  * labels {0, 1} to {-1, 1}) */
 typedef struct {
-    double gamma, w0, w1, alpha, ls, eps, hi;
+    double gamma, w0, w1, ls, eps, hi;
     int64_t map;
     uint64_t g0;  /* all ones where gamma = 0 */
     double s_lo;  /* the low part of a row's sum (categorical focal) */
@@ -125,6 +125,20 @@ static inline void nnm_lweights(nnm_lbuf *b, intptr_t len)
     }
     for (intptr_t i = len; i < nnm_rpad(len); i++) {
         b->w[i] = 0.0;
+    }
+}
+
+/* nnm_lweights, and the block at i0 of the per-class alpha (float64, at pa with stride sa)
+ * into b->a (the categorical focal loss) */
+static inline void nnm_lweights_alpha(nnm_lbuf *b, intptr_t len, const char *pa, intptr_t sa,
+                                      intptr_t i0)
+{
+    nnm_lweights(b, len);
+    for (intptr_t i = 0; i < len; i++) {
+        b->a[i] = *(const double *)(pa + (i0 + i) * sa);
+    }
+    for (intptr_t i = len; i < nnm_rpad(len); i++) {
+        b->a[i] = 0.0;
     }
 }
 
@@ -575,12 +589,13 @@ NNM_INLINE void nnm_cfocal_sum(const nnm_lbuf *b, intptr_t lenp, int dd, double 
  * r = p / s; where r >= 1/2, u = 1 - r and log r come from the sum of the others, s - p (a
  * double-double: s carries its low part pr->s_lo), as (s - p) / s and log1p(-(s - p) / s),
  * so that neither loses the bits that rounding r would cost next to r = 1 */
-NNM_INLINE double nnm_cfocal_prob(double p, double y, double s, double n, const nnm_lprm *pr,
+NNM_INLINE double nnm_cfocal_prob(double p, double y, double al, double s, double n,
+                                  const nnm_lprm *pr,
                                   int dd, double *gr, double *r, double *uo)
 {
     uint64_t no = nnm_nonfinite_mask(p) | nnm_nonfinite_mask(y), in;
     p = nnm_blend(no, 0.0, p), y = nnm_blend(no, 0.0, y);
-    double a = pr->alpha * (y * (1.0 - pr->ls) + pr->ls / n);
+    double a = al * (y * (1.0 - pr->ls) + pr->ls / n);
     *r = p / s;
     double rc = nnm_lclip(*r, pr->eps, pr->hi, &in);
     uint64_t high = nnm_lt(0.5, *r), top = nnm_lt(pr->hi, *r);
@@ -604,7 +619,8 @@ NNM_INLINE void nnm_cfocal_terms(const nnm_lbuf *b, intptr_t lenp, double s, dou
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
             double g, r, u;
-            double t = nnm_cfocal_prob(b->x[i + j], b->y[i + j], s, n, pr, dd, &g, &r, &u);
+            double t = nnm_cfocal_prob(b->x[i + j], b->y[i + j], b->a[i + j], s, n, pr, dd,
+                                       &g, &r, &u);
             nnm_lacc(acc, err, j, t * b->w[i + j], 0.0, dd);
         }
     }
@@ -617,7 +633,8 @@ NNM_INLINE void nnm_cfocal_dot(nnm_lbuf *b, intptr_t lenp, double s, double n,
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
             double g, r, u;
-            (void)nnm_cfocal_prob(b->x[i + j], b->y[i + j], s, n, pr, dd, &g, &r, &u);
+            (void)nnm_cfocal_prob(b->x[i + j], b->y[i + j], b->a[i + j], s, n, pr, dd, &g, &r,
+                                       &u);
             g *= b->w[i + j];
             b->h[i + j] = g, b->e[i + j] = r, b->u[i + j] = u;
             double tl, t = nnm_lprod(g, r, &tl);
@@ -687,13 +704,14 @@ NNM_INLINE void nnm_cfocal_exp(nnm_lbuf *b, intptr_t lenp, double m, int dd, dou
 }
 
 /* per element of the logit form: the value term, and h_j into *hj (r_j into *rj) */
-NNM_INLINE double nnm_cfocal_logit(double z, double y, double e, double m, double ls,
+NNM_INLINE double nnm_cfocal_logit(double z, double y, double al, double e, double m,
+                                   double ls,
                                    double ls_lo, double s, double n, const nnm_lprm *pr,
                                    int dd, double *hj, double *rj, double *uo)
 {
     uint64_t no;
     double dl, d = nnm_cfocal_shift(z, m, dd, &dl, &no);
-    double a = pr->alpha * (y * (1.0 - pr->ls) + pr->ls / n);
+    double a = al * (y * (1.0 - pr->ls) + pr->ls / n);
     /* log r = d - log s as a double-double */
     double lrl, lr = nnm_lsum(d, -ls, &lrl);
     lrl += dl - ls_lo;
@@ -716,7 +734,7 @@ NNM_INLINE void nnm_cfocal_logit_terms(const nnm_lbuf *b, intptr_t lenp, double 
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
             double h, r, u;
-            double t = nnm_cfocal_logit(b->x[i + j], b->y[i + j], b->e[i + j], m, ls, ls_lo,
+            double t = nnm_cfocal_logit(b->x[i + j], b->y[i + j], b->a[i + j], b->e[i + j], m, ls, ls_lo,
                                         s, n, pr, dd, &h, &r, &u);
             nnm_lacc(acc, err, j, t * b->w[i + j], 0.0, dd);
         }
@@ -730,7 +748,7 @@ NNM_INLINE void nnm_cfocal_logit_dot(nnm_lbuf *b, intptr_t lenp, double m, doubl
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
             double h, r, u;
-            (void)nnm_cfocal_logit(b->x[i + j], b->y[i + j], b->e[i + j], m, ls, ls_lo, s, n,
+            (void)nnm_cfocal_logit(b->x[i + j], b->y[i + j], b->a[i + j], b->e[i + j], m, ls, ls_lo, s, n,
                                    pr, dd, &h, &r, &u);
             h *= b->w[i + j];
             b->h[i + j] = h, b->u[i + j] = u;
@@ -756,13 +774,12 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
 #define NNM_LOSSES_TYPE(T, S)                                                                \
     NNM_ROW_IO(T, S)                                                                         \
     /* the row's parameters from the float64 operands args[k0 ..] (the last kinds: gamma,    \
-     * w0, w1, ls for the binary focal loss; gamma, alpha, ls for the categorical one;       \
+     * w0, w1, ls for the binary focal loss; gamma, (alpha,) ls for the categorical one;    \
      * map, an int64, for the hinges) */                                                     \
     static inline nnm_lprm nnm_lparams_##S(char *const *args, const intptr_t *steps,         \
                                            intptr_t r, int k0, int kind)                     \
     {                                                                                        \
-        nnm_lprm pr = {0.0, 1.0, 1.0, 1.0,                                                   \
-                          0.0, NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, 0, 0, 0.0, 0.0};            \
+        nnm_lprm pr = {0.0, 1.0, 1.0, 0.0, NNM_CLIP_LO_##S, NNM_CLIP_HI_##S, 0, 0, 0.0, 0.0}; \
         if (kind == 1) {                                                                     \
             pr.map = *(const int64_t *)(args[k0] + r * steps[k0]);                           \
         } else if (kind == 2) {                                                              \
@@ -770,9 +787,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             pr.w0 = *(const double *)(args[k0 + 1] + r * steps[k0 + 1]);                     \
             pr.w1 = *(const double *)(args[k0 + 2] + r * steps[k0 + 2]);                     \
             pr.ls = *(const double *)(args[k0 + 3] + r * steps[k0 + 3]);                     \
-        } else if (kind == 3) {                                                              \
+        } else if (kind == 3) { /* alpha, args[k0 + 1], is a row: nnm_lweights_alpha */      \
             pr.gamma = *(const double *)(args[k0] + r * steps[k0]);                          \
-            pr.alpha = *(const double *)(args[k0 + 1] + r * steps[k0 + 1]);                  \
             pr.ls = *(const double *)(args[k0 + 2] + r * steps[k0 + 2]);                     \
         }                                                                                    \
         pr.g0 = nnm_mask(pr.gamma == 0.0);                                                   \
@@ -970,6 +986,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
         for (intptr_t r = 0; r < nrows; r++) {                                               \
             const char *px = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
             nnm_lprm pr = nnm_lparams_##S(args, steps, r, 2, 3);                             \
+            const char *pa = args[3] + r * steps[3];                                         \
+            const intptr_t sa = steps[8];                                                    \
             double s, v = NAN;                                                               \
             if (!nnm_cfocal_s_##S(px, steps[6], py, steps[7], n, &buf, &s, &pr.s_lo)) {      \
                 double acc[NNM_NL], err[NNM_NL];                                             \
@@ -982,7 +1000,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                         nnm_rload_##S(px + i0 * steps[6], steps[6], len, 1.0, 0.0, buf.x);   \
                         nnm_rload_##S(py + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.y);   \
                     }                                                                        \
-                    nnm_lweights(&buf, len);                                                 \
+                    nnm_lweights_alpha(&buf, len, pa, sa, i0);                               \
                     nnm_cfocal_terms(&buf, nnm_rpad(len), s, (double)n, &pr, dd, acc, err);  \
                 }                                                                            \
                 v = nnm_ltotal(acc, err, dd);                                                \
@@ -999,10 +1017,12 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             const char *px = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
             double c = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
             nnm_lprm pr = nnm_lparams_##S(args, steps, r, 3, 3);                             \
+            const char *pa = args[4] + r * steps[4];                                         \
+            const intptr_t sa = steps[9];                                                    \
             char *po = args[6] + r * steps[6];                                               \
             double s;                                                                        \
             if (nnm_cfocal_s_##S(px, steps[7], py, steps[8], n, &buf, &s, &pr.s_lo)) {       \
-                nnm_rfill_nan_##S(po, steps[9], n);                                          \
+                nnm_rfill_nan_##S(po, steps[10], n);                                         \
                 continue;                                                                    \
             }                                                                                \
             double acc[NNM_NL], err[NNM_NL];                                                 \
@@ -1015,7 +1035,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                     nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.x);       \
                     nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);       \
                 }                                                                            \
-                nnm_lweights(&buf, len);                                                     \
+                nnm_lweights_alpha(&buf, len, pa, sa, i0);                                   \
                 nnm_cfocal_dot(&buf, nnm_rpad(len), s, (double)n, &pr, dd, acc, err);        \
             }                                                                                \
             double dot_lo, dot = nnm_ltotal_dd(acc, err, dd, &dot_lo);                       \
@@ -1024,14 +1044,14 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                 if (n > NNM_RB) {                                                            \
                     nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.x);       \
                     nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);       \
-                    nnm_lweights(&buf, len);                                                 \
+                    nnm_lweights_alpha(&buf, len, pa, sa, i0);                               \
                     for (int j = 0; j < NNM_NL; j++) {                                       \
                         acc[j] = 0.0, err[j] = 0.0;                                          \
                     }                                                                        \
                     nnm_cfocal_dot(&buf, nnm_rpad(len), s, (double)n, &pr, dd, acc, err);    \
                 }                                                                            \
                 nnm_cfocal_out(&buf, len, dot, dot_lo, s, c, buf.x);                         \
-                nnm_rstore_##S(po + i0 * steps[9], steps[9], len, buf.x);                    \
+                nnm_rstore_##S(po + i0 * steps[10], steps[10], len, buf.x);                  \
             }                                                                                \
         }                                                                                    \
     }
@@ -1091,6 +1111,8 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
         for (intptr_t r = 0; r < nrows; r++) {                                               \
             const char *px = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
             nnm_lprm pr = nnm_lparams_##S(args, steps, r, 2, 3);                             \
+            const char *pa = args[3] + r * steps[3];                                         \
+            const intptr_t sa = steps[8];                                                    \
             double m, s, ls, ls_lo, v = NAN;                                                 \
             if (!nnm_cfocal_lse_##S(px, steps[6], py, steps[7], n, &buf, &m, &s, &ls,        \
                                     &ls_lo)) {                                               \
@@ -1102,7 +1124,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                     intptr_t len = nnm_rblock(n, i0);                                        \
                     nnm_rload_##S(px + i0 * steps[6], steps[6], len, 1.0, m, buf.x);         \
                     nnm_rload_##S(py + i0 * steps[7], steps[7], len, 1.0, 0.0, buf.y);       \
-                    nnm_lweights(&buf, len);                                                 \
+                    nnm_lweights_alpha(&buf, len, pa, sa, i0);                               \
                     if (n > NNM_RB) { /* the exponentials of this block again */             \
                         double a2[NNM_NL] = {0}, e2[NNM_NL] = {0};                           \
                         uint64_t b2[NNM_NL] = {0};                                           \
@@ -1126,11 +1148,13 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
             const char *px = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
             double c = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
             nnm_lprm pr = nnm_lparams_##S(args, steps, r, 3, 3);                             \
+            const char *pa = args[4] + r * steps[4];                                         \
+            const intptr_t sa = steps[9];                                                    \
             char *po = args[6] + r * steps[6];                                               \
             double m, s, ls, ls_lo;                                                          \
             if (nnm_cfocal_lse_##S(px, steps[7], py, steps[8], n, &buf, &m, &s, &ls,         \
                                    &ls_lo)) {                                                \
-                nnm_rfill_nan_##S(po, steps[9], n);                                          \
+                nnm_rfill_nan_##S(po, steps[10], n);                                         \
                 continue;                                                                    \
             }                                                                                \
             double acc[NNM_NL], err[NNM_NL];                                                 \
@@ -1141,7 +1165,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                 intptr_t len = nnm_rblock(n, i0);                                            \
                 nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, m, buf.x);             \
                 nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);           \
-                nnm_lweights(&buf, len);                                                     \
+                nnm_lweights_alpha(&buf, len, pa, sa, i0);                                   \
                 if (n > NNM_RB) {                                                            \
                     double a2[NNM_NL] = {0}, e2[NNM_NL] = {0};                               \
                     uint64_t b2[NNM_NL] = {0};                                               \
@@ -1158,7 +1182,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                     uint64_t b2[NNM_NL] = {0};                                               \
                     nnm_rload_##S(px + i0 * steps[7], steps[7], len, 1.0, m, buf.x);         \
                     nnm_rload_##S(py + i0 * steps[8], steps[8], len, 1.0, 0.0, buf.y);       \
-                    nnm_lweights(&buf, len);                                                 \
+                    nnm_lweights_alpha(&buf, len, pa, sa, i0);                               \
                     nnm_cfocal_exp(&buf, nnm_rpad(len), m, dd, a2, e2, b2);                  \
                     for (int j = 0; j < NNM_NL; j++) {                                       \
                         a2[j] = 0.0, e2[j] = 0.0;                                            \
@@ -1167,7 +1191,7 @@ NNM_INLINE void nnm_cfocal_logit_out(const nnm_lbuf *b, intptr_t len, double hs,
                                          &pr, dd, a2, e2);                                   \
                 }                                                                            \
                 nnm_cfocal_logit_out(&buf, len, hs, hs_lo, s, c, buf.x);                     \
-                nnm_rstore_##S(po + i0 * steps[9], steps[9], len, buf.x);                    \
+                nnm_rstore_##S(po + i0 * steps[10], steps[10], len, buf.x);                  \
             }                                                                                \
         }                                                                                    \
     }

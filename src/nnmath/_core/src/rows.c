@@ -545,6 +545,27 @@ NNM_INLINE void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
     }
 }
 
+/* the evaluation's blocks (NNM_EVAL_TYPE, below): rows of at most NNM_EN entries, at most
+ * NNM_EB rows a block */
+#define NNM_EN 32
+#define NNM_EB 128
+#define NNM_EX 4096 /* the buffer of a block: n * rows <= NNM_EX */
+
+/* sparse_ce_logits of short rows through the evaluation's blocks */
+static void nnm_sce_short_e(char *const *args, intptr_t nrows, intptr_t n,
+                            const intptr_t *steps);
+static void nnm_sce_short_f(char *const *args, intptr_t nrows, intptr_t n,
+                            const intptr_t *steps);
+static void nnm_sce_short_d(char *const *args, intptr_t nrows, intptr_t n,
+                            const intptr_t *steps);
+/* and its gradient */
+static void nnm_sce_back_short_e(char *const *args, intptr_t nrows, intptr_t n,
+                                 const intptr_t *steps);
+static void nnm_sce_back_short_f(char *const *args, intptr_t nrows, intptr_t n,
+                                 const intptr_t *steps);
+static void nnm_sce_back_short_d(char *const *args, intptr_t nrows, intptr_t n,
+                                 const intptr_t *steps);
+
 #define NNM_SCE_TYPE(T, S)                                                                   \
     /* the entries equal to +inf */                                                          \
     static double nnm_sce_count_inf_##S(const char *px, intptr_t sx, intptr_t n)             \
@@ -622,6 +643,10 @@ NNM_INLINE void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
     void NNM_SYM(loss_sparse_ce_logits_##S)(char *const *args, intptr_t nrows, intptr_t n,   \
                                             const intptr_t *steps)                           \
     {                                                                                        \
+        if (sizeof(T) < 8 && n >= 1 && n <= NNM_EN) { /* short rows many a block */         \
+            nnm_sce_short_##S(args, nrows, n, steps);                                        \
+            return;                                                                          \
+        }                                                                                    \
         nnm_rowbuf buf;                                                                      \
         for (intptr_t r = 0; r < nrows; r++) {                                               \
             int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
@@ -632,6 +657,10 @@ NNM_INLINE void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
     void NNM_SYM(loss_sparse_ce_logits_backward_##S)(char *const *args, intptr_t nrows,      \
                                                      intptr_t n, const intptr_t *steps)      \
     {                                                                                        \
+        if (sizeof(T) < 8 && n >= 1 && n <= NNM_EN) { /* short rows many a block */         \
+            nnm_sce_back_short_##S(args, nrows, n, steps);                                   \
+            return;                                                                          \
+        }                                                                                    \
         nnm_rowbuf buf;                                                                      \
         for (intptr_t r = 0; r < nrows; r++) {                                               \
             int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
@@ -1354,9 +1383,6 @@ NNM_HITS_TYPE(double, d)
  * rows that nnm_sce_S treats apart (a NaN, a maximum of +inf, no finite entry, z_y - max
  * below the float64 range, a label outside [0, n)) are done again one at a time by the
  * general functions; so are float64 rows and wider ones. */
-#define NNM_EN 32
-#define NNM_EB 128
-#define NNM_EX 4096 /* the buffer of a block: n * rows <= NNM_EX */
 
 typedef struct {
     double x[NNM_EX], t[NNM_EX];
@@ -1534,6 +1560,89 @@ NNM_INLINE void nnm_eval_rank(nnm_evalbuf *e, intptr_t nr, intptr_t rb, intptr_t
             }                                                                                \
         }                                                                                    \
     }                                                                                        \
+    /* sparse_ce_logits (args: z, y, out) of rows of n <= NNM_EN through the blocks above:   \
+     * their loss has its bits; pred and rank go to a scratch pair */                        \
+    static void nnm_sce_short_##S(char *const *args, intptr_t nrows, intptr_t n,             \
+                                  const intptr_t *steps)                                     \
+    {                                                                                        \
+        nnm_rowbuf buf;                                                                      \
+        nnm_evalbuf eb;                                                                      \
+        int64_t pred, rank;                                                                  \
+        const intptr_t st[6] = {steps[0], steps[1], 0, 0, steps[2], steps[3]};               \
+        intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                             \
+        for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                        \
+            char *a[5] = {args[0] + r0 * st[0], args[1] + r0 * st[1], (char *)&pred,         \
+                          (char *)&rank, args[2] + r0 * st[4]};                              \
+            intptr_t nr = nrows - r0 < rb ? nrows - r0 : rb;                                 \
+            nnm_eval_block_##S(a, nr, rb, n, st, &eb, &buf);                                 \
+        }                                                                                    \
+    }                                                                                        \
+    /* sparse_ce_logits_backward (args: z, y, g, out) of nr rows of n <= NNM_EN: the row    \
+     * kernel's g e_i / s off the label and -(g q) at it (nnm_sce_vjp_S's bits), from the     \
+     * blocks' maximum and sum; the rows set apart by nnm_sce_vjp_S itself */                \
+    static void nnm_sce_back_block_##S(char *const *args, intptr_t nr, intptr_t rb,          \
+                                       intptr_t n, const intptr_t *steps, nnm_evalbuf *e,    \
+                                       nnm_rowbuf *b)                                        \
+    {                                                                                        \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            const char *pz = args[0] + r * steps[0];                                         \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                e->x[i * rb + r] = LD_##S(*(const T *)(pz + i * steps[4]));                  \
+            }                                                                                \
+        }                                                                                    \
+        nnm_eval_max(e, nr, rb, n);                                                          \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            int64_t y = *(const int64_t *)(args[1] + r * steps[1]);                          \
+            e->y[r] = y;                                                                     \
+            e->sp[r] = e->bad[r] | ~e->fin[r] | nnm_mask(y < 0 || y >= n);                   \
+            e->m[r] = nnm_blend(e->sp[r], 0.0, e->m[r]);                                     \
+        }                                                                                    \
+        nnm_eval_exp(e, nr, rb, n);                                                          \
+        nnm_eval_sum(e, nr, rb, n);                                                          \
+        for (intptr_t r = 0; r < nr; r++) { /* s (pred), its low part (rank), g (acc) */     \
+            double s_lo, s = nnm_two_sum(e->cnt[r], e->rs[r], &s_lo);                        \
+            e->pred[r] = s, e->rank[r] = s_lo + e->rl[r];                                    \
+            e->acc[r] = LD_##S(*(const T *)(args[2] + r * steps[2]));                        \
+        }                                                                                    \
+        for (intptr_t i = 0; i < n; i++) {                                                   \
+            const double *x = e->x + i * rb;                                                 \
+            double *t = e->t + i * rb;                                                       \
+            for (intptr_t r = 0; r < nr; r++) {                                              \
+                double dl, d = nnm_rshift(nnm_blend(e->sp[r], 0.0, x[r]), e->m[r], 0, &dl);  \
+                double ex = nnm_exp32(nnm_max(d, -NNMF32_EXP_MIN));                          \
+                t[r] = e->acc[r] * (ex / e->pred[r]);                                        \
+            }                                                                                \
+        }                                                                                    \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            char *po = args[3] + r * steps[3];                                               \
+            if (e->sp[r]) {                                                                  \
+                nnm_sce_vjp_##S(args[0] + r * steps[0], steps[4], n, e->y[r], e->acc[r], po, \
+                                steps[5], b);                                                \
+                continue;                                                                    \
+            }                                                                                \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                *(T *)(po + i * steps[5]) = ST_##S(e->t[i * rb + r]);                        \
+            }                                                                                \
+            int64_t y = e->y[r];                                                             \
+            double dl, d = nnm_rshift(e->x[y * rb + r], e->m[r], 0, &dl);                    \
+            double q = nnm_sce_complement(d, dl, 0, e->cnt[r], e->rs[r], e->rl[r],           \
+                                          e->pred[r], e->rank[r]);                           \
+            *(T *)(po + y * steps[5]) = ST_##S(-(e->acc[r] * q));                            \
+        }                                                                                    \
+    }                                                                                        \
+    static void nnm_sce_back_short_##S(char *const *args, intptr_t nrows, intptr_t n,        \
+                                       const intptr_t *steps)                                \
+    {                                                                                        \
+        nnm_rowbuf buf;                                                                      \
+        nnm_evalbuf eb;                                                                      \
+        intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                             \
+        for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                        \
+            char *a[4] = {args[0] + r0 * steps[0], args[1] + r0 * steps[1],                  \
+                          args[2] + r0 * steps[2], args[3] + r0 * steps[3]};                 \
+            intptr_t nr = nrows - r0 < rb ? nrows - r0 : rb;                                 \
+            nnm_sce_back_block_##S(a, nr, rb, n, steps, &eb, &buf);                          \
+        }                                                                                    \
+    }                                                                                        \
     /* the exported block: (n),()->(),(),(); the label, pred and rank int64 */               \
     void NNM_SYM(loss_sparse_eval_rows_##S)(char *const *args, intptr_t nrows, intptr_t n,   \
                                             const intptr_t *steps)                           \
@@ -1565,17 +1674,21 @@ NNM_EVAL_TYPE(nnm_half, e)
 NNM_EVAL_TYPE(float, f)
 NNM_EVAL_TYPE(double, d)
 
-/* -- categorical cross-entropy from logits, dense targets -------------------------------------
- * loss = -sum_j y_j log_softmax(z)_j = Y log s - sum_j y_j d_j (Y = sum_j y_j, d_j = z_j - max,
- * s as above): two non-negative terms for targets in [0, 1], so nothing cancels; float64 rows
- * carry d as a double-double and sum compensated, in NNM_NL accumulators. The gradient,
- * times the row's cotangent c, is c (Y softmax(z) - y). A row with a target outside [0, 1]
- * (NaN included), or a logit that is not finite, or whose shift z_j - max overflows, gives
- * NaN (the loss and every entry of the gradient): the Python layer then runs its
- * reference, which refuses such targets and takes the limits of infinite logits. */
+/* -- categorical cross-entropy from logits: dense or sparse targets, smoothing, class weights --
+ * loss = -sum_j y'_j log_softmax(z)_j = Y log s - sum_j y'_j d_j, with the targets
+ * y'_j = (y_j (1 - ls) + ls / n) w_j (label smoothing ls, class weights w >= 0), Y = sum_j y'_j,
+ * d_j = z_j - max and s as above: two non-negative terms for targets in [0, 1], so nothing
+ * cancels; float64 rows carry d as a double-double and sum compensated, in NNM_NL
+ * accumulators. The targets are a dense row y, or the one-hot row of an int64 label (the
+ * sparse loss); without weights w = 1 and without smoothing y' = y, bit for bit. The
+ * gradient, times the row's cotangent c, is c (Y softmax(z) - y'). A row with a target
+ * outside [0, 1] (NaN included) or a label outside [0, n), or a logit that is not finite, or
+ * whose shift z_j - max overflows, gives NaN (the loss and every entry of the gradient):
+ * the Python layer then runs its reference, which refuses such targets and takes the
+ * limits of infinite logits. */
 NNM_INLINE void nnm_cce_terms(const nnm_rowbuf *b, intptr_t lenp, double m, int dd,
-                                 double *syd, double *eyd, double *sy, double *ey,
-                                 uint64_t *bad)
+                                 double s1, double s0, double *syd, double *eyd, double *sy,
+                                 double *ey, uint64_t *bad)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
@@ -1586,7 +1699,7 @@ NNM_INLINE void nnm_cce_terms(const nnm_rowbuf *b, intptr_t lenp, double m, int 
             double dl, d = nnm_rshift(nnm_blend(xbad, m, x), m, dd, &dl);
             no |= nnm_nonfinite_mask(d);
             bad[j] |= no;
-            yc = nnm_blend(no, 0.0, yc);
+            yc = nnm_blend(no, 0.0, (yc * s1 + s0) * b->top[i + j]);
             d = nnm_blend(no, 0.0, d), dl = nnm_blend(no, 0.0, dl);
             double t = yc * d + yc * dl; /* <= 0 */
             nnm_racc(syd, eyd, j, t, dd);
@@ -1595,7 +1708,7 @@ NNM_INLINE void nnm_cce_terms(const nnm_rowbuf *b, intptr_t lenp, double m, int 
     }
 }
 
-/* the gradient's outputs of one block: c (Y softmax(z) - y) */
+/* the gradient's outputs of one block: c (Y softmax(z) - y'), b->g holding y' */
 NNM_INLINE void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
                                double s_lo, double yt, double c, double *out)
 {
@@ -1606,10 +1719,89 @@ NNM_INLINE void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
     }
 }
 
+/* the targets of a row: a dense row py (stride sy) or, for py NULL, the one-hot row of label;
+ * class weights pw (float64, stride sw) or, for pw NULL, ones; smoothing ls */
+typedef struct {
+    const char *py, *pw;
+    intptr_t sy, sw;
+    int64_t label;
+    double s1, s0;
+} nnm_cce_targets;
+
+/* the block of targets at i0 (length len, padded with 0) into b->g and the weights into
+ * b->top; 1 for a label outside [0, n) */
+NNM_INLINE int nnm_cce_block(const nnm_cce_targets *t, intptr_t n, intptr_t i0, intptr_t len,
+                             void (*load)(const char *, intptr_t, intptr_t, double, double,
+                                          double *),
+                             nnm_rowbuf *b)
+{
+    intptr_t lenp = nnm_rpad(len);
+    if (t->py) {
+        load(t->py + i0 * t->sy, t->sy, len, 1.0, 0.0, b->g);
+    } else {
+        for (intptr_t i = 0; i < lenp; i++) {
+            b->g[i] = 0.0;
+        }
+        if (t->label >= i0 && t->label < i0 + len) {
+            b->g[t->label - i0] = 1.0;
+        }
+    }
+    if (t->pw) {
+        nnm_rload_d(t->pw + i0 * t->sw, t->sw, len, 1.0, 0.0, b->top);
+    } else {
+        for (intptr_t i = 0; i < lenp; i++) {
+            b->top[i] = i < len ? 1.0 : 0.0;
+        }
+    }
+    return !t->py && (t->label < 0 || t->label >= n);
+}
+
+/* cce_logits on short rows: float32 and float16 rows of at most NNM_EN entries, many rows a
+ * block, transposed as in sparse_eval_rows (nnm_eval_max, nnm_eval_exp and nnm_eval_sum give
+ * the row's maximum and the sum of its exponentials with the row kernel's bits), then the
+ * targets' terms of nnm_cce_terms in the row kernel's order: entry i into accumulator
+ * i mod NNM_NL, the accumulators totalled in order. A row the row kernel would flag, or set
+ * apart by the passes, is done again by the row kernel itself. */
+typedef struct {
+    nnm_evalbuf e;
+    double y[NNM_EX];
+    double syd[NNM_NL][NNM_EB], sy[NNM_NL][NNM_EB];
+    uint64_t no[NNM_EB];
+} nnm_cceblk;
+
+NNM_INLINE void nnm_cce_block_terms(nnm_cceblk *c, intptr_t nr, intptr_t rb, intptr_t n)
+{
+    nnm_evalbuf *e = &c->e;
+    for (intptr_t r = 0; r < nr; r++) {
+        c->no[r] = e->sp[r];
+    }
+    for (intptr_t j = 0; j < NNM_NL; j++) {
+        for (intptr_t r = 0; r < nr; r++) {
+            c->syd[j][r] = 0.0, c->sy[j][r] = 0.0;
+        }
+        for (intptr_t i = j; i < n; i += NNM_NL) {
+            const double *x = e->x + i * rb, *y = c->y + i * rb;
+            for (intptr_t r = 0; r < nr; r++) {
+                double xv = nnm_blend(e->sp[r], 0.0, x[r]), yv = y[r], m = e->m[r];
+                uint64_t xbad = nnm_nonfinite_mask(xv), ynan = nnm_nan_mask(yv);
+                double yc = nnm_blend(ynan, 0.0, yv);
+                uint64_t no = xbad | ynan | nnm_lt(yc, 0.0) | nnm_lt(1.0, yc);
+                double dl, d = nnm_rshift(nnm_blend(xbad, m, xv), m, 0, &dl);
+                no |= nnm_nonfinite_mask(d);
+                c->no[r] |= no;
+                yc = nnm_blend(no, 0.0, (yc * 1.0 + 0.0) * 1.0);
+                d = nnm_blend(no, 0.0, d), dl = nnm_blend(no, 0.0, dl);
+                c->syd[j][r] += yc * d + yc * dl;
+                c->sy[j][r] += yc;
+            }
+        }
+    }
+}
+
 #define NNM_CCE_TYPE(T, S)                                                                   \
-    /* the row's maximum m and sum s = c + r (+ rl) (nnm_row_sum_S), and Y and sum y d;      \
+    /* the row's maximum m and sum s = c + r (+ rl) (nnm_row_sum_S), and Y and sum y' d;     \
      * 1: a row the reference takes (NaN in z, a non-finite logit, a bad target) */          \
-    static int nnm_cce_row_##S(const char *pz, intptr_t sz, const char *py, intptr_t sy_,    \
+    static int nnm_cce_row_##S(const char *pz, intptr_t sz, const nnm_cce_targets *tg,       \
                                intptr_t n, nnm_rowbuf *b, double *m, double *c, double *r,   \
                                double *rl, double *yt, double *yd)                           \
     {                                                                                        \
@@ -1622,28 +1814,92 @@ NNM_INLINE void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
         for (int j = 0; j < NNM_NL; j++) {                                                   \
             syd[j] = 0.0, eyd[j] = 0.0, syy[j] = 0.0, eyy[j] = 0.0, bad[j] = 0;              \
         }                                                                                    \
+        int badlabel = 0;                                                                    \
         for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
             intptr_t len = nnm_rblock(n, i0);                                                \
-            /* padding: z = max, y = 0, which adds nothing */                                \
+            /* padding: z = max, y' = 0, which adds nothing */                               \
             nnm_rload_##S(pz + i0 * sz, sz, len, 1.0, *m, b->x);                             \
-            nnm_rload_##S(py + i0 * sy_, sy_, len, 1.0, 0.0, b->g);                          \
-            nnm_cce_terms(b, nnm_rpad(len), *m, dd, syd, eyd, syy, eyy, bad);                \
+            badlabel |= nnm_cce_block(tg, n, i0, len, nnm_rload_##S, b);                     \
+            nnm_cce_terms(b, nnm_rpad(len), *m, dd, tg->s1, tg->s0, syd, eyd, syy, eyy, bad); \
         }                                                                                    \
         double l1, l2;                                                                       \
         double v1 = nnm_rtotal(syd, dd ? eyd : NULL, &l1);                                   \
         double v2 = nnm_rtotal(syy, dd ? eyy : NULL, &l2);                                   \
         *yd = v1 + l1, *yt = v2 + l2;                                                        \
-        return nnm_rany(bad) != 0;                                                           \
+        return badlabel || nnm_rany(bad) != 0;                                               \
     }                                                                                        \
-    void NNM_SYM(loss_cce_logits_##S)(char *const *args, intptr_t nrows, intptr_t n,         \
-                                      const intptr_t *steps)                                 \
+    /* the loss of one row, NaN for a row the reference takes */                             \
+    static double nnm_cce_value_##S(const char *pz, intptr_t sz, const nnm_cce_targets *tg,  \
+                                    intptr_t n, nnm_rowbuf *b)                               \
     {                                                                                        \
-        nnm_rowbuf buf;                                                                      \
-        for (intptr_t r = 0; r < nrows; r++) {                                               \
-            double m = 0.0, c = 0.0, rs = 0.0, rl = 0.0, yt = 0.0, yd = 0.0, v = NAN;        \
-            if (!nnm_cce_row_##S(args[0] + r * steps[0], steps[3], args[1] + r * steps[1],   \
-                                 steps[4], n, &buf, &m, &c, &rs, &rl, &yt, &yd)) {           \
-                double ls_lo, ls = nnm_rlog_s(c, rs, rl, &ls_lo);                            \
+        double m = 0.0, c = 0.0, rs = 0.0, rl = 0.0, yt = 0.0, yd = 0.0;                     \
+        if (nnm_cce_row_##S(pz, sz, tg, n, b, &m, &c, &rs, &rl, &yt, &yd)) {                 \
+            return NAN;                                                                      \
+        }                                                                                    \
+        double ls_lo, ls = nnm_rlog_s(c, rs, rl, &ls_lo);                                    \
+        double pl, ph = nnm_two_prod(yt, ls, &pl);                                           \
+        double el, h = nnm_two_sum(ph, -yd, &el);                                            \
+        return h + (el + pl + yt * ls_lo);                                                   \
+    }                                                                                        \
+    /* c times the gradient of one row into po (stride so) */                                \
+    static void nnm_cce_grad_##S(const char *pz, intptr_t sz, const nnm_cce_targets *tg,     \
+                                 double c, char *po, intptr_t so, intptr_t n, nnm_rowbuf *b) \
+    {                                                                                        \
+        const int dd = sizeof(T) == 8;                                                       \
+        double m = 0.0, cs = 0.0, rs = 0.0, rl = 0.0, yt = 0.0, yd = 0.0;                    \
+        if (nnm_cce_row_##S(pz, sz, tg, n, b, &m, &cs, &rs, &rl, &yt, &yd)) {                \
+            nnm_rfill_nan_##S(po, so, n);                                                    \
+            return;                                                                          \
+        }                                                                                    \
+        double s_lo, s = nnm_two_sum(cs, rs, &s_lo);                                         \
+        s_lo += rl;                                                                          \
+        for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                        \
+            intptr_t len = nnm_rblock(n, i0);                                                \
+            nnm_rload_##S(pz + i0 * sz, sz, len, 1.0, -INFINITY, b->x);                      \
+            nnm_rexp(b, len, m, dd);                                                         \
+            nnm_cce_block(tg, n, i0, len, nnm_rload_##S, b);                                 \
+            for (intptr_t i = 0; i < len; i++) {                                             \
+                b->g[i] = (b->g[i] * tg->s1 + tg->s0) * b->top[i];                           \
+            }                                                                                \
+            double *out = b->top; /* free once the targets are weighted */                   \
+            nnm_cce_out(b, len, dd, s, s_lo, yt, c, out);                                    \
+            nnm_rstore_##S(po + i0 * so, so, len, out);                                      \
+        }                                                                                    \
+    }                                                                                        \
+    /* nr short rows (n <= NNM_EN) by nnm_cceblk's passes; args as loss_cce_logits_S */     \
+    static void nnm_cce_block_##S(char *const *args, intptr_t nr, intptr_t rb, intptr_t n,   \
+                                  const intptr_t *steps, nnm_cceblk *c, nnm_rowbuf *b)       \
+    {                                                                                        \
+        nnm_evalbuf *e = &c->e;                                                              \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                e->x[i * rb + r] = LD_##S(*(const T *)(pz + i * steps[3]));                  \
+                c->y[i * rb + r] = LD_##S(*(const T *)(py + i * steps[4]));                  \
+            }                                                                                \
+        }                                                                                    \
+        nnm_eval_max(e, nr, rb, n);                                                          \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            e->sp[r] = e->bad[r] | ~e->fin[r];                                               \
+            e->m[r] = nnm_blend(e->sp[r], 0.0, e->m[r]);                                     \
+        }                                                                                    \
+        nnm_eval_exp(e, nr, rb, n);                                                          \
+        nnm_eval_sum(e, nr, rb, n);                                                          \
+        nnm_cce_block_terms(c, nr, rb, n);                                                   \
+        nnm_cce_targets tg = {NULL, NULL, steps[4], 0, 0, 1.0, 0.0};                         \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            double v;                                                                        \
+            if (c->no[r]) {                                                                  \
+                tg.py = args[1] + r * steps[1];                                              \
+                v = nnm_cce_value_##S(args[0] + r * steps[0], steps[3], &tg, n, b);          \
+            } else {                                                                         \
+                double ld[NNM_NL], ly[NNM_NL], l1, l2;                                       \
+                for (int j = 0; j < NNM_NL; j++) {                                           \
+                    ld[j] = c->syd[j][r], ly[j] = c->sy[j][r];                               \
+                }                                                                            \
+                double v1 = nnm_rtotal(ld, NULL, &l1), v2 = nnm_rtotal(ly, NULL, &l2);       \
+                double yd = v1 + l1, yt = v2 + l2;                                           \
+                double ls_lo, ls = nnm_rlog_s(e->cnt[r], e->rs[r], e->rl[r], &ls_lo);        \
                 double pl, ph = nnm_two_prod(yt, ls, &pl);                                   \
                 double el, h = nnm_two_sum(ph, -yd, &el);                                    \
                 v = h + (el + pl + yt * ls_lo);                                              \
@@ -1651,33 +1907,168 @@ NNM_INLINE void nnm_cce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
             *(T *)(args[2] + r * steps[2]) = ST_##S(v);                                      \
         }                                                                                    \
     }                                                                                        \
+    /* args: z, y, out; short float32 and float16 rows many a block (nnm_cce_block_S) */     \
+    void NNM_SYM(loss_cce_logits_##S)(char *const *args, intptr_t nrows, intptr_t n,         \
+                                      const intptr_t *steps)                                 \
+    {                                                                                        \
+        nnm_rowbuf buf;                                                                      \
+        if (sizeof(T) < 8 && n >= 1 && n <= NNM_EN) {                                        \
+            nnm_cceblk cb;                                                                   \
+            intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                         \
+            for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                    \
+                char *a[3] = {args[0] + r0 * steps[0], args[1] + r0 * steps[1],              \
+                              args[2] + r0 * steps[2]};                                      \
+                intptr_t nr = nrows - r0 < rb ? nrows - r0 : rb;                             \
+                nnm_cce_block_##S(a, nr, rb, n, steps, &cb, &buf);                           \
+            }                                                                                \
+            return;                                                                          \
+        }                                                                                    \
+        nnm_cce_targets tg = {NULL, NULL, steps[4], 0, 0, 1.0, 0.0};                         \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            tg.py = args[1] + r * steps[1];                                                  \
+            double v = nnm_cce_value_##S(args[0] + r * steps[0], steps[3], &tg, n, &buf);    \
+            *(T *)(args[2] + r * steps[2]) = ST_##S(v);                                      \
+        }                                                                                    \
+    }                                                                                        \
+    /* the gradient of nr short rows (args: z, y, c, out; n <= NNM_EN) by nnm_cceblk's       \
+     * passes: c (Y e_i / s - y_i), the row kernel's bits; flagged rows by nnm_cce_grad_S */  \
+    static void nnm_cce_back_block_##S(char *const *args, intptr_t nr, intptr_t rb,          \
+                                       intptr_t n, const intptr_t *steps, nnm_cceblk *c,     \
+                                       nnm_rowbuf *b)                                        \
+    {                                                                                        \
+        nnm_evalbuf *e = &c->e;                                                              \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                e->x[i * rb + r] = LD_##S(*(const T *)(pz + i * steps[4]));                  \
+                c->y[i * rb + r] = LD_##S(*(const T *)(py + i * steps[5]));                  \
+            }                                                                                \
+        }                                                                                    \
+        nnm_eval_max(e, nr, rb, n);                                                          \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            e->sp[r] = e->bad[r] | ~e->fin[r];                                               \
+            e->m[r] = nnm_blend(e->sp[r], 0.0, e->m[r]);                                     \
+        }                                                                                    \
+        nnm_eval_exp(e, nr, rb, n);                                                          \
+        nnm_eval_sum(e, nr, rb, n);                                                          \
+        nnm_cce_block_terms(c, nr, rb, n);                                                   \
+        for (intptr_t r = 0; r < nr; r++) { /* Y (zy), s (pred), c (acc) */                  \
+            double ly[NNM_NL], l2;                                                           \
+            for (int j = 0; j < NNM_NL; j++) {                                               \
+                ly[j] = c->sy[j][r];                                                         \
+            }                                                                                \
+            double v2 = nnm_rtotal(ly, NULL, &l2), s_lo;                                     \
+            e->zy[r] = v2 + l2;                                                              \
+            e->pred[r] = nnm_two_sum(e->cnt[r], e->rs[r], &s_lo);                            \
+            e->acc[r] = LD_##S(*(const T *)(args[2] + r * steps[2]));                        \
+        }                                                                                    \
+        for (intptr_t i = 0; i < n; i++) {                                                   \
+            const double *x = e->x + i * rb, *y = c->y + i * rb;                             \
+            double *t = e->t + i * rb;                                                       \
+            for (intptr_t r = 0; r < nr; r++) {                                              \
+                double dl, d = nnm_rshift(nnm_blend(c->no[r], 0.0, x[r]), e->m[r], 0, &dl);  \
+                double ex = nnm_exp32(nnm_max(d, -NNMF32_EXP_MIN));                          \
+                double yw = (nnm_blend(c->no[r], 0.0, y[r]) * 1.0 + 0.0) * 1.0;              \
+                t[r] = e->acc[r] * (e->zy[r] * (ex / e->pred[r]) - yw);                      \
+            }                                                                                \
+        }                                                                                    \
+        nnm_cce_targets tg = {NULL, NULL, steps[5], 0, 0, 1.0, 0.0};                         \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            char *po = args[3] + r * steps[3];                                               \
+            if (c->no[r]) {                                                                  \
+                tg.py = args[1] + r * steps[1];                                              \
+                nnm_cce_grad_##S(args[0] + r * steps[0], steps[4], &tg, e->acc[r], po,       \
+                                 steps[6], n, b);                                            \
+                continue;                                                                    \
+            }                                                                                \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                *(T *)(po + i * steps[6]) = ST_##S(e->t[i * rb + r]);                        \
+            }                                                                                \
+        }                                                                                    \
+    }                                                                                        \
+    /* args: z, y, c, out (row); short float32 and float16 rows many a block */              \
     void NNM_SYM(loss_cce_logits_backward_##S)(char *const *args, intptr_t nrows,            \
                                                intptr_t n, const intptr_t *steps)            \
     {                                                                                        \
-        const int dd = sizeof(T) == 8;                                                       \
         nnm_rowbuf buf;                                                                      \
-        for (intptr_t r = 0; r < nrows; r++) {                                               \
-            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
-            double c = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
-            char *po = args[3] + r * steps[3];                                               \
-            double m = 0.0, cs = 0.0, rs = 0.0, rl = 0.0, yt = 0.0, yd = 0.0;                \
-            if (nnm_cce_row_##S(pz, steps[4], py, steps[5], n, &buf, &m, &cs, &rs, &rl, &yt, \
-                                &yd)) {                                                      \
-                nnm_rfill_nan_##S(po, steps[6], n);                                          \
-                continue;                                                                    \
+        if (sizeof(T) < 8 && n >= 1 && n <= NNM_EN) {                                        \
+            nnm_cceblk cb;                                                                   \
+            intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                         \
+            for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                    \
+                char *a[4] = {args[0] + r0 * steps[0], args[1] + r0 * steps[1],              \
+                              args[2] + r0 * steps[2], args[3] + r0 * steps[3]};             \
+                intptr_t nr = nrows - r0 < rb ? nrows - r0 : rb;                             \
+                nnm_cce_back_block_##S(a, nr, rb, n, steps, &cb, &buf);                      \
             }                                                                                \
-            double s_lo, s = nnm_two_sum(cs, rs, &s_lo);                                     \
-            s_lo += rl;                                                                      \
-            for (intptr_t i0 = 0; i0 < n; i0 += NNM_RB) {                                    \
-                intptr_t len = nnm_rblock(n, i0);                                            \
-                nnm_rload_##S(pz + i0 * steps[4], steps[4], len, 1.0, -INFINITY, buf.x);     \
-                nnm_rexp(&buf, len, m, dd);                                                  \
-                nnm_rload_##S(py + i0 * steps[5], steps[5], len, 1.0, 0.0, buf.g);           \
-                double *out = buf.top; /* free once the exponentials are taken */            \
-                nnm_cce_out(&buf, len, dd, s, s_lo, yt, c, out);                             \
-                nnm_rstore_##S(po + i0 * steps[6], steps[6], len, out);                      \
-            }                                                                                \
+            return;                                                                          \
         }                                                                                    \
+        nnm_cce_targets tg = {NULL, NULL, steps[5], 0, 0, 1.0, 0.0};                         \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            tg.py = args[1] + r * steps[1];                                                  \
+            double c = LD_##S(*(const T *)(args[2] + r * steps[2]));                         \
+            nnm_cce_grad_##S(args[0] + r * steps[0], steps[4], &tg, c,                       \
+                             args[3] + r * steps[3], steps[6], n, &buf);                     \
+        }                                                                                    \
+    }                                                                                        \
+    /* args: z, y (row, or int64 label for sparse), w (float64 row), s (float64), out;       \
+     * inner steps from cs */                                                                \
+    static void nnm_cce_ws_##S(char *const *args, intptr_t nrows, intptr_t n,                \
+                               const intptr_t *steps, int sparse)                            \
+    {                                                                                        \
+        const intptr_t *cs = steps + 5; /* z, y (dense only), w */                           \
+        nnm_rowbuf buf;                                                                      \
+        nnm_cce_targets tg = {NULL, NULL, sparse ? 0 : cs[1], cs[2 - sparse], 0, 1.0, 0.0};  \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            double ls = *(const double *)(args[3] + r * steps[3]);                           \
+            if (sparse) {                                                                    \
+                tg.label = *(const int64_t *)(args[1] + r * steps[1]);                       \
+            } else {                                                                         \
+                tg.py = args[1] + r * steps[1];                                              \
+            }                                                                                \
+            tg.pw = args[2] + r * steps[2], tg.s1 = 1.0 - ls, tg.s0 = ls / (double)n;        \
+            double v = nnm_cce_value_##S(args[0] + r * steps[0], cs[0], &tg, n, &buf);       \
+            *(T *)(args[4] + r * steps[4]) = ST_##S(v);                                      \
+        }                                                                                    \
+    }                                                                                        \
+    /* args: z, y (row or label), w, s, c (T), out (row) */                                  \
+    static void nnm_cce_ws_backward_##S(char *const *args, intptr_t nrows, intptr_t n,       \
+                                        const intptr_t *steps, int sparse)                   \
+    {                                                                                        \
+        const intptr_t *cs = steps + 6; /* z, y (dense only), w, out */                      \
+        nnm_rowbuf buf;                                                                      \
+        nnm_cce_targets tg = {NULL, NULL, sparse ? 0 : cs[1], cs[2 - sparse], 0, 1.0, 0.0};  \
+        for (intptr_t r = 0; r < nrows; r++) {                                               \
+            double ls = *(const double *)(args[3] + r * steps[3]);                           \
+            double c = LD_##S(*(const T *)(args[4] + r * steps[4]));                         \
+            if (sparse) {                                                                    \
+                tg.label = *(const int64_t *)(args[1] + r * steps[1]);                       \
+            } else {                                                                         \
+                tg.py = args[1] + r * steps[1];                                              \
+            }                                                                                \
+            tg.pw = args[2] + r * steps[2], tg.s1 = 1.0 - ls, tg.s0 = ls / (double)n;        \
+            nnm_cce_grad_##S(args[0] + r * steps[0], cs[0], &tg, c, args[5] + r * steps[5],  \
+                             cs[3 - sparse], n, &buf);                                       \
+        }                                                                                    \
+    }                                                                                        \
+    void NNM_SYM(loss_cce_logits_ws_##S)(char *const *args, intptr_t nrows, intptr_t n,      \
+                                         const intptr_t *steps)                              \
+    {                                                                                        \
+        nnm_cce_ws_##S(args, nrows, n, steps, 0);                                            \
+    }                                                                                        \
+    void NNM_SYM(loss_cce_logits_ws_backward_##S)(char *const *args, intptr_t nrows,         \
+                                                  intptr_t n, const intptr_t *steps)         \
+    {                                                                                        \
+        nnm_cce_ws_backward_##S(args, nrows, n, steps, 0);                                   \
+    }                                                                                        \
+    void NNM_SYM(loss_sparse_ce_logits_ws_##S)(char *const *args, intptr_t nrows,            \
+                                               intptr_t n, const intptr_t *steps)            \
+    {                                                                                        \
+        nnm_cce_ws_##S(args, nrows, n, steps, 1);                                            \
+    }                                                                                        \
+    void NNM_SYM(loss_sparse_ce_logits_ws_backward_##S)(char *const *args, intptr_t nrows,   \
+                                                        intptr_t n, const intptr_t *steps)   \
+    {                                                                                        \
+        nnm_cce_ws_backward_##S(args, nrows, n, steps, 1);                                   \
     }
 
 NNM_CCE_TYPE(nnm_half, e)
