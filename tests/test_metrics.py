@@ -330,10 +330,16 @@ def test_get_accepts_names_classes_instances_functions_and_dicts() -> None:
     assert M.get("kld").name == "kl_divergence"
     assert set(M.names()) >= {"accuracy", "binary_accuracy", "confusion_matrix",
                               "multiclass_accuracy", "multilabel_accuracy", "poisson"}
+    # the thresholded metrics and IoU: Keras's other required arguments
+    extra = {"precision_at_recall": {"recall": 0.5}, "recall_at_precision": {"precision": 0.5},
+             "sensitivity_at_specificity": {"specificity": 0.5},
+             "specificity_at_sensitivity": {"sensitivity": 0.5},
+             "io_u": {"target_class_ids": [0]}, "one_hot_io_u": {"target_class_ids": [0]}}
     for name in M.names():
         needs = inspect.signature(M._REGISTRY[name]).parameters.get("num_classes")
         required = needs is not None and needs.default is inspect.Parameter.empty
-        assert M.get(name, **({"num_classes": 3} if required else {})).name == name
+        kwargs = {**({"num_classes": 3} if required else {}), **extra.get(name, {})}
+        assert M.get(name, **kwargs).name == name
 
 
 # -- scikit-learn ----------------------------------------------------------------------------

@@ -82,6 +82,12 @@ group, in a fixed-point accumulator wide enough for any double or product of two
 result is an integer mantissa (as little-endian two's complement bytes) and a power of
 two, or a float when a NaN or an infinity was added. ``nnmath._exact`` builds on it.
 
+Threshold histograms (no ufunc): ``threshold_histogram(scores, labels, thresholds,
+columns=1, unit=True)`` counts, in one pass, the scores of each label (0/1) and column by
+the number of sorted thresholds they exceed (a lookup table and a short scan per score,
+comparisons in the scores' type), checking for NaN, scores outside [0, 1] and other
+labels on the way; the thresholded metrics of ``nnmath.metrics`` build on it.
+
 The loops are compiled for several x86-64 levels and chosen at import by the CPU
 (:func:`cpu_level`); the environment variable ``NNMATH_CPU`` (``avx512``, ``avx2`` or
 ``baseline``) forces one, and an unknown or unsupported value is an ``ImportError``.
@@ -244,6 +250,7 @@ from ._umath import (
     threshold,
     threshold_backward,
     threshold_grad,
+    threshold_histogram,
 )
 
 __all__ = [
@@ -382,4 +389,5 @@ __all__ = [
     "threshold",
     "threshold_backward",
     "threshold_grad",
+    "threshold_histogram",
 ]

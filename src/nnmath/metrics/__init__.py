@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np  # noqa: F401 - the doctests use it
 
 from .._array import target_kind
+from ._auc import AUC, average_precision, roc_auc
 from ._base import MeanMetric, Metric
 from ._classes import (
     Accuracy,
@@ -84,7 +85,20 @@ from ._functions import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
+from ._iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from ._multiclass import ConfusionMatrix, MulticlassAccuracy
+from ._thresholds import (
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    PrecisionAtRecall,
+    Recall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    TrueNegatives,
+    TruePositives,
+)
 
 __all__ = [
     "Accuracy",
@@ -118,6 +132,34 @@ __all__ = [
     "top_k_categorical_accuracy",
 ]
 
+# -- thresholded metrics, AUC and IoU -------------------------------------------------------
+__all__ += [
+    "AUC",
+    "BinaryIoU",
+    "FalseNegatives",
+    "FalsePositives",
+    "IoU",
+    "MeanIoU",
+    "OneHotIoU",
+    "OneHotMeanIoU",
+    "Precision",
+    "PrecisionAtRecall",
+    "Recall",
+    "RecallAtPrecision",
+    "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity",
+    "TrueNegatives",
+    "TruePositives",
+    "average_precision",
+    "roc_auc",
+]
+_THRESHOLD_CLASSES: tuple[type[Metric], ...] = (
+    TruePositives, FalsePositives, TrueNegatives, FalseNegatives, Precision, Recall,
+    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
+    AUC, IoU, MeanIoU, BinaryIoU, OneHotIoU, OneHotMeanIoU,
+)
+# -- end of thresholded metrics, AUC and IoU ------------------------------------------------
+
 _CLASSES: tuple[type[Metric], ...] = (
     Accuracy,
     BinaryAccuracy,
@@ -136,6 +178,7 @@ _CLASSES: tuple[type[Metric], ...] = (
     ConfusionMatrix,
     MulticlassAccuracy,
     MultilabelAccuracy,
+    *_THRESHOLD_CLASSES,
 )
 _REGISTRY: dict[str, type[Metric]] = {cls.name: cls for cls in _CLASSES}
 _ALIASES: dict[str, type[Metric]] = {

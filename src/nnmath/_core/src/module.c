@@ -12,6 +12,7 @@
 #include <numpy/arrayobject.h>
 #include <numpy/ufuncobject.h>
 
+#include "counts.h"
 #include "exact.h"
 #include "nnm_kernels.h"
 #include "pool.h"
@@ -306,6 +307,15 @@ static PyMethodDef methods[] = {
      "With groups (int64, contiguous 1-D like x and w; values in [0, ngroups)): a list of "
      "ngroups such results, the sums of x[groups == g]. The GIL is released; large inputs "
      "are split over the threads."},
+    {"threshold_histogram", (PyCFunction)(void (*)(void))nnm_py_threshold_histogram,
+     METH_VARARGS | METH_KEYWORDS,
+     "threshold_histogram(scores, labels, thresholds, columns=1, unit=True) -> (counts, "
+     "status, index): counts[c, b, y] = the number of scores of column c (index % columns) "
+     "with label y (0 or 1) that exceed exactly b of the thresholds (sorted ascending, the "
+     "scores' type: float32 or float64; contiguous 1-D scores, bool/int8/uint8 labels). "
+     "status 0: all counted; 1: a NaN score, 2: a score outside [0, 1] (with unit), 3: a "
+     "label other than 0 and 1, at index (the counts are then partial). The GIL is "
+     "released; large inputs are split over the threads."},
     {NULL, NULL, 0, NULL},
 };
 
