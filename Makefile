@@ -88,7 +88,8 @@ test-asan: $(STAMP)
 	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 		$(BIN)/python tools/run_from_site.py $(ASAN_DIR)/site \
-		-q -p no:cacheprovider tests/test_core.py tests/test_core_losses.py tests/test_exact.py
+		-q -p no:cacheprovider tests/test_core.py tests/test_core_losses.py tests/test_exact.py \
+		tests/test_core_losses_more.py tests/test_metrics_thresholds.py
 
 test-valgrind: $(STAMP)
 	tools/valgrind_core.sh $(BIN)/python
