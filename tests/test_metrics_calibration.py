@@ -267,15 +267,16 @@ def test_plot_reliability_draws_the_bins(tmp_path: Any) -> None:
     fig = P.plot_reliability(m)
     top, bottom = fig.axes
     lines = {ln.get_label(): np.column_stack(ln.get_data()) for ln in top.get_lines()}
-    np.testing.assert_array_equal(lines["perfect calibration"], [[0, 0], [1, 1]])
+    np.testing.assert_array_equal(lines["perfectly calibrated"], [[0, 0], [1, 1]])
     data = m.reliability()
-    curve = lines["accuracy per bin"]
-    np.testing.assert_allclose(curve[:, 0], data["confidence"])
-    np.testing.assert_allclose(curve[:, 1], data["accuracy"])
+    curve = top.get_lines()[0].get_xydata()  # the non-empty bins
+    full = data["mass"] > 0
+    np.testing.assert_allclose(curve[:, 0], data["confidence"][full])
+    np.testing.assert_allclose(curve[:, 1], data["accuracy"][full])
     heights = [patch.get_height() for patch in bottom.patches]
     assert heights == [float(v) for v in np.histogram(p, bins=5, range=(0, 1))[0]]
-    assert f"{m.result():.4f}" in top.get_title(loc="left")
-    assert bottom.get_xlabel() == "confidence"
+    assert f"ECE = {m.result():.4f}" in top.get_lines()[0].get_label()
+    assert bottom.get_xlabel() == "mean predicted probability"
     path = tmp_path / "reliability.png"
     P.save(fig, path)
     assert path.stat().st_size > 10_000

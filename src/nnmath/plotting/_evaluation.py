@@ -252,7 +252,8 @@ def plot_pr_curve(recall: Any, precision: Any, ap: float | None = None, *,
 
 def plot_reliability_diagram(confidence: Any, accuracy: Any, mass: Any = None, *,
                              edges: Any = None, ece: float | None = None,
-                             title: str | None = None) -> Any:
+                             title: str | None = None,
+                             size: tuple[float, float] | None = None) -> Any:
     """The reliability diagram of a probabilistic classifier: per bin of predicted
     probability, the observed frequency against the mean predicted probability, with
     the diagonal of perfect calibration and the gaps to it, and below (with ``mass``) how
@@ -273,6 +274,9 @@ def plot_reliability_diagram(confidence: Any, accuracy: Any, mass: Any = None, *
         second panel span the bins (default: bars centred on the confidences).
     ece
         The expected calibration error, shown in the legend when given.
+    title, size
+        The figure's title and size in inches (default 5.2 × 6.4 with ``mass``, else
+        5.2 × 5).
 
     The points are ``fig.axes[0].lines[0]``.
 
@@ -300,7 +304,7 @@ def plot_reliability_diagram(confidence: Any, accuracy: Any, mass: Any = None, *
     err = _score(ece, "ece")
     seen = ~np.isnan(x)
     with _style():
-        fig = _figure(5.2, 6.4 if n is not None else 5.0)
+        fig = _figure(*(size or (5.2, 6.4 if n is not None else 5.0)))
         if n is not None:
             ax, hist = fig.subplots(2, 1, height_ratios=[3, 1])
         else:
