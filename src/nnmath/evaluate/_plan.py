@@ -479,8 +479,8 @@ def run_pieces(plan: _Plan, yt: Piece, yp: Piece, w: Piece | None, step: int,
     """Check and add rows of the inputs to ``plan``, a chunk at a time; the rows done.
 
     The chunks are read on a reader thread, one ahead (:mod:`._stream`); a multiclass plan
-    with integer labels and no weights counts each chunk in one pass of the core
-    (:mod:`._fused`), every other plan by the metrics' own updates. ``on_chunk(rows)`` is
+    (integer labels or label rows, with or without weights) counts each chunk in one pass
+    of the core (:mod:`._fused`), every other plan by the metrics' own updates. ``on_chunk(rows)`` is
     called after each chunk (a progress bar).
     """
     rows = yp.stop - yp.start
