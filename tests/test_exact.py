@@ -221,3 +221,23 @@ def test_ignore_class_mean_is_over_the_valid_samples() -> None:
     want = _fsum(per[valid]) / int(valid.sum())
     got = L.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)(y, z)
     assert got == _mp_round(want.numerator, want.denominator, np.float64)
+
+
+@pytest.mark.parametrize("ngroups", [5, 4096, 10**7])
+def test_exact_group_sums_nonzero_against_fractions(ngroups):
+    """The groups with a nonzero exact sum, in order, against Python fractions: a few
+    groups (the dense count), and many more groups than values (only those that occur),
+    with sums that cancel to exactly 0 left out."""
+    from nnmath._exact import exact_group_sums_nonzero
+
+    rng = np.random.default_rng(ngroups)
+    x = rng.normal(0, 1, 3000) * 2.0 ** rng.integers(-60, 60, 3000)
+    g = rng.integers(0, min(ngroups, 400), 3000) * (ngroups // min(ngroups, 400))
+    x[:2], g[:2] = [1.5, -1.5], [ngroups - 1, ngroups - 1]  # a group that cancels
+    g[2:][g[2:] == ngroups - 1] = 0
+    want: dict[int, Fraction] = {}
+    for v, k in zip(x.tolist(), g.tolist(), strict=True):
+        want[k] = want.get(k, Fraction(0)) + Fraction(v)
+    got = exact_group_sums_nonzero(x, g, ngroups)
+    assert got == sorted((k, v) for k, v in want.items() if v)
+    assert all(k != ngroups - 1 for k, _ in got)

@@ -108,6 +108,23 @@ def exact_group_sums(x: Any, groups: Any, ngroups: int) -> list[Fraction]:
     return out  # type: ignore[return-value]
 
 
+def exact_group_sums_nonzero(x: Any, groups: Any, ngroups: int) -> list[tuple[int, Fraction]]:
+    """``(g, Σ x[groups == g])`` for the groups whose exact sum is not 0, in order of ``g``:
+    :func:`exact_group_sums` without a fraction for every group of ``range(ngroups)``
+    (with many groups and few values, only the groups that occur are summed).
+
+    >>> exact_group_sums_nonzero([0.5, 0.25, 1.0, -1.0], [7, 7, 2, 2], 10**6)
+    [(7, Fraction(3, 4))]
+    """
+    grp = np.asarray(groups).ravel()
+    if ngroups <= 4096 or ngroups <= grp.size // 8:
+        dense = exact_group_sums(x, grp, ngroups)
+        return [(g, s) for g, s in enumerate(dense) if s]
+    present, inv = np.unique(grp, return_inverse=True)
+    sums = exact_group_sums(x, inv.ravel(), len(present))
+    return [(int(g), s) for g, s in zip(present.tolist(), sums, strict=True) if s]
+
+
 def round_ratio(num: Dyadic, den: int | Fraction, dtype: Any = np.float64) -> float:
     """``num / den`` (an exact sum over a positive integer or fraction), correctly rounded
     to ``dtype`` (float16, float32 or float64) and returned as a Python float; ``±inf``

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .._array import float_input
-from .._exact import encode, exact_group_sums, to_float
+from .._exact import encode, exact_group_sums, exact_group_sums_nonzero, to_float
 from ._base import StateField, to_numpy, weights
 from ._functions import refuse_nan, shape_of
 from ._multiclass import _add_counts, _encode_sparse, _zeros, class_decisions
@@ -283,9 +283,8 @@ class MulticlassCounts:
             return
         self.is_weighted = True
         _add_counts(self.present, hist.sum(axis=0) + hist.sum(axis=1))
-        for cell, s in enumerate(exact_group_sums(w, cells, c * c)):
-            if s:
-                self.weighted[cell] = self.weighted.get(cell, Fraction(0)) + s
+        for cell, s in exact_group_sums_nonzero(w, cells, c * c):
+            self.weighted[cell] = self.weighted.get(cell, Fraction(0)) + s
 
     def matrix(self) -> np.ndarray:
         """The exact matrix (rows: true class, columns: predicted), an object array."""

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._array import float_input
-from .._exact import encode, exact_group_sums, to_float
+from .._exact import encode, exact_group_sums, exact_group_sums_nonzero, to_float
 from ._base import Metric, StateField, align_weights, to_numpy, update_by_blocks, weights
 from ._functions import argmax_last, check_k, in_top_k, int_labels, refuse_nan, shape_of
 
@@ -177,9 +177,8 @@ class ConfusionMatrix(Metric):
             _add_counts(self._counts, np.bincount(cells, minlength=c * c).reshape(c, c))
             return
         self._is_weighted = True
-        for cell, s in enumerate(exact_group_sums(w, cells, c * c)):
-            if s:
-                self._weighted[cell] = self._weighted.get(cell, Fraction(0)) + s
+        for cell, s in exact_group_sums_nonzero(w, cells, c * c):
+            self._weighted[cell] = self._weighted.get(cell, Fraction(0)) + s
 
     def _exact(self) -> np.ndarray:
         m = self._counts.copy()
