@@ -369,3 +369,43 @@ def test_many_small_batches_equal_one_pass() -> None:
             assert many.result() == M.roc_auc(y[:147_000], s[:147_000])
     assert many.get_state() == one.get_state()
     assert many.result() == one.result()
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_curve_points_are_scikit_learns(weighted: bool) -> None:
+    """The exact AUC's curve points: scikit-learn's roc_curve (drop_intermediate=False)
+    and precision_recall_curve, on tied scores, with and without weights, for each
+    column of a multi-label AUC."""
+    skm = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(31)
+    y = rng.integers(0, 2, (400, 2))
+    s = np.round(rng.random((400, 2)), 2)
+    w = rng.uniform(0, 2, 400) if weighted else None
+    for curve in ("ROC", "PR"):
+        m = M.AUC(num_thresholds=None, curve=curve, multi_label=True, num_labels=2)
+        m.update_state(y[:150], s[:150], None if w is None else w[:150])
+        m.update_state(y[150:], s[150:], None if w is None else w[150:])
+        for label in (0, 1):
+            got = m.curve_points(label)
+            if curve == "ROC":
+                want = skm.roc_curve(y[:, label], s[:, label], sample_weight=w,
+                                     drop_intermediate=False)
+                names = ("fpr", "tpr", "thresholds")
+            else:
+                want = skm.precision_recall_curve(y[:, label], s[:, label], sample_weight=w)
+                names = ("precision", "recall", "thresholds")
+            for name, ref in zip(names, want, strict=True):
+                np.testing.assert_allclose(got[name], ref, rtol=1e-12, atol=0, err_msg=name)
+
+
+def test_curve_points_errors() -> None:
+    with pytest.raises(ValueError, match="exact AUC"):
+        M.AUC().curve_points()
+    with pytest.raises(ValueError, match="no data"):  # labels not known before an update
+        M.AUC(num_thresholds=None, multi_label=True).curve_points()
+    empty = M.AUC(num_thresholds=None).curve_points()  # no score yet: the origin alone
+    assert empty["fpr"].tolist() == [0.0] and empty["tpr"].tolist() == [0.0]
+    m = M.AUC(num_thresholds=None)
+    m.update_state([0, 1], [0.2, 0.7])
+    with pytest.raises(ValueError, match="label must be"):
+        m.curve_points(1)

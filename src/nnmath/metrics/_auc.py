@@ -642,6 +642,49 @@ class AUC(_Histogram):
             return 0.0
         return math.fsum(float(s / den) * a for s, a in zip(support, aucs, strict=True))
 
+    def curve_points(self, label: int = 0) -> dict[str, np.ndarray]:
+        """The points of an exact AUC's curve (``num_thresholds=None``), one per distinct
+        score of ``label``'s column, as scikit-learn draws them.
+
+        ``curve="ROC"``: ``fpr``, ``tpr`` and ``thresholds`` (decreasing, ``inf`` first, the
+        point (0, 0)), as ``roc_curve(..., drop_intermediate=False)``; ``curve="PR"``:
+        ``precision``, ``recall`` and ``thresholds`` (increasing), ending at the point
+        (recall 0, precision 1), as ``precision_recall_curve``. Each ratio is of exact
+        (weighted) counts, rounded once; a precision of no predicted positive is 0.
+
+        >>> m = AUC(num_thresholds=None)
+        >>> m.update_state([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+        >>> p = m.curve_points()
+        >>> p["fpr"].tolist(), p["tpr"].tolist()
+        ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0])
+        """
+        if not self.exact:
+            raise ValueError("curve_points needs an exact AUC (num_thresholds=None)")
+        if self._columns == 0:
+            raise ValueError("curve_points: no data yet (the labels are not known)")
+        if not 0 <= int(label) < self._columns:
+            raise ValueError(f"label must be in [0, {self._columns}), got {label!r}")
+        self._compact()
+        r = self._ranks[int(label)]
+        pos, neg, _ = r.exact_counts()  # descending by score
+        tp = [int(v) for v in np.cumsum(pos)] if pos.size else []
+        fp = [int(v) for v in np.cumsum(neg)] if neg.size else []
+        p_all, n_all = (tp[-1], fp[-1]) if tp else (0, 0)
+
+        def ratio(a: int, b: int) -> float:
+            return a / b if b else 0.0  # Python's int division: correctly rounded
+
+        keys = r.keys[::-1].astype(np.float64)
+        if self.curve == "ROC":
+            return {"fpr": np.array([0.0] + [ratio(f, n_all) for f in fp]),
+                    "tpr": np.array([0.0] + [ratio(t, p_all) for t in tp]),
+                    "thresholds": np.concatenate([[np.inf], keys])}
+        precision = [ratio(t, t + f) for t, f in zip(tp, fp, strict=True)]
+        recall = [ratio(t, p_all) for t in tp]
+        return {"precision": np.array([*precision[::-1], 1.0]),
+                "recall": np.array([*recall[::-1], 0.0]),
+                "thresholds": keys[::-1].copy()}
+
     # -- state ------------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
         if self.exact:
