@@ -1798,7 +1798,43 @@ NNM_INLINE void nnm_cce_block_terms(nnm_cceblk *c, intptr_t nr, intptr_t rb, int
     }
 }
 
+/* row r's totals of the targets' terms, sum y' d (returned) and Y = sum y' (*yt), from the
+ * lanes as nnm_rtotal adds them in the row kernel */
+NNM_INLINE double nnm_cce_block_totals(const nnm_cceblk *c, intptr_t r, double *yt)
+{
+    double ld[NNM_NL], ly[NNM_NL], l1, l2;
+    for (int j = 0; j < NNM_NL; j++) {
+        ld[j] = c->syd[j][r], ly[j] = c->sy[j][r];
+    }
+    double v1 = nnm_rtotal(ld, NULL, &l1), v2 = nnm_rtotal(ly, NULL, &l2);
+    *yt = v2 + l2;
+    return v1 + l1;
+}
+
 #define NNM_CCE_TYPE(T, S)                                                                   \
+    /* nr short rows (z at pz, y at py: row steps zr, yr, entry steps zs, ys) transposed into \
+     * the block, and the passes up to the targets' terms (nnm_cceblk) */                     \
+    static void nnm_cce_block_passes_##S(const char *pz, intptr_t zr, intptr_t zs,           \
+                                         const char *py, intptr_t yr, intptr_t ys,           \
+                                         intptr_t nr, intptr_t rb, intptr_t n,               \
+                                         nnm_cceblk *c)                                      \
+    {                                                                                        \
+        nnm_evalbuf *e = &c->e;                                                              \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            for (intptr_t i = 0; i < n; i++) {                                               \
+                e->x[i * rb + r] = LD_##S(*(const T *)(pz + r * zr + i * zs));               \
+                c->y[i * rb + r] = LD_##S(*(const T *)(py + r * yr + i * ys));               \
+            }                                                                                \
+        }                                                                                    \
+        nnm_eval_max(e, nr, rb, n);                                                          \
+        for (intptr_t r = 0; r < nr; r++) {                                                  \
+            e->sp[r] = e->bad[r] | ~e->fin[r];                                               \
+            e->m[r] = nnm_blend(e->sp[r], 0.0, e->m[r]);                                     \
+        }                                                                                    \
+        nnm_eval_exp(e, nr, rb, n);                                                          \
+        nnm_eval_sum(e, nr, rb, n);                                                          \
+        nnm_cce_block_terms(c, nr, rb, n);                                                   \
+    }                                                                                        \
     /* the row's maximum m and sum s = c + r (+ rl) (nnm_row_sum_S), and Y and sum y' d;     \
      * 1: a row the reference takes (NaN in z, a non-finite logit, a bad target) */          \
     static int nnm_cce_row_##S(const char *pz, intptr_t sz, const nnm_cce_targets *tg,       \
@@ -1871,21 +1907,8 @@ NNM_INLINE void nnm_cce_block_terms(nnm_cceblk *c, intptr_t nr, intptr_t rb, int
                                   const intptr_t *steps, nnm_cceblk *c, nnm_rowbuf *b)       \
     {                                                                                        \
         nnm_evalbuf *e = &c->e;                                                              \
-        for (intptr_t r = 0; r < nr; r++) {                                                  \
-            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
-            for (intptr_t i = 0; i < n; i++) {                                               \
-                e->x[i * rb + r] = LD_##S(*(const T *)(pz + i * steps[3]));                  \
-                c->y[i * rb + r] = LD_##S(*(const T *)(py + i * steps[4]));                  \
-            }                                                                                \
-        }                                                                                    \
-        nnm_eval_max(e, nr, rb, n);                                                          \
-        for (intptr_t r = 0; r < nr; r++) {                                                  \
-            e->sp[r] = e->bad[r] | ~e->fin[r];                                               \
-            e->m[r] = nnm_blend(e->sp[r], 0.0, e->m[r]);                                     \
-        }                                                                                    \
-        nnm_eval_exp(e, nr, rb, n);                                                          \
-        nnm_eval_sum(e, nr, rb, n);                                                          \
-        nnm_cce_block_terms(c, nr, rb, n);                                                   \
+        nnm_cce_block_passes_##S(args[0], steps[0], steps[3], args[1], steps[1], steps[4],   \
+                                 nr, rb, n, c);                                              \
         nnm_cce_targets tg = {NULL, NULL, steps[4], 0, 0, 1.0, 0.0};                         \
         for (intptr_t r = 0; r < nr; r++) {                                                  \
             double v;                                                                        \
@@ -1893,12 +1916,7 @@ NNM_INLINE void nnm_cce_block_terms(nnm_cceblk *c, intptr_t nr, intptr_t rb, int
                 tg.py = args[1] + r * steps[1];                                              \
                 v = nnm_cce_value_##S(args[0] + r * steps[0], steps[3], &tg, n, b);          \
             } else {                                                                         \
-                double ld[NNM_NL], ly[NNM_NL], l1, l2;                                       \
-                for (int j = 0; j < NNM_NL; j++) {                                           \
-                    ld[j] = c->syd[j][r], ly[j] = c->sy[j][r];                               \
-                }                                                                            \
-                double v1 = nnm_rtotal(ld, NULL, &l1), v2 = nnm_rtotal(ly, NULL, &l2);       \
-                double yd = v1 + l1, yt = v2 + l2;                                           \
+                double yt, yd = nnm_cce_block_totals(c, r, &yt);                             \
                 double ls_lo, ls = nnm_rlog_s(e->cnt[r], e->rs[r], e->rl[r], &ls_lo);        \
                 double pl, ph = nnm_two_prod(yt, ls, &pl);                                   \
                 double el, h = nnm_two_sum(ph, -yd, &el);                                    \
@@ -1937,28 +1955,11 @@ NNM_INLINE void nnm_cce_block_terms(nnm_cceblk *c, intptr_t nr, intptr_t rb, int
                                        nnm_rowbuf *b)                                        \
     {                                                                                        \
         nnm_evalbuf *e = &c->e;                                                              \
-        for (intptr_t r = 0; r < nr; r++) {                                                  \
-            const char *pz = args[0] + r * steps[0], *py = args[1] + r * steps[1];           \
-            for (intptr_t i = 0; i < n; i++) {                                               \
-                e->x[i * rb + r] = LD_##S(*(const T *)(pz + i * steps[4]));                  \
-                c->y[i * rb + r] = LD_##S(*(const T *)(py + i * steps[5]));                  \
-            }                                                                                \
-        }                                                                                    \
-        nnm_eval_max(e, nr, rb, n);                                                          \
-        for (intptr_t r = 0; r < nr; r++) {                                                  \
-            e->sp[r] = e->bad[r] | ~e->fin[r];                                               \
-            e->m[r] = nnm_blend(e->sp[r], 0.0, e->m[r]);                                     \
-        }                                                                                    \
-        nnm_eval_exp(e, nr, rb, n);                                                          \
-        nnm_eval_sum(e, nr, rb, n);                                                          \
-        nnm_cce_block_terms(c, nr, rb, n);                                                   \
+        nnm_cce_block_passes_##S(args[0], steps[0], steps[4], args[1], steps[1], steps[5],   \
+                                 nr, rb, n, c);                                              \
         for (intptr_t r = 0; r < nr; r++) { /* Y (zy), s (pred), c (acc) */                  \
-            double ly[NNM_NL], l2;                                                           \
-            for (int j = 0; j < NNM_NL; j++) {                                               \
-                ly[j] = c->sy[j][r];                                                         \
-            }                                                                                \
-            double v2 = nnm_rtotal(ly, NULL, &l2), s_lo;                                     \
-            e->zy[r] = v2 + l2;                                                              \
+            double s_lo;                                                                     \
+            (void)nnm_cce_block_totals(c, r, &e->zy[r]);                                     \
             e->pred[r] = nnm_two_sum(e->cnt[r], e->rs[r], &s_lo);                            \
             e->acc[r] = LD_##S(*(const T *)(args[2] + r * steps[2]));                        \
         }                                                                                    \
