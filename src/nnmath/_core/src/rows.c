@@ -551,6 +551,12 @@ NNM_INLINE void nnm_sce_out(const nnm_rowbuf *b, intptr_t len, int dd, double s,
 #define NNM_EB 128
 #define NNM_EX 4096 /* the buffer of a block: n * rows <= NNM_EX */
 
+/* the rows of a block of rows of n <= NNM_EN entries */
+static inline intptr_t nnm_eblock_rows(intptr_t n)
+{
+    return NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;
+}
+
 /* sparse_ce_logits of short rows through the evaluation's blocks */
 static void nnm_sce_short_e(char *const *args, intptr_t nrows, intptr_t n,
                             const intptr_t *steps);
@@ -1569,7 +1575,7 @@ NNM_INLINE void nnm_eval_rank(nnm_evalbuf *e, intptr_t nr, intptr_t rb, intptr_t
         nnm_evalbuf eb;                                                                      \
         int64_t pred, rank;                                                                  \
         const intptr_t st[6] = {steps[0], steps[1], 0, 0, steps[2], steps[3]};               \
-        intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                             \
+        intptr_t rb = nnm_eblock_rows(n);                                                    \
         for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                        \
             char *a[5] = {args[0] + r0 * st[0], args[1] + r0 * st[1], (char *)&pred,         \
                           (char *)&rank, args[2] + r0 * st[4]};                              \
@@ -1635,7 +1641,7 @@ NNM_INLINE void nnm_eval_rank(nnm_evalbuf *e, intptr_t nr, intptr_t rb, intptr_t
     {                                                                                        \
         nnm_rowbuf buf;                                                                      \
         nnm_evalbuf eb;                                                                      \
-        intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                             \
+        intptr_t rb = nnm_eblock_rows(n);                                                    \
         for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                        \
             char *a[4] = {args[0] + r0 * steps[0], args[1] + r0 * steps[1],                  \
                           args[2] + r0 * steps[2], args[3] + r0 * steps[3]};                 \
@@ -1650,7 +1656,7 @@ NNM_INLINE void nnm_eval_rank(nnm_evalbuf *e, intptr_t nr, intptr_t rb, intptr_t
         nnm_rowbuf buf;                                                                      \
         if (sizeof(T) < 8 && n >= 1 && n <= NNM_EN) {                                        \
             nnm_evalbuf eb;                                                                  \
-            intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                         \
+            intptr_t rb = nnm_eblock_rows(n);                                                \
             for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                    \
                 char *a[5];                                                                  \
                 for (int k = 0; k < 5; k++) {                                                \
@@ -1932,7 +1938,7 @@ NNM_INLINE double nnm_cce_block_totals(const nnm_cceblk *c, intptr_t r, double *
         nnm_rowbuf buf;                                                                      \
         if (sizeof(T) < 8 && n >= 1 && n <= NNM_EN) {                                        \
             nnm_cceblk cb;                                                                   \
-            intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                         \
+            intptr_t rb = nnm_eblock_rows(n);                                                \
             for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                    \
                 char *a[3] = {args[0] + r0 * steps[0], args[1] + r0 * steps[1],              \
                               args[2] + r0 * steps[2]};                                      \
@@ -1994,7 +2000,7 @@ NNM_INLINE double nnm_cce_block_totals(const nnm_cceblk *c, intptr_t r, double *
         nnm_rowbuf buf;                                                                      \
         if (sizeof(T) < 8 && n >= 1 && n <= NNM_EN) {                                        \
             nnm_cceblk cb;                                                                   \
-            intptr_t rb = NNM_EX / n < NNM_EB ? NNM_EX / n : NNM_EB;                         \
+            intptr_t rb = nnm_eblock_rows(n);                                                \
             for (intptr_t r0 = 0; r0 < nrows; r0 += rb) {                                    \
                 char *a[4] = {args[0] + r0 * steps[0], args[1] + r0 * steps[1],              \
                               args[2] + r0 * steps[2], args[3] + r0 * steps[3]};             \
