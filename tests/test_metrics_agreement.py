@@ -26,17 +26,6 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
-@pytest.fixture
-def torchmetrics() -> Any:
-    """``(torch, torchmetrics.classification)``, or a skip when they are absent."""
-    torch = pytest.importorskip("torch", reason="torchmetrics (with PyTorch) is a reference")
-    tm = pytest.importorskip("torchmetrics.classification",
-                             reason="torchmetrics is a reference")
-    return torch, tm
-
-
-
-
 def close(got: float, want: float, rtol: float = 1e-12) -> bool:
     """Within ``rtol`` of the ratios: relative to the value, or to 1 (kappa is 1 minus a
     ratio, balanced accuracy's adjustment subtracts 1/K: the reference's rounding is

@@ -24,16 +24,6 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
-@pytest.fixture
-def torchmetrics() -> Any:
-    """``(torch, torchmetrics.classification)``, or a skip when they are absent."""
-    torch = pytest.importorskip("torch", reason="torchmetrics (with PyTorch) is a reference")
-    tm = pytest.importorskip("torchmetrics.classification",
-                             reason="torchmetrics is a reference")
-    return torch, tm
-
-
-
 def exact_ece(conf: Any, hit: Any, w: Any, n_bins: int, norm: str) -> float:
     """The binned calibration error with fractions: bin k holds k/n <= c < (k+1)/n."""
     mass, acc, tot = ([Fraction(0)] * n_bins for _ in range(3))

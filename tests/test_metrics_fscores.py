@@ -574,15 +574,6 @@ def test_functions_take_scores_and_labels() -> None:
     assert M.f1_score([0, 1, 1], [[0.9, 0.1], [0.1, 0.8], [0.9, 0.1]]) == float(Fraction(2, 3))
 
 
-@pytest.fixture
-def torchmetrics() -> Any:
-    """``(torch, torchmetrics.classification)``, or a skip when they are absent."""
-    torch = pytest.importorskip("torch", reason="torchmetrics (with PyTorch) is a reference")
-    tm = pytest.importorskip("torchmetrics.classification",
-                             reason="torchmetrics is a reference")
-    return torch, tm
-
-
 @pytest.mark.parametrize("seed", range(4))
 def test_streaming_classes_match_torchmetrics(seed: int, torchmetrics: Any) -> None:
     """torchmetrics' classes of the same names (zero_division=0, its convention), with a
