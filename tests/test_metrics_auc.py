@@ -399,8 +399,6 @@ def test_curve_points_are_scikit_learns(weighted: bool) -> None:
 
 
 def test_curve_points_errors() -> None:
-    with pytest.raises(ValueError, match="exact AUC"):
-        M.AUC().curve_points()
     with pytest.raises(ValueError, match="no data"):  # labels not known before an update
         M.AUC(num_thresholds=None, multi_label=True).curve_points()
     empty = M.AUC(num_thresholds=None).curve_points()  # no score yet: the origin alone
@@ -409,3 +407,162 @@ def test_curve_points_errors() -> None:
     m.update_state([0, 1], [0.2, 0.7])
     with pytest.raises(ValueError, match="label must be"):
         m.curve_points(1)
+
+
+# -- thresholded curve points and the fallback to thresholds --------------------------------
+
+def _threshold_counts(y: np.ndarray, p: np.ndarray, w: np.ndarray | None,
+                      t: list[float]) -> tuple[list[Fraction], list[Fraction],
+                                               list[Fraction], list[Fraction]]:
+    """tp, fp, tn, fn at each threshold, by comparing every float64 probability with it."""
+    ww = np.ones(len(y)) if w is None else w
+    out: list[list[Fraction]] = [[], [], [], []]
+    for ti in t:
+        above = p > ti
+        for k, mask in enumerate((above & y, above & ~y, ~above & ~y, ~above & y)):
+            out[k].append(sum((Fraction(float(v)) for v in ww[mask]), Fraction(0)))
+    return out[0], out[1], out[2], out[3]
+
+
+def _trapezoid_roc(tp: list[Fraction], fp: list[Fraction], tn: list[Fraction],
+                   fn: list[Fraction]) -> float:
+    """Keras's interpolated ROC AUC from the counts at ascending thresholds."""
+    def q(a: Fraction, b: Fraction) -> Fraction:
+        return a / b if b else Fraction(0)
+    x = [q(a, a + b) for a, b in zip(fp, tn, strict=True)]
+    y = [q(a, a + b) for a, b in zip(tp, fn, strict=True)]
+    return float(sum(((x[i] - x[i + 1]) * (y[i] + y[i + 1]) / 2 for i in range(len(x) - 1)),
+                     Fraction(0)))
+
+
+@pytest.mark.parametrize("curve", ["ROC", "PR"])
+def test_curve_points_of_thresholded_auc(curve: str) -> None:
+    rng = np.random.default_rng(11)
+    y = rng.integers(0, 2, 300).astype(bool)
+    p = rng.random(300)
+    m = M.AUC(num_thresholds=11, curve=curve)
+    m.update_state(y, p)
+    t = [-1e-7] + [(i + 1) / 10 for i in range(9)] + [1 + 1e-7]
+    tp, fp, tn, fn = _threshold_counts(y, p, None, t)
+    got = m.curve_points()
+    rev = slice(None, None, -1)
+    if curve == "ROC":  # decreasing thresholds: (0, 0) first
+        assert got["thresholds"].tolist() == t[rev]
+        assert got["fpr"].tolist() == [float(a / (a + b)) for a, b in zip(fp, tn)][rev]
+        assert got["tpr"].tolist() == [float(a / (a + b)) for a, b in zip(tp, fn)][rev]
+        assert got["fpr"][0] == 0.0 and got["tpr"][-1] == 1.0
+    else:
+        assert got["thresholds"].tolist() == t
+        assert got["recall"].tolist() == [float(a / (a + b)) for a, b in zip(tp, fn)]
+        assert got["precision"].tolist() == [float(a / (a + b)) if a + b else 0.0
+                                             for a, b in zip(tp, fp)]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fallback_to_thresholds_equals_a_thresholded_auc(weighted: bool) -> None:
+    rng = np.random.default_rng(12)
+    n = 3000
+    y = rng.integers(0, 2, n).astype(bool)
+    p = rng.random(n)  # float64: the thresholded AUC compares in float64 too
+    w = rng.random(n) if weighted else None
+    m = M.AUC(num_thresholds=None, max_distinct=500, fallback_thresholds=21)
+    for lo in range(0, n, 400):
+        m.update_state(y[lo:lo + 400], p[lo:lo + 400], None if w is None else w[lo:lo + 400])
+    assert m.fell_back and not m.exact
+    t = [-1e-7] + [(i + 1) / 20 for i in range(19)] + [1 + 1e-7]
+    assert m.result() == _trapezoid_roc(*_threshold_counts(y, p, w, t))
+    peer = M.AUC(num_thresholds=21)
+    peer.update_state(y, p, w)
+    assert m.result() == peer.result()
+    assert m.get_config()["num_thresholds"] is None  # the configuration stays the same
+    m.reset_state()
+    assert m.exact and not m.fell_back
+    m.update_state([0, 1], [0.25, 0.75])
+    assert m.result() == 1.0 and m.exact
+
+
+def test_no_fallback_below_the_bound() -> None:
+    m = M.AUC(num_thresholds=None, max_distinct=500, fallback_thresholds=21)
+    m.update_state([0, 1, 1, 0], [0.1, 0.4, 0.35, 0.8])
+    assert not m.fell_back and m.result() == 0.5  # scikit-learn's roc_auc_score: 0.5
+
+
+def test_fallback_from_logits_compares_with_the_thresholds_logits() -> None:
+    rng = np.random.default_rng(13)
+    n = 2000
+    y = rng.integers(0, 2, n).astype(bool)
+    z = rng.normal(0, 3, n)
+    z[:6] = [-np.inf, -np.inf, np.inf, np.inf, 0.0, -0.0]
+    y[:6] = [True, False, True, False, True, False]
+    m = M.AUC(num_thresholds=None, max_distinct=100, fallback_thresholds=11,
+              from_logits=True)
+    m.update_state(y, z)
+    assert m.fell_back
+    # sigmoid(z) > t, for t in (0, 1) exactly z > log(t / (1 - t)); -inf is above the
+    # threshold below 0 only, +inf above all but the one above 1
+    t = [-1e-7] + [(i + 1) / 10 for i in range(9)] + [1 + 1e-7]
+    prob = np.where(np.isneginf(z), 0.0, np.where(np.isposinf(z), 1.0, 0.5))
+    mid = np.isfinite(z)
+    tp, fp, tn, fn = ([], [], [], [])
+    for ti in t:
+        if ti < 0 or ti > 1:
+            above = prob > ti
+            above[mid] = ti < 0
+        else:
+            above = np.where(mid, z > math.log(ti / (1 - ti)), prob > ti)
+        tp.append(Fraction(int(np.sum(above & y))))
+        fp.append(Fraction(int(np.sum(above & ~y))))
+        tn.append(Fraction(int(np.sum(~above & ~y))))
+        fn.append(Fraction(int(np.sum(~above & y))))
+    assert m.result() == _trapezoid_roc(tp, fp, tn, fn)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fallback_merges_bit_for_bit(weighted: bool) -> None:
+    rng = np.random.default_rng(14)
+    y = rng.integers(0, 2, 120)
+    s = rng.random(120).astype(np.float32)
+    w = rng.choice([0.0, 0.3, 1.0, 2.5], 120) if weighted else None
+    # 120 distinct scores against a bound of 40: some workers fall back, some do not
+    _split_merge_check(lambda: M.AUC(num_thresholds=None, max_distinct=40,
+                                     fallback_thresholds=9), y, s, w)
+
+
+def test_fallback_multi_label_per_label() -> None:
+    rng = np.random.default_rng(15)
+    y = rng.integers(0, 2, (500, 3)).astype(bool)
+    p = rng.random((500, 3))
+    m = M.AUC(num_thresholds=None, multi_label=True, average=None, max_distinct=100,
+              fallback_thresholds=21)
+    m.update_state(y[:250], p[:250])
+    m.update_state(y[250:], p[250:])
+    peer = M.AUC(num_thresholds=21, multi_label=True, average=None)
+    peer.update_state(y, p)
+    assert m.fell_back
+    assert m.result().tolist() == peer.result().tolist()
+    state = json.loads(json.dumps(m.get_state()))
+    assert state["state"]["fell_back"] is True
+    again = M.Metric.from_state(state)
+    assert again.result().tolist() == peer.result().tolist()
+
+
+def test_fallback_errors() -> None:
+    with pytest.raises(ValueError, match="exact AUC"):
+        M.AUC(num_thresholds=200, fallback_thresholds=200)
+    with pytest.raises(ValueError, match="label_weights"):
+        M.AUC(num_thresholds=None, label_weights=[1, 2], fallback_thresholds=200)
+    with pytest.raises(ValueError, match="fallback_thresholds"):
+        M.AUC(num_thresholds=None, fallback_thresholds=1)
+    m = M.AUC(num_thresholds=None, max_distinct=3, fallback_thresholds=5)
+    m.update_state([0, 1, 0, 1], [0.1, 0.2, 0.3, 0.4])
+    state = m.get_state()
+    state["state"]["fell_back"] = False
+    with pytest.raises(ValueError, match="fell_back"):
+        M.Metric.from_state(state)
+    plain = M.AUC(num_thresholds=None).get_state()
+    plain["state"] = m.get_state()["state"]
+    with pytest.raises(ValueError, match="fell_back"):  # no fallback configured
+        M.Metric.from_state(plain)
+    other = M.AUC(num_thresholds=None, max_distinct=3, fallback_thresholds=7)
+    with pytest.raises(ValueError, match="configurations"):
+        other.merge_state(m)

@@ -24,7 +24,14 @@ values; scores on a coarse grid give a tiny state). From it:
 
 ``max_distinct`` (default 2**24 per label) bounds the state: an update that would keep
 more distinct scores raises ``ValueError`` (use ``num_thresholds=...`` then, or round the
-scores).
+scores) — or, with ``fallback_thresholds=T``, turns the metric into a thresholded AUC of
+``T`` evenly spaced thresholds (an explicit fallback, :attr:`AUC.fell_back`): the exact
+counts kept so far are binned at the thresholds, and so is every later score. The
+fallback compares each score with the thresholds in float64 (logits with the thresholds'
+logits, ``log(t) - log1p(-t)`` in float64), so that binning the exact state and binning
+the scores give the same counts, and any split of the data, merged in any order, the same
+result (Keras's thresholded AUC rounds the thresholds to the scores' dtype and takes the
+sigmoid of logits first: at a score within a rounding of a threshold the two differ).
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ import numpy as np
 from .._exact import decode, encode, exact_group_sums, to_float
 from ._base import to_numpy, update_by_blocks
 from ._functions import refuse_nan
+from .. import _core
 from ._thresholds import (
     EPSILON,
     _Histogram,
@@ -50,6 +58,7 @@ from ._thresholds import (
     even_thresholds,
     histogram,
     keras_weights,
+    object_zeros,
 )
 
 __all__ = ["AUC", "average_precision", "roc_auc"]
@@ -353,6 +362,12 @@ class AUC(_Histogram):
         of the label AUCs). ``label_weights`` takes precedence over it.
     max_distinct
         Exact mode: the most distinct scores kept per label (default 2**24).
+    fallback_thresholds
+        Exact mode: ``None`` (default) raises ``ValueError`` when a label would keep more
+        than ``max_distinct`` distinct scores; an integer ``T >= 2`` turns the metric into
+        a thresholded AUC of ``T`` evenly spaced thresholds instead (see the module
+        documentation; :attr:`fell_back` says whether it happened). Not with
+        ``label_weights`` unless ``multi_label``.
     name, dtype
         The instance name; Keras's variable dtype, accepted (results are float64).
 
@@ -387,14 +402,16 @@ class AUC(_Histogram):
     name = "auc"
     _params: ClassVar[tuple[str, ...]] = (
         "num_thresholds", "curve", "summation_method", "thresholds", "multi_label",
-        "num_labels", "label_weights", "from_logits", "average", "max_distinct", "dtype")
+        "num_labels", "label_weights", "from_logits", "average", "max_distinct",
+        "fallback_thresholds", "dtype")
 
     def __init__(self, num_thresholds: int | None = 200, curve: str = "ROC",
                  summation_method: str = "interpolation", name: str | None = None,
                  dtype: Any = None, thresholds: Any = None, multi_label: bool = False,
                  num_labels: int | None = None, label_weights: Any = None,
                  from_logits: bool = False, average: str | None = "macro",
-                 max_distinct: int = MAX_DISTINCT) -> None:
+                 max_distinct: int = MAX_DISTINCT,
+                 fallback_thresholds: int | None = None) -> None:
         curve = {"roc": "ROC", "pr": "PR"}.get(str(curve).lower(), curve)
         if curve not in CURVES:
             raise ValueError(f"curve must be one of {CURVES}, got {curve!r}")
@@ -434,6 +451,16 @@ class AUC(_Histogram):
                 self.num_thresholds = n
                 self._sorted = even_thresholds(n, epsilon=True)
         self.exact = self.num_thresholds is None
+        fb = check_optional_int(fallback_thresholds, "fallback_thresholds", low=2)
+        if fb is not None and not self.exact:
+            raise ValueError("fallback_thresholds applies to the exact AUC "
+                             "(num_thresholds=None) only")
+        if fb is not None and self.label_weights is not None and not self.multi_label:
+            raise ValueError("fallback_thresholds does not combine with label_weights "
+                             "without multi_label")
+        self.fallback_thresholds = fb
+        #: whether the exact state passed ``max_distinct`` and became thresholded
+        self.fell_back = False
         if self.exact and self.summation_method != "interpolation":
             raise ValueError(f"summation_method={summation_method!r} applies to thresholded "
                              "AUC only; the exact AUC (num_thresholds=None) integrates ROC "
@@ -456,7 +483,11 @@ class AUC(_Histogram):
 
     # -- state ------------------------------------------------------------------------------
     def reset_state(self) -> None:
-        """Forget everything (the number of labels, if it came from data, is kept)."""
+        """Forget everything (the number of labels, if it came from data, is kept); an
+        AUC that fell back to thresholds is exact again."""
+        if self.fell_back:
+            self.fell_back, self.exact = False, True
+            self._sorted = []
         if self.exact:
             self._ranks = [_Ranks() for _ in range(self._columns)]
             self._pending: list[list[_Ranks]] = [[] for _ in range(self._columns)]
@@ -478,7 +509,7 @@ class AUC(_Histogram):
             return
         yp_host = to_numpy(y_pred)
         yt = _sparse_to_onehot(to_numpy(y_true), np.asarray(yp_host))
-        if not self.exact and self.label_weights is None:
+        if not self.exact and not self.fell_back and self.label_weights is None:
             cols = np.shape(yp_host)[1] if self.multi_label and np.ndim(yp_host) == 2 else None
             if not self.multi_label or (cols is not None and self._columns in (0, cols)):
                 if cols is not None:
@@ -486,7 +517,7 @@ class AUC(_Histogram):
                 if self._add_fast(yt, yp_host, sample_weight, from_logits=self.from_logits,
                                   multi_label=self.multi_label):
                     return
-        if self.exact:
+        if self.exact or self.fell_back:
             labels, scores, w = self._exact_inputs(yt, yp_host, sample_weight)
         else:
             labels, scores, w = binary_inputs(yt, yp_host, sample_weight,
@@ -497,7 +528,9 @@ class AUC(_Histogram):
         lw = None if self.label_weights is None or self.multi_label else self.label_weights
         if lw is not None:
             self._check_columns(scores, len(lw))
-        if self.exact:
+        if self.fell_back:
+            self._add_binned(labels, scores, w)
+        elif self.exact:
             self._add_exact(labels, scores, w, lw)
         elif lw is None:
             self._add(labels, scores, w)
@@ -566,11 +599,15 @@ class AUC(_Histogram):
         new, pending = list(self._ranks), [list(p) for p in self._pending]
         for c, parts in enumerate(batches):
             pending[c] += parts
+        for c in range(len(batches)):
             waiting = sum(r.keys.size for r in pending[c])
             main = new[c].keys.size
             if main + waiting > self.max_distinct or waiting > max(main, PENDING_MIN):
                 r = _union([new[c], *pending[c]])
                 if r.keys.size > self.max_distinct:
+                    if self.fallback_thresholds is not None:
+                        self._fall_back(new, pending)
+                        return
                     raise ValueError(
                         f"the exact AUC would keep {r.keys.size} distinct scores for label "
                         f"{c}, more than max_distinct={self.max_distinct}: raise "
@@ -578,6 +615,110 @@ class AUC(_Histogram):
                         "thresholded AUC)")
                 new[c], pending[c] = r, []
         self._ranks, self._pending = new, pending
+
+    # -- the fallback to thresholds -------------------------------------------------------
+    def _fallback_grid(self) -> tuple[np.ndarray, int, int]:
+        """The thresholds the fallback compares with, in float64 and in the scores' space
+        (logits with ``from_logits``) without infinite ones; how many sorted thresholds
+        lie below them (every score but -inf is above those), and how many of those are
+        below 0 (a logit of -inf, whose sigmoid is 0, is above those only)."""
+        t = np.asarray(self._sorted, dtype=np.float64)
+        if not self.from_logits:
+            return t, 0, 0
+        low = int(np.count_nonzero(t <= 0.0))
+        high = int(np.count_nonzero(t >= 1.0))
+        mid = t[low:t.size - high]
+        return np.log(mid) - np.log1p(-mid), low, int(np.count_nonzero(t < 0.0))
+
+    def _bins(self, keys: np.ndarray) -> np.ndarray:
+        """The interval of each float64 score (the number of thresholds below it)."""
+        grid, low, below0 = self._fallback_grid()
+        bins = np.searchsorted(grid, keys, side="left") + low
+        if self.from_logits:
+            bins[keys == -np.inf] = below0
+        return bins
+
+    def _ranks_histogram(self, ranks: list[_Ranks]) -> tuple[np.ndarray, dict[int, Fraction]]:
+        """The thresholded histogram (``(columns, T + 1, 2)`` object counts and the exact
+        weighted sums per flat cell) of exact states, one per column."""
+        nb = len(self._sorted) + 1
+        counts = object_zeros((len(ranks), nb, 2))
+        weighted: dict[int, Fraction] = {}
+        for c, r in enumerate(ranks):
+            if r.empty:
+                continue
+            bins = self._bins(r.keys)  # keys ascending: bins non-decreasing
+            starts = _starts(bins)
+            at = bins[starts]
+            for y, ints, fracs in ((0, r.neg, r.wneg), (1, r.pos, r.wpos)):
+                sums = np.add.reduceat(ints.astype(object), starts)
+                for b, v in zip(at.tolist(), sums.tolist(), strict=True):
+                    counts[c, b, y] += v
+                if fracs is not None:
+                    for b, v in zip(at.tolist(), np.add.reduceat(fracs, starts).tolist(),
+                                    strict=True):
+                        if v:
+                            cell = (c * nb + b) * 2 + y
+                            weighted[cell] = weighted.get(cell, Fraction(0)) + v
+        return counts, weighted
+
+    def _fall_back(self, ranks: list[_Ranks], pending: list[list[_Ranks]]) -> None:
+        """Turn the exact state (``ranks`` with the ``pending`` batches) into the
+        thresholded histogram of ``fallback_thresholds`` thresholds."""
+        assert self.fallback_thresholds is not None
+        whole = [_union([r, *p]) for r, p in zip(ranks, pending, strict=True)]
+        self._sorted = even_thresholds(self.fallback_thresholds, epsilon=True)
+        self._order = np.arange(len(self._sorted))
+        self.exact, self.fell_back = False, True
+        self._ranks, self._pending = [], []
+        _Histogram.reset_state(self)
+        counts, weighted = self._ranks_histogram(whole)
+        self._counts += counts
+        for cell, v in weighted.items():
+            self._weighted[cell] = self._weighted.get(cell, Fraction(0)) + v
+        self._is_weighted = self._is_weighted or any(r.wpos is not None for r in whole)
+
+    def _add_binned(self, labels: np.ndarray, scores: np.ndarray,
+                    w: np.ndarray | None) -> None:
+        """Add a batch to a fallen-back AUC: each score's interval as :meth:`_bins`
+        finds it (in float64), counted by the core's histogram when unweighted."""
+        columns = scores.shape[1] if self.multi_label else 1
+        s = np.ascontiguousarray(scores, dtype=np.float64).reshape(-1)
+        lab = np.ascontiguousarray(labels).reshape(-1).view(np.uint8)
+        nb = len(self._sorted) + 1
+        if w is None:
+            grid, low, below0 = self._fallback_grid()
+            neg_inf = self.from_logits and s.size and s.min() == -np.inf
+            if grid.size and not neg_inf:
+                counts, status, _ = _core.threshold_histogram(s, lab, grid, columns, False)
+                if not status:
+                    if low:  # the thresholds every finite score is above
+                        counts = np.concatenate(
+                            [np.zeros((columns, low, 2), np.int64), counts,
+                             np.zeros((columns, nb - low - counts.shape[1], 2), np.int64)],
+                            axis=1)
+                    elif counts.shape[1] < nb:
+                        counts = np.concatenate(
+                            [counts, np.zeros((columns, nb - counts.shape[1], 2), np.int64)],
+                            axis=1)
+                    self._counts += counts.astype(object)
+                    return
+            key = self._bins(s).astype(np.int64) * 2 + lab
+            if columns > 1:
+                key += np.tile(np.arange(columns, dtype=np.int64) * (2 * nb),
+                               s.size // columns)
+            self._counts += np.bincount(key, minlength=columns * nb * 2).reshape(
+                columns, nb, 2).astype(object)
+            return
+        key = self._bins(s).astype(np.int64) * 2 + lab
+        if columns > 1:
+            key += np.tile(np.arange(columns, dtype=np.int64) * (2 * nb), s.size // columns)
+        self._is_weighted = True
+        sums = exact_group_sums(np.ascontiguousarray(w, dtype=np.float64).reshape(-1), key,
+                                columns * nb * 2)
+        for cell, v in enumerate(sums):
+            if v:
+                self._weighted[cell] = self._weighted.get(cell, Fraction(0)) + v
 
     def _compact(self) -> None:
         """Merge the waiting batches into the state."""
@@ -643,8 +784,9 @@ class AUC(_Histogram):
         return math.fsum(float(s / den) * a for s, a in zip(support, aucs, strict=True))
 
     def curve_points(self, label: int = 0) -> dict[str, np.ndarray]:
-        """The points of an exact AUC's curve (``num_thresholds=None``), one per distinct
-        score of ``label``'s column, as scikit-learn draws them.
+        """The points of the curve of ``label``'s column: of an exact AUC
+        (``num_thresholds=None``), one per distinct score, as scikit-learn draws them; of
+        a thresholded one (or one that fell back), one per threshold.
 
         ``curve="ROC"``: ``fpr``, ``tpr`` and ``thresholds`` (decreasing, ``inf`` first, the
         point (0, 0)), as ``roc_curve(..., drop_intermediate=False)``; ``curve="PR"``:
@@ -658,12 +800,12 @@ class AUC(_Histogram):
         >>> p["fpr"].tolist(), p["tpr"].tolist()
         ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0])
         """
-        if not self.exact:
-            raise ValueError("curve_points needs an exact AUC (num_thresholds=None)")
         if self._columns == 0:
             raise ValueError("curve_points: no data yet (the labels are not known)")
         if not 0 <= int(label) < self._columns:
             raise ValueError(f"label must be in [0, {self._columns}), got {label!r}")
+        if not self.exact:
+            return self._threshold_points(int(label))
         self._compact()
         r = self._ranks[int(label)]
         pos, neg, _ = r.exact_counts()  # descending by score
@@ -685,16 +827,48 @@ class AUC(_Histogram):
                 "recall": np.array([*recall[::-1], 0.0]),
                 "thresholds": keys[::-1].copy()}
 
+    def _threshold_points(self, label: int) -> dict[str, np.ndarray]:
+        """:meth:`curve_points` of a thresholded AUC: one point per threshold."""
+        tp, fp, tn, fn = (a[label] for a in self._confusion())
+        order = np.argsort(np.asarray(self._sorted))[::-1]  # decreasing threshold
+        t = np.asarray(self._sorted, dtype=np.float64)[order]
+
+        def rates(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+            return np.array([to_float(_q(a, b)) for a, b in zip(num[order], den[order],
+                                                                  strict=True)])
+
+        if self.curve == "ROC":
+            return {"fpr": rates(fp, fp + tn), "tpr": rates(tp, tp + fn), "thresholds": t}
+        return {"precision": rates(tp, tp + fp)[::-1], "recall": rates(tp, tp + fn)[::-1],
+                "thresholds": t[::-1].copy()}
+
     # -- state ------------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
         if self.exact:
             self._compact()
             return {"labels": [r.encode() for r in self._ranks]}
+        if self.fell_back:
+            return {"fell_back": True, **super()._state()}
         return super()._state()
 
     def _checked(self, state: Any) -> dict[str, Any]:
         if not isinstance(state, Mapping):
             raise ValueError(f"state entry 'state' must be a dict, got {type(state).__name__}")
+        if "fell_back" in state:
+            if state["fell_back"] is not True or self.fallback_thresholds is None:
+                raise ValueError("state entry 'fell_back' must be true, and only in the "
+                                 "state of an AUC with fallback_thresholds")
+            counts = state.get("counts")
+            columns = self._columns
+            if self.multi_label and columns == 0 and isinstance(counts, list):
+                columns = len(counts)
+            if columns == 0:
+                raise ValueError("state entry 'counts' must list the labels' counts")
+            probe = type(self)(**self.get_config())  # checked against, ``self`` untouched
+            probe._columns = columns
+            probe._fall_back([_Ranks() for _ in range(columns)], [[] for _ in range(columns)])
+            rest = {k: v for k, v in state.items() if k != "fell_back"}
+            return {"fell_back": True, **_Histogram._checked(probe, rest)}
         if self.exact:
             if set(state) != {"labels"} or not isinstance(state["labels"], list):
                 raise ValueError("state of an exact AUC must be {'labels': [...]}")
@@ -711,6 +885,12 @@ class AUC(_Histogram):
         return super()._checked(state)
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
+        if "fell_back" in state:
+            columns = len(state["counts"])
+            self._columns = columns
+            self._fall_back([_Ranks() for _ in range(columns)], [[] for _ in range(columns)])
+            super()._set_state({k: v for k, v in state.items() if k != "fell_back"})
+            return
         if self.exact:
             self._ranks = list(state["labels"])
             self._columns = len(self._ranks)
@@ -726,12 +906,33 @@ class AUC(_Histogram):
         if other._columns != self._columns:
             raise ValueError(f"others: cannot merge an AUC of {other._columns} labels into "
                              f"one of {self._columns}")
+        if self.fell_back or other.fell_back:
+            if self.fallback_thresholds != other.fallback_thresholds or \
+                    self.from_logits != other.from_logits:
+                raise ValueError("others: cannot merge AUCs with different "
+                                 "fallback_thresholds or from_logits")
+            if not self.fell_back:
+                self._fall_back(self._ranks, self._pending)
+            if other.fell_back:
+                super()._merge(other)
+                return
+            counts, weighted = self._ranks_histogram(
+                [_union([r, *p]) for r, p in zip(other._ranks, other._pending, strict=True)])
+            self._counts += counts
+            for cell, v in weighted.items():
+                self._weighted[cell] = self._weighted.get(cell, Fraction(0)) + v
+            self._is_weighted = self._is_weighted or bool(weighted)
+            return
         if self.exact:
             self._compact()
             other._compact()
             merged = [a.merged(b) for a, b in zip(self._ranks, other._ranks, strict=True)]
             for c, r in enumerate(merged):
                 if r.keys.size > self.max_distinct:
+                    if self.fallback_thresholds is not None:
+                        self._ranks = merged
+                        self._fall_back(merged, [[] for _ in merged])
+                        return
                     raise ValueError(f"others: the merged exact AUC would keep {r.keys.size}"
                                      f" distinct scores for label {c}, more than "
                                      f"max_distinct={self.max_distinct}")
