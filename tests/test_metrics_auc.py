@@ -448,14 +448,15 @@ def test_curve_points_of_thresholded_auc(curve: str) -> None:
     rev = slice(None, None, -1)
     if curve == "ROC":  # decreasing thresholds: (0, 0) first
         assert got["thresholds"].tolist() == t[rev]
-        assert got["fpr"].tolist() == [float(a / (a + b)) for a, b in zip(fp, tn)][rev]
-        assert got["tpr"].tolist() == [float(a / (a + b)) for a, b in zip(tp, fn)][rev]
+        fpr = [float(a / (a + b)) for a, b in zip(fp, tn, strict=True)]
+        tpr = [float(a / (a + b)) for a, b in zip(tp, fn, strict=True)]
+        assert got["fpr"].tolist() == fpr[rev] and got["tpr"].tolist() == tpr[rev]
         assert got["fpr"][0] == 0.0 and got["tpr"][-1] == 1.0
     else:
         assert got["thresholds"].tolist() == t
-        assert got["recall"].tolist() == [float(a / (a + b)) for a, b in zip(tp, fn)]
+        assert got["recall"].tolist() == [float(a / (a + b)) for a, b in zip(tp, fn, strict=True)]
         assert got["precision"].tolist() == [float(a / (a + b)) if a + b else 0.0
-                                             for a, b in zip(tp, fp)]
+                                             for a, b in zip(tp, fp, strict=True)]
 
 
 @pytest.mark.parametrize("weighted", [False, True])

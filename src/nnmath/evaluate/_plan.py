@@ -480,8 +480,8 @@ def run_pieces(plan: _Plan, yt: Piece, yp: Piece, w: Piece | None, step: int,
 
     The chunks are read on a reader thread, one ahead (:mod:`._stream`); a multiclass plan
     (integer labels or label rows, with or without weights) counts each chunk in one pass
-    of the core (:mod:`._fused`), every other plan by the metrics' own updates. ``on_chunk(rows)`` is
-    called after each chunk (a progress bar).
+    of the core (:mod:`._fused`), every other plan by the metrics' own updates.
+    ``on_chunk(rows)`` is called after each chunk (a progress bar).
     """
     rows = yp.stop - yp.start
     pieces = [yt, yp] + ([w] if w is not None else [])

@@ -43,10 +43,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .. import _core
 from .._exact import decode, encode, exact_group_sums, to_float
 from ._base import to_numpy, update_by_blocks
 from ._functions import refuse_nan
-from .. import _core
 from ._thresholds import (
     EPSILON,
     _Histogram,
@@ -687,7 +687,7 @@ class AUC(_Histogram):
         lab = np.ascontiguousarray(labels).reshape(-1).view(np.uint8)
         nb = len(self._sorted) + 1
         if w is None:
-            grid, low, below0 = self._fallback_grid()
+            grid, low, _ = self._fallback_grid()
             neg_inf = self.from_logits and s.size and s.min() == -np.inf
             if grid.size and not neg_inf:
                 counts, status, _ = _core.threshold_histogram(s, lab, grid, columns, False)
