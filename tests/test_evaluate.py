@@ -47,10 +47,12 @@ def ref_binary(y: np.ndarray, s: np.ndarray, w: np.ndarray | None = None,
     pos = y == 1
     tp, fp = np.sum(ww * (decided & pos)), np.sum(ww * (decided & ~pos))
     fn, tn = np.sum(ww * (~decided & pos)), np.sum(ww * (~decided & ~pos))
+    prob = 1 / (1 + np.exp(-s)) if logits else s
     return {"accuracy": wmean(decided == pos, w),
             "balanced_accuracy": float((tp / (tp + fn) + tn / (tn + fp)) / 2),
             "crossentropy": wmean(ce, w), "precision": float(tp / (tp + fp)),
-            "recall": float(tp / (tp + fn)), "f1": float(2 * tp / (2 * tp + fp + fn))}
+            "recall": float(tp / (tp + fn)), "f1": float(2 * tp / (2 * tp + fp + fn)),
+            **ref_probability_metrics(y.astype(int), s, prob, w)}
 
 
 def ref_multiclass(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None,
@@ -72,6 +74,12 @@ def ref_multiclass(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None,
         above = np.sum(p > p[rows, y][:, None], axis=1)
         out[f"top_{k}_accuracy"] = wmean(above < k, w)
     out["crossentropy"] = wmean(ce, w)
+    if logits:
+        e = np.exp(p - p.max(axis=1, keepdims=True))
+        prob = e / e.sum(axis=1, keepdims=True)
+    else:
+        prob = p
+    out.update(ref_probability_metrics(y, prob, prob, w, multiclass=True))
     return out
 
 
@@ -81,7 +89,40 @@ def ref_multilabel(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None,
     pc = np.clip(p, EPS, 1 - EPS)
     ce = -(y * np.log(pc) + (1 - y) * np.log(1 - pc)).mean(axis=1)
     return {"accuracy": wmean(right.mean(axis=1), w), "subset_accuracy": wmean(right.all(1), w),
-            "crossentropy": wmean(ce, w)}
+            "crossentropy": wmean(ce, w), **ref_probability_metrics(y, p, p, w)}
+
+
+def ref_probability_metrics(truth: np.ndarray, ranked: np.ndarray, prob: np.ndarray,
+                            w: np.ndarray | None, multiclass: bool = False
+                            ) -> dict[str, float]:
+    """ROC AUC and average precision from scikit-learn (per column, macro mean for
+    several), and the ECE (15 equal-width bins) and Brier score from their definitions.
+    ``truth``: 0/1 ``(N,)`` or ``(N, L)``, or class labels with ``multiclass``; ``ranked``
+    the scores the AUC ranks, ``prob`` the probabilities."""
+    skm = pytest.importorskip("sklearn.metrics")
+    if multiclass:
+        cols = np.eye(prob.shape[1], dtype=int)[truth]
+        conf = prob.max(axis=1)
+        hit = (np.argmax(prob, axis=1) == truth).astype(float)
+        sq = np.sum((prob - cols) ** 2, axis=1)
+        ww = np.ones(len(truth)) if w is None else w
+    else:
+        cols = truth.reshape(len(truth), -1)
+        conf = prob.reshape(-1)
+        hit = cols.reshape(-1).astype(float)
+        sq = (conf - hit) ** 2
+        ww = np.ones(len(truth)) if w is None else w
+        ww = np.repeat(ww, cols.shape[1])
+    ranked = ranked.reshape(len(truth), -1)
+    rocs = [skm.roc_auc_score(cols[:, j], ranked[:, j], sample_weight=w)
+            for j in range(cols.shape[1])]
+    aps = [skm.average_precision_score(cols[:, j], ranked[:, j], sample_weight=w)
+           for j in range(cols.shape[1])]
+    bins = np.minimum(np.floor(conf * 15).astype(int), 14)
+    gap = sum(abs(np.sum(ww[bins == b] * (hit[bins == b] - conf[bins == b])))
+              for b in range(15))
+    return {"roc_auc": float(np.mean(rocs)), "pr_auc": float(np.mean(aps)),
+            "ece": float(gap / np.sum(ww)), "brier_score": float(np.sum(ww * sq) / np.sum(ww))}
 
 
 def assert_metrics(report: Report, expected: dict[str, float], rtol: float = 1e-12) -> None:

@@ -80,7 +80,15 @@ def files(tmp_path: Path) -> Path:
 def test_figures_of_a_report() -> None:
     r = evaluate(Y, P)
     figs = r.figures()
-    assert list(figs) == ["confusion_matrix"]
+    assert list(figs) == ["confusion_matrix", "roc_curve", "pr_curve", "reliability_diagram"]
+    # one one-vs-rest curve per class, drawn from the report's points
+    assert r.curves is not None
+    lines = figs["roc_curve"].axes[0].lines
+    assert len(lines) == C + 1  # and the chance diagonal
+    for i in range(C):
+        item = r.curves["roc"]["per_class"][i]
+        assert lines[i].get_xdata().tolist() == item["fpr"]
+        assert lines[i].get_label() == f"class {i} (AUC = {item['auc']:.4f})"
     image = figs["confusion_matrix"].axes[0].images[0].get_array()
     assert image.tolist() == r.confusion
     texts = [t.get_text() for t in figs["confusion_matrix"].axes[0].texts]
@@ -137,8 +145,8 @@ def test_the_page_is_self_contained_and_escaped(files: Path) -> None:
     j = cells.index("true \\ predicted")
     body = [c for c in cells[j + C + 1:] if c not in {str(k) for k in range(C)}][:C * C]
     assert body == flat
-    # the figure inline, its ids made unique
-    assert page.tags.count("svg") == 1
+    # the figures inline (confusion matrix, ROC, PR, reliability), their ids made unique
+    assert page.tags.count("svg") == 4
     ids = [a["id"] for a in page.attrs if a.get("id")]
     assert len(ids) == len(set(ids))
 
@@ -176,15 +184,21 @@ def test_many_classes_confusion_matrix_as_figure_only() -> None:
     page = parse(r.to_html())
     assert page.tags.count("table") == 3  # inputs, metrics, per class
     assert any("25 classes: more than the 20 a table shows" in t for t in page.text)
-    assert page.tags.count("svg") == 1
+    assert page.tags.count("svg") == 4
+    assert len(r.figures()["roc_curve"].axes[0].lines) == 10 + 1  # the first 10 classes
+    assert any("show the first 10 of 25 classes" in n for n in r.notes)
     assert r.figures()["confusion_matrix"].axes[0].images[0].get_array().shape == (c, c)
 
 
 def test_multilabel_page_has_no_confusion_matrix() -> None:
-    r = evaluate(RNG.integers(0, 2, (20, 3)), RNG.random((20, 3)), task="multilabel")
-    assert r.figures() == {}
+    y, p = RNG.integers(0, 2, (20, 3)), RNG.random((20, 3))
+    r = evaluate(y, p, task="multilabel")
+    assert list(r.figures()) == ["roc_curve", "pr_curve", "reliability_diagram"]
     page = parse(r.to_html())
-    assert "label" in page.cells and "svg" not in page.tags
+    assert "label" in page.cells and page.tags.count("svg") == 3
+    assert "true \\ predicted" not in page.cells
+    bare = evaluate(y, p, task="multilabel", auc="none", calibration=False)
+    assert bare.figures() == {} and "svg" not in parse(bare.to_html()).tags
 
 
 def test_cli_plots_and_html(files: Path, tmp_path: Path,
@@ -195,12 +209,13 @@ def test_cli_plots_and_html(files: Path, tmp_path: Path,
     assert main(argv) == 0
     out, err = capsys.readouterr()
     assert "confusion matrix" in out
-    assert sorted(p.name for p in plots.iterdir()) == ["confusion_matrix.png",
-                                                       "confusion_matrix.svg"]
+    assert sorted(p.name for p in plots.iterdir()) == sorted(
+        f"{name}.{ext}" for name in ("confusion_matrix", "roc_curve", "pr_curve",
+                                     "reliability_diagram") for ext in ("png", "svg"))
     assert (plots / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (plots / "confusion_matrix.svg").read_text().lstrip().startswith("<?xml")
-    assert f"wrote {page}" in err and "wrote 2 files to" in err
-    assert parse(page.read_text(encoding="utf-8")).tags.count("svg") == 1
+    assert f"wrote {page}" in err and "wrote 8 files to" in err
+    assert parse(page.read_text(encoding="utf-8")).tags.count("svg") == 4
 
 
 def test_cli_plots_of_a_multilabel_task(tmp_path: Path,
@@ -208,7 +223,8 @@ def test_cli_plots_of_a_multilabel_task(tmp_path: Path,
     np.save(tmp_path / "y.npy", RNG.integers(0, 2, (30, 3)))
     np.save(tmp_path / "p.npy", RNG.random((30, 3)))
     argv = ["evaluate", "--y-true", str(tmp_path / "y.npy"), "--y-pred",
-            str(tmp_path / "p.npy"), "--plots", str(tmp_path / "figs")]
+            str(tmp_path / "p.npy"), "--plots", str(tmp_path / "figs"), "--auc", "none",
+            "--no-calibration"]
     assert main(argv) == 0
     err = capsys.readouterr().err
     assert "this report has no figures (a multi-label task has no confusion matrix)" in err
@@ -289,6 +305,6 @@ def test_the_page_in_headless_chromium(tmp_path: Path) -> None:
                           text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = parse(proc.stdout)
-    assert dom.tags.count("table") == 4 and dom.tags.count("svg") == 1
+    assert dom.tags.count("table") == 4 and dom.tags.count("svg") == 4
     assert "macro avg" in dom.cells and "true \\ predicted" in dom.cells
     assert any(NASTY in t for t in dom.text)

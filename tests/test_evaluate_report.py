@@ -10,6 +10,7 @@ hand derivations with Python fractions. Unweighted counts are compared exactly, 
 from __future__ import annotations
 
 import json
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -128,6 +129,13 @@ def test_the_seed_example_by_hand() -> None:
     y = np.array([1, 0, 2])
     p = np.array([[0.4, 0.6, 0.0, 0.0], [0.3, 0.2, 0.1, 0.4], [0.05, 0.35, 0.5, 0.1]])
     r = evaluate(y, p)
+    assert r.per_class is not None
+    # one-vs-rest: class 0's positive (0.3) is below one negative (0.4) and above the other
+    # (0.05): ROC AUC 1/2, and precision 1/2 at it; classes 1 and 2 rank their positive
+    # first; class 3 has no positive: no AUC
+    roc, ap = r.per_class.pop("roc_auc"), r.per_class.pop("pr_auc")
+    assert roc[:3] == ap[:3] == [0.5, 1.0, 1.0] and math.isnan(roc[3]) and math.isnan(ap[3])
+    assert r.metrics["roc_auc"] == r.metrics["pr_auc"] == float(Fraction(5, 6))
     assert r.per_class == {"support": [1, 1, 1, 0], "predicted": [0, 1, 1, 1],
                            "correct": [0, 1, 1, 0], "precision": [0.0, 1.0, 1.0, 0.0],
                            "recall": [0.0, 1.0, 1.0, 0.0], "f1": [0.0, 1.0, 1.0, 0.0]}
@@ -139,7 +147,7 @@ def test_the_seed_example_by_hand() -> None:
         "weighted": {"precision": two_thirds, "recall": two_thirds, "f1": two_thirds,
                      "support": 3}}
     assert r.confusion == [[0, 0, 0, 1], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]]
-    assert any("1 classes with no samples (3) and 1 classes with no predictions (0)" in n
+    assert any("1 class with no samples (3) and 1 class with no predictions (0)" in n
                for n in r.notes)
 
 
@@ -186,12 +194,17 @@ def test_json_and_table() -> None:
     d = json.loads(r.to_json())
     assert d["per_class"]["f1"] == r.per_class["f1"]  # type: ignore[index]
     assert d["averages"]["macro"]["precision"] == r.averages["macro"]["precision"]  # type: ignore[index]
-    assert d["confusion"] == r.confusion and d["curves"] is None
+    assert d["confusion"] == r.confusion
+    assert [c["class"] for c in d["curves"]["roc"]["per_class"]] == list(range(C))
+    assert d["curves"]["roc"]["auc"] == r.metrics["roc_auc"]
+    assert d["curves"]["reliability"]["ece"] == r.metrics["ece"]
+    assert d["per_class"]["roc_auc"] == r.per_class["roc_auc"]  # type: ignore[index]
     table = r.format_table()
     lines = {" ".join(line.split()[:2]): line.split() for line in table.splitlines()
              if line.strip()}
     row = table.splitlines()[[ln.split()[:1] for ln in table.splitlines()].index(["0"])]
-    assert row.split()[4:] == [f"{r.per_class[k][0]:.4f}" for k in RATIOS]  # type: ignore[index]
+    assert row.split()[4:] == [f"{r.per_class[k][0]:.4f}"  # type: ignore[index]
+                               for k in (*RATIOS, "roc_auc", "pr_auc")]
     macro = r.averages["macro"]  # type: ignore[index]
     assert lines["macro avg"][2:] == [f"{N}"] + [f"{macro[k]:.4f}" for k in RATIOS]
     assert "confusion matrix (rows: true class, columns: predicted class)" in table

@@ -465,7 +465,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                           _files_arg(args.sample_weight), task=args.task,
                           from_logits=args.from_logits, threshold=args.threshold,
                           top_k=args.top_k, chunk_size=args.chunk_size, header=args.header,
-                          progress=progress, **extra)
+                          progress=progress, auc=args.auc, calibration=args.calibration,
+                          **extra)
     except EngineError as exc:
         raise CommandError(str(exc)) from exc
     if args.format == "json":
@@ -678,11 +679,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=_positive_int, action="append", metavar="K",
                    help="report top-K accuracy (multiclass; repeatable; default 5 when "
                         "there are more than 5 classes)")
+    p.add_argument("--auc", choices=("exact", "thresholds", "none"), default="exact",
+                   help="ROC AUC and PR AUC: exact (default; past about 4 million distinct "
+                        "scores, thresholds, with a note), from 1001 thresholds, or none")
+    p.add_argument("--no-calibration", dest="calibration", action="store_false",
+                   help="skip the expected calibration error and the Brier score")
     p.add_argument("--format", choices=("table", "json"), default="table",
                    help="table (default) or one JSON object")
     p.add_argument("--plots", metavar="DIR",
-                   help="also write the report's figures (the confusion matrix, ...) into "
-                        "DIR, each as NAME.png and NAME.svg (the plot extra)")
+                   help="also write the report's figures (the confusion matrix, ROC and PR "
+                        "curves, the reliability diagram) into DIR, each as NAME.png and "
+                        "NAME.svg (the plot extra)")
     p.add_argument("--html", metavar="FILE",
                    help="also write the report as one self-contained HTML page (tables "
                         "and the figures inline as SVG)")

@@ -94,7 +94,8 @@ def _note_empty_classes(plan: _Plan, per_class: dict[str, list[Any]]) -> None:
         empty = [i for i, v in enumerate(per_class[key]) if not v]
         if empty:
             shown = ", ".join(str(i) for i in empty[:10]) + (", ..." if len(empty) > 10 else "")
-            parts.append(f"{len(empty)} {what} with {text} ({shown})")
+            noun = what if len(empty) > 1 else {"classes": "class", "labels": "label"}[what]
+            parts.append(f"{len(empty)} {noun} with {text} ({shown})")
     if parts:
         plan.notes.append(f"{' and '.join(parts)}: a precision, recall or F1 of 0/0 is "
                           f"reported as {ZERO_DIVISION} (zero_division={ZERO_DIVISION}, "
@@ -106,7 +107,8 @@ def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str =
              top_k: Sequence[int] | int | None = None, chunk_size: int | None = None,
              header: bool | None = None, progress: bool | None = False,
              engine: str = "local", scheduler: Any = None, workers: int | None = None,
-             partition_rows: int | None = None) -> Report:
+             partition_rows: int | None = None, auc: str = "exact",
+             calibration: bool = True) -> Report:
     """Evaluate predictions against labels: accuracy, crossentropy and friends, streamed.
 
     Parameters
@@ -171,6 +173,14 @@ def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str =
         The most rows of one partition (default: 32 chunks); a multiple of the chunk size.
         A file with more rows is split into several partitions, and so is a file with more
         than ``1/workers`` of all the rows (the cluster's threads), down to one chunk.
+    auc
+        ROC AUC and PR AUC (average precision): ``"exact"`` (default; every distinct
+        score, as scikit-learn, up to about 4 million distinct scores in all, then
+        thresholds, with a note), ``"thresholds"`` (1001 evenly spaced thresholds, 201
+        above 32 classes) or ``"none"``. See :mod:`nnmath.evaluate._probs`.
+    calibration
+        Report the expected calibration error (15 equal-width bins) and the Brier score,
+        with the reliability diagram's data (default ``True``).
 
     Returns
     -------
@@ -194,7 +204,8 @@ def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str =
                                       ("partition_rows", partition_rows)) if v is not None]
         if given:
             raise ValueError(f"{', '.join(given)}: only with engine='dask'")
-    options = check_options(task, from_logits, threshold, top_k, chunk_size, header)
+    options = check_options(task, from_logits, threshold, top_k, chunk_size, header, auc,
+                            calibration)
     dask_engine = None
     if engine == "dask":  # checks its arguments, and that Dask is installed
         dask_engine = DaskEngine(scheduler, workers, partition_rows, options.header)
@@ -236,10 +247,17 @@ def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str =
         if per_class is not None:
             plan.settings["zero_division"] = ZERO_DIVISION
             _note_empty_classes(plan, per_class)
+        curves = None
+        if plan.probs is not None and plan.probs.active:
+            word = "label" if plan.task == "multilabel" else "class"
+            extra, class_aucs, curves = plan.probs.results(plan.notes, plan.settings, word)
+            results.update(extra)
+            if per_class is not None:
+                per_class.update(class_aucs)
         return Report(task=plan.task, n_samples=inputs.n_rows, n_classes=plan.n_classes,
                       metrics=results, per_class=per_class, averages=averages,
                       confusion=_confusion(plan, weighted), settings=plan.settings,
                       inputs=described, notes=plan.notes, checks=checks,
-                      seconds=time.perf_counter() - started)
+                      seconds=time.perf_counter() - started, curves=curves or None)
     finally:
         inputs.close()

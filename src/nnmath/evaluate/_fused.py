@@ -78,6 +78,7 @@ class FusedCounts:
         # the rows (weights) in self.loss: all but the chunks whose loss the metric took
         self.loss_rows, self.loss_w = 0, Fraction(0)
         self.step = step
+        self.last: tuple[Any, Any, Any] = (None, None, None)
         self._out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     @classmethod
@@ -133,6 +134,8 @@ class FusedCounts:
         else:  # probabilities: every check as before (ranges, sums, the counts of sums)
             scores, target, wts = _check_chunk(plan, chunks, yt, yp, w, done)
         labels = np.argmax(target, axis=1) if self.onehot else target
+        #: the checked chunk, for the probability metrics (:mod:`._probs`)
+        self.last = (labels, scores, wts)
         pred, rank, loss = self._outputs(scores.dtype, n)
         _core.sparse_eval_rows(scores, labels, out=(pred, rank, loss))
         if self.from_logits:

@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._report import Report
 
+#: metrics whose row says how they were computed (``settings[name]``); as the text table
+_EXPLAINED = ("roc_auc", "pr_auc", "ece", "brier_score")
+
 #: the confusion matrix is a table up to this many classes (the figure shows any number)
 TABLE_CLASSES = 20
 
@@ -112,6 +115,8 @@ def _metrics(r: Report) -> str:
         elif name == "crossentropy":
             detail = str(s.get("crossentropy", "")) + (", from logits"
                                                        if s.get("from_logits") else "")
+        elif name in _EXPLAINED and isinstance(s.get(name), str):
+            detail = s[name]
         rows.append([_e(name), _num(value), _e(detail)])
     return "<h2>Metrics</h2>\n" + _table(["metric", "value", ""], rows, cls="metrics",
                                           text_cols=(2,))
@@ -123,11 +128,12 @@ def _per_class(r: Report) -> str:
         return ""
     word = r.class_word
     words = "labels" if word == "label" else "classes"
-    cols = ("support", "predicted", "correct", "precision", "recall", "f1")
+    cols = ("support", "predicted", "correct", "precision", "recall", "f1",
+            *(c for c in ("roc_auc", "pr_auc") if c in pc))
     rows = [[str(i)] + [_count(pc[c][i]) for c in cols[:3]]
             + [_num(pc[c][i]) for c in cols[3:]] for i in range(len(pc["support"]))]
-    foot = [[f"{_e(name)} avg", _count(avg["support"]), "", "",
-             _num(avg["precision"]), _num(avg["recall"]), _num(avg["f1"])]
+    foot = [[f"{_e(name)} avg", _count(avg["support"]), "", ""]
+            + [_num(avg[c]) if c in avg else "" for c in cols[3:]]
             for name, avg in (r.averages or {}).items()]
     zero = r.settings.get("zero_division")
     note = ("" if zero is None else

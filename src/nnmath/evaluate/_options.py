@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 TASKS = ("auto", "binary", "multiclass", "multilabel")
+#: ``auc=``: exact (thresholds past a bound), thresholded from the start, or none
+AUC_MODES = ("exact", "thresholds", "none")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Options:
     top_k: tuple[int, ...] | None  # None: not given (5 above 5 classes)
     chunk_size: int | None
     header: bool | None
+    auc: str = "exact"  # "exact" (thresholds past a bound), "thresholds" or "none"
+    calibration: bool = True  # the expected calibration error and the Brier score
 
 
 def _is_int(value: Any) -> bool:
@@ -39,7 +43,7 @@ def _flag(value: Any, name: str, option: str) -> bool:
 
 
 def check_options(task: Any, from_logits: Any, threshold: Any, top_k: Any, chunk_size: Any,
-                  header: Any) -> Options:
+                  header: Any, auc: Any = "exact", calibration: Any = True) -> Options:
     """Check the arguments that do not depend on the data; the :class:`Options`.
 
     >>> check_options("auto", False, 0.3, [3, 2], None, None).top_k
@@ -83,7 +87,10 @@ def check_options(task: Any, from_logits: Any, threshold: Any, top_k: Any, chunk
                              f"{chunk_size!r}")
         step = int(chunk_size)
     head = None if header is None else _flag(header, "header", "--header/--no-header")
-    return Options(task, logits, t, ks, step, head)
+    if not isinstance(auc, str) or auc not in AUC_MODES:
+        raise ValueError(f"auc (--auc) must be one of {', '.join(AUC_MODES)}, got {auc!r}")
+    calib = _flag(calibration, "calibration", "--no-calibration")
+    return Options(task, logits, t, ks, step, head, auc, calib)
 
 
 def check_for_task(options: Options, task: str, n_classes: int) -> None:

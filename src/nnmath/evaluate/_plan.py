@@ -20,6 +20,7 @@ from ..io import DataError, Source
 from ._checks import SUM_TOL, RowCounts, RowError, check_labels, check_scores, check_weights
 from ._fused import FusedCounts
 from ._options import TASKS, Options, check_for_task, effective_threshold
+from ._probs import ProbMetrics
 from ._stream import DEPTH, read_ahead
 
 __all__ = ["MAX_CONFUSION_CLASSES", "TASKS", "ZERO_DIVISION", "Piece", "default_chunk_size",
@@ -124,6 +125,14 @@ class _Plan:
     rows: RowCounts = field(default_factory=RowCounts)  # totals of the checks
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    auc: str = "exact"
+    calibration: bool = True
+    probs: ProbMetrics | None = None  # ROC/PR AUC, ECE, Brier score
+
+    def make_probs(self) -> None:
+        """The probability metrics of the plan's task and options."""
+        self.probs = ProbMetrics(self.task, self.n_classes, self.from_logits, self.auc,
+                                 self.calibration)
 
 
 def _width(shape: Sequence[int]) -> int:
@@ -133,6 +142,14 @@ def _width(shape: Sequence[int]) -> int:
 def _plan(task: str, notes: list[str], options: Options, yt_src: Source,
           yp_src: Source) -> _Plan:
     """The plan of a task decided by :func:`decide_task`, with the checked options."""
+    plan = _plan_metrics(task, notes, options, yt_src, yp_src)
+    plan.make_probs()
+    return plan
+
+
+def _plan_metrics(task: str, notes: list[str], options: Options, yt_src: Source,
+                  yp_src: Source) -> _Plan:
+    """:func:`_plan` but the probability metrics."""
     tshape, pshape = yt_src.shape, yp_src.shape
     c = 1 if yp_src.ndim == 1 else pshape[1]
     t_cols = 1 if yt_src.ndim == 1 else tshape[1]
@@ -140,7 +157,8 @@ def _plan(task: str, notes: list[str], options: Options, yt_src: Source,
     from_logits = options.from_logits
     check_for_task(options, task, 2 if task == "binary" else c)
     plan = _Plan(task=task, n_classes=2, labels="binary", from_logits=from_logits,
-                 threshold=t_eff, notes=notes)
+                 threshold=t_eff, notes=notes, auc=options.auc,
+                 calibration=options.calibration)
     plan.settings = {"from_logits": from_logits}
     if task == "binary":
         if c > 2:
@@ -261,6 +279,8 @@ def _update(plan: _Plan, yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None) -
         decided = (score > plan.threshold).astype(np.int64)
         m["balanced_accuracy"].update_state(truth, decided, sample_weight=w)
         plan.confusion.update_state(truth, decided, sample_weight=w)
+        if plan.probs is not None:
+            plan.probs.update(truth, score, w)
         return
     if plan.task == "multiclass":
         labels = yt if plan.labels == "sparse" else np.argmax(yt, axis=1)
@@ -269,11 +289,16 @@ def _update(plan: _Plan, yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None) -
             metric.update_state(truth, yp, sample_weight=w)
         if plan.confusion is not None:
             plan.confusion.update_state(labels, yp, sample_weight=w)
+        if plan.probs is not None:
+            plan.probs.update(labels, yp, w)
         return
     for metric in m.values():
         metric.update_state(yt, yp, sample_weight=w)
     assert plan.counts is not None
-    plan.counts.update(yt.astype(bool), yp > plan.threshold, w)
+    truth = yt.astype(bool)
+    plan.counts.update(truth, yp > plan.threshold, w)
+    if plan.probs is not None:
+        plan.probs.update(truth, yp, w)
 
 
 def _exact_counts(plan: _Plan) -> tuple[list[Any], list[Any], list[Any]] | None:
@@ -387,7 +412,7 @@ def _binary_extras(plan: _Plan) -> dict[str, float]:
 # -- the plan and the partial results as JSON-able dicts (what travels to and from workers) --
 
 _PLAN_FIELDS = ("task", "n_classes", "labels", "from_logits", "threshold", "two_column",
-                "top_k")
+                "top_k", "auc", "calibration")
 
 
 def partial_state(plan: _Plan) -> dict[str, Any]:
@@ -395,6 +420,7 @@ def partial_state(plan: _Plan) -> dict[str, Any]:
     return {"metrics": {name: m.get_state() for name, m in plan.metrics.items()},
             "confusion": None if plan.confusion is None else plan.confusion.get_state(),
             "counts": None if plan.counts is None else plan.counts.get_state(),
+            "probs": None if plan.probs is None else plan.probs.get_state(),
             "rows": plan.rows.get_state()}
 
 
@@ -411,6 +437,10 @@ def plan_from_state(state: dict[str, Any]) -> _Plan:
         plan.confusion = M.Metric.from_state(state["confusion"])
     if state["counts"] is not None:
         plan.counts = _LabelCounts.from_state(state["counts"])
+    if state["probs"] is not None:
+        plan.make_probs()
+        assert plan.probs is not None
+        plan.probs.set_state(state["probs"])
     plan.rows = RowCounts.from_state(state["rows"])
     return plan
 
@@ -426,6 +456,8 @@ def merge_partial(plan: _Plan, state: dict[str, Any]) -> None:
         plan.confusion.merge_state(M.Metric.from_state(state["confusion"]))
     if plan.counts is not None:
         plan.counts.merge(_LabelCounts.from_state(state["counts"]))
+    if plan.probs is not None:
+        plan.probs.merge(state["probs"])
     plan.rows.merge(RowCounts.from_state(state["rows"]))
 
 
@@ -495,7 +527,10 @@ def run_pieces(plan: _Plan, yt: Piece, yp: Piece, w: Piece | None, step: int,
                 raise DataError(f"{yt.source.spec} and {yp.source.spec} gave chunks of "
                                 f"{len(t_raw)} and {len(p_raw)} rows at row "
                                 f"{yp.first_row + done}; did a file change while it was read?")
-            if fused is None or not fused.update(plan, chunks, yt, yp, done, w):
+            if fused is not None and fused.update(plan, chunks, yt, yp, done, w):
+                if plan.probs is not None:
+                    plan.probs.update(*fused.last)
+            else:
                 p_chk, t_chk, w_chk = _check_chunk(plan, chunks, yt, yp, w, done)
                 _update(plan, t_chk, p_chk, w_chk)
             done += len(p_raw)

@@ -12,6 +12,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from ._html import _EXPLAINED
+
 # -- the report ------------------------------------------------------------------------------
 
 @dataclass
@@ -52,7 +54,13 @@ class Report:
         The data of the curve figures, when the report carries it (``None`` otherwise),
         a dict with any of
         ``"roc"``: ``{"fpr": [...], "tpr": [...], "auc": float | None}``;
-        ``"pr"``: ``{"recall": [...], "precision": [...], "ap": float | None}``;
+        ``"pr"``: ``{"recall": [...], "precision": [...], "ap": float | None,
+        "prevalence": float | None}``; for a multiclass or multi-label task instead
+        ``{"per_class": [{"class": i, "fpr": [...], "tpr": [...], "auc": ...}, ...],
+        "auc": macro}`` (``"label"`` for a multi-label task; PR alike with ``"ap"``), the
+        one-vs-rest curves of the first :data:`._probs.MAX_CURVES` classes. A curve of
+        many points is thinned to about :data:`._probs.CURVE_POINTS` points along its
+        length (the areas come from all of them);
         ``"reliability"``: ``{"confidence": [...], "accuracy": [...], "mass": [...],
         "edges": [...], "ece": float | None}``, one entry per bin of predicted
         probability (mean predicted probability, observed frequency, samples or their
@@ -133,8 +141,8 @@ class Report:
             elif name == "crossentropy":
                 note = f"  {s.get('crossentropy', '')}" + (
                     ", from logits" if s.get("from_logits") else "")
-            elif name.startswith("top_"):
-                note = ""
+            elif name in _EXPLAINED and isinstance(s.get(name), str):
+                note = f"  {s[name]}"
             lines.append(f"{name:<{width}}  {_fmt(value):>8}{note}")
         lines += self._class_lines(max_classes)
         lines += self._confusion_lines(max_classes)
@@ -152,11 +160,12 @@ class Report:
         if pc is None:
             return []
         n = len(pc["support"])
-        cols = ("support", "predicted", "correct", "precision", "recall", "f1")
+        cols = ("support", "predicted", "correct", "precision", "recall", "f1",
+                *(c for c in ("roc_auc", "pr_auc") if c in pc))
         rows = [[str(i)] + [_count(pc[c][i]) for c in cols[:3]]
                 + [_fmt(pc[c][i]) for c in cols[3:]] for i in range(min(n, max_classes))]
         feet = [[f"{name} avg", _count(avg["support"]), "", ""]
-                + [_fmt(avg[c]) for c in cols[3:]]
+                + [_fmt(avg[c]) if c in avg else "" for c in cols[3:]]
                 for name, avg in (self.averages or {}).items()]
         head = [self.class_word, *cols]
         widths = [max(len(r[k]) for r in [head, *rows, *feet]) for k in range(len(head))]
@@ -203,12 +212,30 @@ class Report:
         if self.confusion is not None:
             out["confusion_matrix"] = P.plot_confusion_matrix(np.asarray(self.confusion))
         curves = self.curves or {}
+        word = self.class_word
         if "roc" in curves:
             c = curves["roc"]
-            out["roc_curve"] = P.plot_roc_curve(c["fpr"], c["tpr"], auc=c.get("auc"))
+            if "per_class" in c:
+                items = c["per_class"]
+                out["roc_curve"] = P.plot_roc_curve(
+                    [i["fpr"] for i in items], [i["tpr"] for i in items],
+                    [i.get("auc") for i in items],
+                    labels=[f"{word} {i[word]}" for i in items],
+                    title=_macro_title("ROC curves, one-vs-rest", "AUC", c.get("auc")))
+            else:
+                out["roc_curve"] = P.plot_roc_curve(c["fpr"], c["tpr"], auc=c.get("auc"))
         if "pr" in curves:
             c = curves["pr"]
-            out["pr_curve"] = P.plot_pr_curve(c["recall"], c["precision"], ap=c.get("ap"))
+            if "per_class" in c:
+                items = c["per_class"]
+                out["pr_curve"] = P.plot_pr_curve(
+                    [i["recall"] for i in items], [i["precision"] for i in items],
+                    [i.get("ap") for i in items],
+                    labels=[f"{word} {i[word]}" for i in items],
+                    title=_macro_title("Precision-recall curves", "AP", c.get("ap")))
+            else:
+                out["pr_curve"] = P.plot_pr_curve(c["recall"], c["precision"], ap=c.get("ap"),
+                                                  prevalence=c.get("prevalence"))
         if "reliability" in curves:
             c = curves["reliability"]
             out["reliability_diagram"] = P.plot_reliability_diagram(
@@ -233,6 +260,12 @@ class Report:
         from ._html import fragment
 
         return fragment(self, figures=True)
+
+
+def _macro_title(what: str, area: str, macro: float | None) -> str:
+    return what + ("" if macro is None else f" (macro {area} = {macro:.4f})")
+
+
 
 
 def _fmt(v: Any) -> str:

@@ -783,7 +783,41 @@ class AUC(_Histogram):
             return 0.0
         return math.fsum(float(s / den) * a for s, a in zip(support, aucs, strict=True))
 
-    def curve_points(self, label: int = 0) -> dict[str, np.ndarray]:
+    def label_areas(self, curve: str | None = None) -> list[dict[str, Any]]:
+        """Per label (column): ``area`` (the ROC AUC, or for ``curve="PR"`` the average
+        precision of an exact AUC, the thresholded PR area otherwise), ``positives`` and
+        ``negatives`` (counts, or exact weighted totals rounded once), and ``defined``
+        (False without positives or, for ROC, without negatives: ``area`` is then 0.0,
+        as :meth:`result` counts it). ``curve`` defaults to the metric's; both come from
+        the same state."""
+        chosen = self.curve if curve is None else {"roc": "ROC", "pr": "PR"}.get(
+            str(curve).lower(), curve)
+        if chosen not in CURVES:
+            raise ValueError(f"curve must be one of {CURVES}, got {curve!r}")
+        if self._columns == 0:
+            return []
+        kept = self.curve
+        try:
+            self.curve = chosen
+            areas, positives = self._label_aucs()
+        finally:
+            self.curve = kept
+        if self.exact:
+            negatives = []
+            for r in self._ranks:
+                _, neg, d = r.exact_counts()
+                negatives.append(Fraction(int(neg.sum()), d))
+        else:
+            _, fp, tn, _ = self._confusion()
+            negatives = [Fraction(fp[c][0] + tn[c][0]) for c in range(fp.shape[0])]
+        out = []
+        for a, p, n in zip(areas, positives, negatives, strict=True):
+            p, n = Fraction(p), Fraction(n)
+            out.append({"area": a, "positives": to_float(p), "negatives": to_float(n),
+                        "defined": bool(p > 0 and (n > 0 or chosen == "PR"))})
+        return out
+
+    def curve_points(self, label: int = 0, curve: str | None = None) -> dict[str, np.ndarray]:
         """The points of the curve of ``label``'s column: of an exact AUC
         (``num_thresholds=None``), one per distinct score, as scikit-learn draws them; of
         a thresholded one (or one that fell back), one per threshold.
@@ -793,6 +827,8 @@ class AUC(_Histogram):
         ``precision``, ``recall`` and ``thresholds`` (increasing), ending at the point
         (recall 0, precision 1), as ``precision_recall_curve``. Each ratio is of exact
         (weighted) counts, rounded once; a precision of no predicted positive is 0.
+        ``curve`` (``"ROC"`` or ``"PR"``) defaults to the metric's; both come from the
+        same state.
 
         >>> m = AUC(num_thresholds=None)
         >>> m.update_state([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
@@ -804,8 +840,12 @@ class AUC(_Histogram):
             raise ValueError("curve_points: no data yet (the labels are not known)")
         if not 0 <= int(label) < self._columns:
             raise ValueError(f"label must be in [0, {self._columns}), got {label!r}")
+        chosen = self.curve if curve is None else {"roc": "ROC", "pr": "PR"}.get(
+            str(curve).lower(), curve)
+        if chosen not in CURVES:
+            raise ValueError(f"curve must be one of {CURVES}, got {curve!r}")
         if not self.exact:
-            return self._threshold_points(int(label))
+            return self._threshold_points(int(label), chosen)
         self._compact()
         r = self._ranks[int(label)]
         pos, neg, _ = r.exact_counts()  # descending by score
@@ -817,7 +857,7 @@ class AUC(_Histogram):
             return a / b if b else 0.0  # Python's int division: correctly rounded
 
         keys = r.keys[::-1].astype(np.float64)
-        if self.curve == "ROC":
+        if chosen == "ROC":
             return {"fpr": np.array([0.0] + [ratio(f, n_all) for f in fp]),
                     "tpr": np.array([0.0] + [ratio(t, p_all) for t in tp]),
                     "thresholds": np.concatenate([[np.inf], keys])}
@@ -827,7 +867,7 @@ class AUC(_Histogram):
                 "recall": np.array([*recall[::-1], 0.0]),
                 "thresholds": keys[::-1].copy()}
 
-    def _threshold_points(self, label: int) -> dict[str, np.ndarray]:
+    def _threshold_points(self, label: int, curve: str) -> dict[str, np.ndarray]:
         """:meth:`curve_points` of a thresholded AUC: one point per threshold."""
         tp, fp, tn, fn = (a[label] for a in self._confusion())
         order = np.argsort(np.asarray(self._sorted))[::-1]  # decreasing threshold
@@ -837,7 +877,7 @@ class AUC(_Histogram):
             return np.array([to_float(_q(a, b)) for a, b in zip(num[order], den[order],
                                                                   strict=True)])
 
-        if self.curve == "ROC":
+        if curve == "ROC":
             return {"fpr": rates(fp, fp + tn), "tpr": rates(tp, tp + fn), "thresholds": t}
         return {"precision": rates(tp, tp + fp)[::-1], "recall": rates(tp, tp + fn)[::-1],
                 "thresholds": t[::-1].copy()}

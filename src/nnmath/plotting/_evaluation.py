@@ -170,8 +170,38 @@ def _curve_axes(ax: Any, xlabel: str, ylabel: str, equal: bool = True) -> None:
     ax.set_ylabel(ylabel)
 
 
-def plot_roc_curve(fpr: Any, tpr: Any, auc: float | None = None, *,
-                   title: str | None = None) -> Any:
+def _several(xs: Any, ys: Any, areas: Any, labels: Any, xname: str, yname: str,
+             aname: str) -> list[tuple[np.ndarray, np.ndarray, float | None, str]]:
+    """Several curves: ``labels`` (one name per curve), the points of each and their
+    areas (a sequence, or ``None``)."""
+    if isinstance(labels, str) or not isinstance(labels, Sequence) or len(labels) == 0:
+        raise TypeError(f"labels must be a non-empty sequence of names, got {labels!r}")
+    n = len(labels)
+    for values, name in ((xs, xname), (ys, yname)):
+        if not isinstance(values, Sequence) or len(values) != n:
+            raise ValueError(f"with labels, {name} must be a sequence of {n} curves (one per "
+                             "label)")
+    if areas is not None and (not isinstance(areas, Sequence) or len(areas) != n):
+        raise ValueError(f"with labels, {aname} must be None or a sequence of {n} numbers "
+                         "(None for none)")
+    out = []
+    for i, label in enumerate(labels):
+        x = _vector(xs[i], f"{xname}[{i}]", lo=0.0, hi=1.0)
+        y = _vector(ys[i], f"{yname}[{i}]", lo=0.0, hi=1.0)
+        _same_length(x, y, f"{xname}[{i}] and {yname}[{i}]")
+        out.append((x, y, None if areas is None else _score(areas[i], f"{aname}[{i}]"),
+                    str(label)))
+    return out
+
+
+def _line_style(i: int) -> dict[str, Any]:
+    """The colour and dash of the i-th of several curves."""
+    return {"color": COLORS[i % len(COLORS)],
+            "ls": "-" if i < len(COLORS) else (0, (5, 2))}
+
+
+def plot_roc_curve(fpr: Any, tpr: Any, auc: Any = None, *, title: str | None = None,
+                   labels: Sequence[Any] | None = None) -> Any:
     """The ROC curve: true positive rate against false positive rate, the points joined
     by straight lines (the trapezoids of the exact AUC), with the chance diagonal.
 
@@ -181,34 +211,49 @@ def plot_roc_curve(fpr: Any, tpr: Any, auc: float | None = None, *,
         The points, in order of decreasing threshold, each in [0, 1] (as many of each).
     auc
         The area under the curve, shown in the legend when given.
+    labels
+        Several curves (one-vs-rest curves of classes): a name per curve; ``fpr``,
+        ``tpr`` are then sequences of curves and ``auc`` ``None`` or a sequence (an
+        entry ``None`` for no area).
 
-    The curve is ``fig.axes[0].lines[0]``, the diagonal ``lines[1]``.
+    The curve is ``fig.axes[0].lines[0]`` (the curves ``lines[:n]``), the diagonal the
+    last line.
 
     >>> fig = plot_roc_curve([0, 0, 0.5, 1], [0, 0.5, 1, 1], auc=0.875)
     >>> fig.axes[0].lines[0].get_xydata().tolist()
     [[0.0, 0.0], [0.0, 0.5], [0.5, 1.0], [1.0, 1.0]]
     >>> fig.axes[0].get_legend().get_texts()[0].get_text()
     'ROC (AUC = 0.8750)'
+    >>> fig = plot_roc_curve([[0, 1], [0, 0, 1]], [[0, 1], [0, 1, 1]], [0.5, 1.0],
+    ...                      labels=["class 0", "class 1"])
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][:2]
+    ['class 0 (AUC = 0.5000)', 'class 1 (AUC = 1.0000)']
     """
-    x = _vector(fpr, "fpr", lo=0.0, hi=1.0)
-    y = _vector(tpr, "tpr", lo=0.0, hi=1.0)
-    _same_length(x, y, "fpr and tpr")
-    area = _score(auc, "auc")
+    if labels is not None:
+        curves = _several(fpr, tpr, auc, labels, "fpr", "tpr", "auc")
+    else:
+        x = _vector(fpr, "fpr", lo=0.0, hi=1.0)
+        y = _vector(tpr, "tpr", lo=0.0, hi=1.0)
+        _same_length(x, y, "fpr and tpr")
+        curves = [(x, y, _score(auc, "auc"), "ROC")]
     with _style():
         fig = _figure(5.2, 5.0)
         ax = fig.subplots()
-        ax.plot(x, y, color=COLORS[0], lw=2.0,
-                label="ROC" + ("" if area is None else f" (AUC = {area:.4f})"))
+        for i, (x, y, area, name) in enumerate(curves):
+            style = _line_style(i) if labels is not None else {"color": COLORS[0]}
+            ax.plot(x, y, lw=2.0 if labels is None else 1.5, **style,
+                    label=name + ("" if area is None else f" (AUC = {area:.4f})"))
         ax.plot([0, 1], [0, 1], color=CHANCE_COLOR, lw=1.0, ls=(0, (4, 3)),
                 label="chance (AUC = 0.5)")
         _curve_axes(ax, "false positive rate", "true positive rate (recall)")
-        ax.legend(loc="lower right")
+        ax.legend(loc="lower right", fontsize=None if len(curves) < 5 else 8)
         ax.set_title(title if title is not None else "ROC curve", loc="left")
     return fig
 
 
-def plot_pr_curve(recall: Any, precision: Any, ap: float | None = None, *,
-                  prevalence: float | None = None, title: str | None = None) -> Any:
+def plot_pr_curve(recall: Any, precision: Any, ap: Any = None, *,
+                  prevalence: float | None = None, title: str | None = None,
+                  labels: Sequence[Any] | None = None) -> Any:
     """The precision-recall curve, drawn as steps (the average precision is the area
     under these steps), with the precision of chance (the prevalence) when given.
 
@@ -220,8 +265,11 @@ def plot_pr_curve(recall: Any, precision: Any, ap: float | None = None, *,
         The average precision, shown in the legend when given.
     prevalence
         The fraction of positives: the precision of a random ranking, drawn as a line.
+    labels
+        Several curves (one-vs-rest curves of classes): a name per curve; ``recall``,
+        ``precision`` are then sequences of curves and ``ap`` ``None`` or a sequence.
 
-    The curve is ``fig.axes[0].lines[0]``.
+    The curve is ``fig.axes[0].lines[0]`` (the curves ``lines[:n]``).
 
     >>> fig = plot_pr_curve([1, 0.5, 0.5, 0], [0.5, 0.5, 1, 1], ap=0.75)
     >>> fig.axes[0].lines[0].get_drawstyle()
@@ -229,23 +277,28 @@ def plot_pr_curve(recall: Any, precision: Any, ap: float | None = None, *,
     >>> fig.axes[0].get_legend().get_texts()[0].get_text()
     'precision-recall (AP = 0.7500)'
     """
-    x = _vector(recall, "recall", lo=0.0, hi=1.0)
-    y = _vector(precision, "precision", lo=0.0, hi=1.0)
-    _same_length(x, y, "recall and precision")
-    area = _score(ap, "ap")
+    if labels is not None:
+        curves = _several(recall, precision, ap, labels, "recall", "precision", "ap")
+    else:
+        x = _vector(recall, "recall", lo=0.0, hi=1.0)
+        y = _vector(precision, "precision", lo=0.0, hi=1.0)
+        _same_length(x, y, "recall and precision")
+        curves = [(x, y, _score(ap, "ap"), "precision-recall")]
     base = _score(prevalence, "prevalence")
     if base is not None and not 0.0 <= base <= 1.0:
         raise ValueError(f"prevalence must lie in [0, 1], got {base:g}")
     with _style():
         fig = _figure(5.2, 5.0)
         ax = fig.subplots()
-        ax.plot(x, y, color=COLORS[1], lw=2.0, drawstyle="steps-post",
-                label="precision-recall" + ("" if area is None else f" (AP = {area:.4f})"))
+        for i, (x, y, area, name) in enumerate(curves):
+            style = _line_style(i) if labels is not None else {"color": COLORS[1]}
+            ax.plot(x, y, lw=2.0 if labels is None else 1.5, drawstyle="steps-post",
+                    **style, label=name + ("" if area is None else f" (AP = {area:.4f})"))
         if base is not None:
             ax.axhline(base, color=CHANCE_COLOR, lw=1.0, ls=(0, (4, 3)),
                        label=f"chance (precision = {base:.3g})")
         _curve_axes(ax, "recall", "precision")
-        ax.legend(loc="lower left")
+        ax.legend(loc="lower left", fontsize=None if len(curves) < 5 else 8)
         ax.set_title(title if title is not None else "Precision-recall curve", loc="left")
     return fig
 
