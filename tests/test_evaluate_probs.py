@@ -102,7 +102,7 @@ def test_fallback_to_thresholds_is_reported_and_equals_a_thresholded_auc(
         assert r.settings["roc_auc"] == "1001 thresholds"
         assert any("from 1001 thresholds" in n and "more than 64 distinct" in n
                    for n in r.notes)
-        assert len(r.curves["roc"]["fpr"]) == 1001  # type: ignore[index]
+        assert len(r.curves["roc"]["fpr"]) == 1001
         assert _without_timing(r) == _without_timing(reports[0])
 
 
