@@ -9,7 +9,9 @@ predicted, correct):
 
 ``cat``          ``cat logits.npy labels.npy > /dev/null``: the time to read the files
 ``nnmath``       the command as a user runs it: ``nnmath evaluate --y-true ... --y-pred ...
-                 --from-logits --top-k 5 --format json``
+                 --from-logits --top-k 5 --format json --auc none --no-calibration`` (the
+                 report the peers compute; ``--all-metrics`` also times the default one,
+                 with ROC AUC, PR AUC, ECE and Brier score)
 ``numpy``        a hand-written chunked NumPy loop (``np.load(mmap_mode="r")``, chunks of
                  ``--chunk-rows`` rows: argmax, the scores above the label's, log-sum-exp
                  in float64, ``np.bincount`` of the confusion cells)
@@ -218,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="rows per chunk of the peers' loops (nnmath: its default)")
     ap.add_argument("--peers", nargs="*", default=["numpy", "torchmetrics", "sklearn"])
     ap.add_argument("--results", type=Path, help="write the Markdown tables here")
+    ap.add_argument("--all-metrics", action="store_true",
+                    help="also time nnmath's default report (with ROC AUC, PR AUC, ECE and "
+                         "the Brier score), which the peers do not compute")
     args = ap.parse_args(argv)
 
     z_path, y_path = generate(args.data_dir, args.rows, args.classes)
@@ -225,8 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     cands: dict[str, list[str]] = {
         "cat": ["sh", "-c", f"cat '{z_path}' '{y_path}' > /dev/null"],
         "nnmath": [nnmath_bin, "evaluate", "--y-true", str(y_path), "--y-pred", str(z_path),
-                   "--from-logits", "--top-k", "5", "--format", "json", "--no-progress"],
+                   "--from-logits", "--top-k", "5", "--format", "json", "--no-progress",
+                   "--auc", "none", "--no-calibration"],
     }
+    if args.all_metrics:
+        cands["nnmath, all metrics"] = cands["nnmath"][:-3]
     missing = {}
     needs = {"numpy": "numpy", "torchmetrics": "torchmetrics", "sklearn": "sklearn"}
     for peer in args.peers:
@@ -249,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             rss[name].append(peak)
             if name == "nnmath":
                 values[name] = nnmath_values(out)
-            elif name != "cat":
+            elif name not in ("cat", "nnmath, all metrics"):
                 values[name] = json.loads(out)
             print(f"round {r + 1}: {name:13s} {seconds:8.2f} s  {peak:6d} MiB", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -278,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for name in cands:
         t = times[name]
-        same = ("—" if name in ("cat", "nnmath") else
+        same = ("—" if name in ("cat", "nnmath", "nnmath, all metrics") else
                 ("no" if any(p.startswith(name + ":") for p in problems) else "yes"))
         lines.append(f"| {name} | {med[name]:.2f} ({min(t):.2f}–{max(t):.2f}) | "
                      f"{args.rows / med[name] / 1e6:.1f} | {med[name] / med['cat']:.1f} | "

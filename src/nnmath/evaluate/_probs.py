@@ -190,8 +190,9 @@ class ProbMetrics:
         settings["pr_auc"] = ("average precision, exact" if exact else
                               f"interpolated, {len(auc._sorted)} thresholds") + per
         multi = self.task != "binary"
-        for key, curve in (("roc_auc", "ROC"), ("pr_auc", "PR")):
-            areas = auc.label_areas(curve)
+        rocs = auc.label_areas("ROC")
+        aps = auc.label_areas("PR")
+        for key, areas in (("roc_auc", rocs), ("pr_auc", aps)):
             values = [a["area"] if a["defined"] else math.nan for a in areas]
             defined = [v for v in values if not math.isnan(v)]
             metrics[key] = math.fsum(defined) / len(defined) if defined else math.nan
@@ -210,20 +211,19 @@ class ProbMetrics:
         if multi and auc._columns > MAX_CURVES:
             notes.append(f"the ROC and PR figures show the first {MAX_CURVES} of "
                          f"{auc._columns} {_plural(word)}")
-        roc = [auc.curve_points(i, "ROC") for i in labels]
-        pr = [auc.curve_points(i, "PR") for i in labels]
-        rocs = auc.label_areas("ROC")
-        aps = auc.label_areas("PR")
         if not multi:
-            x, y = thin(roc[0]["fpr"], roc[0]["tpr"])
+            c = auc.curve_points(0, "ROC")
+            x, y = thin(c["fpr"], c["tpr"])
             curves["roc"] = {"fpr": x, "tpr": y, "auc": _none(metrics["roc_auc"])}
-            r, p = thin(pr[0]["recall"], pr[0]["precision"])
+            c = auc.curve_points(0, "PR")
+            r, p = thin(c["recall"], c["precision"])
             total = aps[0]["positives"] + aps[0]["negatives"]
             curves["pr"] = {"recall": r, "precision": p, "ap": _none(metrics["pr_auc"]),
                             "prevalence": aps[0]["positives"] / total if total else None}
             return
         roc_items, pr_items = [], []
-        for i, c_roc, c_pr in zip(labels, roc, pr, strict=True):
+        for i in labels:
+            c_roc, c_pr = auc.curve_points(i, "ROC"), auc.curve_points(i, "PR")
             x, y = thin(c_roc["fpr"], c_roc["tpr"])
             roc_items.append({word: i, "fpr": x, "tpr": y,
                               "auc": rocs[i]["area"] if rocs[i]["defined"] else None})

@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import _core
-from .._exact import decode, encode, exact_group_sums, to_float
+from .._exact import decode, encode, exact_group_sums, exact_total, to_float
 from ._base import to_numpy, update_by_blocks
 from ._functions import refuse_nan
 from ._thresholds import (
@@ -162,7 +162,7 @@ class _Ranks:
             # beyond that), the sum exact: within an ulp or two of the exact value
             a = pos[keep].astype(np.float64) * tp[keep].astype(np.float64)
             b = (tp[keep] + fp[keep]).astype(np.float64) * float(p)
-            terms = (a / b).tolist()
+            return to_float(exact_total(a / b)), Fraction(int(p), d)
         return math.fsum(terms), Fraction(int(p), d)
 
     # -- JSON -------------------------------------------------------------------------------
@@ -849,20 +849,39 @@ class AUC(_Histogram):
         self._compact()
         r = self._ranks[int(label)]
         pos, neg, _ = r.exact_counts()  # descending by score
+        keys = r.keys[::-1].astype(np.float64)
+        if pos.dtype != object and int(pos.sum()) + int(neg.sum()) < 2**53:
+            # integers below 2**53 are exact doubles: each IEEE quotient correctly rounded
+            tpf = np.cumsum(pos).astype(np.float64)
+            fpf = np.cumsum(neg).astype(np.float64)
+            p_all, n_all = (tpf[-1], fpf[-1]) if tpf.size else (0.0, 0.0)
+
+            def rates(a: np.ndarray, b: Any) -> np.ndarray:
+                b = np.broadcast_to(np.asarray(b, dtype=np.float64), a.shape)
+                out = np.zeros(a.shape)
+                np.divide(a, b, out=out, where=b != 0)
+                return out
+
+            if chosen == "ROC":
+                return {"fpr": np.concatenate([[0.0], rates(fpf, n_all)]),
+                        "tpr": np.concatenate([[0.0], rates(tpf, p_all)]),
+                        "thresholds": np.concatenate([[np.inf], keys])}
+            return {"precision": np.concatenate([rates(tpf, tpf + fpf)[::-1], [1.0]]),
+                    "recall": np.concatenate([rates(tpf, p_all)[::-1], [0.0]]),
+                    "thresholds": keys[::-1].copy()}
         tp = [int(v) for v in np.cumsum(pos)] if pos.size else []
         fp = [int(v) for v in np.cumsum(neg)] if neg.size else []
-        p_all, n_all = (tp[-1], fp[-1]) if tp else (0, 0)
+        p_int, n_int = (tp[-1], fp[-1]) if tp else (0, 0)
 
         def ratio(a: int, b: int) -> float:
             return a / b if b else 0.0  # Python's int division: correctly rounded
 
-        keys = r.keys[::-1].astype(np.float64)
         if chosen == "ROC":
-            return {"fpr": np.array([0.0] + [ratio(f, n_all) for f in fp]),
-                    "tpr": np.array([0.0] + [ratio(t, p_all) for t in tp]),
+            return {"fpr": np.array([0.0] + [ratio(f, n_int) for f in fp]),
+                    "tpr": np.array([0.0] + [ratio(t, p_int) for t in tp]),
                     "thresholds": np.concatenate([[np.inf], keys])}
         precision = [ratio(t, t + f) for t, f in zip(tp, fp, strict=True)]
-        recall = [ratio(t, p_all) for t in tp]
+        recall = [ratio(t, p_int) for t in tp]
         return {"precision": np.array([*precision[::-1], 1.0]),
                 "recall": np.array([*recall[::-1], 0.0]),
                 "thresholds": keys[::-1].copy()}
