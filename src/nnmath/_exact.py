@@ -29,7 +29,8 @@ Exact = Fraction | float  # a float only for nan / ±inf totals
 Dyadic = tuple[int, int] | float
 
 __all__ = ["Dyadic", "Exact", "add", "add_all", "decode", "dyadic_sum", "encode",
-           "exact_group_sums", "exact_sum", "exact_total", "round_ratio", "to_float"]
+           "exact_group_dyadics", "exact_group_sums", "exact_sum", "exact_total",
+           "round_ratio", "to_float"]
 
 
 def _floats(x: Any) -> np.ndarray:
@@ -105,6 +106,24 @@ def exact_group_sums(x: Any, groups: Any, ngroups: int) -> list[Fraction]:
     out = [_fraction(_dyadic(r)) for r in exact_sums(arr, None, grp, int(ngroups))]
     if any(isinstance(v, float) for v in out):
         raise ValueError("exact_group_sums: the values are not all finite")
+    return out  # type: ignore[return-value]
+
+
+def exact_group_dyadics(x: Any, groups: Any, ngroups: int) -> list[tuple[int, int]]:
+    """:func:`exact_group_sums` as ``(m, e)`` pairs, each sum ``m * 2**e`` (``(0, 0)`` for
+    0): no fraction made, for callers that keep integers on a power-of-two scale.
+
+    >>> exact_group_dyadics([0.5, 0.25, 1.0], [1, 1, 0], 3)
+    [(1, 0), (3, -2), (0, 0)]
+    """
+    arr = np.ascontiguousarray(_floats(x if isinstance(x, np.ndarray)
+                                       else np.asarray(x, dtype=np.float64))).ravel()
+    grp = np.ascontiguousarray(np.asarray(groups).ravel(), dtype=np.int64)
+    if grp.size != arr.size:
+        raise ValueError(f"exact_group_dyadics: {arr.size} values but {grp.size} groups")
+    out = [_dyadic(r) for r in exact_sums(arr, None, grp, int(ngroups))]
+    if any(isinstance(v, float) for v in out):
+        raise ValueError("exact_group_dyadics: the values are not all finite")
     return out  # type: ignore[return-value]
 
 

@@ -211,19 +211,20 @@ class ProbMetrics:
         if multi and auc._columns > MAX_CURVES:
             notes.append(f"the ROC and PR figures show the first {MAX_CURVES} of "
                          f"{auc._columns} {_plural(word)}")
+        roc_points = auc.label_curves("ROC", labels)
+        pr_points = auc.label_curves("PR", labels)
         if not multi:
-            c = auc.curve_points(0, "ROC")
+            c = roc_points[0]
             x, y = thin(c["fpr"], c["tpr"])
             curves["roc"] = {"fpr": x, "tpr": y, "auc": _none(metrics["roc_auc"])}
-            c = auc.curve_points(0, "PR")
+            c = pr_points[0]
             r, p = thin(c["recall"], c["precision"])
             total = aps[0]["positives"] + aps[0]["negatives"]
             curves["pr"] = {"recall": r, "precision": p, "ap": _none(metrics["pr_auc"]),
                             "prevalence": aps[0]["positives"] / total if total else None}
             return
         roc_items, pr_items = [], []
-        for i in labels:
-            c_roc, c_pr = auc.curve_points(i, "ROC"), auc.curve_points(i, "PR")
+        for i, c_roc, c_pr in zip(labels, roc_points, pr_points, strict=True):
             x, y = thin(c_roc["fpr"], c_roc["tpr"])
             roc_items.append({word: i, "fpr": x, "tpr": y,
                               "auc": rocs[i]["area"] if rocs[i]["defined"] else None})

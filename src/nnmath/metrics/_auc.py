@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import _core
-from .._exact import decode, encode, exact_group_sums, exact_total, to_float
+from .._exact import decode, encode, exact_group_dyadics, exact_group_sums, exact_total, to_float
 from ._base import to_numpy, update_by_blocks
 from ._functions import refuse_nan
 from ._thresholds import (
@@ -94,14 +94,18 @@ def _sparse_to_onehot(yt: np.ndarray, yp: np.ndarray) -> np.ndarray:
 class _Ranks:
     """One label's exact state: sorted distinct scores with their counts."""
 
-    __slots__ = ("keys", "neg", "pos", "wneg", "wpos")
+    __slots__ = ("keys", "neg", "pos", "wexp", "wneg", "wpos")
 
     def __init__(self) -> None:
         self.keys = np.zeros(0, dtype=np.float64)
         self.pos = np.zeros(0, dtype=np.int64)
         self.neg = np.zeros(0, dtype=np.int64)
-        self.wpos: np.ndarray | None = None  # object arrays of Fractions, once weighted
+        # once weighted: the exact weighted sums as object arrays of Python integers, the
+        # value of each ``w * 2**wexp`` (sums of doubles, and their products with a label
+        # weight, are dyadic: integers on one power-of-two scale, added without fractions)
+        self.wpos: np.ndarray | None = None
         self.wneg: np.ndarray | None = None
+        self.wexp = 0
 
     @property
     def empty(self) -> bool:
@@ -118,17 +122,13 @@ class _Ranks:
         them are exact and no fraction is added up."""
         if self.wpos is None or self.wneg is None:
             return self.pos[::-1], self.neg[::-1], 1
-        dens = [v.denominator for v in self.wpos] + [v.denominator for v in self.wneg]
-        d = max(dens, default=1)
-        if any(d % e for e in dens):  # exact sums have powers of two: never, but be exact
-            d = math.lcm(*dens)
+        e = self.wexp
+        d = 1 << -e if e < 0 else 1
         out = []
         for counts, weighted in ((self.pos, self.wpos), (self.neg, self.wneg)):
-            scaled = [c * d + v.numerator * (d // v.denominator)
-                      for c, v in zip(counts.tolist(), weighted, strict=True)]
-            arr = np.empty(len(scaled), dtype=object)
-            arr[:] = scaled[::-1]
-            out.append(arr)
+            ints = counts.astype(object)
+            scaled = ints * d + weighted if e <= 0 else ints + weighted * (1 << e)
+            out.append(scaled[::-1])
         return out[0], out[1], d
 
     def roc(self) -> tuple[float, Any]:
@@ -138,9 +138,11 @@ class _Ranks:
         if p == 0 or n == 0:
             return 0.0, Fraction(int(p), d)
         above = np.cumsum(pos) - pos  # positives with a strictly greater score
-        if pos.dtype == object or 2 * int(p) * int(n) >= 2**62:
-            num = sum((a * (2 * b + c) for a, b, c in
-                       zip(neg.tolist(), above.tolist(), pos.tolist(), strict=True)), 0)
+        if pos.dtype == object:  # Python integers: exact, whatever their size
+            num = int(np.dot(neg, 2 * above + pos))
+        elif 2 * int(p) * int(n) >= 2**62:
+            num = int(np.dot(neg.astype(object),
+                             2 * above.astype(object) + pos.astype(object)))
         else:
             num = int(np.dot(neg, 2 * above + pos))
         return to_float(Fraction(num, 2 * int(p) * int(n))), Fraction(int(p), d)
@@ -170,8 +172,10 @@ class _Ranks:
         out: dict[str, Any] = {"scores": [float(k).hex() for k in self.keys],
                                "positives": self.pos.tolist(), "negatives": self.neg.tolist()}
         if self.wpos is not None and self.wneg is not None:
-            out["weighted_positives"] = [[i, encode(v)] for i, v in enumerate(self.wpos) if v]
-            out["weighted_negatives"] = [[i, encode(v)] for i, v in enumerate(self.wneg) if v]
+            for name, ints in (("weighted_positives", self.wpos),
+                               ("weighted_negatives", self.wneg)):
+                out[name] = [[i, encode(_value(v, self.wexp))] for i, v in enumerate(ints)
+                             if v]
         return out
 
     @classmethod
@@ -202,9 +206,9 @@ class _Ranks:
                                  "integers >= 0")
             setattr(r, attr, np.array(v, dtype=np.int64).reshape(keys.size))
         if "weighted_positives" in d or "weighted_negatives" in d:
-            r.wpos = np.full(keys.size, Fraction(0), dtype=object)
-            r.wneg = np.full(keys.size, Fraction(0), dtype=object)
-            for name, target in (("weighted_positives", r.wpos), ("weighted_negatives", r.wneg)):
+            wpos = np.full(keys.size, Fraction(0), dtype=object)
+            wneg = np.full(keys.size, Fraction(0), dtype=object)
+            for name, target in (("weighted_positives", wpos), ("weighted_negatives", wneg)):
                 for item in d.get(name, []):
                     if not isinstance(item, list) or len(item) != 2 or isinstance(
                             item[0], bool) or not isinstance(item[0], int) \
@@ -216,10 +220,12 @@ class _Ranks:
                         q = decode(item[1], name)
                     except TypeError as exc:
                         raise ValueError(str(exc)) from None
-                    if isinstance(q, float) or q < 0:
+                    if isinstance(q, float) or q < 0 or q.denominator & (q.denominator - 1):
                         raise ValueError(f"state entry {where!r}: {name!r} must hold "
-                                         f"finite values >= 0, got {item[1]!r}")
+                                         f"finite dyadic values >= 0 (sums of floats), got "
+                                         f"{item[1]!r}")
                     target[item[0]] = q
+            r.wpos, r.wneg, r.wexp = _dyadic_ints(wpos, wneg)
         return r
 
 
@@ -244,12 +250,50 @@ def _union(runs: list[_Ranks]) -> _Ranks:
     if np.any(out.pos < 0) or np.any(out.neg < 0):
         raise OverflowError("a count of the exact AUC passed 2**63")
     if weighted:
+        e = min(r.wexp for r in live if r.wpos is not None)
+        out.wexp = e
         for attr in ("wpos", "wneg"):
-            parts = [getattr(r, attr) if getattr(r, attr) is not None
-                     else np.full(r.keys.size, Fraction(0), dtype=object) for r in live]
+            parts = []
+            for r in live:
+                v = getattr(r, attr)
+                if v is None:
+                    v = np.zeros(r.keys.size, dtype=object)
+                    v.fill(0)
+                elif r.wexp != e:
+                    v = v * (1 << (r.wexp - e))
+                parts.append(v)
             both = np.concatenate(parts)[order]
             setattr(out, attr, np.add.reduceat(both, starts) if starts.size else both[:0])
     return out
+
+
+def _value(v: int, e: int) -> Fraction:
+    """The exact value ``v * 2**e``."""
+    return Fraction(v << e) if e >= 0 else Fraction(v, 1 << -e)
+
+
+def _dyadic_ints(*arrays: np.ndarray) -> tuple[Any, ...]:
+    """Object arrays of dyadic Fractions (or ``(m, e)`` pairs) as object arrays of
+    integers on one scale, and that scale's exponent: ``(ints..., e)``."""
+    pairs = []
+    for arr in arrays:
+        row = []
+        for q in arr.tolist():
+            if isinstance(q, tuple):
+                row.append(q)
+            elif q == 0:
+                row.append((0, 0))
+            else:
+                den = q.denominator
+                row.append((q.numerator, -(den.bit_length() - 1)))
+        pairs.append(row)
+    e = min((x[1] for row in pairs for x in row if x[0]), default=0)
+    out = []
+    for row in pairs:
+        ints = np.empty(len(row), dtype=object)
+        ints[:] = [m << (k - e) if m else 0 for m, k in row]
+        out.append(ints)
+    return (*out, e)
 
 
 def _starts(sorted_keys: np.ndarray) -> np.ndarray:
@@ -310,17 +354,47 @@ def _batch_ranks(labels: np.ndarray, scores: np.ndarray, w: np.ndarray | None) -
     if w is None:
         return _distinct(s[labels], True).merged(_distinct(s[~labels], False))
     keys, inverse = np.unique(s, return_inverse=True)
-    sums = exact_group_sums(np.ascontiguousarray(w, dtype=np.float64),
-                            inverse.astype(np.int64).ravel() * 2 + labels, 2 * keys.size)
     r = _Ranks()
     r.keys = keys.astype(np.float64)
     r.pos = np.zeros(keys.size, dtype=np.int64)
     r.neg = np.zeros(keys.size, dtype=np.int64)
-    r.wneg = np.empty(keys.size, dtype=object)
-    r.wpos = np.empty(keys.size, dtype=object)
-    r.wneg[:] = sums[0::2]
-    r.wpos[:] = sums[1::2]
+    ints, r.wexp = _weight_sums(np.ascontiguousarray(w, dtype=np.float64).ravel(),
+                                inverse.astype(np.int64).ravel() * 2 + labels, 2 * keys.size)
+    r.wneg, r.wpos = ints[0::2].copy(), ints[1::2].copy()
     return r
+
+
+def _weight_sums(w: np.ndarray, groups: np.ndarray, n: int) -> tuple[np.ndarray, int]:
+    """The exact sums of ``w`` per group as an object array of integers ``v`` and one
+    exponent ``e`` (each sum ``v * 2**e``). A group of one weight is that double, split
+    into its integer significand and exponent without a search (most keys of
+    continuous scores hold one sample); the others are summed exactly by the core."""
+    sizes = np.bincount(groups, minlength=n)
+    mant = np.zeros(n, dtype=np.int64)
+    expo = np.zeros(n, dtype=np.int64)
+    single = sizes == 1
+    if single.any():
+        where = np.full(n, -1, dtype=np.int64)
+        where[groups] = np.arange(groups.size)
+        f, x = np.frexp(w[where[single]])  # w = f * 2**x, 0.5 <= |f| < 1 (subnormals too)
+        mant[single] = (f * 2.0**53).astype(np.int64)  # exact: 53 bits
+        expo[single] = x.astype(np.int64) - 53
+    multi = np.flatnonzero(sizes > 1)
+    extra: list[tuple[int, int]] = []
+    if multi.size:
+        remap = np.full(n, -1, dtype=np.int64)
+        remap[multi] = np.arange(multi.size)
+        inside = remap[groups] >= 0
+        extra = exact_group_dyadics(w[inside], remap[groups[inside]], multi.size)
+    nonzero = mant != 0
+    exps = [int(expo[nonzero].min())] if nonzero.any() else []
+    exps += [e for m, e in extra if m]
+    e = min(exps, default=0)
+    shift = np.where(nonzero, expo - e, 0)
+    out = mant.astype(object) << shift.astype(object)
+    for g, (m, k) in zip(multi.tolist(), extra, strict=True):
+        out[g] = m << (k - e) if m else 0
+    return out, e
 
 
 class AUC(_Histogram):
@@ -659,7 +733,8 @@ class AUC(_Histogram):
                                     strict=True):
                         if v:
                             cell = (c * nb + b) * 2 + y
-                            weighted[cell] = weighted.get(cell, Fraction(0)) + v
+                            weighted[cell] = weighted.get(cell, Fraction(0)) + _value(
+                                v, r.wexp)
         return counts, weighted
 
     def _fall_back(self, ranks: list[_Ranks], pending: list[list[_Ranks]]) -> None:
@@ -886,9 +961,28 @@ class AUC(_Histogram):
                 "recall": np.array([*recall[::-1], 0.0]),
                 "thresholds": keys[::-1].copy()}
 
-    def _threshold_points(self, label: int, curve: str) -> dict[str, np.ndarray]:
+    def label_curves(self, curve: str | None = None,
+                     labels: list[int] | None = None) -> list[dict[str, np.ndarray]]:
+        """:meth:`curve_points` of several labels (default: all) at once; a thresholded
+        AUC computes its confusion counts once for all of them."""
+        chosen = self.curve if curve is None else {"roc": "ROC", "pr": "PR"}.get(
+            str(curve).lower(), curve)
+        if chosen not in CURVES:
+            raise ValueError(f"curve must be one of {CURVES}, got {curve!r}")
+        wanted = list(range(self._columns)) if labels is None else [int(i) for i in labels]
+        if self.exact or not wanted:
+            return [self.curve_points(i, chosen) for i in wanted]
+        for i in wanted:
+            if not 0 <= i < self._columns:
+                raise ValueError(f"label must be in [0, {self._columns}), got {i!r}")
+        conf = self._confusion()
+        return [self._threshold_points(i, chosen, conf) for i in wanted]
+
+    def _threshold_points(self, label: int, curve: str,
+                          conf: tuple[np.ndarray, ...] | None = None
+                          ) -> dict[str, np.ndarray]:
         """:meth:`curve_points` of a thresholded AUC: one point per threshold."""
-        tp, fp, tn, fn = (a[label] for a in self._confusion())
+        tp, fp, tn, fn = (a[label] for a in (self._confusion() if conf is None else conf))
         order = np.argsort(np.asarray(self._sorted))[::-1]  # decreasing threshold
         t = np.asarray(self._sorted, dtype=np.float64)[order]
 
@@ -1006,11 +1100,11 @@ def _weighted_by(r: _Ranks, q: Fraction) -> _Ranks:
     out.keys = r.keys
     out.pos = np.zeros_like(r.pos)
     out.neg = np.zeros_like(r.neg)
-    pos, neg, d = r.exact_counts()
-    out.wpos = np.array([Fraction(int(v), d) * q for v in pos[::-1]],
-                        dtype=object).reshape(-1)
-    out.wneg = np.array([Fraction(int(v), d) * q for v in neg[::-1]],
-                        dtype=object).reshape(-1)
+    pos, neg, d = r.exact_counts()  # integers over d, a power of two
+    den = q.denominator  # q is a double: dyadic
+    out.wexp = -(d.bit_length() - 1) - (den.bit_length() - 1)
+    out.wpos = pos[::-1].astype(object) * q.numerator
+    out.wneg = neg[::-1].astype(object) * q.numerator
     return out
 
 
