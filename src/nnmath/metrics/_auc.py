@@ -712,11 +712,12 @@ class AUC(_Histogram):
             bins[keys == -np.inf] = below0
         return bins
 
-    def _ranks_histogram(self, ranks: list[_Ranks]) -> tuple[np.ndarray, dict[int, Fraction]]:
+    def _ranks_histogram(self, ranks: Any, columns: int
+                         ) -> tuple[np.ndarray, dict[int, Fraction]]:
         """The thresholded histogram (``(columns, T + 1, 2)`` object counts and the exact
-        weighted sums per flat cell) of exact states, one per column."""
+        weighted sums per flat cell) of exact states, one per column (any iterable)."""
         nb = len(self._sorted) + 1
-        counts = object_zeros((len(ranks), nb, 2))
+        counts = object_zeros((columns, nb, 2))
         weighted: dict[int, Fraction] = {}
         for c, r in enumerate(ranks):
             if r.empty:
@@ -725,7 +726,8 @@ class AUC(_Histogram):
             starts = _starts(bins)
             at = bins[starts]
             for y, ints, fracs in ((0, r.neg, r.wneg), (1, r.pos, r.wpos)):
-                sums = np.add.reduceat(ints.astype(object), starts)
+                # int64: the counts of a label add up to its samples (below 2**63)
+                sums = np.add.reduceat(ints, starts)
                 for b, v in zip(at.tolist(), sums.tolist(), strict=True):
                     counts[c, b, y] += v
                 if fracs is not None:
@@ -741,17 +743,26 @@ class AUC(_Histogram):
         """Turn the exact state (``ranks`` with the ``pending`` batches) into the
         thresholded histogram of ``fallback_thresholds`` thresholds."""
         assert self.fallback_thresholds is not None
-        whole = [_union([r, *p]) for r, p in zip(ranks, pending, strict=True)]
+        columns = len(ranks)
+        weighted_runs = any(r.wpos is not None for r in ranks) or any(
+            r.wpos is not None for p in pending for r in p)
         self._sorted = even_thresholds(self.fallback_thresholds, epsilon=True)
         self._order = np.arange(len(self._sorted))
         self.exact, self.fell_back = False, True
         self._ranks, self._pending = [], []
         _Histogram.reset_state(self)
-        counts, weighted = self._ranks_histogram(whole)
+
+        def whole() -> Any:  # one label at a time, each dropped once binned
+            for c in range(columns):
+                r = _union([ranks[c], *pending[c]])
+                ranks[c], pending[c] = _Ranks(), []
+                yield r
+
+        counts, weighted = self._ranks_histogram(whole(), columns)
         self._counts += counts
         for cell, v in weighted.items():
             self._weighted[cell] = self._weighted.get(cell, Fraction(0)) + v
-        self._is_weighted = self._is_weighted or any(r.wpos is not None for r in whole)
+        self._is_weighted = self._is_weighted or weighted_runs
 
     def _add_binned(self, labels: np.ndarray, scores: np.ndarray,
                     w: np.ndarray | None) -> None:
@@ -1070,7 +1081,8 @@ class AUC(_Histogram):
                 super()._merge(other)
                 return
             counts, weighted = self._ranks_histogram(
-                [_union([r, *p]) for r, p in zip(other._ranks, other._pending, strict=True)])
+                (_union([r, *p]) for r, p in zip(other._ranks, other._pending, strict=True)),
+                other._columns)
             self._counts += counts
             for cell, v in weighted.items():
                 self._weighted[cell] = self._weighted.get(cell, Fraction(0)) + v
