@@ -171,3 +171,11 @@ def test_a_label_of_one_class_has_no_auc() -> None:
     assert json.loads(r.to_json())["metrics"]["roc_auc"] is None
     assert any("all of one class" in n for n in r.notes)
     assert "n/a" in r.format_table()
+
+
+def test_areas_are_skipped_above_1024_classes_with_a_note() -> None:
+    c = 1025
+    y = np.arange(2 * c) % c
+    r = evaluate(y, np.eye(c)[y] * 0.9 + 0.1 / c)
+    assert "roc_auc" not in r.metrics and "ece" in r.metrics
+    assert any("skipped above 1024 classes" in n for n in r.notes)

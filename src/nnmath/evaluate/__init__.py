@@ -177,7 +177,8 @@ def evaluate(y_true: Any, y_pred: Any, sample_weight: Any = None, *, task: str =
         ROC AUC and PR AUC (average precision): ``"exact"`` (default; every distinct
         score, as scikit-learn, up to about 4 million distinct scores in all, then
         thresholds, with a note), ``"thresholds"`` (1001 evenly spaced thresholds, 201
-        above 32 classes) or ``"none"``. See :mod:`nnmath.evaluate._probs`.
+        above 32 classes) or ``"none"``; skipped above 1024 classes. See
+        :mod:`nnmath.evaluate._probs`.
     calibration
         Report the expected calibration error (15 equal-width bins) and the Brier score,
         with the reliability diagram's data (default ``True``).

@@ -36,12 +36,15 @@ from .. import _core
 from .. import metrics as M
 from ._options import AUC_MODES
 
-__all__ = ["AUC_MAX_DISTINCT", "AUC_MODES", "CURVE_POINTS", "MAX_CURVES", "ProbMetrics",
-           "fallback_thresholds"]
+__all__ = ["AUC_MAX_DISTINCT", "AUC_MODES", "CURVE_POINTS", "MAX_AUC_LABELS", "MAX_CURVES",
+           "ProbMetrics", "fallback_thresholds"]
 
 #: distinct scores an exact AUC keeps over all its labels (24 bytes each) before it falls
 #: back to thresholds: about 100 MB of state
 AUC_MAX_DISTINCT = 1 << 22
+#: one-vs-rest areas are computed up to this many classes or labels (as the per-class
+#: counts): each keeps a state of its own
+MAX_AUC_LABELS = 1024
 #: the curves of at most this many classes are kept for the figures
 MAX_CURVES = 10
 #: a curve in the report is thinned to about this many points
@@ -69,7 +72,13 @@ class ProbMetrics:
         self.from_logits = from_logits
         labels = 1 if task == "binary" else n_classes
         self.auc: Any = None
-        if auc != "none":
+        #: why the areas are not computed, for the notes
+        self.skipped: str | None = None
+        if auc != "none" and labels > MAX_AUC_LABELS:
+            self.skipped = (f"ROC AUC and PR AUC are skipped above {MAX_AUC_LABELS} "
+                            f"{'labels' if task == 'multilabel' else 'classes'} (one state "
+                            "per class; evaluate a subset of the classes for them)")
+        elif auc != "none":
             multi = task != "binary"
             # multiclass AUC ranks the softmax probabilities; the others the scores as given
             logits = from_logits and task != "multiclass"
@@ -152,6 +161,8 @@ class ProbMetrics:
         metrics: dict[str, float] = {}
         per_class: dict[str, list[float]] = {}
         curves: dict[str, Any] = {}
+        if self.skipped is not None:
+            notes.append(self.skipped)
         if self.auc is not None:
             self._auc_results(metrics, per_class, curves, notes, settings, word)
         if self.ece is not None:
