@@ -18,6 +18,11 @@ multilabel    ``y_pred`` ``(N, L)``; 0/1 rows ``(N, L)``   accuracy (per label),
                                                            accuracy, crossentropy
 ============  ==========================================  ====================================
 
+Every task also reports, from the predicted probabilities, ``roc_auc`` and ``pr_auc``
+(exact up to a bound, then from thresholds; one-vs-rest per class, macro-averaged, for
+several classes), ``ece`` and ``brier_score`` (see :mod:`nnmath.evaluate._probs`; the
+``auc`` and ``calibration`` arguments switch them off).
+
 ``"accuracy"`` and ``"crossentropy"`` are resolved from the shapes as Keras's
 ``compile(metrics=["accuracy"], loss="crossentropy")`` would; the report says which one
 (``settings["accuracy"]``). Every task also gets a classification report from its exact
