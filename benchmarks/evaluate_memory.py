@@ -16,6 +16,7 @@ Layouts (``--layout``, repeatable; default all):
 
 ==============  =============================================================================
 ``npy``         ``N × 10`` float32 probabilities, a memory-mapped ``.npy`` (``--size-gb``)
+``binary``      ``N`` float32 probabilities of a binary task (``--size-gb``), int8 labels
 ``npz``         the same (at most 250 MB) in a compressed ``.npz`` member, streamed
 ``npz-fortran`` a Fortran-ordered ``.npz`` member (constant rows, compressed: 400 MB in a
                 few MB), unpacked to a temporary file
@@ -120,6 +121,26 @@ def _write_npy_pair(d: Path, rows: int, classes: int) -> tuple[str, str]:
     return str(true), str(pred)
 
 
+def gen_binary(d: Path, size: int) -> tuple[str, str]:
+    """``size`` bytes of float32 probabilities of a binary task (one per sample), int8
+    labels: the exact AUC's state at its bound of distinct scores, on one label."""
+    rows = max(size // 4, 1)
+    pred, true = d / "y_pred.npy", d / "y_true.npy"
+    rng = np.random.default_rng(0)
+    step = _PIECE_BYTES // 4
+    with open(pred, "wb") as fp, open(true, "wb") as ft:
+        _header(fp, np.dtype("<f4"), (rows,))
+        _header(ft, np.dtype("i1"), (rows,))
+        for start in range(0, rows, step):
+            n = min(step, rows - start)
+            y = rng.integers(0, 2, n, dtype=np.int8)
+            z = rng.standard_normal(n, dtype=np.float32) + 1.5 * (y - np.float32(0.5))
+            p = 1 / (1 + np.exp(-z))
+            fp.write(p.astype("<f4").tobytes())
+            ft.write(y.tobytes())
+    return str(true), str(pred)
+
+
 def gen_npy(d: Path, size: int) -> tuple[str, str]:
     return _write_npy_pair(d, max(size // 40, 1), 10)
 
@@ -195,6 +216,7 @@ def gen_csv(d: Path, size: int) -> tuple[str, str]:
 
 LAYOUTS: dict[str, tuple[Callable[[Path, int], tuple[str, str]], str]] = {
     "npy": (gen_npy, ".npy, memory-mapped, N × 10 float32"),
+    "binary": (gen_binary, ".npy, memory-mapped, N float32 probabilities (binary)"),
     "npz": (gen_npz, ".npz member (deflate), N × 10 float32"),
     "npz-fortran": (gen_npz_fortran, ".npz member in Fortran order, 10M × 10 float32"),
     "wide": (gen_wide, ".npy, 2684 × 100000 float32 (wide rows)"),
@@ -253,15 +275,17 @@ def _added(r: dict[str, Any]) -> float:
 def describe(r: dict[str, Any]) -> str:
     added = _added(r["without_auc"])
     auc_part = _added(r) - added
-    lines = [f"{r['layout']}: {r['what']}: {r['n_samples']:,} samples in {r['seconds']:.1f} s, "
-             f"chunks of {r['chunk_size']:,} rows (generated in {r['generate_seconds']:.1f} s)",
+    lines = [f"{r['layout']}: {r['what']}: {r['n_samples']:,} samples in "
+             f"{r['without_auc']['seconds']:.1f} s with --auc none, {r['seconds']:.1f} s with "
+             f"every metric; chunks of {r['chunk_size']:,} rows (generated in "
+             f"{r['generate_seconds']:.1f} s)",
              f"  input files                 {r['file_bytes'] / 2**20:10,.0f} MiB",
              f"  peak RSS of the process     {_mib(r['peak_rss_kib']):10,.0f} MiB",
              f"  added by the evaluation     {added:10,.0f} MiB (peak RSS minus RSS after "
              f"import nnmath.evaluate, --auc none; target <= {TARGET_MIB:.0f} MiB: "
              f"{'met' if added <= TARGET_MIB else 'MISSED'})",
-             f"  and by the exact AUC        {auc_part:10,.0f} MiB (the default report, "
-             f"{r['seconds']:.1f} s; its state is excepted from the target)"]
+             f"  and by the exact AUC        {auc_part:10,.0f} MiB (the default report; its "
+             "state is excepted from the target)"]
     if r["tracemalloc_peak_bytes"] is not None:
         lines.append(f"  tracemalloc peak            {r['tracemalloc_peak_bytes'] / 2**20:10,.0f}"
                      " MiB")
