@@ -107,7 +107,7 @@ def test_get_errors_name_the_problem():
         A.get("sigmoyd")
     with pytest.raises(TypeError, match="cannot be applied to the instance"):
         A.get(A.ReLU(), negative_slope=0.1)
-    with pytest.raises(ValueError, match="cannot interpret 3.5"):
+    with pytest.raises(ValueError, match=r"cannot interpret 3\.5"):
         A.get(3.5)
     with pytest.raises(ValueError, match="unknown activation function 'sigmoyd'"):
         A.get({"class_name": "function", "config": "sigmoyd"})
