@@ -164,10 +164,10 @@ def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: An
 
     * nnmath's aliases ``"cce"`` and ``"kullback_leibler_divergence"`` (Keras 2's) name
       functions too, and the aliases may be a dict's ``class_name``;
-    * ``"crossentropy"`` (or ``"ce"``) with ``y_true`` and ``y_pred`` resolves from their
-      shapes as Keras's ``compile`` does (an instance): binary when ``y_pred`` ends in 1,
-      sparse when ``y_true`` has a lower rank or ends in 1 against several classes,
-      categorical otherwise; without them it raises ``ValueError``;
+    * ``"crossentropy"`` (or ``"ce"``, spelled so) with ``y_true`` and ``y_pred`` resolves
+      from their shapes as Keras's ``compile`` does (an instance): binary when ``y_pred``
+      ends in 1, sparse when ``y_true`` has a lower rank or ends in 1 against several
+      classes, categorical otherwise; without them it raises ``ValueError``;
     * keyword ``params`` always give an instance: the class named, passed, or of the
       function named or passed, constructed with them (with a dict they update its
       config). An instance or a user's function with ``params`` raises ``TypeError``.
@@ -214,7 +214,7 @@ def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: An
                              f"known: {', '.join(_CLASS_NAMES)}")
         return cls.from_config(config)
     if isinstance(identifier, str):
-        if identifier.lower() in ("crossentropy", "ce"):
+        if identifier in ("crossentropy", "ce"):
             if y_true is None or y_pred is None:
                 raise ValueError(f"{identifier!r} resolves from the data: pass y_true= and "
                                  "y_pred= (or name the loss, e.g. 'binary_crossentropy')")

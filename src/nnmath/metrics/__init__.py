@@ -277,8 +277,9 @@ def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: An
 
     Extensions:
 
-    * ``"accuracy"`` (or ``"acc"``) with ``y_true`` and ``y_pred`` resolves as Keras's
-      ``compile`` does (:func:`resolve_accuracy`), and the metric keeps the name you gave;
+    * ``"accuracy"`` (or ``"acc"``, spelled so) with ``y_true`` and ``y_pred`` resolves
+      as Keras's ``compile`` does (:func:`resolve_accuracy`), and the metric keeps the
+      name you gave;
       without them ``"accuracy"`` is exact-equality :class:`Accuracy` (as in Keras) and
       ``"acc"`` too. ``"crossentropy"`` (or ``"ce"``) with ``y_true`` and ``y_pred``
       resolves to the metric of :func:`resolve_crossentropy`; without them it raises
@@ -324,7 +325,7 @@ def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: An
                              f"known: {', '.join(names())} and their class names")
         return cls.from_config(config)
     if isinstance(identifier, str):
-        key = identifier.lower()
+        key = identifier
         if key in ("accuracy", "acc", "crossentropy", "ce"):
             if (y_true is None) != (y_pred is None):
                 raise ValueError(f"get({identifier!r}) needs both y_true and y_pred (or neither)")
