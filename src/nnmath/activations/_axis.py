@@ -96,6 +96,8 @@ def _joint(name: str, what: str, x: Any, axis: Any, g: Any, out: Any) -> Any:
     check_axes(name, axis)
     if len(axis) == 1:
         return axis_run(name, what, x, int(axis[0]), g, out)
+    xp: Any
+    xc: Any
     if isinstance(x, np.ndarray) or namespace(x) is np:
         xp, xc, dtype = np, numpy_input(x), None
     elif is_dask(x) and isinstance(getattr(x, "_meta", None), np.ndarray) and what != "jacobian":
@@ -119,6 +121,7 @@ def _joint(name: str, what: str, x: Any, axis: Any, g: Any, out: Any) -> Any:
     flat = xp.reshape(moved, (*moved.shape[:lead], n))
     gflat = None
     if g is not None:
+        gc: Any
         if xp is np:
             gc = numpy_input(g, "grad_output")
         elif dtype is None:
