@@ -204,8 +204,9 @@ def get(identifier: Any = None, **params: Any) -> Any:
     LeakyReLU(negative_slope=0.01)
     >>> get("leaky_relu", negative_slope=0.1)
     LeakyReLU(negative_slope=0.1)
-    >>> get({"class_name": "function", "config": "softmax", "module": "keras.activations"})
-    <function softmax at ...>
+    >>> get({"class_name": "function", "config": "softmax", "module": "keras.activations",
+    ...      "registered_name": None}) is softmax
+    True
     """
     if isinstance(identifier, Activation):
         if params:

@@ -181,7 +181,7 @@ def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: An
     BinaryCrossentropy(from_logits=True, label_smoothing=0.0, axis=-1, pos_weight=None,
                        reduction='sum_over_batch_size', name='binary_crossentropy')
     >>> get({"class_name": "Hinge", "config": {"reduction": "sum"}})
-    Hinge(reduction='sum', name='hinge')
+    Hinge(axis=-1, reduction='sum', name='hinge')
     >>> get("crossentropy", y_true=np.zeros(4), y_pred=np.zeros((4, 3)), from_logits=True)
     SparseCategoricalCrossentropy(from_logits=True, ignore_class=None, axis=-1,
                                   label_smoothing=0.0, class_weight=None,
