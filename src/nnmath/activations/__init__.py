@@ -6,7 +6,8 @@ Every activation exists three ways:
 * a class with the same parameters in the constructor (``GELU(approximate=False)``), whose
   instances have ``__call__(x)``, ``gradient(x)``, ``backward(x, grad_output)``,
   ``name``, ``formula`` and ``properties``;
-* a registry name for :func:`get` (``get("gelu", approximate=True)``).
+* a registry name for :func:`get`, which answers as Keras's ``get``: ``get("gelu")`` is
+  the function, ``get("GELU")`` and ``get("gelu", approximate=True)`` are instances.
 
 ``gradient`` of an elementwise activation is ``f'(x)``, elementwise. ``gradient`` of an
 activation along an axis (softmax, log_softmax, softmin, sparsemax, glu) is the Jacobian
