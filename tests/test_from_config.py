@@ -63,6 +63,16 @@ def test_activation_from_config(name: str, params: dict[str, Any]) -> None:
     assert A.get({"class_name": type(act).__name__, "config": config}) == act
 
 
+def test_seed_classes_from_config_and_get() -> None:
+    for act in (A.ReLu(), A.Leaky_ReLu(alpha=0.2), A.TanH(), A.Sigmoid(), A.Softmax(axis=0)):
+        config = act.get_config()
+        again = type(act).from_config(config)
+        assert type(again) is type(act) and again == act
+        assert A.get({"class_name": type(act).__name__, "config": config}) == act
+    assert type(A.get("Leaky_ReLu", alpha=0.3)) is A.Leaky_ReLu
+    np.testing.assert_array_equal(A.Leaky_ReLu.from_config({"alpha": 0.2})([-1.0]), [-0.2])
+
+
 def test_lambda_from_config() -> None:
     lam = A.Lambda(np.square, derivative=lambda x: 2 * x, name="sq")
     again = A.Lambda.from_config(lam.get_config())

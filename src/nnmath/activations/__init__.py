@@ -108,6 +108,9 @@ def _key(name: str) -> str:
 _LOOKUP: dict[str, type[Activation]] = {_key(n): cls for n, cls in REGISTRY.items()}
 _LOOKUP.update({_key(cls.__name__): cls for cls in _CLASSES})
 _FUNCTION_CLASSES = {id(fn): REGISTRY[name] for name, fn in _FUNCTIONS.items()}
+#: exact class names, the seed notebook's included (its ``Leaky_ReLu`` takes ``alpha``)
+_CLASS_NAMES: dict[str, type[Activation]] = {
+    **{cls.__name__: cls for cls in _CLASSES}, **{n: getattr(_seed, n) for n in _SEED}}
 #: the exact function names (registry names and aliases) -> the public functions
 _NAMED_FUNCTIONS: dict[str, Any] = {
     **_FUNCTIONS, **{a: _FUNCTIONS[row.name] for row in ROWS for a in row.aliases}}
@@ -186,7 +189,8 @@ def get(identifier: Any = None, **params: Any) -> Any:
 
     * any other spelling of a name, matched ignoring case, ``_``, ``-`` and spaces (the
       class names ``"LeakyReLU"``, ``"GELU"``, PyTorch's ``"Hardtanh"``, ``"leakyrelu"``),
-      gives an **instance** of the activation's class;
+      gives an **instance** of the activation's class (the seed notebook's class names
+      ``"ReLu"``, ``"Leaky_ReLu"``, ``"TanH"`` give those classes);
     * an :class:`Activation` subclass gives an instance of it (Keras would return the
       class itself, as any callable);
     * a dict ``{"class_name": "LeakyReLU", "config": {...}}`` gives
@@ -224,7 +228,7 @@ def get(identifier: Any = None, **params: Any) -> Any:
                 raise ValueError(f"unknown activation function {config!r} in {identifier!r}"
                                  f"{_hint(config)}")
             return fn
-        cls = _LOOKUP.get(_key(class_name))
+        cls = _CLASS_NAMES.get(class_name) or _LOOKUP.get(_key(class_name))
         if cls is None:
             raise TypeError(f"unknown activation class {class_name!r} in {identifier!r}"
                             f"{_hint(class_name)}")
@@ -232,7 +236,7 @@ def get(identifier: Any = None, **params: Any) -> Any:
     if isinstance(identifier, str):
         if not params and identifier in _NAMED_FUNCTIONS:
             return _NAMED_FUNCTIONS[identifier]
-        cls = _LOOKUP.get(_key(identifier))
+        cls = _CLASS_NAMES.get(identifier) or _LOOKUP.get(_key(identifier))
         if cls is None:
             raise ValueError(f"unknown activation {identifier!r}{_hint(identifier)}")
         return cls(**params)
