@@ -149,8 +149,8 @@ def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: An
     * a function name (``"binary_crossentropy"``; any name of :func:`names`) or one of
       Keras's aliases ``"bce"``, ``"BCE"``, ``"kld"``, ``"KLD"`` gives nnmath's loss
       **function**;
-    * a class name (``"BinaryCrossentropy"``) or a :class:`Loss` subclass gives an
-      **instance** with the default parameters;
+    * a class name (``"BinaryCrossentropy"``), a :class:`Loss` subclass or any other
+      class gives an **instance** with the default parameters;
     * a dict ``{"class_name": "BinaryCrossentropy", "config": {...}}`` (also what
       ``keras.saving.serialize_keras_object`` gives; ``module`` and ``registered_name``
       are ignored) gives ``BinaryCrossentropy.from_config(config)``; a function's name as
@@ -229,7 +229,7 @@ def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: An
             raise ValueError(f"unknown loss {identifier!r}; known: {', '.join(names())} "
                              "and their class names")
         return cls(**params)
-    if inspect.isclass(identifier) and issubclass(identifier, Loss):
+    if inspect.isclass(identifier):  # any class, as Keras
         return identifier(**params)
     if callable(identifier):
         if not params:

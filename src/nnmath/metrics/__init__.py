@@ -265,7 +265,8 @@ def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: An
       ``"mean_io_u"``), a registry name of :func:`names` (``"fbeta_score"``,
       ``"mean_iou"``) or one of Keras's aliases ``"bce"``, ``"BCE"``; a metric that needs
       arguments (``"mean_iou"`` needs ``num_classes``) raises ``TypeError`` without them;
-    * a :class:`Metric` subclass gives an instance with the default parameters;
+    * a :class:`Metric` subclass (any class) gives an instance with the default
+      parameters;
     * a dict ``{"class_name": "BinaryAccuracy", "config": {...}}`` (also what
       ``keras.saving.serialize_keras_object`` gives; ``module`` and ``registered_name``
       are ignored; ``class_name`` may be any name above) gives
@@ -342,7 +343,7 @@ def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: An
             raise ValueError(f"unknown metric {identifier!r}; known: {', '.join(names())} "
                              "and their class names")
         return cls(**params)
-    if inspect.isclass(identifier) and issubclass(identifier, Metric):
+    if inspect.isclass(identifier):  # any class, as Keras
         return identifier(**params)
     if callable(identifier):
         if not params:
