@@ -181,7 +181,7 @@ def _jax_fn(expr: str) -> Fn | None:
 
 def instance(op: Op) -> Any:
     """The nnmath activation object of ``op``."""
-    return A.get(op.name, **op.params)
+    return A.REGISTRY[op.name](**op.params)
 
 
 def core_ufuncs(op: Op) -> tuple[Fn | None, Fn | None, tuple[Any, ...]]:

@@ -828,7 +828,7 @@ def nnmath_impl():
     import nnmath.activations as A
 
     def make(fn: Fn, grad: bool):
-        act = A.get(fn.name, **fn.params)
+        act = A.REGISTRY[fn.name](**fn.params)
         return act.gradient if grad else act
     return make
 
@@ -907,7 +907,7 @@ def nnmath_torch_impl():
     import nnmath.activations as A
 
     def make(fn: Fn, grad: bool):
-        act = A.get(fn.name, **fn.params)
+        act = A.REGISTRY[fn.name](**fn.params)
         f = act.gradient if grad else act
 
         def run(x):

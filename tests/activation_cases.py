@@ -48,7 +48,7 @@ def case_id(case: tuple[str, dict]) -> str:
 
 
 def make(name: str, params: dict) -> A.Activation:
-    return A.get(name, **params)
+    return A.REGISTRY[name](**params)
 
 
 def function_kwargs(name: str, params: dict) -> dict:

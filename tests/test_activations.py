@@ -68,11 +68,19 @@ def test_every_name_is_function_class_and_registry_entry(name):
     assert issubclass(cls, A.Activation)
     assert cls.name == name
     params = {"threshold": 0.0, "default_value": 0.0} if name == "threshold" else {}
-    inst = A.get(name, **params)
+    inst = A.REGISTRY[name](**params)
     assert type(inst) is cls
-    assert A.get(cls, **params) == inst
+    assert A.get(name) is fn  # a snake_case name: the function (Keras's get)
+    assert A.get(cls.__name__, **params) == inst  # a class name: an instance
+    assert A.get({"class_name": cls.__name__, "config": params}) == inst
+    assert A.get({"class_name": "function", "config": name}) is fn
+    assert A.get(fn) is fn  # a callable as it is
+    if params:
+        assert A.get(name, **params) == inst  # params: an instance
+        assert A.get(fn, **params) == inst
+    else:
+        assert A.get(cls) == inst
     assert A.get(inst) is inst
-    assert A.get(fn, **params) == inst
     assert isinstance(inst.formula, str) and inst.formula
     assert isinstance(inst.properties, A.Properties)
 
@@ -80,7 +88,8 @@ def test_every_name_is_function_class_and_registry_entry(name):
 @pytest.mark.parametrize("alias,target", sorted(ALIASES.items()))
 def test_aliases(alias, target):
     assert getattr(A, alias) is getattr(A, target)
-    assert type(A.get(alias)) is type(A.get(target))
+    assert A.get(alias) is A.get(target) is getattr(A, target)
+    assert A.REGISTRY[alias] is A.REGISTRY[target]
     assert A.Swish is A.SiLU and A.HardSwish is A.HardSiLU
 
 
@@ -90,6 +99,7 @@ def test_aliases(alias, target):
 ])
 def test_get_accepts_class_and_pytorch_spellings(spelling, cls):
     assert type(A.get(spelling)) is cls
+    assert type(A.get({"class_name": spelling})) is cls
 
 
 def test_get_errors_name_the_problem():
@@ -97,13 +107,25 @@ def test_get_errors_name_the_problem():
         A.get("sigmoyd")
     with pytest.raises(TypeError, match="cannot be applied to the instance"):
         A.get(A.ReLU(), negative_slope=0.1)
-    with pytest.raises(TypeError, match="identifier must be"):
+    with pytest.raises(ValueError, match=r"cannot interpret 3\.5"):
         A.get(3.5)
-    assert A.get(None) == A.Linear()
+    with pytest.raises(ValueError, match="unknown activation function 'sigmoyd'"):
+        A.get({"class_name": "function", "config": "sigmoyd"})
+    with pytest.raises(TypeError, match="unknown activation class 'Sigmoyd'"):
+        A.get({"class_name": "Sigmoyd", "config": {}})
+    with pytest.raises(ValueError, match="'class_name'"):
+        A.get({"config": {}})
+    assert A.get(None) is A.linear
+    assert A.get(None, **{}) is A.linear
 
 
-def test_get_wraps_a_user_callable():
-    act = A.get(lambda x: 3.0 * x)
+def test_get_returns_a_user_callable_and_wraps_it_with_params():
+    def triple(x):
+        return 3.0 * x
+
+    assert A.get(triple) is triple
+    act = A.get(triple, name="triple")
+    assert isinstance(act, A.Lambda) and act.name == "triple"
     np.testing.assert_array_equal(act([1.0, 2.0]), [3.0, 6.0])
     with pytest.raises(TypeError, match="no derivative"):
         act.gradient([1.0])
@@ -223,7 +245,7 @@ def test_backward_never_builds_a_jacobian(monkeypatch):
         monkeypatch.setattr(_axis_cores, fn, boom)
     x = RNG.normal(size=(3, 4))
     for name, _ in AXIS_CASES:
-        act = A.get(name)
+        act = A.REGISTRY[name]()
         act.backward(x, RNG.normal(size=act(x).shape))
 
 
@@ -265,7 +287,7 @@ KINK_TABLE = [
 @pytest.mark.parametrize("name,params,x,value,grad", KINK_TABLE,
                          ids=[f"{r[0]}@{r[2]}{r[1] or ''}" for r in KINK_TABLE])
 def test_value_and_gradient_at_the_kink(name, params, x, value, grad):
-    act = A.get(name, **params)
+    act = A.REGISTRY[name](**params)
     assert act(x) == pytest.approx(value, abs=1e-15)
     assert act.gradient(x) == pytest.approx(grad, rel=1e-15)
 
@@ -276,7 +298,7 @@ def test_kinks_are_listed_in_properties():
     assert A.ELU().properties.kinks == ()  # alpha = 1: continuously differentiable
     assert A.ELU(alpha=2.0).properties.kinks == (0.0,)
     for name, params, *_ in KINK_TABLE:
-        act = A.get(name, **params)
+        act = A.REGISTRY[name](**params)
         if name not in ("softsign", "celu", "sparse_plus"):
             assert act.properties.kinks, name
             assert act.properties.kink_convention, name
@@ -458,7 +480,7 @@ def test_axis_functions_on_any_axis_and_1d(case):
                                    rtol=1e-15)
     v = RNG.normal(size=6)
     np.testing.assert_allclose(fn(v), fn(v[None, :])[0], rtol=0)
-    jac = A.get(name).gradient(v)
+    jac = A.REGISTRY[name]().gradient(v)
     assert jac.shape == ((3, 6) if name == "glu" else (6, 6))
     with pytest.raises(ValueError, match="axis=3 is out of range"):
         fn(x, axis=3)
@@ -538,8 +560,8 @@ def test_bad_parameters_name_the_argument(call, message):
 
 def test_empty_input():
     for name in DESIGN_NAMES:
-        act = A.get(name, **({"threshold": 0.0, "default_value": 0.0}
-                             if name == "threshold" else {}))
+        act = A.REGISTRY[name](**({"threshold": 0.0, "default_value": 0.0}
+                                   if name == "threshold" else {}))
         x = np.zeros((0, 4))
         assert act(x).shape == ((0, 2) if name == "glu" else (0, 4))
         assert act.backward(x, np.zeros(act(x).shape)).shape == (0, 4)

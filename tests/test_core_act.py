@@ -66,7 +66,7 @@ POINTS = (-3.0, 3.0, 6.0, -1.0, 1.0, 0.5, -0.5, 2.0, -2.0, -0.75, -1.19, 40.0, -
 
 def python_act(name, params):
     _, reg, extra, _, _ = ACT[name]
-    return A.get(reg, **extra, **params)
+    return A.REGISTRY[reg](**extra, **params)
 
 
 def core(name, x, params, g=None):

@@ -146,10 +146,10 @@ def test_row_vjps_match_numpy_implementation_and_hand_values():
     rng = np.random.default_rng(8)
     x = rng.normal(0, 2, (50, 6))
     g = rng.normal(0, 1, (50, 6))
-    act = A.get("softmin")
+    act = A.Softmin()
     np.testing.assert_allclose(C.softmin_backward(x, g), act.backward(x, g), rtol=1e-13,
                                atol=1e-16)
-    act = A.get("sparsemax")
+    act = A.Sparsemax()
     np.testing.assert_allclose(C.sparsemax_backward(x, g), act.backward(x, g), rtol=1e-13,
                                atol=1e-16)
     # support {0, 1} of [1, 0.5, -3]: p = [0.75, 0.25, 0]; VJP g - mean on it (by hand)
@@ -225,7 +225,7 @@ def test_glu_matches_numpy_implementation_limits_and_nan():
     np.testing.assert_allclose(C.glu(a, b), A.glu(x), rtol=4e-16)
     g = rng.normal(0, 1, (20, 4))
     ga, gb = C.glu_backward(a, b, g)
-    np.testing.assert_allclose(np.concatenate([ga, gb], axis=1), A.get("glu").backward(x, g),
+    np.testing.assert_allclose(np.concatenate([ga, gb], axis=1), A.GLU().backward(x, g),
                                rtol=1e-15, atol=1e-300)
     inf, nan = np.inf, np.nan
     a = np.array([inf, -inf, inf, 2.0, nan, 2.0, 0.0])
@@ -299,7 +299,7 @@ def test_prelu_weight_backward():
     got = C.prelu_weight_backward(x, g)
     np.testing.assert_array_equal(got, g * np.minimum(x, 0.0))
     # summed over the broadcast dimensions it is nnmath's dL/dweight
-    act = A.get("prelu", weight=w)
+    act = A.PReLU(weight=w)
     np.testing.assert_allclose(got.sum(axis=(0, 2))[:, None], act.weight_gradient(x, g),
                                rtol=1e-14)
     # against a finite difference in the weight (leaky_relu is linear in it)

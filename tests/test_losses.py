@@ -108,12 +108,17 @@ def test_class_with_reduction_none_equals_the_function(name):
 
 
 def test_get_resolves_names_aliases_classes_instances_functions_and_configs():
-    assert isinstance(L.get("binary_crossentropy"), L.BinaryCrossentropy)
+    # a function name or a function alias: the function (Keras's get)
+    assert L.get("binary_crossentropy") is L.binary_crossentropy
+    assert L.get("bce") is L.get("BCE") is L.binary_crossentropy
+    assert L.get("kld") is L.kl_divergence
+    # a class name or a class: an instance
     assert isinstance(L.get("BinaryCrossentropy"), L.BinaryCrossentropy)
-    assert isinstance(L.get("bce"), L.BinaryCrossentropy)
-    assert isinstance(L.get("kld"), L.KLDivergence)
     assert isinstance(L.get(L.CategoricalHinge), L.CategoricalHinge)
-    assert isinstance(L.get(L.poisson), L.Poisson)
+    # a callable as it is; with params, the function's class
+    assert L.get(L.poisson) is L.poisson
+    assert isinstance(L.get(L.poisson, reduction="sum"), L.Poisson)
+    assert L.get(None) is None
     inst = L.Hinge(reduction="sum")
     assert L.get(inst) is inst
     loss = L.get("categorical_crossentropy", from_logits=True, reduction="sum")
@@ -121,10 +126,22 @@ def test_get_resolves_names_aliases_classes_instances_functions_and_configs():
     cfg = L.get({"class_name": "SparseCategoricalCrossentropy",
                  "config": {"from_logits": True, "ignore_class": -1}})
     assert cfg.from_logits and cfg.ignore_class == -1
+    assert L.get({"class_name": "binary_crossentropy"}) is L.binary_crossentropy
+    assert L.get({"module": "builtins", "class_name": "function", "config": "hinge",
+                  "registered_name": "function"}) is L.hinge
     with pytest.raises(ValueError, match="unknown loss 'crosentropy'"):
         L.get("crosentropy")
-    with pytest.raises(TypeError):
-        L.get(lambda y, p: 0.0)
+    with pytest.raises(ValueError, match="unknown loss class 'Nope'"):
+        L.get({"class_name": "Nope", "config": {}})
+    with pytest.raises(ValueError, match="cannot interpret 42"):
+        L.get(42)
+
+    def user_loss(y, p):
+        return 0.0
+
+    assert L.get(user_loss) is user_loss
+    with pytest.raises(TypeError, match="cannot be applied"):
+        L.get(user_loss, reduction="sum")
     with pytest.raises(TypeError):
         L.get(inst, reduction="none")
 

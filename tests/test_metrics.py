@@ -284,7 +284,7 @@ def test_multilabel_accuracy_modes() -> None:
      "num_labels"),
     (lambda: M.get("crossentropy"), ValueError, "y_true"),
     (lambda: M.get("no_such_metric"), ValueError, "unknown metric"),
-    (lambda: M.get(42), TypeError, "metric"),
+    (lambda: M.get(42), ValueError, "metric"),
 ])
 def test_bad_input_raises_naming_the_argument(call, exc, name) -> None:
     with pytest.raises(exc, match=name):
@@ -322,12 +322,31 @@ def test_from_state_refuses_another_class_and_bad_entries() -> None:
 def test_get_accepts_names_classes_instances_functions_and_dicts() -> None:
     assert isinstance(M.get("accuracy"), M.Accuracy)
     assert isinstance(M.get("SparseTopKCategoricalAccuracy", k=2), M.SparseTopKCategoricalAccuracy)
-    assert isinstance(M.get(M.categorical_accuracy), M.CategoricalAccuracy)
+    assert M.get(M.categorical_accuracy) is M.categorical_accuracy  # a callable as it is
+    assert isinstance(M.get(M.categorical_accuracy, name="ca"), M.CategoricalAccuracy)
+    assert isinstance(M.get(M.CategoricalAccuracy), M.CategoricalAccuracy)
+    assert M.get(None) is None
     m = M.BinaryAccuracy(threshold=0.2)
     assert M.get(m) is m
     got = M.get({"class_name": "BinaryAccuracy", "config": {"threshold": 0.7}})
     assert isinstance(got, M.BinaryAccuracy) and got.threshold == 0.7
+    # Keras's serialized form: module, registered_name and a dtype besides the config
+    got = M.get({"module": "keras.metrics", "class_name": "BinaryAccuracy", "config": {
+        "name": "ba", "dtype": "float32", "threshold": 0.7}, "registered_name": None})
+    assert got.get_config() == {"threshold": 0.7, "name": "ba"}
+    assert M.get({"class_name": "function", "config": "binary_accuracy"}) is M.binary_accuracy
     assert M.get("kld").name == "kl_divergence"
+    # every class's snake_case spelling (Keras's registry) gives an instance of it
+    assert type(M.get("binary_accuracy")) is M.BinaryAccuracy
+    assert type(M.get("f_beta_score")) is M.FBetaScore
+    assert type(M.get("mean_io_u", num_classes=3)) is M.MeanIoU
+    assert type(M.get("bce")) is M.BinaryCrossentropy
+    with pytest.raises(TypeError, match="num_classes"):
+        M.get("mean_io_u")
+    with pytest.raises(ValueError, match="unknown metric class 'Nope'"):
+        M.get({"class_name": "Nope"})
+    with pytest.raises(TypeError, match="cannot be applied"):
+        M.get(lambda y, p: 0.0, name="x")
     assert set(M.names()) >= {"accuracy", "binary_accuracy", "confusion_matrix",
                               "multiclass_accuracy", "multilabel_accuracy", "poisson"}
     # the thresholded metrics and IoU: Keras's other required arguments

@@ -6,7 +6,8 @@ Every activation exists three ways:
 * a class with the same parameters in the constructor (``GELU(approximate=False)``), whose
   instances have ``__call__(x)``, ``gradient(x)``, ``backward(x, grad_output)``,
   ``name``, ``formula`` and ``properties``;
-* a registry name for :func:`get` (``get("gelu", approximate=True)``).
+* a registry name for :func:`get`, which answers as Keras's ``get``: ``get("gelu")`` is
+  the function, ``get("GELU")`` and ``get("gelu", approximate=True)`` are instances.
 
 ``gradient`` of an elementwise activation is ``f'(x)``, elementwise. ``gradient`` of an
 activation along an axis (softmax, log_softmax, softmin, sparsemax, glu) is the Jacobian
@@ -32,9 +33,11 @@ from __future__ import annotations
 
 import difflib
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from .._array import finish, float_input, requires_grad
+from .._identifiers import FUNCTION, config_dict
 from . import _seed
 from ._axis import glu, log_softmax, softmax, softmin, sparsemax
 from ._axis_classes import GLU, LogSoftmax, Softmax, Softmin, Sparsemax
@@ -105,6 +108,12 @@ def _key(name: str) -> str:
 _LOOKUP: dict[str, type[Activation]] = {_key(n): cls for n, cls in REGISTRY.items()}
 _LOOKUP.update({_key(cls.__name__): cls for cls in _CLASSES})
 _FUNCTION_CLASSES = {id(fn): REGISTRY[name] for name, fn in _FUNCTIONS.items()}
+#: exact class names, the seed notebook's included (its ``Leaky_ReLu`` takes ``alpha``)
+_CLASS_NAMES: dict[str, type[Activation]] = {
+    **{cls.__name__: cls for cls in _CLASSES}, **{n: getattr(_seed, n) for n in _SEED}}
+#: the exact function names (registry names and aliases) -> the public functions
+_NAMED_FUNCTIONS: dict[str, Any] = {
+    **_FUNCTIONS, **{a: _FUNCTIONS[row.name] for row in ROWS for a in row.aliases}}
 
 
 def names() -> tuple[str, ...]:
@@ -160,45 +169,96 @@ class Lambda(Activation):
         raise TypeError(f"the properties of the user function {self.name!r} are unknown")
 
 
-def get(identifier: Any = None, **params: Any) -> Activation:
-    """Return an activation instance from a name, a class, an instance or a callable.
+def get(identifier: Any = None, **params: Any) -> Any:
+    """An activation from an identifier, with the semantics of Keras 3's
+    ``keras.activations.get`` and a few extensions.
 
-    Names are matched ignoring case, ``_`` and ``-``, so ``"leaky_relu"``, ``"LeakyReLU"``
-    and PyTorch's ``"Hardtanh"`` all work; ``params`` go to the constructor. ``None`` gives
-    ``Linear()`` (as in Keras); nnmath's own functions map to their classes; any other
-    callable is wrapped in :class:`Lambda`.
+    As Keras does:
 
+    * ``None`` gives the :func:`linear` function;
+    * a function name, spelled exactly (``"relu"``, ``"leaky_relu"``, ``"swish"``; any
+      name of :func:`names`), gives nnmath's **function** of that name;
+    * a callable (one of nnmath's functions, a user's function, an instance) is returned
+      as it is;
+    * a serialized function, ``{"class_name": "function", "config": "relu", ...}``
+      (what ``keras.saving.serialize_keras_object`` gives; ``module`` and
+      ``registered_name`` are ignored), gives the function of that name;
+    * anything else raises ``ValueError``, and so does an unknown name.
+
+    Extensions (where Keras raises, or has no counterpart):
+
+    * any other spelling of a name, matched ignoring case, ``_``, ``-`` and spaces (the
+      class names ``"LeakyReLU"``, ``"GELU"``, PyTorch's ``"Hardtanh"``, ``"leakyrelu"``),
+      gives an **instance** of the activation's class (the seed notebook's class names
+      ``"ReLu"``, ``"Leaky_ReLu"``, ``"TanH"`` give those classes);
+    * an :class:`Activation` subclass gives an instance of it (Keras would return the
+      class itself, as any callable);
+    * a dict ``{"class_name": "LeakyReLU", "config": {...}}`` gives
+      ``LeakyReLU.from_config(config)``; an unknown ``class_name`` raises ``TypeError``
+      (Keras's error for a class it cannot locate);
+    * keyword ``params`` always give an instance: the class named or passed, the class of
+      one of nnmath's functions, ``Linear`` for ``None``, or a :class:`Lambda` around a
+      user's function (``derivative=``, ``name=``); with a dict they update its config.
+      An instance with ``params`` raises ``TypeError``.
+
+    >>> get("relu") is relu
+    True
     >>> get("GELU", approximate=True)
     GELU(approximate=True)
-    >>> get(sigmoid)
-    Sigmoid()
+    >>> get("LeakyReLU")
+    LeakyReLU(negative_slope=0.01)
+    >>> get("leaky_relu", negative_slope=0.1)
+    LeakyReLU(negative_slope=0.1)
+    >>> get({"class_name": "function", "config": "softmax", "module": "keras.activations",
+    ...      "registered_name": None}) is softmax
+    True
     """
-    if identifier is None:
-        return REGISTRY["linear"](**params)
     if isinstance(identifier, Activation):
         if params:
             raise TypeError(f"params {sorted(params)} cannot be applied to the instance "
                             f"{identifier!r}; pass a name or a class")
         return identifier
+    if identifier is None:
+        return REGISTRY["linear"](**params) if params else _FUNCTIONS["linear"]
+    if isinstance(identifier, Mapping):
+        class_name, config = config_dict(identifier, "an activation", params)
+        if class_name == FUNCTION:
+            fn = _NAMED_FUNCTIONS.get(config)
+            if fn is None:
+                raise ValueError(f"unknown activation function {config!r} in {identifier!r}"
+                                 f"{_hint(config)}")
+            return fn
+        cls = _CLASS_NAMES.get(class_name) or _LOOKUP.get(_key(class_name))
+        if cls is None:
+            raise TypeError(f"unknown activation class {class_name!r} in {identifier!r}"
+                            f"{_hint(class_name)}")
+        return cls.from_config(config)
+    if isinstance(identifier, str):
+        if not params and identifier in _NAMED_FUNCTIONS:
+            return _NAMED_FUNCTIONS[identifier]
+        cls = _CLASS_NAMES.get(identifier) or _LOOKUP.get(_key(identifier))
+        if cls is None:
+            raise ValueError(f"unknown activation {identifier!r}{_hint(identifier)}")
+        return cls(**params)
     if isinstance(identifier, type) and issubclass(identifier, Activation):
         return identifier(**params)
-    if isinstance(identifier, str):
-        cls = _LOOKUP.get(_key(identifier))
-        if cls is None:
-            close = difflib.get_close_matches(identifier.lower(), names(), n=3)
-            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-            raise ValueError(f"unknown activation {identifier!r}{hint} "
-                             "(nnmath.activations.names() lists them)")
-        return cls(**params)
     if callable(identifier):
+        if not params:
+            return identifier
         cls = _FUNCTION_CLASSES.get(id(identifier))
         if cls is not None:
             return cls(**params)
         return Lambda(identifier, **params)
-    raise TypeError(
-        f"identifier must be a name, an Activation class or instance, or a callable; "
-        f"got {type(identifier).__name__}"
+    raise ValueError(
+        f"cannot interpret {identifier!r} as an activation: give None, a name, a dict of a "
+        "serialized activation, an Activation class or instance, or a callable"
     )
+
+
+def _hint(name: str) -> str:
+    close = difflib.get_close_matches(name.lower(), names(), n=3)
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    return f"{hint} (nnmath.activations.names() lists them)"
 
 
 #: the public names, derived from the table

@@ -18,7 +18,8 @@ from . import _jacobians as J
 from . import _xp, _xp_axis
 from ._elementwise import check_out, core_ufunc, numpy_input
 
-__all__ = ["axis_run", "glu", "log_softmax", "softmax", "softmin", "sparsemax"]
+__all__ = ["JOINT_AXES", "axis_run", "check_axes", "glu", "log_softmax", "softmax", "softmin",
+           "sparsemax"]
 
 #: the xp formulas (value, Jacobian from the value, VJP from the value) of each row function
 _XP_ROWS = {
@@ -28,8 +29,43 @@ _XP_ROWS = {
 }
 
 
+#: the row functions whose ``axis`` may be a tuple of axes, normalised jointly over them
+JOINT_AXES = ("softmax", "log_softmax", "softmin")
+
+
+def check_axes(name: str, axis: Any, ndim: int | None = None) -> Any:
+    """``axis`` of the row function ``name`` checked: an integer, or for the functions of
+    ``JOINT_AXES`` a non-empty tuple (or list) of distinct integers, returned as a tuple.
+    With ``ndim``, the axes are also checked against it and made non-negative."""
+    if not isinstance(axis, (tuple, list)):
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"axis must be an integer{_or_tuple(name)}, got {axis!r}")
+        return int(axis) if ndim is None else check_axis(axis, ndim)
+    if name not in JOINT_AXES:
+        raise TypeError(f"axis of {name} must be an integer, got {axis!r}")
+    if not axis or any(isinstance(a, bool) or not isinstance(a, (int, np.integer))
+                       for a in axis):
+        raise TypeError(f"axis must be an integer or a non-empty tuple of integers, got {axis!r}")
+    if ndim is None:
+        if len({a for a in axis if a >= 0}) + len({a for a in axis if a < 0}) != len(axis):
+            raise ValueError(f"axis has a repeated axis: {axis!r}")
+        return tuple(int(a) for a in axis)
+    axes = tuple(check_axis(a, ndim) for a in axis)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"axis {tuple(axis)!r} repeats an axis of an array with {ndim} "
+                         "dimension(s)")
+    return axes
+
+
+def _or_tuple(name: str) -> str:
+    return " or a tuple of integers" if name in JOINT_AXES else ""
+
+
 def axis_run(name: str, what: str, x: Any, axis: Any, g: Any = None, out: Any = None) -> Any:
-    """``what`` ("value", "jacobian" or "vjp") of the row function ``name`` along ``axis``."""
+    """``what`` ("value", "jacobian" or "vjp") of the row function ``name`` along ``axis``
+    (for the functions of ``JOINT_AXES``, also jointly along a tuple of axes)."""
+    if isinstance(axis, (tuple, list)):
+        return _joint(name, what, x, axis, g, out)
     if (what == "value" and type(x) is np.ndarray and x.dtype.char in "efd" and x.ndim
             and (axis == -1 or axis == x.ndim - 1) and type(axis) is int):
         uf = core_ufunc(name)  # the last axis: the gufunc as it is
@@ -50,6 +86,63 @@ def axis_run(name: str, what: str, x: Any, axis: Any, g: Any = None, out: Any = 
     if what == "jacobian":
         return finish(xp, y, dtype)
     return finish(xp, xp.moveaxis(y, -1, ax), dtype)
+
+
+def _joint(name: str, what: str, x: Any, axis: Any, g: Any, out: Any) -> Any:
+    """``axis_run`` along a tuple of axes: the axes moved last (in the tuple's order) and
+    merged into one, a view where the layout allows (a copy otherwise), the row function
+    run along it, and the result brought back to ``x``'s layout. The Jacobian has the
+    joint axes' sizes twice at its end: ``J[..., i_1, ..., i_k, j_1, ..., j_k]``."""
+    check_axes(name, axis)
+    if len(axis) == 1:
+        return axis_run(name, what, x, int(axis[0]), g, out)
+    xp: Any
+    xc: Any
+    if isinstance(x, np.ndarray) or namespace(x) is np:
+        xp, xc, dtype = np, numpy_input(x), None
+    elif is_dask(x) and isinstance(getattr(x, "_meta", None), np.ndarray) and what != "jacobian":
+        import dask.array as da
+
+        xp, xc, dtype = da, (x if x.dtype.char in "efd" else x.astype(np.float64)), None
+    else:
+        if out is not None:
+            raise TypeError("out= is supported for NumPy arrays only")
+        xp, xc, dtype = float_input(x, "x")
+    axes = check_axes(name, axis, xc.ndim)
+    lead = xc.ndim - len(axes)
+    last = tuple(range(lead, xc.ndim))
+    if xp is not np and is_dask(xc):
+        xc = xc.rechunk(dict.fromkeys(axes, -1))
+    moved = xp.moveaxis(xc, axes, last)
+    sizes = tuple(moved.shape[lead:])
+    n = 1
+    for size in sizes:
+        n *= size
+    flat = xp.reshape(moved, (*moved.shape[:lead], n))
+    gflat = None
+    if g is not None:
+        gc: Any
+        if xp is np:
+            gc = numpy_input(g, "grad_output")
+        elif dtype is None:
+            gc = xp.asarray(g).astype(xc.dtype)
+        else:
+            _, gc, _ = float_input(g, "grad_output", xp=xp)
+            gc = xp.astype(gc, xc.dtype) if gc.dtype != xc.dtype else gc
+        if tuple(gc.shape) != tuple(xc.shape):
+            raise ValueError(f"grad_output must have the x's shape {tuple(xc.shape)}, "
+                             f"got {tuple(gc.shape)}")
+        if xp is not np and is_dask(gc):
+            gc = gc.rechunk(xc.chunks)
+        gflat = xp.reshape(xp.moveaxis(gc, axes, last), flat.shape)
+    y = axis_run(name, what, flat, -1, gflat)
+    if what == "jacobian":
+        y = xp.reshape(y, (*moved.shape[:lead], *sizes, *sizes))
+    else:
+        y = xp.moveaxis(xp.reshape(y, moved.shape), last, axes)
+    if dtype is not None:
+        y = finish(xp, y, dtype)
+    return y if out is None else _give(y, out)
 
 
 def _xp_last(name: str, what: str, xp: Any, v: Any, g: Any) -> Any:
@@ -200,7 +293,7 @@ def _dask(name: str, what: str, x: Any, axis: Any, g: Any) -> Any:
                          gc.rechunk(xc.chunks), dtype=xc.dtype)
 
 
-def softmax(x: Any, axis: int = -1, *, out: Any = None) -> Any:
+def softmax(x: Any, axis: int | tuple[int, ...] = -1, *, out: Any = None) -> Any:
     r"""Softmax along ``axis``: the gradient of LogSumExp, a smooth arg-max.
 
     .. math:: \operatorname{softmax}(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}}
@@ -211,16 +304,22 @@ def softmax(x: Any, axis: int = -1, *, out: Any = None) -> Any:
     does not. Note that ``log(sum(exp(x)))`` is LogSumExp, the smooth *maximum*;
     softmax is its gradient. The ``+inf`` entries of a row share the mass equally.
 
+    ``axis`` may be a tuple of axes (as in Keras): the normalisation is then joint over all
+    of them, each slice along those axes summing to 1.
+
     >>> softmax([1000.0, 0.0])
     array([1., 0.])
     >>> softmax([[1.0, 2.0, 3.0, 6.0], [2.0, 4.0, 5.0, 6.0]])
     array([[0.00626879, 0.01704033, 0.04632042, 0.93037047],
            [0.01203764, 0.08894682, 0.24178252, 0.65723302]])
+    >>> softmax([[0.0, 0.0], [0.0, 0.0]], axis=(0, 1))
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
     """
     return axis_run("softmax", "value", x, axis, out=out)
 
 
-def log_softmax(x: Any, axis: int = -1, *, out: Any = None) -> Any:
+def log_softmax(x: Any, axis: int | tuple[int, ...] = -1, *, out: Any = None) -> Any:
     r"""Logarithm of softmax along ``axis``, computed directly.
 
     .. math:: \operatorname{log\_softmax}(x)_i = (x_i - m) - \log\Big(1 + \sum_{j \ne j^*}
@@ -228,7 +327,8 @@ def log_softmax(x: Any, axis: int = -1, *, out: Any = None) -> Any:
 
     ``log(softmax(x))`` gives ``-inf`` once a probability underflows; this stays finite,
     and ``log1p`` of the mass outside the top class keeps the top class's log-probability
-    accurate when it is close to 0.
+    accurate when it is close to 0. ``axis`` may be a tuple of axes, as for
+    :func:`softmax`.
 
     >>> log_softmax([1000.0, 1.0, -1000.0])
     array([    0.,  -999., -2000.])
@@ -236,8 +336,9 @@ def log_softmax(x: Any, axis: int = -1, *, out: Any = None) -> Any:
     return axis_run("log_softmax", "value", x, axis, out=out)
 
 
-def softmin(x: Any, axis: int = -1, *, out: Any = None) -> Any:
-    r"""Softmin along ``axis``: ``softmax(-x)``, a smooth arg-min.
+def softmin(x: Any, axis: int | tuple[int, ...] = -1, *, out: Any = None) -> Any:
+    r"""Softmin along ``axis``: ``softmax(-x)``, a smooth arg-min. ``axis`` may be a
+    tuple of axes, as for :func:`softmax`.
 
     >>> softmin([0.0, 1000.0])
     array([1., 0.])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from .._array import requires_grad
-from ._axis import axis_run
+from ._axis import axis_run, check_axes
 from ._base import Activation, Properties
 from ._spec import SPECS, Spec
 
@@ -24,6 +24,10 @@ class AxisActivation(Activation):
     ``gradient(x)`` returns the Jacobian along the axis with that axis moved last:
     ``J[..., i, j] = ∂y_i/∂x_j``. ``backward(x, grad_output)`` returns the
     vector-Jacobian product without ever forming the Jacobian.
+
+    Softmax, LogSoftmax and Softmin also take a tuple of axes (Keras's semantics: one
+    normalisation over all of them jointly); their Jacobian then ends in those axes'
+    sizes twice, in the tuple's order: ``J[..., i_1, ..., i_k, j_1, ..., j_k]``.
     """
 
     _params: ClassVar[tuple[str, ...]] = ("axis",)
@@ -36,10 +40,9 @@ class AxisActivation(Activation):
         cls.formula = spec.formula
         cls.derivative_text = spec.derivative
 
-    def __init__(self, axis: int = -1) -> None:
-        if isinstance(axis, bool) or not isinstance(axis, int):
-            raise TypeError(f"axis must be an integer, got {axis!r}")
-        self.axis = axis
+    def __init__(self, axis: int | tuple[int, ...] = -1) -> None:
+        # softmax, log_softmax and softmin also take a tuple of axes (normalised jointly)
+        self.axis = check_axes(self.name, axis)
 
     def __call__(self, x: Any) -> Any:
         """The forward value along ``axis``."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from .._array import float_input, with_vjp
 
@@ -90,6 +91,9 @@ def _num(v: float) -> str:
     return f"{v:.6g}"
 
 
+_A = TypeVar("_A", bound="Activation")
+
+
 class Activation:
     """Base class: an activation function with its analytic derivative.
 
@@ -111,6 +115,14 @@ class Activation:
     def get_config(self) -> dict[str, Any]:
         """The constructor parameters, so that ``type(a)(**a.get_config())`` equals ``a``."""
         return {p: getattr(self, p) for p in self._params}
+
+    @classmethod
+    def from_config(cls: type[_A], config: Mapping[str, Any]) -> _A:
+        """An instance from :meth:`get_config`'s dict (Keras's ``from_config``):
+        ``type(a).from_config(a.get_config())`` equals ``a``."""
+        if not isinstance(config, Mapping):
+            raise TypeError(f"config must be a dict, got {type(config).__name__}")
+        return cls(**config)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np  # noqa: F401 - the doctests use it
 
 from .._array import target_kind
+from .._identifiers import FUNCTION, config_dict
 from ._base import EPSILON, REDUCTIONS, Loss
 from ._crossentropy import (
     BinaryCrossentropy,
@@ -116,14 +117,16 @@ _FUNCTIONS: dict[Callable[..., Any], type[Loss]] = {
     categorical_hinge: CategoricalHinge,
 }
 _REGISTRY: dict[str, type[Loss]] = {cls.name: cls for cls in _CLASSES}
-_ALIASES: dict[str, type[Loss]] = {
-    **{cls.__name__: cls for cls in _CLASSES},
-    "bce": BinaryCrossentropy,
-    "BCE": BinaryCrossentropy,
-    "cce": CategoricalCrossentropy,
-    "kld": KLDivergence,
-    "KLD": KLDivergence,
-    "kullback_leibler_divergence": KLDivergence,
+_CLASS_NAMES: dict[str, type[Loss]] = {cls.__name__: cls for cls in _CLASSES}
+#: the function names (the registry names) and the aliases of functions -> the functions
+_NAMED_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    **{fn.__name__: fn for fn in _FUNCTIONS},
+    "bce": binary_crossentropy,
+    "BCE": binary_crossentropy,
+    "kld": kl_divergence,
+    "KLD": kl_divergence,
+    "cce": categorical_crossentropy,
+    "kullback_leibler_divergence": kl_divergence,
 }
 
 
@@ -136,60 +139,106 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
-def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: Any) -> Loss:
-    """Return a ``Loss`` instance from a name, a class, an instance or a loss function.
+def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: Any) -> Any:
+    """A loss from an identifier, with the semantics of Keras 3's ``keras.losses.get`` and
+    a few extensions.
 
-    Names are the registry names (``names()``), the class names and Keras's aliases
-    (``"bce"``, ``"kld"``, ...); Keras's ``{"class_name": ..., "config": {...}}`` dicts
-    work too. ``params`` go to the constructor; an instance is returned as it is (with no
-    ``params``). ``"crossentropy"`` (or ``"ce"``) with ``y_true`` and ``y_pred`` resolves
-    from their shapes as Keras's ``compile`` does: binary when ``y_pred`` ends in 1,
-    sparse when ``y_true`` has a lower rank or ends in 1 against several classes,
-    categorical otherwise.
+    As Keras does:
 
+    * ``None`` gives ``None``;
+    * a function name (``"binary_crossentropy"``; any name of :func:`names`) or one of
+      Keras's aliases ``"bce"``, ``"BCE"``, ``"kld"``, ``"KLD"`` gives nnmath's loss
+      **function**;
+    * a class name (``"BinaryCrossentropy"``), a :class:`Loss` subclass or any other
+      class gives an **instance** with the default parameters;
+    * a dict ``{"class_name": "BinaryCrossentropy", "config": {...}}`` (also what
+      ``keras.saving.serialize_keras_object`` gives; ``module`` and ``registered_name``
+      are ignored) gives ``BinaryCrossentropy.from_config(config)``; a function's name as
+      ``class_name``, or ``{"class_name": "function", "config": "binary_crossentropy"}``
+      (a serialized function), gives the function;
+    * a callable (a :class:`Loss` instance, a loss function, a user's function) is
+      returned as it is;
+    * an unknown name or ``class_name``, or anything else, raises ``ValueError``.
+
+    Extensions:
+
+    * nnmath's aliases ``"cce"`` and ``"kullback_leibler_divergence"`` (Keras 2's) name
+      functions too, and the aliases may be a dict's ``class_name``;
+    * ``"crossentropy"`` (or ``"ce"``, spelled so) with ``y_true`` and ``y_pred`` resolves
+      from their shapes as Keras's ``compile`` does (an instance): binary when ``y_pred``
+      ends in 1, sparse when ``y_true`` has a lower rank or ends in 1 against several
+      classes, categorical otherwise; without them it raises ``ValueError``;
+    * keyword ``params`` always give an instance: the class named, passed, or of the
+      function named or passed, constructed with them (with a dict they update its
+      config). An instance or a user's function with ``params`` raises ``TypeError``.
+
+    >>> get("binary_crossentropy") is binary_crossentropy
+    True
+    >>> get("BinaryCrossentropy")
+    BinaryCrossentropy(from_logits=False, label_smoothing=0.0, axis=-1, pos_weight=None,
+                       reduction='sum_over_batch_size', name='binary_crossentropy')
+    >>> get("binary_crossentropy", from_logits=True)
+    BinaryCrossentropy(from_logits=True, label_smoothing=0.0, axis=-1, pos_weight=None,
+                       reduction='sum_over_batch_size', name='binary_crossentropy')
+    >>> get({"class_name": "Hinge", "config": {"reduction": "sum"}})
+    Hinge(axis=-1, reduction='sum', name='hinge')
     >>> get("crossentropy", y_true=np.zeros(4), y_pred=np.zeros((4, 3)), from_logits=True)
     SparseCategoricalCrossentropy(from_logits=True, ignore_class=None, axis=-1,
                                   label_smoothing=0.0, class_weight=None,
                                   reduction='sum_over_batch_size',
                                   name='sparse_categorical_crossentropy')
-
-    >>> get("binary_crossentropy", from_logits=True)
-    BinaryCrossentropy(from_logits=True, label_smoothing=0.0, axis=-1, pos_weight=None,
-                       reduction='sum_over_batch_size', name='binary_crossentropy')
-    >>> get("CategoricalHinge").name
-    'categorical_hinge'
     """
     if isinstance(identifier, Loss):
         if params:
             raise TypeError("get() takes no parameters with a Loss instance")
         return identifier
+    if identifier is None:
+        if params:
+            raise TypeError("get(None) takes no parameters: name the loss")
+        return None
     if isinstance(identifier, Mapping):
-        if set(identifier) - {"class_name", "config"} or "class_name" not in identifier:
-            raise ValueError("a dict identifier needs 'class_name' and optionally 'config'")
-        config = dict(identifier.get("config") or {})
-        config.update(params)
-        return get(identifier["class_name"], **config)
-    cls: type[Loss] | None = None
-    if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
-        if y_true is None or y_pred is None:
-            raise ValueError(f"{identifier!r} resolves from the data: pass y_true= and "
-                             "y_pred= (or name the loss, e.g. 'binary_crossentropy')")
-        kind = target_kind(y_true, y_pred)
-        identifier = ("sparse_categorical_crossentropy" if kind == "sparse"
-                      else f"{kind}_crossentropy")
-    if isinstance(identifier, str):
-        cls = _REGISTRY.get(identifier) or _ALIASES.get(identifier)
+        class_name, config = config_dict(identifier, "a loss", params)
+        if class_name == FUNCTION:
+            fn = _NAMED_FUNCTIONS.get(config)
+            if fn is None:
+                raise ValueError(f"unknown loss function {config!r} in {identifier!r}; "
+                                 f"known: {', '.join(names())}")
+            return fn
+        if class_name in _NAMED_FUNCTIONS:
+            if not config:
+                return _NAMED_FUNCTIONS[class_name]
+            return _FUNCTIONS[_NAMED_FUNCTIONS[class_name]].from_config(config)
+        cls = _CLASS_NAMES.get(class_name)
         if cls is None:
-            raise ValueError(
-                f"unknown loss {identifier!r}; known: {', '.join(names())}"
-            )
-    elif inspect.isclass(identifier) and issubclass(identifier, Loss):
-        cls = identifier
-    elif callable(identifier) and identifier in _FUNCTIONS:
-        cls = _FUNCTIONS[identifier]
-    else:
-        raise TypeError(
-            f"cannot interpret {identifier!r} as a loss: give a name, a Loss class or "
-            "instance, or one of nnmath's loss functions"
-        )
-    return cls(**params)
+            raise ValueError(f"unknown loss class {class_name!r} in {identifier!r}; "
+                             f"known: {', '.join(_CLASS_NAMES)}")
+        return cls.from_config(config)
+    if isinstance(identifier, str):
+        if identifier in ("crossentropy", "ce"):
+            if y_true is None or y_pred is None:
+                raise ValueError(f"{identifier!r} resolves from the data: pass y_true= and "
+                                 "y_pred= (or name the loss, e.g. 'binary_crossentropy')")
+            kind = target_kind(y_true, y_pred)
+            return _REGISTRY[("sparse_categorical_crossentropy" if kind == "sparse"
+                              else f"{kind}_crossentropy")](**params)
+        fn = _NAMED_FUNCTIONS.get(identifier)
+        if fn is not None:
+            return _FUNCTIONS[fn](**params) if params else fn
+        cls = _CLASS_NAMES.get(identifier)
+        if cls is None:
+            raise ValueError(f"unknown loss {identifier!r}; known: {', '.join(names())} "
+                             "and their class names")
+        return cls(**params)
+    if inspect.isclass(identifier):  # any class, as Keras
+        return identifier(**params)
+    if callable(identifier):
+        if not params:
+            return identifier
+        if identifier in _FUNCTIONS:
+            return _FUNCTIONS[identifier](**params)
+        raise TypeError(f"params {sorted(params)} cannot be applied to {identifier!r}: "
+                        "it is not one of nnmath's loss functions")
+    raise ValueError(
+        f"cannot interpret {identifier!r} as a loss: give None, a name, a dict of a "
+        "serialized loss, a Loss class or instance, or a loss function"
+    )

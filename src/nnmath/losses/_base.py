@@ -31,10 +31,11 @@ thread count or the batch's memory layout.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -564,6 +565,9 @@ def run(core: Core, y_true: Any, y_pred: Any, opts: Mapping[str, Any], *, sparse
 
 # -- the base class -------------------------------------------------------------------------
 
+_L = TypeVar("_L", bound="Loss")
+
+
 class Loss:
     """Base class of the losses: a per-sample loss function, a reduction, a gradient.
 
@@ -638,6 +642,19 @@ class Loss:
         config = {p: getattr(self, p) for p in self._params}
         config.update(reduction=self.reduction, name=self.name)
         return config
+
+    @classmethod
+    def from_config(cls: type[_L], config: Mapping[str, Any]) -> _L:
+        """A loss from :meth:`get_config`'s dict (Keras's ``from_config``):
+        ``type(l).from_config(l.get_config())`` equals ``l``. A ``dtype`` entry (Keras's
+        configs may carry one) is ignored by a loss whose constructor takes none: nnmath
+        computes in the inputs' dtype."""
+        if not isinstance(config, Mapping):
+            raise TypeError(f"config must be a dict, got {type(config).__name__}")
+        config = dict(config)
+        if "dtype" in config and "dtype" not in inspect.signature(cls).parameters:
+            del config["dtype"]
+        return cls(**config)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np  # noqa: F401 - the doctests use it
 
 from .._array import target_kind
+from .._identifiers import FUNCTION, config_dict, snake_case
 from ._auc import AUC, average_precision, roc_auc
 from ._base import MeanMetric, Metric
 from ._classes import (
@@ -183,6 +184,8 @@ _CLASSES: tuple[type[Metric], ...] = (
 _REGISTRY: dict[str, type[Metric]] = {cls.name: cls for cls in _CLASSES}
 _ALIASES: dict[str, type[Metric]] = {
     **{cls.__name__: cls for cls in _CLASSES},
+    "bce": BinaryCrossentropy,
+    "BCE": BinaryCrossentropy,
     "kld": KLDivergence,
     "KLD": KLDivergence,
     "kullback_leibler_divergence": KLDivergence,
@@ -195,6 +198,7 @@ _FUNCTIONS: dict[Callable[..., Any], type[Metric]] = {
     top_k_categorical_accuracy: TopKCategoricalAccuracy,
     sparse_top_k_categorical_accuracy: SparseTopKCategoricalAccuracy,
 }
+_NAMED_FUNCTIONS: dict[str, Callable[..., Any]] = {fn.__name__: fn for fn in _FUNCTIONS}
 
 
 def names() -> list[str]:
@@ -249,18 +253,50 @@ def resolve_crossentropy(y_true: Any, y_pred: Any) -> str:
             "categorical": "categorical_crossentropy"}[target_kind(y_true, y_pred)]
 
 
-def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: Any) -> Metric:
-    """Return a ``Metric`` from a name, a class, an instance or an accuracy function.
+def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: Any) -> Any:
+    """A metric from an identifier, with the semantics of Keras 3's ``keras.metrics.get``
+    and a few extensions.
 
-    ``"accuracy"`` (or ``"acc"``) with ``y_true`` and ``y_pred`` resolves as Keras's
-    ``compile`` does (:func:`resolve_accuracy`), and the metric keeps the name you gave;
-    without them it is exact-equality :class:`Accuracy` (Keras's ``metrics.get``).
-    ``"crossentropy"`` (or ``"ce"``) with ``y_true`` and ``y_pred`` resolves to the loss
-    metric of :func:`resolve_crossentropy`. Other names are the registry names
-    (:func:`names`), the class names and Keras's aliases; Keras's
-    ``{"class_name": ..., "config": {...}}`` dicts work too. ``params`` go to the
-    constructor.
+    As Keras does:
 
+    * ``None`` gives ``None``;
+    * a name gives an **instance**: a class name (``"BinaryAccuracy"``), its snake_case
+      spelling (``"binary_accuracy"``, ``"auc"``, ``"f1_score"``, ``"f_beta_score"``,
+      ``"mean_io_u"``), a registry name of :func:`names` (``"fbeta_score"``,
+      ``"mean_iou"``) or one of Keras's aliases ``"bce"``, ``"BCE"``; a metric that needs
+      arguments (``"mean_iou"`` needs ``num_classes``) raises ``TypeError`` without them;
+    * a :class:`Metric` subclass (any class) gives an instance with the default
+      parameters;
+    * a dict ``{"class_name": "BinaryAccuracy", "config": {...}}`` (also what
+      ``keras.saving.serialize_keras_object`` gives; ``module`` and ``registered_name``
+      are ignored; ``class_name`` may be any name above) gives
+      ``BinaryAccuracy.from_config(config)`` (a Keras ``dtype`` in it is ignored by the
+      metrics that take none);
+    * a callable (a :class:`Metric` instance, one of the accuracy functions, a user's
+      function) is returned as it is;
+    * an unknown name or ``class_name``, or anything else, raises ``ValueError``.
+
+    Extensions:
+
+    * ``"accuracy"`` (or ``"acc"``, spelled so) with ``y_true`` and ``y_pred`` resolves
+      as Keras's ``compile`` does (:func:`resolve_accuracy`), and the metric keeps the
+      name you gave;
+      without them ``"accuracy"`` is exact-equality :class:`Accuracy` (as in Keras) and
+      ``"acc"`` too. ``"crossentropy"`` (or ``"ce"``) with ``y_true`` and ``y_pred``
+      resolves to the metric of :func:`resolve_crossentropy`; without them it raises
+      ``ValueError``;
+    * the aliases ``"kld"``, ``"KLD"``, ``"kullback_leibler_divergence"``, ``"f1"``,
+      ``"fbeta"``, ``"mcc"``, ``"kappa"``, ``"ece"``, ``"brier_score"``;
+    * ``{"class_name": "function", "config": "binary_accuracy"}`` (a serialized
+      function) gives the accuracy function of that name;
+    * keyword ``params`` go to the constructor (with a dict they update its config); one
+      of the accuracy functions with ``params`` gives an instance of its class. An
+      instance or a user's function with ``params`` raises ``TypeError``.
+
+    >>> get("binary_accuracy")
+    BinaryAccuracy(threshold=0.5, name='binary_accuracy')
+    >>> get({"class_name": "BinaryAccuracy", "config": {"threshold": 0.7, "dtype": "float32"}})
+    BinaryAccuracy(threshold=0.7, name='binary_accuracy')
     >>> get("accuracy", y_true=np.zeros((8, 1)), y_pred=np.zeros((8, 1)))
     BinaryAccuracy(threshold=0.5, name='accuracy')
     >>> get("acc", y_true=np.zeros(8), y_pred=np.zeros((8, 10)))
@@ -272,14 +308,25 @@ def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: An
         if params or y_true is not None or y_pred is not None:
             raise TypeError("get() takes no parameters with a Metric instance")
         return identifier
+    if identifier is None:
+        if params:
+            raise TypeError("get(None) takes no parameters: name the metric")
+        return None
     if isinstance(identifier, Mapping):
-        if set(identifier) - {"class_name", "config"} or "class_name" not in identifier:
-            raise ValueError("a dict identifier needs 'class_name' and optionally 'config'")
-        config = dict(identifier.get("config") or {})
-        config.update(params)
-        return get(identifier["class_name"], y_true=y_true, y_pred=y_pred, **config)
+        class_name, config = config_dict(identifier, "a metric", params)
+        if class_name == FUNCTION:
+            fn = _NAMED_FUNCTIONS.get(config)
+            if fn is None:
+                raise ValueError(f"unknown metric function {config!r} in {identifier!r}; "
+                                 f"known: {', '.join(_NAMED_FUNCTIONS)}")
+            return fn
+        cls = _lookup(class_name)
+        if cls is None:
+            raise ValueError(f"unknown metric class {class_name!r} in {identifier!r}; "
+                             f"known: {', '.join(names())} and their class names")
+        return cls.from_config(config)
     if isinstance(identifier, str):
-        key = identifier.lower()
+        key = identifier
         if key in ("accuracy", "acc", "crossentropy", "ce"):
             if (y_true is None) != (y_pred is None):
                 raise ValueError(f"get({identifier!r}) needs both y_true and y_pred (or neither)")
@@ -291,18 +338,33 @@ def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: An
             resolve = resolve_accuracy if key in ("accuracy", "acc") else resolve_crossentropy
             params.setdefault("name", identifier)
             return _REGISTRY[resolve(y_true, y_pred)](**params)
-        cls = _REGISTRY.get(identifier) or _ALIASES.get(identifier)
+        cls = _lookup(identifier)
         if cls is None:
-            raise ValueError(f"unknown metric {identifier!r}; known: {', '.join(names())}")
+            raise ValueError(f"unknown metric {identifier!r}; known: {', '.join(names())} "
+                             "and their class names")
         return cls(**params)
-    if inspect.isclass(identifier) and issubclass(identifier, Metric):
+    if inspect.isclass(identifier):  # any class, as Keras
         return identifier(**params)
-    if callable(identifier) and identifier in _FUNCTIONS:
-        return _FUNCTIONS[identifier](**params)
-    raise TypeError(
-        f"cannot interpret {identifier!r} as a metric: give a name, a Metric class or "
-        "instance, or one of nnmath's accuracy functions"
+    if callable(identifier):
+        if not params:
+            return identifier
+        if identifier in _FUNCTIONS:
+            return _FUNCTIONS[identifier](**params)
+        raise TypeError(f"params {sorted(params)} cannot be applied to {identifier!r}: "
+                        "it is not one of nnmath's accuracy functions")
+    raise ValueError(
+        f"cannot interpret {identifier!r} as a metric: give None, a name, a dict of a "
+        "serialized metric, a Metric class or instance, or an accuracy function"
     )
+
+
+def _lookup(name: str) -> type[Metric] | None:
+    """The class of a registry name, a class name, a class name's snake_case or an alias."""
+    cls = _REGISTRY.get(name) or _ALIASES.get(name)
+    if cls is None:
+        cls = next((c for c in {*_REGISTRY.values(), *_ALIASES.values()}
+                    if snake_case(c.__name__) == name), None)
+    return cls
 
 
 # -- F-scores, scikit-learn's classification set, calibration ----------------------------------

@@ -19,10 +19,11 @@ states are combined exactly, so the state equals that of one NumPy pass over all
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -102,6 +103,9 @@ def divide(total: Exact, count: Fraction) -> float:
     if isinstance(total, float):
         return total  # nan or ±inf: a positive count keeps it
     return to_float(total / count)
+
+
+_M = TypeVar("_M", bound="Metric")
 
 
 class Metric:
@@ -188,6 +192,21 @@ class Metric:
         config = {p: getattr(self, p) for p in self._params}
         config["name"] = self.name
         return config
+
+    @classmethod
+    def from_config(cls: type[_M], config: Mapping[str, Any]) -> _M:
+        """A fresh metric from :meth:`get_config`'s dict (Keras's ``from_config``):
+        ``type(m).from_config(m.get_config())`` has m's configuration and an empty state.
+
+        Keras's configs carry a ``dtype``: a metric whose constructor takes no ``dtype``
+        (its results are Python floats and float64 arrays whatever the input) ignores it.
+        """
+        if not isinstance(config, Mapping):
+            raise TypeError(f"config must be a dict, got {type(config).__name__}")
+        config = dict(config)
+        if "dtype" in config and "dtype" not in inspect.signature(cls).parameters:
+            del config["dtype"]
+        return cls(**config)
 
     def _compatible(self, other: Any) -> None:
         if not isinstance(other, Metric):

@@ -153,7 +153,10 @@ def activation_for(name: Any, **params: Any) -> A.Activation:
     for canonical, demo in DEMO_PARAMS.items():
         if _norm(key) == _norm(canonical):
             params = {**demo, **params}
-    return A.get(key, **params)
+    act = A.get(key, **params)
+    if not isinstance(act, A.Activation):  # a function's name gives the function: its class
+        act = A.get({"class_name": key, "config": params})
+    return act
 
 
 def _norm(s: str) -> str:
