@@ -74,6 +74,27 @@ NNM_INLINE double nnm_lprod(double a, double b, double *e)
     return nnm_blend(big, a * b, p);
 }
 
+/* the same steps for float64 rows (dd); for float32 and float16 rows, whose float64
+ * intermediates carry far more bits than their results need, the plain operation and a
+ * low part of 0 (the high parts are the same bits either way) */
+NNM_INLINE double nnm_xsum(double a, double b, double *e, int dd)
+{
+    if (dd) {
+        return nnm_lsum(a, b, e);
+    }
+    *e = 0.0;
+    return a + b;
+}
+
+NNM_INLINE double nnm_xprod(double a, double b, double *e, int dd)
+{
+    if (dd) {
+        return nnm_lprod(a, b, e);
+    }
+    *e = 0.0;
+    return a * b;
+}
+
 /* the accumulators summed in a fixed order, with their errors (float64 rows), as a
  * double-double (hi + *lo) */
 static inline double nnm_ltotal_dd(const double *v, const double *err, int dd, double *lo)
@@ -190,7 +211,7 @@ NNM_INLINE double nnm_lexp(double th, double tl, int dd)
 /* q^g for 0 < q <= 1 from its log (lh + ll), g >= 0 */
 NNM_INLINE double nnm_lpow(double lh, double ll, double g, int dd)
 {
-    double tl, th = nnm_lprod(g, lh, &tl);
+    double tl, th = nnm_xprod(g, lh, &tl, dd);
     return nnm_lexp(th, tl + g * ll, dd);
 }
 
@@ -268,18 +289,22 @@ NNM_INLINE double nnm_poisson_term(double p, double y, const nnm_lprm *pr, int d
 {
     *no = nnm_lout(p, 0.0, DBL_MAX) | nnm_nonfinite_mask(y);
     p = nnm_blend(*no, 0.0, p), y = nnm_blend(*no, 0.0, y);
-    double sl, s = nnm_lsum(p, pr->eps, &sl);
-    double l = nnm_log(s);
     if (!dd) {
         *lo = 0.0;
-        return p - y * l;
+        return p - y * nnm_log(p + pr->eps);
     }
+    /* one guard for the error-free steps (as nnm_lsum's and nnm_lprod's): |y log s| <=
+     * 2^510 and p + eps, p - y log s stay below 2^1020 where p <= 2^1000, |y| <= 2^500 */
+    uint64_t big = nnm_lt(0x1p1000, p) | nnm_lt(0x1p500, fabs(y));
+    double sl, s = nnm_two_sum(nnm_blend(big, 0.0, p), pr->eps, &sl);
+    s = nnm_blend(big, p + pr->eps, s);
+    double l = nnm_log(s);
     double ll = sl / s;
-    double ql, q = nnm_lprod(y, l, &ql);
+    double ql, q = nnm_two_prod(nnm_blend(big, 0.0, y), l, &ql);
     ql += y * ll;
-    double dl, d = nnm_lsum(p, -q, &dl);
-    *lo = dl - ql;
-    return d;
+    double dl, d = nnm_two_sum(nnm_blend(big, 0.0, p), -q, &dl);
+    *lo = nnm_blend(big, 0.0, dl - ql);
+    return nnm_blend(big, p - y * l, d);
 }
 
 NNM_INLINE void nnm_poisson_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr,
@@ -326,13 +351,18 @@ NNM_INLINE double nnm_hinge_margin(double p, double y, uint64_t map, int dd, dou
     *other = map & (ynf | ~(nnm_zero_mask(y) | nnm_zero_mask(y - 1.0)));
     y = nnm_blend(map & ~*other, 2.0 * y - 1.0, y);
     *ys = y;
-    double pl, ph = nnm_lprod(y, p, &pl);
     if (!dd) {
         *lo = 0.0;
-        return 1.0 - ph;
+        return 1.0 - y * p;
     }
-    double ml, mh = nnm_lsum(1.0, -ph, &ml);
-    return nnm_lsum(mh, ml - pl, lo);
+    /* one guard for the three error-free steps (nnm_lsum's and nnm_lprod's, at once):
+     * |y p| <= 2^1000 where neither is above 2^500 */
+    uint64_t big = nnm_lt(0x1p500, fabs(p)) | nnm_lt(0x1p500, fabs(y));
+    double pl, ph = nnm_two_prod(nnm_blend(big, 0.0, y), nnm_blend(big, 0.0, p), &pl);
+    double ml, mh = nnm_two_sum(1.0, -ph, &ml);
+    double l, m = nnm_two_sum(mh, ml - pl, &l);
+    *lo = nnm_blend(big, 0.0, l);
+    return nnm_blend(big, 1.0 - y * p, m);
 }
 
 NNM_INLINE void nnm_hinge_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr, int dd,
@@ -531,13 +561,13 @@ NNM_INLINE double nnm_bfocal_logit(double z, double y, int dd, int soft, double 
     if (soft) {
         lb = nnm_llog(nnm_blend(a0, B, A + B * e), dd, &bl);
     }
-    double hl, h = nnm_lsum(lb, nnm_blend(a0, -az, 0.0), &hl);
-    double rl, r = nnm_lsum(h, -l1e, &rl);
+    double hl, h = nnm_xsum(lb, nnm_blend(a0, -az, 0.0), &hl, dd);
+    double rl, r = nnm_xsum(h, -l1e, &rl, dd);
     *lh = r;
     *ll = rl + hl + bl;
     double lo = e / (1.0 + e), hi = 1.0 / (1.0 + e); /* sigma(-|z|), sigma(|z|) */
     *sp = nnm_blend(neg, lo, hi), *sn = nnm_blend(neg, hi, lo);
-    *ex = nnm_lsum(-az, -2.0 * l1e, ex_lo);
+    *ex = nnm_xsum(-az, -2.0 * l1e, ex_lo, dd);
     return (y * zm + (1.0 - y) * zp) + l1e;
 }
 
@@ -595,8 +625,8 @@ NNM_INLINE void nnm_bfocal_logit_grads_k(const nnm_lbuf *b, intptr_t len, const 
         double bce = nnm_bfocal_logit(z, y, dd, soft, &lh, &ll, &sp, &sn, &ex, &exl);
         double mod = nnm_lpow(lh, ll, g, dd);
         /* gamma q^(gamma-1) sigma(z) sigma(-z) */
-        double el, eh = nnm_lprod(g - 1.0, lh, &el);
-        double tl, th = nnm_lsum(eh, ex, &tl);
+        double el, eh = nnm_xprod(g - 1.0, lh, &el, dd);
+        double tl, th = nnm_xsum(eh, ex, &tl, dd);
         double dm = g * nnm_lexp(th, tl + (el + exl + (g - 1.0) * ll), dd);
         dm = nnm_blend(g0, 0.0, dm);
         double dbce = (1.0 - y) * sp - y * sn;
@@ -629,7 +659,7 @@ NNM_INLINE void nnm_chinge_pass(const nnm_lbuf *b, intptr_t lenp, int dd, double
             double p = b->x[i + j], y = b->y[i + j];
             uint64_t no = nnm_nonfinite_mask(p) | nnm_lout(y, 0.0, 1.0);
             p = nnm_blend(no, 0.0, p), y = nnm_blend(no, 0.0, y);
-            double tl, t = nnm_lprod(y, p, &tl);
+            double tl, t = nnm_xprod(y, p, &tl, dd);
             /* padding: p = -DBL_MAX, y = 0 (no maximum is below it; adds -0) */
             mx[j] = nnm_max(mx[j], (1.0 - y) * p);
             bad[j] |= no;
@@ -820,7 +850,7 @@ NNM_INLINE double nnm_cfocal_logit(double z, double y, double al, double e, doub
     double dl, d = nnm_cfocal_shift(z, m, dd, &dl, &no);
     double a = al * (y * (1.0 - pr->ls) + pr->ls / n);
     /* log r = d - log s as a double-double */
-    double lrl, lr = nnm_lsum(d, -ls, &lrl);
+    double lrl, lr = nnm_xsum(d, -ls, &lrl, dd);
     lrl += dl - ls_lo;
     double em = dd ? nnm_expm1(lr) : nnm_expm1_32(nnm_max(lr, -NNMF32_EXP_MIN));
     double u = -(em + lrl * (1.0 + em));
