@@ -551,7 +551,7 @@ NNM_INLINE double nnm_bfocal_logit(double z, double y, int dd, int soft, double 
 {
     double az = fabs(z);
     double e = dd ? nnm_exp_neg(-az) : nnm_exp32(-nnm_min(az, NNMF32_EXP_MIN));
-    double l1e = dd ? nnm_log1p(e) : nnm_log1p32(e);
+    double l1e = dd ? nnm_log1p_unit(e) : nnm_log1p32(e);
     double zp = nnm_max(z, 0.0), zm = zp - z;
     uint64_t neg = nnm_signbit_mask(z);
     double A = nnm_blend(neg, y, 1.0 - y), B = nnm_blend(neg, 1.0 - y, y);
