@@ -95,12 +95,15 @@ ROW_PASSES = ("nnm_rmax", "nnm_rexp", "nnm_rsum", "nnm_rdot", "nnm_rout", "nnm_s
               "nnm_bce_each",
               # losses.c
               "nnm_kl_terms", "nnm_kl_grads", "nnm_poisson_terms", "nnm_poisson_grads",
-              "nnm_hinge_terms", "nnm_sqhinge_terms", "nnm_hinge_grads", "nnm_bfocal_terms",
-              "nnm_bfocal_grads", "nnm_bfocal_logit_terms", "nnm_bfocal_logit_grads",
+              "nnm_hinge_terms", "nnm_sqhinge_terms", "nnm_hinge_grads",
+              # the focal passes: their loops (the _k forms, compiled for gamma = 2 and any
+              # gamma, hard and soft targets) and the block's test for soft targets
+              "nnm_bfocal_terms_k", "nnm_bfocal_grads_k", "nnm_bfocal_soft",
+              "nnm_bfocal_logit_terms_k", "nnm_bfocal_logit_grads_k",
               "nnm_chinge_pass",
-              "nnm_chinge_out", "nnm_cfocal_sum", "nnm_cfocal_terms", "nnm_cfocal_dot",
-              "nnm_cfocal_out", "nnm_cfocal_max", "nnm_cfocal_exp", "nnm_cfocal_logit_terms",
-              "nnm_cfocal_logit_dot", "nnm_cfocal_logit_out")
+              "nnm_chinge_out", "nnm_cfocal_sum", "nnm_cfocal_terms_k", "nnm_cfocal_dot_k",
+              "nnm_cfocal_out", "nnm_cfocal_max", "nnm_cfocal_exp", "nnm_cfocal_logit_terms_k",
+              "nnm_cfocal_logit_dot_k", "nnm_cfocal_logit_out")
 
 #: the files that hold the row passes
 ROW_FILES = ("rows.c", "losses.c")

@@ -74,6 +74,27 @@ NNM_INLINE double nnm_lprod(double a, double b, double *e)
     return nnm_blend(big, a * b, p);
 }
 
+/* the same steps for float64 rows (dd); for float32 and float16 rows, whose float64
+ * intermediates carry far more bits than their results need, the plain operation and a
+ * low part of 0 (the high parts are the same bits either way) */
+NNM_INLINE double nnm_xsum(double a, double b, double *e, int dd)
+{
+    if (dd) {
+        return nnm_lsum(a, b, e);
+    }
+    *e = 0.0;
+    return a + b;
+}
+
+NNM_INLINE double nnm_xprod(double a, double b, double *e, int dd)
+{
+    if (dd) {
+        return nnm_lprod(a, b, e);
+    }
+    *e = 0.0;
+    return a * b;
+}
+
 /* the accumulators summed in a fixed order, with their errors (float64 rows), as a
  * double-double (hi + *lo) */
 static inline double nnm_ltotal_dd(const double *v, const double *err, int dd, double *lo)
@@ -144,10 +165,11 @@ static inline void nnm_lweights_alpha(nnm_lbuf *b, intptr_t len, const char *pa,
 
 /* -- the scalar pieces -----------------------------------------------------------------------
  * log q for 0 < q <= 1 as hi + *lo. float64 rows: log(q) corrected by one Newton step on
- * exp, log q = l + (q e^{-l} - 1) to first order (q e^{-l} - 1 from an exact product and
- * the double-double e^{-l}), so that gamma log q and its exponential keep their accuracy
- * where |log q| is large; q below 2^-500 is scaled by 2^600 first (e^{-l} stays finite).
- * Other rows: log(q), *lo = 0. */
+ * exp, log q = l + (q e^{-l} - 1) to first order, so that gamma log q and its exponential
+ * keep their accuracy where |log q| is large. e^{-l} = 2^k (h + l_) comes from exp's core
+ * (relative error about 2^-62, far below what an exponent needs: gamma 2^-62 relative in
+ * q^gamma), and q 2^k (exact) meets it in an exact product; q below 2^-500 is scaled by
+ * 2^600 first. Other rows: log(q), *lo = 0. */
 NNM_INLINE double nnm_llog(double q, int dd, double *lo)
 {
     if (!dd) {
@@ -158,20 +180,30 @@ NNM_INLINE double nnm_llog(double q, int dd, double *lo)
     double qs = nnm_blend(tiny, q * 0x1p600, q);
     double kf = nnm_blend(tiny, 600.0, 0.0);
     double l = nnm_log(qs);
-    double el, eh = nnm_exp_dd(-l, &el);
-    double pl, ph = nnm_lprod(qs, eh, &pl);
-    double corr = ((ph - 1.0) + pl) + qs * el;
+    double ekf, el;
+    int64_t ek;
+    double eh = nnm__exp_core(-l, &ekf, &ek, &el); /* e^{-l} = 2^ek (eh + el) */
+    double qk = nnm_ldexp2(qs, ek);                /* exact, in [0.5, 2] */
+    double pl, ph = nnm_two_prod(qk, eh, &pl);
+    double corr = ((ph - 1.0) + pl) + qk * el;
     double sl, sh = nnm_lsum(l, -kf * NNM_LN2_1, &sl); /* kf LN2_1 exact */
     *lo = sl + (corr - kf * NNM_LN2_2);
     return sh;
 }
 
-/* e^{th + tl} for th <= 0 (float64 rows: double-double exp; others: the float32 path's) */
+/* e^{th + tl} (float64 rows: exp's core, 2^k (h + l) to a relative 2^-62, the low parts
+ * and the scaling rounded once; others: the float32 path's exp); th finite, below the
+ * overflow threshold for float32 rows */
 NNM_INLINE double nnm_lexp(double th, double tl, int dd)
 {
     if (dd) {
-        double el, eh = nnm_exp_dd(th, &el);
-        return eh + (el + eh * tl);
+        double xc = nnm_min(nnm_max(th, -746.0), NNM_EXP_MAX_ARG);
+        double kf, el;
+        int64_t k;
+        double eh = nnm__exp_core(xc, &kf, &k, &el);
+        double y = nnm_ldexp2(eh + (el + eh * tl), k);
+        double inf = INFINITY;
+        return nnm_blend(nnm_lt(NNM_EXP_MAX_ARG, th), inf, y);
     }
     return nnm_exp32(nnm_max(th + tl, -NNMF32_EXP_MIN));
 }
@@ -179,7 +211,7 @@ NNM_INLINE double nnm_lexp(double th, double tl, int dd)
 /* q^g for 0 < q <= 1 from its log (lh + ll), g >= 0 */
 NNM_INLINE double nnm_lpow(double lh, double ll, double g, int dd)
 {
-    double tl, th = nnm_lprod(g, lh, &tl);
+    double tl, th = nnm_xprod(g, lh, &tl, dd);
     return nnm_lexp(th, tl + g * ll, dd);
 }
 
@@ -257,18 +289,22 @@ NNM_INLINE double nnm_poisson_term(double p, double y, const nnm_lprm *pr, int d
 {
     *no = nnm_lout(p, 0.0, DBL_MAX) | nnm_nonfinite_mask(y);
     p = nnm_blend(*no, 0.0, p), y = nnm_blend(*no, 0.0, y);
-    double sl, s = nnm_lsum(p, pr->eps, &sl);
-    double l = nnm_log(s);
     if (!dd) {
         *lo = 0.0;
-        return p - y * l;
+        return p - y * nnm_log(p + pr->eps);
     }
+    /* one guard for the error-free steps (as nnm_lsum's and nnm_lprod's): |y log s| <=
+     * 2^510 and p + eps, p - y log s stay below 2^1020 where p <= 2^1000, |y| <= 2^500 */
+    uint64_t big = nnm_lt(0x1p1000, p) | nnm_lt(0x1p500, fabs(y));
+    double sl, s = nnm_two_sum(nnm_blend(big, 0.0, p), pr->eps, &sl);
+    s = nnm_blend(big, p + pr->eps, s);
+    double l = nnm_log(s);
     double ll = sl / s;
-    double ql, q = nnm_lprod(y, l, &ql);
+    double ql, q = nnm_two_prod(nnm_blend(big, 0.0, y), l, &ql);
     ql += y * ll;
-    double dl, d = nnm_lsum(p, -q, &dl);
-    *lo = dl - ql;
-    return d;
+    double dl, d = nnm_two_sum(nnm_blend(big, 0.0, p), -q, &dl);
+    *lo = nnm_blend(big, 0.0, dl - ql);
+    return nnm_blend(big, p - y * l, d);
 }
 
 NNM_INLINE void nnm_poisson_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr,
@@ -315,13 +351,18 @@ NNM_INLINE double nnm_hinge_margin(double p, double y, uint64_t map, int dd, dou
     *other = map & (ynf | ~(nnm_zero_mask(y) | nnm_zero_mask(y - 1.0)));
     y = nnm_blend(map & ~*other, 2.0 * y - 1.0, y);
     *ys = y;
-    double pl, ph = nnm_lprod(y, p, &pl);
     if (!dd) {
         *lo = 0.0;
-        return 1.0 - ph;
+        return 1.0 - y * p;
     }
-    double ml, mh = nnm_lsum(1.0, -ph, &ml);
-    return nnm_lsum(mh, ml - pl, lo);
+    /* one guard for the three error-free steps (nnm_lsum's and nnm_lprod's, at once):
+     * |y p| <= 2^1000 where neither is above 2^500 */
+    uint64_t big = nnm_lt(0x1p500, fabs(p)) | nnm_lt(0x1p500, fabs(y));
+    double pl, ph = nnm_two_prod(nnm_blend(big, 0.0, y), nnm_blend(big, 0.0, p), &pl);
+    double ml, mh = nnm_two_sum(1.0, -ph, &ml);
+    double l, m = nnm_two_sum(mh, ml - pl, &l);
+    *lo = nnm_blend(big, 0.0, l);
+    return nnm_blend(big, 1.0 - y * p, m);
 }
 
 NNM_INLINE void nnm_hinge_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr, int dd,
@@ -406,89 +447,144 @@ NNM_INLINE double nnm_bfocal_target(double y, const nnm_lprm *pr, double *a)
     return ys;
 }
 
-/* the probability form's pieces: q, log q (lh + *ll; q = 0: 0), bce, and the masks */
-NNM_INLINE double nnm_bfocal_prob(double p, double y, const nnm_lprm *pr, int dd,
-                                  double *q, double *lh, double *ll, uint64_t *qzero,
+/* q^gamma (at q = 0: pr->at0), and into *dm (where dm is not NULL) gamma q^(gamma-1) (at
+ * q = 0: dq0; 0 for gamma = 0), for q >= 0 (q <= 0 taken as 0). sq (gamma = 2, the
+ * default; a constant of the caller's loop): q q and 2 q, rounded once like the general
+ * form's e^{gamma log q} (log q a double-double) but with neither a logarithm nor an
+ * exponential; otherwise from log q (nnm_llog, nnm_lpow). */
+NNM_INLINE double nnm_fpow(double q, const nnm_lprm *pr, int sq, int dd, double dq0,
+                           double *dm)
+{
+    uint64_t qz = nnm_zero_mask(q) | nnm_signbit_mask(q);
+    if (sq) {
+        double qp = nnm_blend(qz, 0.0, q);
+        if (dm) {
+            *dm = 2.0 * qp;
+        }
+        return qp * qp;
+    }
+    double ll, lh = nnm_llog(nnm_blend(qz, 1.0, q), dd, &ll);
+    if (dm) {
+        double d = nnm_blend(qz, dq0, pr->gamma * nnm_lpow(lh, ll, pr->gamma - 1.0, dd));
+        *dm = nnm_blend(pr->g0, 0.0, d);
+    }
+    return nnm_blend(qz, pr->at0, nnm_lpow(lh, ll, pr->gamma, dd));
+}
+
+/* the probability form's pieces: q, bce, and the clip mask */
+NNM_INLINE double nnm_bfocal_prob(double p, double y, const nnm_lprm *pr, double *q,
                                   uint64_t *in, double *pc)
 {
     *q = y * (1.0 - p) + (1.0 - y) * p;
-    *qzero = nnm_zero_mask(*q);
-    *lh = nnm_llog(nnm_blend(*qzero, 1.0, *q), dd, ll);
     *pc = nnm_lclip(p, pr->eps, pr->hi, in);
     double l1 = nnm_log(*pc), l0 = nnm_log1p(-*pc);
     return -(y * l1 + (1.0 - y) * l0);
 }
 
-NNM_INLINE void nnm_bfocal_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr,
-                                 int dd, double *acc, double *err, uint64_t *bad)
+NNM_INLINE void nnm_bfocal_terms_k(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr,
+                                   int dd, int sq, double *acc, double *err, uint64_t *bad)
 {
-    const double at0 = pr->gamma == 0.0 ? 1.0 : 0.0; /* q^gamma at q = 0 */
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
             double p = b->x[i + j], y = b->y[i + j], a;
             uint64_t no = nnm_lout(p, 0.0, 1.0) | nnm_lout(y, 0.0, 1.0);
             p = nnm_blend(no, 0.5, p), y = nnm_blend(no, 0.0, y);
             y = nnm_bfocal_target(y, pr, &a);
-            double q, lh, ll, pc;
-            uint64_t qz, in;
-            double bce = nnm_bfocal_prob(p, y, pr, dd, &q, &lh, &ll, &qz, &in, &pc);
-            double mod = nnm_blend(qz, at0, nnm_lpow(lh, ll, pr->gamma, dd));
+            double q, pc;
+            uint64_t in;
+            double bce = nnm_bfocal_prob(p, y, pr, &q, &in, &pc);
+            double mod = nnm_fpow(q, pr, sq, dd, 0.0, NULL);
             bad[j] |= no;
             nnm_lacc_f(acc, err, bad, j, (a * mod * bce) * b->w[i + j], 0.0, dd);
         }
     }
 }
 
-NNM_INLINE void nnm_bfocal_grads(const nnm_lbuf *b, intptr_t len, const nnm_lprm *pr, int dd,
-                                 double c, double *out)
+NNM_INLINE void nnm_bfocal_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr,
+                                 int dd, double *acc, double *err, uint64_t *bad)
 {
-    const double g = pr->gamma;
-    const double at0 = g == 0.0 ? 1.0 : 0.0, dat0 = g == 1.0 ? 1.0 : 0.0;
-    const uint64_t g0 = nnm_mask(g == 0.0);
+    if (pr->gamma == 2.0) {
+        nnm_bfocal_terms_k(b, lenp, pr, dd, 1, acc, err, bad);
+    } else {
+        nnm_bfocal_terms_k(b, lenp, pr, dd, 0, acc, err, bad);
+    }
+}
+
+NNM_INLINE void nnm_bfocal_grads_k(const nnm_lbuf *b, intptr_t len, const nnm_lprm *pr,
+                                   int dd, int sq, double c, double *out)
+{
+    /* gamma q^(gamma-1) at q = 0: its limit, 1 for gamma = 1, else 0 */
+    const double dat0 = pr->gamma == 1.0 ? 1.0 : 0.0;
     for (intptr_t i = 0; i < len; i++) {
         double p = b->x[i], y = b->y[i], a;
         uint64_t no = nnm_lout(p, 0.0, 1.0) | nnm_lout(y, 0.0, 1.0);
         p = nnm_blend(no, 0.5, p), y = nnm_blend(no, 0.0, y);
         y = nnm_bfocal_target(y, pr, &a);
-        double q, lh, ll, pc;
-        uint64_t qz, in;
-        double bce = nnm_bfocal_prob(p, y, pr, dd, &q, &lh, &ll, &qz, &in, &pc);
-        double mod = nnm_blend(qz, at0, nnm_lpow(lh, ll, g, dd));
-        /* gamma q^(gamma-1), its limit at q = 0 (1 for gamma = 1, else 0) */
-        double dm = nnm_blend(qz, dat0, g * nnm_lpow(lh, ll, g - 1.0, dd));
-        dm = nnm_blend(g0, 0.0, dm);
+        double q, pc, dm;
+        uint64_t in;
+        double bce = nnm_bfocal_prob(p, y, pr, &q, &in, &pc);
+        double mod = nnm_fpow(q, pr, sq, dd, dat0, &dm);
         double dbce = nnm_blend(in, (1.0 - y) / (1.0 - pc) - y / pc, 0.0);
         double df = a * (dm * (1.0 - 2.0 * y) * bce + mod * dbce);
         out[i] = nnm_blend(no, NAN, c * df);
     }
 }
 
+NNM_INLINE void nnm_bfocal_grads(const nnm_lbuf *b, intptr_t len, const nnm_lprm *pr, int dd,
+                                 double c, double *out)
+{
+    if (pr->gamma == 2.0) {
+        nnm_bfocal_grads_k(b, len, pr, dd, 1, c, out);
+    } else {
+        nnm_bfocal_grads_k(b, len, pr, dd, 0, c, out);
+    }
+}
+
 /* the logit form's pieces: log q (lh + *ll), bce, sigma(z), sigma(-z) and the exponent of
- * q^(gamma-1) sigma(z) sigma(-z) without its (gamma-1) log q part (-|z| - 2 log1p(e)) */
-NNM_INLINE double nnm_bfocal_logit(double z, double y, int dd, double *lh, double *ll,
-                                   double *sp, double *sn, double *ex, double *ex_lo)
+ * q^(gamma-1) sigma(z) sigma(-z) without its (gamma-1) log q part (-|z| - 2 log1p(e)).
+ * soft = 0 (a constant of the caller's loop, for a block whose smoothed targets are all 0
+ * or 1): A + B e is 0 + e or 1 + 0 e, whose logarithm log(A + B e) - (A = 0 ? |z| : 0) is
+ * exactly 0 (what nnm_llog gives for 1), so it is not computed. */
+NNM_INLINE double nnm_bfocal_logit(double z, double y, int dd, int soft, double *lh,
+                                   double *ll, double *sp, double *sn, double *ex,
+                                   double *ex_lo)
 {
     double az = fabs(z);
     double e = dd ? nnm_exp_neg(-az) : nnm_exp32(-nnm_min(az, NNMF32_EXP_MIN));
-    double l1e = dd ? nnm_log1p(e) : nnm_log1p32(e);
+    double l1e = dd ? nnm_log1p_unit(e) : nnm_log1p32(e);
     double zp = nnm_max(z, 0.0), zm = zp - z;
     uint64_t neg = nnm_signbit_mask(z);
     double A = nnm_blend(neg, y, 1.0 - y), B = nnm_blend(neg, 1.0 - y, y);
     uint64_t a0 = nnm_zero_mask(A);
     /* log(A + B e): A = 0 gives log B - |z| (B = 1 for hard labels: exactly -|z|) */
-    double bl, lb = nnm_llog(nnm_blend(a0, B, A + B * e), dd, &bl);
-    double hl, h = nnm_lsum(lb, nnm_blend(a0, -az, 0.0), &hl);
-    double rl, r = nnm_lsum(h, -l1e, &rl);
+    double bl = 0.0, lb = 0.0;
+    if (soft) {
+        lb = nnm_llog(nnm_blend(a0, B, A + B * e), dd, &bl);
+    }
+    double hl, h = nnm_xsum(lb, nnm_blend(a0, -az, 0.0), &hl, dd);
+    double rl, r = nnm_xsum(h, -l1e, &rl, dd);
     *lh = r;
     *ll = rl + hl + bl;
     double lo = e / (1.0 + e), hi = 1.0 / (1.0 + e); /* sigma(-|z|), sigma(|z|) */
     *sp = nnm_blend(neg, lo, hi), *sn = nnm_blend(neg, hi, lo);
-    *ex = nnm_lsum(-az, -2.0 * l1e, ex_lo);
+    *ex = nnm_xsum(-az, -2.0 * l1e, ex_lo, dd);
     return (y * zm + (1.0 - y) * zp) + l1e;
 }
 
-NNM_INLINE void nnm_bfocal_logit_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr,
-                                       int dd, double *acc, double *err, uint64_t *bad)
+/* whether a block's smoothed targets are not all 0 or 1 (a NaN target: soft) */
+static inline int nnm_bfocal_soft(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr)
+{
+    uint64_t soft = nnm_mask(pr->ls != 0.0);
+    for (intptr_t i = 0; i < lenp; i++) {
+        double y = b->y[i];
+        soft |= ~(nnm_zero_mask(y) | nnm_zero_mask(y - 1.0));
+    }
+    return soft != 0;
+}
+
+NNM_INLINE void nnm_bfocal_logit_terms_k(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr,
+                                         int dd, int soft, double *acc, double *err,
+                                         uint64_t *bad)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
@@ -497,7 +593,7 @@ NNM_INLINE void nnm_bfocal_logit_terms(const nnm_lbuf *b, intptr_t lenp, const n
             z = nnm_blend(no, 0.0, z), y = nnm_blend(no, 0.0, y);
             y = nnm_bfocal_target(y, pr, &a);
             double lh, ll, sp, sn, ex, exl;
-            double bce = nnm_bfocal_logit(z, y, dd, &lh, &ll, &sp, &sn, &ex, &exl);
+            double bce = nnm_bfocal_logit(z, y, dd, soft, &lh, &ll, &sp, &sn, &ex, &exl);
             double mod = nnm_lpow(lh, ll, pr->gamma, dd);
             bad[j] |= no;
             nnm_lacc_f(acc, err, bad, j, (a * mod * bce) * b->w[i + j], 0.0, dd);
@@ -505,8 +601,18 @@ NNM_INLINE void nnm_bfocal_logit_terms(const nnm_lbuf *b, intptr_t lenp, const n
     }
 }
 
-NNM_INLINE void nnm_bfocal_logit_grads(const nnm_lbuf *b, intptr_t len, const nnm_lprm *pr,
-                                       int dd, double c, double *out)
+NNM_INLINE void nnm_bfocal_logit_terms(const nnm_lbuf *b, intptr_t lenp, const nnm_lprm *pr,
+                                       int dd, double *acc, double *err, uint64_t *bad)
+{
+    if (nnm_bfocal_soft(b, lenp, pr)) {
+        nnm_bfocal_logit_terms_k(b, lenp, pr, dd, 1, acc, err, bad);
+    } else {
+        nnm_bfocal_logit_terms_k(b, lenp, pr, dd, 0, acc, err, bad);
+    }
+}
+
+NNM_INLINE void nnm_bfocal_logit_grads_k(const nnm_lbuf *b, intptr_t len, const nnm_lprm *pr,
+                                         int dd, int soft, double c, double *out)
 {
     const double g = pr->gamma;
     const uint64_t g0 = nnm_mask(g == 0.0);
@@ -516,16 +622,26 @@ NNM_INLINE void nnm_bfocal_logit_grads(const nnm_lbuf *b, intptr_t len, const nn
         z = nnm_blend(no, 0.0, z), y = nnm_blend(no, 0.0, y);
         y = nnm_bfocal_target(y, pr, &a);
         double lh, ll, sp, sn, ex, exl;
-        double bce = nnm_bfocal_logit(z, y, dd, &lh, &ll, &sp, &sn, &ex, &exl);
+        double bce = nnm_bfocal_logit(z, y, dd, soft, &lh, &ll, &sp, &sn, &ex, &exl);
         double mod = nnm_lpow(lh, ll, g, dd);
         /* gamma q^(gamma-1) sigma(z) sigma(-z) */
-        double el, eh = nnm_lprod(g - 1.0, lh, &el);
-        double tl, th = nnm_lsum(eh, ex, &tl);
+        double el, eh = nnm_xprod(g - 1.0, lh, &el, dd);
+        double tl, th = nnm_xsum(eh, ex, &tl, dd);
         double dm = g * nnm_lexp(th, tl + (el + exl + (g - 1.0) * ll), dd);
         dm = nnm_blend(g0, 0.0, dm);
         double dbce = (1.0 - y) * sp - y * sn;
         double df = a * (dm * (1.0 - 2.0 * y) * bce + mod * dbce);
         out[i] = nnm_blend(no, NAN, c * df);
+    }
+}
+
+NNM_INLINE void nnm_bfocal_logit_grads(const nnm_lbuf *b, intptr_t len, const nnm_lprm *pr,
+                                       int dd, double c, double *out)
+{
+    if (nnm_bfocal_soft(b, len, pr)) {
+        nnm_bfocal_logit_grads_k(b, len, pr, dd, 1, c, out);
+    } else {
+        nnm_bfocal_logit_grads_k(b, len, pr, dd, 0, c, out);
     }
 }
 
@@ -543,7 +659,7 @@ NNM_INLINE void nnm_chinge_pass(const nnm_lbuf *b, intptr_t lenp, int dd, double
             double p = b->x[i + j], y = b->y[i + j];
             uint64_t no = nnm_nonfinite_mask(p) | nnm_lout(y, 0.0, 1.0);
             p = nnm_blend(no, 0.0, p), y = nnm_blend(no, 0.0, y);
-            double tl, t = nnm_lprod(y, p, &tl);
+            double tl, t = nnm_xprod(y, p, &tl, dd);
             /* padding: p = -DBL_MAX, y = 0 (no maximum is below it; adds -0) */
             mx[j] = nnm_max(mx[j], (1.0 - y) * p);
             bad[j] |= no;
@@ -590,8 +706,8 @@ NNM_INLINE void nnm_cfocal_sum(const nnm_lbuf *b, intptr_t lenp, int dd, double 
  * double-double: s carries its low part pr->s_lo), as (s - p) / s and log1p(-(s - p) / s),
  * so that neither loses the bits that rounding r would cost next to r = 1 */
 NNM_INLINE double nnm_cfocal_prob(double p, double y, double al, double s, double n,
-                                  const nnm_lprm *pr,
-                                  int dd, double *gr, double *r, double *uo)
+                                  const nnm_lprm *pr, int dd, int sq, double *gr,
+                                  double *r, double *uo)
 {
     uint64_t no = nnm_nonfinite_mask(p) | nnm_nonfinite_mask(y), in;
     p = nnm_blend(no, 0.0, p), y = nnm_blend(no, 0.0, y);
@@ -605,41 +721,62 @@ NNM_INLINE double nnm_cfocal_prob(double p, double y, double al, double s, doubl
     u = nnm_blend(top, 1.0 - pr->hi, u);
     *uo = u;
     double lr = nnm_blend(high, nnm_log1p(-u), nnm_log(rc));
-    double lh, ll = 0.0;
-    lh = nnm_llog(u, dd, &ll);
-    double up = nnm_lpow(lh, ll, pr->gamma, dd);
-    double dm = nnm_blend(pr->g0, 0.0, pr->gamma * nnm_lpow(lh, ll, pr->gamma - 1.0, dd));
-    *gr = nnm_blend(in, a * (dm * lr - up / rc), 0.0);
+    double dm, up = nnm_fpow(u, pr, sq, dd, 0.0, gr ? &dm : NULL); /* u > 0 */
+    if (gr) {
+        *gr = nnm_blend(in, a * (dm * lr - up / rc), 0.0);
+    }
     return a * up * -lr;
 }
 
-NNM_INLINE void nnm_cfocal_terms(const nnm_lbuf *b, intptr_t lenp, double s, double n,
-                                 const nnm_lprm *pr, int dd, double *acc, double *err)
+NNM_INLINE void nnm_cfocal_terms_k(const nnm_lbuf *b, intptr_t lenp, double s, double n,
+                                   const nnm_lprm *pr, int dd, int sq, double *acc,
+                                   double *err)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
-            double g, r, u;
+            double r, u;
             double t = nnm_cfocal_prob(b->x[i + j], b->y[i + j], b->a[i + j], s, n, pr, dd,
-                                       &g, &r, &u);
+                                       sq, NULL, &r, &u);
             nnm_lacc(acc, err, j, t * b->w[i + j], 0.0, dd);
         }
     }
 }
 
+NNM_INLINE void nnm_cfocal_terms(const nnm_lbuf *b, intptr_t lenp, double s, double n,
+                                 const nnm_lprm *pr, int dd, double *acc, double *err)
+{
+    if (pr->gamma == 2.0) {
+        nnm_cfocal_terms_k(b, lenp, s, n, pr, dd, 1, acc, err);
+    } else {
+        nnm_cfocal_terms_k(b, lenp, s, n, pr, dd, 0, acc, err);
+    }
+}
+
 /* g_j into h, r_j into e, u_j into u, and the dot product sum g_j r_j */
-NNM_INLINE void nnm_cfocal_dot(nnm_lbuf *b, intptr_t lenp, double s, double n,
-                               const nnm_lprm *pr, int dd, double *acc, double *err)
+NNM_INLINE void nnm_cfocal_dot_k(nnm_lbuf *b, intptr_t lenp, double s, double n,
+                                 const nnm_lprm *pr, int dd, int sq, double *acc,
+                                 double *err)
 {
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
             double g, r, u;
-            (void)nnm_cfocal_prob(b->x[i + j], b->y[i + j], b->a[i + j], s, n, pr, dd, &g, &r,
-                                       &u);
+            (void)nnm_cfocal_prob(b->x[i + j], b->y[i + j], b->a[i + j], s, n, pr, dd, sq, &g,
+                                  &r, &u);
             g *= b->w[i + j];
             b->h[i + j] = g, b->e[i + j] = r, b->u[i + j] = u;
             double tl, t = nnm_lprod(g, r, &tl);
             nnm_lacc(acc, err, j, t, tl, dd);
         }
+    }
+}
+
+NNM_INLINE void nnm_cfocal_dot(nnm_lbuf *b, intptr_t lenp, double s, double n,
+                               const nnm_lprm *pr, int dd, double *acc, double *err)
+{
+    if (pr->gamma == 2.0) {
+        nnm_cfocal_dot_k(b, lenp, s, n, pr, dd, 1, acc, err);
+    } else {
+        nnm_cfocal_dot_k(b, lenp, s, n, pr, dd, 0, acc, err);
     }
 }
 
@@ -707,36 +844,63 @@ NNM_INLINE void nnm_cfocal_exp(nnm_lbuf *b, intptr_t lenp, double m, int dd, dou
 NNM_INLINE double nnm_cfocal_logit(double z, double y, double al, double e, double m,
                                    double ls,
                                    double ls_lo, double s, double n, const nnm_lprm *pr,
-                                   int dd, double *hj, double *rj, double *uo)
+                                   int dd, int sq, double *hj, double *rj, double *uo)
 {
     uint64_t no;
     double dl, d = nnm_cfocal_shift(z, m, dd, &dl, &no);
     double a = al * (y * (1.0 - pr->ls) + pr->ls / n);
     /* log r = d - log s as a double-double */
-    double lrl, lr = nnm_lsum(d, -ls, &lrl);
+    double lrl, lr = nnm_xsum(d, -ls, &lrl, dd);
     lrl += dl - ls_lo;
     double em = dd ? nnm_expm1(lr) : nnm_expm1_32(nnm_max(lr, -NNMF32_EXP_MIN));
     double u = -(em + lrl * (1.0 + em));
     uint64_t uz = nnm_zero_mask(u) | nnm_signbit_mask(u);
-    double ul, uh = nnm_llog(nnm_blend(uz, 1.0, u), dd, &ul);
-    double up = nnm_blend(uz, pr->at0, nnm_lpow(uh, ul, pr->gamma, dd));
-    double dm = nnm_blend(uz | pr->g0, 0.0, pr->gamma * nnm_lpow(uh, ul, pr->gamma - 1.0, dd));
-    double r = e / s;
-    *rj = r, *uo = nnm_blend(uz, 0.0, u);
-    *hj = a * (dm * r * (lr + lrl) - up);
+    double dm, up = nnm_fpow(u, pr, sq, dd, 0.0, hj ? &dm : NULL);
+    if (hj) {
+        double r = e / s;
+        *rj = r, *uo = nnm_blend(uz, 0.0, u);
+        *hj = a * (dm * r * (lr + lrl) - up);
+    }
     return a * up * -(lr + lrl);
+}
+
+NNM_INLINE void nnm_cfocal_logit_terms_k(const nnm_lbuf *b, intptr_t lenp, double m,
+                                         double ls, double ls_lo, double s, double n,
+                                         const nnm_lprm *pr, int dd, int sq, double *acc,
+                                         double *err)
+{
+    for (intptr_t i = 0; i < lenp; i += NNM_NL) {
+        for (int j = 0; j < NNM_NL; j++) {
+            double t = nnm_cfocal_logit(b->x[i + j], b->y[i + j], b->a[i + j], b->e[i + j], m,
+                                        ls, ls_lo, s, n, pr, dd, sq, NULL, NULL, NULL);
+            nnm_lacc(acc, err, j, t * b->w[i + j], 0.0, dd);
+        }
+    }
 }
 
 NNM_INLINE void nnm_cfocal_logit_terms(const nnm_lbuf *b, intptr_t lenp, double m, double ls,
                                        double ls_lo, double s, double n, const nnm_lprm *pr,
                                        int dd, double *acc, double *err)
 {
+    if (pr->gamma == 2.0) {
+        nnm_cfocal_logit_terms_k(b, lenp, m, ls, ls_lo, s, n, pr, dd, 1, acc, err);
+    } else {
+        nnm_cfocal_logit_terms_k(b, lenp, m, ls, ls_lo, s, n, pr, dd, 0, acc, err);
+    }
+}
+
+NNM_INLINE void nnm_cfocal_logit_dot_k(nnm_lbuf *b, intptr_t lenp, double m, double ls,
+                                       double ls_lo, double s, double n, const nnm_lprm *pr,
+                                       int dd, int sq, double *acc, double *err)
+{
     for (intptr_t i = 0; i < lenp; i += NNM_NL) {
         for (int j = 0; j < NNM_NL; j++) {
             double h, r, u;
-            double t = nnm_cfocal_logit(b->x[i + j], b->y[i + j], b->a[i + j], b->e[i + j], m, ls, ls_lo,
-                                        s, n, pr, dd, &h, &r, &u);
-            nnm_lacc(acc, err, j, t * b->w[i + j], 0.0, dd);
+            (void)nnm_cfocal_logit(b->x[i + j], b->y[i + j], b->a[i + j], b->e[i + j], m, ls,
+                                   ls_lo, s, n, pr, dd, sq, &h, &r, &u);
+            h *= b->w[i + j];
+            b->h[i + j] = h, b->u[i + j] = u;
+            nnm_lacc(acc, err, j, h, 0.0, dd);
         }
     }
 }
@@ -745,15 +909,10 @@ NNM_INLINE void nnm_cfocal_logit_dot(nnm_lbuf *b, intptr_t lenp, double m, doubl
                                      double ls_lo, double s, double n, const nnm_lprm *pr,
                                      int dd, double *acc, double *err)
 {
-    for (intptr_t i = 0; i < lenp; i += NNM_NL) {
-        for (int j = 0; j < NNM_NL; j++) {
-            double h, r, u;
-            (void)nnm_cfocal_logit(b->x[i + j], b->y[i + j], b->a[i + j], b->e[i + j], m, ls, ls_lo, s, n,
-                                   pr, dd, &h, &r, &u);
-            h *= b->w[i + j];
-            b->h[i + j] = h, b->u[i + j] = u;
-            nnm_lacc(acc, err, j, h, 0.0, dd);
-        }
+    if (pr->gamma == 2.0) {
+        nnm_cfocal_logit_dot_k(b, lenp, m, ls, ls_lo, s, n, pr, dd, 1, acc, err);
+    } else {
+        nnm_cfocal_logit_dot_k(b, lenp, m, ls, ls_lo, s, n, pr, dd, 0, acc, err);
     }
 }
 

@@ -733,7 +733,7 @@ NNM_INLINE double nnm_bce_term(double z, double y, double wv, int has_w, double 
     }
     double zp = nnm_max(z, 0.0), zm = zp - z;
     double a = -fabs(z);
-    double l = dd ? nnm_log1p(nnm_exp_neg(a))
+    double l = dd ? nnm_log1p_unit(nnm_exp_neg(a))
                   : nnm_log1p32(nnm_exp32(nnm_max(a, -NNMF32_EXP_MIN)));
     /* w y' softplus(-z) + (1 - y') softplus(z), softplus(+-z) = z-+ + l */
     double k = has_w ? wy + ns : 1.0; /* (the general form always has w) */

@@ -206,6 +206,16 @@ NNM_INLINE double nnm_log1p(double x)
     return nnm_blend(bad, nnm__special(x, nan, INFINITY), y);
 }
 
+/* log(1 + x) for x in [0, 1] (e^{-|z|} of softplus-like terms): nnm_log1p's bits without
+ * its checks for inputs outside that range (1 + x is then a fast two-sum) */
+NNM_INLINE double nnm_log1p_unit(double x)
+{
+    double c;
+    double u = nnm_fast_two_sum(1.0, x, &c); /* 1 + x = u + c exactly */
+    double y = nnm__log_kernel(u, c / u);
+    return nnm_blend(nnm_lt(x, 0x1p-60), x, y); /* x - x^2/2 rounds to x */
+}
+
 /* e^x = hi + *lo with |hi + lo - e^x| <= 2^-95 e^x (about 2^-100 measured) for
  * -623 <= x <= 709.78.  Below -623 (k < -900) *lo is 0, so that its scaling cannot
  * underflow, and hi is e^x to 1 ulp (rounded once into the subnormal range below -708.4).
