@@ -1,0 +1,347 @@
+"""nnmath's activations and losses as PyTorch operators (``torch.library.custom_op``).
+
+Every operator runs nnmath's forward and has nnmath's analytic derivative as its backward
+(``register_autograd``); a fake (meta) implementation gives ``torch.compile`` the output's
+shape, so that a compiled model traces through them without a graph break.
+
+Where the work is done:
+
+* CPU tensors of float16, float32 or float64: the compiled core (NumPy ufuncs) runs on the
+  tensor's own memory (``Tensor.numpy()`` shares it) and writes into a new tensor's memory
+  (``out=`` of the ufunc on that tensor's NumPy view), without a copy; bfloat16 is computed
+  in float32 by the core and rounded once;
+* tensors on other devices (CUDA, MPS, ...): the plain ``xp`` formulas of nnmath on the
+  tensors themselves (``array-api-compat``), on their device.
+
+The operators carry an activation as its registry name and its configuration as a JSON
+string (``get_config``), so that one operator serves every activation.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import activations as A
+from .. import losses as L
+from ..activations import _axis
+from ..losses import _crossentropy
+
+__all__ = ["activation", "activation_backward", "loss", "loss_backward", "prelu",
+           "prelu_backward"]
+
+#: the dtypes the core computes on directly; bfloat16 goes through float32
+_CORE_DTYPES = (torch.float16, torch.float32, torch.float64)
+_AXIS = ("softmax", "log_softmax", "softmin", "sparsemax", "glu")
+
+
+@functools.lru_cache(maxsize=512)
+def instance(name: str, config: str) -> Any:
+    """The activation of registry name ``name`` with the JSON configuration ``config``."""
+    return A.REGISTRY[name].from_config(json.loads(config))
+
+
+def _on_core(x: torch.Tensor) -> bool:
+    return x.device.type == "cpu" and (x.dtype in _CORE_DTYPES or x.dtype == torch.bfloat16)
+
+
+def _numpy_view(x: torch.Tensor) -> np.ndarray:
+    """``x``'s memory as a NumPy array (no copy for the core's dtypes)."""
+    x = x.detach()
+    if x.dtype == torch.bfloat16:
+        x = x.float()
+    return x.numpy()
+
+
+def _new(like: torch.Tensor, shape: tuple[int, ...] | None = None) -> torch.Tensor:
+    if shape is None:
+        return torch.empty_like(like)
+    return torch.empty(shape, dtype=like.dtype, device=like.device)
+
+
+def _write(out: torch.Tensor, fill: Any) -> torch.Tensor:
+    """Run ``fill(out_numpy)`` into ``out``'s memory (through float32 for bfloat16)."""
+    if out.dtype == torch.bfloat16:
+        buf = torch.empty(out.shape, dtype=torch.float32)
+        fill(buf.numpy())
+        out.copy_(buf)
+    else:
+        fill(out.numpy())
+    return out
+
+
+def _check_float(x: torch.Tensor, name: str = "x") -> None:
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+
+
+def _glu_shape(x: torch.Tensor, axis: int) -> tuple[int, ...]:
+    shape = list(x.shape)
+    ax = axis % x.ndim if x.ndim else 0
+    if x.ndim == 0 or shape[ax] % 2:
+        raise ValueError(f"glu needs an even size along axis, got shape {tuple(x.shape)}")
+    shape[ax] //= 2
+    return tuple(shape)
+
+
+def _out_shape(x: torch.Tensor, name: str, config: str) -> tuple[int, ...] | None:
+    if name == "glu":
+        return _glu_shape(x, json.loads(config)["axis"])
+    return None
+
+
+# -- activations ------------------------------------------------------------------------------
+
+@torch.library.custom_op("nnmath::activation", mutates_args=())
+def activation(x: torch.Tensor, name: str, config: str) -> torch.Tensor:
+    """The activation ``name`` (configuration ``config``, JSON) of ``x``."""
+    _check_float(x)
+    act = instance(name, config)
+    if not _on_core(x):
+        return act(x.detach())
+    xn = _numpy_view(x)
+    out = _new(x, _out_shape(x, name, config))
+    params = act.get_config()
+    fn = A._FUNCTIONS[name]
+    if name in ("prelu", "rrelu"):  # the eval-mode rrelu: a plain leaky ReLU
+        return _write(out, lambda o: np.copyto(o, act(xn)))
+    return _write(out, lambda o: fn(xn, **params, out=o))
+
+
+@activation.register_fake
+def _(x: torch.Tensor, name: str, config: str) -> torch.Tensor:
+    return _new(x, _out_shape(x, name, config))
+
+
+@torch.library.custom_op("nnmath::activation_backward", mutates_args=())
+def activation_backward(x: torch.Tensor, grad_output: torch.Tensor, name: str,
+                        config: str) -> torch.Tensor:
+    """nnmath's vector-Jacobian product ``backward(x, grad_output)`` of the activation."""
+    act = instance(name, config)
+    g = grad_output
+    if not _on_core(x):
+        return act.backward(x.detach(), g.detach().to(x.dtype))
+    xn = _numpy_view(x)
+    gn = _numpy_view(g.to(x.dtype))
+    out = _new(x)
+    if name in _AXIS:
+        return _write(out, lambda o: _axis.axis_run(name, "vjp", xn, act.axis, gn, out=o))
+    plan = getattr(act, "_plan", None)
+    if plan is not None and xn.dtype == gn.dtype:
+        return _write(out, lambda o: plan[2](xn, gn, *plan[3], out=o))
+    return _write(out, lambda o: np.copyto(o, act.backward(xn, gn)))
+
+
+@activation_backward.register_fake
+def _(x: torch.Tensor, grad_output: torch.Tensor, name: str, config: str) -> torch.Tensor:
+    return _new(x)
+
+
+def _activation_setup(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+    x, name, config = inputs
+    ctx.save_for_backward(x)
+    ctx.name, ctx.config = name, config
+
+
+def _activation_grad(ctx: Any, g: torch.Tensor) -> tuple[Any, None, None]:
+    (x,) = ctx.saved_tensors
+    return activation_backward(x, g, ctx.name, ctx.config), None, None
+
+
+activation.register_autograd(_activation_grad, setup_context=_activation_setup)
+
+
+# -- prelu: the slope is a tensor (a learnable weight, RReLU's draws) ---------------------------
+
+@torch.library.custom_op("nnmath::prelu", mutates_args=())
+def prelu(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """``x`` where ``x > 0``, ``weight * x`` elsewhere (``weight`` broadcast against ``x``)."""
+    _check_float(x)
+    if not _on_core(x):
+        return A.PReLU(weight.detach())(x.detach())
+    xn, wn = _numpy_view(x), _numpy_view(weight.to(x.device))
+    return _write(_new(x), lambda o: A.prelu(xn, wn, out=o))
+
+
+@prelu.register_fake
+def _(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    return _new(x)
+
+
+@torch.library.custom_op("nnmath::prelu_backward", mutates_args=())
+def prelu_backward(x: torch.Tensor, weight: torch.Tensor,
+                   grad_output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The gradients of :func:`prelu` in ``x`` and in ``weight`` (summed to its shape)."""
+    if not _on_core(x):
+        act = A.PReLU(weight.detach())
+        g = grad_output.detach().to(x.dtype)
+        gw = act.weight_gradient(x.detach(), g)
+        return act.backward(x.detach(), g), gw.to(weight.dtype).reshape(weight.shape)
+    xn, gn = _numpy_view(x), _numpy_view(grad_output.to(x.dtype))
+    act = A.PReLU(_numpy_view(weight))
+    gx = _write(_new(x), lambda o: np.copyto(o, act.backward(xn, gn)))
+    gw = torch.from_numpy(np.asarray(act.weight_gradient(xn, gn)).reshape(weight.shape))
+    return gx, gw.to(weight.dtype)
+
+
+@prelu_backward.register_fake
+def _(x: torch.Tensor, weight: torch.Tensor,
+      grad_output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return _new(x), _new(weight)
+
+
+def _prelu_setup(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+    ctx.save_for_backward(*inputs)
+
+
+def _prelu_grad(ctx: Any, g: torch.Tensor) -> tuple[Any, Any]:
+    x, w = ctx.saved_tensors
+    gx, gw = prelu_backward(x, w, g)
+    return gx, gw
+
+
+prelu.register_autograd(_prelu_grad, setup_context=_prelu_setup)
+
+
+# -- losses -------------------------------------------------------------------------------------
+
+def _loss_instance(config: str, weight: torch.Tensor | None, sparse: bool) -> Any:
+    """nnmath's loss for PyTorch's ``cross_entropy`` with the JSON ``config``."""
+    c = json.loads(config)
+    cw = None if weight is None else _numpy_view(weight.cpu()).astype(np.float64)
+    if c["kind"] == "bce_logits":
+        return None
+    if sparse:
+        reduction = {"none": "none", "sum": "sum"}.get(
+            c["reduction"], "sum_over_batch_size" if cw is None else "mean_with_sample_weight")
+        return L.SparseCategoricalCrossentropy(
+            from_logits=True, ignore_class=c["ignore_index"], reduction=reduction,
+            axis=c["axis"], label_smoothing=c["label_smoothing"], class_weight=cw)
+    # class probabilities: the mean is over the samples, weighted or not (PyTorch)
+    reduction = {"none": "none", "sum": "sum"}.get(c["reduction"], "sum_over_batch_size")
+    return L.CategoricalCrossentropy(
+        from_logits=True, label_smoothing=c["label_smoothing"], axis=c["axis"],
+        reduction=reduction, class_weight=cw)
+
+
+def _loss_shape(x: torch.Tensor, config: str) -> tuple[int, ...]:
+    c = json.loads(config)
+    if c["reduction"] != "none":
+        return ()
+    if c["kind"] == "bce_logits":
+        return tuple(x.shape)
+    shape = list(x.shape)
+    del shape[c["axis"]]
+    return tuple(shape)
+
+
+def _as_numpy_or_tensor(t: torch.Tensor, core: bool) -> Any:
+    return _numpy_view(t) if core else t.detach()
+
+
+def _loss_inputs(x: torch.Tensor, target: torch.Tensor) -> tuple[bool, Any, Any, bool]:
+    core = _on_core(x) and target.device.type == "cpu"
+    sparse = not target.is_floating_point()
+    xin = _as_numpy_or_tensor(x, core)
+    if sparse:
+        tin = target.detach().numpy() if core else target.detach()
+    else:
+        tin = _as_numpy_or_tensor(target.to(x.dtype), core)
+    return core, xin, tin, sparse
+
+
+def _bce_terms(xp: Any, z: Any, y: Any, pos_weight: Any, need_grad: bool) -> tuple[Any, Any]:
+    return _crossentropy.binary_terms(xp, y, z, True, pos_weight, need_grad,
+                                      "binary_cross_entropy_with_logits")
+
+
+def _bce_prepare(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
+                 pos_weight: torch.Tensor | None) -> tuple[Any, Any, Any, Any, Any, bool]:
+    from .._array import namespace
+
+    core = _on_core(x) and target.device.type == "cpu"
+    z = _as_numpy_or_tensor(x, core)
+    y = _as_numpy_or_tensor(target.to(x.dtype), core)
+    xp = np if core else namespace(z)
+    pw = None if pos_weight is None else _as_numpy_or_tensor(pos_weight.to(x.dtype), core)
+    w = None if weight is None else _as_numpy_or_tensor(weight.to(x.dtype), core)
+    return xp, z, y, pw, w, core
+
+
+def _finish(y: Any, like: torch.Tensor) -> torch.Tensor:
+    t = torch.as_tensor(np.asarray(y)) if isinstance(y, (np.ndarray, np.generic)) else y
+    return t.to(dtype=like.dtype, device=like.device)
+
+
+@torch.library.custom_op("nnmath::loss", mutates_args=())
+def loss(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
+         pos_weight: torch.Tensor | None, config: str) -> torch.Tensor:
+    """PyTorch's ``cross_entropy`` or ``binary_cross_entropy_with_logits`` (``config``'s
+    ``kind``) computed by nnmath."""
+    _check_float(x, "input")
+    c = json.loads(config)
+    if c["kind"] == "bce_logits":
+        xp, z, y, pw, w, core = _bce_prepare(x, target, weight, pos_weight)
+        e, _ = _bce_terms(xp, z, y, pw, False)
+        if w is not None:
+            e = e * w
+        if c["reduction"] == "none":
+            return _finish(e, x)
+        total = xp.sum(e)
+        if c["reduction"] == "mean":
+            total = total / max(int(np.prod(tuple(e.shape))), 1)
+        return _finish(total, x)
+    core, xin, tin, sparse = _loss_inputs(x, target)
+    value = _loss_instance(config, weight, sparse)(tin, xin)
+    return _finish(np.asarray(value) if core else value, x)
+
+
+@loss.register_fake
+def _(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
+      pos_weight: torch.Tensor | None, config: str) -> torch.Tensor:
+    return x.new_empty(_loss_shape(x, config))
+
+
+@torch.library.custom_op("nnmath::loss_backward", mutates_args=())
+def loss_backward(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
+                  pos_weight: torch.Tensor | None, grad_output: torch.Tensor,
+                  config: str) -> torch.Tensor:
+    """The gradient of :func:`loss` in ``x``: nnmath's fused gradient times ``grad_output``."""
+    c = json.loads(config)
+    if c["kind"] == "bce_logits":
+        xp, z, y, pw, w, core = _bce_prepare(x, target, weight, pos_weight)
+        _, de = _bce_terms(xp, z, y, pw, True)
+        g = _as_numpy_or_tensor(grad_output.to(x.dtype), core)
+        if c["reduction"] == "mean":
+            g = g / max(int(np.prod(tuple(z.shape))), 1)
+        coef = g if w is None else g * w
+        return _finish(de * coef, x)
+    core, xin, tin, sparse = _loss_inputs(x, target)
+    g = _as_numpy_or_tensor(grad_output.to(x.dtype), core)
+    grad = _loss_instance(config, weight, sparse).gradient(tin, xin, grad_output=g)
+    return _finish(grad, x)
+
+
+@loss_backward.register_fake
+def _(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
+      pos_weight: torch.Tensor | None, grad_output: torch.Tensor,
+      config: str) -> torch.Tensor:
+    return _new(x)
+
+
+def _loss_setup(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+    x, target, weight, pos_weight, config = inputs
+    ctx.save_for_backward(x, target, weight, pos_weight)
+    ctx.config = config
+
+
+def _loss_grad(ctx: Any, g: torch.Tensor) -> tuple[Any, None, None, None, None]:
+    x, target, weight, pos_weight = ctx.saved_tensors
+    return loss_backward(x, target, weight, pos_weight, g, ctx.config), None, None, None, None
+
+
+loss.register_autograd(_loss_grad, setup_context=_loss_setup)
