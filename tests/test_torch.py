@@ -473,7 +473,10 @@ def test_no_graph_break_under_torch_compile() -> None:
 @pytest.mark.slow
 @COMPILER_WARNINGS[0]
 @COMPILER_WARNINGS[1]
-def test_compiled_training_step_equals_eager() -> None:
+def test_compiled_training_step_equals_eager(request: pytest.FixtureRequest) -> None:
+    """torch.compile (inductor) of a training step: the value and gradient of eager mode."""
+    if "slow" not in (request.config.option.markexpr or ""):
+        pytest.skip("compiles with inductor (seconds): run with -m slow")
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(4, 6), nt.SiLU(), torch.nn.Linear(6, 3))
     loss_fn = nt.CrossEntropyLoss()

@@ -38,11 +38,40 @@ from ..activations._spec import ROWS
 from . import _ops
 
 __all__ = [
-    "CELU", "ELU", "GELU", "GLU", "SELU", "prelu", "rrelu", "BCEWithLogitsLoss", "CrossEntropyLoss",
-    "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSigmoid",
-    "LogSoftmax", "Mish", "PReLU", "RReLU", "ReLU", "ReLU6", "SiLU", "Sigmoid", "Softmax",
-    "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold",
-    "binary_cross_entropy_with_logits", "cross_entropy", "names",
+    "CELU",
+    "ELU",
+    "GELU",
+    "GLU",
+    "SELU",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
+    "LeakyReLU",
+    "LogSigmoid",
+    "LogSoftmax",
+    "Mish",
+    "PReLU",
+    "RReLU",
+    "ReLU",
+    "ReLU6",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softmin",
+    "Softplus",
+    "Softshrink",
+    "Softsign",
+    "Tanh",
+    "Tanhshrink",
+    "Threshold",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "names",
+    "prelu",
+    "rrelu",
 ]
 
 
@@ -140,7 +169,7 @@ class _Activation(nn.Module):
         """nnmath's parameters of the activation (validated by nnmath)."""
         self._config = _config(self._name, (), config)
 
-    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002 - PyTorch's name
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
         return _ops.activation(input, self._name, self._config)
 
 
@@ -382,7 +411,7 @@ class Softmax(_Activation):
         self.dim = dim
         self._config = "" if dim is None else _config(self._name, (), {"axis": dim})
 
-    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
         config = self._config
         if self.dim is None:
             warnings.warn(f"Implicit dimension choice for {type(self).__name__.lower()} has "
@@ -435,8 +464,8 @@ class PReLU(nn.Module):
         self.weight = nn.Parameter(torch.full((num_parameters,), float(init), device=device,
                                               dtype=dtype))
 
-    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002
-        w = self.weight
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        w: torch.Tensor = self.weight
         if self.num_parameters > 1 and input.ndim >= 2:
             w = w.reshape((self.num_parameters,) + (1,) * (input.ndim - 2))
         elif self.num_parameters == 1:
@@ -458,7 +487,7 @@ class RReLU(nn.Module):
         self.lower, self.upper = lower, upper
         self.inplace = _inplace_note(inplace)
 
-    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
         return rrelu(input, self.lower, self.upper, self.training)
 
     def extra_repr(self) -> str:
@@ -489,7 +518,7 @@ def _loss_config(kind: str, reduction: str, ignore_index: int, label_smoothing: 
                        "ignore_index": ignore_index, "label_smoothing": label_smoothing})
 
 
-def cross_entropy(input: torch.Tensor, target: torch.Tensor,  # noqa: A002
+def cross_entropy(input: torch.Tensor, target: torch.Tensor,
                   weight: torch.Tensor | None = None, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> torch.Tensor:
     """``torch.nn.functional.cross_entropy`` computed by nnmath (logits ``input`` with the
@@ -505,7 +534,7 @@ def cross_entropy(input: torch.Tensor, target: torch.Tensor,  # noqa: A002
     return _ops.loss(input, target, weight, None, config)
 
 
-def binary_cross_entropy_with_logits(input: torch.Tensor, target: torch.Tensor,  # noqa: A002
+def binary_cross_entropy_with_logits(input: torch.Tensor, target: torch.Tensor,
                                      weight: torch.Tensor | None = None,
                                      reduction: str = "mean",
                                      pos_weight: torch.Tensor | None = None) -> torch.Tensor:
@@ -532,7 +561,7 @@ class CrossEntropyLoss(nn.Module):
             raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
         self.label_smoothing = label_smoothing
 
-    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:  # noqa: A002
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
                              self.label_smoothing)
 
@@ -551,7 +580,7 @@ class BCEWithLogitsLoss(nn.Module):
         self.pos_weight: torch.Tensor | None
         self.reduction = _reduction(reduction, size_average, reduce)
 
-    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:  # noqa: A002
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
                                                 self.pos_weight)
 
