@@ -75,6 +75,33 @@ def test_gradcheck_float64(name: str) -> None:
     assert torch.autograd.gradcheck(lambda t: fn(t, **params), (x,), eps=1e-6, atol=1e-7)
 
 
+#: no second derivative: along an axis (softmax, ...), mish and the tanh GELU
+NO_SECOND = ("softmax", "log_softmax", "softmin", "sparsemax", "glu", "mish")
+
+
+@pytest.mark.parametrize("name", [n for n in FUNCTIONS if n not in NO_SECOND])
+def test_gradgradcheck_float64(name: str) -> None:
+    """Second derivatives of the elementwise activations (gradient penalties, Hessian-vector
+    products): finite differences of nnmath's backward, in x and in grad_output."""
+    x = _inputs(name, torch.float64, seed=3)
+    if name == "sparse_plus":  # f'' jumps at ±1 (f is C¹ only)
+        x = torch.where((x.abs() - 1).abs() < 0.02, x + 0.05, x)
+    x.requires_grad_()
+    fn = getattr(nt, name)
+    params = PARAMS.get(name, {})
+    assert torch.autograd.gradgradcheck(lambda t: fn(t, **params), (x,), eps=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(("fn", "what"), [(lambda t: nt.mish(t), "mish"),
+                                          (lambda t: nt.gelu(t, approximate=True), "gelu"),
+                                          (lambda t: nt.softmax(t), "softmax")])
+def test_no_second_derivative_raises(fn: object, what: str) -> None:
+    x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(fn(x).sin().sum(), x, create_graph=True)  # type: ignore[operator]
+    with pytest.raises(RuntimeError, match=f"no second derivative of {what}"):
+        g.sum().backward()
+
+
 def test_gradcheck_prelu_in_x_and_weight() -> None:
     x = _inputs("leaky_relu", torch.float64).requires_grad_()
     w = torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], dtype=torch.float64,

@@ -10,7 +10,9 @@ The functions are PyTorch operators (``torch.library.custom_op``, namespace ``nn
 ``torch.compile`` traces them without a graph break. CPU tensors of float16, float32 and
 float64 run the compiled core on the tensor's own memory (no copy; bfloat16 through
 float32); tensors on other devices run nnmath's plain ``xp`` formulas on their device.
-Only first derivatives are defined: differentiating a backward again raises.
+Second derivatives exist for the elementwise activations except ``mish`` and
+``gelu(approximate=True)``; the activations along an axis and the losses have first
+derivatives only (differentiating their backward raises).
 
 Importing :mod:`nnmath` does not import PyTorch; importing this module does.
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -153,6 +154,79 @@ def _activation_grad(ctx: Any, g: torch.Tensor) -> tuple[Any, None, None]:
 
 
 activation.register_autograd(_activation_grad, setup_context=_activation_setup)
+
+
+# -- second derivatives: the derivative of ``backward(x, g) = g f'(x)`` -----------------------
+
+#: piecewise-linear activations: ``f'' = 0`` (also at the kinks)
+_LINEAR_PIECES = ("relu", "relu6", "leaky_relu", "rrelu", "hard_tanh", "hard_sigmoid",
+                  "sparse_sigmoid", "threshold", "hard_shrink", "soft_shrink", "linear")
+#: the activations without a second derivative here (a clear error instead)
+_NO_SECOND = ("mish", *_AXIS)
+
+
+def _second_derivative(name: str, act: Any, config: str, x: torch.Tensor) -> torch.Tensor:
+    """``f''(x)`` of the elementwise activation ``act``, from its closed form (the first
+    derivative ``d1 = f'(x)`` comes from nnmath; away from 0 ``x`` is exact)."""
+    if name in _LINEAR_PIECES:
+        return torch.zeros_like(x)
+    if (name == "gelu" and act.approximate) or name in _NO_SECOND:
+        what = "gelu(approximate=True)" if name == "gelu" else name
+        raise RuntimeError(f"nnmath.torch defines no second derivative of {what}")
+    d1 = activation_backward(x, torch.ones_like(x), name, config)
+    if name == "sigmoid":  # σ'' = σ'(1 - 2σ) = -σ' tanh(x/2)
+        return -d1 * torch.tanh(x / 2)
+    if name == "log_sigmoid":  # (σ(-x))' = -σ'(x)
+        return -d1 * (1 - d1)
+    if name == "softplus":  # β σ'(βx), σ(βx) = f'
+        return act.beta * d1 * (1 - d1)
+    if name == "tanh":
+        return -2 * torch.tanh(x) * d1
+    if name == "tanh_shrink":  # (tanh²)' = 2 tanh sech²
+        t = torch.tanh(x)
+        return 2 * t * (1 - t * t)
+    if name in ("elu", "selu"):
+        return torch.where(x > 0, torch.zeros_like(x), d1)
+    if name == "celu":
+        return torch.where(x > 0, torch.zeros_like(x), d1 / act.alpha)
+    if name in ("silu", "swish"):  # σ'(x)(2 + x(1 - 2σ(x)))
+        s = torch.sigmoid(x)
+        return s * (1 - s) * (2 + x * (1 - 2 * s))
+    if name == "gelu":  # φ(x)(2 - x²)
+        return torch.exp(-0.5 * x * x) * (2 - x * x) / math.sqrt(2 * math.pi)
+    if name == "exponential":
+        return d1
+    if name == "softsign":
+        return -2 * torch.sign(x) / (1 + x.abs()) ** 3
+    if name == "squareplus":
+        b = act.b
+        return b / (2 * (x * x + b) ** 1.5) if b else torch.zeros_like(x)
+    if name == "sparse_plus":
+        return torch.where(x.abs() < 1, torch.full_like(x, 0.5), torch.zeros_like(x))
+    if name in ("hard_silu", "hard_swish"):
+        return torch.where(x.abs() < 3, torch.full_like(x, 1 / 3), torch.zeros_like(x))
+    raise RuntimeError(f"nnmath.torch defines no second derivative of {name}")
+
+
+def _backward_setup(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+    x, g, name, config = inputs
+    ctx.save_for_backward(x, g)
+    ctx.name, ctx.config = name, config
+
+
+def _backward_grad(ctx: Any, gg: torch.Tensor) -> tuple[Any, Any, None, None]:
+    """The derivatives of ``g f'(x)``: ``g f''(x) gg`` in ``x``, ``f'(x) gg`` in ``g``."""
+    x, g = ctx.saved_tensors
+    name, config = ctx.name, ctx.config
+    act = instance(name, config)
+    if name in _NO_SECOND:
+        _second_derivative(name, act, config, x)  # raises
+    gx = gg * g * _second_derivative(name, act, config, x.detach())
+    gg_out = activation_backward(x, gg, name, config)
+    return gx, gg_out, None, None
+
+
+activation_backward.register_autograd(_backward_grad, setup_context=_backward_setup)
 
 
 # -- prelu: the slope is a tensor (a learnable weight, RReLU's draws) ---------------------------
