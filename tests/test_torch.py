@@ -487,9 +487,14 @@ def test_no_graph_break_under_torch_compile() -> None:
                                 nt.Softplus(beta=2.0), nt.PReLU(), torch.nn.Linear(6, 3))
     loss_fn = nt.CrossEntropyLoss(label_smoothing=0.1)
 
+    focal = nt.Loss("categorical_focal_crossentropy", from_logits=True)
+    bce = nt.BCEWithLogitsLoss(pos_weight=torch.tensor([1.0, 2.0, 3.0]))
+
     def step(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         h = model(x)
-        return loss_fn(nt.elu(h, alpha=0.5), t) + nt.softmax(h, axis=1).sum()
+        onehot = torch.nn.functional.one_hot(t, 3).float()
+        return (loss_fn(nt.elu(h, alpha=0.5), t) + nt.softmax(h, axis=1).sum()
+                + focal(onehot, h) + bce(h, onehot))
 
     x, t = torch.randn(5, 4), torch.tensor([0, 1, 2, 1, 0])
     explanation = torch._dynamo.explain(step)(x, t)
@@ -515,3 +520,86 @@ def test_compiled_training_step_equals_eager(request: pytest.FixtureRequest) -> 
     (gc,) = torch.autograd.grad(value, model[0].weight)
     torch.testing.assert_close(value, eager)
     torch.testing.assert_close(gc, ge)
+
+
+# -- nnmath's own losses as modules --------------------------------------------------------
+
+#: (loss, parameters, targets kind): every loss class of nnmath
+KERAS_LOSSES = [
+    ("BinaryCrossentropy", {}, "prob"),
+    ("BinaryCrossentropy", {"from_logits": True, "label_smoothing": 0.1,
+                            "pos_weight": [1.0, 2.0, 0.5, 3.0]}, "binary"),
+    ("CategoricalCrossentropy", {"from_logits": True, "class_weight": [1.0, 2.0, 1.0, 0.5],
+                                 "reduction": "mean_with_sample_weight"}, "onehot"),
+    ("CategoricalCrossentropy", {"reduction": "none"}, "onehot"),
+    ("SparseCategoricalCrossentropy", {"from_logits": True, "ignore_class": 3}, "sparse"),
+    ("BinaryFocalCrossentropy", {"from_logits": True, "gamma": 1.5}, "binary"),
+    ("CategoricalFocalCrossentropy", {"from_logits": True, "reduction": "sum"}, "onehot"),
+    ("KLDivergence", {}, "prob"),
+    ("Poisson", {}, "prob"),
+    ("Hinge", {}, "binary"),
+    ("SquaredHinge", {"reduction": "none"}, "binary"),
+    ("CategoricalHinge", {}, "onehot"),
+]
+
+
+def _keras_case(kind: str, from_logits: bool, dtype: torch.dtype) -> tuple[object, object]:
+    gen = np.random.default_rng(8)
+    z = gen.normal(size=(6, 4)) * 2
+    if not from_logits:  # probabilities, rows summing to 1
+        z = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    y: np.ndarray
+    if kind == "sparse":
+        y = gen.integers(0, 4, size=6)
+    elif kind == "onehot":
+        y = np.eye(4)[gen.integers(0, 4, size=6)]
+    elif kind == "binary":
+        y = gen.integers(0, 2, size=(6, 4)).astype(np.float64)
+    else:
+        y = gen.uniform(size=(6, 4))
+    ydt = None if kind == "sparse" else dtype
+    return torch.tensor(y, dtype=ydt), torch.tensor(z, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize(("name", "params", "kind"), KERAS_LOSSES,
+                         ids=[f"{n}{p}" for n, p, _ in KERAS_LOSSES])
+def test_nnmath_losses_bit_for_bit(name: str, params: dict[str, object], kind: str,
+                                   dtype: torch.dtype) -> None:
+    """nnmath's losses through the module: value and gradient are the NumPy loss's value
+    and ``gradient``, bit for bit, with and without sample weights."""
+    import nnmath.losses as L
+
+    module = nt.Loss(name, **params)
+    ref = L.get(name, **params)
+    y, z = _keras_case(kind, bool(params.get("from_logits")), dtype)
+    for sw in (None, torch.linspace(0.0, 2.0, 6, dtype=dtype)):
+        zz = z.clone().requires_grad_()
+        value = module(y, zz, sw)
+        swn = None if sw is None else sw.numpy()
+        want = np.asarray(ref(y.numpy(), z.numpy(), sample_weight=swn))
+        assert value.dtype == dtype and tuple(value.shape) == want.shape
+        np.testing.assert_array_equal(_bits(value.detach().numpy()), _bits(want))
+        g = torch.ones_like(value) * 0.75
+        value.backward(g)
+        grad = ref.gradient(y.numpy(), z.numpy(), swn, grad_output=g.numpy())
+        np.testing.assert_array_equal(_bits(zz.grad.numpy()), _bits(grad))
+
+
+@pytest.mark.parametrize(("name", "params", "kind"), KERAS_LOSSES[:8],
+                         ids=[n for n, _, _ in KERAS_LOSSES[:8]])
+def test_nnmath_losses_gradcheck(name: str, params: dict[str, object], kind: str) -> None:
+    y, z = _keras_case(kind, bool(params.get("from_logits")), torch.float64)
+    module = nt.Loss(name, **params)
+    assert torch.autograd.gradcheck(lambda t: module(y, t), (z.requires_grad_(),))
+
+
+def test_loss_module_takes_instances_and_names() -> None:
+    import nnmath.losses as L
+
+    assert nt.Loss("hinge").loss == L.Hinge()
+    assert nt.Loss(L.Poisson(reduction="sum")).loss == L.Poisson(reduction="sum")
+    assert nt.Loss("CategoricalHinge").loss == L.CategoricalHinge()
+    assert nt.Loss("kl_divergence", reduction="sum").loss == L.KLDivergence(reduction="sum")
+    with pytest.raises(ValueError, match="unknown"):
+        nt.Loss("no_such_loss")

@@ -587,6 +587,49 @@ class BCEWithLogitsLoss(nn.Module):
                                                 self.pos_weight)
 
 
+class Loss(nn.Module):
+    """Any of nnmath's losses (Keras's semantics) as a module: ``Loss(loss, **params)``
+    with ``loss`` an nnmath ``Loss`` instance, a class, or a name that
+    :func:`nnmath.losses.get` takes (``"categorical_focal_crossentropy"``,
+    ``"Hinge"``), and ``params`` its constructor's parameters. ``forward(y_true, y_pred,
+    sample_weight=None)`` is the instance's reduced loss; its gradient in ``y_pred`` is
+    the instance's ``gradient`` (bit for bit on CPU). ``y_true`` and ``sample_weight``
+    are not differentiated.
+
+    >>> import torch
+    >>> focal = Loss("categorical_focal_crossentropy", from_logits=True, gamma=2.0)
+    >>> z = torch.tensor([[2.0, 0.5, -1.0]], requires_grad=True)
+    >>> focal(torch.tensor([[1.0, 0.0, 0.0]]), z).backward()
+    >>> z.grad.shape
+    torch.Size([1, 3])
+    """
+
+    def __init__(self, loss: Any, **params: Any) -> None:
+        super().__init__()
+        from .. import losses as L
+
+        instance = L.get(loss, **params)
+        if not isinstance(instance, L.Loss):  # a function (or its name): its class
+            cls = L._FUNCTIONS.get(instance)
+            if cls is None:
+                raise TypeError(f"loss must name one of nnmath's losses, got {loss!r}")
+            instance = cls()
+        self.loss = instance
+        self._key = _ops.register_loss(instance)
+
+    def forward(self, y_true: torch.Tensor, y_pred: torch.Tensor,
+                sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+        if not isinstance(y_true, torch.Tensor):
+            y_true = torch.as_tensor(y_true, device=y_pred.device)
+        if sample_weight is not None and not isinstance(sample_weight, torch.Tensor):
+            sample_weight = torch.as_tensor(sample_weight, dtype=y_pred.dtype,
+                                            device=y_pred.device)
+        return _ops.keras_loss(y_true, y_pred, sample_weight, self._key)
+
+    def extra_repr(self) -> str:
+        return repr(self.loss)
+
+
 def __getattr__(name: str) -> Any:
     """Every function name is defined at import (from nnmath's table); this only tells
     static checkers that the module's names are made at run time."""

@@ -419,3 +419,80 @@ def _loss_grad(ctx: Any, g: torch.Tensor) -> tuple[Any, None, None, None, None]:
 
 
 loss.register_autograd(_loss_grad, setup_context=_loss_setup)
+
+
+# -- nnmath's own losses (Keras's semantics) --------------------------------------------------
+
+#: the loss instances the operator computes, by their ``repr`` (their whole configuration)
+LOSSES: dict[str, Any] = {}
+
+
+def register_loss(loss: Any) -> str:
+    """The key under which :func:`keras_loss` finds the nnmath ``Loss`` instance ``loss``."""
+    key = repr(loss)
+    LOSSES.setdefault(key, loss)
+    return key
+
+
+def _keras_inputs(y_true: torch.Tensor, y_pred: torch.Tensor,
+                  sample_weight: torch.Tensor | None) -> tuple[Any, Any, Any]:
+    core = _on_core(y_pred) and y_true.device.type == "cpu" and (
+        sample_weight is None or sample_weight.device.type == "cpu")
+    if not core:
+        sw: Any = None if sample_weight is None else sample_weight.detach()
+        return y_true.detach(), y_pred.detach(), sw
+    yt = _numpy_view(y_true) if y_true.is_floating_point() else y_true.detach().numpy()
+    swn = None if sample_weight is None else _numpy_view(sample_weight)
+    return yt, _numpy_view(y_pred), swn
+
+
+@torch.library.custom_op("nnmath::keras_loss", mutates_args=())
+def keras_loss(y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None,
+               key: str) -> torch.Tensor:
+    """The nnmath loss registered under ``key`` (see :func:`register_loss`), reduced as its
+    ``reduction`` says."""
+    _check_float(y_pred, "y_pred")
+    yt, yp, sw = _keras_inputs(y_true, y_pred, sample_weight)
+    return _finish(LOSSES[key](yt, yp, sample_weight=sw), y_pred)
+
+
+@keras_loss.register_fake
+def _(y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None,
+      key: str) -> torch.Tensor:
+    loss = LOSSES[key]
+    if loss.reduction != "none":
+        return y_pred.new_empty(())
+    shape = list(y_pred.shape)
+    del shape[getattr(loss, "axis", -1)]
+    return y_pred.new_empty(tuple(shape))
+
+
+@torch.library.custom_op("nnmath::keras_loss_backward", mutates_args=())
+def keras_loss_backward(y_true: torch.Tensor, y_pred: torch.Tensor,
+                        sample_weight: torch.Tensor | None, grad_output: torch.Tensor,
+                        key: str) -> torch.Tensor:
+    """The loss's ``gradient`` in ``y_pred`` with the upstream ``grad_output``."""
+    yt, yp, sw = _keras_inputs(y_true, y_pred, sample_weight)
+    g = grad_output.to(y_pred.dtype)
+    gin = _numpy_view(g) if isinstance(yp, np.ndarray) else g.detach()
+    return _finish(LOSSES[key].gradient(yt, yp, sw, grad_output=gin), y_pred)
+
+
+@keras_loss_backward.register_fake
+def _(y_true: torch.Tensor, y_pred: torch.Tensor, sample_weight: torch.Tensor | None,
+      grad_output: torch.Tensor, key: str) -> torch.Tensor:
+    return _new(y_pred)
+
+
+def _keras_setup(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+    y_true, y_pred, sample_weight, key = inputs
+    ctx.save_for_backward(y_true, y_pred, sample_weight)
+    ctx.key = key
+
+
+def _keras_grad(ctx: Any, g: torch.Tensor) -> tuple[None, Any, None, None]:
+    y_true, y_pred, sample_weight = ctx.saved_tensors
+    return None, keras_loss_backward(y_true, y_pred, sample_weight, g, ctx.key), None, None
+
+
+keras_loss.register_autograd(_keras_grad, setup_context=_keras_setup)
