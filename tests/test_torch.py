@@ -194,7 +194,8 @@ MODULES = [
     ("Softmin", {"dim": 1}), ("GLU", {}), ("GLU", {"dim": 0}),
 ]
 CLASS_NAMES = sorted({n for n, _ in MODULES} | {"PReLU", "RReLU", "CrossEntropyLoss",
-                                                 "BCEWithLogitsLoss"})
+                                                 "BCEWithLogitsLoss", "NLLLoss", "BCELoss",
+                                                 "KLDivLoss"})
 
 
 @pytest.mark.parametrize("name", CLASS_NAMES)
@@ -449,6 +450,82 @@ def test_bce_with_logits_matches_torch(kw: dict[str, object]) -> None:
                                                                        .requires_grad_(),))
 
 
+def _compare_losses(ours: object, theirs: object, x: torch.Tensor, t: torch.Tensor) -> None:
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    la, lb = ours(xa, t), theirs(xb, t)  # type: ignore[operator]
+    assert la.shape == lb.shape and la.dtype == lb.dtype
+    torch.testing.assert_close(la, lb, rtol=1e-13, atol=1e-15)
+    g = torch.rand(la.shape, dtype=x.dtype, generator=torch.Generator().manual_seed(9))
+    la.backward(g)
+    lb.backward(g)
+    torch.testing.assert_close(xa.grad, xb.grad, rtol=1e-12, atol=1e-15)
+
+
+NLL_CASES = [{}, {"reduction": "sum"}, {"reduction": "none"}, {"ignore_index": 2},
+             {"weight": [0.5, 2.0, 1.0, 3.0]},
+             {"weight": [0.5, 2.0, 1.0, 3.0], "ignore_index": 0, "reduction": "none"}]
+
+
+@pytest.mark.parametrize("shape", [(7, 4), (3, 4, 5), (4,)])
+@pytest.mark.parametrize("kw", NLL_CASES, ids=[str(k) for k in NLL_CASES])
+def test_nll_loss_matches_torch(kw: dict[str, object], shape: tuple[int, ...]) -> None:
+    x = torch.log_softmax(_logits(shape), dim=1 if len(shape) > 1 else 0)
+    tshape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    t = torch.randint(0, 4, tshape, generator=torch.Generator().manual_seed(4))
+    if not t.ndim:
+        t = torch.tensor(3)
+    kwargs = _with_weight(kw)
+    _compare_losses(nt.NLLLoss(**kwargs), torch.nn.NLLLoss(**kwargs), x, t)
+
+
+@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"reduction": "none"},
+                                {"weight": [[1.0, 0.5, 2.0]]}])
+def test_bce_loss_matches_torch(kw: dict[str, object]) -> None:
+    p = torch.rand(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    p = p.clamp(0.01, 0.99)
+    y = torch.rand(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    kwargs = {k: (torch.tensor(v, dtype=torch.float64) if k == "weight" else v)
+              for k, v in kw.items()}
+    _compare_losses(nt.BCELoss(**kwargs), torch.nn.BCELoss(**kwargs), p, y)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nt.BCELoss()(p + 1, y)
+    # at p = 0 and 1 the logs are floored at -100, as in PyTorch
+    edge = torch.tensor([0.0, 1.0, 0.0, 1.0], dtype=torch.float64)
+    target = torch.tensor([1.0, 0.0, 0.0, 1.0], dtype=torch.float64)
+    torch.testing.assert_close(nt.BCELoss(reduction="none")(edge, target),
+                               torch.nn.BCELoss(reduction="none")(edge, target))
+
+
+@pytest.mark.parametrize("log_target", [False, True])
+@pytest.mark.parametrize("reduction", ["batchmean", "sum", "none", "mean"])
+def test_kl_div_loss_matches_torch(reduction: str, log_target: bool) -> None:
+    x = torch.log_softmax(_logits((6, 4)), dim=1)
+    t = torch.softmax(_logits((6, 4)) / 3, dim=1)
+    if log_target:
+        t = torch.log(t)
+    else:
+        t[0, 1] = 0.0  # a zero target contributes 0
+    kw = {"reduction": reduction, "log_target": log_target}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's (and nnmath's) warning for "mean"
+        _compare_losses(nt.KLDivLoss(**kw), torch.nn.KLDivLoss(**kw), x, t)
+    if reduction == "mean":
+        with pytest.warns(UserWarning, match="batchmean"):
+            nt.KLDivLoss()(x, t)
+
+
+def test_probability_losses_gradcheck() -> None:
+    x = torch.log_softmax(_logits((5, 4)), dim=1).detach().requires_grad_()
+    t = torch.tensor([0, 3, 2, 2, 1])
+    w = torch.tensor([1.0, 2.0, 0.5, 1.5], dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda z: nt.nll_loss(z, t, weight=w), (x,))
+    q = torch.softmax(_logits((5, 4)), dim=1)
+    assert torch.autograd.gradcheck(lambda z: nt.kl_div(z, q, reduction="batchmean"), (x,))
+    p = torch.rand(5, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    p = p.clamp(0.05, 0.95).requires_grad_()
+    assert torch.autograd.gradcheck(lambda z: nt.binary_cross_entropy(z, q), (p,))
+
+
 def test_loss_modules_keep_weights_as_buffers() -> None:
     w = torch.tensor([1.0, 2.0])
     m = nt.CrossEntropyLoss(weight=w)
@@ -493,8 +570,11 @@ def test_no_graph_break_under_torch_compile() -> None:
     def step(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         h = model(x)
         onehot = torch.nn.functional.one_hot(t, 3).float()
+        logp = nt.LogSoftmax(dim=1)(h)
         return (loss_fn(nt.elu(h, alpha=0.5), t) + nt.softmax(h, axis=1).sum()
-                + focal(onehot, h) + bce(h, onehot))
+                + focal(onehot, h) + bce(h, onehot) + nt.NLLLoss()(logp, t)
+                + nt.KLDivLoss(reduction="batchmean")(logp, onehot)
+                + nt.BCELoss()(nt.Sigmoid()(h), onehot))
 
     x, t = torch.randn(5, 4), torch.tensor([0, 1, 2, 1, 0])
     explanation = torch._dynamo.explain(step)(x, t)

@@ -513,11 +513,53 @@ def _reduction(reduction: str, size_average: Any = None, reduce: Any = None) -> 
 
 @torch.compiler.assume_constant_result
 def _loss_config(kind: str, reduction: str, ignore_index: int, label_smoothing: float) -> str:
-    """The loss operator's configuration (under ``torch.compile``, a constant of the graph)."""
-    if kind == "bce_logits":
+    """The loss operator's configuration (under ``torch.compile``, a constant of the graph;
+    ``label_smoothing`` is ``log_target`` for ``kl_div``)."""
+    if kind in ("bce_logits", "bce"):
         return json.dumps({"kind": kind, "reduction": reduction})
+    if kind == "kl_div":
+        return json.dumps({"kind": kind, "reduction": reduction,
+                           "log_target": bool(label_smoothing)})
     return json.dumps({"kind": kind, "reduction": reduction, "axis": 1,
                        "ignore_index": ignore_index, "label_smoothing": label_smoothing})
+
+
+def nll_loss(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None,
+             ignore_index: int = -100, reduction: str = "mean") -> torch.Tensor:
+    """``torch.nn.functional.nll_loss``: ``-weight[t] input[t]`` per sample, classes along
+    dimension 1 (0 unbatched); the mean divides by the kept samples' weights."""
+    reduction = _reduction(reduction)
+    if input.ndim == 1:  # unbatched: one sample
+        loss = nll_loss(input.unsqueeze(0), target.unsqueeze(0), weight, ignore_index,
+                        reduction)
+        return loss.squeeze(0) if reduction == "none" else loss
+    config = _loss_config("nll", reduction, int(ignore_index), 0.0)
+    return _ops.loss(input, target, weight, None, config)
+
+
+def binary_cross_entropy(input: torch.Tensor, target: torch.Tensor,
+                         weight: torch.Tensor | None = None,
+                         reduction: str = "mean") -> torch.Tensor:
+    """``torch.nn.functional.binary_cross_entropy`` of probabilities ``input`` (each log
+    floored at -100, as PyTorch; ``log(1 - p)`` through ``log1p``)."""
+    reduction = _reduction(reduction)
+    return _ops.loss(input, target, weight, None, _loss_config("bce", reduction, 0, 0.0))
+
+
+def kl_div(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
+           log_target: bool = False) -> torch.Tensor:
+    """``torch.nn.functional.kl_div``: ``target (log target - input)`` with ``input``
+    log-probabilities; ``reduction`` also ``"batchmean"`` (the sum over the batch size)."""
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and "
+                      "the support size.'batchmean' divides only by the batch size, and "
+                      "aligns with the KL div math definition.'mean' will be changed to "
+                      "behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=2)
+    if reduction != "batchmean":
+        reduction = _reduction(reduction)
+    config = _loss_config("kl_div", reduction, 0, 1.0 if log_target else 0.0)
+    return _ops.loss(input, target, None, None, config)
 
 
 def cross_entropy(input: torch.Tensor, target: torch.Tensor,
@@ -585,6 +627,53 @@ class BCEWithLogitsLoss(nn.Module):
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
                                                 self.pos_weight)
+
+
+class NLLLoss(nn.Module):
+    """``torch.nn.NLLLoss(weight=None, size_average=None, ignore_index=-100, reduce=None,
+    reduction="mean")``."""
+
+    def __init__(self, weight: torch.Tensor | None = None, size_average: Any = None,
+                 ignore_index: int = -100, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.weight: torch.Tensor | None
+        self.ignore_index = ignore_index
+        self.reduction = _reduction(reduction, size_average, reduce)
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class BCELoss(nn.Module):
+    """``torch.nn.BCELoss(weight=None, size_average=None, reduce=None, reduction="mean")``."""
+
+    def __init__(self, weight: torch.Tensor | None = None, size_average: Any = None,
+                 reduce: Any = None, reduction: str = "mean") -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.weight: torch.Tensor | None
+        self.reduction = _reduction(reduction, size_average, reduce)
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class KLDivLoss(nn.Module):
+    """``torch.nn.KLDivLoss(size_average=None, reduce=None, reduction="mean",
+    log_target=False)``."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                 log_target: bool = False) -> None:
+        super().__init__()
+        if reduction != "batchmean" or size_average is not None or reduce is not None:
+            reduction = _reduction(reduction, size_average, reduce)
+        self.reduction = reduction
+        self.log_target = log_target
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return kl_div(input, target, self.reduction, self.log_target)
 
 
 class Loss(nn.Module):

@@ -306,7 +306,7 @@ def _loss_shape(x: torch.Tensor, config: str) -> tuple[int, ...]:
     c = json.loads(config)
     if c["reduction"] != "none":
         return ()
-    if c["kind"] == "bce_logits":
+    if c["kind"] in ("bce_logits", "bce", "kl_div"):
         return tuple(x.shape)
     shape = list(x.shape)
     del shape[c["axis"]]
@@ -351,6 +351,92 @@ def _finish(y: Any, like: torch.Tensor) -> torch.Tensor:
     return t.to(dtype=like.dtype, device=like.device)
 
 
+# -- the losses of PyTorch on log-probabilities and probabilities ------------------------------
+# (NLLLoss, BCELoss, KLDivLoss: linear or elementwise in their input, computed with the
+# tensor's own operations on any device; the backward is their closed-form derivative)
+
+def _reduce(e: torch.Tensor, reduction: str, divisor: Any, g: torch.Tensor | None) -> Any:
+    """The value of ``reduction`` of the elementwise ``e`` (``g`` None), or the coefficient
+    of each element in its derivative (times the upstream ``g``)."""
+    if g is None:
+        if reduction == "none":
+            return e
+        total = e.sum()
+        return total if reduction == "sum" else total / divisor
+    if reduction == "none":
+        return g
+    return g if reduction == "sum" else g / divisor
+
+
+def _nll(x: torch.Tensor, t: torch.Tensor, weight: torch.Tensor | None, c: dict[str, Any],
+         g: torch.Tensor | None) -> torch.Tensor:
+    """``-w[t] x[t]`` per sample (0 where ``t`` is ``ignore_index``); the mean divides by the
+    sum of the kept samples' weights."""
+    keep = t != c["ignore_index"]
+    safe = torch.where(keep, t, torch.zeros_like(t))
+    if safe.numel() and int(safe.min()) < 0:
+        raise IndexError("target has a class index below 0")
+    if safe.numel() and int(safe.max()) >= x.shape[1]:
+        raise IndexError(f"target has a class index >= the number of classes {x.shape[1]}")
+    w = (torch.ones((), dtype=x.dtype, device=x.device) if weight is None
+         else weight.to(x.dtype))
+    wt = torch.where(keep, w[safe] if weight is not None else w.expand(t.shape),
+                     torch.zeros((), dtype=x.dtype, device=x.device))
+    divisor = wt.sum()
+    if g is None:
+        picked = torch.gather(x, 1, safe.unsqueeze(1)).squeeze(1)
+        return _reduce(-wt * picked, c["reduction"], divisor, None)
+    coef = _reduce(wt, c["reduction"], divisor, g)
+    grad = torch.zeros_like(x)
+    grad.scatter_(1, safe.unsqueeze(1), (-wt * coef).unsqueeze(1))
+    return grad
+
+
+_LOG_FLOOR = -100.0  # PyTorch's floor of the logarithms of BCELoss
+
+
+def _bce(p: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None, c: dict[str, Any],
+         g: torch.Tensor | None) -> torch.Tensor:
+    """``-(y log p + (1 - y) log(1 - p))`` with each log floored at -100 (PyTorch), the
+    second through ``log1p``; the derivative is that of this function (0 where a log is
+    floored)."""
+    if bool(((p < 0) | (p > 1)).any()):
+        raise ValueError("all elements of input should be between 0 and 1")
+    y = y.to(p.dtype)
+    lp, lq = torch.log(p), torch.log1p(-p)
+    w = None if weight is None else torch.broadcast_to(weight.to(p.dtype), p.shape)
+    if g is None:
+        e = -(y * lp.clamp_min(_LOG_FLOOR) + (1 - y) * lq.clamp_min(_LOG_FLOOR))
+        if w is not None:
+            e = e * w
+        return _reduce(e, c["reduction"], p.numel(), None)
+    zero = torch.zeros_like(p)
+    dp = torch.where((lp > _LOG_FLOOR) & (y != 0), -y / p, zero)
+    dq = torch.where((lq > _LOG_FLOOR) & (y != 1), (1 - y) / (1 - p), zero)
+    d = dp + dq
+    if w is not None:
+        d = d * w
+    return d * _reduce(p, c["reduction"], p.numel(), g)
+
+
+def _kl_div(x: torch.Tensor, t: torch.Tensor, weight: torch.Tensor | None,
+            c: dict[str, Any], g: torch.Tensor | None) -> torch.Tensor:
+    """``t (log t - x)`` (0 where ``t = 0``), or ``e^t (t - x)`` with ``log_target``;
+    ``batchmean`` divides the sum by the batch size, ``mean`` by the number of elements."""
+    t = t.to(x.dtype)
+    reduction = c["reduction"]
+    n = x.numel() if reduction == "mean" else (x.shape[0] if x.ndim else 1)
+    red = "mean" if reduction in ("mean", "batchmean") else reduction
+    if g is None:
+        e = torch.exp(t) * (t - x) if c["log_target"] else torch.xlogy(t, t) - t * x
+        return _reduce(e, red, n, None)
+    dt = -torch.exp(t) if c["log_target"] else -t
+    return dt * _reduce(x, red, n, g)
+
+
+_TORCH_KINDS: dict[str, Any] = {"nll": _nll, "bce": _bce, "kl_div": _kl_div}
+
+
 @torch.library.custom_op("nnmath::loss", mutates_args=())
 def loss(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
          pos_weight: torch.Tensor | None, config: str) -> torch.Tensor:
@@ -358,6 +444,8 @@ def loss(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
     ``kind``) computed by nnmath."""
     _check_float(x, "input")
     c = json.loads(config)
+    if c["kind"] in _TORCH_KINDS:
+        return _TORCH_KINDS[c["kind"]](x.detach(), target.detach(), weight, c, None)
     if c["kind"] == "bce_logits":
         xp, z, y, pw, w, core = _bce_prepare(x, target, weight, pos_weight)
         e, _ = _bce_terms(xp, z, y, pw, False)
@@ -386,6 +474,9 @@ def loss_backward(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | 
                   config: str) -> torch.Tensor:
     """The gradient of :func:`loss` in ``x``: nnmath's fused gradient times ``grad_output``."""
     c = json.loads(config)
+    if c["kind"] in _TORCH_KINDS:
+        return _TORCH_KINDS[c["kind"]](x.detach(), target.detach(), weight, c,
+                                       grad_output.detach().to(x.dtype))
     if c["kind"] == "bce_logits":
         xp, z, y, pw, w, core = _bce_prepare(x, target, weight, pos_weight)
         _, de = _bce_terms(xp, z, y, pw, True)
