@@ -146,6 +146,11 @@ for _row in ROWS:
 del _row
 
 
+#: the configuration of each activation with its default parameters (none for threshold)
+_DEFAULT_CONFIGS = {name: json.dumps(A.REGISTRY[name]().get_config())
+                    for name in A.names() if name != "threshold"}
+
+
 def names() -> tuple[str, ...]:
     """The functions of this module: every name of :func:`nnmath.activations.names`.
 
@@ -165,7 +170,7 @@ class _Activation(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self._config = _config(self._name, (), {})
+        self._config = _DEFAULT_CONFIGS.get(self._name, "")
 
     def _set(self, **config: Any) -> None:
         """nnmath's parameters of the activation (validated by nnmath)."""
@@ -388,7 +393,7 @@ class Threshold(_Activation):
     _name = "threshold"
 
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
-        nn.Module.__init__(self)  # no default configuration: both parameters are needed
+        super().__init__()  # no default configuration: both parameters are needed
         self._set(threshold=threshold, default_value=value)
         self.threshold, self.value = threshold, value
         self.inplace = _inplace_note(inplace)
@@ -409,7 +414,7 @@ class Softmax(_Activation):
     _name = "softmax"
 
     def __init__(self, dim: int | None = None) -> None:
-        nn.Module.__init__(self)
+        super().__init__()
         self.dim = dim
         self._config = "" if dim is None else _config(self._name, (), {"axis": dim})
 
