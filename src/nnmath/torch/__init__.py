@@ -32,8 +32,11 @@ import json
 import warnings
 from typing import Any
 
-import torch
-from torch import nn
+try:
+    import torch
+    from torch import nn
+except ImportError as error:  # pragma: no cover - the tests run with PyTorch or skip
+    raise ImportError("nnmath.torch needs PyTorch: pip install torch") from error
 
 from .. import activations as A
 from ..activations._spec import ROWS
