@@ -48,16 +48,20 @@ __all__ = [
     "GELU",
     "GLU",
     "SELU",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "Hardshrink",
     "Hardsigmoid",
     "Hardswish",
     "Hardtanh",
+    "KLDivLoss",
     "LeakyReLU",
     "LogSigmoid",
     "LogSoftmax",
+    "Loss",
     "Mish",
+    "NLLLoss",
     "PReLU",
     "RReLU",
     "ReLU",
@@ -72,9 +76,12 @@ __all__ = [
     "Tanh",
     "Tanhshrink",
     "Threshold",
+    "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "kl_div",
     "names",
+    "nll_loss",
     "prelu",
     "rrelu",
 ]
@@ -147,6 +154,8 @@ for _row in ROWS:
     for _alias in _row.aliases:
         globals()[_alias] = _FUNCTIONS[_row.name]
 del _row
+#: the functions are public too (one per name of nnmath.activations.names())
+__all__ += sorted(set(A.names()) - set(__all__))
 
 
 #: the configuration of each activation with its default parameters (none for threshold)
