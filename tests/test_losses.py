@@ -568,3 +568,16 @@ def test_get_crossentropy_resolves_from_shapes_like_keras_compile(y_true_shape, 
 def test_get_crossentropy_needs_the_data():
     with pytest.raises(ValueError, match="pass y_true= and y_pred="):
         L.get("crossentropy")
+
+
+def test_sparse_ce_ignore_class_on_one_unbatched_sample() -> None:
+    """One sample without a batch axis, kept or ignored (a NumPy scalar per sample used to
+    break the ignored entries' zeroing)."""
+    logits = np.array([1.0, 2.0, 3.0])
+    want = -(2.0 - np.log(np.exp(1.0) + np.exp(2.0) + np.exp(3.0)))  # -log_softmax[1]
+    fn = L.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)
+    assert fn(np.array(1), logits) == pytest.approx(want, rel=1e-15)
+    assert fn(np.array(-1), logits) == 0.0
+    value = L.sparse_categorical_crossentropy(np.array(1), logits, from_logits=True,
+                                              ignore_class=-1)
+    assert np.shape(value) == () and float(value) == pytest.approx(want, rel=1e-15)

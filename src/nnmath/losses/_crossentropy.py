@@ -589,7 +589,7 @@ def _sparse_core_fused(labels: np.ndarray, p: np.ndarray, opts: Mapping[str, Any
         if weight is not None:
             value = (value * weight).astype(p.dtype)
         if valid is not None:  # an ignored sample is 0, whatever its logits
-            value[~valid] = 0
+            value = np.where(valid, value, value.dtype.type(0))
         return value, None, valid
 
     def fused(coef: Any) -> Any:
