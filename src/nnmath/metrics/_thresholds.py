@@ -8,9 +8,11 @@ threshold, as Keras does). Every metric here keeps one histogram: for each label
 between consecutive thresholds. One pass over the scores fills it, and the counts at
 every threshold are its cumulative sums: O(N) work instead of Keras's O(N T)
 comparisons, and the same decisions. Unweighted NumPy float32/float64 scores with bool or
-8-bit labels go through the compiled core (``threshold_histogram``: a lookup table and a
-short scan per score, the input checks in the same pass, split over the threads); other
-input takes a binary search per score (``numpy.searchsorted``). Unweighted counts are
+8-bit labels go through the compiled core (``threshold_histogram``: for one column of
+scores, vectorised comparisons with up to 8 thresholds or an arithmetic interval for
+evenly spaced ones, else a lookup table and a short scan per score; the input checks in
+the same pass, split over the threads); other input takes a binary search per score
+(``numpy.searchsorted``). Unweighted counts are
 Python integers; weighted ones exact sums of the float64 weights, so a state merges bit
 for bit in any order and the result is the correctly rounded ratio of exact counts.
 Dask inputs are counted block of rows by block of rows (one ``compute``) and the

@@ -348,16 +348,17 @@ static double to_type(double x, int is_double, int up)
  * rounded to the scores' type, puts t[1] at 1 exactly, and t[i] at i + e_i; Delta is the
  * largest |e_i| (computed in double: error below 2^-52 (T + 2)). The loop computes
  * d = (s - t1) * b + 1 in the scores' type (unit roundoff u), three roundings: |d - D(s)|
- * <= 3.01 u (T + 2) wherever |D| <= T + 1, and outside that d is on the same side of
- * [0, T] as D. With del >= Delta + 8 (u + 2^-52) (T + 2):
- *   d < lo <= 1 - del: D(s) < 1 - Delta, below t[1]'s place, s < t[1]: no inner threshold
- *     below s;
- *   d > hi >= T - 2 + del: D(s) > T - 2 + Delta, s > t[T-2]: all T - 2 below s;
- *   d in [lo, hi] with del <= d - floor(d) <= udel <= 1 - del, floor(d) = c: D(s) lies
- *     more than Delta above c and more than Delta below c + 1, so t[c] < s < t[c + 1]
- *     (where 1 <= c and c + 1 <= T - 2 respectively): c inner thresholds below s.
- * Every other score is marked and placed by comparisons. The thresholds t[0] and t[T-1]
- * are compared with each score. del must stay below 1/4 (else the loop is not used). */
+ * <= eta = 3.01 u (T + 2) wherever |D| <= T + 1, and beyond that d and D lie on the same
+ * side of [0, T]. It clamps d to x in [1/2, T - 3/2] and takes c = floor(x), f = x - c.
+ * With del >= Delta + 8 (u + 2^-52) (T + 2) > Delta + eta, del <= 1/4 and
+ * udel <= 1 - del, wherever del <= f <= udel:
+ *   d < 1/2 (c = 0): D(s) < 1/2 + eta < 1 = D(t[1]), s < t[1]: no inner threshold below s;
+ *   d > T - 3/2 (c = T - 2): D(s) > T - 2 + Delta, s > t[T-2]: all T - 2 below s;
+ *   otherwise x = d, and D(s) lies more than Delta above c and more than Delta below
+ *     c + 1, so t[c] < s (where c >= 1) and s < t[c + 1] (where c + 1 <= T - 2): c inner
+ *     thresholds below s.
+ * Every other score (f < del or f > udel) is marked and placed by comparisons. The
+ * thresholds t[0] and t[T-1] are compared with each score. */
 static int even_cell(const char *tp, npy_intp nt, int is_double, nnm_cshape *sh)
 {
     if (nt <= NNM_CFEW || 2 * (nt + 1) >= 65535) {
@@ -390,8 +391,6 @@ static int even_cell(const char *tp, npy_intp nt, int is_double, nnm_cshape *sh)
     sh->b = b;
     sh->del = to_type(m, is_double, 1);
     sh->udel = to_type(1.0 - m, is_double, 0);
-    sh->lo = to_type(1.0 - m, is_double, 0);
-    sh->hi = to_type((double)(nt - 2) + m, is_double, 1);
     return 1;
 }
 
@@ -507,7 +506,7 @@ PyObject *nnm_py_threshold_histogram(PyObject *self, PyObject *args, PyObject *k
     }
     nnm_cshape shape = {PyArray_DATA(s), (const uint8_t *)PyArray_DATA(l), padded, nt,
                         unit ? 0.0 : -INFINITY, unit ? 1.0 : INFINITY, 0.0, 0.0, 0.0, 0.0,
-                        0.0, 0.0, table, first, scale};
+                        table, first, scale};
     int mode = columns != 1 ? NNM_CSCAN
                : nt <= NNM_CFEW ? NNM_CFEWER
                : even_cell(tp, nt, is_double, &shape) ? NNM_CEVEN : NNM_CSCAN;

@@ -7,11 +7,11 @@
  *   the inner thresholds t[1] .. t[T-2] below s (floor(d), clamped), and two comparisons
  *   add the end thresholds t[0] and t[T-1], which are often apart from the others (AUC's
  *   -1e-7 and 1 + 1e-7). counts.c sets del from the largest distance of an inner threshold
- *   from its place on the line plus a bound of the rounding of d, so that where d lies in
- *   [lo, hi] at least del from an integer the count is exact (the score is more than the
- *   largest such distance from every inner threshold's place), and outside [lo, hi] every
- *   inner threshold is on the same side of s. The few scores closer than del to an
- *   integer (a score at or within rounding of a threshold) are marked in the pass and
+ *   from its place on the line plus a bound of the rounding of d, so that wherever d
+ *   (clamped to [1/2, T - 3/2]) lies at least del from an integer the count is exact (the
+ *   score is further than that distance from every inner threshold's place; the proof is
+ *   at even_cell in counts.c). The few scores closer than del to an integer (a score
+ *   at or within rounding of a threshold) are marked in the pass and
  *   placed by comparing them with the thresholds themselves, in the scores' type (the
  *   lookup table of counts.c and a short scan): every count is that of comparing each
  *   score with every threshold. The label is folded into the bin (2 bin + label) and the
@@ -56,8 +56,9 @@
         const uint8_t *restrict l = p->labels;                                              \
         const T_ *t = (const T_ *)p->thresholds;                                            \
         const intptr_t nt = p->nthr, stride = 2 * (nt + 1);                                 \
-        const T_ t1 = (T_)p->t1, sb = (T_)p->b, lo = (T_)p->lo, hi = (T_)p->hi;            \
-        const T_ del = (T_)p->del, udel = (T_)p->udel, top = (T_)(nt - 2);                 \
+        const T_ t1 = (T_)p->t1, sb = (T_)p->b;                                             \
+        const T_ del = (T_)p->del, udel = (T_)p->udel, half = (T_)0.5;                     \
+        const T_ top = (T_)(nt - 2) + half;                                                 \
         const T_ tf = t[0], tl = t[nt - 1], low = (T_)p->low, high = (T_)p->high;          \
         uint32_t *restrict h = scratch;                                                     \
         for (intptr_t c0 = b; c0 < e; c0 += NNM_CFLUSH) {                                   \
@@ -79,11 +80,11 @@
                         bad |= ((v >= low) & (v <= high)) ^ 1;                              \
                         seen |= lab;                                                        \
                         T_ d = (v - t1) * sb + (T_)1;                                       \
-                        T_ x = d > (T_)0 ? d : (T_)0; /* NaN: 0 (refused below) */          \
+                        T_ x = d > half ? d : half; /* NaN: 1/2 (refused below) */          \
                         x = x < top ? x : top;                                              \
                         int32_t c = (int32_t)x;                                             \
-                        T_ fr = d - (T_)c;                                                  \
-                        int a = (d >= lo) & (d <= hi) & ((fr < del) | (fr > udel));         \
+                        T_ fr = x - (T_)c;                                                  \
+                        int a = (fr < del) | (fr > udel);                                   \
                         amb |= a;                                                           \
                         c += (v > tf) + (v > tl);                                           \
                         key[j] = (uint16_t)((c * 2 + (lab & 1)) | -a);                      \

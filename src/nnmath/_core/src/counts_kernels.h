@@ -22,11 +22,10 @@ typedef struct {
     intptr_t nthr;            /* T */
     double low, high;         /* the allowed scores: low <= s <= high */
     /* the arithmetic cell of the evenly spaced inner thresholds t[1] .. t[T-2] (the even
-     * loop only): d = (s - t1) * b + 1 in the scores' type puts t[i] within del - (the
-     * rounding of d) of i, so that floor(d), clamped to [0, T-2], counts the inner
-     * thresholds below s wherever d lies in [lo, hi] at least del from an integer, and
-     * outside [lo, hi] */
-    double t1, b, lo, hi, del, udel; /* udel: 1 - del or below */
+     * loop only; see counts.c): d = (s - t1) * b + 1 in the scores' type, clamped to
+     * [1/2, T - 3/2], counts them by its floor wherever its fraction f lies in
+     * [del, udel] */
+    double t1, b, del, udel;
     /* the lookup table: cell = (s - clo) * cscale, table[cell] a lower bound of the bin */
     const int32_t *table;
     double clo, cscale;
