@@ -38,6 +38,7 @@
 #include "counts_kernels.h"
 #include "pool.h"
 
+#define NNM_CCELLS 4096            /* cells of the lookup table */
 #define NNM_CPARALLEL_MIN 65536    /* fewer scores stay on the calling thread */
 #define NNM_CALIGN 4096            /* piece boundaries: whole cache lines of any input */
 #define NNM_CPAD 3                 /* +inf entries after the thresholds */
@@ -357,7 +358,9 @@ static double to_type(double x, int is_double, int up)
  *   otherwise x = d, and D(s) lies more than Delta above c and more than Delta below
  *     c + 1, so t[c] < s (where c >= 1) and s < t[c + 1] (where c + 1 <= T - 2): c inner
  *     thresholds below s.
- * Every other score (f < del or f > udel) is marked and placed by comparisons. The
+ * Every other score (f < del or f > udel) is marked; it lies within del + eta of the
+ * nearest integer k (1 <= k <= T - 2), and every inner threshold but t[k] more than
+ * 1/2 from it (Delta + del + eta < 1/2), so that k - 1 + (t[k] < s) counts them. The
  * thresholds t[0] and t[T-1] are compared with each score. */
 static int even_cell(const char *tp, npy_intp nt, int is_double, nnm_cshape *sh)
 {
@@ -485,9 +488,14 @@ PyObject *nnm_py_threshold_histogram(PyObject *self, PyObject *args, PyObject *k
             ((float *)padded)[i] = INFINITY;
         }
     }
+    nnm_cshape shape = {PyArray_DATA(s), (const uint8_t *)PyArray_DATA(l), padded, nt,
+                        unit ? 0.0 : -INFINITY, unit ? 1.0 : INFINITY, 0.0, 0.0, 0.0, 0.0};
+    int mode = columns != 1 ? NNM_CSCAN
+               : nt <= NNM_CFEW ? NNM_CFEWER
+               : even_cell(tp, nt, is_double, &shape) ? NNM_CEVEN : NNM_CSCAN;
     double width = (last - first) / NNM_CCELLS;
     double scale = width > 0.0 && isfinite(width) ? 1.0 / width : 0.0;
-    {
+    if (mode == NNM_CSCAN) {
         /* table[j]: the thresholds below the start of cell j - 1 (a lower bound of the bin
          * of any score placed in cell j, whatever the rounding of its cell) */
         npy_intp k = 0;
@@ -504,12 +512,6 @@ PyObject *nnm_py_threshold_histogram(PyObject *self, PyObject *args, PyObject *k
             table[j] = (int32_t)(j == 0 ? 0 : k);
         }
     }
-    nnm_cshape shape = {PyArray_DATA(s), (const uint8_t *)PyArray_DATA(l), padded, nt,
-                        unit ? 0.0 : -INFINITY, unit ? 1.0 : INFINITY, 0.0, 0.0, 0.0, 0.0,
-                        table, first, scale};
-    int mode = columns != 1 ? NNM_CSCAN
-               : nt <= NNM_CFEW ? NNM_CFEWER
-               : even_cell(tp, nt, is_double, &shape) ? NNM_CEVEN : NNM_CSCAN;
     int32_t *bits_table = NULL;
     int one_step = 0;
     if (!is_double && n >= NNM_CPARALLEL_MIN && mode == NNM_CSCAN) {

@@ -11,10 +11,9 @@
  *   (clamped to [1/2, T - 3/2]) lies at least del from an integer the count is exact (the
  *   score is further than that distance from every inner threshold's place; the proof is
  *   at even_cell in counts.c). The few scores closer than del to an integer (a score
- *   at or within rounding of a threshold) are marked in the pass and
- *   placed by comparing them with the thresholds themselves, in the scores' type (the
- *   lookup table of counts.c and a short scan): every count is that of comparing each
- *   score with every threshold. The label is folded into the bin (2 bin + label) and the
+ *   at or within rounding of a threshold) are marked in the pass and placed by comparing
+ *   them with that threshold itself, in the scores' type: every count is that of
+ *   comparing each score with every threshold. The label is folded into the bin (2 bin + label) and the
  *   group's keys counted in four sub-histograms in turn (uint32, flushed to the int64
  *   histogram at the end), so that consecutive scores of one bin do not wait for each
  *   other's add.
@@ -35,17 +34,23 @@
 #define NNM_CG 64          /* scores per group of the even loop (a full vector of labels) */
 #define NNM_CFLUSH (1 << 24) /* the even loop flushes its uint32 counts this often at least */
 
-/* the bin of one score by the lookup table and a scan (the thresholds padded with +inf) */
-#define NNM_CEXACT(T_, v, p, t, bin)                                                        \
+/* the bin of one score v (not NaN) by the arithmetic cell: c inner thresholds below v,
+ * except where the fraction f of the clamped cell x is within del of an integer k (then
+ * 1 <= k <= T - 2): only t[k] may then lie on either side of v (every other inner
+ * threshold's place is more than 1/2 from v's), and one comparison with it decides. The
+ * end thresholds t[0] and t[T-1] are compared. */
+#define NNM_CBIN(T_, v, bin)                                                                \
     do {                                                                                    \
-        double cd_ = ((double)(v) - (p)->clo) * (p)->cscale;                                \
-        intptr_t cell_ = !(cd_ > 0.0) ? 0                                                   \
-                         : cd_ >= (double)(NNM_CCELLS - 1) ? NNM_CCELLS - 1                 \
-                                                           : (intptr_t)cd_;                 \
-        (bin) = (p)->table[cell_];                                                          \
-        while ((t)[(bin)] < (v)) {                                                          \
-            (bin)++;                                                                        \
+        T_ d_ = ((v) - t1) * sb + (T_)1;                                                    \
+        T_ x_ = d_ > half ? d_ : half;                                                      \
+        x_ = x_ < top ? x_ : top;                                                           \
+        int32_t c_ = (int32_t)x_;                                                           \
+        T_ f_ = x_ - (T_)c_;                                                                \
+        if ((f_ < del) | (f_ > udel)) {                                                     \
+            c_ += f_ > half;                                                                \
+            c_ += (t[c_] < (v)) - 1;                                                        \
         }                                                                                   \
+        (bin) = c_ + ((v) > tf) + ((v) > tl);                                               \
     } while (0)
 
 #define NNM_CEVEN(NAME, T_)                                                                 \
@@ -93,8 +98,8 @@
                         for (int j = 0; j < NNM_CG; j++) {                                  \
                             if (key[j] == 0xFFFF) {                                         \
                                 T_ v = s[i + j];                                            \
-                                intptr_t bin;                                               \
-                                NNM_CEXACT(T_, v, p, t, bin);                               \
+                                int32_t bin;                                                \
+                                NNM_CBIN(T_, v, bin);                                       \
                                 key[j] = (uint16_t)(bin * 2 + (l[i + j] & 1));              \
                             }                                                               \
                         }                                                                   \
@@ -114,8 +119,8 @@
                         break;                                                              \
                     }                                                                       \
                     seen |= lab;                                                            \
-                    intptr_t bin;                                                           \
-                    NNM_CEXACT(T_, v, p, t, bin);                                           \
+                    int32_t bin;                                                            \
+                    NNM_CBIN(T_, v, bin);                                                   \
                     h[bin * 2 + (lab & 1)]++;                                               \
                 }                                                                           \
                 if (bad | (seen > 1)) {                                                     \

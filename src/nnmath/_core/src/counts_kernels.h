@@ -4,17 +4,13 @@
 #define NNM_COUNTS_KERNELS_H
 #include <stdint.h>
 
-/* the cells of the lookup table of counts.c (a lower bound of the bin of any score in a
- * cell), used here to place the few scores the arithmetic cell cannot decide */
-#define NNM_CCELLS 4096
 /* the loops read and check the scores in blocks of this many: a failed check is reported
  * as the start of its block */
 #define NNM_CBLOCK 4096
 /* at most this many thresholds take the comparison loop (nnm_cfew_fn) */
 #define NNM_CFEW 8
 
-/* One call's constants. Thresholds t[0] <= ... <= t[T-1] in the scores' type, followed by
- * at least 3 entries of +inf. */
+/* One call's constants. Thresholds t[0] <= ... <= t[T-1] in the scores' type. */
 typedef struct {
     const void *scores;
     const uint8_t *labels;
@@ -26,9 +22,6 @@ typedef struct {
      * [1/2, T - 3/2], counts them by its floor wherever its fraction f lies in
      * [del, udel] */
     double t1, b, del, udel;
-    /* the lookup table: cell = (s - clo) * cscale, table[cell] a lower bound of the bin */
-    const int32_t *table;
-    double clo, cscale;
 } nnm_cshape;
 
 /* the bins of [b, e) added to hist (T + 1 bins by 2 labels, int64), through four
