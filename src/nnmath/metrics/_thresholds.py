@@ -282,6 +282,15 @@ class _Histogram(Metric):
         self._weighted: dict[int, Fraction] = {}
         self._is_weighted = False
 
+    def _thresholds_as(self, dtype: np.dtype[Any]) -> np.ndarray:
+        """The sorted thresholds rounded to ``dtype`` (kept for the next batch)."""
+        cached = getattr(self, "_rounded", None)
+        if cached is None or cached[0] is not self._sorted or cached[1] != dtype:
+            cached = (self._sorted, dtype,
+                      np.asarray(self._sorted, dtype=np.float64).astype(dtype))
+            self._rounded = cached
+        return cached[2]
+
     def _add_fast(self, y_true: Any, y_pred: Any, sample_weight: Any, *,
                   class_id: int | None = None, from_logits: bool = False,
                   multi_label: bool = False) -> bool:
@@ -304,13 +313,12 @@ class _Histogram(Metric):
             yp, yt = yp[..., class_id], yt[..., class_id]
         columns = yp.shape[1] if multi_label else 1
         scores = np.ascontiguousarray(yp).reshape(-1)
-        if from_logits:
-            if np.isnan(scores).any():
-                return False
+        if from_logits:  # a NaN logit stays NaN, which the core refuses
             scores = np.asarray(_core.sigmoid(scores))
         labels = np.ascontiguousarray(yt).reshape(-1).view(np.uint8)
-        thresholds = np.asarray(self._sorted, dtype=np.float64).astype(scores.dtype)
-        counts, status, _ = _core.threshold_histogram(scores, labels, thresholds, columns, True)
+        counts, status, _ = _core.threshold_histogram(scores, labels,
+                                                      self._thresholds_as(scores.dtype),
+                                                      columns, True)
         if status:
             return False
         self._counts += counts.astype(object)
