@@ -10,13 +10,13 @@
  *   from its place on the line plus a bound of the rounding of d, so that wherever d
  *   (clamped to [1/2, T - 3/2]) lies at least del from an integer the count is exact (the
  *   score is further than that distance from every inner threshold's place; the proof is
- *   at even_cell in counts.c). The few scores closer than del to an integer (a score
- *   at or within rounding of a threshold) are marked in the pass and placed by comparing
+ *   at even_cell in counts.c). The few scores closer than del to an integer (a score at
+ *   or within rounding of a threshold) are marked in the pass and placed by comparing
  *   them with that threshold itself, in the scores' type: every count is that of
- *   comparing each score with every threshold. The label is folded into the bin (2 bin + label) and the
- *   group's keys counted in four sub-histograms in turn (uint32, flushed to the int64
- *   histogram at the end), so that consecutive scores of one bin do not wait for each
- *   other's add.
+ *   comparing each score with every threshold. The label is folded into the bin (key
+ *   2 bin + label) and the group's keys counted in four sub-histograms in turn (uint32,
+ *   flushed to the int64 histogram at least every NNM_CFLUSH scores), so that
+ *   consecutive scores of one bin do not wait for each other's add.
  * few: at most NNM_CFEW thresholds. For each threshold, the scores above it and the
  *   positives among them, by comparisons summed over a block: no histogram at all.
  *
