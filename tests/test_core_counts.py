@@ -10,6 +10,9 @@ every ISA level this CPU has (each in a fresh interpreter with ``NNMATH_CPU`` se
 from __future__ import annotations
 
 import os
+import platform
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -193,3 +196,41 @@ def test_metrics_count_as_the_comparison() -> None:
         fp.update_state(y, p)
         np.testing.assert_array_equal(tp.result(), (above & y[:, None]).sum(axis=0))
         np.testing.assert_array_equal(fp.result(), (above & ~y[:, None]).sum(axis=0))
+
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "nnmath" / "_core" / "src"
+
+#: per level: GCC's flags, the packed conversion of the even loop's cell (float32,
+#: float64) and the packed comparison of the comparison loop (float32, float64); None
+#: where that loop stays scalar (float64 at SSE2)
+VECTOR_FORMS = {
+    "baseline": ([], r"\bcvttps2dq\s+%xmm", None, r"\bcmplt?e?ps\s+%xmm", None),
+    "avx2": (["-march=x86-64-v3"], r"vcvttps2dq\s+%ymm", r"vcvttpd2dqy?\s+%ymm",
+             r"vcmpl[te]ps\s+%ymm", r"vcmpl[te]pd\s+%ymm"),
+    "avx512": (["-march=x86-64-v4", "-mprefer-vector-width=512"], r"vcvttps2dq\s+%zmm",
+               r"vcvttpd2dq\s+%zmm", r"vcmpps\s+\$\w+,\s*%zmm", r"vcmppd\s+\$\w+,\s*%zmm"),
+}
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None or platform.machine() not in ("x86_64",
+                                                                            "AMD64"),
+                    reason="needs GCC on x86-64")
+@pytest.mark.parametrize("level", list(VECTOR_FORMS))
+def test_the_loops_vectorise(level: str, tmp_path: Path) -> None:
+    """counts_kernels.c with the core's flags at each level: the even loop's group and the
+    comparison loop compile to packed instructions of the level's full width."""
+    flags, cvt_f, cvt_d, cmp_f, cmp_d = VECTOR_FORMS[level]
+    out = tmp_path / "counts_kernels.s"
+    subprocess.run(["gcc", "-std=c11", "-O3", "-ffp-contract=off", "-fno-math-errno",
+                    "-DNNM_SUFFIX=_t", "-fPIC", *flags, "-S", str(SRC / "counts_kernels.c"),
+                    "-o", str(out)], check=True, capture_output=True, timeout=300)
+    functions: dict[str, str] = {}
+    name = ""
+    for line in out.read_text().splitlines():
+        if m := re.match(r"^(\w+):$", line):
+            name = m.group(1)
+        functions[name] = functions.get(name, "") + line + "\n"
+    for fn, form in (("even_f", cvt_f), ("even_d", cvt_d), ("few_f", cmp_f),
+                     ("few_d", cmp_d)):
+        if form is not None:
+            assert re.search(form, functions[fn]), (level, fn, form)
