@@ -89,7 +89,8 @@ test-asan: $(STAMP)
 		LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 		$(BIN)/python tools/run_from_site.py $(ASAN_DIR)/site \
 		-q -p no:cacheprovider tests/test_core.py tests/test_core_losses.py tests/test_exact.py \
-		tests/test_core_losses_more.py tests/test_metrics_thresholds.py
+		tests/test_core_losses_more.py tests/test_metrics_thresholds.py \
+		tests/test_core_counts.py
 
 test-valgrind: $(STAMP)
 	tools/valgrind_core.sh $(BIN)/python

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The compiled core off x86-64 dispatch: the portable baseline that AArch64 and MSVC builds
 # get (meson.build builds only it there).
-#  1. kernels.c, pool.c (its POSIX and its _WIN32 branch) and module.c compile for the
-#     portable path (-DNNM_SUFFIX=_baseline, no NNM_X86_DISPATCH) under
+#  1. kernels.c, counts_kernels.c, pool.c (its POSIX and its _WIN32 branch) and module.c
+#     compile for the portable path (-DNNM_SUFFIX=_baseline, no NNM_X86_DISPATCH) under
 #     -std=c11 -Wall -Wextra -Werror -pedantic with every compiler found: gcc, clang,
 #     aarch64-linux-gnu-gcc (cross). Python's and NumPy's headers are -isystem (NumPy's
 #     own headers are not -pedantic clean).
@@ -27,7 +27,7 @@ for cc in gcc clang aarch64-linux-gnu-gcc; do
 done
 echo "compilers: ${compilers[*]}"
 for cc in "${compilers[@]}"; do
-    for what in kernels.c pool.c pool.c:_WIN32 module.c; do
+    for what in kernels.c counts_kernels.c pool.c pool.c:_WIN32 module.c; do
         src=${what%%:*}
         extra=()
         [[ $what == *:_WIN32 ]] && extra=(-D_WIN32)

@@ -84,9 +84,11 @@ two, or a float when a NaN or an infinity was added. ``nnmath._exact`` builds on
 
 Threshold histograms (no ufunc): ``threshold_histogram(scores, labels, thresholds,
 columns=1, unit=True)`` counts, in one pass, the scores of each label (0/1) and column by
-the number of sorted thresholds they exceed (a lookup table and a short scan per score,
-comparisons in the scores' type), checking for NaN, scores outside [0, 1] and other
-labels on the way; the thresholded metrics of ``nnmath.metrics`` build on it.
+the number of sorted thresholds they exceed (one column: vectorised comparisons with up
+to 8 thresholds, or for evenly spaced ones an arithmetic interval whose near-ties are
+compared with the threshold; otherwise a lookup table and a short scan per score; every
+decision a comparison in the scores' type), checking for NaN, scores outside [0, 1] and
+other labels on the way; the thresholded metrics of ``nnmath.metrics`` build on it.
 
 The loops are compiled for several x86-64 levels and chosen at import by the CPU
 (:func:`cpu_level`); the environment variable ``NNMATH_CPU`` (``avx512``, ``avx2`` or

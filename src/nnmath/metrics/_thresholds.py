@@ -8,9 +8,11 @@ threshold, as Keras does). Every metric here keeps one histogram: for each label
 between consecutive thresholds. One pass over the scores fills it, and the counts at
 every threshold are its cumulative sums: O(N) work instead of Keras's O(N T)
 comparisons, and the same decisions. Unweighted NumPy float32/float64 scores with bool or
-8-bit labels go through the compiled core (``threshold_histogram``: a lookup table and a
-short scan per score, the input checks in the same pass, split over the threads); other
-input takes a binary search per score (``numpy.searchsorted``). Unweighted counts are
+8-bit labels go through the compiled core (``threshold_histogram``: for one column of
+scores, vectorised comparisons with up to 8 thresholds or an arithmetic interval for
+evenly spaced ones, else a lookup table and a short scan per score; the input checks in
+the same pass, split over the threads); other input takes a binary search per score
+(``numpy.searchsorted``). Unweighted counts are
 Python integers; weighted ones exact sums of the float64 weights, so a state merges bit
 for bit in any order and the result is the correctly rounded ratio of exact counts.
 Dask inputs are counted block of rows by block of rows (one ``compute``) and the
@@ -280,6 +282,15 @@ class _Histogram(Metric):
         self._weighted: dict[int, Fraction] = {}
         self._is_weighted = False
 
+    def _thresholds_as(self, dtype: np.dtype[Any]) -> np.ndarray:
+        """The sorted thresholds rounded to ``dtype`` (kept for the next batch)."""
+        cached = getattr(self, "_rounded", None)
+        if cached is None or cached[0] is not self._sorted or cached[1] != dtype:
+            cached = (self._sorted, dtype,
+                      np.asarray(self._sorted, dtype=np.float64).astype(dtype))
+            self._rounded = cached
+        return cached[2]
+
     def _add_fast(self, y_true: Any, y_pred: Any, sample_weight: Any, *,
                   class_id: int | None = None, from_logits: bool = False,
                   multi_label: bool = False) -> bool:
@@ -302,13 +313,12 @@ class _Histogram(Metric):
             yp, yt = yp[..., class_id], yt[..., class_id]
         columns = yp.shape[1] if multi_label else 1
         scores = np.ascontiguousarray(yp).reshape(-1)
-        if from_logits:
-            if np.isnan(scores).any():
-                return False
+        if from_logits:  # a NaN logit stays NaN, which the core refuses
             scores = np.asarray(_core.sigmoid(scores))
         labels = np.ascontiguousarray(yt).reshape(-1).view(np.uint8)
-        thresholds = np.asarray(self._sorted, dtype=np.float64).astype(scores.dtype)
-        counts, status, _ = _core.threshold_histogram(scores, labels, thresholds, columns, True)
+        counts, status, _ = _core.threshold_histogram(scores, labels,
+                                                      self._thresholds_as(scores.dtype),
+                                                      columns, True)
         if status:
             return False
         self._counts += counts.astype(object)

@@ -15,6 +15,11 @@
  * label other than 0 and 1 stops the count and is reported, so that no separate pass is
  * needed for validation.
  *
+ * One column of scores takes a vectorised loop of counts_kernels.c (compiled per ISA level,
+ * chosen by the level in use) where one applies: at most NNM_CFEW thresholds, comparisons
+ * summed per threshold; evenly spaced thresholds, an arithmetic cell with the scores near
+ * a threshold compared with it. Other thresholds and several columns take the loops here.
+ *
  * Python: threshold_histogram(scores, labels, thresholds, columns=1, unit=True)
  *   -> (counts, status); see the docstring in module.c. */
 #define PY_SSIZE_T_CLEAN
@@ -30,6 +35,7 @@
 #include <numpy/arrayobject.h>
 
 #include "counts.h"
+#include "counts_kernels.h"
 #include "pool.h"
 
 #define NNM_CCELLS 4096            /* cells of the lookup table */
@@ -42,6 +48,8 @@
                        (with many cells that is rare, and one histogram is faster) */
 
 enum { NNM_COK = 0, NNM_CNAN = 1, NNM_CRANGE = 2, NNM_CLABEL = 3 };
+/* which loop counts: the table and scan here, or one of counts_kernels.c */
+enum { NNM_CSCAN, NNM_CEVEN, NNM_CFEWER };
 
 typedef struct {
     const void *scores;
@@ -60,6 +68,9 @@ typedef struct {
     int64_t *counts;      /* C * (T + 1) * 2, shared: pieces add theirs atomically */
     int status;           /* the first error found (any piece) */
     npy_intp where;       /* its index */
+    int mode;             /* NNM_CSCAN, NNM_CEVEN or NNM_CFEWER */
+    const nnm_ckernels *kernels; /* the loops of the level in use */
+    nnm_cshape shape;     /* their constants */
 } cjob;
 
 static void add_shared(int64_t *dst, const int64_t *src, npy_intp n)
@@ -159,6 +170,51 @@ static npy_intp first_bad(const float *s, const uint8_t *l, float low, float hig
     return -1; /* not reached: a failure was seen */
 }
 
+/* the same for either type of scores, from the block at blk that a loop of
+ * counts_kernels.c stopped at (the failure lies in that block) */
+static void report_block(cjob *job, npy_intp blk, npy_intp e)
+{
+    npy_intp end = e - blk < NNM_CBLOCK ? e : blk + NNM_CBLOCK;
+    const uint8_t *l = job->labels;
+    double low = job->shape.low, high = job->shape.high;
+    for (npy_intp i = blk; i < end; i++) {
+        double v = job->is_double ? ((const double *)job->scores)[i]
+                                  : (double)((const float *)job->scores)[i];
+        if (!(v >= low && v <= high) || l[i] > 1) {
+            report(job, v != v ? NNM_CNAN : l[i] > 1 ? NNM_CLABEL : NNM_CRANGE, i);
+            return;
+        }
+    }
+}
+
+/* one piece by a loop of counts_kernels.c into local (T + 1 bins by 2 labels); the
+ * comparison loop's counts above each threshold become the bins' counts */
+static void count_kernels(cjob *job, int64_t *local, uint32_t *scratch, npy_intp b,
+                          npy_intp e)
+{
+    intptr_t bad;
+    if (job->mode == NNM_CEVEN) {
+        bad = (job->is_double ? job->kernels->even_d : job->kernels->even_f)(
+            &job->shape, local, scratch, b, e);
+    } else {
+        const npy_intp nt = job->nthr;
+        int64_t above[2 * NNM_CFEW] = {0}, labels[2] = {0, 0};
+        bad = (job->is_double ? job->kernels->few_d : job->kernels->few_f)(
+            &job->shape, above, labels, b, e);
+        for (int y = 0; y < 2; y++) {
+            /* bin 0: not above t[0]; bin k: above t[k-1], not above t[k]; bin T: above all */
+            local[y] = labels[y] - above[y];
+            for (npy_intp k = 1; k < nt; k++) {
+                local[2 * k + y] = above[2 * (k - 1) + y] - above[2 * k + y];
+            }
+            local[2 * nt + y] = above[2 * (nt - 1) + y];
+        }
+    }
+    if (bad >= 0) {
+        report_block(job, bad, e);
+    }
+}
+
 /* float32 scores with the bit-pattern table: no conversion, one table load, and, when
  * no cell holds more than one threshold (evenly spaced thresholds: always), one
  * comparison; the checks are gathered without a branch (the largest offset of the bits
@@ -228,7 +284,19 @@ static void count_task(void *ctx, intptr_t b, intptr_t e)
         report(job, -1, 0);
         return;
     }
-    if (job->bits_table != NULL) {
+    if (job->mode != NNM_CSCAN) {
+        uint32_t *scratch = NULL;
+        if (job->mode == NNM_CEVEN) {
+            scratch = (uint32_t *)malloc((size_t)(4 * size) * sizeof(uint32_t));
+            if (scratch == NULL) {
+                free(local);
+                report(job, -1, 0);
+                return;
+            }
+        }
+        count_kernels(job, local, scratch, b, e);
+        free(scratch);
+    } else if (job->bits_table != NULL) {
         count_f32_bits(job, local, b, e);
     } else if (job->is_double) {
         NNM_COUNT_BODY(double);
@@ -243,6 +311,90 @@ out:
     }
     add_shared(job->counts, local, size);
     free(local);
+}
+
+/* the loops of counts_kernels.c for the level in use */
+static const nnm_ckernels *kernels_in_use(void)
+{
+#ifdef NNM_X86_DISPATCH
+    if (nnm_core_level() == 2) {
+        return &nnm_ckernels_avx512;
+    }
+    if (nnm_core_level() == 1) {
+        return &nnm_ckernels_avx2;
+    }
+#endif
+    return &nnm_ckernels_baseline;
+}
+
+/* x rounded to the scores' type, up or down (float32: the float on that side of x) */
+static double to_type(double x, int is_double, int up)
+{
+    if (is_double) {
+        return x;
+    }
+    float f = (float)x;
+    if (up && (double)f < x) {
+        f = nextafterf(f, INFINITY);
+    } else if (!up && (double)f > x) {
+        f = nextafterf(f, -INFINITY);
+    }
+    return (double)f;
+}
+
+/* The arithmetic cell of the even loop (counts_kernels.c) for the inner thresholds
+ * t[1] .. t[T-2], or 0 where they are not evenly spaced enough.
+ *
+ * D(s) = (s - t1) * b + 1 in real numbers, with t1 = t[1] and b = (T - 3) / (t[T-2] - t1)
+ * rounded to the scores' type, puts t[1] at 1 exactly, and t[i] at i + e_i; Delta is the
+ * largest |e_i| (computed in double: error below 2^-52 (T + 2)). The loop computes
+ * d = (s - t1) * b + 1 in the scores' type (unit roundoff u), three roundings: |d - D(s)|
+ * <= eta = 3.01 u (T + 2) wherever |D| <= T + 1, and beyond that d and D lie on the same
+ * side of [0, T]. It clamps d to x in [1/2, T - 3/2] and takes c = floor(x), f = x - c.
+ * With del >= Delta + 8 (u + 2^-52) (T + 2) > Delta + eta, del <= 1/4 and
+ * udel <= 1 - del, wherever del <= f <= udel:
+ *   d < 1/2 (c = 0): D(s) < 1/2 + eta < 1 = D(t[1]), s < t[1]: no inner threshold below s;
+ *   d > T - 3/2 (c = T - 2): D(s) > T - 2 + Delta, s > t[T-2]: all T - 2 below s;
+ *   otherwise x = d, and D(s) lies more than Delta above c and more than Delta below
+ *     c + 1, so t[c] < s (where c >= 1) and s < t[c + 1] (where c + 1 <= T - 2): c inner
+ *     thresholds below s.
+ * Every other score (f < del or f > udel) is marked; it lies within del + eta of the
+ * nearest integer k (1 <= k <= T - 2), and every inner threshold but t[k] more than
+ * 1/2 from it (Delta + del + eta < 1/2), so that k - 1 + (t[k] < s) counts them. The
+ * thresholds t[0] and t[T-1] are compared with each score. */
+static int even_cell(const char *tp, npy_intp nt, int is_double, nnm_cshape *sh)
+{
+    if (nt <= NNM_CFEW || 2 * (nt + 1) >= 65535) {
+        return 0;
+    }
+#define NNM_TH(i) (is_double ? ((const double *)tp)[i] : (double)((const float *)tp)[i])
+    double t1 = NNM_TH(1), tm = NNM_TH(nt - 2);
+    if (!(tm > t1) || !isfinite(t1) || !isfinite(tm)) {
+        return 0;
+    }
+    double b = to_type((double)(nt - 3) / (tm - t1), is_double, 0);
+    if (!(b > 0.0) || !isfinite(b)) {
+        return 0;
+    }
+    double delta = 0.0;
+    for (npy_intp i = 1; i <= nt - 2; i++) {
+        double err = fabs((NNM_TH(i) - t1) * b + 1.0 - (double)i);
+        if (!(err <= 0.25)) { /* NaN (an infinite threshold) too */
+            return 0;
+        }
+        delta = err > delta ? err : delta;
+    }
+#undef NNM_TH
+    double u = is_double ? 0x1p-53 : 0x1p-24;
+    double m = delta + 8.0 * (u + 0x1p-52) * (double)(nt + 2);
+    if (!(m <= 0.25)) {
+        return 0;
+    }
+    sh->t1 = t1;
+    sh->b = b;
+    sh->del = to_type(m, is_double, 1);
+    sh->udel = to_type(1.0 - m, is_double, 0);
+    return 1;
 }
 
 static int check_1d(PyArrayObject *a, const char *name)
@@ -336,9 +488,14 @@ PyObject *nnm_py_threshold_histogram(PyObject *self, PyObject *args, PyObject *k
             ((float *)padded)[i] = INFINITY;
         }
     }
+    nnm_cshape shape = {PyArray_DATA(s), (const uint8_t *)PyArray_DATA(l), padded, nt,
+                        unit ? 0.0 : -INFINITY, unit ? 1.0 : INFINITY, 0.0, 0.0, 0.0, 0.0};
+    int mode = columns != 1 ? NNM_CSCAN
+               : nt <= NNM_CFEW ? NNM_CFEWER
+               : even_cell(tp, nt, is_double, &shape) ? NNM_CEVEN : NNM_CSCAN;
     double width = (last - first) / NNM_CCELLS;
     double scale = width > 0.0 && isfinite(width) ? 1.0 / width : 0.0;
-    {
+    if (mode == NNM_CSCAN) {
         /* table[j]: the thresholds below the start of cell j - 1 (a lower bound of the bin
          * of any score placed in cell j, whatever the rounding of its cell) */
         npy_intp k = 0;
@@ -357,7 +514,7 @@ PyObject *nnm_py_threshold_histogram(PyObject *self, PyObject *args, PyObject *k
     }
     int32_t *bits_table = NULL;
     int one_step = 0;
-    if (!is_double && n >= NNM_CPARALLEL_MIN) {
+    if (!is_double && n >= NNM_CPARALLEL_MIN && mode == NNM_CSCAN) {
         /* bits_table[k]: the thresholds below the first float of cell k (all floats whose
          * ordered bits have k as their top 16 bits) */
         bits_table = (int32_t *)malloc(NNM_CBITS * sizeof(int32_t));
@@ -384,7 +541,10 @@ PyObject *nnm_py_threshold_histogram(PyObject *self, PyObject *args, PyObject *k
     cjob job = {PyArray_DATA(s), (const uint8_t *)PyArray_DATA(l), padded, is_double, nt,
                 (npy_intp)columns, unit, table, bits_table, one_step,
                 columns * (nt + 1) * 2 >= 64 ? 1 : NNM_CWAYS, first, scale,
-                (int64_t *)PyArray_DATA(counts), NNM_COK, 0};
+                (int64_t *)PyArray_DATA(counts), NNM_COK, 0, mode, kernels_in_use(), shape};
+    if (mode != NNM_CSCAN) {
+        job.ways = 1;
+    }
     Py_BEGIN_ALLOW_THREADS
     if (n >= NNM_CPARALLEL_MIN && nnm_pool_get_threads() > 1) {
         /* piece boundaries in whole rows, so that each piece starts at column 0 */

@@ -13,6 +13,7 @@
 #include <numpy/ufuncobject.h>
 
 #include "counts.h"
+#include "counts_kernels.h"
 #include "exact.h"
 #include "nnm_kernels.h"
 #include "pool.h"
@@ -103,6 +104,12 @@ static int choose_level(void)
                  "NNMATH_CPU=%.40s is not a level: expected avx512, avx2 or baseline "
                  "(or unset it to choose by the CPU)", env);
     return -1;
+}
+
+/* the level in use, for counts.c's choice of its loops (counts_kernels.h) */
+int nnm_core_level(void)
+{
+    return level;
 }
 
 /* -- loops: split large calls over the pool ------------------------------------------------ */
