@@ -112,7 +112,7 @@ def _out_shape(x: Any, name: str, act: Any) -> tuple[int, ...]:
     ax = act.axis % x.ndim if x.ndim else 0
     if x.ndim == 0 or shape[ax] % 2:
         raise ValueError(f"glu needs an even size along axis, got shape {shape}")
-    return shape[:ax] + (shape[ax] // 2,) + shape[ax + 1:]
+    return (*shape[:ax], shape[ax] // 2, *shape[ax + 1:])
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2))
@@ -297,7 +297,7 @@ def _cross_entropy(logits: Any, labels: Any, sparse: bool, axis: int) -> Any:
     shape = _drop_axis(tuple(logits.shape), axis)
     if not _on_core():
         return loss(labels, logits).astype(logits.dtype)
-    return _callback(lambda z, y: loss(y if sparse else y, z), shape, logits.dtype,
+    return _callback(lambda z, y: loss(y, z), shape, logits.dtype,
                      logits, labels if sparse else labels.astype(logits.dtype))
 
 
@@ -336,7 +336,7 @@ def softmax_cross_entropy(logits: Any, labels: Any, axis: int = -1) -> Any:
     >>> z = jnp.array([[2.0, 0.0, -1.0]])
     >>> y = jnp.array([[1.0, 0.0, 0.0]])
     >>> [round(float(v), 5) for v in softmax_cross_entropy(z, y)]
-    [0.16984]
+    [0.16985]
     """
     logits = _check_float(logits, "logits")
     labels = _check_float(labels, "labels")
@@ -356,7 +356,7 @@ def softmax_cross_entropy_with_integer_labels(logits: Any, labels: Any,
     >>> import jax.numpy as jnp
     >>> z = jnp.array([[2.0, 0.0, -1.0]])
     >>> [round(float(v), 5) for v in softmax_cross_entropy_with_integer_labels(z, jnp.array([0]))]
-    [0.16984]
+    [0.16985]
     """
     logits = _check_float(logits, "logits")
     labels = jnp.asarray(labels)
