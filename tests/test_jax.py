@@ -102,7 +102,7 @@ def test_every_activation_has_a_function() -> None:
     assert set(A.names()) <= set(nj.__all__)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_values_and_backward_bit_for_bit(name: str, dtype: type, x64: None) -> None:
     x = _inputs(name, dtype)
@@ -143,6 +143,29 @@ def test_jit_grad_and_vmap(name: str, x64: None) -> None:
     assert _same_bits(jax.vmap(grad)(x), np.stack([act.backward(r, np.ones_like(act(r)))
                                                    for r in xn]))
     assert _same_bits(jax.jit(jax.vmap(grad))(x), jax.vmap(grad)(x))
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_xp_formulas_under_jit_grad_and_vmap(name: str, x64: None,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The path of the other backends (nnmath's xp formulas traced by JAX), run on the CPU:
+    nnmath's values and derivatives to rounding, under jit, grad and vmap."""
+    monkeypatch.setattr(nj, "_FORCE_XP", True)
+    x = jnp.asarray(_inputs(name))
+    params = {**PARAMS.get(name, {})}
+    if name in ("softmax", "glu"):
+        params["axis"] = -1
+    act = A.REGISTRY[name](**params)
+    xn = np.asarray(x)
+    expected = act(xn)
+    want = act.backward(xn, np.ones_like(expected))
+    fn = getattr(nj, name)
+    grad = jax.grad(lambda t: fn(t, **params).sum())
+    np.testing.assert_allclose(jax.jit(lambda t: fn(t, **params))(x), expected, rtol=1e-13,
+                               atol=1e-15)
+    np.testing.assert_allclose(jax.jit(grad)(x), want, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(jax.vmap(grad)(x), np.stack(
+        [act.backward(r, np.ones_like(act(r))) for r in xn]), rtol=1e-13, atol=1e-15)
 
 
 def test_vmap_keeps_a_nonnegative_axis_on_the_example(x64: None) -> None:
@@ -252,7 +275,7 @@ def test_softmax_cross_entropy(x64: None, path: str) -> None:
                 modes=["rev"], eps=1e-6)
     # along axis 0, under jit and vmap
     zt, yt = jnp.asarray(z.T), jnp.asarray(y.T)
-    np.testing.assert_allclose(jax.jit(nj.softmax_cross_entropy, static_argnums=2)(zt, yt, 0),
+    np.testing.assert_allclose(jax.jit(lambda a, b: nj.softmax_cross_entropy(a, b, 0))(zt, yt),
                                got, rtol=1e-14)
     assert _same_bits(jax.vmap(nj.softmax_cross_entropy)(jnp.asarray(z), jnp.asarray(y)),
                       got)
