@@ -17,8 +17,9 @@ Where the work is done:
   themselves, traced as ordinary JAX operations on the device, still under a
   ``jax.custom_vjp`` whose backward is nnmath's ``xp`` derivative.
 
-The functions have first derivatives only: differentiating a backward (``jax.hessian``,
-``jax.grad`` of a ``jax.grad``) raises.
+The functions have first derivatives only: on the CPU backend differentiating a backward
+(``jax.hessian``, ``jax.grad`` of a ``jax.grad``) raises JAX's error for a callback; on
+the others JAX differentiates the ``xp`` backward formulas as written (untested).
 
 Importing :mod:`nnmath` does not import JAX; importing this module does.
 
