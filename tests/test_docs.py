@@ -241,6 +241,8 @@ def test_every_block_of_the_page_runs(page: Path, tmp_path: Path,
             else:
                 _run_console(block)
             ran += 1
+    if ran == 0 and skipped:  # a page of an optional library that is not installed
+        pytest.skip("; ".join(skipped))
     assert ran > 0
     if skipped:
         print("\n".join(skipped))  # shown with -rP; the reasons are in the markers
