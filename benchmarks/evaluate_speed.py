@@ -210,6 +210,9 @@ def have(module: str) -> bool:
     return probe.returncode == 0
 
 
+PEERS = ["numpy", "torchmetrics", "sklearn"]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=100_000_000)
@@ -218,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--chunk-rows", type=int, default=1 << 20,
                     help="rows per chunk of the peers' loops (nnmath: its default)")
-    ap.add_argument("--peers", nargs="*", default=["numpy", "torchmetrics", "sklearn"])
+    ap.add_argument("--peers", nargs="*", default=PEERS)
     ap.add_argument("--results", type=Path, help="write the Markdown tables here")
     ap.add_argument("--all-metrics", action="store_true",
                     help="also time nnmath's default report (with ROC AUC, PR AUC, ECE and "
@@ -267,7 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         "# `nnmath evaluate` against reading the file and the peers",
         "",
         f"Written by `python benchmarks/evaluate_speed.py --rows {args.rows} --rounds "
-        f"{args.rounds}{' --results ' + str(args.results.name) if args.results else ''}` on "
+        f"{args.rounds}{' --all-metrics' if args.all_metrics else ''}"
+        f"{' --peers ' + ' '.join(args.peers) if args.peers != PEERS else ''}"
+        f"{' --results ' + str(args.results.name) if args.results else ''}` on "
         f"{time.strftime('%Y-%m-%d')} ({platform.machine()}, {os.cpu_count()} CPUs, Python "
         f"{platform.python_version()}, NumPy {np.__version__}"
         + "".join(f", {m} {_version(m)}" for m in ("torch", "torchmetrics", "sklearn")
