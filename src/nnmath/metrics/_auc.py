@@ -486,10 +486,7 @@ class AUC(_Histogram):
                  from_logits: bool = False, average: str | None = "macro",
                  max_distinct: int = MAX_DISTINCT,
                  fallback_thresholds: int | None = None) -> None:
-        curve = {"roc": "ROC", "pr": "PR"}.get(str(curve).lower(), curve)
-        if curve not in CURVES:
-            raise ValueError(f"curve must be one of {CURVES}, got {curve!r}")
-        self.curve = curve
+        self.curve = _curve_name(curve)
         summation = str(summation_method).lower()
         if summation not in SUMMATIONS:
             raise ValueError(f"summation_method must be one of {SUMMATIONS}, got "
@@ -876,10 +873,7 @@ class AUC(_Histogram):
         (False without positives or, for ROC, without negatives: ``area`` is then 0.0,
         as :meth:`result` counts it). ``curve`` defaults to the metric's; both come from
         the same state."""
-        chosen = self.curve if curve is None else {"roc": "ROC", "pr": "PR"}.get(
-            str(curve).lower(), curve)
-        if chosen not in CURVES:
-            raise ValueError(f"curve must be one of {CURVES}, got {curve!r}")
+        chosen = self.curve if curve is None else _curve_name(curve)
         if self._columns == 0:
             return []
         kept = self.curve
@@ -926,10 +920,7 @@ class AUC(_Histogram):
             raise ValueError("curve_points: no data yet (the labels are not known)")
         if not 0 <= int(label) < self._columns:
             raise ValueError(f"label must be in [0, {self._columns}), got {label!r}")
-        chosen = self.curve if curve is None else {"roc": "ROC", "pr": "PR"}.get(
-            str(curve).lower(), curve)
-        if chosen not in CURVES:
-            raise ValueError(f"curve must be one of {CURVES}, got {curve!r}")
+        chosen = self.curve if curve is None else _curve_name(curve)
         if not self.exact:
             return self._threshold_points(int(label), chosen)
         self._compact()
@@ -976,10 +967,7 @@ class AUC(_Histogram):
                      labels: list[int] | None = None) -> list[dict[str, np.ndarray]]:
         """:meth:`curve_points` of several labels (default: all) at once; a thresholded
         AUC computes its confusion counts once for all of them."""
-        chosen = self.curve if curve is None else {"roc": "ROC", "pr": "PR"}.get(
-            str(curve).lower(), curve)
-        if chosen not in CURVES:
-            raise ValueError(f"curve must be one of {CURVES}, got {curve!r}")
+        chosen = self.curve if curve is None else _curve_name(curve)
         wanted = list(range(self._columns)) if labels is None else [int(i) for i in labels]
         if self.exact or not wanted:
             return [self.curve_points(i, chosen) for i in wanted]
@@ -1104,6 +1092,14 @@ class AUC(_Histogram):
             self._ranks = merged
             return
         super()._merge(other)
+
+
+def _curve_name(curve: Any) -> str:
+    """``"ROC"`` or ``"PR"`` from either spelling of any case; a ``ValueError`` otherwise."""
+    name = {"roc": "ROC", "pr": "PR"}.get(str(curve).lower(), curve)
+    if name not in CURVES:
+        raise ValueError(f"curve must be one of {CURVES}, got {curve!r}")
+    return name
 
 
 def _weighted_by(r: _Ranks, q: Fraction) -> _Ranks:
