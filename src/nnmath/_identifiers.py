@@ -4,10 +4,11 @@ a class name."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["FUNCTION", "config_dict", "snake_case"]
+__all__ = ["FUNCTION", "class_or_callable", "config_dict", "snake_case"]
 
 #: the ``class_name`` of a serialized function: its ``config`` is the function's name
 FUNCTION = "function"
@@ -56,3 +57,21 @@ def config_dict(identifier: Mapping[str, Any], what: str,
         raise ValueError(f"cannot interpret {dict(identifier)!r} as {what}: 'config' must be "
                          f"a dict, got {type(config).__name__}")
     return class_name, {**config, **params}
+
+
+def class_or_callable(identifier: Any, params: dict[str, Any],
+                      functions: Mapping[Callable[..., Any], Any], what: str,
+                      functions_word: str, accepted: str) -> Any:
+    """The last cases of a ``get``: a class gives an instance (any class, as Keras); a
+    callable is returned as it is, or, with ``params``, one of ``functions`` gives an
+    instance of its class; anything else is a ``ValueError`` that lists ``accepted``."""
+    if inspect.isclass(identifier):
+        return identifier(**params)
+    if callable(identifier):
+        if not params:
+            return identifier
+        if identifier in functions:
+            return functions[identifier](**params)
+        raise TypeError(f"params {sorted(params)} cannot be applied to {identifier!r}: "
+                        f"it is not one of nnmath's {functions_word}")
+    raise ValueError(f"cannot interpret {identifier!r} as {what}: give {accepted}")

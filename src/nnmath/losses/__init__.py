@@ -31,14 +31,13 @@ not depend on the chunking.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np  # noqa: F401 - the doctests use it
 
 from .._array import target_kind
-from .._identifiers import FUNCTION, config_dict
+from .._identifiers import FUNCTION, class_or_callable, config_dict
 from ._base import EPSILON, REDUCTIONS, Loss
 from ._crossentropy import (
     BinaryCrossentropy,
@@ -229,16 +228,6 @@ def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: An
             raise ValueError(f"unknown loss {identifier!r}; known: {', '.join(names())} "
                              "and their class names")
         return cls(**params)
-    if inspect.isclass(identifier):  # any class, as Keras
-        return identifier(**params)
-    if callable(identifier):
-        if not params:
-            return identifier
-        if identifier in _FUNCTIONS:
-            return _FUNCTIONS[identifier](**params)
-        raise TypeError(f"params {sorted(params)} cannot be applied to {identifier!r}: "
-                        "it is not one of nnmath's loss functions")
-    raise ValueError(
-        f"cannot interpret {identifier!r} as a loss: give None, a name, a dict of a "
-        "serialized loss, a Loss class or instance, or a loss function"
-    )
+    return class_or_callable(identifier, params, _FUNCTIONS, "a loss", "loss functions",
+                             "None, a name, a dict of a serialized loss, a "
+                             "Loss class or instance, or a loss function")

@@ -51,14 +51,13 @@ Which accuracy
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np  # noqa: F401 - the doctests use it
 
 from .._array import target_kind
-from .._identifiers import FUNCTION, config_dict, snake_case
+from .._identifiers import FUNCTION, class_or_callable, config_dict, snake_case
 from ._auc import AUC, average_precision, roc_auc
 from ._base import MeanMetric, Metric
 from ._classes import (
@@ -343,19 +342,9 @@ def get(identifier: Any, *, y_true: Any = None, y_pred: Any = None, **params: An
             raise ValueError(f"unknown metric {identifier!r}; known: {', '.join(names())} "
                              "and their class names")
         return cls(**params)
-    if inspect.isclass(identifier):  # any class, as Keras
-        return identifier(**params)
-    if callable(identifier):
-        if not params:
-            return identifier
-        if identifier in _FUNCTIONS:
-            return _FUNCTIONS[identifier](**params)
-        raise TypeError(f"params {sorted(params)} cannot be applied to {identifier!r}: "
-                        "it is not one of nnmath's accuracy functions")
-    raise ValueError(
-        f"cannot interpret {identifier!r} as a metric: give None, a name, a dict of a "
-        "serialized metric, a Metric class or instance, or an accuracy function"
-    )
+    return class_or_callable(identifier, params, _FUNCTIONS, "a metric", "accuracy functions",
+                             "None, a name, a dict of a serialized metric, a "
+                             "Metric class or instance, or an accuracy function")
 
 
 def _lookup(name: str) -> type[Metric] | None:
