@@ -31,15 +31,19 @@
         return g * d_##name(x, p, q);                                                        \
     }
 
-/* (ph + pl) e^{th + tl} for th <= -600 (tl below an ulp of th), rounded once: e^{th + 600}
- * as a double-double times e^{-600} as a double-double (th + 600 is exact for th in
- * [-1000, -600]; below -1000 the result is 0 for |ph| <= 1e300). The result may be
- * subnormal; the scaled product keeps every intermediate normal. */
-NNM_INLINE double nnm_times_exp_deep(double ph, double pl, double th, double tl)
+/* the argument of the one e^{...} a formula with a deep tail computes: th + 600 (th clamped
+ * to [-1000, -600]) on the deep lanes (th < -600), elsewhere the main path's own argument */
+NNM_INLINE double nnm_deep_arg(uint64_t deep, double th, double main_arg)
 {
-    double tc = nnm_clamp(th, -1000.0, NNMF_DEEP);
-    double el;
-    double eh = nnm_exp_dd(tc + 600.0, &el);
+    return nnm_blend(deep, nnm_clamp(th, -1000.0, NNMF_DEEP) + 600.0, main_arg);
+}
+
+/* nnm_times_exp_deep with e^{th + 600} given as the double-double eh + el (from nnm_exp_dd
+ * of nnm_deep_arg's value), so that a formula computes one exponential for its main path
+ * and its deep tail */
+NNM_INLINE double nnm_times_exp_deep_e(double ph, double pl, double th, double tl, double eh,
+                                       double el)
+{
     el += eh * tl;
     double ql;
     double qh = nnm_dd_mul(ph, pl, eh, el, &ql);
@@ -47,6 +51,17 @@ NNM_INLINE double nnm_times_exp_deep(double ph, double pl, double th, double tl)
     double rh = nnm_two_prod(qh, NNMF_EM600_HI, &rl);
     double r = rh + (rl + (qh * NNMF_EM600_LO + ql * NNMF_EM600_HI));
     return nnm_blend(nnm_less(th, -1000.0), 0.0 * ph, r);
+}
+
+/* (ph + pl) e^{th + tl} for th <= -600 (tl below an ulp of th), rounded once: e^{th + 600}
+ * as a double-double times e^{-600} as a double-double (th + 600 is exact for th in
+ * [-1000, -600]; below -1000 the result is 0 for |ph| <= 1e300). The result may be
+ * subnormal; the scaled product keeps every intermediate normal. */
+NNM_INLINE double nnm_times_exp_deep(double ph, double pl, double th, double tl)
+{
+    double el;
+    double eh = nnm_exp_dd(nnm_deep_arg(~(uint64_t)0, th, 0.0), &el);
+    return nnm_times_exp_deep_e(ph, pl, th, tl, eh, el);
 }
 
 /* -- hard_tanh(x, min_val, max_val), threshold(x, threshold, value) ------------------------ */
@@ -183,17 +198,16 @@ NNM_INLINE double d_squareplus(double x, double b, double c_)
  * B (2A + B) / D^2, sigma(x) = (1 or n) / (1 + n). All as double-doubles from n to double-
  * double (nnm_exp_dd), for x in [-600, 40]; below -600 mish(x) = x e^x and mish'(x) =
  * (1 + x) e^x to far below an ulp, above 40 mish(x) = x and mish'(x) = 1. */
-NNM_INLINE void nnm_mish_parts(double x, double *ah, double *al, double *bh, double *bl,
-                               double *dh, double *dl, double *nh, double *nl)
+NNM_INLINE void nnm_mish_parts(double x, double nh, double nl, double *ah, double *al,
+                               double *bh, double *bl, double *dh, double *dl)
 {
     uint64_t pos = nnm_greater(x, 0.0);
-    *nh = nnm_exp_dd(-fabs(x), nl);
     double ml;
-    double mh = nnm_dd_mul(*nh, *nl, *nh, *nl, &ml);
+    double mh = nnm_dd_mul(nh, nl, nh, nl, &ml);
     double apl;
-    double aph = nnm_dd_add(1.0, 0.0, 2.0 * *nh, 2.0 * *nl, &apl);
+    double aph = nnm_dd_add(1.0, 0.0, 2.0 * nh, 2.0 * nl, &apl);
     double anl;
-    double anh = nnm_dd_add(2.0 * *nh, 2.0 * *nl, mh, ml, &anl);
+    double anh = nnm_dd_add(2.0 * nh, 2.0 * nl, mh, ml, &anl);
     *ah = nnm_blend(pos, aph, anh);
     *al = nnm_blend(pos, apl, anl);
     *bh = nnm_blend(pos, 2.0 * mh, 2.0);
@@ -201,27 +215,41 @@ NNM_INLINE void nnm_mish_parts(double x, double *ah, double *al, double *bh, dou
     *dh = nnm_dd_add(*ah, *al, *bh, *bl, dl);
 }
 
+/* mish's one exponential: n = e^{-|x|} for x clamped to [-600, 40] (*xm), or on the deep
+ * lanes (x < -600, *deep) e^{x + 600} for the tail, with x clamped to [-1e4, -600] (*xd) */
+NNM_INLINE double nnm_mish_exp(double x, double *nl, double *xm, double *xd, uint64_t *deep)
+{
+    *xm = nnm_clamp(x, NNMF_DEEP, 40.0);
+    *xd = nnm_clamp(x, -1.0e4, NNMF_DEEP);
+    *deep = nnm_less(x, NNMF_DEEP);
+    return nnm_exp_dd(nnm_deep_arg(*deep, *xd, -fabs(*xm)), nl);
+}
+
 NNM_INLINE double f_mish(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
-    double xm = nnm_clamp(x, NNMF_DEEP, 40.0);
-    double ah, al, bh, bl, dh, dl, nh, nl;
-    nnm_mish_parts(xm, &ah, &al, &bh, &bl, &dh, &dl, &nh, &nl);
+    double xm, xd, nl;
+    uint64_t dp;
+    double nh = nnm_mish_exp(x, &nl, &xm, &xd, &dp);
+    double ah, al, bh, bl, dh, dl;
+    nnm_mish_parts(xm, nh, nl, &ah, &al, &bh, &bl, &dh, &dl);
     double ql;
     double qh = nnm_dd_div(ah, al, dh, dl, &ql);
     double yl;
     double yh = nnm_dd_mul_d(qh, ql, xm, &yl);
-    double xd = nnm_clamp(x, -1.0e4, NNMF_DEEP);
-    double deep = nnm_times_exp_deep(xd, 0.0, xd, 0.0);
-    return nnm_blend(nnm_less(x, NNMF_DEEP), deep, nnm_blend(nnm_greater(x, 40.0), x, yh + yl));
+    double deep = nnm_times_exp_deep_e(xd, 0.0, xd, 0.0, nh, nl);
+    return nnm_blend(dp, deep, nnm_blend(nnm_greater(x, 40.0), x, yh + yl));
 }
 
-NNM_INLINE double d_mish(double x, double a_, double b_)
+/* mish'(x), and the exponential it computed (nnm_mish_exp's) for the fused backward */
+NNM_INLINE double nnm_d_mish_e(double x, double *nh_, double *nl_, double *xd_)
 {
-    NNM_UNUSED(a_), NNM_UNUSED(b_);
-    double xm = nnm_clamp(x, NNMF_DEEP, 40.0);
-    double ah, al, bh, bl, dh, dl, nh, nl;
-    nnm_mish_parts(xm, &ah, &al, &bh, &bl, &dh, &dl, &nh, &nl);
+    double xm, xd, nl;
+    uint64_t dp;
+    double nh = nnm_mish_exp(x, &nl, &xm, &xd, &dp);
+    *nh_ = nh, *nl_ = nl, *xd_ = xd;
+    double ah, al, bh, bl, dh, dl;
+    nnm_mish_parts(xm, nh, nl, &ah, &al, &bh, &bl, &dh, &dl);
     /* d = (A D + x B (2A + B) sigma) / D^2 */
     uint64_t pos = nnm_greater(xm, 0.0);
     double ul;
@@ -241,9 +269,15 @@ NNM_INLINE double d_mish(double x, double a_, double b_)
     double qh = nnm_dd_mul(dh, dl, dh, dl, &ql);
     double rl;
     double rh = nnm_dd_div(ph, pl, qh, ql, &rl);
-    double xd = nnm_clamp(x, -1.0e4, NNMF_DEEP);
-    double deep = nnm_times_exp_deep(1.0 + xd, 0.0, xd, 0.0);
-    return nnm_blend(nnm_less(x, NNMF_DEEP), deep, nnm_blend(nnm_greater(x, 40.0), 1.0, rh + rl));
+    double deep = nnm_times_exp_deep_e(1.0 + xd, 0.0, xd, 0.0, nh, nl);
+    return nnm_blend(dp, deep, nnm_blend(nnm_greater(x, 40.0), 1.0, rh + rl));
+}
+
+NNM_INLINE double d_mish(double x, double a_, double b_)
+{
+    NNM_UNUSED(a_), NNM_UNUSED(b_);
+    double nh, nl, xd;
+    return nnm_d_mish_e(x, &nh, &nl, &xd);
 }
 
 /* -- gelu_tanh(x) = x sigma(2u), u = sqrt(2/pi) (x + 0.044715 x^3) ------------------------
@@ -261,12 +295,12 @@ NNM_INLINE double nnm_gelu_tanh_t(double xc, double *tl, double *x2h, double *x2
     return nnm_dd_mul(ch, cl, NNMF_C2_HI, NNMF_C2_LO, tl);
 }
 
-/* sigma(t) (returned, *sl) and sigma'(t) (*ph, *pl) for t = th + tl, t >= -600 */
-NNM_INLINE double nnm_sigmoid_dd2(double th, double tl, double *sl, double *ph, double *pl)
+/* sigma(t) (returned, *sl) and sigma'(t) (*ph, *pl) for t = th + tl, t >= -600, from
+ * zh + zl = e^{-|th|} as a double-double */
+NNM_INLINE double nnm_sigmoid_dd2_e(double th, double tl, double zh, double zl, double *sl,
+                                    double *ph, double *pl)
 {
     uint64_t neg = nnm_less(th, 0.0);
-    double zl;
-    double zh = nnm_exp_dd(-fabs(th), &zl);
     /* e^{-|t|} = e^{-|th|} (1 - sign(th) tl) */
     zl -= zh * nnm_blend(neg, -tl, tl);
     double ul;
@@ -277,6 +311,16 @@ NNM_INLINE double nnm_sigmoid_dd2(double th, double tl, double *sl, double *ph, 
     return nnm_dd_div(nnm_blend(neg, zh, 1.0), nnm_blend(neg, zl, 0.0), uh, ul, sl);
 }
 
+/* sigma(t) and sigma'(t) as above on the lanes with t >= -600 (the others get t = 0), and
+ * the one exponential: e^{-|t|} there, e^{t + 600} on the deep lanes (*zh, *zl) */
+NNM_INLINE double nnm_sigmoid_dd2_deep(uint64_t deep, double th, double tl, double *sl,
+                                       double *ph, double *pl, double *zh, double *zl)
+{
+    double tm = nnm_blend(deep, 0.0, th);
+    *zh = nnm_exp_dd(nnm_deep_arg(deep, th, -fabs(tm)), zl);
+    return nnm_sigmoid_dd2_e(tm, nnm_blend(deep, 0.0, tl), *zh, *zl, sl, ph, pl);
+}
+
 NNM_INLINE double f_gelu_tanh(double x, double a_, double b_)
 {
     NNM_UNUSED(a_), NNM_UNUSED(b_);
@@ -284,17 +328,19 @@ NNM_INLINE double f_gelu_tanh(double x, double a_, double b_)
     double tl, x2h, x2l;
     double th = nnm_gelu_tanh_t(xc, &tl, &x2h, &x2l);
     uint64_t deep = nnm_less(th, NNMF_DEEP);
-    double sl, ph, pl;
-    double sh = nnm_sigmoid_dd2(nnm_blend(deep, 0.0, th), nnm_blend(deep, 0.0, tl), &sl, &ph, &pl);
+    double sl, ph, pl, zh, zl;
+    double sh = nnm_sigmoid_dd2_deep(deep, th, tl, &sl, &ph, &pl, &zh, &zl);
     double yl;
     double yh = nnm_dd_mul_d(sh, sl, xc, &yl);
-    double yd = nnm_times_exp_deep(xc, 0.0, th, tl);
+    double yd = nnm_times_exp_deep_e(xc, 0.0, th, tl, zh, zl);
     return nnm_blend(nnm_greater(x, NNMF_SAT), x, nnm_blend(deep, yd, yh + yl));
 }
 
-NNM_INLINE double d_gelu_tanh(double x, double a_, double b_)
+/* gelu_tanh'(x), and for the fused backward: t (*th, *tl), 1 + x t' (*wh, *wl) and the one
+ * exponential (*zh, *zl) */
+NNM_INLINE double nnm_d_gelu_tanh_e(double x, double *th_, double *tl_, double *wh_,
+                                    double *wl_, double *zh, double *zl)
 {
-    NNM_UNUSED(a_), NNM_UNUSED(b_);
     double xc = nnm_clamp(x, -NNMF_SAT, NNMF_SAT);
     double tl, x2h, x2l;
     double th = nnm_gelu_tanh_t(xc, &tl, &x2h, &x2l);
@@ -307,7 +353,7 @@ NNM_INLINE double d_gelu_tanh(double x, double a_, double b_)
     double dh = nnm_dd_mul(kh, kl, NNMF_C2_HI, NNMF_C2_LO, &dl);
     uint64_t deep = nnm_less(th, NNMF_DEEP);
     double sl, ph, pl;
-    double sh = nnm_sigmoid_dd2(nnm_blend(deep, 0.0, th), nnm_blend(deep, 0.0, tl), &sl, &ph, &pl);
+    double sh = nnm_sigmoid_dd2_deep(deep, th, tl, &sl, &ph, &pl, zh, zl);
     /* sigma(t) + x sigma'(t) t' */
     double ql;
     double qh = nnm_dd_mul(ph, pl, dh, dl, &ql);
@@ -318,8 +364,16 @@ NNM_INLINE double d_gelu_tanh(double x, double a_, double b_)
     double wl;
     double wh = nnm_dd_mul_d(dh, dl, xc, &wl);
     wh = nnm_dd_add(1.0, 0.0, wh, wl, &wl);
-    double yd = nnm_times_exp_deep(wh, wl, th, tl);
+    double yd = nnm_times_exp_deep_e(wh, wl, th, tl, *zh, *zl);
+    *th_ = th, *tl_ = tl, *wh_ = wh, *wl_ = wl;
     return nnm_blend(nnm_greater(x, NNMF_SAT), 1.0, nnm_blend(deep, yd, rh + rl));
+}
+
+NNM_INLINE double d_gelu_tanh(double x, double a_, double b_)
+{
+    NNM_UNUSED(a_), NNM_UNUSED(b_);
+    double th, tl, wh, wl, zh, zl;
+    return nnm_d_gelu_tanh_e(x, &th, &tl, &wh, &wl, &zh, &zl);
 }
 
 /* The fused backward of mish and gelu_tanh: g f'(x), where in the deep negative tail g is
@@ -336,37 +390,26 @@ NNM_INLINE double nnm_scaled_g(double g, double *back)
 NNM_INLINE double b_mish(double x, double g, double p_)
 {
     NNM_UNUSED(p_);
-    double plain = g * d_mish(x, 0.0, 0.0);
+    double nh, nl, xd;
+    double plain = g * nnm_d_mish_e(x, &nh, &nl, &xd);
     double back;
     double gs = nnm_scaled_g(g, &back);
-    double xd = nnm_clamp(x, -1.0e4, NNMF_DEEP);
     double pl;
     double ph = nnm_two_prod(1.0 + xd, gs, &pl); /* (1 + x) g: 1 + x is exact here */
-    double deep = nnm_times_exp_deep(ph, pl, xd, 0.0) * back;
+    double deep = nnm_times_exp_deep_e(ph, pl, xd, 0.0, nh, nl) * back;
     return nnm_blend(nnm_less(x, NNMF_DEEP) & ~nnm_nonfinite_mask(g), deep, plain);
 }
 
 NNM_INLINE double b_gelu_tanh(double x, double g, double p_)
 {
     NNM_UNUSED(p_);
-    double plain = g * d_gelu_tanh(x, 0.0, 0.0);
-    double xc = nnm_clamp(x, -NNMF_SAT, NNMF_SAT);
-    double tl, x2h, x2l;
-    double th = nnm_gelu_tanh_t(xc, &tl, &x2h, &x2l);
-    /* (1 + x t') g e^t, t' = 2 sqrt(2/pi) (1 + 3 k x^2) */
-    double kl;
-    double kh = nnm_dd_mul(x2h, x2l, NNMF_GK_HI, NNMF_GK_LO, &kl);
-    kh = nnm_dd_mul_d(kh, kl, 3.0, &kl);
-    kh = nnm_dd_add(1.0, 0.0, kh, kl, &kl);
-    double dl;
-    double dh = nnm_dd_mul(kh, kl, NNMF_C2_HI, NNMF_C2_LO, &dl);
-    double wl;
-    double wh = nnm_dd_mul_d(dh, dl, xc, &wl);
-    wh = nnm_dd_add(1.0, 0.0, wh, wl, &wl);
+    /* (1 + x t') g e^t in the deep tail, t' = 2 sqrt(2/pi) (1 + 3 k x^2) */
+    double th, tl, wh, wl, zh, zl;
+    double plain = g * nnm_d_gelu_tanh_e(x, &th, &tl, &wh, &wl, &zh, &zl);
     double back;
     double gs = nnm_scaled_g(g, &back);
     wh = nnm_dd_mul_d(wh, wl, gs, &wl);
-    double deep = nnm_times_exp_deep(wh, wl, th, tl) * back;
+    double deep = nnm_times_exp_deep_e(wh, wl, th, tl, zh, zl) * back;
     return nnm_blend(nnm_less(th, NNMF_DEEP) & ~nnm_nonfinite_mask(g), deep, plain);
 }
 
@@ -395,11 +438,11 @@ NNM_INLINE double f_glu(double a, double b, double c_)
     uint64_t big = nnm_greater(fabs(af), 0x1p900);
     double as = af * nnm_blend(big, 0x1p-200, 1.0);
     uint64_t deep = nnm_less(bc, NNMF_DEEP);
-    double sl, ph, pl;
-    double sh = nnm_sigmoid_dd2(nnm_blend(deep, 0.0, bc), 0.0, &sl, &ph, &pl);
+    double sl, ph, pl, zh, zl;
+    double sh = nnm_sigmoid_dd2_deep(deep, bc, 0.0, &sl, &ph, &pl, &zh, &zl);
     double yl;
     double yh = nnm_dd_mul_d(sh, sl, as, &yl);
-    double y = nnm_blend(deep, nnm_times_exp_deep(as, 0.0, bc, 0.0), yh + yl);
+    double y = nnm_blend(deep, nnm_times_exp_deep_e(as, 0.0, bc, 0.0, zh, zl), yh + yl);
     y *= nnm_blend(big, 0x1p200, 1.0);
     double yinf = nnm_mul_quiet(a, f_sigmoid(bc, 0.0, 0.0));
     return nnm_blend(bnan, b, nnm_blend(ainf, yinf, y));
