@@ -16,7 +16,9 @@ What is computed (every number comes from mpmath at ``DPS`` digits):
    ``s = f / (2 + f)``.
    ``exp32``: the same P(r) of degree ``EXP32_DEGREE`` only, for the float32 path
    (``nnm_exp_f32.h``), which needs a relative error near 2**-45, not 2**-60.
-4. ``exp_dd``: the Taylor coefficients 1/n! as double-double pairs (hi, lo).
+4. ``exp_dd``: the Taylor coefficients 1/n! as double-double pairs (hi, lo), and the table
+   2**(j/256), j = 0 .. 255, as double-double pairs (the reduction
+   x = (256 k + j) ln2/256 + r).
 5. ``erfcx`` and ``erf``: the Chebyshev series of (1 + 2x) erfcx(x) in y = (x - K)/(x + K)
    and the Maclaurin coefficients of erf, computed by ``tools/fit_erfcx.py`` (the same
    algorithm as the Python fallback in ``src/nnmath/_special.py``).
@@ -42,8 +44,9 @@ DPS = 60
 EXP_DEGREE = 11  # degree of P(r); 12 coefficients
 EXP32_DEGREE = 7  # degree of P(r) for the float32 path; 8 coefficients
 LOG_DEGREE = 8  # degree of R1(z); 9 coefficients
-EXP_DD_TERMS = 23  # 1/n! for n = 0 .. 22: |r|**23/23! < 2**-106 for |r| <= ln2/2
-EXP_DD_DOUBLE_FROM = 12  # terms n >= 12 are below 2**-47 and are summed in double
+EXP_DD_TABLE_BITS = 8  # exp_dd reduces x by multiples of ln2/256: |r| <= ln2/512
+EXP_DD_TERMS = 9  # 1/n! for n = 0 .. 8: |r|**9/9! < 2**-104 for |r| <= ln2/512
+EXP_DD_DOUBLE_FROM = 5  # terms n >= 5 are below 2**-54 and are summed in double
 MARGIN = mp.mpf("1.001")  # the reduced argument may exceed ln2/2 by rounding
 GELU_ROOT_RADIUS = mp.mpf("0.25")  # the Taylor expansion of gelu' about its zero
 GELU_ROOT_DEGREE = 17  # first dropped term < 2**-58 of c_1 t on that radius
@@ -200,10 +203,16 @@ def generate() -> tuple[str, str]:
             fact_hi.append(float(v))
             fact_lo.append(float(v - mp.mpf(float(v))))
         gelu = _gelu(report)
-        tail = (ln2 / 2) ** EXP_DD_TERMS / mp.factorial(EXP_DD_TERMS)
+        r_max = ln2 / 2 ** (EXP_DD_TABLE_BITS + 1) * MARGIN
+        tail = r_max**EXP_DD_TERMS / mp.factorial(EXP_DD_TERMS)
         report.append(
             f"exp_dd: {EXP_DD_TERMS} Taylor terms, first dropped term {mp.nstr(tail, 3)}"
         )
+        tab_hi, tab_lo = [], []
+        for j in range(2**EXP_DD_TABLE_BITS):
+            v = mp.mpf(2) ** (mp.mpf(j) / 2**EXP_DD_TABLE_BITS)
+            tab_hi.append(float(v))
+            tab_lo.append(float(v - mp.mpf(float(v))))
     with mp.workdps(fit_erfcx.DPS):
         full = fit_erfcx.chebyshev_coefficients()
         cheb = fit_erfcx.truncate(full)
@@ -234,6 +243,8 @@ def generate() -> tuple[str, str]:
         _c("NNM_ERFCX_A0_HI", a0_hi),
         _c("NNM_ERFCX_A0_LO", a0_lo),
         _c("NNM_ERF_TAYLOR_MAX", float(fit_erfcx.ERF_TAYLOR_MAX)),
+        f"#define NNM_EXP_DD_TABLE_BITS {EXP_DD_TABLE_BITS}",
+        f"#define NNM_EXP_DD_DEGREE {EXP_DD_TERMS - 1}",
         f"#define NNM_EXP_DD_DOUBLE_FROM {EXP_DD_DOUBLE_FROM}",
         _c("NNM_GELU_ROOT_HI", gelu["root_hi"]),
         _c("NNM_GELU_ROOT_LO", gelu["root_lo"]),
@@ -251,6 +262,8 @@ def generate() -> tuple[str, str]:
         _array("nnm_log_r1", log_r, "(2 atanh(s) - 2s)/s^3 = sum_n c_n z^n, z = s^2"),
         _array("nnm_fact_hi", fact_hi, "1/n!, high parts"),
         _array("nnm_fact_lo", fact_lo, "1/n!, low parts"),
+        _array("nnm_exp2_tab_hi", tab_hi, "2^(j/256), high parts"),
+        _array("nnm_exp2_tab_lo", tab_lo, "2^(j/256), low parts"),
         _array(
             "nnm_erfcx_cheb",
             [float(c) for c in cheb[1:]],

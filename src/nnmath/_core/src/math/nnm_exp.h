@@ -226,27 +226,35 @@ NNM_INLINE double nnm_exp_dd(double x, double *lo)
     double xs = nnm_blend(bad, 0.0, x);
     double xc = nnm_min(nnm_max(xs, -746.0), NNM_EXP_MAX_ARG);
     double xk = nnm_blend(nnm_lt(fabs(xc), 0x1p-60), 0.0, xc); /* x/ln2 could underflow */
-    double t = xk * NNM_INV_LN2 + NNM_SHIFT;
-    int64_t k = (int64_t)(nnm_bits(t) - nnm_bits(NNM_SHIFT));
-    double kd = t - NNM_SHIFT;
-    /* r = x - k (LN2_1 + LN2_2 + LN2_3) as a double-double */
-    double r1 = xc - kd * NNM_LN2_1; /* exact */
+    /* x = m ln2/256 + r, m = 256 k + j with j in [0, 256): the integer m by the shift, then
+     * k = floor(m/256) (m/256 - 127.5/256 rounded: its fraction is j/256, so exactly) */
+    const double tsize = (double)(1 << NNM_EXP_DD_TABLE_BITS);
+    double t = xk * (NNM_INV_LN2 * tsize) + NNM_SHIFT;
+    double md = t - NNM_SHIFT;
+    double kd = (md * (1.0 / tsize) - (0.5 - 0.5 / tsize) + NNM_SHIFT) - NNM_SHIFT;
+    int64_t k = nnm__int_of(kd);
+    int64_t j = nnm__int_of(md - kd * tsize);
+    /* r = x - m (LN2_1 + LN2_2 + LN2_3)/256 as a double-double; m LN2_1/256 and the first
+     * difference are exact (LN2_1 has 32 bits, |m| < 2^19) */
+    double r1 = xc - md * (NNM_LN2_1 / tsize);
     double p2e, se;
-    double p2 = nnm_two_prod(kd, NNM_LN2_2, &p2e);
+    double p2 = nnm_two_prod(md, NNM_LN2_2 / tsize, &p2e);
     double s = nnm_two_sum(r1, -p2, &se);
     double rl;
-    double rh = nnm_fast_two_sum(s, (se - p2e) - kd * NNM_LN2_3, &rl);
+    double rh = nnm_fast_two_sum(s, (se - p2e) - md * (NNM_LN2_3 / tsize), &rl);
     /* below 2^-120, e^r = 1 + r to 2^-240: keep the products clear of underflow */
     uint64_t tiny_r = nnm_lt(fabs(rh), 0x1p-120);
     double rp = nnm_blend(tiny_r, 0.0, rh);
     double rlp = nnm_blend(tiny_r, 0.0, rl);
     double tiny = (rh - rp) + (rl - rlp);
-    /* Taylor series: terms n >= 12 (< 2^-47) in double, the rest in double-double */
-    double tail = nnm_fact_hi[22];
+    /* e^r, |r| <= ln2/512: Taylor series to degree 8 (the first dropped term is below
+     * 2^-104), the terms from r^5/5! on (below 2^-54) summed in double, the rest by
+     * double-double Horner with 1/n! as double-double constants */
+    double tail = nnm_fact_hi[NNM_EXP_DD_DEGREE];
 #if defined(__GNUC__)
 #pragma GCC unroll 16
 #endif
-    for (int i = 21; i >= NNM_EXP_DD_DOUBLE_FROM; i--) {
+    for (int i = NNM_EXP_DD_DEGREE - 1; i >= NNM_EXP_DD_DOUBLE_FROM; i--) {
         tail = NNM_FMA(tail, rp, nnm_fact_hi[i]);
     }
     double ah = tail, al = 0.0;
@@ -259,6 +267,8 @@ NNM_INLINE double nnm_exp_dd(double x, double *lo)
         ah = nnm_dd_add(mh, ml, nnm_fact_hi[i], nnm_fact_lo[i], &al);
     }
     al += tiny;
+    /* times 2^(j/256) as a double-double, then 2^k */
+    ah = nnm_dd_mul(ah, al, nnm_exp2_tab_hi[j], nnm_exp2_tab_lo[j], &al);
     double hi = nnm_ldexp2(ah, k);
     double kl = nnm_max(kd, -900.0); /* lo scaled only where it stays normal */
     double lo_s = nnm_ldexp2(al, nnm__int_of(kl));
