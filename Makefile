@@ -90,7 +90,7 @@ test-asan: $(STAMP)
 		$(BIN)/python tools/run_from_site.py $(ASAN_DIR)/site \
 		-q -p no:cacheprovider tests/test_core.py tests/test_core_losses.py tests/test_exact.py \
 		tests/test_core_losses_more.py tests/test_metrics_thresholds.py \
-		tests/test_core_counts.py
+		tests/test_core_counts.py tests/test_core_buffers.py
 
 test-valgrind: $(STAMP)
 	tools/valgrind_core.sh $(BIN)/python

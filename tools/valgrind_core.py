@@ -88,6 +88,20 @@ def sample() -> None:
     finally:
         C.set_num_threads(old_threads)
         C._umath._set_parallel_min(old_min)
+    # the cache of freed output blocks: taken, given back, evicted, released
+    old_cache = C.set_buffer_cache(3 << 20)
+    try:
+        x = rng.standard_normal(140_000)  # 1.1 MB
+        for n in (140_000, 100_000, 140_000, 200_000, 140_000):
+            y = C.empty_like(x[:n])
+            y[...] = 1.0
+            C.sigmoid(x[:n], out=y)
+            close(y, sigmoid(x[:n]), "buffers: sigmoid")
+            ys = [C.empty_like(x) for _ in range(4)]
+            del y, ys
+    finally:
+        C.set_buffer_cache(0)
+        C.set_buffer_cache(old_cache)
 
 
 if __name__ == "__main__":

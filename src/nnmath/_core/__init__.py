@@ -95,6 +95,13 @@ The loops are compiled for several x86-64 levels and chosen at import by the CPU
 ``baseline``) forces one, and an unknown or unsupported value is an ``ImportError``.
 Loops of at least ``2**17`` elements are split over :func:`set_num_threads` threads.
 
+Output buffers: :func:`empty_like` makes the result arrays of one MiB or more that the
+public functions return; their memory comes back, when freed, into a bounded cache of
+blocks (512 MiB by default; :func:`set_buffer_cache`, or ``NNMATH_BUFFER_CACHE`` in bytes
+at import; 0 turns it off) from which the next large result is taken, so that a repeated
+large call does not map fresh pages every time. :func:`buffer_cache_info` gives the bound
+and the bytes held.
+
 >>> import numpy as np
 >>> from nnmath import _core
 >>> _core.sigmoid(np.array([0.0, 1000.0, -1000.0]))
@@ -108,7 +115,7 @@ from __future__ import annotations
 try:
     from . import _umath  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the build
-    if "NNMATH_CPU" in str(exc):
+    if "NNMATH_" in str(exc):  # a wrong setting, not a missing build
         raise
     raise ImportError(
         "nnmath's compiled core (nnmath._core._umath) is not built: install nnmath with "
@@ -126,6 +133,7 @@ from ._umath import (
     binary_focal_sum,
     binary_focal_sum_backward,
     binary_hits,
+    buffer_cache_info,
     categorical_focal,
     categorical_focal_backward,
     categorical_focal_logits,
@@ -146,6 +154,7 @@ from ._umath import (
     elu,
     elu_backward,
     elu_grad,
+    empty_like,
     exact_sums,
     exponential,
     exponential_backward,
@@ -201,6 +210,7 @@ from ._umath import (
     selu,
     selu_backward,
     selu_grad,
+    set_buffer_cache,
     set_num_threads,
     sigmoid,
     sigmoid_backward,
@@ -265,6 +275,7 @@ __all__ = [
     "binary_focal_sum",
     "binary_focal_sum_backward",
     "binary_hits",
+    "buffer_cache_info",
     "categorical_focal",
     "categorical_focal_backward",
     "categorical_focal_logits",
@@ -285,6 +296,7 @@ __all__ = [
     "elu",
     "elu_backward",
     "elu_grad",
+    "empty_like",
     "exact_sums",
     "exponential",
     "exponential_backward",
@@ -340,6 +352,7 @@ __all__ = [
     "selu",
     "selu_backward",
     "selu_grad",
+    "set_buffer_cache",
     "set_num_threads",
     "sigmoid",
     "sigmoid_backward",

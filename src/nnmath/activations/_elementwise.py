@@ -210,6 +210,12 @@ def _grad_output(xp: Any, x: Any, grad_output: Any) -> Any:
     return g
 
 
+#: results of this many bytes or more go into an array from the core's cache of freed
+#: output blocks (``nnmath.set_buffer_cache``): a new large array's pages would otherwise
+#: be mapped again, on the first write, at every call
+_BUFFERED = 1 << 20
+_empty_like = _core.empty_like
+
 #: per spec row: the constructor's raw values (with their types) -> (validated values,
 #: plan), for values that validate to Python scalars (bounded like _PLANS)
 _INITS: dict[str, dict[Any, tuple[tuple[Any, ...], Plan | None]]] = {}
@@ -258,6 +264,8 @@ class ElementwiseActivation(Activation):
         """The forward value ``f(x)``."""
         plan = self._plan
         if plan is not None and type(x) is np.ndarray and x.dtype.char in _FLOATS:
+            if x.nbytes >= _BUFFERED:
+                return plan[0](x, *plan[3], out=_empty_like(x))
             return plan[0](x, *plan[3])
         if requires_grad(x):
             return self._differentiable_call(x)
@@ -267,6 +275,8 @@ class ElementwiseActivation(Activation):
         """The derivative ``f'(x)``, elementwise, with the shape and dtype of ``x``."""
         plan = self._plan
         if plan is not None and type(x) is np.ndarray and x.dtype.char in _FLOATS:
+            if x.nbytes >= _BUFFERED:
+                return plan[1](x, *plan[3], out=_empty_like(x))
             return plan[1](x, *plan[3])
         return self._run("_grad", x)
 
@@ -275,6 +285,8 @@ class ElementwiseActivation(Activation):
         plan, g = self._plan, grad_output
         if (plan is not None and type(x) is np.ndarray and x.dtype.char in _FLOATS
                 and type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape):
+            if x.nbytes >= _BUFFERED:
+                return plan[2](x, g, *plan[3], out=_empty_like(x))
             return plan[2](x, g, *plan[3])
         return self._run("_backward", x, grad_output)
 
@@ -345,12 +357,15 @@ def make_function(spec: Spec) -> Any:
            f"        plan = None\n"
            f"    if plan is not None and type(x) is _ndarray and x.dtype.char in 'efd':\n"
            f"        if out is None:\n"
+           f"            if x.nbytes >= _BUFFERED:\n"
+           f"                return plan[0](x, *plan[3], out=_empty_like(x))\n"
            f"            return plan[0](x, *plan[3])\n"
            f"        return plan[0](x, *plan[3], out=_check_out(out, x.shape, x.dtype))\n"
            f"    return _call(_spec, x, raw, out)\n")
     env: dict[str, Any] = {"_call": call_function, "_spec": spec, "Any": Any,
                            "_plans": _PLANS.setdefault(spec.name, {}),
-                           "_ndarray": np.ndarray, "_check_out": check_out}
+                           "_ndarray": np.ndarray, "_check_out": check_out,
+                           "_BUFFERED": _BUFFERED, "_empty_like": _empty_like}
     env.update({f"{p.name}__default": p.default for p in spec.params
                 if p.default is not REQUIRED})
     exec(compile(src, f"<nnmath.activations.{spec.name}>", "exec"), env)

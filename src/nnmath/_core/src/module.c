@@ -16,6 +16,7 @@
 #include "counts_kernels.h"
 #include "exact.h"
 #include "nnm_kernels.h"
+#include "buffers.h"
 #include "pool.h"
 
 /* -- ISA level --------------------------------------------------------------------------- */
@@ -293,6 +294,35 @@ static PyObject *py_set_parallel_min(PyObject *self, PyObject *arg)
     return PyLong_FromSsize_t(old);
 }
 
+/* set_buffer_cache(max_bytes) -> the previous bound (0 turns the cache off) */
+static PyObject *py_set_buffer_cache(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    if (PyBool_Check(arg) || !PyLong_Check(arg)) {
+        return PyErr_Format(PyExc_TypeError,
+                            "set_buffer_cache: max_bytes must be an int, got %.100s",
+                            Py_TYPE(arg)->tp_name);
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+    if (n == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (n < 0) {
+        return PyErr_Format(PyExc_ValueError, "set_buffer_cache: max_bytes must be >= 0, got %zd",
+                            n);
+    }
+    size_t old = nnm_buffers_get_max();
+    nnm_buffers_set_max((size_t)n);
+    return PyLong_FromSize_t(old);
+}
+
+static PyObject *py_buffer_cache_info(PyObject *self, PyObject *noargs)
+{
+    (void)self, (void)noargs;
+    return Py_BuildValue("(nn)", (Py_ssize_t)nnm_buffers_get_max(),
+                         (Py_ssize_t)nnm_buffers_cached());
+}
+
 static PyMethodDef methods[] = {
     {"cpu_level", py_cpu_level, METH_NOARGS,
      "cpu_level() -> str: the ISA level of the loops in use: 'avx512', 'avx2' or 'baseline'."},
@@ -323,6 +353,16 @@ static PyMethodDef methods[] = {
      "status 0: all counted; 1: a NaN score, 2: a score outside [0, 1] (with unit), 3: a "
      "label other than 0 and 1, at index (the counts are then partial). The GIL is "
      "released; large inputs are split over the threads."},
+    {"empty_like", nnm_py_empty_like, METH_O,
+     "empty_like(x) -> an uninitialised array like x (dtype, shape, memory order); one of a "
+     "MiB or more takes its memory from the cache of freed output blocks (see "
+     "set_buffer_cache), and gives it back there when freed."},
+    {"set_buffer_cache", py_set_buffer_cache, METH_O,
+     "set_buffer_cache(max_bytes) -> int: the most bytes of freed output blocks kept for "
+     "reuse by empty_like (0: none, and the cached blocks are released); returns the "
+     "previous bound."},
+    {"buffer_cache_info", py_buffer_cache_info, METH_NOARGS,
+     "buffer_cache_info() -> (max_bytes, cached_bytes)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -409,6 +449,24 @@ PyMODINIT_FUNC PyInit__umath(void)
                          "'%.40s'", nt);
             return NULL;
         }
+    }
+    if (nnm_buffers_init() < 0) {
+        return NULL;
+    }
+    const char *bc = getenv("NNMATH_BUFFER_CACHE");
+    if (bc != NULL && bc[0] != '\0') {
+        char *end = NULL;
+        long long n = strtoll(bc, &end, 10);
+        while (end != NULL && (*end == ' ' || *end == '\t' || *end == '\n')) {
+            end++;
+        }
+        if (end == bc || end == NULL || *end != '\0' || n < 0) {
+            PyErr_Format(PyExc_ImportError,
+                         "NNMATH_BUFFER_CACHE must be a whole number of bytes (0: no cache), "
+                         "got '%.40s'", bc);
+            return NULL;
+        }
+        nnm_buffers_set_max((size_t)n);
     }
     const char *pin = getenv("NNMATH_PIN_THREADS");
     nnm_pool_set_pin(pin != NULL && strcmp(pin, "1") == 0);
