@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -263,8 +263,10 @@ def test_rrelu(x64: None, core: None) -> None:
 LOSSES = ("softmax_cross_entropy", "softmax_cross_entropy_with_integer_labels",
           "sigmoid_binary_cross_entropy")
 #: the xp path's documented accuracy in float32 (docs/jax.md), in float32 ulps of nnmath's
-#: NumPy result (itself within 1 ulp of the true value) on inputs in [-4, 4]
-XP_F32_ULPS = 4
+#: NumPy result (itself within 1 ulp of the true value) on moderate inputs (here in [-4, 4])
+XP_F32_ULPS = 8
+#: tanh_shrink's x - tanh(x) cancels near 0
+XP_F32_ULPS_OF = {"tanh_shrink": 16}
 
 
 def _ulps(got: object, want: np.ndarray) -> float:
@@ -274,8 +276,10 @@ def _ulps(got: object, want: np.ndarray) -> float:
     return float(np.max(np.abs(got - want.astype(np.float64)) / spacing))
 
 
-def _uses_callback(fn: object, *args: object) -> bool:
-    return "callback" in str(jax.make_jaxpr(fn)(*args))
+def _uses_callback(fn: Callable[..., object], *args: object) -> bool:
+    """Whether the program of ``fn`` traced now calls back to the host. (A fresh function
+    each time: JAX keeps the trace of a function object it has traced, path included.)"""
+    return "callback" in str(jax.make_jaxpr(lambda *a: fn(*a))(*args))
 
 
 def test_use_core_switch_and_path() -> None:
@@ -327,6 +331,13 @@ def test_the_path_shows_in_the_traced_program(x64: None) -> None:
             assert not _uses_callback(vjp_xp, x)
         with nj.use_core(False):
             assert _uses_callback(vjp_core, x)
+    # a function traced before keeps its path; traced again it takes the setting's
+    jitted = jax.jit(nj.tanh)
+    with nj.use_core(False):
+        y_xp = jitted(x)
+    with nj.use_core(True):
+        assert _same_bits(jitted(x), y_xp)
+        assert _same_bits(jax.jit(lambda t: nj.tanh(t))(x), A.tanh(np.asarray(x)))
     z, y = jnp.ones((2, 3)), jnp.array([0, 2])
     loss = nj.softmax_cross_entropy_with_integer_labels
     with nj.use_core(True):
@@ -357,11 +368,13 @@ def test_default_path_matches_numpy(name: str, x64: None) -> None:
             np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
             np.testing.assert_allclose(got_g, want_g, rtol=1e-13, atol=1e-15)
         else:
+            tol = XP_F32_ULPS_OF.get(name, XP_F32_ULPS)
             assert got.dtype == want.dtype
-            assert _ulps(got, want) <= XP_F32_ULPS
-            # the backward multiplies by g: its error is relative to the largest term
-            np.testing.assert_allclose(got_g, want_g, rtol=XP_F32_ULPS * 2**-23,
-                                       atol=XP_F32_ULPS * 2**-23 * float(np.abs(g).max()))
+            assert _ulps(got, want) <= tol
+            # the backward: near a root of the derivative the error is relative to the
+            # terms that cancel, of the size of g
+            np.testing.assert_allclose(got_g, want_g, rtol=tol * 2**-23,
+                                       atol=tol * 2**-23 * float(np.abs(g).max()))
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -373,15 +386,14 @@ def test_xp_path_float32_within_its_tolerance(name: str) -> None:
     with nj.use_core(False):
         got = jax.jit(lambda t: getattr(nj, name)(t, **params))(jnp.asarray(x))
     assert got.dtype == np.float32
-    assert _ulps(got, act(x)) <= XP_F32_ULPS
+    assert _ulps(got, act(x)) <= XP_F32_ULPS_OF.get(name, XP_F32_ULPS)
 
 
-def test_second_derivative_on_the_xp_path(x64: None) -> None:
-    """On the xp path JAX differentiates nnmath's xp backward: tanh'' = -2 tanh sech²."""
-    with nj.use_core(False):
-        got = jax.grad(jax.grad(lambda t: nj.tanh(t)))(jnp.asarray(0.3))
-    t = math.tanh(0.3)
-    assert math.isclose(float(got), -2.0 * t * (1.0 - t * t), rel_tol=1e-12)
+def test_no_second_derivative_on_the_xp_path(x64: None) -> None:
+    """nnmath's xp backward refuses to be differentiated (its derivative would be that of
+    its internal operations), with a message that says so."""
+    with nj.use_core(False), pytest.raises(TypeError, match="not themselves differentiable"):
+        jax.grad(jax.grad(lambda t: nj.tanh(t)))(jnp.asarray(0.3))
 
 
 def test_prelu_and_losses_on_the_xp_path(x64: None) -> None:

@@ -27,10 +27,9 @@ path is chosen when a function is called or traced: a function that ``jax.jit`` 
 before keeps its path (trace it again, or call ``jax.clear_caches()``).
 :func:`path` says which path a function takes now.
 
-The functions have first derivatives only where they run on the core: differentiating a
-backward (``jax.hessian``, ``jax.grad`` of a ``jax.grad``) raises JAX's error for a
-callback; on the ``xp`` path JAX differentiates the ``xp`` backward formulas as written
-(not tested against a reference).
+The functions have first derivatives only: differentiating a backward (``jax.hessian``,
+``jax.grad`` of a ``jax.grad``) raises JAX's error for a callback on the core path and
+nnmath's ``TypeError`` ("not themselves differentiable") on the ``xp`` path.
 
 Importing :mod:`nnmath` does not import JAX; importing this module does.
 
