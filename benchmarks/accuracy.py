@@ -973,7 +973,7 @@ def versions(libs: list[str]) -> dict[str, str]:
     import scipy
     v["scipy"] = scipy.__version__
     for name in ("torch", "jax"):
-        if name in libs:
+        if name in libs or f"nnmath-{name}" in libs:
             v[name] = __import__(name).__version__
     return v
 
