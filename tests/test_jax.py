@@ -303,6 +303,8 @@ def test_use_core_switch_and_path() -> None:
     assert nj.path("gelu") == default["gelu"]
     with pytest.raises(TypeError, match="True, False or None"):
         nj.use_core(1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="no function 'gleu'"):
+        nj.path("gleu")
 
 
 def test_default_table_covers_every_function_once() -> None:

@@ -81,6 +81,9 @@ _AXIS = ("softmax", "log_softmax", "softmin", "sparsemax", "glu")
 #: the dtypes the core computes on directly; others (bfloat16) go through float32
 _CORE_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 _VMAP = "broadcast_all"
+#: the losses of this module (their names are keys of CPU_DEFAULT too)
+_LOSSES = ("softmax_cross_entropy", "softmax_cross_entropy_with_integer_labels",
+           "sigmoid_binary_cross_entropy")
 
 
 #: the setting of :func:`use_core` in this context (None: the table CPU_DEFAULT)
@@ -99,7 +102,6 @@ class use_core:  # a function name: it is called like one, and also a context ma
     exit. Other backends than the CPU always take the ``xp`` path. The path is fixed when a
     function is called or traced: a function ``jax.jit`` traced before keeps its own.
 
-    >>> import jax.numpy as jnp
     >>> with use_core(True):
     ...     path("gelu")
     'core'
@@ -133,6 +135,9 @@ def path(name: str) -> str:
     >>> path("tanh") in ("core", "xp")
     True
     """
+    if name not in A.REGISTRY and name not in _LOSSES:
+        raise ValueError(f"nnmath.jax has no function {name!r}: an activation of "
+                         f"names() or one of {', '.join(_LOSSES)}")
     return "core" if _on_core(name) else "xp"
 
 
