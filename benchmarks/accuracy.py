@@ -83,6 +83,10 @@ Usage::
     python benchmarks/accuracy.py --mode exhaustive --state .accuracy-sweep \
         --write docs/ACCURACY.md
     python benchmarks/accuracy.py --functions sigmoid,gelu --dtypes float32 --peers torch
+
+Peers (``--peers``): ``scipy``, ``torch``, ``jax`` (their own functions), ``nnmath-torch``
+(nnmath's ``xp`` formulas on PyTorch tensors) and ``nnmath-jax`` (``nnmath.jax``'s xp path
+on the CPU, ``use_core(False)``; not in the default list: ``--peers nnmath-jax``).
 """
 
 from __future__ import annotations
@@ -778,6 +782,17 @@ def axis_impls(libs: list[str]) -> dict[str, dict[str, Callable]]:
         impls["jax"] = {"softmax": lambda x: np.asarray(jax.jit(nn.softmax)(x)),
                         "log_softmax": lambda x: np.asarray(jax.jit(nn.log_softmax)(x)),
                         "softmin": lambda x: np.asarray(jax.jit(nn.softmax)(-x))}
+    if "nnmath-jax" in libs:
+        import jax
+
+        import nnmath.jax as nj
+
+        def xp_path(f):
+            def run(x):
+                with nj.use_core(False):
+                    return np.asarray(jax.jit(f)(x))
+            return run
+        impls["nnmath-jax"] = {k: xp_path(getattr(nj, k)) for k in AXIS_FUNCTIONS}
     if "scipy" in libs:
         impls["scipy"] = {"softmax": lambda x: sc.softmax(x, axis=-1),
                           "log_softmax": lambda x: sc.log_softmax(x, axis=-1),
@@ -917,8 +932,36 @@ def nnmath_torch_impl():
     return make
 
 
+def nnmath_jax_impl():
+    """nnmath.jax's xp path on the CPU (``use_core(False)``): nnmath's plain formulas of
+    ``activations/_xp.py`` traced and compiled by XLA, jitted, the derivative by
+    ``jax.grad`` through nnmath's ``xp`` backward. (Its core path is nnmath's NumPy result
+    bit for bit: the ``nnmath`` rows.)"""
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_platforms", "cpu")
+    import jax.numpy as jnp
+
+    import nnmath.jax as nj
+
+    def make(fn: Fn, grad: bool):
+        f = getattr(nj, fn.name)
+        params = dict(fn.params)
+        with nj.use_core(False):
+            if grad:
+                j = jax.jit(jax.grad(lambda v: jnp.sum(f(v, **params))))
+            else:
+                j = jax.jit(lambda v: f(v, **params))
+
+        def run(x):
+            with nj.use_core(False):
+                return np.asarray(j(x))
+        return run
+    return make
+
+
 PEERS = {"scipy": scipy_impl, "torch": torch_impl, "jax": jax_impl,
-         "nnmath-torch": nnmath_torch_impl}
+         "nnmath-torch": nnmath_torch_impl, "nnmath-jax": nnmath_jax_impl}
 #: every library the harness can measure, by name
 LIBS = {"nnmath": nnmath_impl, **PEERS}
 
@@ -930,7 +973,7 @@ def versions(libs: list[str]) -> dict[str, str]:
     import scipy
     v["scipy"] = scipy.__version__
     for name in ("torch", "jax"):
-        if name in libs:
+        if name in libs or f"nnmath-{name}" in libs:
             v[name] = __import__(name).__version__
     return v
 

@@ -1,8 +1,10 @@
 """nnmath.jax: the activations and losses as ``jax.custom_vjp`` functions.
 
-References: nnmath's NumPy results (the functions must hand back exactly what nnmath
-computes, value and backward), ``jax.test_util.check_grads`` (finite differences in
-float64), and closed forms written here for the losses.
+References: nnmath's NumPy results (on the core path the functions must hand back exactly
+what nnmath computes, value and backward; on the xp path the same to the tolerance stated
+in docs/jax.md), ``jax.test_util.check_grads`` (finite differences in float64), and closed
+forms written here for the losses. Both CPU paths are tested, each forced with
+``nnmath.jax.use_core``, and the default one (``nnmath.jax.path``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -52,10 +54,17 @@ def x64() -> Iterator[None]:
 
 
 @pytest.fixture(params=["core", "xp"])
-def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+def path(request: pytest.FixtureRequest) -> Iterator[str]:
     """Both ways of computing on the CPU backend: the core (callbacks) and the xp formulas."""
-    monkeypatch.setattr(nj, "_FORCE_XP", request.param == "xp")
-    return str(request.param)
+    with nj.use_core(request.param == "core"):
+        yield str(request.param)
+
+
+@pytest.fixture
+def core() -> Iterator[None]:
+    """The core path for the test (nnmath's NumPy results bit for bit)."""
+    with nj.use_core(True):
+        yield
 
 
 def _inputs(name: str, dtype: type = np.float64, seed: int = 0) -> np.ndarray:
@@ -104,7 +113,8 @@ def test_every_activation_has_a_function() -> None:
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("name", FUNCTIONS)
-def test_values_and_backward_bit_for_bit(name: str, dtype: type, x64: None) -> None:
+def test_values_and_backward_bit_for_bit(name: str, dtype: type, x64: None,
+                                         core: None) -> None:
     x = _inputs(name, dtype)
     params = PARAMS.get(name, {})
     act = A.REGISTRY[name](**params)
@@ -125,7 +135,7 @@ def test_check_grads_float64(name: str, x64: None, path: str) -> None:
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
-def test_jit_grad_and_vmap(name: str, x64: None) -> None:
+def test_jit_grad_and_vmap(name: str, x64: None, core: None) -> None:
     x = jnp.asarray(_inputs(name))
     params = {**PARAMS.get(name, {})}
     if name in ("softmax", "glu"):  # an axis that vmap over the rows leaves in each row
@@ -146,11 +156,14 @@ def test_jit_grad_and_vmap(name: str, x64: None) -> None:
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
-def test_xp_formulas_under_jit_grad_and_vmap(name: str, x64: None,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """The path of the other backends (nnmath's xp formulas traced by JAX), run on the CPU:
-    nnmath's values and derivatives to rounding, under jit, grad and vmap."""
-    monkeypatch.setattr(nj, "_FORCE_XP", True)
+def test_xp_formulas_under_jit_grad_and_vmap(name: str, x64: None) -> None:
+    """The xp path (nnmath's xp formulas traced by JAX) on the CPU: nnmath's values and
+    derivatives to rounding, under jit, grad and vmap."""
+    with nj.use_core(False):
+        _check_xp_formulas(name)
+
+
+def _check_xp_formulas(name: str) -> None:
     x = jnp.asarray(_inputs(name))
     params = {**PARAMS.get(name, {})}
     if name in ("softmax", "glu"):
@@ -168,7 +181,7 @@ def test_xp_formulas_under_jit_grad_and_vmap(name: str, x64: None,
         [act.backward(r, np.ones_like(act(r))) for r in xn]), rtol=1e-13, atol=1e-15)
 
 
-def test_vmap_keeps_a_nonnegative_axis_on_the_example(x64: None) -> None:
+def test_vmap_keeps_a_nonnegative_axis_on_the_example(x64: None, core: None) -> None:
     """``axis=0`` of each example is axis 1 of the batch under ``vmap``."""
     x = jnp.asarray(_inputs("softmax").reshape(3, 2, 8))
     got = jax.vmap(lambda t: nj.softmax(t, axis=0))(x)
@@ -177,14 +190,14 @@ def test_vmap_keeps_a_nonnegative_axis_on_the_example(x64: None) -> None:
     assert _same_bits(got, A.glu(np.asarray(x), axis=1))
 
 
-def test_softmax_tuple_of_axes(x64: None) -> None:
+def test_softmax_tuple_of_axes(x64: None, core: None) -> None:
     x = _inputs("softmax").reshape(2, 3, 8)
     assert _same_bits(nj.softmax(jnp.asarray(x), axis=(1, 2)), A.softmax(x, axis=(1, 2)))
     check_grads(lambda t: nj.softmax(t, axis=(1, 2)), (jnp.asarray(x),), order=1,
                 modes=["rev"], eps=1e-6)
 
 
-def test_gradient_at_a_kink_is_nnmaths(x64: None) -> None:
+def test_gradient_at_a_kink_is_nnmaths(x64: None, path: str) -> None:
     """silu'(0) = 1/2 and relu'(0) as nnmath defines it, not what tracing the formula gives."""
     x = jnp.zeros(3)
     assert np.array_equal(jax.grad(lambda t: nj.silu(t).sum())(x), np.full(3, 0.5))
@@ -192,7 +205,7 @@ def test_gradient_at_a_kink_is_nnmaths(x64: None) -> None:
                       A.ReLU().backward(np.zeros(3), np.ones(3)))
 
 
-def test_float32_and_bfloat16() -> None:
+def test_float32_and_bfloat16(core: None) -> None:
     x = _inputs("gelu", np.float32)
     assert _same_bits(nj.gelu(jnp.asarray(x)), A.gelu(x))
     xb = jnp.asarray(x, dtype=jnp.bfloat16)
@@ -209,13 +222,14 @@ def test_parameters_are_validated_and_integers_refused() -> None:
         nj.relu(jnp.arange(3))
 
 
-def test_no_second_derivative(x64: None) -> None:
-    """On the CPU the backward is a callback: differentiating it raises JAX's error."""
+def test_no_second_derivative_on_the_core(x64: None, core: None) -> None:
+    """On the core path the backward is a callback: differentiating it raises JAX's
+    error."""
     with pytest.raises(ValueError, match="callbacks do not support JVP"):
         jax.grad(jax.grad(lambda t: nj.tanh(t)))(jnp.asarray(0.3))
 
 
-def test_prelu_in_x_and_weight(x64: None) -> None:
+def test_prelu_in_x_and_weight(x64: None, core: None) -> None:
     x = _inputs("leaky_relu")
     w = np.linspace(0.1, 0.8, 8)
     assert _same_bits(nj.prelu(jnp.asarray(x), jnp.asarray(w)), A.prelu(x, w))
@@ -232,7 +246,7 @@ def test_prelu_in_x_and_weight(x64: None) -> None:
     assert _same_bits(rows, A.prelu(x, w))
 
 
-def test_rrelu(x64: None) -> None:
+def test_rrelu(x64: None, core: None) -> None:
     x = _inputs("leaky_relu")
     assert _same_bits(nj.rrelu(jnp.asarray(x), 0.1, 0.3), A.rrelu(x, 0.1, 0.3))
     y = nj.rrelu(jnp.asarray(x), 0.1, 0.3, training=True, key=jax.random.key(0))
@@ -242,6 +256,162 @@ def test_rrelu(x64: None) -> None:
     assert np.array_equal(np.asarray(y)[~neg], x[~neg])
     with pytest.raises(ValueError, match="key"):
         nj.rrelu(jnp.asarray(x), training=True)
+
+
+# -- the two CPU paths, the switch and the default table --------------------------------------
+
+LOSSES = ("softmax_cross_entropy", "softmax_cross_entropy_with_integer_labels",
+          "sigmoid_binary_cross_entropy")
+#: the xp path's documented accuracy in float32 (docs/jax.md), in float32 ulps of nnmath's
+#: NumPy result (itself within 1 ulp of the true value) on moderate inputs (here in [-4, 4])
+XP_F32_ULPS = 8
+#: tanh_shrink's x - tanh(x) cancels near 0
+XP_F32_ULPS_OF = {"tanh_shrink": 16}
+
+
+def _ulps(got: object, want: np.ndarray) -> float:
+    """The largest |got - want| in units of the spacing of ``want``'s dtype at ``want``."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want)
+    spacing = np.spacing(np.abs(want).astype(want.dtype)).astype(np.float64)
+    return float(np.max(np.abs(got - want.astype(np.float64)) / spacing))
+
+
+def _uses_callback(fn: Callable[..., object], *args: object) -> bool:
+    """Whether the program of ``fn`` traced now calls back to the host. (A fresh function
+    each time: JAX keeps the trace of a function object it has traced, path included.)"""
+    return "callback" in str(jax.make_jaxpr(lambda *a: fn(*a))(*args))
+
+
+def test_use_core_switch_and_path() -> None:
+    names = [*A.names(), *LOSSES]
+    default = {n: nj.CPU_DEFAULT.get(A.REGISTRY[n].name if n in A.REGISTRY else n, "xp")
+               for n in names}
+    assert {n: nj.path(n) for n in names} == default
+    with nj.use_core(True):
+        assert all(nj.path(n) == "core" for n in names)
+        with nj.use_core(False):
+            assert all(nj.path(n) == "xp" for n in names)
+        assert all(nj.path(n) == "core" for n in names)
+        with nj.use_core(None):
+            assert {n: nj.path(n) for n in names} == default
+    assert {n: nj.path(n) for n in names} == default
+    nj.use_core(False)  # called alone: set until the next call
+    try:
+        assert nj.path("gelu") == "xp"
+    finally:
+        nj.use_core(None)
+    assert nj.path("gelu") == default["gelu"]
+    with pytest.raises(TypeError, match="True, False or None"):
+        nj.use_core(1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="no function 'gleu'"):
+        nj.path("gleu")
+
+
+def test_default_table_covers_every_function_once() -> None:
+    functions = {n for n in A.names() if A.REGISTRY[n].name == n} | set(LOSSES)
+    assert set(nj.CPU_DEFAULT) == functions
+    assert set(nj.CPU_DEFAULT.values()) <= {"core", "xp"}
+    assert nj.path("swish") == nj.path("silu")
+    assert nj.path("hard_swish") == nj.path("hard_silu")
+
+
+def test_the_path_shows_in_the_traced_program(x64: None) -> None:
+    """The core path is a callback in the jaxpr, the xp path is not; the backward takes the
+    path of the call that made it, whatever the setting when it runs."""
+    x = jnp.linspace(-2.0, 2.0, 5)
+    for name in ("gelu", "softmax"):
+        fn = getattr(nj, name)
+        with nj.use_core(True):
+            assert _uses_callback(fn, x)
+            assert _uses_callback(jax.grad(lambda t, f=fn: f(t).sum()), x)
+            _, vjp_core = jax.vjp(fn, x)
+        with nj.use_core(False):
+            assert not _uses_callback(fn, x)
+            assert not _uses_callback(jax.grad(lambda t, f=fn: f(t).sum()), x)
+            _, vjp_xp = jax.vjp(fn, x)
+        with nj.use_core(True):
+            assert not _uses_callback(vjp_xp, x)
+        with nj.use_core(False):
+            assert _uses_callback(vjp_core, x)
+    # a function traced before keeps its path; traced again it takes the setting's
+    jitted = jax.jit(nj.tanh)
+    with nj.use_core(False):
+        y_xp = jitted(x)
+    with nj.use_core(True):
+        assert _same_bits(jitted(x), y_xp)
+        assert _same_bits(jax.jit(lambda t: nj.tanh(t))(x), A.tanh(np.asarray(x)))
+        jax.clear_caches()  # then the same jitted function is traced again
+        assert _same_bits(jitted(x), A.tanh(np.asarray(x)))
+    z, y = jnp.ones((2, 3)), jnp.array([0, 2])
+    loss = nj.softmax_cross_entropy_with_integer_labels
+    with nj.use_core(True):
+        assert _uses_callback(jax.grad(lambda t: loss(t, y).sum()), z)
+    with nj.use_core(False):
+        assert not _uses_callback(jax.grad(lambda t: loss(t, y).sum()), z)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_default_path_matches_numpy(name: str, x64: None) -> None:
+    """Whatever the table says: the core path gives nnmath's NumPy results bit for bit, the
+    xp path the same to its documented tolerance (float64: 1e-13 relative; float32: a few
+    ulps)."""
+    params = {**PARAMS.get(name, {})}
+    act = A.REGISTRY[name](**params)
+    fn = getattr(nj, name)
+    for dtype in (np.float64, np.float32):
+        x = _inputs(name, dtype)
+        want = act(x)
+        g = np.random.default_rng(1).standard_normal(np.shape(want)).astype(dtype)
+        want_g = act.backward(x, g)
+        got = jax.jit(lambda t: fn(t, **params))(jnp.asarray(x))
+        _, vjp = jax.vjp(lambda t: fn(t, **params), jnp.asarray(x))
+        (got_g,) = vjp(jnp.asarray(g))
+        if nj.path(name) == "core":
+            assert _same_bits(got, want) and _same_bits(got_g, want_g)
+        elif dtype == np.float64:
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+            np.testing.assert_allclose(got_g, want_g, rtol=1e-13, atol=1e-15)
+        else:
+            tol = XP_F32_ULPS_OF.get(name, XP_F32_ULPS)
+            assert got.dtype == want.dtype
+            assert _ulps(got, want) <= tol
+            # the backward: near a root of the derivative the error is relative to the
+            # terms that cancel, of the size of g
+            np.testing.assert_allclose(got_g, want_g, rtol=tol * 2**-23,
+                                       atol=tol * 2**-23 * float(np.abs(g).max()))
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_xp_path_float32_within_its_tolerance(name: str) -> None:
+    """The xp path in float32 against nnmath's NumPy result (within 1 ulp of the truth)."""
+    params = {**PARAMS.get(name, {})}
+    act = A.REGISTRY[name](**params)
+    x = _inputs(name, np.float32, seed=3)
+    with nj.use_core(False):
+        got = jax.jit(lambda t: getattr(nj, name)(t, **params))(jnp.asarray(x))
+    assert got.dtype == np.float32
+    assert _ulps(got, act(x)) <= XP_F32_ULPS_OF.get(name, XP_F32_ULPS)
+
+
+def test_no_second_derivative_on_the_xp_path(x64: None) -> None:
+    """nnmath's xp backward refuses to be differentiated (its derivative would be that of
+    its internal operations), with a message that says so."""
+    with nj.use_core(False), pytest.raises(TypeError, match="not themselves differentiable"):
+        jax.grad(jax.grad(lambda t: nj.tanh(t)))(jnp.asarray(0.3))
+
+
+def test_prelu_and_losses_on_the_xp_path(x64: None) -> None:
+    x = _inputs("leaky_relu")
+    w = np.linspace(0.1, 0.8, 8)
+    with nj.use_core(False):
+        np.testing.assert_allclose(nj.prelu(jnp.asarray(x), jnp.asarray(w)), A.prelu(x, w),
+                                   rtol=1e-15)
+        check_grads(nj.prelu, (jnp.asarray(x), jnp.asarray(w)), order=1, modes=["rev"],
+                    eps=1e-6)
+        y = nj.rrelu(jnp.asarray(x), 0.1, 0.3, training=True, key=jax.random.key(0))
+    neg = x < 0
+    slope = np.asarray(y)[neg] / x[neg]
+    assert ((slope >= 0.1 - 1e-12) & (slope <= 0.3 + 1e-12)).all()
 
 
 # -- losses -----------------------------------------------------------------------------------

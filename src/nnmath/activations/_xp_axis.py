@@ -89,7 +89,9 @@ def sparsemax(xp: Any, x: Any) -> Any:
     with out_of_range(xp):  # sums below -max float are -inf only where k is past the support
         cs = xp.cumulative_sum(z, axis=-1)
         support = (1.0 + k * z) > cs  # true on a prefix of the sorted row
-    k_z = xp.maximum(xp.sum(xp.astype(support, xp.int64), axis=-1, keepdims=True), 1)
+    # the namespace's default integer dtype (JAX without x64 has no int64: asking warns)
+    index = xp.asarray(0).dtype
+    k_z = xp.maximum(xp.sum(xp.astype(support, index), axis=-1, keepdims=True), 1)
     cs_k = take_along_last(xp, cs, k_z - 1)
     tau = (cs_k - 1.0) / xp.astype(k_z, x.dtype)
     p = xp.maximum(d - tau, 0.0)

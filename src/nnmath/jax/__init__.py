@@ -7,19 +7,29 @@ and signatures (:func:`softmax_cross_entropy`,
 :func:`softmax_cross_entropy_with_integer_labels`, :func:`sigmoid_binary_cross_entropy`:
 per-example values) and their backward is nnmath's fused gradient.
 
-Where the work is done:
+Where the work is done (two paths, the same ``jax.custom_vjp`` around each):
 
-* on the CPU backend (``jax.default_backend() == "cpu"``) the value and the backward run
-  nnmath's compiled core through ``jax.pure_callback``: the same bits as nnmath on NumPy
-  arrays, and safe under ``jax.jit``, ``jax.grad`` and ``jax.vmap`` (the callbacks are
-  vectorised with ``vmap_method="broadcast_all"``);
-* on other backends (GPU, TPU) nnmath's plain ``xp`` formulas run on the JAX arrays
-  themselves, traced as ordinary JAX operations on the device, still under a
-  ``jax.custom_vjp`` whose backward is nnmath's ``xp`` derivative.
+* ``"xp"``: nnmath's plain ``xp`` formulas run on the JAX arrays themselves, traced as
+  ordinary JAX operations and compiled by XLA, with nnmath's ``xp`` derivative as the
+  backward. The path of every backend other than the CPU (GPU, TPU), and the CPU's
+  default for the functions where it measured faster than the core;
+* ``"core"``: the value and the backward run nnmath's compiled core through
+  ``jax.pure_callback``: the same bits as nnmath on NumPy arrays, safe under ``jax.jit``,
+  ``jax.grad`` and ``jax.vmap`` (the callbacks are vectorised with
+  ``vmap_method="broadcast_all"``). The CPU's default for the functions where it measured
+  faster than the ``xp`` path (the table :data:`CPU_DEFAULT`, decided by
+  ``benchmarks/jax_speed.py`` from the figures in ``benchmarks/JAX_SPEED.md``).
 
-The functions have first derivatives only: on the CPU backend differentiating a backward
-(``jax.hessian``, ``jax.grad`` of a ``jax.grad``) raises JAX's error for a callback; on
-the others JAX differentiates the ``xp`` backward formulas as written (untested).
+:func:`use_core` overrides the default on the CPU backend: ``use_core(True)`` runs every
+function on the core, ``use_core(False)`` on the ``xp`` formulas, ``use_core(None)``
+restores the table; as a context manager it restores the previous setting on exit. The
+path is chosen when a function is called or traced: a function that ``jax.jit`` traced
+before keeps its path (trace it again, or call ``jax.clear_caches()``).
+:func:`path` says which path a function takes now.
+
+The functions have first derivatives only: differentiating a backward (``jax.hessian``,
+``jax.grad`` of a ``jax.grad``) raises JAX's error for a callback on the core path and
+nnmath's ``TypeError`` ("not themselves differentiable") on the ``xp`` path.
 
 Importing :mod:`nnmath` does not import JAX; importing this module does.
 
@@ -33,8 +43,10 @@ Importing :mod:`nnmath` does not import JAX; importing this module does.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
+from types import TracebackType
 from typing import Any
 
 try:
@@ -49,14 +61,18 @@ from .. import activations as A
 from .. import losses as L
 from ..activations._spec import ROWS
 from ..losses import _crossentropy
+from ._paths import CPU_DEFAULT
 
 __all__ = [
+    "CPU_DEFAULT",
     "names",
+    "path",
     "prelu",
     "rrelu",
     "sigmoid_binary_cross_entropy",
     "softmax_cross_entropy",
     "softmax_cross_entropy_with_integer_labels",
+    "use_core",
 ]
 
 #: the activations along an axis: their axes are made negative before tracing, so that the
@@ -65,15 +81,74 @@ _AXIS = ("softmax", "log_softmax", "softmin", "sparsemax", "glu")
 #: the dtypes the core computes on directly; others (bfloat16) go through float32
 _CORE_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 _VMAP = "broadcast_all"
+#: the losses of this module (their names are keys of CPU_DEFAULT too)
+_LOSSES = ("softmax_cross_entropy", "softmax_cross_entropy_with_integer_labels",
+           "sigmoid_binary_cross_entropy")
 
 
-def _on_core() -> bool:
-    """Whether the compiled core runs the work (the CPU backend) or the ``xp`` formulas."""
-    return _FORCE_XP is False and jax.default_backend() == "cpu"
+#: the setting of :func:`use_core` in this context (None: the table CPU_DEFAULT)
+_USE_CORE: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
+    "nnmath_jax_use_core", default=None)
 
 
-#: set to True (tests) to run the ``xp`` formulas on the CPU backend too
-_FORCE_XP = False
+class use_core:  # a function name: it is called like one, and also a context manager
+    """Choose the path of every function of this module on the CPU backend.
+
+    ``use_core(True)``: the compiled core through ``jax.pure_callback`` (nnmath's NumPy
+    results bit for bit); ``use_core(False)``: nnmath's ``xp`` formulas traced by XLA;
+    ``use_core(None)``: each function's measured default (:data:`CPU_DEFAULT`). Called
+    alone it sets the path until the next call (in this thread or task: the setting is a
+    context variable); used in a ``with`` statement it restores the previous setting on
+    exit. Other backends than the CPU always take the ``xp`` path. The path is fixed when a
+    function is called or traced: a function ``jax.jit`` traced before keeps its own.
+
+    >>> with use_core(True):
+    ...     path("gelu")
+    'core'
+    >>> with use_core(False):
+    ...     path("gelu")
+    'xp'
+    """
+
+    def __init__(self, flag: bool | None) -> None:
+        if flag is not None and not isinstance(flag, bool):
+            raise TypeError(f"use_core takes True, False or None, got {flag!r}")
+        self.flag = flag
+        self._token = _USE_CORE.set(flag)
+
+    def __enter__(self) -> use_core:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        _USE_CORE.reset(self._token)
+
+    def __repr__(self) -> str:
+        return f"use_core({self.flag!r})"
+
+
+def path(name: str) -> str:
+    """``"core"`` or ``"xp"``: the path the function ``name`` of this module (an
+    activation's registry name or a loss's name) takes if called now — the backend, then
+    :func:`use_core`, then :data:`CPU_DEFAULT` (``"xp"`` for a name it lacks).
+
+    >>> path("tanh") in ("core", "xp")
+    True
+    """
+    if name not in A.REGISTRY and name not in _LOSSES:
+        raise ValueError(f"nnmath.jax has no function {name!r}: an activation of "
+                         f"names() or one of {', '.join(_LOSSES)}")
+    return "core" if _on_core(name) else "xp"
+
+
+def _on_core(name: str) -> bool:
+    """Whether the compiled core runs the function ``name`` (see :func:`path`)."""
+    if jax.default_backend() != "cpu":
+        return False
+    flag = _USE_CORE.get()
+    if flag is not None:
+        return flag
+    return CPU_DEFAULT.get(A.REGISTRY[name].name if name in A.REGISTRY else name) == "core"
 
 
 @functools.lru_cache(maxsize=512)
@@ -116,22 +191,22 @@ def _out_shape(x: Any, name: str, act: Any) -> tuple[int, ...]:
     return (*shape[:ax], shape[ax] // 2, *shape[ax + 1:])
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2))
-def _activation(x: Any, name: str, config: str) -> Any:
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3))
+def _activation(x: Any, name: str, config: str, core: bool) -> Any:
     act = _instance(name, config)
-    if not _on_core():
+    if not core:
         return act(x)
     return _callback(lambda xn: act(xn), _out_shape(x, name, act), x.dtype, x)
 
 
-def _activation_fwd(x: Any, name: str, config: str) -> tuple[Any, Any]:
-    return _activation(x, name, config), x
+def _activation_fwd(x: Any, name: str, config: str, core: bool) -> tuple[Any, Any]:
+    return _activation(x, name, config, core), x
 
 
-def _activation_bwd(name: str, config: str, x: Any, g: Any) -> tuple[Any]:
+def _activation_bwd(name: str, config: str, core: bool, x: Any, g: Any) -> tuple[Any]:
     act = _instance(name, config)
     g = g.astype(x.dtype)
-    if not _on_core():
+    if not core:
         return (act.backward(x, g),)
     return (_callback(lambda xn, gn: act.backward(xn, gn), tuple(x.shape), x.dtype, x, g),)
 
@@ -177,35 +252,35 @@ def _config(name: str, args: tuple[Any, ...], params: dict[str, Any], ndim: int)
 def _function(name: str) -> Any:
     def fn(x: Any, *args: Any, **params: Any) -> Any:
         x = _check_float(x)
-        return _activation(x, name, _config(name, args, params, x.ndim))
+        return _activation(x, name, _config(name, args, params, x.ndim), _on_core(name))
 
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = __name__
     fn.__doc__ = (f"nnmath's ``{name}`` of a JAX array (a ``jax.custom_vjp`` whose backward "
                   f"is nnmath's analytic derivative; the compiled core through "
-                  f"``jax.pure_callback`` on the CPU backend, the ``xp`` formulas on "
-                  f"others); the parameters are those of "
+                  f"``jax.pure_callback`` or the ``xp`` formulas traced by XLA, as "
+                  f"``path({name!r})`` says); the parameters are those of "
                   f":func:`nnmath.activations.{name}`.")
     return fn
 
 
 # -- prelu and rrelu: the slope is an array ---------------------------------------------------
 
-@jax.custom_vjp
-def _prelu(x: Any, weight: Any) -> Any:
-    if not _on_core():
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _prelu(x: Any, weight: Any, core: bool) -> Any:
+    if not core:
         return A.PReLU(weight)(x)
     return _callback(lambda xn, wn: A.prelu(xn, wn), tuple(x.shape), x.dtype, x, weight)
 
 
-def _prelu_fwd(x: Any, weight: Any) -> tuple[Any, Any]:
-    return _prelu(x, weight), (x, weight)
+def _prelu_fwd(x: Any, weight: Any, core: bool) -> tuple[Any, Any]:
+    return _prelu(x, weight, core), (x, weight)
 
 
-def _prelu_bwd(res: Any, g: Any) -> tuple[Any, Any]:
+def _prelu_bwd(core: bool, res: Any, g: Any) -> tuple[Any, Any]:
     x, weight = res
     g = g.astype(x.dtype)
-    if not _on_core():
+    if not core:
         act = A.PReLU(weight)
         return act.backward(x, g), act.weight_gradient(x, g).astype(weight.dtype)
     gx = _callback(lambda xn, wn, gn: A.PReLU(wn).backward(xn, gn), tuple(x.shape), x.dtype,
@@ -229,7 +304,7 @@ def prelu(x: Any, weight: Any) -> Any:
         raise ValueError(f"weight has more dimensions ({weight.ndim}) than x ({x.ndim})")
     # the core computes with the weight at x's shape: the gradient is elementwise, and JAX
     # sums it back to the weight's shape
-    return _prelu(x, jnp.broadcast_to(weight, x.shape))
+    return _prelu(x, jnp.broadcast_to(weight, x.shape), _on_core("prelu"))
 
 
 def rrelu(x: Any, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0, *,
@@ -240,11 +315,11 @@ def rrelu(x: Any, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0, *,
     x = _check_float(x)
     config = _config("rrelu", (lower, upper), {}, x.ndim)  # validates lower and upper
     if not training:
-        return _activation(x, "rrelu", config)
+        return _activation(x, "rrelu", config, _on_core("rrelu"))
     if key is None:
         raise ValueError("rrelu with training=True needs a PRNG key: key=jax.random.key(0)")
     slopes = jax.random.uniform(key, x.shape, dtype=x.dtype, minval=lower, maxval=upper)
-    return _prelu(x, slopes)
+    return _prelu(x, slopes, _on_core("rrelu"))
 
 
 _FUNCTIONS: dict[str, Any] = {}
@@ -292,26 +367,27 @@ def _ce(sparse: bool, axis: int) -> Any:
     return cls(from_logits=True, reduction="none", axis=axis)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
-def _cross_entropy(logits: Any, labels: Any, sparse: bool, axis: int) -> Any:
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+def _cross_entropy(logits: Any, labels: Any, sparse: bool, axis: int, core: bool) -> Any:
     loss = _ce(sparse, axis)
     shape = _drop_axis(tuple(logits.shape), axis)
-    if not _on_core():
+    if not core:
         return loss(labels, logits).astype(logits.dtype)
     return _callback(lambda z, y: loss(y, z), shape, logits.dtype,
                      logits, labels if sparse else labels.astype(logits.dtype))
 
 
-def _cross_entropy_fwd(logits: Any, labels: Any, sparse: bool,
-                       axis: int) -> tuple[Any, Any]:
-    return _cross_entropy(logits, labels, sparse, axis), (logits, labels)
+def _cross_entropy_fwd(logits: Any, labels: Any, sparse: bool, axis: int,
+                       core: bool) -> tuple[Any, Any]:
+    return _cross_entropy(logits, labels, sparse, axis, core), (logits, labels)
 
 
-def _cross_entropy_bwd(sparse: bool, axis: int, res: Any, g: Any) -> tuple[Any, Any]:
+def _cross_entropy_bwd(sparse: bool, axis: int, core: bool, res: Any,
+                       g: Any) -> tuple[Any, Any]:
     logits, labels = res
     loss = _ce(sparse, axis)
     g = g.astype(logits.dtype)
-    if not _on_core():
+    if not core:
         gz = loss.gradient(labels, logits, grad_output=g)
     else:
         y = labels if sparse else labels.astype(logits.dtype)
@@ -320,7 +396,9 @@ def _cross_entropy_bwd(sparse: bool, axis: int, res: Any, g: Any) -> tuple[Any, 
     if sparse:
         return gz, None
     # the labels' gradient: -log_softmax(logits) times the upstream gradient
-    gy = -_FUNCTIONS["log_softmax"](logits, axis=axis) * jnp.expand_dims(g, axis)
+    log_p = _activation(logits, "log_softmax", _config("log_softmax", (), {"axis": axis},
+                                                       logits.ndim), core)
+    gy = -log_p * jnp.expand_dims(g, axis)
     return gz, gy.astype(labels.dtype)
 
 
@@ -344,7 +422,8 @@ def softmax_cross_entropy(logits: Any, labels: Any, axis: int = -1) -> Any:
     if labels.shape != logits.shape:
         raise ValueError(f"labels must have the shape of logits {tuple(logits.shape)}, "
                          f"got {tuple(labels.shape)}")
-    return _cross_entropy(logits, labels, False, _class_axis(logits, axis))
+    return _cross_entropy(logits, labels, False, _class_axis(logits, axis),
+                          _on_core("softmax_cross_entropy"))
 
 
 def softmax_cross_entropy_with_integer_labels(logits: Any, labels: Any,
@@ -368,7 +447,8 @@ def softmax_cross_entropy_with_integer_labels(logits: Any, labels: Any,
     if tuple(labels.shape) != _drop_axis(tuple(logits.shape), ax):
         raise ValueError(f"labels must have the shape of logits without axis "
                          f"{_drop_axis(tuple(logits.shape), ax)}, got {tuple(labels.shape)}")
-    return _cross_entropy(logits, labels, True, ax)
+    return _cross_entropy(logits, labels, True, ax,
+                          _on_core("softmax_cross_entropy_with_integer_labels"))
 
 
 def _bce_host(z: np.ndarray, y: np.ndarray, need_grad: bool, g: Any = None) -> Any:
@@ -377,9 +457,9 @@ def _bce_host(z: np.ndarray, y: np.ndarray, need_grad: bool, g: Any = None) -> A
     return e if not need_grad else de * g
 
 
-@jax.custom_vjp
-def _sigmoid_bce(logits: Any, labels: Any) -> Any:
-    if not _on_core():
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _sigmoid_bce(logits: Any, labels: Any, core: bool) -> Any:
+    if not core:
         e, _ = _crossentropy.binary_terms(jnp, labels, logits, True, None, False,
                                           "sigmoid_binary_cross_entropy")
         return e
@@ -387,14 +467,14 @@ def _sigmoid_bce(logits: Any, labels: Any) -> Any:
                      logits, labels)
 
 
-def _sigmoid_bce_fwd(logits: Any, labels: Any) -> tuple[Any, Any]:
-    return _sigmoid_bce(logits, labels), (logits, labels)
+def _sigmoid_bce_fwd(logits: Any, labels: Any, core: bool) -> tuple[Any, Any]:
+    return _sigmoid_bce(logits, labels, core), (logits, labels)
 
 
-def _sigmoid_bce_bwd(res: Any, g: Any) -> tuple[Any, Any]:
+def _sigmoid_bce_bwd(core: bool, res: Any, g: Any) -> tuple[Any, Any]:
     logits, labels = res
     g = g.astype(logits.dtype)
-    if not _on_core():
+    if not core:
         _, de = _crossentropy.binary_terms(jnp, labels, logits, True, None, True,
                                            "sigmoid_binary_cross_entropy")
         gz = de * g
@@ -423,4 +503,4 @@ def sigmoid_binary_cross_entropy(logits: Any, labels: Any) -> Any:
     if labels.shape != logits.shape:
         raise ValueError(f"labels must have the shape of logits {tuple(logits.shape)}, "
                          f"got {tuple(labels.shape)}")
-    return _sigmoid_bce(logits, labels)
+    return _sigmoid_bce(logits, labels, _on_core("sigmoid_binary_cross_entropy"))
