@@ -498,6 +498,92 @@ def _(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
     return _new(x)
 
 
+# -- second derivatives of cross_entropy and binary_cross_entropy_with_logits ---------------
+# Both gradients have the form ``c (s softmax(z) - a)`` (cross-entropy, per sample, along the
+# classes) or ``c (k σ(z) - a)`` (binary, per element), with ``s``, ``k`` and ``a`` not
+# depending on the logits: the derivative of ``<gradient, v>`` in ``z`` is
+# ``c s (p v - p <p, v>)`` or ``c k σ'(z) v``, and the gradient is linear in ``grad_output``.
+
+def _coefficient(c: dict[str, Any], go: torch.Tensor, count: Any) -> torch.Tensor:
+    """The factor of each sample's gradient from the reduction and ``grad_output``."""
+    if c["reduction"] != "mean":  # "none": go per sample; "sum": one go for all
+        return go
+    return go / count if isinstance(count, int) else torch.where(
+        count > 0, go / torch.where(count > 0, count, torch.ones_like(count)),
+        torch.zeros_like(count))
+
+
+def _ce_hvp(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
+            go: torch.Tensor, v: torch.Tensor, c: dict[str, Any]) -> torch.Tensor:
+    """The derivative of ``<loss_backward(x, go), v>`` in ``x`` for ``cross_entropy``
+    (classes along dimension 1)."""
+    n_classes = x.shape[1]
+    eps = float(c["label_smoothing"])
+    w = (torch.ones(n_classes, dtype=x.dtype, device=x.device) if weight is None
+         else weight.to(x.dtype))
+    wshape = (1, n_classes) + (1,) * (x.ndim - 2)
+    count: Any
+    if target.is_floating_point():  # class probabilities, smoothed towards 1/C
+        y = (1 - eps) * target.to(x.dtype) + eps / n_classes
+        s = (w.reshape(wshape) * y).sum(1)
+        count = s.numel()
+    else:
+        keep = target != c["ignore_index"]
+        safe = torch.where(keep, target, torch.zeros_like(target))
+        wt = torch.where(keep, w[safe], torch.zeros((), dtype=x.dtype, device=x.device))
+        s = (1 - eps) * wt + torch.where(keep, eps / n_classes * w.sum(),
+                                         torch.zeros((), dtype=x.dtype, device=x.device))
+        count = wt.sum()
+    coef = s * _coefficient(c, go.to(x.dtype), count)
+    p = torch.softmax(x, dim=1)
+    pv = p * v
+    return coef.unsqueeze(1) * (pv - p * pv.sum(1, keepdim=True))
+
+
+def _bce_hvp(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
+             pos_weight: torch.Tensor | None, go: torch.Tensor, v: torch.Tensor,
+             c: dict[str, Any]) -> torch.Tensor:
+    """The derivative of ``<loss_backward(x, go), v>`` in ``x`` for
+    ``binary_cross_entropy_with_logits``: ``c w (1 + (pw - 1) y) σ'(x) v``."""
+    y = target.to(x.dtype)
+    k = torch.ones_like(x) if pos_weight is None else 1 + (pos_weight.to(x.dtype) - 1) * y
+    if weight is not None:
+        k = k * weight.to(x.dtype)
+    sig = torch.sigmoid(x)
+    return _coefficient(c, go.to(x.dtype), x.numel()) * k * sig * (1 - sig) * v
+
+
+def _loss_backward_setup(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+    x, target, weight, pos_weight, grad_output, config = inputs
+    ctx.save_for_backward(x, target, weight, pos_weight, grad_output)
+    ctx.config = config
+
+
+def _loss_backward_grad(ctx: Any, v: torch.Tensor) -> tuple[Any, None, None, None, Any, None]:
+    """The derivatives of ``loss_backward`` in ``x`` (the Hessian of the loss times ``v``)
+    and in ``grad_output`` (the gradient is linear in it)."""
+    x, target, weight, pos_weight, go = ctx.saved_tensors
+    c = json.loads(ctx.config)
+    if c["kind"] == "cross_entropy":
+        gx = _ce_hvp(x, target, weight, go, v, c)
+    elif c["kind"] == "bce_logits":
+        gx = _bce_hvp(x, target, weight, pos_weight, go, v, c)
+    else:
+        name = {"nll": "nll_loss", "bce": "binary_cross_entropy"}.get(c["kind"], c["kind"])
+        raise RuntimeError(f"nnmath.torch defines no second derivative of {name}")
+    unit = loss_backward(x, target, weight, pos_weight, torch.ones_like(go), ctx.config)
+    if c["reduction"] != "none":
+        ggo = (unit * v).sum().reshape(go.shape)
+    elif c["kind"] == "cross_entropy":
+        ggo = (unit * v).sum(1)
+    else:
+        ggo = unit * v
+    return gx, None, None, None, ggo, None
+
+
+loss_backward.register_autograd(_loss_backward_grad, setup_context=_loss_backward_setup)
+
+
 def _loss_setup(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
     x, target, weight, pos_weight, config = inputs
     ctx.save_for_backward(x, target, weight, pos_weight)
