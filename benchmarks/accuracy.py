@@ -839,8 +839,8 @@ def run_axis(dtypes: list[str], libs: list[str], log=print) -> dict:
 
 def _count_differ(res: dict, key: tuple[str, bool], outs: dict[str, np.ndarray]) -> None:
     """For each of :data:`SECTION_LIBS` measured beside nnmath: add to
-    ``res["_differ"][lib][key]`` the results that differ in any bit from nnmath's (two NaNs
-    count as equal) and the results compared."""
+    ``res["_differ"][lib][key]`` the results that differ in any bit from ``outs["nnmath"]``
+    (two NaNs count as equal) and the results compared."""
     base = outs.get("nnmath")
     for lib in SECTION_LIBS:
         y = outs.get(lib)
@@ -1039,6 +1039,14 @@ def measure(x: np.ndarray, fns: list[Fn], impls: dict[tuple[str, bool, str], Any
                 st = row.get(lib) or Stats()
                 st.add(xs, y, hi, lo)
                 row[lib] = st
+            if g and "nnmath" in outs and any(lib in outs for lib in SECTION_LIBS):
+                # the derivative of an operator is nnmath's backward(x, g) with g = 1 (a
+                # fused kernel of its own, which may round apart from gradient(x))
+                import nnmath.activations as A
+
+                with np.errstate(all="ignore"):
+                    outs["nnmath"] = np.asarray(A.REGISTRY[fn.name](**fn.params).backward(
+                        xs, np.ones_like(xs)))
             _count_differ(res, (fn.label, g), outs)
 
 
@@ -1208,9 +1216,11 @@ SECTION_NOTE = {"nnmath.torch": (
     "sample; softmax, log_softmax and softmin on the same rows, `axis=-1`); the value "
     "without grad, the derivative (′) through `torch.autograd.grad(y, t, ones)`, i.e. the "
     "operator's registered backward. Same references and targets as above. The last column "
-    "counts the results that differ in any bit from nnmath's on the NumPy arrays (the "
-    "compiled core; two NaNs are equal): where it is 0, the row is nnmath's own, and the "
-    "float32 exhaustive sweep of nnmath above holds for these inputs as well.")}
+    "counts the results that differ in any bit from nnmath's on the same NumPy arrays (the "
+    "compiled core; two NaNs are equal): the value from `nnmath.activations.NAME(x)`, the "
+    "derivative from `backward(x, ones)`, the fused kernel the operator's backward runs "
+    "(not `gradient(x)`, a kernel of its own that may round differently in the last "
+    "bit). 0 everywhere: on CPU the operators are nnmath's NumPy results, bit for bit.")}
 
 
 def section(results: dict, lib: str, args) -> list[str]:
@@ -1233,7 +1243,7 @@ def section(results: dict, lib: str, args) -> list[str]:
         differ = res.get("_differ", {}).get(lib, {})
         keys = [k for k, row in res.items() if not isinstance(k, str) and row.get(lib)]
         out += [f"### {dt}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for key, r in zip(keys, rows):
+        for key, r in zip(keys, rows, strict=True):
             k, n = differ.get(key, (None, None))
             cell = "–" if k is None else ("0" if k == 0 else _pct(k, n))
             out.append("| " + " | ".join([*r[:-1], cell, r[-1]]) + " |")

@@ -108,11 +108,12 @@ def compare(epochs: int = 10, seed: int = 0, dtype: str = "float64",
         torch.set_num_threads(threads)
 
     ours, theirs = runs["nnmath.torch"], runs["torch.nn"]
-    diffs = [abs(a["loss"] - b["loss"]) / abs(b["loss"]) for a, b in zip(ours, theirs)]
+    diffs = [abs(a["loss"] - b["loss"]) / abs(b["loss"])
+             for a, b in zip(ours, theirs, strict=True)]
     if log is not None:
         log(f"{dtype}, seed {seed}: mean training loss per epoch (test accuracy)")
         log(f"{'epoch':>5}  {'nnmath.torch':>24}  {'torch.nn':>24}  {'relative diff':>13}")
-        for i, (a, b, d) in enumerate(zip(ours, theirs, diffs), 1):
+        for i, (a, b, d) in enumerate(zip(ours, theirs, diffs, strict=True), 1):
             log(f"{i:5d}  {a['loss']:.15f} ({a['test_accuracy']:.3f})  "
                 f"{b['loss']:.15f} ({b['test_accuracy']:.3f})  {d:13.3e}")
     return {"nnmath.torch": ours, "torch.nn": theirs, "max_relative_difference": max(diffs)}

@@ -35,7 +35,7 @@ def test_train_torch_reproduces_torch_nn_loss_curve_to_1e_5_after_10_epochs() ->
     ours, theirs = out["nnmath.torch"], out["torch.nn"]
     assert len(ours) == len(theirs) == 10
     assert out["max_relative_difference"] <= 1e-5
-    for a, b in zip(ours, theirs):
+    for a, b in zip(ours, theirs, strict=True):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
     assert theirs[-1]["loss"] < 0.5 * theirs[0]["loss"]
     assert theirs[-1]["test_accuracy"] > 0.9  # chance is 0.1

@@ -399,24 +399,34 @@ def _bce(p: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None, c: dict[
          g: torch.Tensor | None) -> torch.Tensor:
     """``-(y log p + (1 - y) log(1 - p))`` with each log floored at -100 (PyTorch), the
     second through ``log1p``; the derivative is that of this function (0 where a log is
-    floored)."""
-    if bool(((p < 0) | (p > 1)).any()):
-        raise ValueError("all elements of input should be between 0 and 1")
+    floored). The temporaries are updated in place (each full-size allocation costs a pass
+    of page faults)."""
+    if p.numel():
+        lo, hi = torch.aminmax(p)  # one pass (NaN compares false, as elementwise)
+        if bool(lo < 0) or bool(hi > 1):
+            raise ValueError("all elements of input should be between 0 and 1")
     y = y.to(p.dtype)
-    lp, lq = torch.log(p), torch.log1p(-p)
     w = None if weight is None else torch.broadcast_to(weight.to(p.dtype), p.shape)
+    lp = torch.log(p)
+    lq = torch.neg(p).log1p_()
     if g is None:
-        e = -(y * lp.clamp_min(_LOG_FLOOR) + (1 - y) * lq.clamp_min(_LOG_FLOOR))
+        # y lp + (1 - y) lq, the logs floored (never lq + y (lp - lq): it cancels)
+        e = lp.clamp_min_(_LOG_FLOOR).mul_(y).add_(
+            torch.rsub(y, 1).mul_(lq.clamp_min_(_LOG_FLOOR)))
         if w is not None:
-            e = e * w
-        return _reduce(e, c["reduction"], p.numel(), None)
-    zero = torch.zeros_like(p)
-    dp = torch.where((lp > _LOG_FLOOR) & (y != 0), -y / p, zero)
-    dq = torch.where((lq > _LOG_FLOOR) & (y != 1), (1 - y) / (1 - p), zero)
-    d = dp + dq
+            e.mul_(w)
+        if c["reduction"] == "none":
+            return e.neg_()
+        return -_reduce(e, c["reduction"], p.numel(), None)
+    # d/dp = -y/p where log p is not floored and y != 0, + (1-y)/(1-p) likewise for log(1-p)
+    zero = torch.zeros((), dtype=p.dtype, device=p.device)
+    dp = torch.where((lp > _LOG_FLOOR) & (y != 0), y.div(p).neg_(), zero)
+    dq = torch.where((lq > _LOG_FLOOR) & (y != 1), torch.rsub(y, 1).div_(torch.rsub(p, 1)),
+                     zero)
+    d = dp.add_(dq)
     if w is not None:
-        d = d * w
-    return d * _reduce(p, c["reduction"], p.numel(), g)
+        d.mul_(w)
+    return d.mul_(_reduce(p, c["reduction"], p.numel(), g))
 
 
 def _kl_div(x: torch.Tensor, t: torch.Tensor, weight: torch.Tensor | None,
