@@ -204,7 +204,7 @@ def test_section_of_nnmath_torch_is_written_between_its_markers(tmp_path):
     pytest.importorskip("torch", reason="PyTorch not installed")
     libs = {"nnmath": H.nnmath_impl, "nnmath.torch": H.nnmath_torch_ops_impl}
     res = H.run(["sigmoid"], ["float16"], libs, 4093, 100, log=lambda *a: None)["float16"]
-    assert res["_differ"]["nnmath.torch"][("sigmoid", True)] == (0, 65536 - 2046)
+    assert res["_differ"]["nnmath.torch"][("sigmoid", True)] == (0, 65536)  # NaNs too
     args = type("Args", (), {"mode": "sampled", "stride": 4093, "f64_points": 100})()
     md = H.markdown({"float16": res}, list(libs), args, 1.0)
     head, section = md.split(H.SECTION_BEGIN.format(lib="nnmath.torch"))

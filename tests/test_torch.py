@@ -450,6 +450,35 @@ def test_bce_with_logits_matches_torch(kw: dict[str, object]) -> None:
                                                                        .requires_grad_(),))
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"pos_weight": "row"},
+                                {"pos_weight": "one", "reduction": "sum"}])
+def test_bce_with_logits_long_rows_match_torch(kw: dict[str, object],
+                                               dtype: torch.dtype) -> None:
+    """Long rows (the core sums them in pieces) and flat inputs, against PyTorch."""
+    from nnmath.losses._crossentropy import BCE_PIECE
+
+    gen = torch.Generator().manual_seed(11)
+    for shape in [(3, 2 * BCE_PIECE + 5), (BCE_PIECE + 3,)]:
+        x = torch.randn(shape, dtype=dtype, generator=gen) * 4
+        y = torch.rand(shape, dtype=dtype, generator=gen)
+        kwargs = dict(kw)
+        if kw.get("pos_weight") == "row":
+            kwargs["pos_weight"] = torch.rand(shape[-1], dtype=dtype, generator=gen) * 3
+        elif kw.get("pos_weight") == "one":
+            kwargs["pos_weight"] = torch.tensor([2.5], dtype=dtype)
+        xa, xb = x.clone().requires_grad_(), x.double().requires_grad_()
+        la = nt.binary_cross_entropy_with_logits(xa, y, **kwargs)
+        lb = torch.nn.functional.binary_cross_entropy_with_logits(
+            xb, y.double(), **{k: (v.double() if isinstance(v, torch.Tensor) else v)
+                               for k, v in kwargs.items()})
+        tol = 1e-6 if dtype == torch.float32 else 1e-12
+        torch.testing.assert_close(la.double(), lb, rtol=tol, atol=0)
+        la.backward(torch.tensor(0.75, dtype=dtype))
+        lb.backward(torch.tensor(0.75, dtype=torch.float64))
+        torch.testing.assert_close(xa.grad.double(), xb.grad, rtol=tol, atol=tol * 1e-3)
+
+
 # -- second derivatives of the two losses on logits ------------------------------------------
 
 def _hvp(fn: object, x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

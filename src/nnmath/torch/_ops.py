@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import _core
 from .. import activations as A
 from .. import losses as L
 from ..activations import _axis
@@ -108,9 +109,24 @@ def activation(x: torch.Tensor, name: str, config: str) -> torch.Tensor:
     out = _new(x, _out_shape(x, name, config))
     params = act.get_config()
     fn = A._FUNCTIONS[name]
-    if name in ("prelu", "rrelu"):  # the eval-mode rrelu: a plain leaky ReLU
+    if name == "glu":  # the halves as views (no copy) into the core's ufunc
+        a, b = _glu_halves(xn, act.axis)
+        return _write(out, lambda o: _core.glu(a, b, out=o))
+    plan = getattr(act, "_plan", None)
+    if name == "rrelu" and plan is not None:  # evaluation mode: the core's leaky ReLU
+        return _write(out, lambda o: plan[0](xn, *plan[3], out=o))
+    if name in ("prelu", "rrelu"):
         return _write(out, lambda o: np.copyto(o, act(xn)))
     return _write(out, lambda o: fn(xn, **params, out=o))
+
+
+def _glu_halves(a: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two halves of ``a`` along ``axis`` (views)."""
+    ax = axis % a.ndim
+    h = a.shape[ax] // 2
+    first, second = [slice(None)] * a.ndim, [slice(None)] * a.ndim
+    first[ax], second[ax] = slice(0, h), slice(h, None)
+    return a[tuple(first)], a[tuple(second)]
 
 
 @activation.register_fake
@@ -129,6 +145,10 @@ def activation_backward(x: torch.Tensor, grad_output: torch.Tensor, name: str,
     xn = _numpy_view(x)
     gn = _numpy_view(g.to(x.dtype))
     out = _new(x)
+    if name == "glu" and xn.dtype == gn.dtype:  # the halves of x and of out as views
+        a, b = _glu_halves(xn, act.axis)
+        return _write(out, lambda o: _core.glu_backward(a, b, gn,
+                                                        out=_glu_halves(o, act.axis)))
     if name in _AXIS:
         return _write(out, lambda o: _axis.axis_run(name, "vjp", xn, act.axis, gn, out=o))
     plan = getattr(act, "_plan", None)
@@ -346,6 +366,27 @@ def _bce_prepare(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | N
     return xp, z, y, pw, w, core
 
 
+def _bce_core(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
+              pos_weight: torch.Tensor | None, c: dict[str, Any]) -> tuple[Any, ...] | None:
+    """``(z, y, general)`` for the core's row sums and fused gradients of the binary terms
+    (``_crossentropy.bce_row_sums`` / ``bce_row_grads``), or None where they do not apply:
+    ``reduction="none"``, a ``weight``, a ``pos_weight`` other than one value or one per
+    element of the last dimension, tensors off the CPU, bfloat16."""
+    if (c["reduction"] == "none" or weight is not None or x.ndim == 0 or x.numel() == 0
+            or x.dtype not in _CORE_DTYPES or target.device.type != "cpu"
+            or not _on_core(x) or tuple(target.shape) != tuple(x.shape)):
+        return None
+    n = x.shape[-1]
+    general = None
+    if pos_weight is not None:
+        if pos_weight.ndim > 1 or pos_weight.numel() not in (1, n) or \
+                pos_weight.device.type != "cpu":
+            return None
+        pw = pos_weight.detach().to(torch.float64).numpy().reshape(-1)
+        general = (np.broadcast_to(pw, (n,)), 0.0, 0.0)
+    return _numpy_view(x), _numpy_view(target.to(x.dtype)), general
+
+
 def _finish(y: Any, like: torch.Tensor) -> torch.Tensor:
     t = torch.as_tensor(np.asarray(y)) if isinstance(y, (np.ndarray, np.generic)) else y
     return t.to(dtype=like.dtype, device=like.device)
@@ -457,6 +498,14 @@ def loss(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
     if c["kind"] in _TORCH_KINDS:
         return _TORCH_KINDS[c["kind"]](x.detach(), target.detach(), weight, c, None)
     if c["kind"] == "bce_logits":
+        fast = _bce_core(x, target, weight, pos_weight, c)
+        if fast is not None:
+            sums = _crossentropy.bce_row_sums(*fast)
+            if not np.isnan(sums).any():  # else a target outside [0, 1]: the formulas
+                total = float(np.sum(sums))
+                if c["reduction"] == "mean":
+                    total /= x.numel()
+                return torch.tensor(total, dtype=x.dtype)
         xp, z, y, pw, w, core = _bce_prepare(x, target, weight, pos_weight)
         e, _ = _bce_terms(xp, z, y, pw, False)
         if w is not None:
@@ -488,6 +537,14 @@ def loss_backward(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | 
         return _TORCH_KINDS[c["kind"]](x.detach(), target.detach(), weight, c,
                                        grad_output.detach().to(x.dtype))
     if c["kind"] == "bce_logits":
+        fast = _bce_core(x, target, weight, pos_weight, c)
+        if fast is not None and bool(torch.isfinite(grad_output).all()):
+            z = fast[0]
+            coef = float(grad_output) / (x.numel() if c["reduction"] == "mean" else 1)
+            per_row = np.full(z.shape[:-1], coef, dtype=z.dtype)
+            grad = _crossentropy.bce_row_grads(z, fast[1], per_row, fast[2])
+            if not np.isnan(grad).any():  # else a target outside [0, 1]: the formulas
+                return _finish(grad, x)
         xp, z, y, pw, w, core = _bce_prepare(x, target, weight, pos_weight)
         _, de = _bce_terms(xp, z, y, pw, True)
         g = _as_numpy_or_tensor(grad_output.to(x.dtype), core)
