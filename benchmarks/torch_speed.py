@@ -20,9 +20,10 @@ runs once per round, after a pause, in interleaved rounds (``_common.measure``);
 tables give medians and the ratio nnmath / PyTorch (below 1: nnmath is faster), with ✓
 where the target, "at least as fast as PyTorch's own module", is met.
 
-The last column says whether ``torch._dynamo.explain`` finds no graph break in a small
-training step that calls the nnmath module (forward, loss and backward on a 16 x 32
-input): measured here, for each module.
+The last column, measured here for each module: the graph breaks
+``torch._dynamo.explain`` finds in a small step that calls the nnmath module (a linear
+layer, the module, a scalar loss, on a 16 x 32 input), and whether the same step compiled
+whole (``torch.compile(step, fullgraph=True, backend="aot_eager")``) runs its backward.
 
 Usage::
 
