@@ -65,6 +65,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
 	$(PIP_E) '.[bench]'
 	$(BIN)/python benchmarks/bench.py --write
+	$(BIN)/python benchmarks/torch_speed.py --write
 
 accuracy: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'torch==2.13.0'

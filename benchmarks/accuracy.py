@@ -776,6 +776,17 @@ def axis_impls(libs: list[str]) -> dict[str, dict[str, Callable]]:
             return run
         impls["torch"] = {"softmax": tf(F.softmax), "log_softmax": tf(F.log_softmax),
                           "softmin": tf(F.softmin)}
+    if "nnmath.torch" in libs:
+        import torch
+
+        import nnmath.torch as nt
+
+        def ntf(f):
+            def run(x):
+                with torch.no_grad():
+                    return f(torch.from_numpy(np.ascontiguousarray(x)), axis=-1).numpy()
+            return run
+        impls["nnmath.torch"] = {k: ntf(getattr(nt, k)) for k in AXIS_FUNCTIONS}
     if "jax" in libs:
         import jax
         nn = jax.nn
@@ -818,6 +829,7 @@ def run_axis(dtypes: list[str], libs: list[str], log=print) -> dict:
                     with np.errstate(all="ignore"):
                         hi, lo = axis_ref64(label, x), None
                 row = res.setdefault((label, False), {})
+                outs: dict[str, np.ndarray] = {}
                 for lib, table in impls.items():
                     f = table.get(label)
                     try:
@@ -829,13 +841,32 @@ def run_axis(dtypes: list[str], libs: list[str], log=print) -> dict:
                     if y is None or y.dtype != x.dtype:
                         row.setdefault(lib, None)
                         continue
+                    outs[lib] = y
                     st = row.get(lib) or Stats()
                     st.add(x.reshape(-1), y.reshape(-1), hi.reshape(-1),
                            None if lo is None else lo.reshape(-1))
                     row[lib] = st
+                _count_differ(res, (label, False), outs)
         res["_inputs"] = n_in
         log(f"{dt} rows: {n_in:,} elements, {time.perf_counter() - t0:.1f} s")
     return results
+
+
+def _count_differ(res: dict, key: tuple[str, bool], outs: dict[str, np.ndarray]) -> None:
+    """For each of :data:`SECTION_LIBS` measured beside nnmath: add to
+    ``res["_differ"][lib][key]`` the results that differ in any bit from ``outs["nnmath"]``
+    (two NaNs count as equal) and the results compared."""
+    base = outs.get("nnmath")
+    for lib in SECTION_LIBS:
+        y = outs.get(lib)
+        if base is None or y is None or y.shape != base.shape or y.dtype != base.dtype:
+            continue
+        a, b = base.reshape(-1), y.reshape(-1)
+        u = np.dtype(f"u{a.dtype.itemsize}")
+        differ = (a.view(u) != b.view(u)) & ~(np.isnan(a) & np.isnan(b))
+        table = res.setdefault("_differ", {}).setdefault(lib, {})
+        k, n = table.get(key, (0, 0))
+        table[key] = (k + int(np.count_nonzero(differ)), n + a.size)
 
 
 # -- the libraries -------------------------------------------------------------------------
@@ -960,8 +991,36 @@ def nnmath_jax_impl():
     return make
 
 
+def nnmath_torch_ops_impl():
+    """``nnmath.torch``'s operators on CPU tensors (``torch.from_numpy``, no copy): the
+    value ``nnmath.torch.NAME(t)`` without grad, the derivative through
+    ``torch.autograd.grad(y, t, ones)`` (the operator's registered backward)."""
+    import torch
+
+    import nnmath.torch as nt
+
+    def make(fn: Fn, grad: bool):
+        f = getattr(nt, fn.name)
+
+        def run(x):
+            t = torch.from_numpy(np.ascontiguousarray(x))
+            if not grad:
+                with torch.no_grad():
+                    return f(t, **fn.params).numpy()
+            t.requires_grad_(True)
+            y = f(t, **fn.params)
+            (g,) = torch.autograd.grad(y, t, torch.ones_like(y))
+            return g.numpy()
+        return run
+    return make
+
+
 PEERS = {"scipy": scipy_impl, "torch": torch_impl, "jax": jax_impl,
-         "nnmath-torch": nnmath_torch_impl, "nnmath-jax": nnmath_jax_impl}
+         "nnmath-torch": nnmath_torch_impl, "nnmath-jax": nnmath_jax_impl,
+         "nnmath.torch": nnmath_torch_ops_impl}
+#: candidates shown in a section of their own after the dtype tables, with the count of
+#: results that differ in any bit from nnmath's on NumPy arrays (the same inputs)
+SECTION_LIBS = ("nnmath.torch",)
 #: every library the harness can measure, by name
 LIBS = {"nnmath": nnmath_impl, **PEERS}
 
@@ -1008,6 +1067,7 @@ def measure(x: np.ndarray, fns: list[Fn], impls: dict[tuple[str, bool, str], Any
             else:
                 hi, lo = ref_lowp(fn, g, xs), None
             row = res.setdefault((fn.label, g), {})
+            outs: dict[str, np.ndarray] = {}
             for lib in libs:
                 f = impls[(fn.label, g, lib)]
                 y = None
@@ -1019,9 +1079,19 @@ def measure(x: np.ndarray, fns: list[Fn], impls: dict[tuple[str, bool, str], Any
                 if y is None:
                     row.setdefault(lib, None)
                     continue
+                outs[lib] = y
                 st = row.get(lib) or Stats()
                 st.add(xs, y, hi, lo)
                 row[lib] = st
+            if g and "nnmath" in outs and any(lib in outs for lib in SECTION_LIBS):
+                # the derivative of an operator is nnmath's backward(x, g) with g = 1 (a
+                # fused kernel of its own, which may round apart from gradient(x))
+                import nnmath.activations as A
+
+                with np.errstate(all="ignore"):
+                    outs["nnmath"] = np.asarray(A.REGISTRY[fn.name](**fn.params).backward(
+                        xs, np.ones_like(xs)))
+            _count_differ(res, (fn.label, g), outs)
 
 
 def run(labels: list[str], dtypes: list[str], libs: dict[str, Any], stride: int,
@@ -1156,6 +1226,8 @@ def markdown(results: dict, libs: list[str], args, elapsed: float) -> str:
             "magnitudes, ties); the float32/float16 reference is float64 with the exact "
             "shift, the float64 one mpmath.", ""]
     out += ["Skipped: " + "; ".join(f"`{k}` ({r})" for k, r in SKIPPED.items()) + ".", ""]
+    extra = [lib for lib in libs if lib in SECTION_LIBS]
+    libs = [lib for lib in libs if lib not in SECTION_LIBS]
     order = ["float16", SWEPT, "float32", "float64"]
     for dt, res in sorted(results.items(), key=lambda kv: order.index(kv[0])):
         rows_in = (f"; softmax, log_softmax, softmin: {res['_row_inputs']:,} elements of "
@@ -1176,7 +1248,71 @@ def markdown(results: dict, libs: list[str], args, elapsed: float) -> str:
                     ex.append(f"- {label}{'′' if g else ''} {lib}: {xs}")
         if ex:
             out += [f"Catastrophic examples ({dt}, up to 3 each):", "", *ex, ""]
+    for lib in extra:
+        out += section(results, lib, args)
     return "\n".join(out)
+
+
+SECTION_TITLE = {"nnmath.torch": "nnmath.torch on CPU tensors"}
+SECTION_NOTE = {"nnmath.torch": (
+    "`nnmath.torch.NAME(t)` on CPU tensors (`torch.from_numpy` of the same inputs as the "
+    "tables above: float16 all patterns, float32 the sampled patterns, float64 the mpmath "
+    "sample; softmax, log_softmax and softmin on the same rows, `axis=-1`); the value "
+    "without grad, the derivative (′) through `torch.autograd.grad(y, t, ones)`, i.e. the "
+    "operator's registered backward. Same references and targets as above. The last column "
+    "counts the results that differ in any bit from nnmath's on the same NumPy arrays (the "
+    "compiled core; two NaNs are equal): the value from `nnmath.activations.NAME(x)`, the "
+    "derivative from `backward(x, ones)`, the fused kernel the operator's backward runs "
+    "(not `gradient(x)`, a kernel of its own that may round differently in the last "
+    "bit). 0 everywhere: on CPU the operators are nnmath's NumPy results, bit for bit.")}
+
+
+def section(results: dict, lib: str, args) -> list[str]:
+    """The section of the candidate ``lib`` (one of :data:`SECTION_LIBS`): its rows in
+    every dtype measured, each with the count of results that differ from nnmath's, between
+    markers so that ``--write-section`` can replace it in a written file."""
+    v = versions([lib.replace("nnmath.", "")])
+    out = [SECTION_BEGIN.format(lib=lib), f"## {SECTION_TITLE.get(lib, lib)}", "",
+           SECTION_NOTE.get(lib, ""), "",
+           f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} "
+           f"({args.mode} inputs; " + ", ".join(f"{k} {val}" for k, val in v.items()) +
+           ").", ""]
+    head = [*HEADER[:-1], "≠ nnmath (bits)", ""]
+    order = ["float16", "float32", "float64"]
+    for dt, res in sorted(((d, r) for d, r in results.items() if d in order),
+                          key=lambda kv: order.index(kv[0])):
+        rows = table_rows(dt, res, [lib])
+        if not rows:
+            continue
+        differ = res.get("_differ", {}).get(lib, {})
+        keys = [k for k, row in res.items() if not isinstance(k, str) and row.get(lib)]
+        out += [f"### {dt}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for key, r in zip(keys, rows, strict=True):
+            k, n = differ.get(key, (None, None))
+            cell = "–" if k is None else ("0" if k == 0 else _pct(k, n))
+            out.append("| " + " | ".join([*r[:-1], cell, r[-1]]) + " |")
+        out.append("")
+    out.append(SECTION_END.format(lib=lib))
+    out.append("")
+    return out
+
+
+SECTION_BEGIN = "<!-- section {lib}: written by accuracy.py --write-section -->"
+SECTION_END = "<!-- end of section {lib} -->"
+
+
+def write_section(path: str, results: dict, lib: str, args) -> None:
+    """Replace the section of ``lib`` in the written file ``path`` (between its markers),
+    or append it; nothing else of the file changes."""
+    text = Path(path).read_text(encoding="utf-8")
+    block = "\n".join(section(results, lib, args))
+    begin, end = SECTION_BEGIN.format(lib=lib), SECTION_END.format(lib=lib)
+    if begin in text and end in text:
+        i, j = text.index(begin), text.index(end) + len(end)
+        text = text[:i] + block.rstrip("\n") + text[j:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    Path(path).write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1184,11 +1320,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mode", choices=["sampled", "exhaustive"], default="sampled")
     p.add_argument("--functions", default=",".join(FN_BY_LABEL))
     p.add_argument("--dtypes", default="float16,float32,float64")
-    p.add_argument("--peers", default="scipy,torch,jax,nnmath-torch",
+    p.add_argument("--peers", default="scipy,torch,jax,nnmath-torch,nnmath.torch",
                    help="peers to measure when installed ('none' for nnmath alone)")
     p.add_argument("--stride", type=int, default=4093)
     p.add_argument("--f64-points", type=int, default=None)
     p.add_argument("--write", metavar="PATH", default=None)
+    p.add_argument("--write-section", metavar="PATH", default=None,
+                   help="measure nnmath and the candidates of their own section ("
+                   + ", ".join(SECTION_LIBS) + ") and replace or append that section "
+                   "in the written file PATH, leaving the rest of it as it is")
     p.add_argument("--no-rows", dest="rows", action="store_false",
                    help="skip softmax, log_softmax and softmin on rows")
     p.add_argument("--state", default=".accuracy-sweep",
@@ -1206,7 +1346,12 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         p.error(f"unknown functions {unknown}; known: {', '.join(FN_BY_LABEL)}")
     libs: dict[str, Any] = {"nnmath": nnmath_impl}
-    for name in [s for s in args.peers.split(",") if s and s != "none"]:
+    peers = [s for s in args.peers.split(",") if s and s != "none"]
+    if args.write_section:
+        if args.mode != "sampled" or args.write:
+            p.error("--write-section measures the sampled inputs and writes only the section")
+        peers = [s for s in peers if s in SECTION_LIBS] or list(SECTION_LIBS)
+    for name in peers:
         try:
             __import__(name.replace("nnmath-", ""))
         except ImportError:
@@ -1219,6 +1364,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.rows:
         for dt, res in run_axis(dtypes, list(libs)).items():
             res["_row_inputs"] = res.pop("_inputs")
+            for lib, table in res.pop("_differ", {}).items():
+                results[dt].setdefault("_differ", {}).setdefault(lib, {}).update(table)
             results[dt].update(res)
     if args.mode == "exhaustive" and "float32" in dtypes:
         import accuracy_sweep
@@ -1238,6 +1385,10 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.write, "w", encoding="utf-8") as fh:
             fh.write(markdown(results, shown, args, elapsed))
         print(f"wrote {args.write}")
+    if args.write_section:
+        for lib in (lib for lib in libs if lib in SECTION_LIBS):
+            write_section(args.write_section, results, lib, args)
+            print(f"wrote the section {lib} of {args.write_section}")
     return 0
 
 

@@ -197,6 +197,30 @@ def test_run_and_markdown_on_float16():
     assert md.index(f"## {H.SWEPT}") < md.index("## float32, sampled")
 
 
+def test_section_of_nnmath_torch_is_written_between_its_markers(tmp_path):
+    """The nnmath.torch candidate gets a section of its own (not rows in the tables above),
+    with the count of results that differ from nnmath's; --write-section replaces only that
+    section of a written file."""
+    pytest.importorskip("torch", reason="PyTorch not installed")
+    libs = {"nnmath": H.nnmath_impl, "nnmath.torch": H.nnmath_torch_ops_impl}
+    res = H.run(["sigmoid"], ["float16"], libs, 4093, 100, log=lambda *a: None)["float16"]
+    assert res["_differ"]["nnmath.torch"][("sigmoid", True)] == (0, 65536)  # NaNs too
+    args = type("Args", (), {"mode": "sampled", "stride": 4093, "f64_points": 100})()
+    md = H.markdown({"float16": res}, list(libs), args, 1.0)
+    head, section = md.split(H.SECTION_BEGIN.format(lib="nnmath.torch"))
+    assert "| nnmath.torch |" not in head and "| sigmoid′ | nnmath |" in head
+    assert "| sigmoid′ | nnmath.torch |" in section and "| ≠ nnmath (bits) |" in section
+    path = tmp_path / "ACCURACY.md"
+    path.write_text("# title\n\nbody\n", encoding="utf-8")
+    H.write_section(str(path), {"float16": res}, "nnmath.torch", args)
+    once = path.read_text(encoding="utf-8")
+    assert once.startswith("# title\n\nbody\n\n<!-- section nnmath.torch")
+    H.write_section(str(path), {"float16": res}, "nnmath.torch", args)  # replaced, not added
+    twice = path.read_text(encoding="utf-8")
+    assert twice.startswith("# title\n\nbody\n\n<!-- section nnmath.torch")
+    assert twice.count("<!-- section nnmath.torch") == 1 and len(twice) == len(once)
+
+
 def test_row_references_against_mpmath():
     # the float64 reference of the float32 rows, against mpmath at 60 digits
     rng = np.random.default_rng(1)

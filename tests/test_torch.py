@@ -450,6 +450,110 @@ def test_bce_with_logits_matches_torch(kw: dict[str, object]) -> None:
                                                                        .requires_grad_(),))
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"pos_weight": "row"},
+                                {"pos_weight": "one", "reduction": "sum"}])
+def test_bce_with_logits_long_rows_match_torch(kw: dict[str, object],
+                                               dtype: torch.dtype) -> None:
+    """Long rows (the core sums them in pieces) and flat inputs, against PyTorch."""
+    from nnmath.losses._crossentropy import BCE_PIECE
+
+    gen = torch.Generator().manual_seed(11)
+    for shape in [(3, 2 * BCE_PIECE + 5), (BCE_PIECE + 3,)]:
+        x = torch.randn(shape, dtype=dtype, generator=gen) * 4
+        y = torch.rand(shape, dtype=dtype, generator=gen)
+        kwargs = dict(kw)
+        if kw.get("pos_weight") == "row":
+            kwargs["pos_weight"] = torch.rand(shape[-1], dtype=dtype, generator=gen) * 3
+        elif kw.get("pos_weight") == "one":
+            kwargs["pos_weight"] = torch.tensor([2.5], dtype=dtype)
+        xa, xb = x.clone().requires_grad_(), x.double().requires_grad_()
+        la = nt.binary_cross_entropy_with_logits(xa, y, **kwargs)
+        lb = torch.nn.functional.binary_cross_entropy_with_logits(
+            xb, y.double(), **{k: (v.double() if isinstance(v, torch.Tensor) else v)
+                               for k, v in kwargs.items()})
+        tol = 1e-6 if dtype == torch.float32 else 1e-12
+        torch.testing.assert_close(la.double(), lb, rtol=tol, atol=0)
+        la.backward(torch.tensor(0.75, dtype=dtype))
+        lb.backward(torch.tensor(0.75, dtype=torch.float64))
+        torch.testing.assert_close(xa.grad.double(), xb.grad, rtol=tol, atol=tol * 1e-3)
+
+
+# -- second derivatives of the two losses on logits ------------------------------------------
+
+def _hvp(fn: object, x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """The Hessian of ``fn(x)`` (summed) times ``v``, by a double backward."""
+    x = x.detach().clone().requires_grad_()
+    (g,) = torch.autograd.grad(fn(x).sum(), x, create_graph=True)  # type: ignore[operator]
+    (h,) = torch.autograd.grad((g * v).sum(), x)
+    return h
+
+
+@pytest.mark.parametrize("kw", CE_CASES, ids=[str(k) for k in CE_CASES])
+def test_cross_entropy_second_derivatives(kw: dict[str, object]) -> None:
+    """Double backward of cross_entropy: finite differences of nnmath's gradient
+    (gradgradcheck, in the logits and in grad_output) and PyTorch's own Hessian-vector
+    product."""
+    x = _logits((6, 4)).requires_grad_()
+    target = torch.randint(0, 4, (6,), generator=torch.Generator().manual_seed(4))
+    if "ignore_index" in kw:
+        target[::3] = int(kw["ignore_index"])  # type: ignore[call-overload]
+    kwargs = _with_weight(kw)
+    assert torch.autograd.gradgradcheck(lambda z: nt.cross_entropy(z, target, **kwargs),
+                                        (x,))
+    v = torch.randn(6, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
+    torch.testing.assert_close(
+        _hvp(lambda z: nt.cross_entropy(z, target, **kwargs), x, v),
+        _hvp(lambda z: torch.nn.functional.cross_entropy(z, target, **kwargs), x, v),
+        rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("kw", [{}, {"label_smoothing": 0.2, "reduction": "none"},
+                                {"weight": [0.5, 2.0, 1.0, 3.0], "reduction": "sum"}])
+def test_cross_entropy_second_derivatives_probabilities_and_dimensions(
+        kw: dict[str, object]) -> None:
+    kwargs = _with_weight(kw)
+    x = _logits((6, 4)).requires_grad_()
+    q = torch.softmax(_logits((6, 4)) / 2, dim=1)
+    assert torch.autograd.gradgradcheck(lambda z: nt.cross_entropy(z, q, **kwargs), (x,))
+    x3 = _logits((3, 4, 2)).requires_grad_()  # classes along dimension 1
+    t3 = torch.randint(0, 4, (3, 2), generator=torch.Generator().manual_seed(2))
+    assert torch.autograd.gradgradcheck(lambda z: nt.cross_entropy(z, t3, **kwargs), (x3,))
+    v = torch.randn(3, 4, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(
+        _hvp(lambda z: nt.cross_entropy(z, t3, **kwargs), x3, v),
+        _hvp(lambda z: torch.nn.functional.cross_entropy(z, t3, **kwargs), x3, v),
+        rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("kw", BCE_CASES, ids=[str(k) for k in BCE_CASES])
+def test_bce_with_logits_second_derivatives(kw: dict[str, object]) -> None:
+    x = _logits((4, 3)).requires_grad_()
+    y = torch.rand(4, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
+    kwargs = {k: (torch.tensor(v, dtype=torch.float64) if k != "reduction" else v)
+              for k, v in kw.items()}
+    fn = nt.binary_cross_entropy_with_logits
+    assert torch.autograd.gradgradcheck(lambda z: fn(z, y, **kwargs), (x,))
+    v = torch.randn(4, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(
+        _hvp(lambda z: fn(z, y, **kwargs), x, v),
+        _hvp(lambda z: torch.nn.functional.binary_cross_entropy_with_logits(z, y, **kwargs),
+             x, v), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(("fn", "what"), [
+    (lambda z: nt.nll_loss(z, torch.tensor([0, 1])), "nll_loss"),
+    (lambda z: nt.binary_cross_entropy(torch.sigmoid(z), torch.ones(2, 2, dtype=z.dtype)),
+     "binary_cross_entropy"),
+    (lambda z: nt.kl_div(z, torch.full((2, 2), 0.5, dtype=z.dtype),
+                         reduction="batchmean"), "kl_div")])
+def test_probability_losses_have_no_second_derivative(fn: object, what: str) -> None:
+    x = torch.tensor([[-1.0, 0.5], [0.2, -0.3]], dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(fn(x), x, create_graph=True)  # type: ignore[operator]
+    with pytest.raises(RuntimeError, match=f"no second derivative of {what}"):
+        (g * g).sum().backward()
+
+
 def _compare_losses(ours: object, theirs: object, x: torch.Tensor, t: torch.Tensor) -> None:
     xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
     la, lb = ours(xa, t), theirs(xb, t)  # type: ignore[operator]

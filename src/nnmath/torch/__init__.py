@@ -11,8 +11,9 @@ The functions are PyTorch operators (``torch.library.custom_op``, namespace ``nn
 float64 run the compiled core on the tensor's own memory (no copy; bfloat16 through
 float32); tensors on other devices run nnmath's plain ``xp`` formulas on their device.
 Second derivatives exist for the elementwise activations except ``mish`` and
-``gelu(approximate=True)``; the activations along an axis and the losses have first
-derivatives only (differentiating their backward raises).
+``gelu(approximate=True)``, and for ``cross_entropy`` and
+``binary_cross_entropy_with_logits`` (in the logits); the activations along an axis and the
+other losses have first derivatives only (differentiating their backward raises).
 
 Importing :mod:`nnmath` does not import PyTorch; importing this module does.
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import _core
 from .. import activations as A
 from .. import losses as L
 from ..activations import _axis
@@ -108,9 +109,24 @@ def activation(x: torch.Tensor, name: str, config: str) -> torch.Tensor:
     out = _new(x, _out_shape(x, name, config))
     params = act.get_config()
     fn = A._FUNCTIONS[name]
-    if name in ("prelu", "rrelu"):  # the eval-mode rrelu: a plain leaky ReLU
+    if name == "glu":  # the halves as views (no copy) into the core's ufunc
+        a, b = _glu_halves(xn, act.axis)
+        return _write(out, lambda o: _core.glu(a, b, out=o))
+    plan = getattr(act, "_plan", None)
+    if name == "rrelu" and plan is not None:  # evaluation mode: the core's leaky ReLU
+        return _write(out, lambda o: plan[0](xn, *plan[3], out=o))
+    if name in ("prelu", "rrelu"):
         return _write(out, lambda o: np.copyto(o, act(xn)))
     return _write(out, lambda o: fn(xn, **params, out=o))
+
+
+def _glu_halves(a: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two halves of ``a`` along ``axis`` (views)."""
+    ax = axis % a.ndim
+    h = a.shape[ax] // 2
+    first, second = [slice(None)] * a.ndim, [slice(None)] * a.ndim
+    first[ax], second[ax] = slice(0, h), slice(h, None)
+    return a[tuple(first)], a[tuple(second)]
 
 
 @activation.register_fake
@@ -129,6 +145,10 @@ def activation_backward(x: torch.Tensor, grad_output: torch.Tensor, name: str,
     xn = _numpy_view(x)
     gn = _numpy_view(g.to(x.dtype))
     out = _new(x)
+    if name == "glu" and xn.dtype == gn.dtype:  # the halves of x and of out as views
+        a, b = _glu_halves(xn, act.axis)
+        return _write(out, lambda o: _core.glu_backward(a, b, gn,
+                                                        out=_glu_halves(o, act.axis)))
     if name in _AXIS:
         return _write(out, lambda o: _axis.axis_run(name, "vjp", xn, act.axis, gn, out=o))
     plan = getattr(act, "_plan", None)
@@ -346,6 +366,27 @@ def _bce_prepare(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | N
     return xp, z, y, pw, w, core
 
 
+def _bce_core(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
+              pos_weight: torch.Tensor | None, c: dict[str, Any]) -> tuple[Any, ...] | None:
+    """``(z, y, general)`` for the core's row sums and fused gradients of the binary terms
+    (``_crossentropy.bce_row_sums`` / ``bce_row_grads``), or None where they do not apply:
+    ``reduction="none"``, a ``weight``, a ``pos_weight`` other than one value or one per
+    element of the last dimension, tensors off the CPU, bfloat16."""
+    if (c["reduction"] == "none" or weight is not None or x.ndim == 0 or x.numel() == 0
+            or x.dtype not in _CORE_DTYPES or target.device.type != "cpu"
+            or not _on_core(x) or tuple(target.shape) != tuple(x.shape)):
+        return None
+    n = x.shape[-1]
+    general = None
+    if pos_weight is not None:
+        if pos_weight.ndim > 1 or pos_weight.numel() not in (1, n) or \
+                pos_weight.device.type != "cpu":
+            return None
+        pw = pos_weight.detach().to(torch.float64).numpy().reshape(-1)
+        general = (np.broadcast_to(pw, (n,)), 0.0, 0.0)
+    return _numpy_view(x), _numpy_view(target.to(x.dtype)), general
+
+
 def _finish(y: Any, like: torch.Tensor) -> torch.Tensor:
     t = torch.as_tensor(np.asarray(y)) if isinstance(y, (np.ndarray, np.generic)) else y
     return t.to(dtype=like.dtype, device=like.device)
@@ -399,24 +440,34 @@ def _bce(p: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None, c: dict[
          g: torch.Tensor | None) -> torch.Tensor:
     """``-(y log p + (1 - y) log(1 - p))`` with each log floored at -100 (PyTorch), the
     second through ``log1p``; the derivative is that of this function (0 where a log is
-    floored)."""
-    if bool(((p < 0) | (p > 1)).any()):
-        raise ValueError("all elements of input should be between 0 and 1")
+    floored). The temporaries are updated in place (each full-size allocation costs a pass
+    of page faults)."""
+    if p.numel():
+        lo, hi = torch.aminmax(p)  # one pass (NaN compares false, as elementwise)
+        if bool(lo < 0) or bool(hi > 1):
+            raise ValueError("all elements of input should be between 0 and 1")
     y = y.to(p.dtype)
-    lp, lq = torch.log(p), torch.log1p(-p)
     w = None if weight is None else torch.broadcast_to(weight.to(p.dtype), p.shape)
+    lp = torch.log(p)
+    lq = torch.neg(p).log1p_()
     if g is None:
-        e = -(y * lp.clamp_min(_LOG_FLOOR) + (1 - y) * lq.clamp_min(_LOG_FLOOR))
+        # y lp + (1 - y) lq, the logs floored (never lq + y (lp - lq): it cancels)
+        e = lp.clamp_min_(_LOG_FLOOR).mul_(y).add_(
+            torch.rsub(y, 1).mul_(lq.clamp_min_(_LOG_FLOOR)))
         if w is not None:
-            e = e * w
-        return _reduce(e, c["reduction"], p.numel(), None)
-    zero = torch.zeros_like(p)
-    dp = torch.where((lp > _LOG_FLOOR) & (y != 0), -y / p, zero)
-    dq = torch.where((lq > _LOG_FLOOR) & (y != 1), (1 - y) / (1 - p), zero)
-    d = dp + dq
+            e.mul_(w)
+        if c["reduction"] == "none":
+            return e.neg_()
+        return -_reduce(e, c["reduction"], p.numel(), None)
+    # d/dp = -y/p where log p is not floored and y != 0, + (1-y)/(1-p) likewise for log(1-p)
+    zero = torch.zeros((), dtype=p.dtype, device=p.device)
+    dp = torch.where((lp > _LOG_FLOOR) & (y != 0), y.div(p).neg_(), zero)
+    dq = torch.where((lq > _LOG_FLOOR) & (y != 1), torch.rsub(y, 1).div_(torch.rsub(p, 1)),
+                     zero)
+    d = dp.add_(dq)
     if w is not None:
-        d = d * w
-    return d * _reduce(p, c["reduction"], p.numel(), g)
+        d.mul_(w)
+    return d.mul_(_reduce(p, c["reduction"], p.numel(), g))
 
 
 def _kl_div(x: torch.Tensor, t: torch.Tensor, weight: torch.Tensor | None,
@@ -447,6 +498,14 @@ def loss(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
     if c["kind"] in _TORCH_KINDS:
         return _TORCH_KINDS[c["kind"]](x.detach(), target.detach(), weight, c, None)
     if c["kind"] == "bce_logits":
+        fast = _bce_core(x, target, weight, pos_weight, c)
+        if fast is not None:
+            sums = _crossentropy.bce_row_sums(*fast)
+            if not np.isnan(sums).any():  # else a target outside [0, 1]: the formulas
+                total = float(np.sum(sums))
+                if c["reduction"] == "mean":
+                    total /= x.numel()
+                return torch.tensor(total, dtype=x.dtype)
         xp, z, y, pw, w, core = _bce_prepare(x, target, weight, pos_weight)
         e, _ = _bce_terms(xp, z, y, pw, False)
         if w is not None:
@@ -478,6 +537,14 @@ def loss_backward(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | 
         return _TORCH_KINDS[c["kind"]](x.detach(), target.detach(), weight, c,
                                        grad_output.detach().to(x.dtype))
     if c["kind"] == "bce_logits":
+        fast = _bce_core(x, target, weight, pos_weight, c)
+        if fast is not None and bool(torch.isfinite(grad_output).all()):
+            z = fast[0]
+            coef = float(grad_output) / (x.numel() if c["reduction"] == "mean" else 1)
+            per_row = np.full(z.shape[:-1], coef, dtype=z.dtype)
+            grad = _crossentropy.bce_row_grads(z, fast[1], per_row, fast[2])
+            if not np.isnan(grad).any():  # else a target outside [0, 1]: the formulas
+                return _finish(grad, x)
         xp, z, y, pw, w, core = _bce_prepare(x, target, weight, pos_weight)
         _, de = _bce_terms(xp, z, y, pw, True)
         g = _as_numpy_or_tensor(grad_output.to(x.dtype), core)
@@ -496,6 +563,92 @@ def _(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
       pos_weight: torch.Tensor | None, grad_output: torch.Tensor,
       config: str) -> torch.Tensor:
     return _new(x)
+
+
+# -- second derivatives of cross_entropy and binary_cross_entropy_with_logits ---------------
+# Both gradients have the form ``c (s softmax(z) - a)`` (cross-entropy, per sample, along the
+# classes) or ``c (k σ(z) - a)`` (binary, per element), with ``s``, ``k`` and ``a`` not
+# depending on the logits: the derivative of ``<gradient, v>`` in ``z`` is
+# ``c s (p v - p <p, v>)`` or ``c k σ'(z) v``, and the gradient is linear in ``grad_output``.
+
+def _coefficient(c: dict[str, Any], go: torch.Tensor, count: Any) -> torch.Tensor:
+    """The factor of each sample's gradient from the reduction and ``grad_output``."""
+    if c["reduction"] != "mean":  # "none": go per sample; "sum": one go for all
+        return go
+    return go / count if isinstance(count, int) else torch.where(
+        count > 0, go / torch.where(count > 0, count, torch.ones_like(count)),
+        torch.zeros_like(count))
+
+
+def _ce_hvp(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
+            go: torch.Tensor, v: torch.Tensor, c: dict[str, Any]) -> torch.Tensor:
+    """The derivative of ``<loss_backward(x, go), v>`` in ``x`` for ``cross_entropy``
+    (classes along dimension 1)."""
+    n_classes = x.shape[1]
+    eps = float(c["label_smoothing"])
+    w = (torch.ones(n_classes, dtype=x.dtype, device=x.device) if weight is None
+         else weight.to(x.dtype))
+    wshape = (1, n_classes) + (1,) * (x.ndim - 2)
+    count: Any
+    if target.is_floating_point():  # class probabilities, smoothed towards 1/C
+        y = (1 - eps) * target.to(x.dtype) + eps / n_classes
+        s = (w.reshape(wshape) * y).sum(1)
+        count = s.numel()
+    else:
+        keep = target != c["ignore_index"]
+        safe = torch.where(keep, target, torch.zeros_like(target))
+        wt = torch.where(keep, w[safe], torch.zeros((), dtype=x.dtype, device=x.device))
+        s = (1 - eps) * wt + torch.where(keep, eps / n_classes * w.sum(),
+                                         torch.zeros((), dtype=x.dtype, device=x.device))
+        count = wt.sum()
+    coef = s * _coefficient(c, go.to(x.dtype), count)
+    p = torch.softmax(x, dim=1)
+    pv = p * v
+    return coef.unsqueeze(1) * (pv - p * pv.sum(1, keepdim=True))
+
+
+def _bce_hvp(x: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
+             pos_weight: torch.Tensor | None, go: torch.Tensor, v: torch.Tensor,
+             c: dict[str, Any]) -> torch.Tensor:
+    """The derivative of ``<loss_backward(x, go), v>`` in ``x`` for
+    ``binary_cross_entropy_with_logits``: ``c w (1 + (pw - 1) y) σ'(x) v``."""
+    y = target.to(x.dtype)
+    k = torch.ones_like(x) if pos_weight is None else 1 + (pos_weight.to(x.dtype) - 1) * y
+    if weight is not None:
+        k = k * weight.to(x.dtype)
+    sig = torch.sigmoid(x)
+    return _coefficient(c, go.to(x.dtype), x.numel()) * k * sig * (1 - sig) * v
+
+
+def _loss_backward_setup(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+    x, target, weight, pos_weight, grad_output, config = inputs
+    ctx.save_for_backward(x, target, weight, pos_weight, grad_output)
+    ctx.config = config
+
+
+def _loss_backward_grad(ctx: Any, v: torch.Tensor) -> tuple[Any, None, None, None, Any, None]:
+    """The derivatives of ``loss_backward`` in ``x`` (the Hessian of the loss times ``v``)
+    and in ``grad_output`` (the gradient is linear in it)."""
+    x, target, weight, pos_weight, go = ctx.saved_tensors
+    c = json.loads(ctx.config)
+    if c["kind"] == "cross_entropy":
+        gx = _ce_hvp(x, target, weight, go, v, c)
+    elif c["kind"] == "bce_logits":
+        gx = _bce_hvp(x, target, weight, pos_weight, go, v, c)
+    else:
+        name = {"nll": "nll_loss", "bce": "binary_cross_entropy"}.get(c["kind"], c["kind"])
+        raise RuntimeError(f"nnmath.torch defines no second derivative of {name}")
+    unit = loss_backward(x, target, weight, pos_weight, torch.ones_like(go), ctx.config)
+    if c["reduction"] != "none":
+        ggo = (unit * v).sum().reshape(go.shape)
+    elif c["kind"] == "cross_entropy":
+        ggo = (unit * v).sum(1)
+    else:
+        ggo = unit * v
+    return gx, None, None, None, ggo, None
+
+
+loss_backward.register_autograd(_loss_backward_grad, setup_context=_loss_backward_setup)
 
 
 def _loss_setup(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
