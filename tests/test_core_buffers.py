@@ -143,3 +143,35 @@ def test_environment_variable(value, ok):
     else:
         assert proc.returncode != 0
         assert "NNMATH_BUFFER_CACHE must be a whole number of bytes" in proc.stderr
+
+
+def test_empty_makes_arrays_from_the_cache(cache):
+    a = _core.empty((1000, 300), np.float64)
+    assert a.shape == (1000, 300) and a.dtype == np.float64 and a.flags.c_contiguous
+    address = a.ctypes.data
+    del a
+    assert _core.buffer_cache_info()[1] == 2_400_000
+    b = _core.empty([300, 1000], "f8")  # the same bytes, another shape
+    assert b.ctypes.data == address and b.shape == (300, 1000)
+    assert _core.empty(5, np.float32).shape == (5,)
+    with pytest.raises(TypeError, match="not understood"):
+        _core.empty((2,), "nonsense")
+    with pytest.raises(ValueError, match="negative"):
+        _core.empty((-2,), "f8")
+
+
+def test_torch_results_use_the_cache(cache):
+    torch = pytest.importorskip("torch", reason="PyTorch not installed")
+    nt = pytest.importorskip("nnmath.torch")
+    x = torch.randn(300_000, dtype=torch.float64)  # 2.4 MB
+    y = nt.sigmoid(x)
+    assert torch.equal(y, torch.from_numpy(_core.sigmoid(x.numpy())))
+    del y
+    assert _core.buffer_cache_info()[1] == x.numel() * 8  # the tensor's memory came back
+    xr = x.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(nt.sigmoid(xr).sum(), xr)
+    np.testing.assert_array_equal(g.numpy(), _core.sigmoid_grad(x.numpy()))
+    xt = torch.randn(600, 500, dtype=torch.float64).T  # not contiguous: torch's own layout
+    yt = nt.sigmoid(xt)
+    assert yt.stride() == torch.empty_like(xt).stride()
+    np.testing.assert_array_equal(yt.numpy(), _core.sigmoid(xt.numpy()))

@@ -65,6 +65,23 @@ def _new(like: torch.Tensor, shape: tuple[int, ...] | None = None) -> torch.Tens
     return torch.empty(shape, dtype=like.dtype, device=like.device)
 
 
+_NUMPY_DTYPES = {torch.float16: np.float16, torch.float32: np.float32,
+                 torch.float64: np.float64}
+
+
+def _result(like: torch.Tensor, shape: tuple[int, ...] | None = None) -> torch.Tensor:
+    """A new CPU tensor for a result computed by the core (never a fake tensor): of a MiB or
+    more, and for a contiguous ``like``, on an array from the core's cache of freed result
+    blocks (``nnmath.set_buffer_cache``), whose memory goes back there when the tensor is
+    freed; otherwise as :func:`_new`."""
+    dt = _NUMPY_DTYPES.get(like.dtype)
+    size = like.numel() if shape is None else math.prod(shape)
+    if (dt is not None and like.device.type == "cpu" and like.is_contiguous()
+            and size * like.element_size() >= 1 << 20):
+        return torch.from_numpy(_core.empty(tuple(like.shape) if shape is None else shape, dt))
+    return _new(like, shape)
+
+
 def _write(out: torch.Tensor, fill: Any) -> torch.Tensor:
     """Run ``fill(out_numpy)`` into ``out``'s memory (through float32 for bfloat16)."""
     if out.dtype == torch.bfloat16:
@@ -106,7 +123,7 @@ def activation(x: torch.Tensor, name: str, config: str) -> torch.Tensor:
     if not _on_core(x):
         return act(x.detach())
     xn = _numpy_view(x)
-    out = _new(x, _out_shape(x, name, config))
+    out = _result(x, _out_shape(x, name, config))
     params = act.get_config()
     fn = A._FUNCTIONS[name]
     if name == "glu":  # the halves as views (no copy) into the core's ufunc
@@ -144,7 +161,7 @@ def activation_backward(x: torch.Tensor, grad_output: torch.Tensor, name: str,
         return act.backward(x.detach(), g.detach().to(x.dtype))
     xn = _numpy_view(x)
     gn = _numpy_view(g.to(x.dtype))
-    out = _new(x)
+    out = _result(x)
     if name == "glu" and xn.dtype == gn.dtype:  # the halves of x and of out as views
         a, b = _glu_halves(xn, act.axis)
         return _write(out, lambda o: _core.glu_backward(a, b, gn,
@@ -258,7 +275,7 @@ def prelu(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     if not _on_core(x):
         return A.PReLU(weight.detach())(x.detach())
     xn, wn = _numpy_view(x), _numpy_view(weight.to(x.device))
-    return _write(_new(x), lambda o: A.prelu(xn, wn, out=o))
+    return _write(_result(x), lambda o: A.prelu(xn, wn, out=o))
 
 
 @prelu.register_fake
@@ -277,7 +294,7 @@ def prelu_backward(x: torch.Tensor, weight: torch.Tensor,
         return act.backward(x.detach(), g), gw.to(weight.dtype).reshape(weight.shape)
     xn, gn = _numpy_view(x), _numpy_view(grad_output.to(x.dtype))
     act = A.PReLU(_numpy_view(weight))
-    gx = _write(_new(x), lambda o: np.copyto(o, act.backward(xn, gn)))
+    gx = _write(_result(x), lambda o: np.copyto(o, act.backward(xn, gn)))
     gw = torch.from_numpy(np.asarray(act.weight_gradient(xn, gn)).reshape(weight.shape))
     return gx, gw.to(weight.dtype)
 

@@ -267,3 +267,41 @@ PyObject *nnm_py_empty_like(PyObject *self, PyObject *arg)
     }
     return out;
 }
+
+PyObject *nnm_py_empty(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyArray_Dims shape = {NULL, 0};
+    PyArray_Descr *descr = NULL;
+    if (!PyArg_ParseTuple(args, "O&O&:empty", PyArray_IntpConverter, &shape,
+                          PyArray_DescrConverter, &descr)) {
+        PyDimMem_FREE(shape.ptr);
+        return NULL;
+    }
+    npy_intp nbytes = (npy_intp)PyDataType_ELSIZE(descr);
+    for (int i = 0; i < shape.len; i++) {
+        nbytes *= shape.ptr[i] > 0 ? shape.ptr[i] : 0;
+    }
+    PyObject *old = NULL;
+    if (cache_max != 0 && (size_t)nbytes >= NNM_BUF_MIN) {
+        old = PyDataMem_SetHandler(handler_capsule);
+        if (old == NULL) {
+            Py_DECREF(descr);
+            PyDimMem_FREE(shape.ptr);
+            return NULL;
+        }
+    }
+    /* PyArray_Empty steals the reference to descr */
+    PyObject *out = PyArray_Empty(shape.len, shape.ptr, descr, 0);
+    PyDimMem_FREE(shape.ptr);
+    if (old != NULL) {
+        PyObject *back = PyDataMem_SetHandler(old);
+        Py_DECREF(old);
+        if (back == NULL) {
+            Py_XDECREF(out);
+            return NULL;
+        }
+        Py_DECREF(back);
+    }
+    return out;
+}

@@ -9,5 +9,6 @@ void nnm_buffers_set_max(size_t max_bytes);
 size_t nnm_buffers_get_max(void);
 size_t nnm_buffers_cached(void);
 PyObject *nnm_py_empty_like(PyObject *self, PyObject *arg);
+PyObject *nnm_py_empty(PyObject *self, PyObject *args);
 
 #endif

@@ -357,6 +357,9 @@ static PyMethodDef methods[] = {
      "empty_like(x) -> an uninitialised array like x (dtype, shape, memory order); one of a "
      "MiB or more takes its memory from the cache of freed output blocks (see "
      "set_buffer_cache), and gives it back there when freed."},
+    {"empty", nnm_py_empty, METH_VARARGS,
+     "empty(shape, dtype) -> an uninitialised C-ordered array; one of a MiB or more takes "
+     "its memory from the cache of freed output blocks, as empty_like."},
     {"set_buffer_cache", py_set_buffer_cache, METH_O,
      "set_buffer_cache(max_bytes) -> int: the most bytes of freed output blocks kept for "
      "reuse by empty_like (0: none, and the cached blocks are released); returns the "
