@@ -95,12 +95,12 @@ The loops are compiled for several x86-64 levels and chosen at import by the CPU
 ``baseline``) forces one, and an unknown or unsupported value is an ``ImportError``.
 Loops of at least ``2**17`` elements are split over :func:`set_num_threads` threads.
 
-Output buffers: :func:`empty_like` makes the result arrays of one MiB or more that the
-public functions return; their memory comes back, when freed, into a bounded cache of
-blocks (512 MiB by default; :func:`set_buffer_cache`, or ``NNMATH_BUFFER_CACHE`` in bytes
-at import; 0 turns it off) from which the next large result is taken, so that a repeated
-large call does not map fresh pages every time. :func:`buffer_cache_info` gives the bound
-and the bytes held.
+Output buffers: :func:`empty_like` (and :func:`empty`, by shape and dtype) makes the
+result arrays of one MiB or more that the public functions and ``nnmath.torch`` return;
+their memory comes back, when freed, into a bounded cache of blocks (512 MiB by default;
+:func:`set_buffer_cache`, or ``NNMATH_BUFFER_CACHE`` in bytes at import; 0 turns it off)
+from which the next large result is taken, so that a repeated large call does not map
+fresh pages every time. :func:`buffer_cache_info` gives the bound and the bytes held.
 
 >>> import numpy as np
 >>> from nnmath import _core
