@@ -16,7 +16,8 @@ What is computed (every number comes from mpmath at ``DPS`` digits):
    ``s = f / (2 + f)``.
    ``exp32``: the same P(r) of degree ``EXP32_DEGREE`` only, for the float32 path
    (``nnm_exp_f32.h``), which needs a relative error near 2**-45, not 2**-60.
-4. ``exp_dd``: the Taylor coefficients 1/n! as double-double pairs (hi, lo), and the table
+4. ``exp_dd``: the Taylor coefficients 1/n! as double-double pairs (hi, lo; to n = 9, which
+   the float32 GELU's e**(-a**2/2) uses too), and the table
    2**(j/256), j = 0 .. 255, as double-double pairs (the reduction
    x = (256 k + j) ln2/256 + r).
 5. ``erfcx`` and ``erf``: the Chebyshev series of (1 + 2x) erfcx(x) in y = (x - K)/(x + K)
@@ -46,6 +47,7 @@ EXP32_DEGREE = 7  # degree of P(r) for the float32 path; 8 coefficients
 LOG_DEGREE = 8  # degree of R1(z); 9 coefficients
 EXP_DD_TABLE_BITS = 8  # exp_dd reduces x by multiples of ln2/256: |r| <= ln2/512
 EXP_DD_TERMS = 9  # 1/n! for n = 0 .. 8: |r|**9/9! < 2**-104 for |r| <= ln2/512
+FACT_TERMS = 10  # the table 1/n!, n = 0 .. 9: exp_dd's terms and the float32 GELU's degree 9
 EXP_DD_DOUBLE_FROM = 5  # terms n >= 5 are below 2**-54 and are summed in double
 MARGIN = mp.mpf("1.001")  # the reduced argument may exceed ln2/2 by rounding
 GELU_ROOT_RADIUS = mp.mpf("0.25")  # the Taylor expansion of gelu' about its zero
@@ -198,7 +200,7 @@ def generate() -> tuple[str, str]:
         )
         report.append(f"exp overflows above {exp_max!r}; erfcx(-x) above {erfcx_neg_max!r}")
         fact_hi, fact_lo = [], []
-        for n in range(EXP_DD_TERMS):
+        for n in range(max(EXP_DD_TERMS, FACT_TERMS)):
             v = 1 / mp.factorial(n)
             fact_hi.append(float(v))
             fact_lo.append(float(v - mp.mpf(float(v))))

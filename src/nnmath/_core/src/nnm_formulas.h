@@ -388,6 +388,8 @@ NNM_INLINE double b_gelu(double x, double g, double p)
  * usual reduction and a degree-9 Taylor polynomial (2^-37). Beyond |x| = 20 the results
  * for x < 0 round to 0, g gelu'(x) too for every float32 g (gelu(x) does from
  * x = -14.36). Returns phi(a); *mills = M(a). */
+_Static_assert(sizeof nnm_fact_hi / sizeof nnm_fact_hi[0] >= 10,
+               "nnm_gelu32_parts needs 1/n! to n = 9 (tools/fit_core_math.py FACT_TERMS)");
 NNM_INLINE double nnm_gelu32_parts(double a, double *mills)
 {
     double t = -0.5 * (a * a);

@@ -69,7 +69,7 @@ static const double nnm_log_r1[9] = {
     0x1.e6ce4e57aaee2p-4, /* 0.11884909250755585 */
 };
 /* 1/n!, high parts */
-static const double nnm_fact_hi[9] = {
+static const double nnm_fact_hi[10] = {
     0x1.0000000000000p+0, /* 1.0 */
     0x1.0000000000000p+0, /* 1.0 */
     0x1.0000000000000p-1, /* 0.5 */
@@ -79,9 +79,10 @@ static const double nnm_fact_hi[9] = {
     0x1.6c16c16c16c17p-10, /* 0.001388888888888889 */
     0x1.a01a01a01a01ap-13, /* 0.0001984126984126984 */
     0x1.a01a01a01a01ap-16, /* 2.48015873015873e-05 */
+    0x1.71de3a556c734p-19, /* 2.7557319223985893e-06 */
 };
 /* 1/n!, low parts */
-static const double nnm_fact_lo[9] = {
+static const double nnm_fact_lo[10] = {
     0x0.0p+0, /* 0.0 */
     0x0.0p+0, /* 0.0 */
     0x0.0p+0, /* 0.0 */
@@ -91,6 +92,7 @@ static const double nnm_fact_lo[9] = {
     -0x1.f49f49f49f49fp-65, /* -5.300543954373577e-20 */
     0x1.a01a01a01a01ap-73, /* 1.7209558293420705e-22 */
     0x1.a01a01a01a01ap-76, /* 2.1511947866775882e-23 */
+    -0x1.c154f8ddc6c00p-73, /* -1.858393274046472e-22 */
 };
 /* 2^(j/256), high parts */
 static const double nnm_exp2_tab_hi[256] = {
