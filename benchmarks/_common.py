@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
+import platform
 import statistics
 import threading
 import time
@@ -21,6 +22,20 @@ from typing import Any
 import numpy as np
 
 PAUSE = 0.05  # seconds before each timing: PyTorch's and JAX's pools spin after a call
+
+
+def machine() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux), core count, system and release:
+    the machine line of the benchmarks' reports."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
 def pin(cpu: int) -> None:

@@ -73,6 +73,7 @@ from _common import (  # noqa: E402
     allocated,
     bytes_cell,
     fails,
+    machine,
     measure,
     ok_cell,
     pin,
@@ -260,18 +261,10 @@ def _versions() -> str:
 
 
 def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     load = ""
     if hasattr(os, "getloadavg"):
         load = ", load average at the end {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}{load}"
+    return machine() + load
 
 
 def _medians(r: dict[str, Any]) -> str:

@@ -37,6 +37,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _common import machine
 
 import nnmath
 import nnmath.activations as A
@@ -155,18 +156,6 @@ def functions() -> list[str]:
     return names + list(LOSSES)
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
-
-
 def _load() -> str:
     return "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") \
         else "n/a"
@@ -272,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--write needs the default sizes, dtypes and functions")
     if "float64" in dtypes:
         jax.config.update("jax_enable_x64", True)
-    head: dict[str, Any] = {"machine": _machine(), "load0": _load(), "versions": _versions(),
+    head: dict[str, Any] = {"machine": machine(), "load0": _load(), "versions": _versions(),
             "repeats": str(args.repeats), "calls": str(args.calls),
             "command": "python benchmarks/jax_speed.py " + " ".join(sys.argv[1:] if argv is None
                                                                      else argv)}

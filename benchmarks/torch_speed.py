@@ -50,7 +50,7 @@ sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from _common import measure, pin, thread_affinities  # noqa: E402
+from _common import machine, measure, pin, thread_affinities  # noqa: E402
 
 import nnmath  # noqa: E402
 import nnmath.torch as nt  # noqa: E402
@@ -214,19 +214,11 @@ def graph_breaks(case: Case) -> tuple[int | None, bool | None]:
 # -- the report ----------------------------------------------------------------------------
 
 def _machine(load_start: tuple[float, ...]) -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     load = ""
     if hasattr(os, "getloadavg"):
         load = (", load average (1, 5, 15 min) at the start {:.2f} {:.2f} {:.2f}, ".format(
             *load_start) + "at the end {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}{load}"
+    return machine() + load
 
 
 def _versions() -> str:
