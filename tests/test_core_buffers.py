@@ -175,3 +175,13 @@ def test_torch_results_use_the_cache(cache):
     yt = nt.sigmoid(xt)
     assert yt.stride() == torch.empty_like(xt).stride()
     np.testing.assert_array_equal(yt.numpy(), _core.sigmoid(xt.numpy()))
+
+
+def test_buffered_is_the_cache_threshold(cache):
+    """``_core.BUFFERED`` (what the Python callers test) is the C side's threshold."""
+    small = _core.empty(_core.BUFFERED - 8, np.uint8)
+    del small
+    assert _core.buffer_cache_info()[1] == 0
+    big = _core.empty(_core.BUFFERED, np.uint8)
+    del big
+    assert _core.buffer_cache_info()[1] == _core.BUFFERED

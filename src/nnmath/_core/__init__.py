@@ -266,7 +266,12 @@ from ._umath import (
     threshold_histogram,
 )
 
+#: the size (bytes) from which empty_like and empty take blocks from the cache (NNM_BUF_MIN
+#: in buffers.c): below it they allocate as NumPy does, and callers skip them
+BUFFERED = 1 << 20
+
 __all__ = [
+    "BUFFERED",
     "binary_ce_backward",
     "binary_ce_logits_backward",
     "binary_ce_logits_sum",

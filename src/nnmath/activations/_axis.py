@@ -72,7 +72,7 @@ def axis_run(name: str, what: str, x: Any, axis: Any, g: Any = None, out: Any = 
         uf = core_ufunc(name)  # the last axis: the gufunc as it is
         if uf is not None and name != "glu":
             if out is None:
-                return uf(x, out=_core.empty_like(x)) if x.nbytes >= 1 << 20 else uf(x)
+                return uf(x, out=_core.empty_like(x)) if x.nbytes >= _core.BUFFERED else uf(x)
             return uf(x, out=check_out(out, x.shape, x.dtype))
     if isinstance(x, np.ndarray) or namespace(x) is np:
         return _numpy(name, what, numpy_input(x), axis, g, out)
@@ -208,7 +208,7 @@ def _numpy(name: str, what: str, xc: np.ndarray, axis: Any, g: Any, out: Any) ->
     axes = [(ax,), (ax,)] if g is None else [(ax,), (ax,), (ax,)]
     uf = core_ufunc(name if g is None else name + "_backward")
     args = (xc,) if g is None else (xc, g)
-    if out is None and xc.nbytes >= 1 << 20 and xc.dtype.char in "efd" and (
+    if out is None and xc.nbytes >= _core.BUFFERED and xc.dtype.char in "efd" and (
             g is None or (g.dtype == xc.dtype and g.shape == shape)):
         out = _core.empty_like(xc)  # a result from the cache of freed blocks
     return uf(*args, axes=axes, out=out)

@@ -213,7 +213,7 @@ def _grad_output(xp: Any, x: Any, grad_output: Any) -> Any:
 #: results of this many bytes or more go into an array from the core's cache of freed
 #: output blocks (``nnmath.set_buffer_cache``): a new large array's pages would otherwise
 #: be mapped again, on the first write, at every call
-_BUFFERED = 1 << 20
+_BUFFERED = _core.BUFFERED
 _empty_like = _core.empty_like
 
 #: per spec row: the constructor's raw values (with their types) -> (validated values,

@@ -244,7 +244,7 @@ def bce_row_grads(z: np.ndarray, y: np.ndarray, c: np.ndarray,
 
     w = None if general is None else general[0]
     if z.shape[-1] <= BCE_PIECE:
-        return call(z, y, w, c, out=_core.empty_like(z) if z.nbytes >= 1 << 20 else None)
+        return call(z, y, w, c, out=_core.empty_like(z) if z.nbytes >= _core.BUFFERED else None)
     out = _core.empty_like(z)  # from the cache of freed result blocks
     pieces = zip(_bce_pieces(z), _bce_pieces(y), _bce_pieces(out),
                  _bce_pieces(w) if w is not None else (None, None), strict=True)
@@ -597,7 +597,7 @@ def _sparse_core_fused(labels: np.ndarray, p: np.ndarray, opts: Mapping[str, Any
         if weight is not None:
             c = (c * weight).astype(p.dtype)
         back = _core.sparse_ce_probs_backward if probs else _core.sparse_ce_logits_backward
-        g = back(p, lab, c, out=_core.empty_like(p) if p.nbytes >= 1 << 20 else None)
+        g = back(p, lab, c, out=_core.empty_like(p) if p.nbytes >= _core.BUFFERED else None)
         if valid is not None:
             g[~valid] = 0
         return g

@@ -77,7 +77,7 @@ def _result(like: torch.Tensor, shape: tuple[int, ...] | None = None) -> torch.T
     dt = _NUMPY_DTYPES.get(like.dtype)
     size = like.numel() if shape is None else math.prod(shape)
     if (dt is not None and like.device.type == "cpu" and like.is_contiguous()
-            and size * like.element_size() >= 1 << 20):
+            and size * like.element_size() >= _core.BUFFERED):
         return torch.from_numpy(_core.empty(tuple(like.shape) if shape is None else shape, dt))
     return _new(like, shape)
 
